@@ -1,0 +1,12 @@
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --bin motcua
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/target/release/motcua /usr/local/bin/motcua
+ENV MOTCUA_DATA_DIR=/var/lib/motcua
+VOLUME /var/lib/motcua
+EXPOSE 8080
+CMD ["motcua", "serve"]

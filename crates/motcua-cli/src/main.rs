@@ -1,0 +1,171 @@
+//! `motcua`: runs the system, issues the first admin key, loads reference data and exports the
+//! OpenAPI documents. Configuration comes from the environment (see README.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use motcua_core::access::Role;
+use motcua_db::{DbPool, PoolOptions};
+use motcua_results::audit::Actor;
+use motcua_results::config::ResultsConfig;
+use motcua_results::routes::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
+
+#[derive(Parser)]
+#[command(
+    name = "motcua",
+    version,
+    about = "One-stop office (Bộ phận Một cửa) results and reports"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the services until interrupted.
+    Serve {
+        /// Load reference data first (skipped when already present).
+        #[arg(long, value_enum)]
+        seed: Option<Seed>,
+    },
+    /// Issue an API key directly in the database (the first admin key cannot come from the API).
+    CreateKey {
+        /// Who the key is for.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+    /// Load reference data.
+    Seed {
+        #[arg(value_enum)]
+        data: Seed,
+    },
+    /// Write the OpenAPI documents into a folder.
+    Openapi {
+        #[arg(long, default_value = "api-spec")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Seed {
+    /// The district of the seed report (Việt Yên, Bắc Giang): units and desk staff.
+    VietYen,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let result = match Cli::parse().command {
+        Command::Serve { seed } => serve(seed),
+        Command::CreateKey { name, role } => create_key(name, &role),
+        Command::Seed { data } => open_db().and_then(|db| seed_data(&db, data)),
+        Command::Openapi { out } => write_openapi(&out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("motcua: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn results_config() -> Result<ResultsConfig, String> {
+    ResultsConfig::from_env().map_err(|e| e.to_string())
+}
+
+fn open_db() -> Result<DbPool, String> {
+    let config = results_config()?;
+    DbPool::open(
+        &config.database_url,
+        PoolOptions {
+            max_connections: config.db_pool_size,
+            ..PoolOptions::default()
+        },
+    )
+}
+
+fn serve(seed: Option<Seed>) -> Result<(), String> {
+    let config = results_config()?;
+    let db = DbPool::open(
+        &config.database_url,
+        PoolOptions {
+            max_connections: config.db_pool_size,
+            ..PoolOptions::default()
+        },
+    )?;
+    if let Some(data) = seed {
+        seed_data(&db, data)?;
+    }
+    let has_admin = {
+        let mut conn = db.get().map_err(|e| e.to_string())?;
+        motcua_db::api_keys::count_active_admins(&mut conn).map_err(|e| e.to_string())? > 0
+    };
+    actix_web::rt::System::new().block_on(async move {
+        let (server, addr) = motcua_results::start_with_pool(config, db)?;
+        println!("motcua results service: http://{addr}");
+        println!("  OpenAPI document:      http://{addr}/openapi.json");
+        println!("  API documentation:     http://{addr}/docs/");
+        if !has_admin {
+            println!("No admin key exists yet. Create the first one in another terminal with:");
+            println!("  cargo run --release --bin motcua -- create-key --name \"<your name>\"");
+        }
+        server.await.map_err(|e| e.to_string())
+    })
+}
+
+fn create_key(name: String, role: &str) -> Result<(), String> {
+    let role: Role = role.parse().map_err(|e| format!("{e}"))?;
+    let request = KeyRequest::validate(&NewApiKeyRequest {
+        name,
+        role,
+        unit_id: None,
+        scopes: Vec::new(),
+    })
+    .map_err(|e| format!("{e}"))?;
+    let db = open_db()?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let actor = Actor::command_line("create-key");
+    let (secret, key) =
+        motcua_db::write_transaction(&mut conn, |conn| issue_key(conn, &actor, &request))
+            .map_err(|e| e.to_string())?;
+    println!("{secret}");
+    eprintln!(
+        "API key {} ({}, role {}) created. It is shown only this once.",
+        key.id, key.name, key.role
+    );
+    Ok(())
+}
+
+fn seed_data(db: &DbPool, data: Seed) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    match data {
+        Seed::VietYen => {
+            let seeded =
+                motcua_results::seed::seed_viet_yen(&mut conn).map_err(|e| e.to_string())?;
+            eprintln!(
+                "Seeded {} ({} communes) under unit id {}.",
+                seeded.district.name,
+                seeded.communes.len(),
+                seeded.district.id
+            );
+        }
+    }
+    Ok(())
+}
+
+fn write_openapi(out: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let path = out.join("results.openapi.json");
+    std::fs::write(&path, motcua_results::openapi::document_json())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! Typed identifiers, so that a unit id can never be passed where an official id is expected.
+
+use diesel_derive_newtype::DieselNewType;
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+                 Serialize, Deserialize, DieselNewType, utoipa::ToSchema)]
+        #[serde(transparent)]
+        #[schema(value_type = i64)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An administrative unit or one-stop desk.
+    UnitId
+);
+id_type!(
+    /// One version of an administrative procedure in the catalogue.
+    ProcedureId
+);
+id_type!(
+    /// An official working at a one-stop desk.
+    OfficialId
+);
+id_type!(
+    /// An API key (the credential of a person or of another system).
+    ApiKeyId
+);
+id_type!(
+    /// A record of the append-only audit trail.
+    AuditEventId
+);

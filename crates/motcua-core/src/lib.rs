@@ -1,0 +1,15 @@
+//! Domain types of motcua, with no I/O: identifiers, administrative units, procedures,
+//! officials, access roles, reporting periods and text normalisation.
+
+pub mod access;
+pub mod calendar;
+pub mod identifiers;
+pub mod ids;
+pub mod official;
+pub mod period;
+pub mod procedure;
+pub mod text;
+mod text_enum;
+pub mod unit;
+
+pub use text_enum::UnknownVariant;

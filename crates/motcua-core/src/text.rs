@@ -1,0 +1,57 @@
+//! Text normalisation. Vietnamese can be typed precomposed ("ế") or decomposed ("ê" + acute);
+//! both must compare equal, so every input is normalised to NFC before it is stored.
+
+use unicode_normalization::{is_nfc, UnicodeNormalization};
+
+/// Returns `text` in Unicode Normalization Form C.
+pub fn nfc(text: &str) -> String {
+    if is_nfc(text) {
+        text.to_owned()
+    } else {
+        text.nfc().collect()
+    }
+}
+
+/// Normalises every string inside a JSON value to NFC, keys included.
+pub fn nfc_json(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(nfc(&s)),
+        Value::Array(items) => Value::Array(items.into_iter().map(nfc_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (nfc(&k), nfc_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Collapses runs of white space and trims; names typed by people often carry stray spaces.
+pub fn tidy(text: &str) -> String {
+    nfc(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decomposed_vietnamese_becomes_precomposed() {
+        let decomposed = "Vie\u{0302}\u{0323}t Ye\u{0302}n";
+        assert_eq!(nfc(decomposed), "Việt Yên");
+        assert_ne!(decomposed, "Việt Yên");
+    }
+
+    #[test]
+    fn tidy_collapses_spaces() {
+        assert_eq!(tidy("  Thân   Văn\tThuận "), "Thân Văn Thuận");
+    }
+
+    #[test]
+    fn json_strings_are_normalised_everywhere() {
+        let value = serde_json::json!({"a": ["Ye\u{0302}n"], "b": {"c": "Ye\u{0302}n"}, "n": 1});
+        let expected = serde_json::json!({"a": ["Yên"], "b": {"c": "Yên"}, "n": 1});
+        assert_eq!(nfc_json(value), expected);
+    }
+}

@@ -1,0 +1,242 @@
+//! Connections to either backend, picked from the URL scheme, and the pool that hands them out.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::{DbError, DbResult};
+
+/// One connection to whichever backend is configured; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("../../migrations/results/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/results/sqlite");
+
+/// Set on every SQLite connection: integrity first, and wait for a writer rather than fail.
+const SQLITE_CONNECTION_PRAGMAS: &str =
+    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; PRAGMA synchronous = NORMAL;";
+
+/// The database product behind a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme and returns what its driver expects. Any other
+    /// scheme is refused: silently falling back to a file would lose data written elsewhere.
+    pub fn from_url(url: &str) -> Result<(Backend, String), String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok((Backend::Postgres, url.to_owned()));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() || path.contains(":memory:") || path.contains("mode=memory") {
+                return Err(
+                    "an in-memory SQLite database cannot be shared by a connection pool; give a file path, e.g. sqlite://data/results.sqlite3"
+                        .into(),
+                );
+            }
+            return Ok((Backend::Sqlite, path.to_owned()));
+        }
+        let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+        Err(format!(
+            "unsupported database URL scheme `{scheme}`: use postgres://user@host/db or sqlite://path/to/file.sqlite3"
+        ))
+    }
+}
+
+/// Sizes and timeouts of the pool.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    pub max_connections: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Opens connections of one backend, with that backend's own error when it fails.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    backend: Backend,
+    target: String,
+}
+
+impl ConnectionManager {
+    fn establish(&self) -> Result<DbConnection, diesel::r2d2::Error> {
+        match self.backend {
+            Backend::Postgres => diesel::PgConnection::establish(&self.target)
+                .map(DbConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            Backend::Sqlite => {
+                let mut conn = diesel::SqliteConnection::establish(&self.target)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_CONNECTION_PRAGMAS)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Self::Connection, Self::Error> {
+        self.establish()
+    }
+
+    fn is_valid(&self, conn: &mut Self::Connection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut Self::Connection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// A pool of connections to one migrated database.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<ConnectionManager>,
+    backend: Backend,
+}
+
+pub type PooledDbConnection = PooledConnection<ConnectionManager>;
+
+impl DbPool {
+    /// Connects, brings the schema up to date, and opens the pool.
+    pub fn open(url: &str, options: PoolOptions) -> Result<Self, String> {
+        let (backend, target) = Backend::from_url(url)?;
+        let manager = ConnectionManager { backend, target };
+        migrate(&manager)?;
+        let pool = Pool::builder()
+            .max_size(options.max_connections)
+            .connection_timeout(options.connect_timeout)
+            .build(manager)
+            .map_err(|e| format!("cannot open the database pool: {e}"))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A connection from the pool; an exhausted pool or a database that is down is `Unavailable`.
+    pub fn get(&self) -> DbResult<PooledDbConnection> {
+        self.pool.get().map_err(DbError::from)
+    }
+
+    /// How many connections are open and how many of them are idle.
+    pub fn usage(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+}
+
+fn migrate(manager: &ConnectionManager) -> Result<(), String> {
+    if manager.backend == Backend::Sqlite {
+        create_parent_dir(&manager.target)?;
+    }
+    let mut conn = manager
+        .establish()
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let result = match &mut conn {
+        DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(lite) => lite
+            .batch_execute("PRAGMA journal_mode = WAL;")
+            .map_err(Into::into)
+            .and_then(|()| lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())),
+    };
+    result.map_err(|e| format!("cannot migrate the database: {e}"))
+}
+
+fn create_parent_dir(path: &str) -> Result<(), String> {
+    let path = path.split('?').next().unwrap_or(path);
+    match std::path::Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display())),
+        _ => Ok(()),
+    }
+}
+
+/// Runs `work` in a transaction that holds the write lock from its first statement. On SQLite a
+/// deferred transaction that reads and then writes fails at once when another writer committed
+/// in between; taking the lock up front makes it wait (busy timeout) instead.
+pub fn write_transaction<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(lite) => {
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Postgresql(pg) => AnsiTransactionManager::begin_transaction(pg)?,
+    }
+    match work(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            // The original error matters more than a failed rollback on a broken connection.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(error)
+        }
+    }
+}
+
+/// The current time as stored: UTC, microsecond precision (what PostgreSQL keeps).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_scheme() {
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap().0,
+            Backend::Postgres
+        );
+        let (backend, path) = Backend::from_url("sqlite://data/x.sqlite3").unwrap();
+        assert_eq!(
+            (backend, path.as_str()),
+            (Backend::Sqlite, "data/x.sqlite3")
+        );
+        assert!(Backend::from_url("mysql://u@h/db")
+            .unwrap_err()
+            .contains("`mysql`"));
+        assert!(Backend::from_url("sqlite://:memory:").is_err());
+        assert!(Backend::from_url("data/x.sqlite3").is_err());
+    }
+}

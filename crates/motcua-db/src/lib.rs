@@ -1,0 +1,22 @@
+//! Storage of motcua: one diesel schema over SQLite (the embedded default) and PostgreSQL,
+//! the connection pool, embedded migrations and the queries of each table.
+
+pub mod api_keys;
+pub mod audit;
+mod connection;
+mod error;
+pub mod idempotency;
+pub mod officials;
+pub mod procedures;
+pub mod schema;
+pub mod units;
+
+pub use connection::{
+    now, write_transaction, Backend, ConnectionManager, DbConnection, DbPool, PoolOptions,
+    PooledDbConnection,
+};
+pub use diesel::result::Error as DieselError;
+pub use error::DbError;
+
+/// Every query returns this.
+pub type DbResult<T> = Result<T, DbError>;

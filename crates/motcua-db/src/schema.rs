@@ -1,0 +1,117 @@
+//! The tables, written once for both backends. Ids are BIGINT everywhere (SQLite's INTEGER
+//! PRIMARY KEY is 64-bit); times are UTC `TIMESTAMP`s; enums are text.
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<BigInt>,
+        tax_code -> Nullable<Text>,
+        budget_code -> Nullable<Text>,
+        valid_from -> Date,
+        valid_to -> Nullable<Date>,
+        merged_into_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    procedures (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        field -> Text,
+        level_province -> Bool,
+        level_district -> Bool,
+        level_commune -> Bool,
+        processing_days -> Integer,
+        online_level -> Text,
+        non_boundary -> Bool,
+        fee_vnd -> Nullable<BigInt>,
+        fee_note -> Nullable<Text>,
+        decision_number -> Text,
+        decision_date -> Date,
+        supersedes_id -> Nullable<BigInt>,
+        supersede_kind -> Nullable<Text>,
+        superseded_by_id -> Nullable<BigInt>,
+        abolished_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    officials (id) {
+        id -> BigInt,
+        full_name -> Text,
+        personal_id -> Text,
+        unit_id -> BigInt,
+        role -> Text,
+        title -> Nullable<Text>,
+        staffing -> Text,
+        agency -> Nullable<Text>,
+        agency_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        role -> Text,
+        unit_id -> Nullable<BigInt>,
+        scopes -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_key_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Text,
+        request_id -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Binary>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(officials -> units (unit_id));
+diesel::joinable!(api_keys -> units (unit_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    procedures,
+    officials,
+    api_keys,
+    audit_events,
+    idempotency_keys
+);

@@ -1,0 +1,75 @@
+//! Typed configuration of the results service, read from the environment.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+/// Everything the results service reads from its environment.
+#[derive(Debug, Clone)]
+pub struct ResultsConfig {
+    /// `MOTCUA_RESULTS_BIND`, default `127.0.0.1:8080`.
+    pub bind: SocketAddr,
+    /// `DATABASE_URL`: `postgres://…` or `sqlite://path`; default an SQLite file in the data directory.
+    pub database_url: String,
+    /// `MOTCUA_DB_POOL_SIZE`, default 10.
+    pub db_pool_size: u32,
+    /// `MOTCUA_MAX_BODY_BYTES`: the largest JSON body accepted, default 1 MiB.
+    pub max_body_bytes: usize,
+    /// `MOTCUA_WORKERS`: HTTP worker threads, default one per core.
+    pub workers: usize,
+}
+
+/// A variable that is set but cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}={value:?} is invalid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl ResultsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let data_dir = std::env::var("MOTCUA_DATA_DIR").unwrap_or_else(|_| "data".to_owned());
+        Ok(Self {
+            bind: env_or(
+                "MOTCUA_RESULTS_BIND",
+                SocketAddr::from(([127, 0, 0, 1], 8080)),
+            )?,
+            database_url: std::env::var("DATABASE_URL")
+                .unwrap_or_else(|_| format!("sqlite://{data_dir}/results.sqlite3")),
+            db_pool_size: env_or("MOTCUA_DB_POOL_SIZE", 10)?,
+            max_body_bytes: env_or("MOTCUA_MAX_BODY_BYTES", 1024 * 1024)?,
+            workers: env_or(
+                "MOTCUA_WORKERS",
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )?,
+        })
+    }
+
+    /// A configuration for tests and embedding: the given database, an ephemeral port.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.into(),
+            db_pool_size: 4,
+            max_body_bytes: 64 * 1024,
+            workers: 2,
+        }
+    }
+}
+
+/// Reads `name`, or returns `default` when it is unset.
+pub fn env_or<T>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(value) => value.parse().map_err(|e: T::Err| ConfigError {
+            name,
+            reason: e.to_string(),
+            value,
+        }),
+        Err(_) => Ok(default),
+    }
+}

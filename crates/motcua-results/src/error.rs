@@ -1,0 +1,306 @@
+//! Every failure a client can see, and how it is told: RFC 9457 `application/problem+json`.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use motcua_db::DbError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid input: which field (a JSON path such as `components[2].name`, or a query
+/// parameter) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InvalidParam {
+    pub name: String,
+    pub reason: String,
+}
+
+impl InvalidParam {
+    pub fn new(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem; see API-DESIGN.md for the list.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The fields that were wrong, for validation problems.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be read: malformed JSON, a bad query string or path.
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        invalid_params: Vec<InvalidParam>,
+    },
+    /// The request was read but its content is not acceptable.
+    #[error("{detail}")]
+    Invalid {
+        detail: String,
+        invalid_params: Vec<InvalidParam>,
+    },
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is larger than the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A validation failure of one field.
+    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::invalid_all(vec![InvalidParam::new(name, reason)])
+    }
+
+    /// A validation failure of several fields at once, so the client can fix them together.
+    pub fn invalid_all(invalid_params: Vec<InvalidParam>) -> Self {
+        let names: Vec<&str> = invalid_params.iter().map(|p| p.name.as_str()).collect();
+        Self::Invalid {
+            detail: format!("invalid value of: {}", names.join(", ")),
+            invalid_params,
+        }
+    }
+
+    pub fn bad_param(name: impl Into<String>, reason: impl Into<String>) -> Self {
+        let param = InvalidParam::new(name, reason);
+        Self::BadRequest {
+            detail: format!("invalid parameter `{}`: {}", param.name, param.reason),
+            invalid_params: vec![param],
+        }
+    }
+
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::NotFound(format!("{what} does not exist"))
+    }
+
+    /// Maps "not found" of a referenced record to a validation error on the field that named it.
+    pub fn missing_reference(field: &'static str) -> impl FnOnce(DbError) -> ApiError {
+        move |error| match error {
+            DbError::NotFound => ApiError::invalid(field, "refers to a record that does not exist"),
+            other => other.into(),
+        }
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
+            Self::Invalid { .. } => ("validation-error", "The request has invalid values"),
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
+            Self::Conflict(_) => ("conflict", "Conflict with the current state"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Self::Internal(_) => ("internal-error", "Internal error"),
+        }
+    }
+
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        let invalid_params = match self {
+            Self::BadRequest { invalid_params, .. } | Self::Invalid { invalid_params, .. } => {
+                invalid_params.clone()
+            }
+            _ => Vec::new(),
+        };
+        // Internal details stay in the log; the client gets a stable sentence.
+        let detail = match self {
+            Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("/problems/{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            invalid_params,
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(detail) | Self::Unavailable(detail) = self {
+            tracing::error!(%detail, "request failed");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        response.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::NotFound => ApiError::NotFound("the record does not exist".into()),
+            DbError::Duplicate { constraint } => ApiError::Conflict(format!(
+                "a record with the same key already exists ({constraint})"
+            )),
+            DbError::MissingReference { constraint } => ApiError::invalid(
+                "reference",
+                format!("refers to a record that does not exist ({constraint})"),
+            ),
+            DbError::Refused(reason) => {
+                ApiError::Conflict(format!("the database refused the change: {reason}"))
+            }
+            DbError::Unavailable(reason) => {
+                ApiError::Unavailable(format!("the database is unavailable: {reason}"))
+            }
+            DbError::Other(reason) => ApiError::Internal(reason),
+        }
+    }
+}
+
+impl From<motcua_db::DieselError> for ApiError {
+    fn from(error: motcua_db::DieselError) -> Self {
+        DbError::from(error).into()
+    }
+}
+
+/// The documented error responses, shared by every operation's OpenAPI entry.
+pub mod responses {
+    use super::Problem;
+
+    /// Failures every authenticated read can have.
+    #[derive(utoipa::IntoResponses)]
+    pub enum ReadErrors {
+        #[response(
+            status = 400,
+            description = "Malformed query or path parameter",
+            content_type = "application/problem+json"
+        )]
+        BadRequest(#[to_schema] Problem),
+        #[response(
+            status = 401,
+            description = "Missing, unknown or revoked API key",
+            content_type = "application/problem+json"
+        )]
+        Unauthorized(Problem),
+        #[response(
+            status = 403,
+            description = "The key's role, scopes or unit do not allow this",
+            content_type = "application/problem+json"
+        )]
+        Forbidden(Problem),
+        #[response(
+            status = 404,
+            description = "No such record",
+            content_type = "application/problem+json"
+        )]
+        NotFound(Problem),
+        #[response(
+            status = 503,
+            description = "The database is unavailable",
+            content_type = "application/problem+json"
+        )]
+        Unavailable(Problem),
+    }
+
+    /// Failures every write can have, on top of the read failures.
+    #[derive(utoipa::IntoResponses)]
+    pub enum WriteErrors {
+        #[response(
+            status = 400,
+            description = "Malformed JSON or parameter",
+            content_type = "application/problem+json"
+        )]
+        BadRequest(#[to_schema] Problem),
+        #[response(
+            status = 401,
+            description = "Missing, unknown or revoked API key",
+            content_type = "application/problem+json"
+        )]
+        Unauthorized(Problem),
+        #[response(
+            status = 403,
+            description = "The key's role, scopes or unit do not allow this",
+            content_type = "application/problem+json"
+        )]
+        Forbidden(Problem),
+        #[response(
+            status = 404,
+            description = "No such record",
+            content_type = "application/problem+json"
+        )]
+        NotFound(Problem),
+        #[response(
+            status = 409,
+            description = "Conflicts with the current state, or the Idempotency-Key is in use",
+            content_type = "application/problem+json"
+        )]
+        Conflict(Problem),
+        #[response(
+            status = 413,
+            description = "Body over the configured limit",
+            content_type = "application/problem+json"
+        )]
+        PayloadTooLarge(Problem),
+        #[response(
+            status = 415,
+            description = "Body is not application/json",
+            content_type = "application/problem+json"
+        )]
+        UnsupportedMediaType(Problem),
+        #[response(
+            status = 422,
+            description = "Invalid values; `invalid_params` names each field",
+            content_type = "application/problem+json"
+        )]
+        Invalid(Problem),
+        #[response(
+            status = 503,
+            description = "The database is unavailable",
+            content_type = "application/problem+json"
+        )]
+        Unavailable(Problem),
+    }
+}

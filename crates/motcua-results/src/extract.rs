@@ -1,0 +1,202 @@
+//! Request extractors that turn every bad input into a problem naming the field, normalise text
+//! to NFC, and refuse unknown fields and oversized bodies.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, InvalidParam};
+use crate::state::AppState;
+
+/// A JSON body, read within the size limit, NFC-normalised and deserialised with the path of
+/// the first wrong field.
+pub struct ValidJson<T>(pub T);
+
+impl<T> ValidJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = body_limit(req);
+        let content_type_ok = is_json_content_type(req);
+        let declared_length = declared_length(req);
+        let payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as application/json".into(),
+                ));
+            }
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let bytes = read_body(payload, limit).await?;
+            parse_json(&bytes).map(ValidJson)
+        })
+    }
+}
+
+/// Reads a whole body, refusing it as soon as it passes `limit` bytes.
+pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_param("body", format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON text into `T`: syntax errors are 400, wrong content is 422 with the field path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+            detail: format!("the body is not valid JSON: {e}"),
+            invalid_params: vec![InvalidParam::new("body", e.to_string())],
+        })?;
+    let value = motcua_core::text::nfc_json(value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let name = if path == "." { "body".to_owned() } else { path };
+        ApiError::invalid(name, e.into_inner().to_string())
+    })
+}
+
+/// Query parameters, NFC-normalised, unknown names refused, errors naming the parameter.
+pub struct ValidQuery<T>(pub T);
+
+impl<T> ValidQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ValidQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let mut normalised = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        normalised.append_pair(
+            &motcua_core::text::nfc(&name),
+            &motcua_core::text::nfc(&value),
+        );
+    }
+    let normalised = normalised.finish();
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(normalised.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let reason = e.inner().to_string();
+        let path = e.path().to_string();
+        let name = if path == "." {
+            unknown_field_name(&reason).unwrap_or_else(|| "query".to_owned())
+        } else {
+            path
+        };
+        ApiError::bad_param(name, reason)
+    })
+}
+
+/// serde names an unknown field inside its message (`unknown field `x`, expected …`).
+fn unknown_field_name(reason: &str) -> Option<String> {
+    let rest = reason.strip_prefix("unknown field `")?;
+    rest.split_once('`').map(|(name, _)| name.to_owned())
+}
+
+fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<Data<AppState>>()
+        .map_or(64 * 1024, |state| state.config.max_body_bytes)
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn is_json_content_type(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|mime| {
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+/// Accepts `null` and a value alike as "set this field", so PATCH can clear an optional field.
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Probe {
+        name: String,
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let err = parse_json::<Probe>(br#"{"name": 5}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Invalid { invalid_params, .. } if invalid_params[0].name == "name")
+        );
+        let err = parse_json::<Probe>(br#"{"name": "a", "extra": 1}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Invalid { invalid_params, .. } if invalid_params[0].reason.contains("extra"))
+        );
+        let err = parse_json::<Probe>(b"{").unwrap_err();
+        assert!(matches!(err, ApiError::BadRequest { .. }));
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        let err = parse_query::<Probe>("name=a&limit=x").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest { invalid_params, .. } if invalid_params[0].name == "limit")
+        );
+        let err = parse_query::<Probe>("name=a&limt=3").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest { invalid_params, .. } if invalid_params[0].name == "limt")
+        );
+        let probe = parse_query::<Probe>("name=Vie%CC%A3%CC%82t").unwrap();
+        assert_eq!(probe.name, "Việt");
+    }
+}

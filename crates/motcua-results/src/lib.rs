@@ -1,0 +1,97 @@
+//! The results service: the catalogue of procedures, the units and officials of one-stop desks,
+//! and (in later modules) dossiers and their electronic results.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod openapi;
+pub mod pagination;
+pub mod request_id;
+pub mod routes;
+pub mod seed;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpServer};
+use motcua_db::{DbPool, PoolOptions};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::ResultsConfig;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The application with every route, middleware and error handler.
+pub fn app(
+    state: Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .app_data(state)
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::bad_param("path", err.to_string()).into()),
+        )
+        .configure(routes::configure)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(doc)))
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header(("location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
+                "no such endpoint; see /docs".into(),
+            ))
+        }))
+        .wrap(from_fn(idempotency::idempotent_post))
+        .wrap(from_fn(request_id::assign_request_id))
+}
+
+/// Opens the database (migrating it) and binds the server; the caller runs the returned future.
+pub fn start(config: ResultsConfig) -> Result<(Server, std::net::SocketAddr), String> {
+    let options = PoolOptions {
+        max_connections: config.db_pool_size,
+        ..PoolOptions::default()
+    };
+    let db = DbPool::open(&config.database_url, options)?;
+    start_with_pool(config, db)
+}
+
+/// Like [`start`], with an already open pool.
+pub fn start_with_pool(
+    config: ResultsConfig,
+    db: DbPool,
+) -> Result<(Server, std::net::SocketAddr), String> {
+    let (workers, bind) = (config.workers, config.bind);
+    let state = Data::new(AppState { db, config });
+    let server = HttpServer::new(move || app(state.clone()))
+        .workers(workers)
+        .bind(bind)
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or("the server has no address")?;
+    Ok((server.run(), addr))
+}

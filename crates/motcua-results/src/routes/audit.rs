@@ -1,0 +1,93 @@
+//! Reading the audit trail (admins and auditors).
+
+use actix_web::get;
+use actix_web::web::{Data, Json};
+use chrono::{DateTime, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::ids::{ApiKeyId, AuditEventId};
+use motcua_db::audit::{self, AuditEvent, AuditFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::utc;
+use crate::auth::Principal;
+use crate::error::responses::ReadErrors;
+use crate::error::ApiError;
+use crate::extract::ValidQuery;
+use crate::pagination::{finish_page, PageParams};
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEventView {
+    pub id: AuditEventId,
+    pub at: DateTime<Utc>,
+    pub actor_key_id: Option<ApiKeyId>,
+    pub actor_name: String,
+    /// E.g. `unit.merge`.
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub request_id: String,
+    /// The record after the change.
+    pub detail: serde_json::Value,
+}
+
+impl From<AuditEvent> for AuditEventView {
+    fn from(e: AuditEvent) -> Self {
+        Self {
+            detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::String(e.detail)),
+            id: e.id,
+            at: utc(e.at),
+            actor_key_id: e.actor_key_id,
+            actor_name: e.actor_name,
+            action: e.action,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            request_id: e.request_id,
+        }
+    }
+}
+
+crate::page_type!(AuditEventPage, AuditEventView);
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// E.g. `unit`, `official`, `api_key`.
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub action: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The audit trail, oldest first.
+#[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = AuditEventPage), ReadErrors), security(("api_key" = [])))]
+#[get("/audit-events")]
+pub async fn list_audit_events(
+    state: Data<AppState>,
+    who: Principal,
+    query: ValidQuery<AuditQuery>,
+) -> Result<Json<AuditEventPage>, ApiError> {
+    who.require(Resource::Audit, Access::Read)?;
+    let query = query.into_inner();
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let (limit, after) = (page.limit()?, page.after()?.map(AuditEventId));
+    let filter = AuditFilter {
+        object_type: query.object_type,
+        object_id: query.object_id,
+        action: query.action,
+    };
+    let rows = state
+        .read(move |conn| Ok(audit::list(conn, &filter, after, limit + 1)?))
+        .await?;
+    let (rows, next) = finish_page(rows, limit, |e| e.id.0);
+    Ok(Json(AuditEventPage {
+        items: rows.into_iter().map(AuditEventView::from).collect(),
+        next,
+    }))
+}

@@ -1,0 +1,40 @@
+//! The route table: every endpoint of the results service, one file per group.
+
+pub mod api_keys;
+pub mod audit;
+pub mod health;
+pub mod officials;
+pub mod procedures;
+pub mod units;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(units::list_units)
+        .service(units::create_unit)
+        .service(units::get_unit)
+        .service(units::update_unit)
+        .service(units::merge_unit)
+        .service(units::staffing)
+        .service(procedures::list_procedures)
+        .service(procedures::create_procedure)
+        .service(procedures::get_procedure)
+        .service(procedures::update_procedure)
+        .service(officials::list_officials)
+        .service(officials::create_official)
+        .service(officials::get_official)
+        .service(officials::update_official)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::get_api_key)
+        .service(api_keys::revoke_api_key)
+        .service(audit::list_audit_events);
+}
+
+/// Stored times are naive UTC; the API publishes them with their offset (RFC 3339).
+pub(crate) fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}

@@ -1,0 +1,12 @@
+//! The results service over real HTTP, every test on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod api_keys;
+mod bad_input;
+mod idempotency;
+mod officials;
+mod openapi;
+mod procedures;
+mod units;

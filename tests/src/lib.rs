@@ -1,0 +1,205 @@
+//! Test support: a fresh database per test on either backend, and the results service running on
+//! a loopback port with a real HTTP client.
+//!
+//! PostgreSQL: `MOTCUA_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`)
+//! names a server where the tests may create databases. The schema is migrated once into a
+//! template database named after the migrations' hash; each test copies it, which takes a few
+//! milliseconds, and drops its copy at the end. Copies left by killed runs are dropped by the next.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod database;
+
+use std::sync::mpsc;
+
+use actix_web::dev::ServerHandle;
+use motcua_core::access::Role;
+use motcua_db::{DbPool, PoolOptions};
+use motcua_results::audit::Actor;
+use motcua_results::config::ResultsConfig;
+use motcua_results::routes::api_keys::{issue_key, KeyRequest};
+use motcua_results::seed::SeededDistrict;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub use database::{Backend, TestDb};
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL: for an
+/// `async fn name(app: TestApp)`, it makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::TestApp::start($crate::Backend::Sqlite).await).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::TestApp::start($crate::Backend::Postgres).await).await
+                }
+            }
+        )+
+    };
+}
+
+/// The results service on its own database, reachable over HTTP.
+pub struct TestApp {
+    pub base_url: String,
+    pub client: reqwest::Client,
+    /// An admin key created directly in the database.
+    pub admin_key: String,
+    pub pool: DbPool,
+    pub backend: Backend,
+    server: ServerHandle,
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `tune` (e.g. a smaller body limit).
+    pub async fn start_with(backend: Backend, tune: impl FnOnce(&mut ResultsConfig)) -> Self {
+        let db = tokio::task::spawn_blocking(move || TestDb::create(backend))
+            .await
+            .unwrap();
+        let mut config = ResultsConfig::for_database(db.url.clone());
+        config.workers = 1;
+        tune(&mut config);
+        let pool = DbPool::open(
+            &config.database_url,
+            PoolOptions {
+                max_connections: config.db_pool_size,
+                ..PoolOptions::default()
+            },
+        )
+        .expect("open the test database");
+        let admin_key = create_key_in_db(&pool, "test admin", Role::Admin);
+        let (server, addr) = spawn_server(config, pool.clone());
+        Self {
+            base_url: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            admin_key,
+            pool,
+            backend,
+            server,
+            _db: db,
+        }
+    }
+
+    /// Loads the seed report's district and returns its units.
+    pub fn seed_viet_yen(&self) -> SeededDistrict {
+        let mut conn = self.pool.get().unwrap();
+        motcua_results::seed::seed_viet_yen(&mut conn).unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends a request with `key` (if any) and an optional JSON body; returns status and JSON.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        read(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(&self.admin_key), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(&self.admin_key), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(&self.admin_key), Some(body))
+            .await
+    }
+
+    /// Creates a key through the API and returns its secret.
+    pub async fn key(&self, role: &str, unit_id: Option<i64>, scopes: &[&str]) -> String {
+        let body = serde_json::json!({"name": format!("{role} key"), "role": role, "unit_id": unit_id, "scopes": scopes});
+        let (status, created) = self.post("/api-keys", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        created["key"].as_str().unwrap().to_owned()
+    }
+
+    /// Counts rows of a table straight from the database, to prove what a request did not change.
+    pub fn count_rows(&self, table: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.pool.get().unwrap();
+        let query = format!("SELECT COUNT(*) AS n FROM {table}");
+        diesel::sql_query(query)
+            .get_result::<Count>(&mut *conn)
+            .unwrap()
+            .n
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        futures_executor::block_on(self.server.stop(false));
+    }
+}
+
+/// Status and JSON body (or the body as a JSON string when it is not JSON).
+pub async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, value)
+}
+
+fn create_key_in_db(pool: &DbPool, name: &str, role: Role) -> String {
+    let mut conn = pool.get().unwrap();
+    let request = KeyRequest {
+        name: name.into(),
+        role,
+        unit_id: None,
+        scopes: Vec::new(),
+    };
+    let (secret, _) = motcua_db::write_transaction(&mut conn, |conn| {
+        issue_key(conn, &Actor::command_line("test"), &request)
+    })
+    .unwrap();
+    secret
+}
+
+/// Runs the server on its own thread and actix system, so stopping it never waits on the test's
+/// runtime.
+fn spawn_server(config: ResultsConfig, pool: DbPool) -> (ServerHandle, std::net::SocketAddr) {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let (server, addr) =
+                motcua_results::start_with_pool(config, pool).expect("start the results service");
+            sender.send((server.handle(), addr)).unwrap();
+            let _ = server.await;
+        });
+    });
+    receiver.recv().expect("the server thread started")
+}
