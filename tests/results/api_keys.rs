@@ -72,3 +72,32 @@ async fn last_admin_key_cannot_be_revoked(app: TestApp) {
     let (status, _) = app.get("/units").await;
     assert_eq!(status, StatusCode::OK);
 }
+
+on_both_backends!(audit_trail_is_append_only);
+
+async fn audit_trail_is_append_only(app: TestApp) {
+    use diesel::RunQueryDsl;
+    app.post(
+        "/api-keys",
+        &json!({"name": "Kiểm toán viên", "role": "auditor"}),
+    )
+    .await;
+    let (_, events) = app.get("/audit-events?action=api_key.create").await;
+    let event = &events["items"].as_array().unwrap().last().unwrap();
+    assert_eq!(event["actor_name"], "test admin");
+    assert_eq!(event["detail"]["name"], "Kiểm toán viên");
+    assert!(!event["request_id"].as_str().unwrap().is_empty());
+
+    let mut conn = app.pool.get().unwrap();
+    let update = diesel::sql_query("UPDATE audit_events SET actor_name = 'someone else'")
+        .execute(&mut *conn);
+    assert!(
+        update.is_err(),
+        "the database refuses to rewrite the audit trail"
+    );
+    let delete = diesel::sql_query("DELETE FROM audit_events").execute(&mut *conn);
+    assert!(
+        delete.is_err(),
+        "the database refuses to delete from the audit trail"
+    );
+}

@@ -1,0 +1,107 @@
+//! Errors of the crate. Validation problems are not errors: they are reported in a
+//! [`Verdict`](crate::Verdict). These errors are for inputs that cannot be used at all.
+
+use thiserror::Error;
+
+/// Why an input (certificate, CRL, key) could not be used.
+#[derive(Debug, Error)]
+pub enum PkiError {
+    /// The input holds no certificate in any supported encoding.
+    #[error(
+        "no certificate found: expected PEM (-----BEGIN CERTIFICATE-----), DER, \
+         or a PKCS#7 bundle (.p7b, PEM or DER)"
+    )]
+    NoCertificate,
+
+    /// A certificate was found but is not valid X.509.
+    #[error("certificate #{index} in the input is not a valid X.509 certificate: {reason}")]
+    InvalidCertificate {
+        /// Position of the certificate in the input, starting at 1.
+        index: usize,
+        /// What the parser rejected.
+        reason: String,
+    },
+
+    /// A PEM block could not be decoded.
+    #[error("malformed PEM input: {0}")]
+    InvalidPem(String),
+
+    /// A PKCS#7 bundle could not be decoded.
+    #[error("malformed PKCS#7 bundle: {0}")]
+    InvalidPkcs7(String),
+
+    /// A CRL could not be parsed.
+    #[error("the CRL is not a valid X.509 CRL (DER or PEM \"X509 CRL\"): {0}")]
+    InvalidCrl(String),
+
+    /// The CRL uses a feature this crate does not implement; using it could hide revocations.
+    #[error("unsupported CRL from {issuer}: {reason}")]
+    UnsupportedCrl {
+        /// The CRL issuer, as an RFC 4514 string.
+        issuer: String,
+        /// The unsupported feature.
+        reason: String,
+    },
+
+    /// No certificate in the trust store has the CRL issuer's name.
+    #[error(
+        "the CRL issuer {issuer} is not in the trust store: add its CA certificate \
+         (root or intermediate) before its CRL"
+    )]
+    CrlIssuerUnknown {
+        /// The CRL issuer, as an RFC 4514 string.
+        issuer: String,
+    },
+
+    /// The CRL signature does not verify with the key of any CA of that name.
+    #[error("the CRL claims to come from {issuer} but is not signed by it: {reason}")]
+    CrlNotSignedByIssuer {
+        /// The CRL issuer, as an RFC 4514 string.
+        issuer: String,
+        /// What failed for each candidate issuer certificate.
+        reason: String,
+    },
+
+    /// A certificate given as a root or intermediate is not a CA certificate.
+    #[error(
+        "{subject} is not a CA certificate (basicConstraints cA is not set): only CA \
+         certificates can be added to a trust store"
+    )]
+    NotCa {
+        /// The certificate subject, as an RFC 4514 string.
+        subject: String,
+    },
+
+    /// The public key of a certificate cannot be loaded.
+    #[error("the public key of {subject} cannot be used: {reason}")]
+    UnsupportedKey {
+        /// The certificate subject, as an RFC 4514 string.
+        subject: String,
+        /// Why the key was refused.
+        reason: String,
+    },
+
+    /// The HTTP client for CRL downloads could not be created.
+    #[error("cannot create the HTTP client for CRL downloads: {0}")]
+    HttpClient(String),
+
+    /// An OpenSSL operation failed (key generation, signing, encoding).
+    #[error("OpenSSL failed while {context}: {source}")]
+    Crypto {
+        /// What was being done.
+        context: &'static str,
+        /// The OpenSSL error queue.
+        source: openssl::error::ErrorStack,
+    },
+
+    /// A test-PKI request cannot be honoured.
+    #[error("invalid test PKI request: {0}")]
+    TestPki(String),
+}
+
+impl PkiError {
+    /// Adapter for `map_err` on OpenSSL calls.
+    pub(crate) fn crypto(context: &'static str) -> impl FnOnce(openssl::error::ErrorStack) -> Self {
+        move |source| Self::Crypto { context, source }
+    }
+}

@@ -1,0 +1,49 @@
+//! X.509 certificates of the Vietnamese government PKI for motcua: parsing with the Vietnamese
+//! text of names intact, path validation at a given time with CRL revocation, and a test PKI
+//! that mirrors the real hierarchy.
+//!
+//! ```no_run
+//! use chrono::Utc;
+//! use motcua_pki::{parse_certificates, Purpose, RevocationPolicy, TrustStore};
+//!
+//! # fn demo(root_pem: &[u8], ca_pem: &[u8], crl: &[u8], leaf_pem: &[u8]) -> Result<(), motcua_pki::PkiError> {
+//! let mut store = TrustStore::new();
+//! for root in parse_certificates(root_pem)? {
+//!     store.add_root(root)?;
+//! }
+//! for ca in parse_certificates(ca_pem)? {
+//!     store.add_intermediate(ca)?;
+//! }
+//! store.add_crl(crl)?;
+//! let leaf = parse_certificates(leaf_pem)?.remove(0);
+//! let verdict = store.validate(&leaf, &[], Utc::now(), Purpose::Signing, RevocationPolicy::Require);
+//! println!("{:?}: {}", verdict.status, verdict.summary);
+//! # Ok(())
+//! # }
+//! ```
+
+mod crl;
+mod error;
+mod fetch;
+mod names;
+mod parse;
+mod path;
+mod signature;
+mod store;
+pub mod testpki;
+mod validate;
+mod verdict;
+
+pub use crl::{CrlInfo, RevocationReason};
+pub use error::PkiError;
+pub use fetch::CrlFetcher;
+pub use names::{DistinguishedName, Identifier, IdentifierKind, NameAttribute};
+pub use parse::{
+    parse_certificates, BasicConstraintsInfo, Certificate, CertificateInfo, KeyUsageFlag,
+};
+pub use signature::HashAlg;
+pub use store::TrustStore;
+pub use verdict::{
+    ChainEntry, Check, CheckKind, Outcome, Purpose, RevocationInfo, RevocationPolicy, Verdict,
+    VerdictStatus, SIGNING_EXTENDED_KEY_USAGES,
+};

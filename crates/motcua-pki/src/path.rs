@@ -1,0 +1,166 @@
+//! Chain building: from the leaf up to a trusted root, trying every candidate issuer (same
+//! name, compatible key identifier) so that re-keyed or cross-certified CAs are handled.
+
+use crate::parse::Certificate;
+use crate::signature::verify;
+use crate::store::TrustStore;
+
+/// Longest chain considered, leaf and root included.
+const MAX_CHAIN_LENGTH: usize = 8;
+/// Most signature checks spent on one chain search, so hostile inputs (many certificates with
+/// the same name) cannot make a validation slow.
+const MAX_SIGNATURE_CHECKS: usize = 32;
+
+/// A chain, leaf first.
+#[derive(Debug, Clone)]
+pub(crate) struct Path<'a> {
+    pub(crate) certificates: Vec<&'a Certificate>,
+    /// `signatures[i]` is the check of `certificates[i]`'s signature with the key of
+    /// `certificates[i + 1]`.
+    pub(crate) signatures: Vec<Result<(), String>>,
+    /// Whether the last certificate is a trust anchor of the store.
+    pub(crate) anchored: bool,
+}
+
+impl<'a> Path<'a> {
+    fn last(&self) -> Option<&'a Certificate> {
+        self.certificates.last().copied()
+    }
+
+    fn signatures_verify(&self) -> bool {
+        self.signatures.iter().all(Result::is_ok)
+    }
+
+    /// Higher is better: reaching a root first, then sound signatures, then length.
+    fn rank(&self) -> (bool, bool, usize) {
+        (
+            self.anchored,
+            self.signatures_verify(),
+            self.certificates.len(),
+        )
+    }
+
+    fn contains(&self, certificate: &Certificate) -> bool {
+        self.certificates
+            .iter()
+            .any(|held| held.fingerprint == certificate.fingerprint)
+    }
+}
+
+/// Builds the best chain for `leaf`: one that reaches a root with every signature verifying if
+/// there is one, else the best partial or broken chain, which the verdict then explains.
+pub(crate) fn build<'a>(
+    store: &'a TrustStore,
+    leaf: &'a Certificate,
+    extra_intermediates: &'a [Certificate],
+) -> Path<'a> {
+    let mut search = Search {
+        store,
+        extra_intermediates,
+        signature_checks_left: MAX_SIGNATURE_CHECKS,
+        best: None,
+    };
+    let mut path = Path {
+        certificates: vec![leaf],
+        signatures: Vec::new(),
+        anchored: false,
+    };
+    search.extend(&mut path);
+    search.best.unwrap_or(path)
+}
+
+struct Search<'a> {
+    store: &'a TrustStore,
+    extra_intermediates: &'a [Certificate],
+    signature_checks_left: usize,
+    best: Option<Path<'a>>,
+}
+
+impl<'a> Search<'a> {
+    /// Depth-first search; returns `true` once a perfect chain is found.
+    fn extend(&mut self, path: &mut Path<'a>) -> bool {
+        let Some(current) = path.last() else {
+            return false;
+        };
+        if self.store.is_anchor(current) {
+            let mut anchored = path.clone();
+            anchored.anchored = true;
+            let perfect = anchored.signatures_verify();
+            self.offer(anchored);
+            return perfect;
+        }
+        let candidates = self.issuers_of(current, path);
+        if candidates.is_empty() || path.certificates.len() >= MAX_CHAIN_LENGTH {
+            self.offer(path.clone());
+            return false;
+        }
+        for issuer in candidates {
+            if self.signature_checks_left == 0 {
+                self.offer(path.clone());
+                return false;
+            }
+            self.signature_checks_left -= 1;
+            let signature = match self.store.link(current, issuer) {
+                Some(known) => known.clone(),
+                None => check_signature(current, issuer),
+            };
+            path.signatures.push(signature);
+            path.certificates.push(issuer);
+            if self.extend(path) {
+                return true;
+            }
+            path.certificates.pop();
+            path.signatures.pop();
+        }
+        false
+    }
+
+    fn offer(&mut self, candidate: Path<'a>) {
+        if self
+            .best
+            .as_ref()
+            .is_none_or(|best| candidate.rank() > best.rank())
+        {
+            self.best = Some(candidate);
+        }
+    }
+
+    /// Possible issuers of `child`: store certificates first (roots before intermediates), then
+    /// those supplied with the leaf.
+    fn issuers_of(&self, child: &Certificate, path: &Path<'a>) -> Vec<&'a Certificate> {
+        let store = self.store;
+        let supplied = self
+            .extra_intermediates
+            .iter()
+            .filter(|candidate| candidate.subject_der == child.issuer_der)
+            .filter(|candidate| !store.contains(candidate));
+        let mut candidates: Vec<&'a Certificate> = store
+            .certificates_named(&child.issuer_der)
+            .chain(supplied)
+            .filter(|candidate| !path.contains(candidate))
+            .filter(|candidate| key_identifiers_compatible(child, candidate))
+            .collect();
+        candidates.sort_by_key(|candidate| !store.is_anchor(candidate));
+        candidates
+    }
+}
+
+/// RFC 5280 §4.2.1.1: when both identifiers are present they must match.
+fn key_identifiers_compatible(child: &Certificate, issuer: &Certificate) -> bool {
+    match (&child.authority_key_id, &issuer.subject_key_id) {
+        (Some(authority), Some(subject)) => authority == subject,
+        _ => true,
+    }
+}
+
+pub(crate) fn check_signature(child: &Certificate, issuer: &Certificate) -> Result<(), String> {
+    let key = issuer
+        .public_key()
+        .map_err(|reason| format!("the issuer key cannot be used: {reason}"))?;
+    verify(
+        &child.signature_algorithm,
+        key,
+        &child.tbs,
+        &child.signature,
+    )
+}

@@ -1,0 +1,234 @@
+//! The trust store: trusted roots, known intermediates and the newest verified CRL of each
+//! issuer, indexed so that validating against it costs hash lookups and signature checks only.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::crl::{Crl, CrlInfo, VerifiedCrl};
+use crate::error::PkiError;
+use crate::fetch::CrlFetcher;
+use crate::parse::Certificate;
+use crate::path;
+use crate::validate::{evaluate, Evidence};
+use crate::verdict::{Purpose, RevocationPolicy, Verdict};
+
+/// Roots, intermediates and CRLs. Build it once, then share it (`Send + Sync`): validation
+/// takes `&self`, and public keys are loaded when certificates are added.
+#[derive(Debug, Clone, Default)]
+pub struct TrustStore {
+    certificates: Vec<StoredCertificate>,
+    by_subject: HashMap<Vec<u8>, Vec<usize>>,
+    by_fingerprint: HashMap<[u8; 32], usize>,
+    /// Newest CRL per signer (issuer name and key).
+    crls: HashMap<[u8; 32], Arc<VerifiedCrl>>,
+    /// Signature checks between store certificates (child, issuer fingerprints), done once when
+    /// they are added: every chain through the store repeats them.
+    links: HashMap<([u8; 32], [u8; 32]), Result<(), String>>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredCertificate {
+    certificate: Certificate,
+    anchor: bool,
+}
+
+impl TrustStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a trusted root. It must be a CA certificate with a usable key; its own signature and
+    /// revocation are not checked, since trusting it is a decision of the configuration.
+    pub fn add_root(&mut self, certificate: Certificate) -> Result<(), PkiError> {
+        self.add(certificate, true)
+    }
+
+    /// Adds an intermediate CA certificate, used to build chains but not trusted by itself.
+    pub fn add_intermediate(&mut self, certificate: Certificate) -> Result<(), PkiError> {
+        self.add(certificate, false)
+    }
+
+    /// Imports a CRL (DER or PEM). Its issuer must already be in the store, with a key that
+    /// verifies the CRL's signature and, when keyUsage is present, cRLSign. A CRL older than the
+    /// one held for the same issuer is accepted but not used (`current: false`).
+    pub fn add_crl(&mut self, der_or_pem: &[u8]) -> Result<CrlInfo, PkiError> {
+        let crl = Crl::parse(der_or_pem)?;
+        let verified = self.verify_crl(crl)?;
+        Ok(self.keep_newest(verified))
+    }
+
+    /// Validates `leaf` at time `at` using only the CRLs held by the store.
+    /// `extra_intermediates` are CA certificates that came with the leaf (e.g. from a signature);
+    /// they help build the chain but are never trusted by themselves.
+    pub fn validate(
+        &self,
+        leaf: &Certificate,
+        extra_intermediates: &[Certificate],
+        at: DateTime<Utc>,
+        purpose: Purpose,
+        policy: RevocationPolicy,
+    ) -> Verdict {
+        let path = path::build(self, leaf, extra_intermediates);
+        let evidence: Vec<Evidence> = path
+            .certificates
+            .windows(2)
+            .map(|pair| match pair {
+                [_, issuer] => Evidence::from_store(self.crl_from(issuer)),
+                _ => Evidence::default(),
+            })
+            .collect();
+        evaluate(&path, &evidence, at, purpose, policy)
+    }
+
+    /// Like [`validate`](Self::validate), but when the store has no CRL that covers `at` for a
+    /// certificate, downloads one from the certificate's HTTP CRL distribution points through
+    /// `fetcher` (which caches it until its nextUpdate).
+    pub async fn validate_fetching(
+        &self,
+        leaf: &Certificate,
+        extra_intermediates: &[Certificate],
+        at: DateTime<Utc>,
+        purpose: Purpose,
+        policy: RevocationPolicy,
+        fetcher: &CrlFetcher,
+    ) -> Verdict {
+        let path = path::build(self, leaf, extra_intermediates);
+        let mut evidence = Vec::new();
+        for pair in path.certificates.windows(2) {
+            let [certificate, issuer] = pair else {
+                continue;
+            };
+            let held = Evidence::from_store(self.crl_from(issuer));
+            if held.covers(certificate, at) {
+                evidence.push(held);
+            } else {
+                evidence.push(fetcher.evidence(certificate, issuer, at, held).await);
+            }
+        }
+        evaluate(&path, &evidence, at, purpose, policy)
+    }
+
+    fn add(&mut self, certificate: Certificate, anchor: bool) -> Result<(), PkiError> {
+        let subject = || certificate.subject_text().to_owned();
+        if !certificate.info().is_ca {
+            return Err(PkiError::NotCa { subject: subject() });
+        }
+        if let Err(reason) = certificate.public_key() {
+            return Err(PkiError::UnsupportedKey {
+                subject: subject(),
+                reason: reason.to_owned(),
+            });
+        }
+        if let Some(&index) = self.by_fingerprint.get(&certificate.fingerprint) {
+            if let Some(stored) = self.certificates.get_mut(index) {
+                stored.anchor |= anchor;
+            }
+            return Ok(());
+        }
+        let index = self.certificates.len();
+        self.by_fingerprint.insert(certificate.fingerprint, index);
+        self.by_subject
+            .entry(certificate.subject_der.clone())
+            .or_default()
+            .push(index);
+        self.certificates.push(StoredCertificate {
+            certificate,
+            anchor,
+        });
+        self.record_links(index);
+        Ok(())
+    }
+
+    /// Checks the signatures between the certificate at `index` and the store certificates that
+    /// may have issued it or that it may have issued.
+    fn record_links(&mut self, index: usize) {
+        let Some(added) = self
+            .certificates
+            .get(index)
+            .map(|stored| &stored.certificate)
+        else {
+            return;
+        };
+        let mut links = Vec::new();
+        for other in self.certificates.iter().map(|stored| &stored.certificate) {
+            if other.fingerprint == added.fingerprint {
+                continue;
+            }
+            if other.subject_der == added.issuer_der {
+                links.push((
+                    (added.fingerprint, other.fingerprint),
+                    path::check_signature(added, other),
+                ));
+            }
+            if added.subject_der == other.issuer_der {
+                links.push((
+                    (other.fingerprint, added.fingerprint),
+                    path::check_signature(other, added),
+                ));
+            }
+        }
+        self.links.extend(links);
+    }
+
+    /// The signature check of `child` by `issuer` if both are store certificates.
+    pub(crate) fn link(
+        &self,
+        child: &Certificate,
+        issuer: &Certificate,
+    ) -> Option<&Result<(), String>> {
+        self.links.get(&(child.fingerprint, issuer.fingerprint))
+    }
+
+    fn verify_crl(&self, crl: Crl) -> Result<VerifiedCrl, PkiError> {
+        let issuer = crl.issuer.clone();
+        let candidates: Vec<&Certificate> = self.certificates_named(&crl.issuer_der).collect();
+        if candidates.is_empty() {
+            return Err(PkiError::CrlIssuerUnknown { issuer });
+        }
+        crl.verify_with_any(candidates)
+            .map_err(|failures| PkiError::CrlNotSignedByIssuer {
+                issuer,
+                reason: failures.join("; "),
+            })
+    }
+
+    fn keep_newest(&mut self, verified: VerifiedCrl) -> CrlInfo {
+        let held = self.crls.get(&verified.signer_id);
+        if held.is_some_and(|held| !verified.crl.is_newer_than(&held.crl)) {
+            return verified.crl.info(false);
+        }
+        let info = verified.crl.info(true);
+        self.crls.insert(verified.signer_id, Arc::new(verified));
+        info
+    }
+
+    pub(crate) fn certificates_named<'a>(
+        &'a self,
+        subject_der: &[u8],
+    ) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.by_subject
+            .get(subject_der)
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.certificates.get(index))
+            .map(|stored| &stored.certificate)
+    }
+
+    pub(crate) fn contains(&self, certificate: &Certificate) -> bool {
+        self.by_fingerprint.contains_key(&certificate.fingerprint)
+    }
+
+    pub(crate) fn is_anchor(&self, certificate: &Certificate) -> bool {
+        self.by_fingerprint
+            .get(&certificate.fingerprint)
+            .and_then(|&index| self.certificates.get(index))
+            .is_some_and(|stored| stored.anchor)
+    }
+
+    fn crl_from(&self, issuer: &Certificate) -> Option<Arc<VerifiedCrl>> {
+        self.crls.get(&issuer.signer_id).cloned()
+    }
+}

@@ -1,0 +1,488 @@
+//! Path validation in the spirit of RFC 5280 §6: every certificate of the built chain is checked
+//! at the validation time, and every check is recorded for the verdict.
+//!
+//! Simplifications, each on the safe side: trust anchors must be CA certificates and their
+//! self-signature is not checked; self-issued intermediates count towards path lengths; name
+//! constraints, policy constraints, policy mappings and inhibitAnyPolicy are not evaluated, so a
+//! certificate marking one of them critical is refused; certificate policies are not filtered
+//! (any policy is acceptable).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::crl::{CrlStatus, VerifiedCrl};
+use crate::parse::{eku_name, Certificate, KeyUsageFlag};
+use crate::path::Path;
+use crate::verdict::{
+    ChainEntry, Check, CheckKind, Outcome, Purpose, RevocationInfo, RevocationPolicy, Verdict,
+    VerdictStatus, SIGNING_EXTENDED_KEY_USAGES,
+};
+
+/// The revocation evidence found for one certificate of the chain.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Evidence {
+    crl: Option<Arc<VerifiedCrl>>,
+    /// Why no better CRL could be had (e.g. a failed download).
+    note: Option<String>,
+}
+
+impl Evidence {
+    pub(crate) fn from_store(crl: Option<Arc<VerifiedCrl>>) -> Self {
+        Self { crl, note: None }
+    }
+
+    pub(crate) fn new(crl: Option<Arc<VerifiedCrl>>, note: Option<String>) -> Self {
+        Self { crl, note }
+    }
+
+    pub(crate) fn crl(&self) -> Option<&Arc<VerifiedCrl>> {
+        self.crl.as_ref()
+    }
+
+    /// Whether this evidence decides the status of `certificate` at `at`.
+    pub(crate) fn covers(&self, certificate: &Certificate, at: DateTime<Utc>) -> bool {
+        self.crl
+            .as_ref()
+            .is_some_and(|crl| !matches!(crl.status(certificate, at), CrlStatus::Unknown(_)))
+    }
+
+    fn status(
+        &self,
+        certificate: &Certificate,
+        issuer: &Certificate,
+        at: DateTime<Utc>,
+    ) -> CrlStatus {
+        let status = match &self.crl {
+            Some(crl) => crl.status(certificate, at),
+            None => CrlStatus::Unknown(format!(
+                "no CRL from {} is available",
+                issuer.subject_text()
+            )),
+        };
+        match (status, &self.note) {
+            (CrlStatus::Unknown(reason), Some(note)) => {
+                CrlStatus::Unknown(format!("{reason}; {note}"))
+            }
+            (status, _) => status,
+        }
+    }
+}
+
+/// Checks `path` and turns the findings into a verdict.
+pub(crate) fn evaluate(
+    path: &Path<'_>,
+    evidence: &[Evidence],
+    at: DateTime<Utc>,
+    purpose: Purpose,
+    policy: RevocationPolicy,
+) -> Verdict {
+    let mut findings = Findings::default();
+    let last = path.certificates.len().saturating_sub(1);
+    for (index, certificate) in path.certificates.iter().enumerate() {
+        let position = Position {
+            index,
+            certificate,
+            issuer: path.certificates.get(index + 1).copied(),
+            anchor: path.anchored && index == last,
+        };
+        check_signature(&mut findings, &position, path.signatures.get(index));
+        check_validity(&mut findings, certificate, at);
+        if index > 0 {
+            check_issuer_role(&mut findings, &position);
+        } else if purpose == Purpose::Signing {
+            check_signing_usage(&mut findings, certificate);
+        }
+        check_critical_extensions(&mut findings, certificate);
+        if let (Some(issuer), false) = (position.issuer, position.anchor) {
+            let evidence = evidence.get(index).cloned().unwrap_or_default();
+            check_revocation(
+                &mut findings,
+                certificate,
+                evidence.status(certificate, issuer, at),
+                policy,
+            );
+        }
+    }
+    check_trust_anchor(&mut findings, path);
+    findings.into_verdict(path, at, purpose, policy)
+}
+
+struct Position<'a> {
+    index: usize,
+    certificate: &'a Certificate,
+    issuer: Option<&'a Certificate>,
+    anchor: bool,
+}
+
+#[derive(Default)]
+struct Findings {
+    checks: Vec<Check>,
+    /// The status each failed check leads to, aligned with `checks`.
+    failures: Vec<Option<VerdictStatus>>,
+    revocation: Option<RevocationInfo>,
+}
+
+impl Findings {
+    fn record(
+        &mut self,
+        check: CheckKind,
+        certificate: &Certificate,
+        outcome: Outcome,
+        detail: String,
+        fails_with: Option<VerdictStatus>,
+    ) {
+        self.checks.push(Check {
+            check,
+            subject: certificate.subject_text().to_owned(),
+            outcome,
+            detail,
+        });
+        self.failures
+            .push(fails_with.filter(|_| outcome == Outcome::Failed));
+    }
+
+    fn passed(&mut self, check: CheckKind, certificate: &Certificate, detail: String) {
+        self.record(check, certificate, Outcome::Passed, detail, None);
+    }
+
+    fn skipped(&mut self, check: CheckKind, certificate: &Certificate, detail: String) {
+        self.record(check, certificate, Outcome::Skipped, detail, None);
+    }
+
+    fn failed(
+        &mut self,
+        check: CheckKind,
+        certificate: &Certificate,
+        detail: String,
+        status: VerdictStatus,
+    ) {
+        self.record(check, certificate, Outcome::Failed, detail, Some(status));
+    }
+
+    fn into_verdict(
+        self,
+        path: &Path<'_>,
+        at: DateTime<Utc>,
+        purpose: Purpose,
+        policy: RevocationPolicy,
+    ) -> Verdict {
+        let worst = self
+            .failures
+            .iter()
+            .enumerate()
+            .filter_map(|(index, status)| status.map(|status| (status, index)))
+            .min();
+        let (status, summary) = match worst
+            .and_then(|(status, index)| self.checks.get(index).map(|check| (status, check)))
+        {
+            Some((status, check)) => (status, format!("{}: {}", check.subject, check.detail)),
+            None => (VerdictStatus::Valid, self.valid_summary(path, at)),
+        };
+        let last = path.certificates.len().saturating_sub(1);
+        Verdict {
+            status,
+            summary,
+            revocation: self.revocation.filter(|_| status == VerdictStatus::Revoked),
+            chain: path
+                .certificates
+                .iter()
+                .enumerate()
+                .map(|(index, certificate)| {
+                    ChainEntry::new(certificate, path.anchored && index == last)
+                })
+                .collect(),
+            checks: self.checks,
+            validated_at: at,
+            purpose,
+            revocation_policy: policy,
+        }
+    }
+
+    fn valid_summary(&self, path: &Path<'_>, at: DateTime<Utc>) -> String {
+        let root = path
+            .certificates
+            .last()
+            .map(|root| root.subject_text())
+            .unwrap_or_default();
+        let unchecked = self
+            .checks
+            .iter()
+            .filter(|check| {
+                check.check == CheckKind::Revocation && check.outcome == Outcome::Skipped
+            })
+            .count();
+        let caveat = if unchecked > 0 {
+            format!("; revocation not checked for {unchecked} certificate(s)")
+        } else {
+            String::new()
+        };
+        format!(
+            "valid at {at}: chain of {} certificate(s) to the trusted root {root}{caveat}",
+            path.certificates.len()
+        )
+    }
+}
+
+fn check_signature(
+    findings: &mut Findings,
+    position: &Position<'_>,
+    signature: Option<&Result<(), String>>,
+) {
+    let certificate = position.certificate;
+    let algorithm = &certificate.info().signature_algorithm;
+    match (signature, position.issuer) {
+        (Some(Ok(())), Some(issuer)) => findings.passed(
+            CheckKind::Signature,
+            certificate,
+            format!("signed by {} ({algorithm})", issuer.subject_text()),
+        ),
+        (Some(Err(reason)), Some(issuer)) => findings.failed(
+            CheckKind::Signature,
+            certificate,
+            format!(
+                "signature by {} does not verify: {reason}",
+                issuer.subject_text()
+            ),
+            VerdictStatus::BadSignature,
+        ),
+        _ if position.anchor => findings.skipped(
+            CheckKind::Signature,
+            certificate,
+            "trusted root: trusted by configuration, its self-signature is not checked".into(),
+        ),
+        _ => findings.skipped(
+            CheckKind::Signature,
+            certificate,
+            format!(
+                "issuer {} not found: the signature cannot be checked",
+                certificate.info().issuer.text
+            ),
+        ),
+    }
+}
+
+fn check_validity(findings: &mut Findings, certificate: &Certificate, at: DateTime<Utc>) {
+    let info = certificate.info();
+    let period = format!("valid from {} to {}", info.not_before, info.not_after);
+    if at < info.not_before {
+        findings.failed(
+            CheckKind::Validity,
+            certificate,
+            format!("not yet valid at {at}: {period}"),
+            VerdictStatus::NotYetValid,
+        );
+    } else if at > info.not_after {
+        findings.failed(
+            CheckKind::Validity,
+            certificate,
+            format!("expired at {at}: {period}"),
+            VerdictStatus::Expired,
+        );
+    } else {
+        findings.passed(CheckKind::Validity, certificate, period);
+    }
+}
+
+/// Checks of a certificate that issued the one below it in the chain.
+fn check_issuer_role(findings: &mut Findings, position: &Position<'_>) {
+    let certificate = position.certificate;
+    let info = certificate.info();
+    if info.is_ca {
+        findings.passed(
+            CheckKind::BasicConstraints,
+            certificate,
+            "is a CA (basicConstraints cA)".into(),
+        );
+    } else {
+        findings.failed(
+            CheckKind::BasicConstraints,
+            certificate,
+            "issued a certificate but is not a CA (basicConstraints cA is not set)".into(),
+            VerdictStatus::ConstraintViolation,
+        );
+    }
+    if let Some(limit) = info
+        .basic_constraints
+        .and_then(|constraints| constraints.path_len)
+    {
+        // CA certificates between this one and the leaf.
+        let below = position.index.saturating_sub(1);
+        let detail = format!("pathLenConstraint {limit}, {below} CA certificate(s) below it");
+        if u32::try_from(below).map_or(true, |below| below > limit) {
+            findings.failed(
+                CheckKind::PathLength,
+                certificate,
+                detail,
+                VerdictStatus::ConstraintViolation,
+            );
+        } else {
+            findings.passed(CheckKind::PathLength, certificate, detail);
+        }
+    }
+    match certificate.has_key_usage(KeyUsageFlag::KeyCertSign) {
+        Some(true) => findings.passed(
+            CheckKind::KeyUsage,
+            certificate,
+            "keyUsage allows keyCertSign".into(),
+        ),
+        Some(false) => findings.failed(
+            CheckKind::KeyUsage,
+            certificate,
+            "keyUsage does not allow keyCertSign, so it cannot issue certificates".into(),
+            VerdictStatus::WrongKeyUsage,
+        ),
+        None => findings.passed(
+            CheckKind::KeyUsage,
+            certificate,
+            "no keyUsage extension: usage not restricted".into(),
+        ),
+    }
+}
+
+fn check_signing_usage(findings: &mut Findings, certificate: &Certificate) {
+    let signs = [KeyUsageFlag::DigitalSignature, KeyUsageFlag::NonRepudiation]
+        .into_iter()
+        .map(|flag| certificate.has_key_usage(flag))
+        .collect::<Vec<_>>();
+    match signs.as_slice() {
+        [None, ..] => findings.passed(
+            CheckKind::KeyUsage,
+            certificate,
+            "no keyUsage extension: usage not restricted".into(),
+        ),
+        [Some(false), Some(false)] => findings.failed(
+            CheckKind::KeyUsage,
+            certificate,
+            "keyUsage allows neither digitalSignature nor nonRepudiation: not a signing certificate".into(),
+            VerdictStatus::WrongKeyUsage,
+        ),
+        _ => findings.passed(
+            CheckKind::KeyUsage,
+            certificate,
+            "keyUsage allows digitalSignature or nonRepudiation".into(),
+        ),
+    }
+    let Some(usages) = &certificate.extended_key_usage_oids else {
+        return;
+    };
+    let allowed = usages.iter().find_map(|oid| {
+        SIGNING_EXTENDED_KEY_USAGES
+            .iter()
+            .find(|(allowed, _)| allowed == oid)
+            .map(|(_, name)| *name)
+    });
+    match allowed {
+        Some(name) => findings.passed(
+            CheckKind::ExtendedKeyUsage,
+            certificate,
+            format!("extendedKeyUsage allows document signing ({name})"),
+        ),
+        None => findings.failed(
+            CheckKind::ExtendedKeyUsage,
+            certificate,
+            format!(
+                "extendedKeyUsage ({}) does not include a document-signing usage",
+                usages
+                    .iter()
+                    .map(|oid| eku_name(oid))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            VerdictStatus::WrongKeyUsage,
+        ),
+    }
+}
+
+fn check_critical_extensions(findings: &mut Findings, certificate: &Certificate) {
+    let unhandled = &certificate.unhandled_critical_extensions;
+    if unhandled.is_empty() {
+        findings.passed(
+            CheckKind::CriticalExtensions,
+            certificate,
+            "every critical extension is understood".into(),
+        );
+    } else {
+        findings.failed(
+            CheckKind::CriticalExtensions,
+            certificate,
+            format!(
+                "critical extension(s) not understood: {}",
+                unhandled.join(", ")
+            ),
+            VerdictStatus::ConstraintViolation,
+        );
+    }
+}
+
+fn check_revocation(
+    findings: &mut Findings,
+    certificate: &Certificate,
+    status: CrlStatus,
+    policy: RevocationPolicy,
+) {
+    match status {
+        CrlStatus::NotRevoked(detail) => {
+            findings.passed(CheckKind::Revocation, certificate, detail)
+        }
+        CrlStatus::Revoked(entry) => {
+            let reason = entry
+                .reason
+                .map(|reason| format!(" ({})", reason.name()))
+                .unwrap_or_default();
+            findings.failed(
+                CheckKind::Revocation,
+                certificate,
+                format!("revoked on {}{reason}", entry.revoked_at),
+                VerdictStatus::Revoked,
+            );
+            findings.revocation.get_or_insert(RevocationInfo {
+                subject: certificate.subject_text().to_owned(),
+                serial: certificate.info().serial.clone(),
+                revoked_at: entry.revoked_at,
+                reason: entry.reason,
+            });
+        }
+        CrlStatus::Unknown(reason) => match policy {
+            RevocationPolicy::Require => findings.failed(
+                CheckKind::Revocation,
+                certificate,
+                format!("revocation status unknown: {reason}"),
+                VerdictStatus::RevocationUnknown,
+            ),
+            RevocationPolicy::BestEffort => findings.skipped(
+                CheckKind::Revocation,
+                certificate,
+                format!("revocation not checked (best effort): {reason}"),
+            ),
+        },
+    }
+}
+
+fn check_trust_anchor(findings: &mut Findings, path: &Path<'_>) {
+    let Some(last) = path.certificates.last() else {
+        return;
+    };
+    if path.anchored {
+        findings.passed(
+            CheckKind::TrustAnchor,
+            last,
+            "the chain ends at this trusted root".into(),
+        );
+        return;
+    }
+    let detail = if last.subject_der == last.issuer_der {
+        "self-signed, but not a trusted root of the store".to_owned()
+    } else {
+        format!(
+            "no path to a trusted root: issuer {} is neither in the trust store nor supplied",
+            last.info().issuer.text
+        )
+    };
+    findings.failed(
+        CheckKind::TrustAnchor,
+        last,
+        detail,
+        VerdictStatus::Untrusted,
+    );
+}
