@@ -5,8 +5,10 @@
 mod access;
 mod api_keys;
 mod bad_input;
+mod dossiers;
 mod idempotency;
 mod officials;
 mod openapi;
 mod procedures;
+mod statistics;
 mod units;

@@ -55,14 +55,11 @@ pub fn validate_passport(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-/// Validates a tax code (mã số thuế): 10 digits with a check digit, optionally followed by
-/// `-` and a 3-digit branch number. Since 2025 a person's tax code is their CCCD number,
-/// so a valid 12-digit CCCD is accepted too.
+/// Validates the tax code of an organisation (mã số thuế): 10 digits with a check digit,
+/// optionally followed by `-` and a 3-digit branch number. (A person's tax code is their CCCD
+/// number since 2025; persons are validated as citizens.)
 pub fn validate_tax_code(text: &str) -> Result<String, String> {
     let text = text.trim();
-    if text.len() == 12 && validate_cccd(text).is_ok() {
-        return Ok(text.to_owned());
-    }
     let (main, branch) = match text.split_once('-') {
         Some((main, branch)) => (main, Some(branch)),
         None => (text, None),
@@ -145,7 +142,10 @@ mod tests {
         assert!(validate_tax_code("0100109106-001").is_ok());
         assert!(validate_tax_code("0100109107").is_err());
         assert!(validate_tax_code("0100109106-01").is_err());
-        assert!(validate_tax_code("024190000123").is_ok());
+        assert!(
+            validate_tax_code("024190000123").is_err(),
+            "a CCCD is not an organisation's tax code"
+        );
     }
 
     #[test]

@@ -40,3 +40,11 @@ id_type!(
     /// A record of the append-only audit trail.
     AuditEventId
 );
+id_type!(
+    /// A dossier (its public identifier is its code).
+    DossierId
+);
+id_type!(
+    /// An event in a dossier's history.
+    DossierEventId
+);

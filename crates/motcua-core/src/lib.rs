@@ -3,11 +3,13 @@
 
 pub mod access;
 pub mod calendar;
+pub mod dossier;
 pub mod identifiers;
 pub mod ids;
 pub mod official;
 pub mod period;
 pub mod procedure;
+pub mod statistics;
 pub mod text;
 mod text_enum;
 pub mod unit;

@@ -3,17 +3,20 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod calendar;
 mod connection;
+pub mod dossiers;
 mod error;
 pub mod idempotency;
 pub mod officials;
 pub mod procedures;
 pub mod schema;
+pub mod statistics;
 pub mod units;
 
 pub use connection::{
-    now, write_transaction, Backend, ConnectionManager, DbConnection, DbPool, PoolOptions,
-    PooledDbConnection,
+    now, write_transaction, Backend, ConnectionManager, DbConnection, DbPool, MultiBackend,
+    PoolOptions, PooledDbConnection,
 };
 pub use diesel::result::Error as DieselError;
 pub use error::DbError;

@@ -189,3 +189,26 @@ pub fn versions(conn: &mut DbConnection, code: &str) -> DbResult<Vec<Procedure>>
         .select(Procedure::as_select())
         .load(conn)?)
 }
+
+/// Procedures in force handled at a level, and how many of them are offered online.
+pub fn online_coverage(
+    conn: &mut DbConnection,
+    level: motcua_core::unit::Level,
+) -> DbResult<(i64, i64)> {
+    use motcua_core::unit::Level;
+    let mut query = procedures::table
+        .filter(procedures::superseded_by_id.is_null())
+        .filter(procedures::abolished_on.is_null())
+        .into_boxed();
+    query = match level {
+        Level::Province => query.filter(procedures::level_province.eq(true)),
+        Level::District => query.filter(procedures::level_district.eq(true)),
+        Level::Commune => query.filter(procedures::level_commune.eq(true)),
+    };
+    let rows: Vec<OnlineServiceLevel> = query.select(procedures::online_level).load(conn)?;
+    let online = rows.iter().filter(|level| level.is_online()).count();
+    Ok((
+        i64::try_from(rows.len()).unwrap_or(i64::MAX),
+        i64::try_from(online).unwrap_or(i64::MAX),
+    ))
+}

@@ -107,11 +107,111 @@ diesel::table! {
 diesel::joinable!(officials -> units (unit_id));
 diesel::joinable!(api_keys -> units (unit_id));
 
+diesel::table! {
+    dossiers (id) {
+        id -> BigInt,
+        code -> Text,
+        unit_id -> BigInt,
+        procedure_id -> BigInt,
+        field -> Text,
+        channel -> Text,
+        status -> Text,
+        applicant_kind -> Text,
+        applicant_name -> Text,
+        applicant_id_number -> Text,
+        applicant_address -> Nullable<Text>,
+        applicant_phone -> Nullable<Text>,
+        applicant_email -> Nullable<Text>,
+        request_content -> Nullable<Text>,
+        receiving_official_id -> Nullable<BigInt>,
+        submitted_at -> Timestamp,
+        received_at -> Nullable<Timestamp>,
+        received_on -> Nullable<Date>,
+        due_at -> Nullable<Timestamp>,
+        due_on -> Nullable<Date>,
+        paused_at -> Nullable<Timestamp>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_on -> Nullable<Date>,
+        resolution -> Nullable<Text>,
+        returned_at -> Nullable<Timestamp>,
+        appointment_at -> Nullable<Timestamp>,
+        digitised -> Bool,
+        reused -> Bool,
+        electronic_result -> Bool,
+        rating -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dossier_components (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        copies -> Integer,
+        digitisation -> Text,
+    }
+}
+
+diesel::table! {
+    dossier_events (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        official_id -> Nullable<BigInt>,
+        actor_key_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dossier_sequences (unit_id, day) {
+        unit_id -> BigInt,
+        day -> Date,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    dossier_counts (unit_id, grain, day, field, metric) {
+        unit_id -> BigInt,
+        grain -> Text,
+        day -> Date,
+        field -> Text,
+        metric -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        data -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(dossiers -> units (unit_id));
+diesel::joinable!(dossiers -> procedures (procedure_id));
+diesel::joinable!(dossier_components -> dossiers (dossier_id));
+diesel::joinable!(dossier_events -> dossiers (dossier_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     procedures,
     officials,
     api_keys,
     audit_events,
-    idempotency_keys
+    idempotency_keys,
+    dossiers,
+    dossier_components,
+    dossier_events,
+    dossier_sequences,
+    dossier_counts,
+    calendar_years,
 );

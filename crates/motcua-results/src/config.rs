@@ -14,6 +14,8 @@ pub struct ResultsConfig {
     pub db_pool_size: u32,
     /// `MOTCUA_MAX_BODY_BYTES`: the largest JSON body accepted, default 1 MiB.
     pub max_body_bytes: usize,
+    /// `MOTCUA_MAX_IMPORT_BYTES`: the largest bulk import accepted, default 64 MiB.
+    pub max_import_bytes: usize,
     /// `MOTCUA_WORKERS`: HTTP worker threads, default one per core.
     pub workers: usize,
 }
@@ -39,6 +41,7 @@ impl ResultsConfig {
                 .unwrap_or_else(|_| format!("sqlite://{data_dir}/results.sqlite3")),
             db_pool_size: env_or("MOTCUA_DB_POOL_SIZE", 10)?,
             max_body_bytes: env_or("MOTCUA_MAX_BODY_BYTES", 1024 * 1024)?,
+            max_import_bytes: env_or("MOTCUA_MAX_IMPORT_BYTES", 64 * 1024 * 1024)?,
             workers: env_or(
                 "MOTCUA_WORKERS",
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -53,6 +56,7 @@ impl ResultsConfig {
             database_url: database_url.into(),
             db_pool_size: 4,
             max_body_bytes: 64 * 1024,
+            max_import_bytes: 16 * 1024 * 1024,
             workers: 2,
         }
     }

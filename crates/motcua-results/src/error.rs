@@ -38,6 +38,10 @@ pub struct Problem {
     /// The fields that were wrong, for validation problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
+    /// Members particular to a kind of problem, e.g. `rejected` lines of an import.
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(value_type = Object)]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +57,7 @@ pub enum ApiError {
     Invalid {
         detail: String,
         invalid_params: Vec<InvalidParam>,
+        extensions: serde_json::Map<String, serde_json::Value>,
     },
     #[error("{0}")]
     Unauthorized(String),
@@ -86,7 +91,16 @@ impl ApiError {
         Self::Invalid {
             detail: format!("invalid value of: {}", names.join(", ")),
             invalid_params,
+            extensions: serde_json::Map::new(),
         }
+    }
+
+    /// Adds a member to the problem document of a validation failure.
+    pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
+        if let Self::Invalid { extensions, .. } = &mut self {
+            extensions.insert(key.to_owned(), value);
+        }
+        self
     }
 
     pub fn bad_param(name: impl Into<String>, reason: impl Into<String>) -> Self {
@@ -133,6 +147,10 @@ impl ApiError {
             }
             _ => Vec::new(),
         };
+        let extensions = match self {
+            Self::Invalid { extensions, .. } => extensions.clone(),
+            _ => serde_json::Map::new(),
+        };
         // Internal details stay in the log; the client gets a stable sentence.
         let detail = match self {
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
@@ -144,6 +162,7 @@ impl ApiError {
             status: self.status_code().as_u16(),
             detail,
             invalid_params,
+            extensions,
         }
     }
 }

@@ -68,11 +68,49 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             invalid_params: vec![InvalidParam::new("body", e.to_string())],
         })?;
     let value = motcua_core::text::nfc_json(value);
+    if let Some(path) = control_character_path(&value, String::new()) {
+        return Err(ApiError::invalid(
+            path,
+            "text may not contain control characters other than tab and line breaks",
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let name = if path == "." { "body".to_owned() } else { path };
         ApiError::invalid(name, e.into_inner().to_string())
     })
+}
+
+/// The path of the first string holding a control character (NUL and the like), which no field
+/// needs and PostgreSQL cannot store.
+fn control_character_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let bad = |text: &str| {
+        text.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
+    match value {
+        Value::String(text) if bad(text) => {
+            Some(if path.is_empty() { "body".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| control_character_path(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let path = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            if bad(k) {
+                Some(path)
+            } else {
+                control_character_path(v, path)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// Query parameters, NFC-normalised, unknown names refused, errors naming the parameter.
@@ -184,6 +222,15 @@ mod tests {
         );
         let err = parse_json::<Probe>(b"{").unwrap_err();
         assert!(matches!(err, ApiError::BadRequest { .. }));
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_path() {
+        let err = parse_json::<serde_json::Value>(br#"{"a": [{"b": "x\u0000y"}]}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::Invalid { invalid_params, .. } if invalid_params[0].name == "a[0].b")
+        );
+        assert!(parse_json::<serde_json::Value>(br#"{"a": "line\nbreak"}"#).is_ok());
     }
 
     #[test]

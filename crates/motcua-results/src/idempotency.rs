@@ -51,7 +51,12 @@ pub async fn idempotent_post(
             )))
         }
     };
-    let body = match read_body(req.take_payload(), state.config.max_body_bytes).await {
+    // The handler applies its own limit; this one only bounds what is buffered here.
+    let limit = state
+        .config
+        .max_body_bytes
+        .max(state.config.max_import_bytes);
+    let body = match read_body(req.take_payload(), limit).await {
         Ok(body) => body,
         Err(error) => return Ok(req.error_response(error)),
     };

@@ -7,12 +7,14 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod lifecycle;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod routes;
 pub mod seed;
 pub mod state;
+pub mod statistics;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -83,7 +85,7 @@ pub fn start_with_pool(
     db: DbPool,
 ) -> Result<(Server, std::net::SocketAddr), String> {
     let (workers, bind) = (config.workers, config.bind);
-    let state = Data::new(AppState { db, config });
+    let state = Data::new(AppState::new(db, config)?);
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
         .bind(bind)

@@ -1,6 +1,9 @@
-//! What every handler shares: the database pool and the configuration, and the helpers that run
-//! database work off the async threads.
+//! What every handler shares: the database pool, the configuration and the working-day calendar,
+//! and the helpers that run database work off the async threads.
 
+use std::sync::{Arc, RwLock};
+
+use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
 use crate::config::ResultsConfig;
@@ -9,9 +12,37 @@ use crate::error::ApiError;
 pub struct AppState {
     pub db: DbPool,
     pub config: ResultsConfig,
+    calendar: RwLock<Arc<WorkingCalendar>>,
 }
 
 impl AppState {
+    /// Builds the state, loading the calendar years stored in the database over the defaults.
+    pub fn new(db: DbPool, config: ResultsConfig) -> Result<Self, String> {
+        let mut conn = db.get().map_err(|e| e.to_string())?;
+        let calendar = load_calendar(&mut conn).map_err(|e| e.to_string())?;
+        drop(conn);
+        Ok(Self {
+            db,
+            config,
+            calendar: RwLock::new(Arc::new(calendar)),
+        })
+    }
+
+    pub fn calendar(&self) -> Arc<WorkingCalendar> {
+        match self.calendar.read() {
+            Ok(guard) => Arc::clone(&guard),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn set_calendar(&self, calendar: WorkingCalendar) {
+        let mut guard = match self.calendar.write() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = Arc::new(calendar);
+    }
+
     /// Runs blocking database work on the blocking thread pool.
     pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
     where
@@ -35,4 +66,18 @@ impl AppState {
     {
         self.read(move |conn| write_transaction(conn, work)).await
     }
+}
+
+/// The shipped calendar with the years an administrator stored.
+pub fn load_calendar(conn: &mut DbConnection) -> Result<WorkingCalendar, ApiError> {
+    let mut holidays =
+        HolidayCalendar::vietnam_defaults().map_err(|e| ApiError::Internal(e.to_string()))?;
+    for (year, data) in motcua_db::calendar::all(conn)? {
+        let parsed = YearCalendar::from_json(&data)
+            .map_err(|e| ApiError::Internal(format!("stored calendar of {year}: {e}")))?;
+        holidays
+            .insert(parsed)
+            .map_err(|e| ApiError::Internal(format!("stored calendar of {year}: {e}")))?;
+    }
+    Ok(WorkingCalendar::new(holidays))
 }

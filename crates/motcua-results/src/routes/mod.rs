@@ -2,9 +2,13 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod calendar;
+pub mod dossier_import;
+pub mod dossiers;
 pub mod health;
 pub mod officials;
 pub mod procedures;
+pub mod statistics;
 pub mod units;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -31,6 +35,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::create_api_key)
         .service(api_keys::get_api_key)
         .service(api_keys::revoke_api_key)
+        .service(dossiers::list_dossiers)
+        .service(dossiers::create_dossier)
+        .service(dossier_import::import_dossiers)
+        .service(dossiers::get_dossier)
+        .service(dossiers::transition)
+        .service(dossiers::apologise)
+        .service(dossiers::rate)
+        .service(dossiers::complain)
+        .service(statistics::form06)
+        .service(statistics::indicators)
+        .service(statistics::rebuild)
+        .service(calendar::get_year)
+        .service(calendar::put_year)
         .service(audit::list_audit_events);
 }
 

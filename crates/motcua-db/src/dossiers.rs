@@ -1,0 +1,381 @@
+//! Dossiers, their components and their history.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer};
+use motcua_core::dossier::{
+    vietnam_day, ApplicantKind, Channel, Digitisation, DossierStatus, Rating, Resolution,
+};
+use motcua_core::ids::{ApiKeyId, DossierEventId, DossierId, OfficialId, ProcedureId, UnitId};
+use motcua_core::statistics::DossierFacts;
+
+use crate::schema::{dossier_components, dossier_events, dossiers};
+use crate::units::escape_like;
+use crate::{DbConnection, DbError, DbResult};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = dossiers)]
+pub struct Dossier {
+    pub id: DossierId,
+    pub code: String,
+    pub unit_id: UnitId,
+    pub procedure_id: ProcedureId,
+    pub field: String,
+    pub channel: Channel,
+    pub status: DossierStatus,
+    pub applicant_kind: ApplicantKind,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    pub applicant_address: Option<String>,
+    pub applicant_phone: Option<String>,
+    pub applicant_email: Option<String>,
+    pub request_content: Option<String>,
+    pub receiving_official_id: Option<OfficialId>,
+    pub submitted_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub received_on: Option<NaiveDate>,
+    pub due_at: Option<NaiveDateTime>,
+    pub due_on: Option<NaiveDate>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolved_on: Option<NaiveDate>,
+    pub resolution: Option<Resolution>,
+    pub returned_at: Option<NaiveDateTime>,
+    pub appointment_at: Option<NaiveDateTime>,
+    pub digitised: bool,
+    pub reused: bool,
+    pub electronic_result: bool,
+    pub rating: Option<Rating>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Dossier {
+    /// What the statistics count of this dossier.
+    pub fn facts(&self) -> DossierFacts {
+        DossierFacts {
+            channel: self.channel,
+            received_on: self.received_on,
+            due_on: self.due_on,
+            resolved_on: self.resolved_on,
+            resolution: self.resolution,
+            returned_on: self.returned_at.map(|at| vietnam_day(at.and_utc())),
+            digitised: self.digitised,
+            reused: self.reused,
+            electronic_result: self.electronic_result,
+            rating: self.rating,
+        }
+    }
+}
+
+/// The lifecycle fields, written together after every change.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = dossiers, treat_none_as_null = true)]
+pub struct DossierState {
+    pub status: DossierStatus,
+    pub received_at: Option<NaiveDateTime>,
+    pub received_on: Option<NaiveDate>,
+    pub due_at: Option<NaiveDateTime>,
+    pub due_on: Option<NaiveDate>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolved_on: Option<NaiveDate>,
+    pub resolution: Option<Resolution>,
+    pub returned_at: Option<NaiveDateTime>,
+    pub appointment_at: Option<NaiveDateTime>,
+    pub electronic_result: bool,
+    pub rating: Option<Rating>,
+    pub updated_at: NaiveDateTime,
+}
+
+impl From<&Dossier> for DossierState {
+    fn from(d: &Dossier) -> Self {
+        Self {
+            status: d.status,
+            received_at: d.received_at,
+            received_on: d.received_on,
+            due_at: d.due_at,
+            due_on: d.due_on,
+            paused_at: d.paused_at,
+            resolved_at: d.resolved_at,
+            resolved_on: d.resolved_on,
+            resolution: d.resolution,
+            returned_at: d.returned_at,
+            appointment_at: d.appointment_at,
+            electronic_result: d.electronic_result,
+            rating: d.rating,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// A dossier before it has an id.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dossiers)]
+pub struct NewDossier {
+    pub code: String,
+    pub unit_id: UnitId,
+    pub procedure_id: ProcedureId,
+    pub field: String,
+    pub channel: Channel,
+    pub status: DossierStatus,
+    pub applicant_kind: ApplicantKind,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    pub applicant_address: Option<String>,
+    pub applicant_phone: Option<String>,
+    pub applicant_email: Option<String>,
+    pub request_content: Option<String>,
+    pub receiving_official_id: Option<OfficialId>,
+    pub submitted_at: NaiveDateTime,
+    pub received_at: Option<NaiveDateTime>,
+    pub received_on: Option<NaiveDate>,
+    pub due_at: Option<NaiveDateTime>,
+    pub due_on: Option<NaiveDate>,
+    pub digitised: bool,
+    pub reused: bool,
+    pub electronic_result: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = dossier_components)]
+pub struct Component {
+    pub id: i64,
+    pub dossier_id: DossierId,
+    pub position: i32,
+    pub name: String,
+    pub copies: i32,
+    pub digitisation: Digitisation,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dossier_components)]
+pub struct NewComponent {
+    pub dossier_id: DossierId,
+    pub position: i32,
+    pub name: String,
+    pub copies: i32,
+    pub digitisation: Digitisation,
+}
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = dossier_events)]
+pub struct Event {
+    pub id: DossierEventId,
+    pub dossier_id: DossierId,
+    pub at: NaiveDateTime,
+    /// `status`, `apology`, `rating` or `complaint`.
+    pub kind: String,
+    pub from_status: Option<DossierStatus>,
+    pub to_status: Option<DossierStatus>,
+    pub official_id: Option<OfficialId>,
+    pub actor_key_id: Option<ApiKeyId>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dossier_events)]
+pub struct NewEvent {
+    pub dossier_id: DossierId,
+    pub at: NaiveDateTime,
+    pub kind: String,
+    pub from_status: Option<DossierStatus>,
+    pub to_status: Option<DossierStatus>,
+    pub official_id: Option<OfficialId>,
+    pub actor_key_id: Option<ApiKeyId>,
+    pub note: Option<String>,
+}
+
+/// Takes the next number of the day at a unit. The upsert locks the unit's row for the day until
+/// the transaction ends, so concurrent creations get consecutive numbers and a rolled-back
+/// creation gives its number back.
+pub fn next_number(conn: &mut DbConnection, unit: UnitId, day: NaiveDate) -> DbResult<i32> {
+    Ok(
+        sql::<Integer>("INSERT INTO dossier_sequences (unit_id, day, last_number) VALUES (")
+            .bind::<BigInt, _>(unit.0)
+            .sql(", ")
+            .bind::<Date, _>(day)
+            .sql(
+                ", 1) ON CONFLICT (unit_id, day) DO UPDATE \
+             SET last_number = dossier_sequences.last_number + 1 RETURNING last_number",
+            )
+            .get_result(conn)?,
+    )
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewDossier) -> DbResult<Dossier> {
+    Ok(diesel::insert_into(dossiers::table)
+        .values(new)
+        .returning(dossiers::all_columns)
+        .get_result(conn)?)
+}
+
+pub fn insert_components(conn: &mut DbConnection, components: &[NewComponent]) -> DbResult<()> {
+    // One statement per row: multi-row VALUES is not available over both backends at once.
+    for component in components {
+        diesel::insert_into(dossier_components::table)
+            .values(component)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert_event(conn: &mut DbConnection, event: &NewEvent) -> DbResult<()> {
+    diesel::insert_into(dossier_events::table)
+        .values(event)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> DbResult<Dossier> {
+    Ok(dossiers::table
+        .filter(dossiers::code.eq(code))
+        .select(Dossier::as_select())
+        .first(conn)?)
+}
+
+/// Writes the new state, unless someone changed the dossier since `seen_at` (then `Refused`).
+pub fn save_state(
+    conn: &mut DbConnection,
+    id: DossierId,
+    seen_at: NaiveDateTime,
+    state: &DossierState,
+) -> DbResult<()> {
+    let updated = diesel::update(
+        dossiers::table
+            .filter(dossiers::id.eq(id))
+            .filter(dossiers::updated_at.eq(seen_at)),
+    )
+    .set(state)
+    .execute(conn)?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(DbError::Refused(
+            "the dossier was changed by another request".into(),
+        ))
+    }
+}
+
+pub fn components(conn: &mut DbConnection, id: DossierId) -> DbResult<Vec<Component>> {
+    Ok(dossier_components::table
+        .filter(dossier_components::dossier_id.eq(id))
+        .order(dossier_components::position.asc())
+        .select(Component::as_select())
+        .load(conn)?)
+}
+
+pub fn events(conn: &mut DbConnection, id: DossierId) -> DbResult<Vec<Event>> {
+    Ok(dossier_events::table
+        .filter(dossier_events::dossier_id.eq(id))
+        .order(dossier_events::id.asc())
+        .select(Event::as_select())
+        .load(conn)?)
+}
+
+/// The time of the latest event; a new event may not be dated before it.
+pub fn last_event_at(conn: &mut DbConnection, id: DossierId) -> DbResult<Option<NaiveDateTime>> {
+    Ok(dossier_events::table
+        .filter(dossier_events::dossier_id.eq(id))
+        .select(diesel::dsl::max(dossier_events::at))
+        .first(conn)?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DossierFilter {
+    pub among_units: Option<Vec<UnitId>>,
+    pub procedure: Option<ProcedureId>,
+    pub field: Option<String>,
+    pub status: Option<DossierStatus>,
+    pub channel: Option<Channel>,
+    pub received_from: Option<NaiveDate>,
+    pub received_to: Option<NaiveDate>,
+    pub due_from: Option<NaiveDate>,
+    pub due_to: Option<NaiveDate>,
+    pub resolved_from: Option<NaiveDate>,
+    pub resolved_to: Option<NaiveDate>,
+    /// Open dossiers whose due time has passed at this instant.
+    pub overdue_at: Option<NaiveDateTime>,
+    pub applicant_contains: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &DossierFilter,
+    after: Option<DossierId>,
+    limit: i64,
+) -> DbResult<Vec<Dossier>> {
+    let mut query = dossiers::table
+        .select(Dossier::as_select())
+        .order(dossiers::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(dossiers::id.gt(after));
+    }
+    if let Some(units) = &filter.among_units {
+        query = query.filter(dossiers::unit_id.eq_any(units.clone()));
+    }
+    if let Some(procedure) = filter.procedure {
+        query = query.filter(dossiers::procedure_id.eq(procedure));
+    }
+    if let Some(field) = &filter.field {
+        query = query.filter(dossiers::field.eq(field.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(dossiers::status.eq(status));
+    }
+    if let Some(channel) = filter.channel {
+        query = query.filter(dossiers::channel.eq(channel));
+    }
+    if let Some(day) = filter.received_from {
+        query = query.filter(dossiers::received_on.ge(day));
+    }
+    if let Some(day) = filter.received_to {
+        query = query.filter(dossiers::received_on.le(day));
+    }
+    if let Some(day) = filter.due_from {
+        query = query.filter(dossiers::due_on.ge(day));
+    }
+    if let Some(day) = filter.due_to {
+        query = query.filter(dossiers::due_on.le(day));
+    }
+    if let Some(day) = filter.resolved_from {
+        query = query.filter(dossiers::resolved_on.ge(day));
+    }
+    if let Some(day) = filter.resolved_to {
+        query = query.filter(dossiers::resolved_on.le(day));
+    }
+    if let Some(at) = filter.overdue_at {
+        query = query
+            .filter(dossiers::resolved_at.is_null())
+            .filter(dossiers::received_at.is_not_null())
+            .filter(dossiers::paused_at.is_null())
+            .filter(dossiers::due_at.lt(at));
+    }
+    if let Some(text) = &filter.applicant_contains {
+        query = query.filter(
+            dossiers::applicant_name
+                .like(format!("%{}%", escape_like(text)))
+                .escape('\\'),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
+/// One batch of dossiers in id order, for rebuilding the statistics.
+pub fn batch_after(
+    conn: &mut DbConnection,
+    after: DossierId,
+    limit: i64,
+) -> DbResult<Vec<Dossier>> {
+    Ok(dossiers::table
+        .filter(dossiers::id.gt(after))
+        .order(dossiers::id.asc())
+        .limit(limit)
+        .select(Dossier::as_select())
+        .load(conn)?)
+}

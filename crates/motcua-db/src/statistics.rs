@@ -1,0 +1,345 @@
+//! The dossier counters behind the statistics: kept up to date in the transaction of every change,
+//! summed for any unit subtree and period, rebuilt from the dossiers on demand, and the raw
+//! `GROUP BY` over the dossiers that they must always equal.
+//!
+//! Sums read month rows for whole months and day rows only for the partial months at the edges,
+//! so a year costs twelve rows per unit, field and metric whatever the number of dossiers.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use motcua_core::ids::{DossierId, UnitId};
+use motcua_core::statistics::{contributions, Metric};
+
+use crate::dossiers;
+use crate::{DbConnection, DbResult};
+
+/// One change of one counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountDelta {
+    pub unit_id: UnitId,
+    pub field: String,
+    pub day: NaiveDate,
+    pub metric: Metric,
+    pub n: i64,
+}
+
+const DAY: &str = "d";
+const MONTH: &str = "m";
+/// Rows per upsert statement, well under both backends' limits on bound parameters.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// Adds the deltas to the day and month counters (merging repeated keys first).
+pub fn apply(conn: &mut DbConnection, deltas: &[CountDelta]) -> DbResult<()> {
+    let mut merged: HashMap<(UnitId, &str, NaiveDate, &str, Metric), i64> = HashMap::new();
+    for delta in deltas {
+        for (grain, day) in [(DAY, delta.day), (MONTH, first_of_month(delta.day))] {
+            *merged
+                .entry((
+                    delta.unit_id,
+                    grain,
+                    day,
+                    delta.field.as_str(),
+                    delta.metric,
+                ))
+                .or_default() += delta.n;
+        }
+    }
+    let mut rows: Vec<_> = merged.into_iter().filter(|(_, n)| *n != 0).collect();
+    // A fixed order makes concurrent transactions lock counter rows in the same order (no deadlock).
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        upsert(conn, chunk)?;
+    }
+    Ok(())
+}
+
+type Row<'a> = ((UnitId, &'a str, NaiveDate, &'a str, Metric), i64);
+
+fn upsert(conn: &mut DbConnection, rows: &[Row<'_>]) -> DbResult<()> {
+    // Integers, dates and metric names are formatted by this code; the field name comes from
+    // the catalogue and is quoted as an SQL string literal.
+    let values: Vec<String> = rows
+        .iter()
+        .map(|((unit, grain, day, field, metric), n)| {
+            format!(
+                "({unit}, '{grain}', '{day}', {}, '{metric}', {n})",
+                quote(field)
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO dossier_counts (unit_id, grain, day, field, metric, n) VALUES {} \
+         ON CONFLICT (unit_id, grain, day, field, metric) DO UPDATE SET n = dossier_counts.n + excluded.n",
+        values.join(", ")
+    );
+    diesel::sql_query(sql).execute(conn)?;
+    Ok(())
+}
+
+/// An SQL string literal; both backends read `''` as one quote and nothing else as special.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// Sums of one counter for one unit and field: before the period and within it.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct CounterSums {
+    #[diesel(sql_type = BigInt)]
+    pub unit_id: i64,
+    #[diesel(sql_type = Text)]
+    pub field: String,
+    #[diesel(sql_type = Text)]
+    pub metric: String,
+    #[diesel(sql_type = BigInt)]
+    pub before: i64,
+    #[diesel(sql_type = BigInt)]
+    pub within: i64,
+}
+
+/// Sums every counter of `units` before `first` and from `first` to `last` (inclusive).
+pub fn sums(
+    conn: &mut DbConnection,
+    units: &[UnitId],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> DbResult<Vec<CounterSums>> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let before = range_condition(None, first.pred_opt().unwrap_or(first));
+    let within = range_condition(Some(first), last);
+    let sql = format!(
+        "SELECT unit_id, field, metric, \
+           CAST(SUM(CASE WHEN {before} THEN n ELSE 0 END) AS BIGINT) AS before, \
+           CAST(SUM(CASE WHEN {within} THEN n ELSE 0 END) AS BIGINT) AS within \
+         FROM dossier_counts WHERE unit_id IN ({units}) AND (({before}) OR ({within})) \
+         GROUP BY unit_id, field, metric",
+        units = id_list(units),
+    );
+    Ok(diesel::sql_query(sql).load(conn)?)
+}
+
+/// Selects the rows covering the days from `first` (or the beginning of time) to `last`: month
+/// rows for the months wholly inside, day rows for the rest.
+fn range_condition(first: Option<NaiveDate>, last: NaiveDate) -> String {
+    let start = first.unwrap_or(NaiveDate::MIN);
+    if first.is_some_and(|f| f > last) {
+        return "1 = 0".into();
+    }
+    // The first month start at or after `start`, and the month start after `last`'s month if
+    // `last` ends its month.
+    let first_full = if start.day() == 1 {
+        start
+    } else {
+        next_month(start)
+    };
+    let last_is_month_end = last.succ_opt().is_none_or(|next| next.day() == 1);
+    let end_full = if last_is_month_end {
+        next_month(last)
+    } else {
+        first_of_month(last)
+    };
+    if first_full >= end_full {
+        return format!(
+            "(grain = 'd' AND day >= '{}' AND day <= '{last}')",
+            date_literal(start)
+        );
+    }
+    let mut condition = format!(
+        "(grain = 'm' AND day >= '{}' AND day < '{end_full}')",
+        date_literal(first_full)
+    );
+    if start < first_full {
+        let _ = write!(
+            condition,
+            " OR (grain = 'd' AND day >= '{}' AND day < '{first_full}')",
+            date_literal(start)
+        );
+    }
+    if end_full <= last {
+        let _ = write!(
+            condition,
+            " OR (grain = 'd' AND day >= '{end_full}' AND day <= '{last}')"
+        );
+    }
+    condition
+}
+
+fn next_month(day: NaiveDate) -> NaiveDate {
+    let (year, month) = if day.month() == 12 {
+        (day.year() + 1, 1)
+    } else {
+        (day.year(), day.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(NaiveDate::MAX)
+}
+
+/// Dates before year 1 are not written by either backend the same way; nothing is that old.
+fn date_literal(day: NaiveDate) -> NaiveDate {
+    day.max(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(day))
+}
+
+fn id_list(units: &[UnitId]) -> String {
+    units
+        .iter()
+        .map(|u| u.0.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Biểu 06 columns of one unit and field, counted straight from the dossiers.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct RawForm06Row {
+    #[diesel(sql_type = BigInt)]
+    pub unit_id: i64,
+    #[diesel(sql_type = Text)]
+    pub field: String,
+    #[diesel(sql_type = BigInt)]
+    pub carried_over: i64,
+    #[diesel(sql_type = BigInt)]
+    pub new_online: i64,
+    #[diesel(sql_type = BigInt)]
+    pub new_direct: i64,
+    #[diesel(sql_type = BigInt)]
+    pub new_postal: i64,
+    #[diesel(sql_type = BigInt)]
+    pub resolved_early: i64,
+    #[diesel(sql_type = BigInt)]
+    pub resolved_on_time: i64,
+    #[diesel(sql_type = BigInt)]
+    pub resolved_late: i64,
+    #[diesel(sql_type = BigInt)]
+    pub in_progress: i64,
+    #[diesel(sql_type = BigInt)]
+    pub overdue: i64,
+}
+
+/// The reference computation: one `GROUP BY` over every dossier of the units received by `last`.
+pub fn raw_form06(
+    conn: &mut DbConnection,
+    units: &[UnitId],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> DbResult<Vec<RawForm06Row>> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (a, b) = (first, last);
+    let count =
+        |condition: String| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
+    let open_at_end = format!("(resolved_on IS NULL OR resolved_on > '{b}')");
+    let sql = format!(
+        "SELECT unit_id, field, {carried} AS carried_over, {online} AS new_online, {direct} AS new_direct, \
+           {postal} AS new_postal, {early} AS resolved_early, {on_time} AS resolved_on_time, {late} AS resolved_late, \
+           {in_progress} AS in_progress, {overdue} AS overdue \
+         FROM dossiers WHERE unit_id IN ({units}) AND received_on <= '{b}' GROUP BY unit_id, field",
+        carried = count(format!("received_on < '{a}' AND (resolved_on IS NULL OR resolved_on >= '{a}')")),
+        online = count(format!("received_on >= '{a}' AND channel = 'online'")),
+        direct = count(format!("received_on >= '{a}' AND channel = 'direct'")),
+        postal = count(format!("received_on >= '{a}' AND channel = 'postal'")),
+        early = count(format!("resolved_on >= '{a}' AND resolved_on <= '{b}' AND resolution = 'early'")),
+        on_time = count(format!("resolved_on >= '{a}' AND resolved_on <= '{b}' AND resolution = 'on_time'")),
+        late = count(format!("resolved_on >= '{a}' AND resolved_on <= '{b}' AND resolution = 'late'")),
+        in_progress = count(open_at_end.clone()),
+        overdue = count(format!("{open_at_end} AND due_on <= '{b}'")),
+        units = id_list(units),
+    );
+    Ok(diesel::sql_query(sql).load(conn)?)
+}
+
+/// Recomputes every counter from the dossiers. Returns how many dossiers were read.
+pub fn rebuild(conn: &mut DbConnection) -> DbResult<u64> {
+    diesel::sql_query("DELETE FROM dossier_counts").execute(conn)?;
+    let mut totals: HashMap<(UnitId, String, NaiveDate, Metric), i64> = HashMap::new();
+    let mut after = DossierId(0);
+    let mut read = 0u64;
+    loop {
+        let batch = dossiers::batch_after(conn, after, 10_000)?;
+        let Some(last) = batch.last() else { break };
+        after = last.id;
+        read += batch.len() as u64;
+        for dossier in &batch {
+            for (day, metric) in contributions(&dossier.facts()) {
+                *totals
+                    .entry((dossier.unit_id, dossier.field.clone(), day, metric))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let deltas: Vec<CountDelta> = totals
+        .into_iter()
+        .map(|((unit_id, field, day, metric), n)| CountDelta {
+            unit_id,
+            field,
+            day,
+            metric,
+            n,
+        })
+        .collect();
+    apply(conn, &deltas)?;
+    Ok(read)
+}
+
+/// A stored counter: unit, grain, day, field, metric and value.
+pub type CounterRow = (i64, String, NaiveDate, String, String, i64);
+
+/// Every stored counter, for comparing two ways of computing them.
+pub fn all_counters(conn: &mut DbConnection) -> DbResult<Vec<CounterRow>> {
+    use crate::schema::dossier_counts::dsl::*;
+    Ok(dossier_counts
+        .filter(n.ne(0))
+        .order((unit_id, grain, day, field, metric))
+        .select((unit_id, grain, day, field, metric, n))
+        .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn whole_year_reads_month_rows_only() {
+        let condition = range_condition(Some(d(2023, 1, 1)), d(2023, 12, 31));
+        assert_eq!(
+            condition,
+            "(grain = 'm' AND day >= '2023-01-01' AND day < '2024-01-01')"
+        );
+    }
+
+    #[test]
+    fn partial_months_read_day_rows_at_the_edges() {
+        let condition = range_condition(Some(d(2024, 1, 15)), d(2024, 3, 10));
+        assert_eq!(
+            condition,
+            "(grain = 'm' AND day >= '2024-02-01' AND day < '2024-03-01') \
+             OR (grain = 'd' AND day >= '2024-01-15' AND day < '2024-02-01') \
+             OR (grain = 'd' AND day >= '2024-03-01' AND day <= '2024-03-10')"
+        );
+        let inside_one_month = range_condition(Some(d(2024, 2, 3)), d(2024, 2, 20));
+        assert_eq!(
+            inside_one_month,
+            "(grain = 'd' AND day >= '2024-02-03' AND day <= '2024-02-20')"
+        );
+    }
+
+    #[test]
+    fn everything_before_a_day() {
+        let condition = range_condition(None, d(2023, 12, 31));
+        assert!(
+            condition.starts_with("(grain = 'm' AND day >= '0001-01-01' AND day < '2024-01-01')"),
+            "{condition}"
+        );
+    }
+}

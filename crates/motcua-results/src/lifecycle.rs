@@ -1,0 +1,510 @@
+//! The rules of a dossier's life: creation with its code and due time, status transitions with
+//! deadline pauses and resolution, apologies, ratings and complaints. Every change updates the
+//! statistics counters in the same transaction.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use motcua_core::calendar::WorkingCalendar;
+use motcua_core::dossier::{
+    dossier_code, vietnam_day, ApplicantKind, Channel, Digitisation, DossierStatus, Rating,
+    Resolution,
+};
+use motcua_core::ids::{OfficialId, ProcedureId, UnitId};
+use motcua_core::statistics::delta;
+use motcua_db::dossiers::{self, Dossier, DossierState, NewComponent, NewDossier, NewEvent};
+use motcua_db::statistics::{self, CountDelta};
+use motcua_db::{now, officials, procedures, units, DbConnection, DbError};
+
+use crate::audit::Actor;
+use crate::error::ApiError;
+
+/// Who applies, already validated.
+#[derive(Debug, Clone)]
+pub struct Applicant {
+    pub kind: ApplicantKind,
+    pub name: String,
+    pub id_number: String,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComponentInput {
+    pub name: String,
+    pub copies: i32,
+    pub digitisation: Digitisation,
+}
+
+/// A dossier to create, already validated field by field.
+#[derive(Debug, Clone)]
+pub struct DossierInput {
+    pub unit_id: UnitId,
+    pub procedure_id: ProcedureId,
+    pub channel: Channel,
+    pub applicant: Applicant,
+    pub request_content: Option<String>,
+    pub components: Vec<ComponentInput>,
+    pub receiving_official_id: Option<OfficialId>,
+    pub submitted_at: DateTime<Utc>,
+    /// `new` (accepted at once) or `receiving` (submitted online, to be accepted).
+    pub status: DossierStatus,
+}
+
+/// A requested status change.
+#[derive(Debug, Clone)]
+pub struct TransitionInput {
+    pub to: DossierStatus,
+    pub at: DateTime<Utc>,
+    pub official_id: Option<OfficialId>,
+    pub note: Option<String>,
+    /// For `releasing`: the result is an electronic document.
+    pub electronic_result: bool,
+}
+
+/// Counter changes collected during a request, written once before it commits.
+#[derive(Debug, Default)]
+pub struct Counters(Vec<CountDelta>);
+
+impl Counters {
+    fn record(&mut self, dossier: &Dossier, before: Option<&Dossier>) {
+        let before_facts = before.map(Dossier::facts);
+        for (day, metric, n) in delta(before_facts.as_ref(), &dossier.facts()) {
+            self.0.push(CountDelta {
+                unit_id: dossier.unit_id,
+                field: dossier.field.clone(),
+                day,
+                metric,
+                n,
+            });
+        }
+    }
+
+    /// Writes the collected changes; call last in the transaction, so the counter rows (shared
+    /// by every dossier of a unit and day) stay locked as briefly as possible.
+    pub fn flush(self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        Ok(statistics::apply(conn, &self.0)?)
+    }
+}
+
+/// How far in the future an event may be dated (clock differences between systems).
+const CLOCK_SKEW_SECONDS: i64 = 300;
+
+pub fn create(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    input: &DossierInput,
+    actor: &Actor,
+    counters: &mut Counters,
+) -> Result<Dossier, ApiError> {
+    check_not_future(input.submitted_at, "submitted_at")?;
+    if !matches!(input.status, DossierStatus::New | DossierStatus::Receiving) {
+        return Err(ApiError::invalid(
+            "status",
+            "a dossier starts as `new` (accepted) or `receiving` (online, to be accepted)",
+        ));
+    }
+    let unit = units::find(conn, input.unit_id).map_err(ApiError::missing_reference("unit_id"))?;
+    let day = vietnam_day(input.submitted_at);
+    if unit.valid_from > day || unit.valid_to.is_some_and(|last| last < day) {
+        return Err(ApiError::invalid(
+            "unit_id",
+            "the unit did not exist on the day of submission",
+        ));
+    }
+    let procedure = procedures::find(conn, input.procedure_id)
+        .map_err(ApiError::missing_reference("procedure_id"))?;
+    if let Some(official) = input.receiving_official_id {
+        officials::find(conn, official)
+            .map_err(ApiError::missing_reference("receiving_official_id"))?;
+    }
+    let number = dossiers::next_number(conn, unit.id, day)?;
+    let number =
+        u32::try_from(number).map_err(|_| ApiError::Internal("negative dossier number".into()))?;
+    if number > 9999 {
+        return Err(ApiError::Conflict(format!(
+            "unit {} has used all 9999 dossier numbers of {day}",
+            unit.code
+        )));
+    }
+    let at = now();
+    let submitted = input.submitted_at.naive_utc();
+    let accepted = input.status == DossierStatus::New;
+    let due = if accepted {
+        Some(due_time(
+            calendar,
+            input.submitted_at,
+            procedure.processing_days,
+        )?)
+    } else {
+        None
+    };
+    let new = NewDossier {
+        code: dossier_code(&unit.code, day, number),
+        unit_id: unit.id,
+        procedure_id: procedure.id,
+        field: procedure.field,
+        channel: input.channel,
+        status: input.status,
+        applicant_kind: input.applicant.kind,
+        applicant_name: input.applicant.name.clone(),
+        applicant_id_number: input.applicant.id_number.clone(),
+        applicant_address: input.applicant.address.clone(),
+        applicant_phone: input.applicant.phone.clone(),
+        applicant_email: input.applicant.email.clone(),
+        request_content: input.request_content.clone(),
+        receiving_official_id: input.receiving_official_id,
+        submitted_at: submitted,
+        received_at: accepted.then_some(submitted),
+        received_on: accepted.then_some(day),
+        due_at: due.map(|d| d.naive_utc()),
+        due_on: due.map(vietnam_day),
+        digitised: !input.components.is_empty()
+            && input.components.iter().all(|c| c.digitisation.is_digital()),
+        reused: input.components.iter().any(|c| c.digitisation.is_reused()),
+        electronic_result: false,
+        created_at: at,
+        updated_at: at,
+    };
+    let dossier = dossiers::insert(conn, &new)?;
+    let components: Vec<NewComponent> = input
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| NewComponent {
+            dossier_id: dossier.id,
+            position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            name: c.name.clone(),
+            copies: c.copies,
+            digitisation: c.digitisation,
+        })
+        .collect();
+    dossiers::insert_components(conn, &components)?;
+    event(
+        conn,
+        &dossier,
+        actor,
+        "status",
+        None,
+        Some(input.status),
+        submitted,
+        input.receiving_official_id,
+        None,
+    )?;
+    counters.record(&dossier, None);
+    Ok(dossier)
+}
+
+pub fn transition(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    dossier: &Dossier,
+    input: &TransitionInput,
+    actor: &Actor,
+    counters: &mut Counters,
+) -> Result<Dossier, ApiError> {
+    let from = dossier.status;
+    if !from.can_move_to(input.to) {
+        let allowed: Vec<&str> = from
+            .next_statuses()
+            .into_iter()
+            .map(DossierStatus::as_str)
+            .collect();
+        let allowed = if allowed.is_empty() {
+            "none: the dossier is closed".to_owned()
+        } else {
+            allowed.join(", ")
+        };
+        return Err(ApiError::Conflict(format!(
+            "a `{from}` dossier cannot become `{}`; allowed: {allowed}",
+            input.to
+        )));
+    }
+    if input.to.needs_note() && input.note.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::invalid(
+            "note",
+            format!("give the reason when a dossier becomes `{}`", input.to),
+        ));
+    }
+    if input.electronic_result && input.to != DossierStatus::Releasing {
+        return Err(ApiError::invalid(
+            "electronic_result",
+            "only a dossier becoming `releasing` has a result",
+        ));
+    }
+    check_event_time(conn, dossier, input.at)?;
+    if let Some(official) = input.official_id {
+        officials::find(conn, official).map_err(ApiError::missing_reference("official_id"))?;
+    }
+    let mut next = dossier.clone();
+    next.status = input.to;
+    apply_transition(conn, calendar, &mut next, from, input)?;
+    next.updated_at = now();
+    dossiers::save_state(
+        conn,
+        dossier.id,
+        dossier.updated_at,
+        &DossierState::from(&next),
+    )
+    .map_err(changed_concurrently)?;
+    event(
+        conn,
+        &next,
+        actor,
+        "status",
+        Some(from),
+        Some(input.to),
+        input.at.naive_utc(),
+        input.official_id,
+        input.note.clone(),
+    )?;
+    counters.record(&next, Some(dossier));
+    Ok(next)
+}
+
+fn apply_transition(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    next: &mut Dossier,
+    from: DossierStatus,
+    input: &TransitionInput,
+) -> Result<(), ApiError> {
+    let at = input.at;
+    if from == DossierStatus::Receiving && input.to == DossierStatus::New {
+        let procedure = procedures::find(conn, next.procedure_id)?;
+        let due = due_time(calendar, at, procedure.processing_days)?;
+        next.received_at = Some(at.naive_utc());
+        next.received_on = Some(vietnam_day(at));
+        next.due_at = Some(due.naive_utc());
+        next.due_on = Some(vietnam_day(due));
+    }
+    if let (Some(paused_at), false) = (next.paused_at, input.to.pauses_deadline()) {
+        resume(calendar, next, paused_at, at)?;
+    }
+    if input.to.pauses_deadline() && next.received_at.is_some() {
+        next.paused_at = Some(at.naive_utc());
+        next.due_on = None;
+    }
+    if input.to.resolves() && next.received_at.is_some() {
+        let day = vietnam_day(at);
+        next.resolved_at = Some(at.naive_utc());
+        next.resolved_on = Some(day);
+        next.resolution = Some(Resolution::classify(input.to, day, next.due_on));
+        next.electronic_result = input.electronic_result;
+    }
+    if input.to == DossierStatus::Done {
+        next.returned_at = Some(at.naive_utc());
+    }
+    Ok(())
+}
+
+/// The deadline runs again: it moves by the working time the dossier spent paused.
+fn resume(
+    calendar: &WorkingCalendar,
+    next: &mut Dossier,
+    paused_at: NaiveDateTime,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if let Some(old_due) = next.due_at {
+        let due = calendar
+            .resume_due(paused_at.and_utc(), old_due.and_utc(), at)
+            .map_err(|e| calendar_error(&e))?;
+        next.due_at = Some(due.naive_utc());
+        next.due_on = Some(vietnam_day(due));
+    }
+    next.paused_at = None;
+    Ok(())
+}
+
+/// An apology with a new appointment, for a dossier that is overdue (phiếu xin lỗi và hẹn lại).
+pub fn apologise(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    new_appointment: DateTime<Utc>,
+    at: DateTime<Utc>,
+    official_id: Option<OfficialId>,
+    reason: &str,
+    actor: &Actor,
+) -> Result<Dossier, ApiError> {
+    check_event_time(conn, dossier, at)?;
+    let open = dossier.received_at.is_some() && dossier.resolved_at.is_none();
+    let overdue = dossier.due_at.is_some_and(|due| due.and_utc() < at);
+    if !open || !overdue {
+        return Err(ApiError::Conflict(
+            "an apology is for an accepted, unresolved dossier past its due time".into(),
+        ));
+    }
+    if new_appointment <= at {
+        return Err(ApiError::invalid(
+            "new_appointment_at",
+            "the new appointment must be later than the apology",
+        ));
+    }
+    let mut next = dossier.clone();
+    next.appointment_at = Some(new_appointment.naive_utc());
+    next.updated_at = now();
+    dossiers::save_state(
+        conn,
+        dossier.id,
+        dossier.updated_at,
+        &DossierState::from(&next),
+    )
+    .map_err(changed_concurrently)?;
+    let note = format!(
+        "{reason} — new appointment {}",
+        new_appointment.to_rfc3339()
+    );
+    event(
+        conn,
+        &next,
+        actor,
+        "apology",
+        None,
+        None,
+        at.naive_utc(),
+        official_id,
+        Some(note),
+    )?;
+    Ok(next)
+}
+
+/// The applicant's rating, given once when the result is handed over.
+pub fn rate(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    rating: Rating,
+    at: DateTime<Utc>,
+    actor: &Actor,
+    counters: &mut Counters,
+) -> Result<Dossier, ApiError> {
+    if dossier.status != DossierStatus::Done {
+        return Err(ApiError::Conflict(
+            "a dossier is rated when its result has been handed over (`done`)".into(),
+        ));
+    }
+    if dossier.rating.is_some() {
+        return Err(ApiError::Conflict(
+            "this dossier has already been rated".into(),
+        ));
+    }
+    check_event_time(conn, dossier, at)?;
+    let mut next = dossier.clone();
+    next.rating = Some(rating);
+    next.updated_at = now();
+    dossiers::save_state(
+        conn,
+        dossier.id,
+        dossier.updated_at,
+        &DossierState::from(&next),
+    )
+    .map_err(changed_concurrently)?;
+    event(
+        conn,
+        &next,
+        actor,
+        "rating",
+        None,
+        None,
+        at.naive_utc(),
+        None,
+        Some(rating.as_str().to_owned()),
+    )?;
+    counters.record(&next, Some(dossier));
+    Ok(next)
+}
+
+/// A complaint (phản ánh, kiến nghị) about a dossier; it is kept in the dossier's history.
+pub fn complain(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    content: String,
+    at: DateTime<Utc>,
+    actor: &Actor,
+) -> Result<(), ApiError> {
+    check_event_time(conn, dossier, at)?;
+    event(
+        conn,
+        dossier,
+        actor,
+        "complaint",
+        None,
+        None,
+        at.naive_utc(),
+        None,
+        Some(content),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn event(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    actor: &Actor,
+    kind: &str,
+    from_status: Option<DossierStatus>,
+    to_status: Option<DossierStatus>,
+    at: NaiveDateTime,
+    official_id: Option<OfficialId>,
+    note: Option<String>,
+) -> Result<(), ApiError> {
+    dossiers::insert_event(
+        conn,
+        &NewEvent {
+            dossier_id: dossier.id,
+            at,
+            kind: kind.to_owned(),
+            from_status,
+            to_status,
+            official_id,
+            actor_key_id: actor.key_id,
+            note,
+        },
+    )?;
+    Ok(())
+}
+
+fn due_time(
+    calendar: &WorkingCalendar,
+    received: DateTime<Utc>,
+    days: i32,
+) -> Result<DateTime<Utc>, ApiError> {
+    let days =
+        u32::try_from(days).map_err(|_| ApiError::Internal("negative processing time".into()))?;
+    calendar
+        .due_time(received, days)
+        .map_err(|e| calendar_error(&e))
+}
+
+fn calendar_error(error: &motcua_core::calendar::CalendarError) -> ApiError {
+    ApiError::invalid("at", format!("cannot compute the deadline: {error}"))
+}
+
+fn check_not_future(at: DateTime<Utc>, field: &str) -> Result<(), ApiError> {
+    if at > Utc::now() + chrono::Duration::seconds(CLOCK_SKEW_SECONDS) {
+        return Err(ApiError::invalid(field, "cannot be in the future"));
+    }
+    Ok(())
+}
+
+/// Events are dated in order: not before the dossier's latest event, not in the future.
+fn check_event_time(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    at: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    check_not_future(at, "at")?;
+    let last = dossiers::last_event_at(conn, dossier.id)?;
+    if last.is_some_and(|last| at.naive_utc() < last) {
+        return Err(ApiError::invalid(
+            "at",
+            "cannot be earlier than the dossier's latest event",
+        ));
+    }
+    Ok(())
+}
+
+fn changed_concurrently(error: DbError) -> ApiError {
+    match error {
+        DbError::Refused(reason) => ApiError::Conflict(format!("{reason}; reload it and retry")),
+        other => other.into(),
+    }
+}

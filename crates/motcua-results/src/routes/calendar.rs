@@ -1,0 +1,78 @@
+//! The working-day calendar: days off and make-up working days of each year.
+
+use actix_web::web::{Data, Json, Path};
+use actix_web::{get, put};
+use motcua_core::access::{Access, Resource, Role};
+use motcua_core::calendar::YearCalendar;
+use motcua_db::now;
+
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+use crate::request_id::RequestId;
+use crate::state::{load_calendar, AppState};
+
+/// The days off of a year: as loaded by an administrator, or else the shipped defaults (official
+/// decisions where known, the Labour Code rules otherwise; see `source`).
+#[utoipa::path(tag = "calendar", params(("year" = i32, Path)), responses((status = 200, body = YearCalendar), ReadErrors), security(("api_key" = [])))]
+#[get("/calendar/{year}")]
+pub async fn get_year(
+    state: Data<AppState>,
+    who: Principal,
+    year: Path<i32>,
+) -> Result<Json<YearCalendar>, ApiError> {
+    who.require(Resource::Dossiers, Access::Read)?;
+    let year = year.into_inner();
+    let calendar = state.calendar();
+    let data = calendar
+        .holidays()
+        .year(year)
+        .map_err(|e| ApiError::bad_param("year", e.to_string()))?;
+    Ok(Json(data.into_owned()))
+}
+
+/// Load the official days off of a year (admins). Due times computed from then on use it;
+/// due times already given are kept.
+#[utoipa::path(tag = "calendar", params(("year" = i32, Path)), request_body = YearCalendar, responses((status = 200, body = YearCalendar), WriteErrors), security(("api_key" = [])))]
+#[put("/calendar/{year}")]
+pub async fn put_year(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    year: Path<i32>,
+    body: ValidJson<YearCalendar>,
+) -> Result<Json<YearCalendar>, ApiError> {
+    if who.role != Role::Admin {
+        return Err(ApiError::Forbidden(
+            "only admins change the calendar".into(),
+        ));
+    }
+    let year = year.into_inner();
+    let data = body.into_inner();
+    if data.year != year {
+        return Err(ApiError::invalid(
+            "year",
+            format!("the body is the calendar of {}, not {year}", data.year),
+        ));
+    }
+    let mut check = state.calendar().holidays().clone();
+    check
+        .insert(data.clone())
+        .map_err(|e| ApiError::invalid("days_off", e.to_string()))?;
+    let json = data
+        .to_json()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let actor = Actor::new(&who, &request_id);
+    let stored = data.clone();
+    let calendar = state
+        .write(move |conn| {
+            motcua_db::calendar::put(conn, year, &json, now())?;
+            actor.record(conn, "calendar.put", "calendar", year, &stored)?;
+            load_calendar(conn)
+        })
+        .await?;
+    state.set_calendar(calendar);
+    Ok(Json(data))
+}

@@ -1,0 +1,260 @@
+//! Bulk import of dossiers from other systems, also used to load historical data: a JSON array or
+//! NDJSON (one dossier per line), all or nothing, with a report of every rejected line.
+
+use actix_web::http::header;
+use actix_web::web::{Bytes, Data, Payload};
+use actix_web::{post, HttpRequest, HttpResponse};
+use chrono::Utc;
+use motcua_core::access::{Access, Resource};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dossiers::{
+    transition_input, validate_dossier, NewDossierRequest, RatingRequest, TransitionRequest,
+};
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::error::responses::WriteErrors;
+use crate::error::{ApiError, InvalidParam};
+use crate::extract::{parse_json, read_body};
+use crate::lifecycle::{self, Counters, DossierInput, TransitionInput};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+/// The most dossiers one import may carry.
+pub const MAX_IMPORT_ITEMS: usize = 20_000;
+
+/// One dossier with what happened to it since.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedDossier {
+    pub dossier: NewDossierRequest,
+    /// Status changes in order, each with its time (`at`).
+    #[serde(default)]
+    pub events: Vec<TransitionRequest>,
+    pub rating: Option<RatingRequest>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub imported: usize,
+    /// The codes given, in the order of the input.
+    pub codes: Vec<String>,
+}
+
+/// A line the import refused (1-based: the array index + 1, or the NDJSON line number).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RejectedLine {
+    pub line: usize,
+    pub invalid_params: Vec<InvalidParam>,
+}
+
+struct Item {
+    line: usize,
+    dossier: DossierInput,
+    events: Vec<TransitionInput>,
+    rating: Option<RatingRequest>,
+}
+
+/// Import dossiers, all or nothing. Body: a JSON array (`application/json`) or one JSON object
+/// per line (`application/x-ndjson`) of `ImportedDossier`, at most 20 000. If any line is wrong,
+/// nothing is stored and the 422 problem lists every rejected line under `rejected`.
+#[utoipa::path(
+    tag = "dossiers",
+    request_body(content = Vec<ImportedDossier>, content_type = "application/json"),
+    responses((status = 201, body = ImportReport), WriteErrors),
+    security(("api_key" = []))
+)]
+#[post("/dossiers/import")]
+pub async fn import_dossiers(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    req: HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Dossiers, Access::Write)?;
+    let ndjson = match content_type(&req).as_str() {
+        "application/json" => false,
+        "application/x-ndjson" | "application/ndjson" => true,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType(
+                "send a JSON array (application/json) or NDJSON (application/x-ndjson)".into(),
+            ))
+        }
+    };
+    let body = read_body(payload.into_inner(), state.config.max_import_bytes).await?;
+    let items = parse_items(&body, ndjson)?;
+    let actor = Actor::new(&who, &request_id);
+    let calendar = state.calendar();
+    let codes = state
+        .write(move |conn| {
+            let mut counters = Counters::default();
+            let mut codes = Vec::with_capacity(items.len());
+            let mut rejected = Vec::new();
+            for item in &items {
+                let outcome = who
+                    .require_unit(conn, item.dossier.unit_id)
+                    .and_then(|()| import_one(conn, &calendar, item, &actor, &mut counters));
+                match outcome {
+                    Ok(code) => codes.push(code),
+                    // The database refused a statement: on PostgreSQL the transaction can go no further.
+                    Err(error @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => {
+                        return Err(error)
+                    }
+                    Err(error) => rejected.push(RejectedLine {
+                        line: item.line,
+                        invalid_params: reasons(&error),
+                    }),
+                }
+            }
+            if !rejected.is_empty() {
+                return Err(rejection(&rejected));
+            }
+            counters.flush(conn)?;
+            Ok(codes)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(ImportReport {
+            imported: codes.len(),
+            codes,
+        }))
+}
+
+fn import_one(
+    conn: &mut motcua_db::DbConnection,
+    calendar: &motcua_core::calendar::WorkingCalendar,
+    item: &Item,
+    actor: &Actor,
+    counters: &mut Counters,
+) -> Result<String, ApiError> {
+    let mut dossier = lifecycle::create(conn, calendar, &item.dossier, actor, counters)?;
+    for (index, event) in item.events.iter().enumerate() {
+        dossier = lifecycle::transition(conn, calendar, &dossier, event, actor, counters)
+            .map_err(|e| prefix(e, &format!("events[{index}]")))?;
+    }
+    if let Some(rating) = &item.rating {
+        let at = rating.at.unwrap_or_else(Utc::now);
+        dossier = lifecycle::rate(conn, &dossier, rating.rating, at, actor, counters)
+            .map_err(|e| prefix(e, "rating"))?;
+    }
+    Ok(dossier.code)
+}
+
+fn parse_items(body: &Bytes, ndjson: bool) -> Result<Vec<Item>, ApiError> {
+    let raw: Vec<(usize, &[u8])> = if ndjson {
+        body.split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+            .map(|(i, line)| (i + 1, line))
+            .collect()
+    } else {
+        return parse_array(body);
+    };
+    collect_items(
+        raw.into_iter()
+            .map(|(line, bytes)| (line, parse_json::<ImportedDossier>(bytes))),
+    )
+}
+
+fn parse_array(body: &Bytes) -> Result<Vec<Item>, ApiError> {
+    let values: Vec<serde_json::Value> = parse_json(body)?;
+    collect_items(values.into_iter().enumerate().map(|(i, value)| {
+        let text = serde_json::to_vec(&value).unwrap_or_default();
+        (i + 1, parse_json::<ImportedDossier>(&text))
+    }))
+}
+
+fn collect_items(
+    parsed: impl Iterator<Item = (usize, Result<ImportedDossier, ApiError>)>,
+) -> Result<Vec<Item>, ApiError> {
+    let now = Utc::now();
+    let mut items = Vec::new();
+    let mut rejected = Vec::new();
+    for (line, result) in parsed {
+        if line > MAX_IMPORT_ITEMS {
+            return Err(ApiError::invalid(
+                "body",
+                format!("at most {MAX_IMPORT_ITEMS} dossiers per import"),
+            ));
+        }
+        let checked = result.map_err(|e| reasons(&e)).and_then(|imported| {
+            let events = imported
+                .events
+                .into_iter()
+                .map(|e| transition_input(e, now))
+                .collect();
+            validate_dossier(imported.dossier, now).map(|dossier| Item {
+                line,
+                dossier,
+                events,
+                rating: imported.rating,
+            })
+        });
+        match checked {
+            Ok(item) => items.push(item),
+            Err(invalid_params) => rejected.push(RejectedLine {
+                line,
+                invalid_params,
+            }),
+        }
+    }
+    if !rejected.is_empty() {
+        return Err(rejection(&rejected));
+    }
+    if items.is_empty() {
+        return Err(ApiError::invalid("body", "no dossier to import"));
+    }
+    Ok(items)
+}
+
+fn rejection(rejected: &[RejectedLine]) -> ApiError {
+    let lines = rejected.len();
+    let value = serde_json::to_value(rejected).unwrap_or_default();
+    let error = ApiError::invalid_all(vec![InvalidParam::new(
+        "body",
+        format!("{lines} line(s) rejected; nothing was imported"),
+    )]);
+    error.with_extension("rejected", value)
+}
+
+/// The field-level reasons of an error, or its sentence under `dossier`.
+fn reasons(error: &ApiError) -> Vec<InvalidParam> {
+    match error {
+        ApiError::Invalid { invalid_params, .. } | ApiError::BadRequest { invalid_params, .. }
+            if !invalid_params.is_empty() =>
+        {
+            invalid_params.clone()
+        }
+        other => vec![InvalidParam::new("dossier", other.to_string())],
+    }
+}
+
+fn prefix(error: ApiError, path: &str) -> ApiError {
+    match error {
+        ApiError::Invalid { invalid_params, .. } => ApiError::invalid_all(
+            invalid_params
+                .into_iter()
+                .map(|p| InvalidParam::new(format!("{path}.{}", p.name), p.reason))
+                .collect(),
+        ),
+        ApiError::Conflict(reason) => ApiError::invalid(path, reason),
+        other => other,
+    }
+}
+
+fn content_type(req: &HttpRequest) -> String {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,276 @@
+//! The counters behind the statistics always equal the raw GROUP BY over the dossiers, after every
+//! kind of change and on randomised data, and a rebuild reproduces them exactly.
+
+use motcua_tests::{on_both_backends, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::dossiers::{create, dossier, procedure, step};
+
+on_both_backends!(
+    counters_follow_every_kind_of_change,
+    counters_equal_raw_group_by_on_random_data
+);
+
+fn counters_snapshot(app: &TestApp) -> Vec<motcua_db::statistics::CounterRow> {
+    let mut conn = app.pool.get().unwrap();
+    motcua_db::statistics::all_counters(&mut conn).unwrap()
+}
+
+/// Compares both methods for `periods` and checks that a rebuild leaves the counters unchanged.
+async fn assert_consistent(app: &TestApp, unit: i64, periods: &[&str], context: &str) {
+    for period in periods {
+        let (status, counted) = app
+            .get(&format!("/statistics/form-06?unit={unit}&period={period}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{context} {period}: {counted}");
+        let (_, raw) = app
+            .get(&format!(
+                "/statistics/form-06?unit={unit}&period={period}&method=raw"
+            ))
+            .await;
+        assert_eq!(
+            counted["rows"], raw["rows"],
+            "{context}, {period}: counters and GROUP BY differ"
+        );
+        assert_eq!(counted["total"], raw["total"], "{context}, {period}");
+    }
+    let before = counters_snapshot(app);
+    let (status, report) = app.post("/statistics/rebuild", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        before,
+        counters_snapshot(app),
+        "{context}: the rebuild changed the counters"
+    );
+}
+
+async fn counters_follow_every_kind_of_change(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let unit = seeded.communes[0].id.0;
+    let district = seeded.district.id.0;
+    let proc_id = procedure(&app, "1.000200", "Hộ tịch", 3).await;
+    let periods = [
+        "2024-01",
+        "2024-02",
+        "2024-Q1",
+        "2024",
+        "2024-01-10..2024-02-20",
+    ];
+
+    let mut online = dossier(unit, proc_id, "online", "2024-01-05T10:00:00Z");
+    online["status"] = json!("receiving");
+    let a = create(&app, &online).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_consistent(&app, district, &periods, "submitted online").await;
+    step(&app, &a, "new", "2024-01-08T02:00:00Z", None).await;
+    assert_consistent(&app, district, &periods, "accepted").await;
+    step(&app, &a, "waiting", "2024-01-09T02:00:00Z", Some("bổ sung")).await;
+    assert_consistent(&app, district, &periods, "paused").await;
+    step(&app, &a, "processing", "2024-01-22T02:00:00Z", None).await;
+    assert_consistent(&app, district, &periods, "resumed").await;
+    step(&app, &a, "paying", "2024-01-23T02:00:00Z", Some("nộp phí")).await;
+    step(&app, &a, "releasing", "2024-02-20T02:00:00Z", None).await;
+    assert_consistent(&app, district, &periods, "resolved after paying").await;
+    step(&app, &a, "done", "2024-02-21T02:00:00Z", None).await;
+    let (status, _) = app
+        .post(
+            &format!("/dossiers/{a}/rating"),
+            &json!({"rating": "satisfied", "at": "2024-02-21T03:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_consistent(&app, district, &periods, "rated").await;
+
+    let b = create(
+        &app,
+        &dossier(unit, proc_id, "direct", "2024-01-15T02:00:00Z"),
+    )
+    .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    step(&app, &b, "waiting", "2024-01-16T02:00:00Z", Some("bổ sung")).await;
+    step(
+        &app,
+        &b,
+        "cancelled",
+        "2024-03-01T02:00:00Z",
+        Some("công dân rút hồ sơ"),
+    )
+    .await;
+    assert_consistent(&app, district, &periods, "withdrawn while waiting").await;
+
+    let c = create(
+        &app,
+        &dossier(unit, proc_id, "postal", "2024-01-15T03:00:00Z"),
+    )
+    .await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    step(&app, &c, "processing", "2024-01-16T02:00:00Z", None).await;
+    step(
+        &app,
+        &c,
+        "unresolved",
+        "2024-02-28T02:00:00Z",
+        Some("dừng xử lý"),
+    )
+    .await;
+    assert_consistent(&app, district, &periods, "stopped late").await;
+
+    let mut refused = dossier(unit, proc_id, "online", "2024-02-01T02:00:00Z");
+    refused["status"] = json!("receiving");
+    let d = create(&app, &refused).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    step(
+        &app,
+        &d,
+        "denied",
+        "2024-02-02T02:00:00Z",
+        Some("sai thẩm quyền"),
+    )
+    .await;
+    assert_consistent(&app, district, &periods, "denied").await;
+
+    let (_, q1) = app
+        .get(&format!(
+            "/statistics/form-06?unit={district}&period=2024-Q1"
+        ))
+        .await;
+    let total = &q1["total"];
+    assert_eq!(total["new_online"], 1);
+    assert_eq!(total["new_direct_postal"], 2);
+    assert_eq!(total["resolved"], 3);
+    assert_eq!(
+        total["resolved_early"], 1,
+        "A's deadline paused twice, so its result came early: {q1}"
+    );
+    assert_eq!(
+        total["resolved_late"], 1,
+        "C was stopped after its due date: {q1}"
+    );
+    assert_eq!(
+        total["resolved_on_time"], 1,
+        "B was withdrawn: on time by rule"
+    );
+    assert_eq!(q1["rows"][0]["level"], "commune");
+}
+
+/// A small deterministic generator (xorshift), so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn random_line(rng: &mut Rng, units: &[i64], procedures: &[i64]) -> Value {
+    let unit = units[rng.below(units.len() as u64) as usize];
+    let procedure = procedures[rng.below(procedures.len() as u64) as usize];
+    let channel = ["online", "direct", "postal"][rng.below(3) as usize];
+    let start = chrono::DateTime::parse_from_rfc3339("2023-10-01T01:00:00Z")
+        .unwrap()
+        .to_utc();
+    let mut at = start + chrono::Duration::hours(rng.below(24 * 200) as i64);
+    let mut body = dossier(unit, procedure, channel, &at.to_rfc3339());
+    let mut events = Vec::new();
+    let mut status = "new";
+    if channel == "online" && rng.below(4) == 0 {
+        body["status"] = json!("receiving");
+        status = "receiving";
+    }
+    loop {
+        let options: &[&str] = match status {
+            "receiving" => &["new", "new", "denied", "cancelled"],
+            "new" => &["processing", "processing", "waiting", "cancelled", "stop"],
+            "processing" => &[
+                "releasing",
+                "releasing",
+                "waiting",
+                "paying",
+                "unresolved",
+                "stop",
+            ],
+            "waiting" => &["processing", "processing", "cancelled", "stop"],
+            "paying" => &["processing", "releasing", "stop"],
+            "releasing" => &["done", "stop"],
+            _ => break,
+        };
+        let next = options[rng.below(options.len() as u64) as usize];
+        if next == "stop" {
+            break;
+        }
+        at += chrono::Duration::hours(1 + rng.below(24 * 12) as i64);
+        if at > chrono::Utc::now() - chrono::Duration::days(1) {
+            break;
+        }
+        events.push(json!({"to": next, "at": at.to_rfc3339(), "note": "ghi chú"}));
+        status = next;
+    }
+    json!({"dossier": body, "events": events})
+}
+
+async fn counters_equal_raw_group_by_on_random_data(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let mut units: Vec<i64> = seeded.communes.iter().take(5).map(|u| u.id.0).collect();
+    units.push(seeded.district_desk.id.0);
+    let procedures = [
+        procedure(&app, "1.000301", "Hộ tịch", 1).await,
+        procedure(&app, "1.000302", "Đất đai", 10).await,
+        procedure(&app, "1.000303", "Chứng thực", 0).await,
+        procedure(&app, "1.000304", "Lao động - Thương binh và Xã hội", 5).await,
+    ];
+    let mut rng = Rng(0x5eed_2024);
+    let lines: Vec<Value> = (0..400)
+        .map(|_| random_line(&mut rng, &units, &procedures))
+        .collect();
+    let (status, report) = app.post("/dossiers/import", &Value::Array(lines)).await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+
+    let district = seeded.district.id.0;
+    let mut periods: Vec<String> = [
+        "2023-Q4",
+        "2024-Q1",
+        "2024-Q2",
+        "2023",
+        "2024",
+        "2023-11-17..2024-02-03",
+    ]
+    .map(String::from)
+    .to_vec();
+    periods.extend((1..=12).map(|m| format!("2024-{m:02}")));
+    let periods: Vec<&str> = periods.iter().map(String::as_str).collect();
+    assert_consistent(&app, district, &periods, "random data").await;
+    assert_consistent(&app, units[0], &["2024-Q1"], "one commune").await;
+
+    // Carried over into a period = in progress at the end of the one before.
+    let mut previous: Option<Value> = None;
+    for quarter in ["2023-Q4", "2024-Q1", "2024-Q2", "2024-Q3"] {
+        let (_, form) = app
+            .get(&format!(
+                "/statistics/form-06?unit={district}&period={quarter}"
+            ))
+            .await;
+        if let Some(previous) = previous {
+            assert_eq!(
+                form["total"]["carried_over"], previous["total"]["in_progress"],
+                "{quarter}"
+            );
+        }
+        previous = Some(form);
+    }
+}
