@@ -10,5 +10,6 @@ mod idempotency;
 mod officials;
 mod openapi;
 mod procedures;
+mod seed_scenario;
 mod statistics;
 mod units;

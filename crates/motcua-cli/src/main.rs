@@ -43,10 +43,34 @@ enum Command {
         #[arg(value_enum)]
         data: Seed,
     },
+    /// Generate dossiers: the seed report's district, or any number for benchmarks.
+    Generate {
+        #[command(subcommand)]
+        scenario: Scenario,
+    },
+    /// Recompute the statistics counters from the dossiers.
+    RebuildStatistics,
     /// Write the OpenAPI documents into a folder.
     Openapi {
         #[arg(long, default_value = "api-spec")]
         out: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Subcommand)]
+enum Scenario {
+    /// Việt Yên with its dossiers of December 2022, 2023 and Q1/2024, reproducing the report.
+    VietYen {
+        /// Also write each dossier's status history.
+        #[arg(long)]
+        history: bool,
+    },
+    /// Synthetic districts (a desk and 17 communes each) with dossiers over 2023 and 2024.
+    Scale {
+        #[arg(long)]
+        dossiers: u64,
+        #[arg(long, default_value_t = 10)]
+        districts: u32,
     },
 }
 
@@ -66,6 +90,8 @@ fn main() -> ExitCode {
         Command::Serve { seed } => serve(seed),
         Command::CreateKey { name, role } => create_key(name, &role),
         Command::Seed { data } => open_db().and_then(|db| seed_data(&db, data)),
+        Command::Generate { scenario } => open_db().and_then(|db| generate(&db, scenario)),
+        Command::RebuildStatistics => open_db().and_then(|db| rebuild_statistics(&db)),
         Command::Openapi { out } => write_openapi(&out),
     };
     match result {
@@ -158,6 +184,52 @@ fn seed_data(db: &DbPool, data: Seed) -> Result<(), String> {
             );
         }
     }
+    Ok(())
+}
+
+fn generate(db: &DbPool, scenario: Scenario) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let calendar = motcua_results::state::load_calendar(&mut conn).map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    match scenario {
+        Scenario::VietYen { history } => {
+            let (seeded, made) = motcua_results::generate::viet_yen(&mut conn, &calendar, history)
+                .map_err(|e| e.to_string())?;
+            eprintln!(
+                "{} dossiers and {} events for {} (unit {}).",
+                made.dossiers, made.events, seeded.district.name, seeded.district.id
+            );
+        }
+        Scenario::Scale {
+            dossiers,
+            districts,
+        } => {
+            let mut report = |written: u64| eprint!("\r{written} dossiers written");
+            let made = motcua_results::generate::scale(
+                &mut conn,
+                &calendar,
+                districts,
+                dossiers,
+                &mut report,
+            )
+            .map_err(|e| e.to_string())?;
+            let ids: Vec<String> = made.iter().map(|d| d.id.to_string()).collect();
+            eprintln!("\nDistrict unit ids: {}", ids.join(", "));
+        }
+    }
+    eprintln!("Took {:.1} s.", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn rebuild_statistics(db: &DbPool) -> Result<(), String> {
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let started = std::time::Instant::now();
+    let read = motcua_db::write_transaction(&mut conn, motcua_db::statistics::rebuild)
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "Counters rebuilt from {read} dossiers in {:.1} s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

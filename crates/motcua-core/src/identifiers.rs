@@ -73,16 +73,21 @@ pub fn validate_tax_code(text: &str) -> Result<String, String> {
         }
     }
     let digits: Vec<u32> = main.bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = digits
+    if tax_code_check_digit(&digits[..9]) != digits.get(9).copied() {
+        return Err("the check digit of this tax code does not match".into());
+    }
+    Ok(text.to_owned())
+}
+
+/// The tenth digit of a tax code whose first nine digits are `first_nine`, if one exists.
+pub fn tax_code_check_digit(first_nine: &[u32]) -> Option<u32> {
+    let sum: u32 = first_nine
         .iter()
         .zip(TAX_CODE_WEIGHTS)
         .map(|(d, w)| d * w)
         .sum();
-    let expected = 10 - (sum % 11);
-    if expected >= 10 || digits.get(9) != Some(&expected) {
-        return Err("the check digit of this tax code does not match".into());
-    }
-    Ok(text.to_owned())
+    let check = 10 - (sum % 11);
+    (check < 10).then_some(check)
 }
 
 /// Validates a budget-relationship code (mã đơn vị có quan hệ với ngân sách): 7 digits.

@@ -54,18 +54,16 @@ pub struct Dossier {
 impl Dossier {
     /// What the statistics count of this dossier.
     pub fn facts(&self) -> DossierFacts {
-        DossierFacts {
-            channel: self.channel,
-            received_on: self.received_on,
-            due_on: self.due_on,
-            resolved_on: self.resolved_on,
-            resolution: self.resolution,
-            returned_on: self.returned_at.map(|at| vietnam_day(at.and_utc())),
-            digitised: self.digitised,
-            reused: self.reused,
-            electronic_result: self.electronic_result,
-            rating: self.rating,
-        }
+        facts(
+            self.channel,
+            self.received_on,
+            self.due_on,
+            self.resolved_on,
+            self.resolution,
+            self.returned_at,
+            [self.digitised, self.reused, self.electronic_result],
+            self.rating,
+        )
     }
 }
 
@@ -133,11 +131,59 @@ pub struct NewDossier {
     pub received_on: Option<NaiveDate>,
     pub due_at: Option<NaiveDateTime>,
     pub due_on: Option<NaiveDate>,
+    pub paused_at: Option<NaiveDateTime>,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub resolved_on: Option<NaiveDate>,
+    pub resolution: Option<Resolution>,
+    pub returned_at: Option<NaiveDateTime>,
+    pub appointment_at: Option<NaiveDateTime>,
     pub digitised: bool,
     pub reused: bool,
     pub electronic_result: bool,
+    pub rating: Option<Rating>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+}
+
+impl NewDossier {
+    /// What the statistics will count of this dossier once stored.
+    pub fn facts(&self) -> DossierFacts {
+        facts(
+            self.channel,
+            self.received_on,
+            self.due_on,
+            self.resolved_on,
+            self.resolution,
+            self.returned_at,
+            [self.digitised, self.reused, self.electronic_result],
+            self.rating,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn facts(
+    channel: Channel,
+    received_on: Option<NaiveDate>,
+    due_on: Option<NaiveDate>,
+    resolved_on: Option<NaiveDate>,
+    resolution: Option<Resolution>,
+    returned_at: Option<NaiveDateTime>,
+    [digitised, reused, electronic_result]: [bool; 3],
+    rating: Option<Rating>,
+) -> DossierFacts {
+    DossierFacts {
+        channel,
+        received_on,
+        due_on,
+        resolved_on,
+        resolution,
+        returned_on: returned_at.map(|at| vietnam_day(at.and_utc())),
+        digitised,
+        reused,
+        electronic_result,
+        rating,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -378,4 +424,74 @@ pub fn batch_after(
         .limit(limit)
         .select(Dossier::as_select())
         .load(conn)?)
+}
+
+/// Inserts many dossiers at once (data generation and loading): multi-row statements on the
+/// backend's own connection, which the shared query layer cannot express for both at once.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()> {
+    for chunk in rows.chunks(500) {
+        match conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(dossiers::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_into(dossiers::table)
+                .values(chunk)
+                .execute(lite)?,
+        };
+    }
+    Ok(())
+}
+
+/// Inserts many history events at once (see [`insert_many`]).
+pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()> {
+    for chunk in rows.chunks(1000) {
+        match conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(dossier_events::table)
+                .values(chunk)
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_into(dossier_events::table)
+                .values(chunk)
+                .execute(lite)?,
+        };
+    }
+    Ok(())
+}
+
+/// Ids of dossiers by code.
+pub fn ids_by_code(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> DbResult<Vec<(String, DossierId)>> {
+    let mut found = Vec::with_capacity(codes.len());
+    for chunk in codes.chunks(1000) {
+        let rows: Vec<(String, DossierId)> = dossiers::table
+            .filter(dossiers::code.eq_any(chunk))
+            .select((dossiers::code, dossiers::id))
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Records the last numbers used per unit and day for loaded dossiers (see [`insert_many`]).
+pub fn insert_sequences(
+    conn: &mut DbConnection,
+    rows: &[(UnitId, NaiveDate, i32)],
+) -> DbResult<()> {
+    use crate::schema::dossier_sequences::dsl::{day, dossier_sequences, last_number, unit_id};
+    let values: Vec<_> = rows
+        .iter()
+        .map(|(u, d, n)| (unit_id.eq(*u), day.eq(*d), last_number.eq(*n)))
+        .collect();
+    for chunk in values.chunks(1000) {
+        match conn {
+            DbConnection::Postgresql(pg) => diesel::insert_into(dossier_sequences)
+                .values(chunk)
+                .execute(pg)?,
+            DbConnection::Sqlite(lite) => diesel::insert_into(dossier_sequences)
+                .values(chunk)
+                .execute(lite)?,
+        };
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod generate;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod openapi;

@@ -158,6 +158,13 @@ pub fn create(
         received_on: accepted.then_some(day),
         due_at: due.map(|d| d.naive_utc()),
         due_on: due.map(vietnam_day),
+        paused_at: None,
+        resolved_at: None,
+        resolved_on: None,
+        resolution: None,
+        returned_at: None,
+        appointment_at: None,
+        rating: None,
         digitised: !input.components.is_empty()
             && input.components.iter().all(|c| c.digitisation.is_digital()),
         reused: input.components.iter().any(|c| c.digitisation.is_reused()),
