@@ -40,3 +40,15 @@ id_type!(
     /// A record of the append-only audit trail.
     AuditEventId
 );
+id_type!(
+    /// A registered certificate of an official (personal) or of a unit (collective).
+    CertificateId
+);
+id_type!(
+    /// A root or intermediate CA certificate of the trust store.
+    TrustAnchorId
+);
+id_type!(
+    /// An imported certificate revocation list.
+    CrlId
+);

@@ -3,12 +3,14 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod certificates;
 mod connection;
 mod error;
 pub mod idempotency;
 pub mod officials;
 pub mod procedures;
 pub mod schema;
+pub mod trust;
 pub mod units;
 
 pub use connection::{

@@ -21,6 +21,8 @@ use crate::error::{InvalidParam, Problem};
         (name = "units", description = "Administrative units (tỉnh, huyện, xã) and one-stop desks"),
         (name = "procedures", description = "Catalogue of administrative procedures (TTHC)"),
         (name = "officials", description = "Officials at one-stop desks"),
+        (name = "certificates", description = "Personal certificates of officials (chứng thư số cá nhân) and collective certificates of units (chứng thư số tập thể), with their verdicts and coverage"),
+        (name = "trust-store", description = "Root and intermediate CA certificates and CRLs that certificates are validated against (changes: admins only)"),
         (name = "api-keys", description = "Credentials of people and systems"),
         (name = "audit", description = "Append-only audit trail"),
         (name = "health", description = "Probes"),

@@ -1,14 +1,18 @@
-//! What every handler shares: the database pool and the configuration, and the helpers that run
-//! database work off the async threads.
+//! What every handler shares: the database pool, the configuration and the trust store, and the
+//! helpers that run database work off the async threads.
 
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
+use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
 
 pub struct AppState {
     pub db: DbPool,
     pub config: ResultsConfig,
+    /// The trust store (roots, intermediates, CRLs) in memory, rebuilt when the database's
+    /// copy changes.
+    pub trust: TrustCache,
 }
 
 impl AppState {
