@@ -14,7 +14,7 @@ use actix_web::web::Data;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::certificate::TrustAnchorKind;
-use motcua_core::ids::CertificateId;
+use motcua_core::ids::{ApiKeyId, CertificateId};
 use motcua_core::text::comparable_name;
 use motcua_db::certificates::{self, VerdictUpdate};
 use motcua_db::trust::{self, NewTrustAnchor};
@@ -342,15 +342,15 @@ pub fn bind_to_unit(certificate: &Certificate, unit: &Unit) -> Binding {
     }
 }
 
-/// Validates a holder's certificate for signing, with revocation information required.
-pub fn validate(store: &TrustStore, certificate: &Certificate, at: DateTime<Utc>) -> Verdict {
-    store.validate(
-        certificate,
-        &[],
-        at,
-        Purpose::Signing,
-        RevocationPolicy::Require,
-    )
+/// Validates a holder's certificate for signing. Stored verdicts use
+/// [`RevocationPolicy::Require`]: without a usable CRL a certificate is not usable.
+pub fn validate(
+    store: &TrustStore,
+    certificate: &Certificate,
+    at: DateTime<Utc>,
+    policy: RevocationPolicy,
+) -> Verdict {
+    store.validate(certificate, &[], at, Purpose::Signing, policy)
 }
 
 /// The text of a status, as stored and as in the API (`revocation_unknown`).
@@ -459,7 +459,7 @@ pub fn revalidate_all(
                     continue;
                 }
             };
-            let verdict = validate(store, &certificate, at);
+            let verdict = validate(store, &certificate, at, RevocationPolicy::Require);
             let status = status_text(verdict.status);
             let usable = row.bound && verdict.is_valid();
             certificates::set_verdict(
@@ -612,7 +612,7 @@ pub fn install_default_roots(db: &DbPool, dir: &Path) -> Result<usize, String> {
 pub fn new_anchor(
     kind: TrustAnchorKind,
     certificate: &Certificate,
-    added_by: Option<motcua_core::ids::ApiKeyId>,
+    added_by: Option<ApiKeyId>,
 ) -> NewTrustAnchor {
     let info = certificate.info();
     NewTrustAnchor {

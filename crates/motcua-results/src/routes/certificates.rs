@@ -18,9 +18,7 @@ use motcua_db::certificates::{
 use motcua_db::officials::{self, Official, OfficialFilter};
 use motcua_db::units::{self, Unit, UnitFilter};
 use motcua_db::{now, trust, DbConnection, DbError};
-use motcua_pki::{
-    Certificate, CertificateInfo, RevocationPolicy, TrustStore, Verdict, VerdictStatus,
-};
+use motcua_pki::{Certificate, CertificateInfo, RevocationPolicy, Verdict, VerdictStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -292,7 +290,7 @@ pub async fn register_certificate(
             let version = trust::lock_version(conn)?;
             let loaded = shared.trust.get(conn, version)?;
             let at = now().and_utc();
-            let verdict = validate(&loaded.store, &certificate, at);
+            let verdict = validate(&loaded.store, &certificate, at, RevocationPolicy::Require);
             let usable = binding.bound && verdict.is_valid();
             if !usable && !request.store_unusable {
                 return Err(refusal(verdict, Some(binding)));
@@ -405,7 +403,7 @@ pub async fn validate_certificate(
                 .map(|holder| bind_holder(conn, &who, holder, &certificate))
                 .transpose()?;
             let loaded = shared.trust.current(conn)?;
-            let verdict = validate_with(&loaded.store, &certificate, at, policy);
+            let verdict = validate(&loaded.store, &certificate, at, policy);
             let usable = verdict.is_valid() && binding.as_ref().is_none_or(|b| b.bound);
             Ok(ValidationReport {
                 certificate: certificate.info().clone(),
@@ -416,24 +414,6 @@ pub async fn validate_certificate(
         })
         .await?;
     Ok(Json(report))
-}
-
-fn validate_with(
-    store: &TrustStore,
-    certificate: &Certificate,
-    at: DateTime<Utc>,
-    policy: RevocationPolicy,
-) -> Verdict {
-    match policy {
-        RevocationPolicy::Require => validate(store, certificate, at),
-        RevocationPolicy::BestEffort => store.validate(
-            certificate,
-            &[],
-            at,
-            motcua_pki::Purpose::Signing,
-            RevocationPolicy::BestEffort,
-        ),
-    }
 }
 
 /// Both values, or every invalid field of both.
@@ -689,9 +669,10 @@ fn coverage(
     let mut revoked = Vec::new();
     let mut untrusted = Vec::new();
     for certificate in held {
-        let view = CertificateView::from_summary(certificate.clone())?;
+        let expiring_soon = in_force(&certificate) && certificate.not_after <= until;
+        let view = CertificateView::from_summary(certificate)?;
         *by_status.entry(view.status).or_default() += 1;
-        if in_force(&certificate) && certificate.not_after <= until {
+        if expiring_soon {
             expiring.push(view);
         } else if view.status == VerdictStatus::Revoked {
             revoked.push(view);

@@ -233,7 +233,7 @@ pub async fn add_trust_anchors(
         .map_err(|e| ApiError::invalid("certificate", e.to_string()))?;
     }
     let actor = Actor::new(&who, &request_id);
-    let (added, revalidation) = change_trust_store(&state, move |conn| {
+    let (added, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
         let mut added = Vec::new();
         let mut present = Vec::new();
         for certificate in &certificates {
@@ -257,7 +257,7 @@ pub async fn add_trust_anchors(
                 held.join("; ")
             )));
         }
-        Ok((added, Rebuild::FromDatabase, actor))
+        Ok((added, Rebuild::FromDatabase))
     })
     .await?;
     let location = added
@@ -299,7 +299,7 @@ pub async fn remove_trust_anchor(
     who.require_admin("change the trust store")?;
     let id = TrustAnchorId(id.into_inner());
     let actor = Actor::new(&who, &request_id);
-    let (anchor, revalidation) = change_trust_store(&state, move |conn| {
+    let (anchor, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
         let anchor = find_anchor(conn, id)?;
         if let Some(removed_at) = anchor.removed_at {
             return Err(ApiError::Conflict(format!(
@@ -310,7 +310,7 @@ pub async fn remove_trust_anchor(
         let removed = trust::remove_anchor(conn, id, now(), actor.key_id)?;
         let view = TrustAnchorView::from(removed);
         actor.record(conn, "trust_anchor.remove", "trust_anchor", id, &view)?;
-        Ok((view, Rebuild::FromDatabase, actor))
+        Ok((view, Rebuild::FromDatabase))
     })
     .await?;
     Ok(Json(TrustAnchorRemoved {
@@ -365,7 +365,7 @@ pub async fn import_crl(
     let der = upload_crl("crl", &body.into_inner().crl)?;
     let actor = Actor::new(&who, &request_id);
     let shared = state.clone();
-    let ((crl, current), revalidation) = change_trust_store(&state, move |conn| {
+    let ((crl, current), revalidation) = change_trust_store(&state, actor, move |conn, actor| {
         let fingerprint = fingerprint(&der);
         if let Some(held) = trust::find_crl_by_fingerprint(conn, &fingerprint)? {
             return Err(ApiError::Conflict(format!(
@@ -395,7 +395,7 @@ pub async fn import_crl(
         )?;
         let view = CrlView::from(record);
         actor.record(conn, "crl.import", "crl", view.id, &view)?;
-        Ok(((view, info.current), Rebuild::Use(Box::new(store)), actor))
+        Ok(((view, info.current), Rebuild::Use(Box::new(store))))
     })
     .await?;
     Ok(HttpResponse::Created()
@@ -441,16 +441,17 @@ enum Rebuild {
 /// actor) and, once committed, makes it the store in memory.
 async fn change_trust_store<T, F>(
     state: &Data<AppState>,
+    actor: Actor,
     change: F,
 ) -> Result<(T, RevalidationSummary), ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<(T, Rebuild, Actor), ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Rebuild), ApiError> + Send + 'static,
 {
     let (value, revalidation, loaded) = state
         .write(move |conn| {
             trust::lock_version(conn)?;
-            let (value, rebuild, actor) = change(conn)?;
+            let (value, rebuild) = change(conn, &actor)?;
             let version = trust::bump_version(conn, now())?;
             let store = match rebuild {
                 Rebuild::FromDatabase => build_store(conn)?,
