@@ -879,6 +879,47 @@ async fn bad_uploads_are_refused_and_store_nothing(app: TestApp) {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["official_id", "certificate"]);
+    let (status, problem) = app
+        .post(
+            "/certificates/validate",
+            &json!({"certificate": leaf.pem(), "at": "yesterday"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "at");
+    let district = seeded.district.id.0;
+    for (path, status, param) in [
+        ("/certificates?status=bogus".to_owned(), 400, Some("status")),
+        (
+            "/certificates?expiring_within_days=-1".to_owned(),
+            400,
+            Some("expiring_within_days"),
+        ),
+        (
+            format!("/units/{district}/certificate-coverage?expiring_within_days=99999"),
+            400,
+            Some("expiring_within_days"),
+        ),
+        ("/trust-anchors?kind=bridge".to_owned(), 400, Some("kind")),
+        ("/certificates/987654".to_owned(), 404, None),
+        ("/trust-anchors/987654".to_owned(), 404, None),
+        ("/units/987654/certificate-coverage".to_owned(), 404, None),
+    ] {
+        let (code, problem) = app.get(&path).await;
+        assert_eq!(code.as_u16(), status, "{path}: {problem}");
+        if let Some(param) = param {
+            assert_eq!(problem["invalid_params"][0]["name"], param, "{path}");
+        }
+    }
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            "/trust-anchors/987654",
+            Some(&app.admin_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     for table in ["trust_anchors", "crls", "certificates"] {
         assert_eq!(app.count_rows(table), 0, "{table}");
     }
