@@ -5,6 +5,7 @@
 mod access;
 mod api_keys;
 mod bad_input;
+mod certificates;
 mod dossiers;
 mod idempotency;
 mod officials;

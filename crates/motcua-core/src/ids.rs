@@ -48,3 +48,15 @@ id_type!(
     /// An event in a dossier's history.
     DossierEventId
 );
+id_type!(
+    /// A registered certificate of an official (personal) or of a unit (collective).
+    CertificateId
+);
+id_type!(
+    /// A root or intermediate CA certificate of the trust store.
+    TrustAnchorId
+);
+id_type!(
+    /// An imported certificate revocation list.
+    CrlId
+);

@@ -1,8 +1,9 @@
 //! Domain types of motcua, with no I/O: identifiers, administrative units, procedures,
-//! officials, access roles, reporting periods and text normalisation.
+//! officials, certificates, access roles, reporting periods and text normalisation.
 
 pub mod access;
 pub mod calendar;
+pub mod certificate;
 pub mod dossier;
 pub mod identifiers;
 pub mod ids;

@@ -32,6 +32,12 @@ pub fn tidy(text: &str) -> String {
     nfc(&text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
+/// The form in which two names are compared: tidied, NFC, case folded. "UBND XÃ THƯỢNG LAN"
+/// and "UBND xã Thượng Lan" (typed precomposed or not) compare equal.
+pub fn comparable_name(text: &str) -> String {
+    nfc(&tidy(text).to_lowercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +47,16 @@ mod tests {
         let decomposed = "Vie\u{0302}\u{0323}t Ye\u{0302}n";
         assert_eq!(nfc(decomposed), "Việt Yên");
         assert_ne!(decomposed, "Việt Yên");
+    }
+
+    #[test]
+    fn names_compare_without_case_and_normalisation_differences() {
+        assert_eq!(
+            comparable_name("UBND XÃ THƯỢNG LAN"),
+            comparable_name(" UBND  xa\u{0303} Thượng Lan")
+        );
+        assert_eq!(comparable_name("ĐỨC"), "đức");
+        assert_ne!(comparable_name("Thượng Lan"), comparable_name("Thuong Lan"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod calendar;
+pub mod certificates;
 mod connection;
 pub mod dossiers;
 mod error;
@@ -12,6 +13,7 @@ pub mod officials;
 pub mod procedures;
 pub mod schema;
 pub mod statistics;
+pub mod trust;
 pub mod units;
 
 pub use connection::{

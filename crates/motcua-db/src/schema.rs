@@ -104,8 +104,77 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    trust_store (id) {
+        id -> Integer,
+        version -> BigInt,
+        changed_at -> Nullable<Timestamp>,
+        revalidated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    trust_anchors (id) {
+        id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        issuer -> Text,
+        serial -> Text,
+        fingerprint -> Text,
+        not_before -> Timestamp,
+        not_after -> Timestamp,
+        der -> Binary,
+        added_at -> Timestamp,
+        added_by -> Nullable<BigInt>,
+        removed_at -> Nullable<Timestamp>,
+        removed_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    crls (id) {
+        id -> BigInt,
+        issuer -> Text,
+        this_update -> Timestamp,
+        next_update -> Nullable<Timestamp>,
+        number -> Nullable<Text>,
+        revoked_count -> BigInt,
+        fingerprint -> Text,
+        der -> Binary,
+        added_at -> Timestamp,
+        added_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    certificates (id) {
+        id -> BigInt,
+        kind -> Text,
+        official_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        subject -> Text,
+        issuer -> Text,
+        serial -> Text,
+        fingerprint -> Text,
+        not_before -> Timestamp,
+        not_after -> Timestamp,
+        der -> Binary,
+        bound -> Bool,
+        binding -> Text,
+        status -> Text,
+        summary -> Text,
+        verdict -> Text,
+        validated_at -> Timestamp,
+        usable -> Bool,
+        registered_at -> Timestamp,
+        registered_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(officials -> units (unit_id));
 diesel::joinable!(api_keys -> units (unit_id));
+diesel::joinable!(certificates -> officials (official_id));
+diesel::joinable!(certificates -> units (unit_id));
 
 diesel::table! {
     dossiers (id) {
@@ -214,4 +283,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     dossier_sequences,
     dossier_counts,
     calendar_years,
+    trust_store,
+    trust_anchors,
+    crls,
+    certificates,
 );

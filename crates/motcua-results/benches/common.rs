@@ -13,14 +13,18 @@ use psql::admin_execute;
 
 /// The PostgreSQL server the benchmarks may create databases on.
 pub fn postgres_server() -> String {
-    std::env::var("MOTCUA_BENCH_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    std::env::var("MOTCUA_BENCH_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 /// Creates (or, with `fresh`, recreates) a PostgreSQL database and returns its URL.
 pub fn postgres_database(name: &str, fresh: bool) -> String {
     let server = postgres_server();
     if fresh {
-        admin_execute(&server, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        admin_execute(
+            &server,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        );
     }
     admin_execute(&server, &format!("CREATE DATABASE \"{name}\""));
     format!("{server}/{name}")
@@ -28,8 +32,16 @@ pub fn postgres_database(name: &str, fresh: bool) -> String {
 
 pub fn admin_key(pool: &DbPool) -> String {
     let mut conn = pool.get().expect("a connection");
-    let request = KeyRequest { name: "benchmark".into(), role: Role::Admin, unit_id: None, scopes: Vec::new() };
-    let (secret, _) = motcua_db::write_transaction(&mut conn, |conn| issue_key(conn, &Actor::command_line("benchmark"), &request)).expect("a key");
+    let request = KeyRequest {
+        name: "benchmark".into(),
+        role: Role::Admin,
+        unit_id: None,
+        scopes: Vec::new(),
+    };
+    let (secret, _) = motcua_db::write_transaction(&mut conn, |conn| {
+        issue_key(conn, &Actor::command_line("benchmark"), &request)
+    })
+    .expect("a key");
     secret
 }
 

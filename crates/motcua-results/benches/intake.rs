@@ -17,7 +17,10 @@ use serde_json::json;
 const CLIENTS: usize = 16;
 
 fn main() {
-    let seconds: u64 = std::env::var("MOTCUA_BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    let seconds: u64 = std::env::var("MOTCUA_BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
     let dir = tempfile::tempdir().expect("a temporary folder");
     let sqlite = format!("sqlite://{}/intake.sqlite3", dir.path().display());
     let postgres = common::postgres_database("motcua_bench_intake", true);
@@ -46,14 +49,22 @@ struct Outcome {
 }
 
 fn run_intake(url: &str, duration: Duration) -> Outcome {
-    let pool = DbPool::open(url, PoolOptions { max_connections: 20, ..PoolOptions::default() }).expect("open the database");
+    let pool = DbPool::open(
+        url,
+        PoolOptions {
+            max_connections: 20,
+            ..PoolOptions::default()
+        },
+    )
+    .expect("open the database");
     let key = common::admin_key(&pool);
     // A unit numbers at most 9999 dossiers a day, so the load is spread over the district's 18
     // units and over the past year.
     let (units, procedure) = {
         let mut conn = pool.get().expect("a connection");
         let seeded = motcua_results::seed::seed_viet_yen(&mut conn).expect("seed");
-        let (district_procedures, _) = motcua_results::generate::catalogue(&mut conn).expect("catalogue");
+        let (district_procedures, _) =
+            motcua_results::generate::catalogue(&mut conn).expect("catalogue");
         let mut units = vec![seeded.district_desk.id];
         units.extend(seeded.communes.iter().map(|c| c.id));
         (units, district_procedures[0].id)
@@ -65,12 +76,18 @@ fn run_intake(url: &str, duration: Duration) -> Outcome {
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let (server, addr) = motcua_results::start_with_pool(config, pool).expect("start");
-            sender.send((server.handle(), addr)).expect("report the address");
+            sender
+                .send((server.handle(), addr))
+                .expect("report the address");
             let _ = server.await;
         });
     });
     let (handle, addr) = receiver.recv().expect("the server started");
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
     let outcome = runtime.block_on(async move {
         let started = Instant::now();
         let tasks: Vec<_> = (0..CLIENTS)
@@ -108,7 +125,7 @@ fn run_intake(url: &str, duration: Duration) -> Outcome {
         latencies.sort();
         Outcome { count: latencies.len(), elapsed, p50: common::percentile(&latencies, 50), p99: common::percentile(&latencies, 99) }
     });
-    runtime_free_stop(handle);
+    stop_server(&handle);
     outcome
 }
 
@@ -125,7 +142,16 @@ fn pgbench_insert_rate(seconds: u64) -> Result<f64, String> {
     let script = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     std::fs::write(script.path(), "INSERT INTO inserts (unit_id, code, received_at) VALUES (1, md5(random()::text), now());\n").map_err(|e| e.to_string())?;
     let output = std::process::Command::new("pgbench")
-        .args(["-n", "-c", &CLIENTS.to_string(), "-j", "2", "-T", &seconds.to_string(), "-f"])
+        .args([
+            "-n",
+            "-c",
+            &CLIENTS.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
         .arg(script.path())
         .arg(&url)
         .output()
@@ -139,7 +165,10 @@ fn pgbench_insert_rate(seconds: u64) -> Result<f64, String> {
 }
 
 /// Stops the server from this thread; the server runs on its own thread and actix system.
-fn runtime_free_stop(handle: actix_web::dev::ServerHandle) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+fn stop_server(handle: &actix_web::dev::ServerHandle) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     runtime.block_on(handle.stop(false));
 }

@@ -20,26 +20,58 @@ use motcua_db::{DbPool, PoolOptions};
 use motcua_results::statistics::{form06, Method};
 
 fn main() {
-    let dossiers: u64 = std::env::var("MOTCUA_BENCH_DOSSIERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let districts: u32 = std::env::var("MOTCUA_BENCH_DISTRICTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
-    let url = std::env::var("MOTCUA_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| common::postgres_database(&format!("motcua_bench_{}", label(dossiers)), false));
-    let pool = DbPool::open(&url, PoolOptions { max_connections: 4, ..PoolOptions::default() }).expect("open the benchmark database");
+    let dossiers: u64 = std::env::var("MOTCUA_BENCH_DOSSIERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let districts: u32 = std::env::var("MOTCUA_BENCH_DISTRICTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let url = std::env::var("MOTCUA_BENCH_DATABASE_URL").unwrap_or_else(|_| {
+        common::postgres_database(&format!("motcua_bench_{}", label(dossiers)), false)
+    });
+    let pool = DbPool::open(
+        &url,
+        PoolOptions {
+            max_connections: 4,
+            ..PoolOptions::default()
+        },
+    )
+    .expect("open the benchmark database");
     let district = prepare(&pool, dossiers, districts);
     let period: Period = "2023".parse().expect("a period");
     let mut conn = pool.get().expect("a connection");
-    let counted = form06(&mut conn, district, period, Method::Counters).expect("Biểu 06 from counters");
+    let counted =
+        form06(&mut conn, district, period, Method::Counters).expect("Biểu 06 from counters");
     let raw = form06(&mut conn, district, period, Method::Raw).expect("Biểu 06 from dossiers");
     assert_eq!(counted.total, raw.total, "counters and GROUP BY must agree");
-    let fast = time(30, || form06(&mut conn, district, period, Method::Counters).map(|_| ()));
-    let slow = time(5, || form06(&mut conn, district, period, Method::Raw).map(|_| ()));
+    let fast = time(30, || {
+        form06(&mut conn, district, period, Method::Counters).map(|_| ())
+    });
+    let slow = time(5, || {
+        form06(&mut conn, district, period, Method::Raw).map(|_| ())
+    });
     drop(conn);
     println!("backend: {:?}, dossiers: {dossiers}, district {district}, period 2023 ({} dossiers handled)", pool.backend(), counted.total.total);
-    println!("Biểu 06 from counters: p50 {:.1} ms, p95 {:.1} ms (30 runs)", common::ms(fast.0), common::ms(fast.1));
-    println!("raw GROUP BY:          p50 {:.1} ms (5 runs)", common::ms(slow.0));
-    println!("speed-up: {:.0}×", slow.0.as_secs_f64() / fast.0.as_secs_f64().max(1e-9));
+    println!(
+        "Biểu 06 from counters: p50 {:.1} ms, p95 {:.1} ms (30 runs)",
+        common::ms(fast.0),
+        common::ms(fast.1)
+    );
+    println!(
+        "raw GROUP BY:          p50 {:.1} ms (5 runs)",
+        common::ms(slow.0)
+    );
+    println!(
+        "speed-up: {:.0}×",
+        slow.0.as_secs_f64() / fast.0.as_secs_f64().max(1e-9)
+    );
     match peak_memory_of_service(&url, district) {
-        Ok(kib) => println!("service peak RSS (VmHWM) after statistics and list requests: {:.1} MiB", kib as f64 / 1024.0),
+        Ok(kib) => println!(
+            "service peak RSS (VmHWM) after statistics and list requests: {:.1} MiB",
+            kib as f64 / 1024.0
+        ),
         Err(error) => println!("service memory not measured: {error}"),
     }
 }
@@ -64,8 +96,13 @@ fn prepare(pool: &DbPool, dossiers: u64, districts: u32) -> UnitId {
         eprint!("\rgenerating: {written} dossiers");
         let _ = std::io::stderr().flush();
     };
-    let made = motcua_results::generate::scale(&mut conn, &calendar, districts, dossiers, &mut report).expect("generate");
-    eprintln!("\rgenerated {dossiers} dossiers in {:.0} s", started.elapsed().as_secs_f64());
+    let made =
+        motcua_results::generate::scale(&mut conn, &calendar, districts, dossiers, &mut report)
+            .expect("generate");
+    eprintln!(
+        "\rgenerated {dossiers} dossiers in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     if let motcua_db::DbConnection::Postgresql(_) = &mut *conn {
         use diesel::RunQueryDsl;
         let _ = diesel::sql_query("VACUUM ANALYZE").execute(&mut *conn);
@@ -73,7 +110,10 @@ fn prepare(pool: &DbPool, dossiers: u64, districts: u32) -> UnitId {
     made.first().map(|d| d.id).expect("a district")
 }
 
-fn time(runs: usize, mut work: impl FnMut() -> Result<(), motcua_results::error::ApiError>) -> (Duration, Duration) {
+fn time(
+    runs: usize,
+    mut work: impl FnMut() -> Result<(), motcua_results::error::ApiError>,
+) -> (Duration, Duration) {
     let mut samples: Vec<Duration> = (0..runs)
         .map(|_| {
             let start = Instant::now();
@@ -82,7 +122,10 @@ fn time(runs: usize, mut work: impl FnMut() -> Result<(), motcua_results::error:
         })
         .collect();
     samples.sort();
-    (common::percentile(&samples, 50), common::percentile(&samples, 95))
+    (
+        common::percentile(&samples, 50),
+        common::percentile(&samples, 95),
+    )
 }
 
 /// Starts the service binary on the data, asks for statistics and pages of dossiers, and reads
@@ -91,7 +134,10 @@ fn peak_memory_of_service(url: &str, district: UnitId) -> Result<u64, String> {
     let pool = DbPool::open(url, PoolOptions::default())?;
     let key = common::admin_key(&pool);
     drop(pool);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_motcua-results"))
         .env("DATABASE_URL", url)
         .env("MOTCUA_RESULTS_BIND", format!("127.0.0.1:{port}"))
@@ -110,7 +156,11 @@ fn exercise(port: u16, key: &str, district: UnitId) -> Result<(), String> {
     let client = reqwest::blocking::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        if client.get(format!("{base}/health/ready")).send().is_ok_and(|r| r.status().is_success()) {
+        if client
+            .get(format!("{base}/health/ready"))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -124,7 +174,11 @@ fn exercise(port: u16, key: &str, district: UnitId) -> Result<(), String> {
         "/dossiers?overdue=true&limit=500".to_owned(),
     ];
     for path in paths.iter().cycle().take(60) {
-        let response = client.get(format!("{base}{path}")).bearer_auth(key).send().map_err(|e| e.to_string())?;
+        let response = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(key)
+            .send()
+            .map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("{path}: {}", response.status()));
         }
@@ -133,7 +187,8 @@ fn exercise(port: u16, key: &str, district: UnitId) -> Result<(), String> {
 }
 
 fn vm_hwm(pid: u32) -> Result<u64, String> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
     status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))

@@ -35,6 +35,15 @@ impl Actor {
         }
     }
 
+    /// Changes the service makes by itself: scheduled revalidation, start-up configuration.
+    pub fn system(what: &str) -> Self {
+        Self {
+            key_id: None,
+            name: format!("system: {what}"),
+            request_id: "-".into(),
+        }
+    }
+
     /// Appends the record of `action` on `object_type` `object_id`; `detail` is usually the
     /// record after the change.
     pub fn record(

@@ -42,6 +42,18 @@ impl Principal {
         }
     }
 
+    /// Refuses with 403 unless the key is an admin key (e.g. for changes of the trust store).
+    pub fn require_admin(&self, action: &str) -> Result<(), ApiError> {
+        if self.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "only admin keys may {action}; this key has role `{}`",
+                self.role
+            )))
+        }
+    }
+
     /// Refuses with 403 when the key is limited to a subtree that does not contain `unit`.
     pub fn require_unit(&self, conn: &mut DbConnection, unit: UnitId) -> Result<(), ApiError> {
         match self.unit {

@@ -1,7 +1,9 @@
 //! Typed configuration of the results service, read from the environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// Everything the results service reads from its environment.
 #[derive(Debug, Clone)]
@@ -18,6 +20,12 @@ pub struct ResultsConfig {
     pub max_import_bytes: usize,
     /// `MOTCUA_WORKERS`: HTTP worker threads, default one per core.
     pub workers: usize,
+    /// `MOTCUA_TRUST_ROOTS_DIR`: CA certificates (PEM, DER or PKCS#7 files) installed in the
+    /// trust store at start-up when it is empty; unset: none.
+    pub trust_roots_dir: Option<PathBuf>,
+    /// `MOTCUA_REVALIDATION_INTERVAL_SECS`: how often every certificate's verdict is recomputed
+    /// in the background, default every hour (and once at start-up).
+    pub revalidation_interval: Duration,
 }
 
 /// A variable that is set but cannot be used.
@@ -46,6 +54,10 @@ impl ResultsConfig {
                 "MOTCUA_WORKERS",
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             )?,
+            trust_roots_dir: std::env::var_os("MOTCUA_TRUST_ROOTS_DIR")
+                .filter(|dir| !dir.is_empty())
+                .map(PathBuf::from),
+            revalidation_interval: revalidation_interval()?,
         })
     }
 
@@ -58,7 +70,27 @@ impl ResultsConfig {
             max_body_bytes: 64 * 1024,
             max_import_bytes: 16 * 1024 * 1024,
             workers: 2,
+            trust_roots_dir: None,
+            revalidation_interval: Duration::from_secs(DEFAULT_REVALIDATION_SECS),
         }
+    }
+}
+
+/// Verdicts are recomputed at least daily; hourly by default, so that expiries and stale CRLs
+/// show within the hour.
+pub const DEFAULT_REVALIDATION_SECS: u64 = 3600;
+
+fn revalidation_interval() -> Result<Duration, ConfigError> {
+    const NAME: &str = "MOTCUA_REVALIDATION_INTERVAL_SECS";
+    let seconds: u64 = env_or(NAME, DEFAULT_REVALIDATION_SECS)?;
+    if (1..=86_400).contains(&seconds) {
+        Ok(Duration::from_secs(seconds))
+    } else {
+        Err(ConfigError {
+            name: NAME,
+            value: seconds.to_string(),
+            reason: "between 1 second and 86400 (a day)".into(),
+        })
     }
 }
 

@@ -4,8 +4,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use motcua_db::DbError;
+use motcua_pki::Verdict;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::certs::Binding;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -42,6 +45,22 @@ pub struct Problem {
     #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
     #[schema(value_type = Object)]
     pub extensions: serde_json::Map<String, serde_json::Value>,
+    /// For a refused certificate: the verdict of its validation, with every check made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Box<Verdict>>,
+    /// For a refused certificate: whether it names its holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Binding>,
+}
+
+/// A certificate refused at registration: it does not name its holder or is not valid.
+#[derive(Debug, Clone)]
+pub struct CertificateRefusal {
+    pub detail: String,
+    /// One entry per failed check, each naming the check.
+    pub invalid_params: Vec<InvalidParam>,
+    pub verdict: Verdict,
+    pub binding: Option<Binding>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +78,9 @@ pub enum ApiError {
         invalid_params: Vec<InvalidParam>,
         extensions: serde_json::Map<String, serde_json::Value>,
     },
+    /// A certificate that fails binding or validation (422, with the verdict).
+    #[error("{}", .0.detail)]
+    CertificateRefused(Box<CertificateRefusal>),
     #[error("{0}")]
     Unauthorized(String),
     #[error("{0}")]
@@ -126,7 +148,9 @@ impl ApiError {
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             Self::BadRequest { .. } => ("bad-request", "The request could not be read"),
-            Self::Invalid { .. } => ("validation-error", "The request has invalid values"),
+            Self::Invalid { .. } | Self::CertificateRefused(_) => {
+                ("validation-error", "The request has invalid values")
+            }
             Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
             Self::Forbidden(_) => ("forbidden", "Not allowed"),
             Self::NotFound(_) => ("not-found", "Not found"),
@@ -145,11 +169,19 @@ impl ApiError {
             Self::BadRequest { invalid_params, .. } | Self::Invalid { invalid_params, .. } => {
                 invalid_params.clone()
             }
+            Self::CertificateRefused(refusal) => refusal.invalid_params.clone(),
             _ => Vec::new(),
         };
         let extensions = match self {
             Self::Invalid { extensions, .. } => extensions.clone(),
             _ => serde_json::Map::new(),
+        };
+        let (verdict, binding) = match self {
+            Self::CertificateRefused(refusal) => (
+                Some(Box::new(refusal.verdict.clone())),
+                refusal.binding.clone(),
+            ),
+            _ => (None, None),
         };
         // Internal details stay in the log; the client gets a stable sentence.
         let detail = match self {
@@ -163,6 +195,8 @@ impl ApiError {
             detail,
             invalid_params,
             extensions,
+            verdict,
+            binding,
         }
     }
 }
@@ -171,7 +205,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Invalid { .. } | Self::CertificateRefused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,

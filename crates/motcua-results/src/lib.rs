@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod certs;
 pub mod config;
 pub mod error;
 pub mod extract;
@@ -80,13 +81,25 @@ pub fn start(config: ResultsConfig) -> Result<(Server, std::net::SocketAddr), St
     start_with_pool(config, db)
 }
 
-/// Like [`start`], with an already open pool.
+/// Like [`start`], with an already open pool. Call it inside an actix system: it also starts
+/// the background revalidation of certificates, which stops with the system.
 pub fn start_with_pool(
     config: ResultsConfig,
     db: DbPool,
 ) -> Result<(Server, std::net::SocketAddr), String> {
     let (workers, bind) = (config.workers, config.bind);
+    if let Some(dir) = &config.trust_roots_dir {
+        let added = certs::install_default_roots(&db, dir)?;
+        if added > 0 {
+            tracing::info!(added, dir = %dir.display(), "trust store initialised from MOTCUA_TRUST_ROOTS_DIR");
+        }
+    }
+    let revalidation_interval = config.revalidation_interval;
     let state = Data::new(AppState::new(db, config)?);
+    actix_web::rt::spawn(certs::revalidate_periodically(
+        state.clone(),
+        revalidation_interval,
+    ));
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
         .bind(bind)

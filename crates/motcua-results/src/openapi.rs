@@ -24,6 +24,8 @@ use crate::error::{InvalidParam, Problem};
         (name = "dossiers", description = "Dossiers (hồ sơ): intake, lifecycle, history, import"),
         (name = "statistics", description = "Biểu 06/VPCP/KSTT and QĐ 766 indicators computed from the records"),
         (name = "calendar", description = "Working days: days off and make-up days per year"),
+        (name = "certificates", description = "Personal certificates of officials (chứng thư số cá nhân) and collective certificates of units (chứng thư số tập thể), with their verdicts and coverage"),
+        (name = "trust-store", description = "Root and intermediate CA certificates and CRLs that certificates are validated against (changes: admins only)"),
         (name = "api-keys", description = "Credentials of people and systems"),
         (name = "audit", description = "Append-only audit trail"),
         (name = "health", description = "Probes"),

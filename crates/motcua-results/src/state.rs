@@ -1,11 +1,12 @@
-//! What every handler shares: the database pool, the configuration and the working-day calendar,
-//! and the helpers that run database work off the async threads.
+//! What every handler shares: the database pool, the configuration, the working-day calendar and
+//! the trust store, and the helpers that run database work off the async threads.
 
 use std::sync::{Arc, RwLock};
 
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
+use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
 
@@ -13,6 +14,9 @@ pub struct AppState {
     pub db: DbPool,
     pub config: ResultsConfig,
     calendar: RwLock<Arc<WorkingCalendar>>,
+    /// The trust store (roots, intermediates, CRLs) in memory, rebuilt when the database's
+    /// copy changes.
+    pub trust: TrustCache,
 }
 
 impl AppState {
@@ -25,6 +29,7 @@ impl AppState {
             db,
             config,
             calendar: RwLock::new(Arc::new(calendar)),
+            trust: TrustCache::default(),
         })
     }
 

@@ -3,12 +3,14 @@
 pub mod api_keys;
 pub mod audit;
 pub mod calendar;
+pub mod certificates;
 pub mod dossier_import;
 pub mod dossiers;
 pub mod health;
 pub mod officials;
 pub mod procedures;
 pub mod statistics;
+pub mod trust;
 pub mod units;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -31,6 +33,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(officials::create_official)
         .service(officials::get_official)
         .service(officials::update_official)
+        .service(certificates::list_certificates)
+        .service(certificates::register_certificate)
+        .service(certificates::validate_certificate)
+        .service(certificates::get_certificate)
+        .service(certificates::certificate_coverage)
+        .service(trust::list_trust_anchors)
+        .service(trust::add_trust_anchors)
+        .service(trust::get_trust_anchor)
+        .service(trust::remove_trust_anchor)
+        .service(trust::list_crls)
+        .service(trust::import_crl)
+        .service(trust::get_crl)
         .service(api_keys::list_api_keys)
         .service(api_keys::create_api_key)
         .service(api_keys::get_api_key)

@@ -1,0 +1,478 @@
+//! The trust store: the root and intermediate CA certificates that certificates are validated
+//! against, and the CRLs of those CAs. Admins change it; every change recomputes the verdict of
+//! every registered certificate in the same transaction.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::web::{Data, Json, Path};
+use actix_web::{delete, get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::certificate::TrustAnchorKind;
+use motcua_core::ids::{ApiKeyId, CrlId, TrustAnchorId};
+use motcua_db::trust::{self, CrlRecord, NewCrl, TrustAnchor, TrustAnchorFilter};
+use motcua_db::{now, DbConnection, DbError};
+use motcua_pki::{Certificate, TrustStore};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::utc;
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::certs::{
+    build_store, fingerprint, new_anchor, revalidate_all, upload_certificates, upload_crl,
+    LoadedTrust, RevalidationSummary,
+};
+use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::error::ApiError;
+use crate::extract::{ValidJson, ValidQuery};
+use crate::pagination::{finish_page, PageParams};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+/// A CA certificate of the trust store.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrustAnchorView {
+    pub id: TrustAnchorId,
+    pub kind: TrustAnchorKind,
+    /// Subject, RFC 4514 text, e.g. `CN=RootCA chuyên dùng Chính phủ G2, O=Ban Cơ yếu Chính phủ, C=VN`.
+    pub subject: String,
+    pub issuer: String,
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    /// SHA-256 of the DER, lowercase hex.
+    pub fingerprint_sha256: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    pub added_at: DateTime<Utc>,
+    /// The API key that added it; absent when installed from `MOTCUA_TRUST_ROOTS_DIR`.
+    pub added_by: Option<ApiKeyId>,
+    /// When it was taken out of the trust store; absent while it is in it.
+    pub removed_at: Option<DateTime<Utc>>,
+    pub removed_by: Option<ApiKeyId>,
+    /// The certificate in PEM.
+    pub pem: String,
+}
+
+impl From<TrustAnchor> for TrustAnchorView {
+    fn from(a: TrustAnchor) -> Self {
+        let pem = Certificate::from_der(&a.der)
+            .map(|certificate| certificate.to_pem())
+            .unwrap_or_default();
+        Self {
+            id: a.id,
+            kind: a.kind,
+            subject: a.subject,
+            issuer: a.issuer,
+            serial: a.serial,
+            fingerprint_sha256: a.fingerprint,
+            not_before: utc(a.not_before),
+            not_after: utc(a.not_after),
+            added_at: utc(a.added_at),
+            added_by: a.added_by,
+            removed_at: a.removed_at.map(utc),
+            removed_by: a.removed_by,
+            pem,
+        }
+    }
+}
+
+crate::page_type!(TrustAnchorPage, TrustAnchorView);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTrustAnchorRequest {
+    /// `root`: trusted; `intermediate`: used to build chains up to a root.
+    pub kind: TrustAnchorKind,
+    /// CA certificate(s): PEM text (one or several blocks), DER in base64, or a PKCS#7 bundle
+    /// (`.p7b`, PEM or base64). Every certificate of a bundle is added with `kind`.
+    pub certificate: String,
+}
+
+/// What adding CA certificates did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrustAnchorsAdded {
+    /// The certificates added (those already in the trust store are left as they are).
+    pub anchors: Vec<TrustAnchorView>,
+    pub revalidation: RevalidationSummary,
+}
+
+/// What removing a CA certificate did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrustAnchorRemoved {
+    pub anchor: TrustAnchorView,
+    pub revalidation: RevalidationSummary,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrustAnchorQuery {
+    pub kind: Option<TrustAnchorKind>,
+    /// `true`: only certificates in the trust store; `false`: only removed ones.
+    pub active: Option<bool>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// An imported CRL.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CrlView {
+    pub id: CrlId,
+    /// The CA that issued it, RFC 4514 text.
+    pub issuer: String,
+    pub this_update: DateTime<Utc>,
+    pub next_update: Option<DateTime<Utc>>,
+    /// cRLNumber, hex.
+    pub number: Option<String>,
+    /// Certificates it lists as revoked.
+    pub revoked_count: i64,
+    /// SHA-256 of the DER, lowercase hex.
+    pub fingerprint_sha256: String,
+    pub added_at: DateTime<Utc>,
+    pub added_by: Option<ApiKeyId>,
+}
+
+impl From<CrlRecord> for CrlView {
+    fn from(c: CrlRecord) -> Self {
+        Self {
+            id: c.id,
+            issuer: c.issuer,
+            this_update: utc(c.this_update),
+            next_update: c.next_update.map(utc),
+            number: c.number,
+            revoked_count: c.revoked_count,
+            fingerprint_sha256: c.fingerprint,
+            added_at: utc(c.added_at),
+            added_by: c.added_by,
+        }
+    }
+}
+
+crate::page_type!(CrlPage, CrlView);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCrlRequest {
+    /// The CRL: PEM text (`-----BEGIN X509 CRL-----`) or its DER in base64. Its issuer must be in
+    /// the trust store and must have signed it.
+    pub crl: String,
+}
+
+/// What importing a CRL did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CrlImported {
+    pub crl: CrlView,
+    /// Whether it is now the CRL used for its issuer (`false` when a newer one was imported
+    /// before).
+    pub current: bool,
+    pub revalidation: RevalidationSummary,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CrlQuery {
+    /// The issuer, exactly as shown in `issuer`.
+    pub issuer: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// List the CA certificates of the trust store (and, with `active=false`, removed ones).
+#[utoipa::path(tag = "trust-store", params(TrustAnchorQuery), responses((status = 200, body = TrustAnchorPage), ReadErrors), security(("api_key" = [])))]
+#[get("/trust-anchors")]
+pub async fn list_trust_anchors(
+    state: Data<AppState>,
+    who: Principal,
+    query: ValidQuery<TrustAnchorQuery>,
+) -> Result<Json<TrustAnchorPage>, ApiError> {
+    who.require(Resource::Certificates, Access::Read)?;
+    let query = query.into_inner();
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let (limit, after) = (page.limit()?, page.after()?.map(TrustAnchorId));
+    let filter = TrustAnchorFilter {
+        kind: query.kind,
+        active: query.active,
+    };
+    let rows = state
+        .read(move |conn| Ok(trust::list_anchors(conn, &filter, after, limit + 1)?))
+        .await?;
+    let (rows, next) = finish_page(rows, limit, |a| a.id.0);
+    Ok(Json(TrustAnchorPage {
+        items: rows.into_iter().map(TrustAnchorView::from).collect(),
+        next,
+    }))
+}
+
+/// Add root or intermediate CA certificates to the trust store (admins only). Every
+/// registered certificate is revalidated.
+#[utoipa::path(tag = "trust-store", request_body = NewTrustAnchorRequest, responses((status = 201, body = TrustAnchorsAdded), WriteErrors), security(("api_key" = [])))]
+#[post("/trust-anchors")]
+pub async fn add_trust_anchors(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    body: ValidJson<NewTrustAnchorRequest>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin("change the trust store")?;
+    let request = body.into_inner();
+    let kind = request.kind;
+    let certificates = upload_certificates("certificate", &request.certificate)?;
+    // Refuses what no trust store accepts (not a CA, unusable key) before any change.
+    let mut check = TrustStore::new();
+    for certificate in &certificates {
+        match kind {
+            TrustAnchorKind::Root => check.add_root(certificate.clone()),
+            TrustAnchorKind::Intermediate => check.add_intermediate(certificate.clone()),
+        }
+        .map_err(|e| ApiError::invalid("certificate", e.to_string()))?;
+    }
+    let actor = Actor::new(&who, &request_id);
+    let (added, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+        let mut added = Vec::new();
+        let mut present = Vec::new();
+        for certificate in &certificates {
+            let fingerprint = fingerprint(certificate.der());
+            if let Some(held) = trust::find_active_anchor_by_fingerprint(conn, &fingerprint)? {
+                present.push(held);
+                continue;
+            }
+            let anchor = trust::insert_anchor(conn, &new_anchor(kind, certificate, actor.key_id))?;
+            let view = TrustAnchorView::from(anchor);
+            actor.record(conn, "trust_anchor.add", "trust_anchor", view.id, &view)?;
+            added.push(view);
+        }
+        if added.is_empty() {
+            let held: Vec<String> = present
+                .iter()
+                .map(|a| format!("{} (trust anchor {}, {})", a.subject, a.id, a.kind))
+                .collect();
+            return Err(ApiError::Conflict(format!(
+                "already in the trust store: {}",
+                held.join("; ")
+            )));
+        }
+        Ok((added, Rebuild::FromDatabase))
+    })
+    .await?;
+    let location = added
+        .first()
+        .map(|a| format!("/trust-anchors/{}", a.id))
+        .unwrap_or_default();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(TrustAnchorsAdded {
+            anchors: added,
+            revalidation,
+        }))
+}
+
+/// One CA certificate of the trust store.
+#[utoipa::path(tag = "trust-store", params(("id" = i64, Path)), responses((status = 200, body = TrustAnchorView), ReadErrors), security(("api_key" = [])))]
+#[get("/trust-anchors/{id}")]
+pub async fn get_trust_anchor(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<i64>,
+) -> Result<Json<TrustAnchorView>, ApiError> {
+    who.require(Resource::Certificates, Access::Read)?;
+    let id = TrustAnchorId(id.into_inner());
+    let anchor = state.read(move |conn| find_anchor(conn, id)).await?;
+    Ok(Json(anchor.into()))
+}
+
+/// Take a CA certificate out of the trust store (admins only); the record stays, with
+/// `removed_at`. Every registered certificate is revalidated.
+#[utoipa::path(tag = "trust-store", params(("id" = i64, Path)), responses((status = 200, body = TrustAnchorRemoved), WriteErrors), security(("api_key" = [])))]
+#[delete("/trust-anchors/{id}")]
+pub async fn remove_trust_anchor(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<i64>,
+) -> Result<Json<TrustAnchorRemoved>, ApiError> {
+    who.require_admin("change the trust store")?;
+    let id = TrustAnchorId(id.into_inner());
+    let actor = Actor::new(&who, &request_id);
+    let (anchor, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+        let anchor = find_anchor(conn, id)?;
+        if let Some(removed_at) = anchor.removed_at {
+            return Err(ApiError::Conflict(format!(
+                "trust anchor {id} was already removed on {}",
+                utc(removed_at)
+            )));
+        }
+        let removed = trust::remove_anchor(conn, id, now(), actor.key_id)?;
+        let view = TrustAnchorView::from(removed);
+        actor.record(conn, "trust_anchor.remove", "trust_anchor", id, &view)?;
+        Ok((view, Rebuild::FromDatabase))
+    })
+    .await?;
+    Ok(Json(TrustAnchorRemoved {
+        anchor,
+        revalidation,
+    }))
+}
+
+/// List imported CRLs, in id order.
+#[utoipa::path(tag = "trust-store", params(CrlQuery), responses((status = 200, body = CrlPage), ReadErrors), security(("api_key" = [])))]
+#[get("/crls")]
+pub async fn list_crls(
+    state: Data<AppState>,
+    who: Principal,
+    query: ValidQuery<CrlQuery>,
+) -> Result<Json<CrlPage>, ApiError> {
+    who.require(Resource::Certificates, Access::Read)?;
+    let query = query.into_inner();
+    let page = PageParams {
+        limit: query.limit,
+        cursor: query.cursor.clone(),
+    };
+    let (limit, after) = (page.limit()?, page.after()?.map(CrlId));
+    let rows = state
+        .read(move |conn| {
+            Ok(trust::list_crls(
+                conn,
+                query.issuer.as_deref(),
+                after,
+                limit + 1,
+            )?)
+        })
+        .await?;
+    let (rows, next) = finish_page(rows, limit, |c| c.id.0);
+    Ok(Json(CrlPage {
+        items: rows.into_iter().map(CrlView::from).collect(),
+        next,
+    }))
+}
+
+/// Import a CRL of a CA in the trust store (admins only). Every registered certificate is
+/// revalidated, so certificates it revokes become `revoked`.
+#[utoipa::path(tag = "trust-store", request_body = NewCrlRequest, responses((status = 201, body = CrlImported), WriteErrors), security(("api_key" = [])))]
+#[post("/crls")]
+pub async fn import_crl(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    body: ValidJson<NewCrlRequest>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin("change the trust store")?;
+    let der = upload_crl("crl", &body.into_inner().crl)?;
+    let actor = Actor::new(&who, &request_id);
+    let shared = state.clone();
+    let ((crl, current), revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+        let fingerprint = fingerprint(&der);
+        if let Some(held) = trust::find_crl_by_fingerprint(conn, &fingerprint)? {
+            return Err(ApiError::Conflict(format!(
+                "this CRL was already imported as CRL {}",
+                held.id
+            )));
+        }
+        // The store before this change (the version row is locked, so it is current).
+        let before = shared.trust.current(conn)?;
+        let mut store = before.store.clone();
+        let info = store
+            .add_crl(&der)
+            .map_err(|e| ApiError::invalid("crl", e.to_string()))?;
+        let record = trust::insert_crl(
+            conn,
+            &NewCrl {
+                issuer: info.issuer.clone(),
+                this_update: info.this_update.naive_utc(),
+                next_update: info.next_update.map(|at| at.naive_utc()),
+                number: info.number.clone(),
+                revoked_count: i64::try_from(info.revoked_count).unwrap_or(i64::MAX),
+                fingerprint,
+                der,
+                added_at: now(),
+                added_by: actor.key_id,
+            },
+        )?;
+        let view = CrlView::from(record);
+        actor.record(conn, "crl.import", "crl", view.id, &view)?;
+        Ok(((view, info.current), Rebuild::Use(Box::new(store))))
+    })
+    .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/crls/{}", crl.id)))
+        .json(CrlImported {
+            crl,
+            current,
+            revalidation,
+        }))
+}
+
+/// One imported CRL.
+#[utoipa::path(tag = "trust-store", params(("id" = i64, Path)), responses((status = 200, body = CrlView), ReadErrors), security(("api_key" = [])))]
+#[get("/crls/{id}")]
+pub async fn get_crl(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<i64>,
+) -> Result<Json<CrlView>, ApiError> {
+    who.require(Resource::Certificates, Access::Read)?;
+    let id = CrlId(id.into_inner());
+    let crl = state
+        .read(move |conn| {
+            trust::find_crl(conn, id).map_err(|e| match e {
+                DbError::NotFound => ApiError::not_found(format!("CRL {id}")),
+                other => other.into(),
+            })
+        })
+        .await?;
+    Ok(Json(crl.into()))
+}
+
+/// How the trust store is obtained after a change.
+enum Rebuild {
+    /// Read everything back from the database (after adding or removing a CA certificate).
+    FromDatabase,
+    /// This store already holds the change (after importing a CRL).
+    Use(Box<TrustStore>),
+}
+
+/// Runs `change` in one transaction with the trust store's version row locked, then rebuilds
+/// the store, revalidates every registered certificate against it (audit records by the same
+/// actor) and, once committed, makes it the store in memory.
+async fn change_trust_store<T, F>(
+    state: &Data<AppState>,
+    actor: Actor,
+    change: F,
+) -> Result<(T, RevalidationSummary), ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Rebuild), ApiError> + Send + 'static,
+{
+    let (value, revalidation, loaded) = state
+        .write(move |conn| {
+            trust::lock_version(conn)?;
+            let (value, rebuild) = change(conn, &actor)?;
+            let version = trust::bump_version(conn, now())?;
+            let store = match rebuild {
+                Rebuild::FromDatabase => build_store(conn)?,
+                Rebuild::Use(store) => *store,
+            };
+            let revalidation = revalidate_all(conn, &store, now().and_utc(), &actor)?;
+            trust::mark_revalidated(conn, now())?;
+            Ok((
+                value,
+                revalidation,
+                Arc::new(LoadedTrust { version, store }),
+            ))
+        })
+        .await?;
+    state.trust.install(loaded);
+    Ok((value, revalidation))
+}
+
+fn find_anchor(conn: &mut DbConnection, id: TrustAnchorId) -> Result<TrustAnchor, ApiError> {
+    trust::find_anchor(conn, id).map_err(|e| match e {
+        DbError::NotFound => ApiError::not_found(format!("trust anchor {id}")),
+        other => other.into(),
+    })
+}
