@@ -104,10 +104,11 @@ pub struct CounterSums {
     pub within: i64,
 }
 
-/// Sums every counter of `units` before `first` and from `first` to `last` (inclusive).
+/// Sums the counters `metrics` of `units` before `first` and from `first` to `last` (inclusive).
 pub fn sums(
     conn: &mut DbConnection,
     units: &[UnitId],
+    metrics: &[Metric],
     first: NaiveDate,
     last: NaiveDate,
 ) -> DbResult<Vec<CounterSums>> {
@@ -120,9 +121,10 @@ pub fn sums(
         "SELECT unit_id, field, metric, \
            CAST(SUM(CASE WHEN {before} THEN n ELSE 0 END) AS BIGINT) AS before, \
            CAST(SUM(CASE WHEN {within} THEN n ELSE 0 END) AS BIGINT) AS within \
-         FROM dossier_counts WHERE unit_id IN ({units}) AND (({before}) OR ({within})) \
+         FROM dossier_counts WHERE unit_id IN ({units}) AND metric IN ({metrics}) AND (({before}) OR ({within})) \
          GROUP BY unit_id, field, metric",
         units = id_list(units),
+        metrics = metrics.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(","),
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }

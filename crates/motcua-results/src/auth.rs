@@ -102,18 +102,26 @@ impl FromRequest for Principal {
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
             let hash = hash_key(&token);
-            let key = state
-                .read(move |conn| Ok(api_keys::find_active_by_hash(conn, &hash)?))
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Unauthorized("the API key is unknown or revoked".into())
-                })?;
-            let principal = Principal {
-                key_id: key.id,
-                name: key.name,
-                role: key.role,
-                unit: key.unit_id,
-                scopes: parse_scopes(&key.scopes),
+            let principal = match state.keys.get(&hash) {
+                Some(principal) => principal,
+                None => {
+                    let lookup = hash.clone();
+                    let key = state
+                        .read(move |conn| Ok(api_keys::find_active_by_hash(conn, &lookup)?))
+                        .await?
+                        .ok_or_else(|| {
+                            ApiError::Unauthorized("the API key is unknown or revoked".into())
+                        })?;
+                    let principal = Principal {
+                        key_id: key.id,
+                        name: key.name,
+                        role: key.role,
+                        unit: key.unit_id,
+                        scopes: parse_scopes(&key.scopes),
+                    };
+                    state.keys.put(hash, principal.clone());
+                    principal
+                }
             };
             req.extensions_mut().insert(principal.clone());
             Ok(principal)
@@ -147,6 +155,39 @@ pub fn parse_scopes(text: &str) -> Vec<Scope> {
     text.split_whitespace()
         .filter_map(|s| s.parse().ok())
         .collect()
+}
+
+/// Keys already looked up, for a few seconds: most requests then need no database round trip to
+/// authenticate. A revocation clears the cache of the instance that made it; other instances
+/// behind the same database notice it within [`KEY_CACHE_SECONDS`].
+#[derive(Default)]
+pub struct KeyCache {
+    entries: std::sync::RwLock<std::collections::HashMap<String, (Principal, std::time::Instant)>>,
+}
+
+pub const KEY_CACHE_SECONDS: u64 = 10;
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let entries = self.entries.read().ok()?;
+        let (principal, cached_at) = entries.get(hash)?;
+        (cached_at.elapsed().as_secs() < KEY_CACHE_SECONDS).then(|| principal.clone())
+    }
+
+    fn put(&self, hash: String, principal: Principal) {
+        if let Ok(mut entries) = self.entries.write() {
+            // Unknown keys are never cached, so the map holds at most the keys in use.
+            entries.retain(|_, (_, cached_at)| cached_at.elapsed().as_secs() < KEY_CACHE_SECONDS);
+            entries.insert(hash, (principal, std::time::Instant::now()));
+        }
+    }
+
+    /// Forgets every key, after a revocation.
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
+        }
+    }
 }
 
 /// SHA-256 of the key, hex. Keys are 256-bit random, so no slow hash is needed.

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
+use crate::auth::KeyCache;
 use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
@@ -17,6 +18,8 @@ pub struct AppState {
     /// The trust store (roots, intermediates, CRLs) in memory, rebuilt when the database's
     /// copy changes.
     pub trust: TrustCache,
+    /// API keys recently looked up.
+    pub keys: KeyCache,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             config,
             calendar: RwLock::new(Arc::new(calendar)),
             trust: TrustCache::default(),
+            keys: KeyCache::default(),
         })
     }
 

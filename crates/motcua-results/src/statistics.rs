@@ -190,6 +190,7 @@ pub fn form06(
         Method::Counters => from_counters(&statistics::sums(
             conn,
             &subtree,
+            &FORM06_METRICS,
             period.first_day,
             period.last_day,
         )?),
@@ -238,6 +239,19 @@ pub fn form06(
         total,
     })
 }
+
+/// The counters Biểu 06 is made of.
+const FORM06_METRICS: [Metric; 9] = [
+    Metric::ReceivedOnline,
+    Metric::ReceivedDirect,
+    Metric::ReceivedPostal,
+    Metric::ResolvedEarly,
+    Metric::ResolvedOnTime,
+    Metric::ResolvedLate,
+    Metric::Due,
+    Metric::DueMet,
+    Metric::ResolvedAfterDue,
+];
 
 type Sums = HashMap<Metric, (i64, i64)>;
 
@@ -397,7 +411,13 @@ pub fn indicators(
 ) -> Result<Indicators, ApiError> {
     let form = form06(conn, root, period, Method::Counters)?;
     let subtree = units::subtree(conn, root)?;
-    let sums = statistics::sums(conn, &subtree, period.first_day, period.last_day)?;
+    let sums = statistics::sums(
+        conn,
+        &subtree,
+        Metric::ALL,
+        period.first_day,
+        period.last_day,
+    )?;
     let within = |metric: Metric| {
         sums.iter()
             .filter(|s| s.metric == metric.as_str())

@@ -280,6 +280,7 @@ pub async fn revoke_api_key(
             Ok(revoked)
         })
         .await?;
+    state.keys.clear();
     Ok(Json(key.into()))
 }
 
