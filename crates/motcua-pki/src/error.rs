@@ -94,6 +94,19 @@ pub enum PkiError {
         source: openssl::error::ErrorStack,
     },
 
+    /// DER input is malformed (or uses BER forms such as indefinite lengths).
+    #[error("malformed DER: {0}")]
+    InvalidDer(String),
+
+    /// The input is not a CMS SignedData this crate can read.
+    #[error("not a usable CMS SignedData: {0}")]
+    InvalidCms(String),
+
+    /// A signature handed in for assembly was refused: it does not verify over the prepared
+    /// data with the certificate's key, or the certificate is not the one it was prepared for.
+    #[error("signature refused: {0}")]
+    SignatureRefused(String),
+
     /// A test-PKI request cannot be honoured.
     #[error("invalid test PKI request: {0}")]
     TestPki(String),

@@ -22,7 +22,9 @@
 //! # }
 //! ```
 
+pub mod cms;
 mod crl;
+mod der;
 mod error;
 mod fetch;
 mod names;

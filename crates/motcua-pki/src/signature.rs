@@ -39,7 +39,7 @@ impl HashAlg {
         }
     }
 
-    fn from_oid(oid: &str) -> Option<Self> {
+    pub(crate) fn from_oid(oid: &str) -> Option<Self> {
         match oid {
             "2.16.840.1.101.3.4.2.1" => Some(Self::Sha256),
             "2.16.840.1.101.3.4.2.2" => Some(Self::Sha384),
@@ -48,7 +48,7 @@ impl HashAlg {
         }
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Self::Sha256 => "SHA256",
             Self::Sha384 => "SHA384",
@@ -90,7 +90,7 @@ impl SignatureAlgorithm {
         Self::from_identifier(outer)
     }
 
-    fn from_identifier(identifier: &AlgorithmIdentifier<'_>) -> Self {
+    pub(crate) fn from_identifier(identifier: &AlgorithmIdentifier<'_>) -> Self {
         let oid = identifier.algorithm.to_id_string();
         match oid.as_str() {
             "1.2.840.113549.1.1.11" => Self::RsaPkcs1(HashAlg::Sha256),

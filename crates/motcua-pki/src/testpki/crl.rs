@@ -8,9 +8,9 @@ use openssl::pkey::{PKeyRef, Private};
 use openssl::x509::extension::CrlNumber;
 use openssl::x509::{X509CrlBuilder, X509Extension, X509Revoked};
 
-use super::der;
 use super::{days_after, hours_after, TestCert};
 use crate::crl::RevocationReason;
+use crate::der;
 use crate::error::PkiError;
 use crate::parse::Certificate;
 use crate::signature::HashAlg;

@@ -37,7 +37,7 @@
 //! ```
 
 mod crl;
-mod der;
+use crate::der;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use openssl::bn::BigNum;

@@ -1,5 +1,6 @@
-//! A minimal DER writer and reader for what OpenSSL's builders cannot express: names with chosen
-//! string types, raw extension values, CRL entries and re-signed certificates.
+//! A minimal DER writer and reader: for the test PKI (names with chosen string types, raw
+//! extension values, CRL entries, re-signed certificates) and for CMS signatures, whose signed
+//! attributes must be encoded byte for byte as they will be signed.
 
 use chrono::{DateTime, Datelike, Utc};
 
@@ -66,7 +67,7 @@ pub(crate) fn unsigned_integer(magnitude: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn oid(dotted: &str) -> Result<Vec<u8>, PkiError> {
-    let invalid = || PkiError::TestPki(format!("invalid OID {dotted}"));
+    let invalid = || PkiError::InvalidDer(format!("invalid OID {dotted}"));
     let arcs = dotted
         .split('.')
         .map(|arc| arc.parse::<u64>().map_err(|_| invalid()))
@@ -155,7 +156,7 @@ pub(crate) fn elements(mut input: &[u8]) -> Result<Vec<Element<'_>>, PkiError> {
 }
 
 fn read_element(input: &[u8]) -> Result<(Element<'_>, &[u8]), PkiError> {
-    let malformed = || PkiError::TestPki("malformed DER".into());
+    let malformed = || PkiError::InvalidDer("malformed or non-DER length".into());
     let (&tag, after_tag) = input.split_first().ok_or_else(malformed)?;
     let (&first, after_length) = after_tag.split_first().ok_or_else(malformed)?;
     let (length, after_header) = if first < 0x80 {

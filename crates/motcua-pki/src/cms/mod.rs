@@ -1,0 +1,69 @@
+//! Detached CMS signatures (RFC 5652 SignedData) in the CAdES baseline B-B profile
+//! (ETSI EN 319 122-1): SHA-256, signed attributes content-type, message-digest,
+//! signing-certificate-v2 (RFC 5035) and, for plain CMS, signing-time.
+//!
+//! Signing works in two steps so that the private key can stay with the signer (USB token,
+//! remote signing service): [`prepare`] returns the bytes to sign, the signer signs them with
+//! SHA-256 and RSA PKCS#1 v1.5 or ECDSA, and [`assemble`] checks the signature and builds the
+//! SignedData. [`sign_detached`] does both with any [`Signer`], such as a [`KeySigner`] holding
+//! an in-process key.
+//!
+//! [`verify_detached`] checks a signature against its content and the [`TrustStore`] and returns
+//! a [`SignatureReport`] whose indications follow ETSI EN 319 102-1.
+//!
+//! ```
+//! use motcua_pki::cms::{sign_detached, verify_detached, Indication, KeySigner};
+//! use motcua_pki::testpki::{CrlSpec, KeySpec, TestPki};
+//! use motcua_pki::RevocationPolicy;
+//!
+//! # fn demo() -> Result<(), motcua_pki::PkiError> {
+//! let now = chrono::Utc::now();
+//! let pki = TestPki::new(KeySpec::EcP256, now)?;
+//! let official = pki.issue(&pki.individual("Thân Văn Thuận", "024085001234").key(KeySpec::EcP256))?;
+//! let signer = KeySigner::new(official.private_key().clone(), official.certificate().clone())?;
+//! let content = "Báo cáo số 05/BC-UBND".as_bytes();
+//! let cms = sign_detached(content, &signer, &[pki.issuing_ca.certificate().clone()], now, true)?;
+//!
+//! let mut store = pki.trust_store()?;
+//! store.add_crl(&pki.root_crl(&CrlSpec::current(now))?)?;
+//! store.add_crl(&pki.crl(&CrlSpec::current(now))?)?;
+//! let report = verify_detached(&cms, content, &store, &[], now, RevocationPolicy::Require)?;
+//! assert_eq!(report.indication, Indication::TotalPassed);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`TrustStore`]: crate::TrustStore
+
+mod attributes;
+mod parse;
+mod report;
+mod sign;
+mod verify;
+
+pub use report::{
+    CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
+    SignerIdentity, SubIndication, ValidationMoment,
+};
+pub use sign::{assemble, prepare, sign_detached, KeySigner, Prepared, Signer};
+pub use verify::verify_detached;
+
+/// SHA-256 of `content`: the digest [`prepare`] expects.
+pub fn sha256(content: &[u8]) -> [u8; 32] {
+    openssl::sha::sha256(content)
+}
+
+/// Object identifiers used by the module, dotted.
+pub(crate) mod oid {
+    pub(crate) const DATA: &str = "1.2.840.113549.1.7.1";
+    pub(crate) const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+    pub(crate) const CONTENT_TYPE: &str = "1.2.840.113549.1.9.3";
+    pub(crate) const MESSAGE_DIGEST: &str = "1.2.840.113549.1.9.4";
+    pub(crate) const SIGNING_TIME: &str = "1.2.840.113549.1.9.5";
+    pub(crate) const SIGNING_CERTIFICATE: &str = "1.2.840.113549.1.9.16.2.12";
+    pub(crate) const SIGNING_CERTIFICATE_V2: &str = "1.2.840.113549.1.9.16.2.47";
+    pub(crate) const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+    pub(crate) const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+    pub(crate) const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
+    pub(crate) const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
+}

@@ -1,0 +1,278 @@
+//! Making a signature: [`prepare`] the signed attributes, have them signed, [`assemble`] the
+//! SignedData.
+
+use chrono::{DateTime, Utc};
+use openssl::ecdsa::EcdsaSig;
+use openssl::hash::MessageDigest;
+use openssl::pkcs12::Pkcs12;
+use openssl::pkey::{Id, PKey, Private, Public};
+use serde::{Deserialize, Serialize};
+
+use super::{attributes, oid};
+use crate::der;
+use crate::error::PkiError;
+use crate::parse::Certificate;
+use crate::signature::{self, HashAlg, SignatureAlgorithm};
+
+/// The first step of a signature: what the signer's key must sign.
+///
+/// Keep it on the server between the two steps; only `to_be_signed` goes to the signer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prepared {
+    /// DER of the `SET OF` signed attributes. The signer signs these bytes with SHA-256 and its
+    /// key (RSA PKCS#1 v1.5 or ECDSA), hashing them itself as a normal signing call does.
+    pub to_be_signed: Vec<u8>,
+    /// SHA-256 of `to_be_signed`, for signers that only accept a pre-computed hash.
+    pub to_be_signed_digest: Vec<u8>,
+    /// The time given to [`prepare`] (also the PDF signature's `/M`).
+    pub signing_time: DateTime<Utc>,
+    /// Whether `signing_time` is a signed attribute.
+    pub with_signing_time: bool,
+    /// SHA-256 of the DER of the certificate the attributes designate, hex.
+    pub signer_fingerprint_sha256: String,
+}
+
+/// Something that signs with the private key of a certificate: an in-process key
+/// ([`KeySigner`]), later an HSM or PKCS#11 token.
+pub trait Signer {
+    /// The signer's certificate.
+    fn certificate(&self) -> &Certificate;
+
+    /// Signs `to_be_signed` with SHA-256: RSA PKCS#1 v1.5, or ECDSA (DER `ECDSA-Sig-Value`, or
+    /// the raw `r || s` that PKCS#11 tokens return).
+    fn sign(&self, to_be_signed: &[u8]) -> Result<Vec<u8>, PkiError>;
+}
+
+/// A [`Signer`] holding a private key in memory, loaded once.
+#[derive(Debug, Clone)]
+pub struct KeySigner {
+    key: PKey<Private>,
+    certificate: Certificate,
+    chain: Vec<Certificate>,
+}
+
+impl KeySigner {
+    /// Pairs a key with its certificate; refuses a key that is not the certificate's.
+    pub fn new(key: PKey<Private>, certificate: Certificate) -> Result<Self, PkiError> {
+        let public = public_key(&certificate)?;
+        if !key.public_eq(public) {
+            return Err(PkiError::SignatureRefused(format!(
+                "the private key does not belong to {}",
+                certificate.info().subject.text
+            )));
+        }
+        Ok(Self {
+            key,
+            certificate,
+            chain: Vec::new(),
+        })
+    }
+
+    /// Loads a PKCS#12 file (`.p12`, `.pfx`): its key, its certificate and the CA certificates
+    /// it carries, available through [`chain`](Self::chain).
+    pub fn from_pkcs12(der_bytes: &[u8], password: &str) -> Result<Self, PkiError> {
+        let parsed = Pkcs12::from_der(der_bytes)
+            .and_then(|pkcs12| pkcs12.parse2(password))
+            .map_err(PkiError::crypto("reading the PKCS#12 file"))?;
+        let missing = |what: &str| PkiError::SignatureRefused(format!("the PKCS#12 has no {what}"));
+        let key = parsed.pkey.ok_or_else(|| missing("private key"))?;
+        let certificate = parsed.cert.ok_or_else(|| missing("certificate"))?;
+        let certificate_der = certificate
+            .to_der()
+            .map_err(PkiError::crypto("encoding the PKCS#12 certificate"))?;
+        let mut signer = Self::new(key, Certificate::from_der(&certificate_der)?)?;
+        for authority in parsed.ca.into_iter().flatten() {
+            let authority_der = authority
+                .to_der()
+                .map_err(PkiError::crypto("encoding a PKCS#12 CA certificate"))?;
+            signer.chain.push(Certificate::from_der(&authority_der)?);
+        }
+        Ok(signer)
+    }
+
+    /// CA certificates that came with the key (from a PKCS#12 file).
+    pub fn chain(&self) -> &[Certificate] {
+        &self.chain
+    }
+}
+
+impl Signer for KeySigner {
+    fn certificate(&self) -> &Certificate {
+        &self.certificate
+    }
+
+    fn sign(&self, to_be_signed: &[u8]) -> Result<Vec<u8>, PkiError> {
+        // Default padding for RSA keys is PKCS#1 v1.5; ECDSA signatures come out DER-encoded.
+        openssl::sign::Signer::new(MessageDigest::sha256(), &self.key)
+            .and_then(|mut signer| signer.sign_oneshot_to_vec(to_be_signed))
+            .map_err(PkiError::crypto("signing"))
+    }
+}
+
+fn public_key(certificate: &Certificate) -> Result<&PKey<Public>, PkiError> {
+    certificate
+        .public_key()
+        .map_err(|reason| PkiError::UnsupportedKey {
+            subject: certificate.info().subject.text.clone(),
+            reason: reason.to_owned(),
+        })
+}
+
+/// First step: the signed attributes for content whose SHA-256 is `content_digest`, designating
+/// `signer_certificate`. `signing_time` becomes a signed attribute only when
+/// `with_signing_time` (plain CMS); PAdES leaves it out and puts the time in the PDF instead.
+pub fn prepare(
+    content_digest: &[u8],
+    signer_certificate: &Certificate,
+    signing_time: DateTime<Utc>,
+    with_signing_time: bool,
+) -> Result<Prepared, PkiError> {
+    if content_digest.len() != 32 {
+        return Err(PkiError::SignatureRefused(format!(
+            "the content digest must be SHA-256 (32 bytes), got {} bytes",
+            content_digest.len()
+        )));
+    }
+    // Fails early for keys that could not be verified at assembly.
+    signature_scheme(public_key(signer_certificate)?)?;
+    let to_be_signed = attributes::build(
+        content_digest,
+        signer_certificate,
+        with_signing_time.then_some(signing_time),
+    )?;
+    Ok(Prepared {
+        to_be_signed_digest: super::sha256(&to_be_signed).to_vec(),
+        to_be_signed,
+        signing_time,
+        with_signing_time,
+        signer_fingerprint_sha256: signer_certificate.info().fingerprint_sha256.clone(),
+    })
+}
+
+/// Second step: checks that `raw_signature` verifies over `prepared.to_be_signed` with the key
+/// of `signer_certificate` (the one it was prepared for), then returns the DER ContentInfo of a
+/// detached SignedData carrying the signer certificate and `chain`.
+pub fn assemble(
+    prepared: &Prepared,
+    raw_signature: &[u8],
+    signer_certificate: &Certificate,
+    chain: &[Certificate],
+) -> Result<Vec<u8>, PkiError> {
+    let info = signer_certificate.info();
+    if !info
+        .fingerprint_sha256
+        .eq_ignore_ascii_case(&prepared.signer_fingerprint_sha256)
+    {
+        return Err(PkiError::SignatureRefused(format!(
+            "the signature was prepared for another certificate than {}",
+            info.subject.text
+        )));
+    }
+    let key = public_key(signer_certificate)?;
+    let (algorithm, algorithm_der) = signature_scheme(key)?;
+    let signature = normalise_ecdsa(key, raw_signature);
+    signature::verify(&algorithm, key, &prepared.to_be_signed, &signature).map_err(|reason| {
+        PkiError::SignatureRefused(format!(
+            "it does not verify with the key of {}: {reason}",
+            info.subject.text
+        ))
+    })?;
+    let attributes = der::elements(&prepared.to_be_signed)?;
+    let signed_attributes = match attributes.as_slice() {
+        [set] if set.tag == der::TAG_SET => der::tlv(der::context(0, true), set.content),
+        _ => {
+            return Err(PkiError::SignatureRefused(
+                "the prepared data is not a SET OF attributes".into(),
+            ))
+        }
+    };
+    let version = der::tlv(der::TAG_INTEGER, &[1]);
+    let digest_algorithm = der::sequence(&[der::oid(oid::SHA256)?]);
+    let signer_id = der::sequence(&[
+        signer_certificate.issuer_der.clone(),
+        der::unsigned_integer(&signer_certificate.serial),
+    ]);
+    let signer_info = der::sequence(&[
+        version.clone(),
+        signer_id,
+        digest_algorithm.clone(),
+        signed_attributes,
+        algorithm_der,
+        der::octet_string(&signature),
+    ]);
+    let mut certificates = vec![signer_certificate.der().to_vec()];
+    certificates.extend(chain.iter().map(|certificate| certificate.der().to_vec()));
+    certificates.sort();
+    certificates.dedup();
+    let signed_data = der::sequence(&[
+        version,
+        der::set(&[digest_algorithm]),
+        der::sequence(&[der::oid(oid::DATA)?]),
+        der::tlv(der::context(0, true), &certificates.concat()),
+        der::set(&[signer_info]),
+    ]);
+    Ok(der::sequence(&[
+        der::oid(oid::SIGNED_DATA)?,
+        der::tlv(der::context(0, true), &signed_data),
+    ]))
+}
+
+/// Both steps with a [`Signer`]: a detached CAdES-B-B signature of `content`.
+pub fn sign_detached(
+    content: &[u8],
+    signer: &dyn Signer,
+    chain: &[Certificate],
+    signing_time: DateTime<Utc>,
+    with_signing_time: bool,
+) -> Result<Vec<u8>, PkiError> {
+    let certificate = signer.certificate();
+    let prepared = prepare(
+        &super::sha256(content),
+        certificate,
+        signing_time,
+        with_signing_time,
+    )?;
+    let raw_signature = signer.sign(&prepared.to_be_signed)?;
+    assemble(&prepared, &raw_signature, certificate, chain)
+}
+
+/// The signature scheme for a key and its AlgorithmIdentifier DER.
+fn signature_scheme(key: &PKey<Public>) -> Result<(SignatureAlgorithm, Vec<u8>), PkiError> {
+    match key.id() {
+        Id::RSA => Ok((
+            SignatureAlgorithm::RsaPkcs1(HashAlg::Sha256),
+            // RFC 4055 §5: the parameters of sha256WithRSAEncryption are NULL.
+            der::sequence(&[der::oid(oid::SHA256_WITH_RSA)?, der::null()]),
+        )),
+        Id::EC => Ok((
+            SignatureAlgorithm::Ecdsa(HashAlg::Sha256),
+            // RFC 5758 §3.2: ecdsa-with-SHA256 has no parameters.
+            der::sequence(&[der::oid(oid::ECDSA_WITH_SHA256)?]),
+        )),
+        _ => Err(PkiError::SignatureRefused(
+            "only RSA and ECDSA keys can sign".into(),
+        )),
+    }
+}
+
+/// PKCS#11 tokens return ECDSA signatures as `r || s`; CMS needs the DER `ECDSA-Sig-Value`.
+/// A signature that already parses as DER, or does not have the raw length, is left as is.
+fn normalise_ecdsa(key: &PKey<Public>, raw: &[u8]) -> Vec<u8> {
+    if key.id() != Id::EC || EcdsaSig::from_der(raw).is_ok() {
+        return raw.to_vec();
+    }
+    let field_bytes = key
+        .ec_key()
+        .ok()
+        .and_then(|ec| ec.group().order_bits().try_into().ok())
+        .map(|bits: usize| bits.div_ceil(8));
+    let converted = field_bytes
+        .filter(|&size| raw.len() == size * 2)
+        .and_then(|size| {
+            let (r, s) = raw.split_at(size);
+            let r = openssl::bn::BigNum::from_slice(r).ok()?;
+            let s = openssl::bn::BigNum::from_slice(s).ok()?;
+            EcdsaSig::from_private_components(r, s).ok()?.to_der().ok()
+        });
+    converted.unwrap_or_else(|| raw.to_vec())
+}

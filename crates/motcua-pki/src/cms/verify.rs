@@ -1,0 +1,531 @@
+//! Verifying a detached signature: structure, digest, signature value, signing-certificate
+//! attribute, then the signer certificate at the claimed signing time and now.
+
+use chrono::{DateTime, Utc};
+
+use super::attributes::{self, SigningCertificateMismatch};
+use super::oid;
+use super::parse::{self, SignerInfo};
+use super::report::{
+    CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
+    SignerIdentity, SubIndication, ValidationMoment,
+};
+use crate::der;
+use crate::error::PkiError;
+use crate::parse::Certificate;
+use crate::signature::{self, SignatureAlgorithm};
+use crate::store::TrustStore;
+use crate::verdict::{Outcome, Purpose, RevocationPolicy, Verdict, VerdictStatus};
+
+/// Verifies a detached CMS signature (DER ContentInfo) of `content`.
+///
+/// The signer certificate is looked for in the signature, then in `supplied`; CA certificates
+/// from both help build the chain. The certificate is validated for signing with `store` at
+/// `validation_time` under `policy`, and at the claimed signing time for its validity dates.
+///
+/// Errors are for input that is not a SignedData with exactly one SignerInfo; every problem
+/// with a readable signature is reported in the [`SignatureReport`].
+pub fn verify_detached(
+    cms: &[u8],
+    content: &[u8],
+    store: &TrustStore,
+    supplied: &[Certificate],
+    validation_time: DateTime<Utc>,
+    policy: RevocationPolicy,
+) -> Result<SignatureReport, PkiError> {
+    let context = Context {
+        store,
+        supplied,
+        validation_time,
+        policy,
+        claimed_time_outside: None,
+    };
+    verify(cms, content, &context)
+}
+
+/// What a verification needs besides the signature and content.
+pub(crate) struct Context<'a> {
+    pub(crate) store: &'a TrustStore,
+    pub(crate) supplied: &'a [Certificate],
+    pub(crate) validation_time: DateTime<Utc>,
+    pub(crate) policy: RevocationPolicy,
+    /// A signing time claimed outside the CMS (a PDF's `/M`), used when the CMS has none.
+    pub(crate) claimed_time_outside: Option<DateTime<Utc>>,
+}
+
+/// Checks and problems found so far; the indication is the first TOTAL_FAILED problem, else the
+/// first INDETERMINATE one, because a proven failure outweighs a missing proof.
+#[derive(Default)]
+struct Findings {
+    checks: Vec<SignatureCheck>,
+    problems: Vec<(Indication, SubIndication, String)>,
+}
+
+impl Findings {
+    fn passed(&mut self, check: SignatureCheckKind, detail: impl Into<String>) {
+        self.push(check, Outcome::Passed, detail.into());
+    }
+
+    fn skipped(&mut self, check: SignatureCheckKind, detail: impl Into<String>) {
+        self.push(check, Outcome::Skipped, detail.into());
+    }
+
+    fn failed(
+        &mut self,
+        check: SignatureCheckKind,
+        indication: Indication,
+        sub_indication: SubIndication,
+        detail: impl Into<String>,
+    ) {
+        let detail = detail.into();
+        self.problems
+            .push((indication, sub_indication, detail.clone()));
+        self.push(check, Outcome::Failed, detail);
+    }
+
+    fn push(&mut self, check: SignatureCheckKind, outcome: Outcome, detail: String) {
+        self.checks.push(SignatureCheck {
+            check,
+            outcome,
+            detail,
+        });
+    }
+
+    fn conclusion(&self) -> (Indication, Option<SubIndication>, String) {
+        let first = |wanted: Indication| {
+            self.problems
+                .iter()
+                .find(|(indication, _, _)| *indication == wanted)
+        };
+        match first(Indication::TotalFailed).or_else(|| first(Indication::Indeterminate)) {
+            Some((indication, sub_indication, detail)) => {
+                (*indication, Some(*sub_indication), detail.clone())
+            }
+            None => (
+                Indication::TotalPassed,
+                None,
+                "the signature is valid and its certificate trusted".into(),
+            ),
+        }
+    }
+}
+
+pub(crate) fn verify(
+    cms: &[u8],
+    content: &[u8],
+    context: &Context<'_>,
+) -> Result<SignatureReport, PkiError> {
+    use SignatureCheckKind as Kind;
+    let parsed = parse::signed_data(cms)?;
+    let [signer] = parsed.signer_infos.as_slice() else {
+        return Err(PkiError::InvalidCms(format!(
+            "exactly one SignerInfo is supported, found {}",
+            parsed.signer_infos.len()
+        )));
+    };
+    let mut findings = Findings::default();
+    check_format(&parsed, signer, &mut findings);
+
+    let certificate = parsed
+        .certificates
+        .iter()
+        .chain(context.supplied)
+        .find(|certificate| signer.sid.matches(certificate));
+    let Some(certificate) = certificate else {
+        findings.failed(
+            Kind::SignerCertificate,
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            "the signer certificate is neither in the signature nor supplied",
+        );
+        return Ok(report(findings, None, None, signer, Vec::new(), context));
+    };
+    findings.passed(
+        Kind::SignerCertificate,
+        format!("signed by {}", certificate.info().subject.text),
+    );
+    check_digest(signer, content, &mut findings);
+    check_signature_value(signer, certificate, &mut findings);
+    check_signing_certificate(signer, certificate, &mut findings);
+    let claimed = claimed_signing_time(signer, context, &mut findings);
+
+    let mut extra = parsed.certificates.clone();
+    extra.extend(context.supplied.iter().cloned());
+    let now = context.store.validate(
+        certificate,
+        &extra,
+        context.validation_time,
+        Purpose::Signing,
+        context.policy,
+    );
+    // Revocation is judged from the freshest evidence (at validation time, with the revocation
+    // date); the claimed time only decides whether the dates of the certificate fit.
+    let at_signing = claimed.map(|at| {
+        context.store.validate(
+            certificate,
+            &extra,
+            at,
+            Purpose::Signing,
+            RevocationPolicy::BestEffort,
+        )
+    });
+    match certificate_problem(&now, at_signing.as_ref(), claimed) {
+        Some((indication, sub_indication, detail)) => findings.failed(
+            Kind::CertificateValidation,
+            indication,
+            sub_indication,
+            detail,
+        ),
+        None => findings.passed(Kind::CertificateValidation, now.summary.clone()),
+    }
+    let mut validations = Vec::new();
+    if let Some(verdict) = at_signing {
+        validations.push(CertificateValidation {
+            moment: ValidationMoment::ClaimedSigningTime,
+            verdict,
+        });
+    }
+    validations.push(CertificateValidation {
+        moment: ValidationMoment::ValidationTime,
+        verdict: now,
+    });
+    Ok(report(
+        findings,
+        Some(certificate),
+        claimed,
+        signer,
+        validations,
+        context,
+    ))
+}
+
+fn report(
+    findings: Findings,
+    certificate: Option<&Certificate>,
+    claimed_signing_time: Option<DateTime<Utc>>,
+    signer: &SignerInfo<'_>,
+    certificate_validations: Vec<CertificateValidation>,
+    context: &Context<'_>,
+) -> SignatureReport {
+    let (indication, sub_indication, summary) = findings.conclusion();
+    SignatureReport {
+        indication,
+        sub_indication,
+        summary,
+        signer: certificate.map(SignerIdentity::new),
+        claimed_signing_time,
+        signature_algorithm: signer.signature_algorithm.name(),
+        certificate_validations,
+        checks: findings.checks,
+        validated_at: context.validation_time,
+    }
+}
+
+fn check_format(parsed: &parse::SignedData<'_>, signer: &SignerInfo<'_>, findings: &mut Findings) {
+    let mut problems = Vec::new();
+    if parsed.has_content {
+        problems.push("the content is inside the signature, a detached one was expected".into());
+    }
+    if parsed.content_type != oid::DATA {
+        problems.push(format!(
+            "the signed content type is {}, not id-data",
+            parsed.content_type
+        ));
+    }
+    if signer.attributes.is_empty() {
+        problems.push("the signature has no signed attributes".into());
+    }
+    match signer.single_value(oid::CONTENT_TYPE) {
+        Ok(Some(value)) if der::oid(oid::DATA).is_ok_and(|data| data == value.encoded) => {}
+        Ok(Some(_)) => problems.push("the content-type attribute is not id-data".into()),
+        Ok(None) => problems.push("the content-type attribute is missing".into()),
+        Err(problem) => problems.push(problem),
+    }
+    if problems.is_empty() {
+        findings.passed(
+            SignatureCheckKind::Format,
+            "a detached signature of data with signed attributes",
+        );
+    } else {
+        findings.failed(
+            SignatureCheckKind::Format,
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            problems.join("; "),
+        );
+    }
+}
+
+fn check_digest(signer: &SignerInfo<'_>, content: &[u8], findings: &mut Findings) {
+    let kind = SignatureCheckKind::MessageDigest;
+    let Some(hash) = signer.digest else {
+        findings.failed(
+            kind,
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            format!("the digest algorithm {} is not accepted", signer.digest_oid),
+        );
+        return;
+    };
+    let claimed = match signer.single_value(oid::MESSAGE_DIGEST) {
+        Ok(Some(value)) if value.tag == der::TAG_OCTET_STRING => value.content,
+        Ok(_) => {
+            return findings.failed(
+                kind,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                "the message-digest attribute is missing or not an OCTET STRING",
+            )
+        }
+        Err(problem) => {
+            return findings.failed(
+                kind,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                problem,
+            )
+        }
+    };
+    match openssl::hash::hash(hash.message_digest(), content) {
+        Ok(actual) if actual.as_ref() == claimed => findings.passed(
+            kind,
+            format!("the {} digest of the content matches", hash.name()),
+        ),
+        Ok(_) => findings.failed(
+            kind,
+            Indication::TotalFailed,
+            SubIndication::HashFailure,
+            "the content was changed after signing: its digest differs from the signed one",
+        ),
+        Err(error) => findings.failed(
+            kind,
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            format!("the content digest cannot be computed: {error}"),
+        ),
+    }
+}
+
+fn check_signature_value(
+    signer: &SignerInfo<'_>,
+    certificate: &Certificate,
+    findings: &mut Findings,
+) {
+    let kind = SignatureCheckKind::SignatureValue;
+    if let SignatureAlgorithm::Refused { name, reason } = &signer.signature_algorithm {
+        return findings.failed(
+            kind,
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailure,
+            format!("{name}: {reason}"),
+        );
+    }
+    let key = match certificate.public_key() {
+        Ok(key) => key,
+        Err(reason) => {
+            return findings.failed(
+                kind,
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailure,
+                format!("the signer's key cannot be used: {reason}"),
+            )
+        }
+    };
+    match signature::verify(
+        &signer.signature_algorithm,
+        key,
+        &signer.signed_attributes_der,
+        signer.signature,
+    ) {
+        Ok(()) => findings.passed(
+            kind,
+            format!(
+                "the {} signature verifies with the signer's key",
+                signer.signature_algorithm.name()
+            ),
+        ),
+        Err(reason) => findings.failed(
+            kind,
+            Indication::TotalFailed,
+            SubIndication::SigCryptoFailure,
+            reason,
+        ),
+    }
+}
+
+fn check_signing_certificate(
+    signer: &SignerInfo<'_>,
+    certificate: &Certificate,
+    findings: &mut Findings,
+) {
+    let kind = SignatureCheckKind::SigningCertificateAttribute;
+    let format_failure = |findings: &mut Findings, detail: String| {
+        findings.failed(
+            kind,
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            detail,
+        );
+    };
+    match signer.single_value(oid::SIGNING_CERTIFICATE_V2) {
+        Ok(Some(value)) => match attributes::check_signing_certificate_v2(value, certificate) {
+            Ok(()) => findings.passed(
+                kind,
+                "signing-certificate-v2 designates the signer certificate",
+            ),
+            Err(SigningCertificateMismatch::Other(detail)) => findings.failed(
+                kind,
+                Indication::Indeterminate,
+                SubIndication::NoSigningCertificateFound,
+                format!("signing-certificate-v2: {detail}"),
+            ),
+            Err(SigningCertificateMismatch::Malformed(detail)) => {
+                format_failure(
+                    findings,
+                    format!("unreadable signing-certificate-v2: {detail}"),
+                );
+            }
+        },
+        Ok(None) => {
+            // CAdES baseline requires v2: v1 binds the certificate with SHA-1 only.
+            let detail = if signer
+                .single_value(oid::SIGNING_CERTIFICATE)
+                .is_ok_and(|v| v.is_some())
+            {
+                "only the SHA-1 signing-certificate attribute is present; CAdES baseline requires signing-certificate-v2"
+            } else {
+                "the signing-certificate-v2 attribute is missing, so nothing binds the signature to its certificate"
+            };
+            format_failure(findings, detail.into());
+        }
+        Err(problem) => format_failure(findings, problem),
+    }
+}
+
+fn claimed_signing_time(
+    signer: &SignerInfo<'_>,
+    context: &Context<'_>,
+    findings: &mut Findings,
+) -> Option<DateTime<Utc>> {
+    let kind = SignatureCheckKind::SigningTime;
+    match signer.single_value(oid::SIGNING_TIME) {
+        Ok(Some(value)) => match attributes::parse_time(value) {
+            Some(at) => {
+                findings.passed(kind, format!("the signer claims to have signed at {at}"));
+                Some(at)
+            }
+            None => {
+                findings.failed(
+                    kind,
+                    Indication::TotalFailed,
+                    SubIndication::FormatFailure,
+                    "the signing-time attribute cannot be read",
+                );
+                None
+            }
+        },
+        Ok(None) => {
+            match context.claimed_time_outside {
+                Some(at) => findings.passed(
+                    kind,
+                    format!("no signing-time attribute; the document claims {at}"),
+                ),
+                None => findings.skipped(kind, "no signing-time attribute"),
+            }
+            context.claimed_time_outside
+        }
+        Err(problem) => {
+            findings.failed(
+                kind,
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                problem,
+            );
+            None
+        }
+    }
+}
+
+/// Maps the certificate verdicts onto ETSI indications. A B-B signature has no proof of
+/// existence (timestamp), so the claimed time can condemn a signature (the signer states it
+/// signed when the certificate was unusable) but never rescue one.
+fn certificate_problem(
+    now: &Verdict,
+    at_signing: Option<&Verdict>,
+    claimed: Option<DateTime<Utc>>,
+) -> Option<(Indication, SubIndication, String)> {
+    use Indication::{Indeterminate, TotalFailed};
+    let signing_status = at_signing.map(|verdict| verdict.status);
+    let summary = now.summary.clone();
+    match now.status {
+        VerdictStatus::Valid => match signing_status {
+            Some(VerdictStatus::Expired) => Some((
+                TotalFailed,
+                SubIndication::Expired,
+                "the certificate had expired at the claimed signing time".into(),
+            )),
+            Some(VerdictStatus::NotYetValid) => Some((
+                TotalFailed,
+                SubIndication::NotYetValid,
+                "the certificate was not yet valid at the claimed signing time".into(),
+            )),
+            _ => None,
+        },
+        VerdictStatus::BadSignature
+        | VerdictStatus::ConstraintViolation
+        | VerdictStatus::WrongKeyUsage => Some((
+            Indeterminate,
+            SubIndication::ChainConstraintsFailure,
+            summary,
+        )),
+        VerdictStatus::Untrusted => Some((
+            Indeterminate,
+            SubIndication::NoCertificateChainFound,
+            summary,
+        )),
+        VerdictStatus::Revoked => {
+            let revoked_at = now
+                .revocation
+                .as_ref()
+                .map(|revocation| revocation.revoked_at);
+            match (revoked_at, claimed) {
+                (Some(revoked_at), Some(claimed)) if revoked_at <= claimed => Some((
+                    TotalFailed,
+                    SubIndication::Revoked,
+                    format!("the certificate was revoked at {revoked_at}, before the claimed signing time {claimed}"),
+                )),
+                _ => Some((
+                    Indeterminate,
+                    SubIndication::RevokedNoPoe,
+                    format!("{summary}; nothing proves the signature was made before"),
+                )),
+            }
+        }
+        VerdictStatus::Expired | VerdictStatus::NotYetValid => match signing_status {
+            Some(VerdictStatus::Expired) => Some((
+                TotalFailed,
+                SubIndication::Expired,
+                "the certificate had expired at the claimed signing time".into(),
+            )),
+            Some(VerdictStatus::NotYetValid) => Some((
+                TotalFailed,
+                SubIndication::NotYetValid,
+                "the certificate was not yet valid at the claimed signing time".into(),
+            )),
+            Some(VerdictStatus::Revoked) => Some((
+                TotalFailed,
+                SubIndication::Revoked,
+                "the certificate was revoked at the claimed signing time".into(),
+            )),
+            _ if now.status == VerdictStatus::NotYetValid => {
+                Some((TotalFailed, SubIndication::NotYetValid, summary))
+            }
+            _ => Some((
+                Indeterminate,
+                SubIndication::OutOfBoundsNoPoe,
+                format!("{summary}; no timestamp proves the signature was made while it was valid"),
+            )),
+        },
+        VerdictStatus::RevocationUnknown => Some((Indeterminate, SubIndication::TryLater, summary)),
+    }
+}
