@@ -155,6 +155,12 @@ pub(crate) fn elements(mut input: &[u8]) -> Result<Vec<Element<'_>>, PkiError> {
     Ok(found)
 }
 
+/// The first element of `input`, ignoring what follows (such as the zero padding after a CMS in
+/// a PDF signature's `/Contents`).
+pub(crate) fn first_element(input: &[u8]) -> Result<Element<'_>, PkiError> {
+    read_element(input).map(|(element, _)| element)
+}
+
 fn read_element(input: &[u8]) -> Result<(Element<'_>, &[u8]), PkiError> {
     let malformed = || PkiError::InvalidDer("malformed or non-DER length".into());
     let (&tag, after_tag) = input.split_first().ok_or_else(malformed)?;

@@ -102,6 +102,10 @@ pub enum PkiError {
     #[error("not a usable CMS SignedData: {0}")]
     InvalidCms(String),
 
+    /// The input cannot be read as a PDF or has no room for a signature.
+    #[error("unusable PDF: {0}")]
+    InvalidPdf(String),
+
     /// A signature handed in for assembly was refused: it does not verify over the prepared
     /// data with the certificate's key, or the certificate is not the one it was prepared for.
     #[error("signature refused: {0}")]

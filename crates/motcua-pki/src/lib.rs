@@ -28,6 +28,7 @@ mod der;
 mod error;
 mod fetch;
 mod names;
+pub mod pades;
 mod parse;
 mod path;
 mod signature;

@@ -47,6 +47,7 @@ pub use report::{
 };
 pub use sign::{assemble, prepare, sign_detached, KeySigner, Prepared, Signer};
 pub use verify::verify_detached;
+pub(crate) use verify::{verify as verify_with_context, Context as VerifyContext};
 
 /// SHA-256 of `content`: the digest [`prepare`] expects.
 pub fn sha256(content: &[u8]) -> [u8; 32] {

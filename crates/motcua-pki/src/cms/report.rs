@@ -116,6 +116,8 @@ pub struct CertificateValidation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureCheckKind {
+    /// A PDF signature's byte range covers its whole revision except the signature itself.
+    ByteRange,
     /// A detached signature of `id-data` with the content-type attribute saying so.
     Format,
     /// The signer certificate is in the signature or was supplied.

@@ -1,0 +1,30 @@
+//! PAdES baseline B-B signatures (ETSI EN 319 142-1) on PDF documents.
+//!
+//! A signature is added as an incremental update, so earlier signatures stay valid: a new
+//! signature field (invisible widget on a page) in the AcroForm, and a `/Sig` dictionary with
+//! `/Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached`, the claimed signing time in `/M`,
+//! and a `/ByteRange` covering the whole file except the `/Contents` hole that receives the CMS
+//! (without signing-time attribute, as PAdES requires).
+//!
+//! Signing works in two steps like [`cms`](crate::cms): [`prepare_pdf`] writes the update with a
+//! zero-filled `/Contents` and returns the bytes the signer must sign; [`assemble_pdf`] checks
+//! the signature and fills the hole. [`sign_pdf`] does both with a [`Signer`].
+//!
+//! [`verify_pdf`] checks every signature of a document: its byte range, then the CMS as
+//! [`verify_detached`](crate::cms::verify_detached) does.
+//!
+//! [`Signer`]: crate::cms::Signer
+
+mod serialize;
+mod sign;
+mod verify;
+
+pub use sign::{assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf};
+pub use verify::{verify_pdf, PdfSignatureReport};
+
+use crate::error::PkiError;
+
+/// Why a PDF could not be used.
+pub(crate) fn invalid(reason: impl std::fmt::Display) -> PkiError {
+    PkiError::InvalidPdf(reason.to_string())
+}

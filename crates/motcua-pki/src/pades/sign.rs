@@ -1,0 +1,370 @@
+//! Adding a signature to a PDF: the incremental update with its placeholder, then the CMS.
+
+use chrono::{DateTime, Utc};
+use lopdf::{Dictionary, Document, Object, ObjectId};
+use serde::{Deserialize, Serialize};
+
+use super::invalid;
+use super::serialize::{
+    append_update, decode_text, pdf_date, text_string, write_dictionary, write_object, UpdateObject,
+};
+use crate::cms::{self, Prepared, Signer};
+use crate::error::PkiError;
+use crate::parse::Certificate;
+
+/// Where and how to sign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PdfSignatureOptions {
+    /// The claimed signing time, written to `/M` (PAdES keeps it out of the CMS).
+    pub signing_time: DateTime<Utc>,
+    /// Name of the new signature field; `Signature<n>` (first free number) when `None`.
+    pub field_name: Option<String>,
+    /// Page of the (invisible) signature widget, from 1.
+    pub page: u32,
+    /// `/Reason`, e.g. "Phê duyệt".
+    pub reason: Option<String>,
+    /// `/Location`, e.g. "Việt Yên, Bắc Giang".
+    pub location: Option<String>,
+    /// Bytes reserved for the CMS; the `/Contents` hole is twice as many hex digits.
+    pub reserved_bytes: usize,
+}
+
+impl PdfSignatureOptions {
+    /// Defaults: page 1, generated field name, 16 KiB for the CMS (a certificate chain of three
+    /// RSA 4096 certificates and the signature fit with room to spare).
+    pub fn new(signing_time: DateTime<Utc>) -> Self {
+        Self {
+            signing_time,
+            field_name: None,
+            page: 1,
+            reason: None,
+            location: None,
+            reserved_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// The first step of a PDF signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedPdf {
+    /// The document with the update appended and `/Contents` still zero-filled.
+    pub pdf: Vec<u8>,
+    /// `/ByteRange`: offset and length of the two signed parts.
+    pub byte_range: [usize; 4],
+    /// What the signer must sign (see [`Prepared::to_be_signed`]).
+    pub prepared: Prepared,
+}
+
+const BYTE_RANGE_PLACEHOLDER: &[u8] = b"[0 0000000000 0000000000 0000000000]";
+
+/// First step: appends a signature field for `signer_certificate` to `pdf` and prepares the CMS
+/// over the byte ranges.
+pub fn prepare_pdf(
+    pdf: &[u8],
+    signer_certificate: &Certificate,
+    options: &PdfSignatureOptions,
+) -> Result<PreparedPdf, PkiError> {
+    let document = Document::load_mem(pdf).map_err(invalid)?;
+    if document.is_encrypted() {
+        return Err(invalid("encrypted PDFs cannot be signed"));
+    }
+    let root_id = document
+        .trailer
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| invalid("the trailer has no /Root"))?;
+    let page_id = *document
+        .get_pages()
+        .get(&options.page)
+        .ok_or_else(|| invalid(format!("the document has no page {}", options.page)))?;
+    let declared_size = document
+        .trailer
+        .get(b"Size")
+        .and_then(Object::as_i64)
+        .ok()
+        .and_then(|size| u32::try_from(size).ok())
+        .unwrap_or(0);
+    let mut next_id = declared_size.max(document.max_id.saturating_add(1));
+    let mut allocate = || {
+        let id = (next_id, 0);
+        next_id = next_id.saturating_add(1);
+        id
+    };
+    let signature_id = allocate();
+    let widget_id = allocate();
+
+    let mut update = Update::default();
+    let mut catalog = dictionary(&document, root_id)?;
+    let field_name = add_field(
+        &document,
+        &mut catalog,
+        widget_id,
+        options,
+        &mut allocate,
+        &mut update,
+    )?;
+    let mut page = dictionary(&document, page_id)?;
+    append_to_array(&document, &mut page, b"Annots", widget_id, &mut update)?;
+    update.dictionary(root_id, &catalog)?;
+    update.dictionary(page_id, &page)?;
+
+    let mut widget = Dictionary::new();
+    widget.set("Type", Object::Name(b"Annot".to_vec()));
+    widget.set("Subtype", Object::Name(b"Widget".to_vec()));
+    widget.set("FT", Object::Name(b"Sig".to_vec()));
+    // Invisible (zero-size), printed and locked (ISO 32000-1 §12.5.3: 4 + 128).
+    widget.set(
+        "Rect",
+        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+    );
+    widget.set("F", 132);
+    widget.set("P", Object::Reference(page_id));
+    widget.set("T", text_string(&field_name));
+    widget.set("V", Object::Reference(signature_id));
+    update.dictionary(widget_id, &widget)?;
+
+    let (signature_body, byte_range_at, contents_at) = signature_dictionary(options)?;
+    let hole_length = options.reserved_bytes.saturating_mul(2).saturating_add(2);
+    update.objects.push(UpdateObject {
+        id: signature_id,
+        body: signature_body,
+    });
+
+    let mut trailer = Dictionary::new();
+    trailer.set("Size", i64::from(next_id));
+    trailer.set("Root", Object::Reference(root_id));
+    for key in [&b"Info"[..], b"ID"] {
+        if let Ok(value) = document.trailer.get(key) {
+            trailer.set(key.to_vec(), value.clone());
+        }
+    }
+    trailer.set("Prev", i64::try_from(document.xref_start).map_err(invalid)?);
+    let (mut output, bodies) = append_update(pdf, &update.objects, &trailer)?;
+    let signature_at = *bodies
+        .last()
+        .ok_or_else(|| invalid("no signature object"))?;
+    let contents_start = signature_at + contents_at;
+    let contents_end = contents_start + hole_length;
+    let byte_range = [
+        0,
+        contents_start,
+        contents_end,
+        output.len().saturating_sub(contents_end),
+    ];
+    let mut filled =
+        format!("[0 {} {} {}]", byte_range[1], byte_range[2], byte_range[3]).into_bytes();
+    if filled.len() > BYTE_RANGE_PLACEHOLDER.len() {
+        return Err(invalid("the document is too large for the byte range"));
+    }
+    filled.resize(BYTE_RANGE_PLACEHOLDER.len(), b' ');
+    let placeholder = output
+        .get_mut(signature_at + byte_range_at..signature_at + byte_range_at + filled.len())
+        .ok_or_else(|| invalid("byte range placeholder out of bounds"))?;
+    placeholder.copy_from_slice(&filled);
+
+    let digest = signed_digest(&output, byte_range)?;
+    let prepared = cms::prepare(&digest, signer_certificate, options.signing_time, false)?;
+    Ok(PreparedPdf {
+        pdf: output,
+        byte_range,
+        prepared,
+    })
+}
+
+/// Second step: checks `raw_signature` (see [`cms::assemble`]) and writes the CMS into the
+/// `/Contents` hole.
+pub fn assemble_pdf(
+    prepared: &PreparedPdf,
+    raw_signature: &[u8],
+    signer_certificate: &Certificate,
+    chain: &[Certificate],
+) -> Result<Vec<u8>, PkiError> {
+    let signed = cms::assemble(&prepared.prepared, raw_signature, signer_certificate, chain)?;
+    let hex = hex::encode_upper(signed);
+    let [_, start, end, _] = prepared.byte_range;
+    let capacity = end.saturating_sub(start).saturating_sub(2);
+    if hex.len() > capacity {
+        return Err(PkiError::SignatureRefused(format!(
+            "the CMS needs {} bytes but only {} were reserved",
+            hex.len() / 2,
+            capacity / 2
+        )));
+    }
+    let mut pdf = prepared.pdf.clone();
+    let hole = pdf
+        .get_mut(start + 1..start + 1 + hex.len())
+        .ok_or_else(|| invalid("the /Contents hole is outside the document"))?;
+    hole.copy_from_slice(hex.as_bytes());
+    Ok(pdf)
+}
+
+/// Both steps with a [`Signer`].
+pub fn sign_pdf(
+    pdf: &[u8],
+    signer: &dyn Signer,
+    chain: &[Certificate],
+    options: &PdfSignatureOptions,
+) -> Result<Vec<u8>, PkiError> {
+    let certificate = signer.certificate();
+    let prepared = prepare_pdf(pdf, certificate, options)?;
+    let raw_signature = signer.sign(&prepared.prepared.to_be_signed)?;
+    assemble_pdf(&prepared, &raw_signature, certificate, chain)
+}
+
+/// SHA-256 of the two signed parts of `pdf`.
+pub(super) fn signed_digest(pdf: &[u8], byte_range: [usize; 4]) -> Result<[u8; 32], PkiError> {
+    let [first_start, first_length, second_start, second_length] = byte_range;
+    let part = |start: usize, length: usize| {
+        pdf.get(start..start.saturating_add(length))
+            .ok_or_else(|| invalid("the byte range goes beyond the end of the file"))
+    };
+    let mut hasher = openssl::sha::Sha256::new();
+    hasher.update(part(first_start, first_length)?);
+    hasher.update(part(second_start, second_length)?);
+    Ok(hasher.finish())
+}
+
+/// The `/Sig` dictionary with its placeholders, and where the byte range and the `/Contents`
+/// hole are inside it.
+fn signature_dictionary(
+    options: &PdfSignatureOptions,
+) -> Result<(Vec<u8>, usize, usize), PkiError> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange ",
+    );
+    let byte_range_at = body.len();
+    body.extend_from_slice(BYTE_RANGE_PLACEHOLDER);
+    body.extend_from_slice(b" /Contents ");
+    let contents_at = body.len();
+    body.push(b'<');
+    body.resize(body.len() + options.reserved_bytes.saturating_mul(2), b'0');
+    body.push(b'>');
+    body.extend_from_slice(b" /M ");
+    write_object(
+        &mut body,
+        &Object::string_literal(pdf_date(options.signing_time)),
+    )?;
+    for (key, value) in [
+        (&b"Reason"[..], &options.reason),
+        (b"Location", &options.location),
+    ] {
+        if let Some(value) = value {
+            body.push(b' ');
+            write_object(&mut body, &Object::Name(key.to_vec()))?;
+            body.push(b' ');
+            write_object(&mut body, &text_string(value))?;
+        }
+    }
+    body.extend_from_slice(b">>");
+    Ok((body, byte_range_at, contents_at))
+}
+
+/// Objects rewritten or added by the update.
+#[derive(Default)]
+struct Update {
+    objects: Vec<UpdateObject>,
+}
+
+impl Update {
+    fn dictionary(&mut self, id: ObjectId, dictionary: &Dictionary) -> Result<(), PkiError> {
+        let mut body = Vec::new();
+        write_dictionary(&mut body, dictionary)?;
+        self.objects.push(UpdateObject { id, body });
+        Ok(())
+    }
+
+    fn object(&mut self, id: ObjectId, object: &Object) -> Result<(), PkiError> {
+        let mut body = Vec::new();
+        write_object(&mut body, object)?;
+        self.objects.push(UpdateObject { id, body });
+        Ok(())
+    }
+}
+
+fn dictionary(document: &Document, id: ObjectId) -> Result<Dictionary, PkiError> {
+    document
+        .get_dictionary(id)
+        .cloned()
+        .map_err(|error| invalid(format!("object {} {}: {error}", id.0, id.1)))
+}
+
+/// Adds the field to the AcroForm (created when missing) and sets `/SigFlags 3` (signatures
+/// exist, append only). Returns the field's name.
+fn add_field(
+    document: &Document,
+    catalog: &mut Dictionary,
+    widget_id: ObjectId,
+    options: &PdfSignatureOptions,
+    allocate: &mut impl FnMut() -> ObjectId,
+    update: &mut Update,
+) -> Result<String, PkiError> {
+    let (form_id, mut form) = match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(id)) => (Some(*id), dictionary(document, *id)?),
+        Ok(Object::Dictionary(form)) => (None, form.clone()),
+        _ => (None, Dictionary::new()),
+    };
+    let existing = field_names(document, &form);
+    let name = match &options.field_name {
+        Some(name) if existing.contains(name) => {
+            return Err(invalid(format!("a field named {name} already exists")))
+        }
+        Some(name) => name.clone(),
+        None => (1..)
+            .map(|number| format!("Signature{number}"))
+            .find(|name| !existing.contains(name))
+            .unwrap_or_default(),
+    };
+    append_to_array(document, &mut form, b"Fields", widget_id, update)?;
+    form.set("SigFlags", 3);
+    let form_id = form_id.unwrap_or_else(allocate);
+    update.dictionary(form_id, &form)?;
+    catalog.set("AcroForm", Object::Reference(form_id));
+    Ok(name)
+}
+
+fn field_names(document: &Document, form: &Dictionary) -> Vec<String> {
+    let fields = form
+        .get(b"Fields")
+        .ok()
+        .and_then(|fields| document.dereference(fields).ok())
+        .and_then(|(_, fields)| fields.as_array().ok());
+    fields
+        .into_iter()
+        .flatten()
+        .filter_map(|field| document.dereference(field).ok())
+        .filter_map(|(_, field)| field.as_dict().ok())
+        .filter_map(|field| field.get(b"T").and_then(Object::as_str).ok())
+        .map(decode_text)
+        .collect()
+}
+
+/// Appends a reference to the array `key` of `holder`, rewriting the array object when the
+/// array is indirect.
+fn append_to_array(
+    document: &Document,
+    holder: &mut Dictionary,
+    key: &[u8],
+    item: ObjectId,
+    update: &mut Update,
+) -> Result<(), PkiError> {
+    match holder.get(key) {
+        Ok(Object::Reference(id)) => {
+            let id = *id;
+            let mut array = document
+                .get_object(id)
+                .and_then(Object::as_array)
+                .cloned()
+                .map_err(|error| invalid(format!("/{}: {error}", String::from_utf8_lossy(key))))?;
+            array.push(Object::Reference(item));
+            update.object(id, &Object::Array(array))?;
+        }
+        Ok(Object::Array(array)) => {
+            let mut array = array.clone();
+            array.push(Object::Reference(item));
+            holder.set(key.to_vec(), Object::Array(array));
+        }
+        _ => holder.set(key.to_vec(), Object::Array(vec![Object::Reference(item)])),
+    }
+    Ok(())
+}

@@ -1,0 +1,296 @@
+//! Verifying every signature of a PDF.
+
+use chrono::{DateTime, Utc};
+use lopdf::{Dictionary, Document, Object};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::invalid;
+use super::serialize::{decode_text, parse_pdf_date};
+use super::sign::signed_digest;
+use crate::cms::{
+    verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
+    SubIndication, VerifyContext,
+};
+use crate::der;
+use crate::error::PkiError;
+use crate::parse::Certificate;
+use crate::store::TrustStore;
+use crate::verdict::{Outcome, RevocationPolicy};
+
+/// The verification of one signature of a PDF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PdfSignatureReport {
+    /// Fully qualified name of the signature field.
+    pub field_name: String,
+    /// `/SubFilter`, e.g. `ETSI.CAdES.detached`.
+    pub sub_filter: String,
+    /// `/ByteRange` as written.
+    pub byte_range: Vec<i64>,
+    /// Length of the revision the signature covers (the file up to the end of its update).
+    pub revision_length: u64,
+    /// Whether the signature covers the whole file: false for every signature but the last
+    /// when updates (such as later signatures) were appended.
+    pub covers_whole_document: bool,
+    /// The signature itself.
+    pub report: SignatureReport,
+}
+
+/// Verifies every signature of `pdf`, in the order they were added. A document without
+/// signatures gives an empty list; errors are for files that cannot be read as PDF.
+pub fn verify_pdf(
+    pdf: &[u8],
+    store: &TrustStore,
+    supplied: &[Certificate],
+    validation_time: DateTime<Utc>,
+    policy: RevocationPolicy,
+) -> Result<Vec<PdfSignatureReport>, PkiError> {
+    let document = Document::load_mem(pdf).map_err(invalid)?;
+    let mut reports = Vec::new();
+    for (field_name, signature) in signature_fields(&document) {
+        let mut context = VerifyContext {
+            store,
+            supplied,
+            validation_time,
+            policy,
+            claimed_time_outside: None,
+        };
+        reports.push(verify_one(pdf, field_name, &signature, &mut context));
+    }
+    reports.sort_by_key(|report| report.revision_length);
+    Ok(reports)
+}
+
+fn verify_one(
+    pdf: &[u8],
+    field_name: String,
+    signature: &Dictionary,
+    context: &mut VerifyContext<'_>,
+) -> PdfSignatureReport {
+    let sub_filter = signature
+        .get(b"SubFilter")
+        .and_then(Object::as_name)
+        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .unwrap_or_default();
+    let byte_range: Vec<i64> = signature
+        .get(b"ByteRange")
+        .and_then(Object::as_array)
+        .map(|items| items.iter().filter_map(|item| item.as_i64().ok()).collect())
+        .unwrap_or_default();
+    context.claimed_time_outside = signature
+        .get(b"M")
+        .and_then(Object::as_str)
+        .ok()
+        .and_then(|date| parse_pdf_date(&decode_text(date)));
+    let checked = check_byte_range(pdf, &byte_range);
+    let revision_length = checked
+        .as_ref()
+        .map_or(0, |range| range[2].saturating_add(range[3]));
+    let covers_whole_document = revision_length == pdf.len();
+    let report = match checked {
+        Ok(range) => verify_contents(pdf, range, &sub_filter, context),
+        Err(problem) => failed_report(problem, context.validation_time),
+    };
+    PdfSignatureReport {
+        field_name,
+        sub_filter,
+        byte_range,
+        revision_length: u64::try_from(revision_length).unwrap_or(u64::MAX),
+        covers_whole_document,
+        report,
+    }
+}
+
+fn verify_contents(
+    pdf: &[u8],
+    range: [usize; 4],
+    sub_filter: &str,
+    context: &VerifyContext<'_>,
+) -> SignatureReport {
+    let hole = pdf.get(range[1] + 1..range[2] - 1).unwrap_or_default();
+    let cms = match hex::decode(hole) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            return failed_report(
+                format!("/Contents is not hex: {error}"),
+                context.validation_time,
+            )
+        }
+    };
+    // The hole is larger than the CMS: only its first DER element counts, the rest is padding.
+    let cms = match der::first_element(&cms) {
+        Ok(element) => element.encoded.to_vec(),
+        Err(error) => return failed_report(format!("/Contents: {error}"), context.validation_time),
+    };
+    let content = match signed_digest(pdf, range) {
+        // The CMS layer hashes the content itself, so it gets the signed bytes.
+        Ok(_) => {
+            let mut content = pdf.get(..range[1]).unwrap_or_default().to_vec();
+            content.extend_from_slice(pdf.get(range[2]..range[2] + range[3]).unwrap_or_default());
+            content
+        }
+        Err(error) => return failed_report(error.to_string(), context.validation_time),
+    };
+    let mut report = match verify_with_context(&cms, &content, context) {
+        Ok(report) => report,
+        Err(error) => return failed_report(error.to_string(), context.validation_time),
+    };
+    let accepted = ["ETSI.CAdES.detached", "adbe.pkcs7.detached"].contains(&sub_filter);
+    let (outcome, detail) = if accepted {
+        (
+            Outcome::Passed,
+            format!("the byte range covers the revision except the signature ({sub_filter})"),
+        )
+    } else {
+        (
+            Outcome::Failed,
+            format!("unsupported /SubFilter {sub_filter}"),
+        )
+    };
+    report.checks.insert(
+        0,
+        SignatureCheck {
+            check: SignatureCheckKind::ByteRange,
+            outcome,
+            detail: detail.clone(),
+        },
+    );
+    if !accepted && report.indication != Indication::TotalFailed {
+        report.indication = Indication::TotalFailed;
+        report.sub_indication = Some(SubIndication::FormatFailure);
+        report.summary = detail;
+    }
+    report
+}
+
+/// Checks that the byte range is `[0 a b c]` with the hole exactly the `/Contents` hex string
+/// and `b + c` the end of a revision (an `%%EOF` marker), so nothing of the revision is left
+/// unsigned.
+fn check_byte_range(pdf: &[u8], byte_range: &[i64]) -> Result<[usize; 4], String> {
+    let values: Vec<usize> = byte_range
+        .iter()
+        .filter_map(|value| usize::try_from(*value).ok())
+        .collect();
+    let [start, first_length, second_start, second_length] = values.as_slice() else {
+        return Err("/ByteRange must be four non-negative integers".into());
+    };
+    let range = [*start, *first_length, *second_start, *second_length];
+    if *start != 0 {
+        return Err("/ByteRange does not start at the beginning of the file".into());
+    }
+    if second_start <= first_length {
+        return Err("/ByteRange parts overlap".into());
+    }
+    let end = second_start.saturating_add(*second_length);
+    if end > pdf.len() {
+        return Err("/ByteRange goes beyond the end of the file".into());
+    }
+    let hole = pdf.get(*first_length..*second_start).unwrap_or_default();
+    let is_hex_string = hole.first() == Some(&b'<')
+        && hole.last() == Some(&b'>')
+        && hole.len() >= 2
+        && hole
+            .get(1..hole.len() - 1)
+            .unwrap_or_default()
+            .iter()
+            .all(u8::is_ascii_hexdigit);
+    if !is_hex_string {
+        return Err("the unsigned hole of /ByteRange is not exactly the /Contents string".into());
+    }
+    let revision = pdf.get(..end).unwrap_or_default();
+    let trimmed = revision
+        .iter()
+        .rposition(|byte| !byte.is_ascii_whitespace())
+        .map_or(&[][..], |last| revision.get(..=last).unwrap_or_default());
+    if !trimmed.ends_with(b"%%EOF") {
+        return Err("/ByteRange does not end at the end of a revision".into());
+    }
+    Ok(range)
+}
+
+fn failed_report(problem: impl Into<String>, validated_at: DateTime<Utc>) -> SignatureReport {
+    let problem = problem.into();
+    SignatureReport {
+        indication: Indication::TotalFailed,
+        sub_indication: Some(SubIndication::FormatFailure),
+        summary: problem.clone(),
+        signer: None,
+        claimed_signing_time: None,
+        signature_algorithm: String::new(),
+        certificate_validations: Vec::new(),
+        checks: vec![SignatureCheck {
+            check: SignatureCheckKind::ByteRange,
+            outcome: Outcome::Failed,
+            detail: problem,
+        }],
+        validated_at,
+    }
+}
+
+/// Signature fields with a value, by fully qualified name, walking the AcroForm field tree.
+fn signature_fields(document: &Document) -> Vec<(String, Dictionary)> {
+    let fields = document
+        .catalog()
+        .ok()
+        .and_then(|catalog| catalog.get(b"AcroForm").ok())
+        .and_then(|form| document.dereference(form).ok())
+        .and_then(|(_, form)| form.as_dict().ok())
+        .and_then(|form| form.get(b"Fields").ok())
+        .and_then(|fields| document.dereference(fields).ok())
+        .and_then(|(_, fields)| fields.as_array().ok())
+        .cloned()
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    // (field, parent name, inherited field type); depth-limited against reference loops.
+    let mut pending: Vec<(Object, String, Option<Vec<u8>>, usize)> = fields
+        .into_iter()
+        .map(|field| (field, String::new(), None, 0))
+        .collect();
+    while let Some((field, parent, inherited_type, depth)) = pending.pop() {
+        let Some(field) = document
+            .dereference(&field)
+            .ok()
+            .and_then(|(_, field)| field.as_dict().ok())
+        else {
+            continue;
+        };
+        let partial = field
+            .get(b"T")
+            .and_then(Object::as_str)
+            .map(decode_text)
+            .ok();
+        let name = match (parent.is_empty(), partial) {
+            (_, None) => parent.clone(),
+            (true, Some(partial)) => partial,
+            (false, Some(partial)) => format!("{parent}.{partial}"),
+        };
+        let field_type = field
+            .get(b"FT")
+            .and_then(Object::as_name)
+            .map(<[u8]>::to_vec)
+            .ok()
+            .or(inherited_type);
+        if let Ok(kids) = field.get(b"Kids").and_then(|kids| {
+            document
+                .dereference(kids)
+                .and_then(|(_, kids)| kids.as_array())
+        }) {
+            if depth < 32 {
+                for kid in kids {
+                    pending.push((kid.clone(), name.clone(), field_type.clone(), depth + 1));
+                }
+            }
+        }
+        if field_type.as_deref() != Some(b"Sig") {
+            continue;
+        }
+        let value = field
+            .get(b"V")
+            .and_then(|value| document.dereference(value))
+            .and_then(|(_, value)| value.as_dict());
+        if let Ok(value) = value {
+            found.push((name, value.clone()));
+        }
+    }
+    found
+}

@@ -1,0 +1,245 @@
+//! PAdES B-B: signatures added to a PDF as incremental updates, the leader's first and the
+//! organisation's second, each leaving the earlier one valid; cross-checked with poppler's
+//! `pdfsig` when it is installed.
+
+mod common;
+
+use std::process::Command;
+
+use common::{days, now, Fixture, TestResult};
+use motcua_pki::cms::{Indication, KeySigner, Signer, SubIndication};
+use motcua_pki::pades::{
+    assemble_pdf, prepare_pdf, sign_pdf, verify_pdf, PdfSignatureOptions, PdfSignatureReport,
+};
+use motcua_pki::testpki::{KeySpec, TestCert};
+use motcua_pki::{Certificate, IdentifierKind, PkiError, RevocationPolicy};
+
+/// A one-page PDF written by hand, with a classic cross-reference table.
+fn minimal_pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        {
+            let text = "BT /F1 14 Tf 72 770 Td (BAO CAO So: 05/BC-UBND) Tj ET";
+            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len())
+        },
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+fn signer_of(cert: &TestCert) -> Result<KeySigner, PkiError> {
+    KeySigner::new(cert.private_key().clone(), cert.certificate().clone())
+}
+
+fn chain(fixture: &Fixture) -> Vec<Certificate> {
+    vec![fixture.pki.issuing_ca.certificate().clone()]
+}
+
+fn verify(fixture: &Fixture, pdf: &[u8]) -> Result<Vec<PdfSignatureReport>, PkiError> {
+    verify_pdf(pdf, &fixture.store, &[], now(), RevocationPolicy::Require)
+}
+
+fn organisation(fixture: &Fixture) -> Result<TestCert, PkiError> {
+    fixture.pki.issue(
+        &fixture
+            .pki
+            .organisation("UBND XÃ TĂNG TIẾN", "UBND THỊ XÃ VIỆT YÊN", "Bắc Giang")
+            .identifier(IdentifierKind::TaxCode, "2400123456"),
+    )
+}
+
+/// The leader signs, then the organisation; returns both versions of the document.
+fn signed_twice(fixture: &Fixture) -> Result<(Vec<u8>, Vec<u8>), PkiError> {
+    let leader = fixture.official()?;
+    let mut options = PdfSignatureOptions::new(now() - days(1));
+    options.reason = Some("Phê duyệt".into());
+    options.location = Some("Việt Yên, Bắc Giang".into());
+    let once = sign_pdf(
+        &minimal_pdf(),
+        &signer_of(&leader)?,
+        &chain(fixture),
+        &options,
+    )?;
+    let twice = sign_pdf(
+        &once,
+        &signer_of(&organisation(fixture)?)?,
+        &chain(fixture),
+        &PdfSignatureOptions::new(now()),
+    )?;
+    Ok((once, twice))
+}
+
+#[test]
+fn leader_then_organisation_both_stay_valid() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let (once, twice) = signed_twice(&fixture)?;
+    assert!(
+        twice.starts_with(&once),
+        "the second signature must only append"
+    );
+
+    let reports = verify(&fixture, &once)?;
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].report.is_valid(), "{:#?}", reports[0]);
+    assert!(reports[0].covers_whole_document);
+
+    let reports = verify(&fixture, &twice)?;
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    let [leader, organisation] = reports.as_slice() else {
+        return Err("two signatures expected".into());
+    };
+    assert!(leader.report.is_valid(), "{leader:#?}");
+    assert!(organisation.report.is_valid(), "{organisation:#?}");
+    assert_eq!(leader.field_name, "Signature1");
+    assert_eq!(organisation.field_name, "Signature2");
+    assert_eq!(leader.sub_filter, "ETSI.CAdES.detached");
+    assert_eq!(leader.revision_length, once.len() as u64);
+    assert!(!leader.covers_whole_document);
+    assert!(organisation.covers_whole_document);
+    assert_eq!(
+        leader
+            .report
+            .signer
+            .as_ref()
+            .map(|signer| signer.name.as_str()),
+        Some("Thân Văn Thuận")
+    );
+    assert_eq!(
+        organisation
+            .report
+            .signer
+            .as_ref()
+            .map(|signer| signer.name.as_str()),
+        Some("UBND XÃ TĂNG TIẾN")
+    );
+    // PAdES keeps signing-time out of the CMS; the claimed time is the dictionary's /M.
+    assert_eq!(leader.report.claimed_signing_time, Some(now() - days(1)));
+    assert_eq!(organisation.report.claimed_signing_time, Some(now()));
+    Ok(())
+}
+
+#[test]
+fn two_step_pdf_signing() -> TestResult {
+    let fixture = Fixture::new(KeySpec::EcP256)?;
+    let leader = fixture.pki.issue(
+        &fixture
+            .pki
+            .individual("Thân Văn Thuận", "024085001234")
+            .key(KeySpec::EcP256),
+    )?;
+    let prepared = prepare_pdf(
+        &minimal_pdf(),
+        leader.certificate(),
+        &PdfSignatureOptions::new(now()),
+    )?;
+    let raw = signer_of(&leader)?.sign(&prepared.prepared.to_be_signed)?;
+    let other = fixture.official()?;
+    assert!(assemble_pdf(&prepared, &raw, other.certificate(), &[]).is_err());
+    let pdf = assemble_pdf(&prepared, &raw, leader.certificate(), &chain(&fixture))?;
+    let reports = verify(&fixture, &pdf)?;
+    assert_eq!(reports.len(), 1);
+    assert!(reports[0].report.is_valid(), "{:#?}", reports[0]);
+    Ok(())
+}
+
+#[test]
+fn changed_first_revision_is_a_hash_failure() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let (_, mut twice) = signed_twice(&fixture)?;
+    // Change the page text, which both signatures cover.
+    let at = twice
+        .windows(8)
+        .position(|window| window == b"BAO CAO ")
+        .ok_or("text not found")?;
+    if let Some(byte) = twice.get_mut(at) {
+        *byte = b'X';
+    }
+    let reports = verify(&fixture, &twice)?;
+    assert_eq!(reports.len(), 2);
+    for report in &reports {
+        assert_eq!(
+            (report.report.indication, report.report.sub_indication),
+            (Indication::TotalFailed, Some(SubIndication::HashFailure)),
+            "{report:#?}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn unsigned_pdf_has_no_signatures() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    assert!(verify(&fixture, &minimal_pdf())?.is_empty());
+    assert!(verify(&fixture, b"not a pdf").is_err());
+    Ok(())
+}
+
+#[test]
+fn duplicate_field_name_is_refused() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let (once, _) = signed_twice(&fixture)?;
+    let mut options = PdfSignatureOptions::new(now());
+    options.field_name = Some("Signature1".into());
+    assert!(prepare_pdf(&once, fixture.official()?.certificate(), &options).is_err());
+    Ok(())
+}
+
+/// poppler's `pdfsig` checks every signature's digest and value (its certificate check uses
+/// its own trust store, which does not know the test root, so only the signature line is read).
+#[test]
+fn pdfsig_accepts_both_signatures() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let (_, twice) = signed_twice(&fixture)?;
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("signed.pdf");
+    std::fs::write(&path, &twice)?;
+    let output = match Command::new("pdfsig").arg(&path).output() {
+        Ok(output) => output,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("pdfsig is not installed (apt-get install poppler-utils); skipped");
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        printed
+            .matches("Signature Validation: Signature is Valid.")
+            .count(),
+        2,
+        "{printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("Thân Văn Thuận"), "{printed}");
+    assert!(printed.contains("Not total document signed"), "{printed}");
+    assert!(printed.contains("\n  - Total document signed"), "{printed}");
+    assert!(
+        printed.contains("ETSI.CAdES.detached") || printed.contains("PAdES"),
+        "{printed}"
+    );
+    Ok(())
+}
