@@ -497,3 +497,84 @@ fn openssl_signatures_verify_in_motcua() -> TestResult {
     }
     Ok(())
 }
+
+/// Runs `openssl cms -sign -cades` on `CONTENT` with `official`'s PEM key and `extra` options.
+fn openssl_sign(
+    official: &TestCert,
+    extra: &[&str],
+) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let directory = tempfile::tempdir()?;
+    let content = directory.path().join("content.txt");
+    let signer = directory.path().join("signer.pem");
+    let key = directory.path().join("key.pem");
+    let out = directory.path().join("signature.p7s");
+    std::fs::write(&content, CONTENT)?;
+    std::fs::write(&signer, official.pem())?;
+    std::fs::write(&key, official.private_key_pem()?)?;
+    let mut arguments = vec![
+        "cms",
+        "-sign",
+        "-cades",
+        "-binary",
+        "-md",
+        "sha256",
+        "-in",
+        text(&content)?,
+        "-signer",
+        text(&signer)?,
+        "-inkey",
+        text(&key)?,
+        "-outform",
+        "DER",
+        "-out",
+        text(&out)?,
+    ];
+    arguments.extend_from_slice(extra);
+    let (ok, output) = openssl(&arguments)?;
+    if !ok {
+        return Err(format!("openssl cms -sign failed: {output}").into());
+    }
+    Ok(std::fs::read(&out)?)
+}
+
+/// RSA-PSS signatures (as OpenSSL makes them) are verified too.
+#[test]
+fn openssl_rsa_pss_signature_verifies() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let official = fixture.official()?;
+    let cms = openssl_sign(&official, &["-keyopt", "rsa_padding_mode:pss"])?;
+    let report = verify(&fixture, &cms, CONTENT)?;
+    assert_indication(&report, Indication::TotalPassed, None);
+    assert!(
+        report.signature_algorithm.starts_with("RSASSA-PSS"),
+        "{report:#?}"
+    );
+    Ok(())
+}
+
+/// A signature that does not carry its certificate verifies when the certificate is supplied,
+/// and is INDETERMINATE / NO_SIGNING_CERTIFICATE_FOUND otherwise.
+#[test]
+fn signer_certificate_can_be_supplied() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let official = fixture.official()?;
+    let cms = openssl_sign(&official, &["-nocerts"])?;
+    let report = verify(&fixture, &cms, CONTENT)?;
+    assert_indication(
+        &report,
+        Indication::Indeterminate,
+        Some(SubIndication::NoSigningCertificateFound),
+    );
+    assert!(report.signer.is_none());
+    let supplied = [official.certificate().clone()];
+    let report = verify_detached(
+        &cms,
+        CONTENT,
+        &fixture.store,
+        &supplied,
+        now(),
+        RevocationPolicy::Require,
+    )?;
+    assert_indication(&report, Indication::TotalPassed, None);
+    Ok(())
+}
