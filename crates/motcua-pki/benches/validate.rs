@@ -4,7 +4,7 @@
 //! Run with:
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-pki cargo bench -p motcua-pki --bench validate
+//! cargo bench -p motcua-pki --bench validate
 //! ```
 //!
 //! The `openssl verify` figures include starting a process and loading the files each time; the
