@@ -6,7 +6,6 @@
 //! so a year costs twelve rows per unit, field and metric whatever the number of dossiers.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
@@ -105,6 +104,9 @@ pub struct CounterSums {
 }
 
 /// Sums the counters `metrics` of `units` before `first` and from `first` to `last` (inclusive).
+///
+/// Each range is its own `SELECT`, so that every one is a plain range scan of the primary key
+/// (unit, grain, day) on both backends.
 pub fn sums(
     conn: &mut DbConnection,
     units: &[UnitId],
@@ -115,29 +117,46 @@ pub fn sums(
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let before = range_condition(None, first.pred_opt().unwrap_or(first));
-    let within = range_condition(Some(first), last);
+    let units = id_list(units);
+    let metrics = metrics
+        .iter()
+        .map(|m| format!("'{m}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let before = ranges(None, first.pred_opt().unwrap_or(first))
+        .into_iter()
+        .map(|r| (0, r));
+    let within = ranges(Some(first), last).into_iter().map(|r| (1, r));
+    let selects: Vec<String> = before
+        .chain(within)
+        .map(|(bucket, (grain, from, to))| {
+            format!(
+                "SELECT unit_id, field, metric, n, {bucket} AS bucket FROM dossier_counts \
+                 WHERE unit_id IN ({units}) AND grain = '{grain}' AND day >= '{from}' AND day <= '{to}' \
+                 AND metric IN ({metrics})"
+            )
+        })
+        .collect();
+    if selects.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT unit_id, field, metric, \
-           CAST(SUM(CASE WHEN {before} THEN n ELSE 0 END) AS BIGINT) AS before, \
-           CAST(SUM(CASE WHEN {within} THEN n ELSE 0 END) AS BIGINT) AS within \
-         FROM dossier_counts WHERE unit_id IN ({units}) AND metric IN ({metrics}) AND (({before}) OR ({within})) \
-         GROUP BY unit_id, field, metric",
-        units = id_list(units),
-        metrics = metrics.iter().map(|m| format!("'{m}'")).collect::<Vec<_>>().join(","),
+           CAST(SUM(CASE WHEN bucket = 0 THEN n ELSE 0 END) AS BIGINT) AS before, \
+           CAST(SUM(CASE WHEN bucket = 1 THEN n ELSE 0 END) AS BIGINT) AS within \
+         FROM ({}) AS ranges GROUP BY unit_id, field, metric",
+        selects.join(" UNION ALL ")
     );
     Ok(diesel::sql_query(sql).load(conn)?)
 }
 
-/// Selects the rows covering the days from `first` (or the beginning of time) to `last`: month
-/// rows for the months wholly inside, day rows for the rest.
-fn range_condition(first: Option<NaiveDate>, last: NaiveDate) -> String {
-    let start = first.unwrap_or(NaiveDate::MIN);
-    if first.is_some_and(|f| f > last) {
-        return "1 = 0".into();
+/// The rows covering the days from `first` (or the beginning of time) to `last`, as
+/// (grain, first day, last day): month rows for the months wholly inside, day rows for the rest.
+fn ranges(first: Option<NaiveDate>, last: NaiveDate) -> Vec<(&'static str, NaiveDate, NaiveDate)> {
+    let start = date_literal(first.unwrap_or(NaiveDate::MIN));
+    if start > last {
+        return Vec::new();
     }
-    // The first month start at or after `start`, and the month start after `last`'s month if
-    // `last` ends its month.
     let first_full = if start.day() == 1 {
         start
     } else {
@@ -149,30 +168,18 @@ fn range_condition(first: Option<NaiveDate>, last: NaiveDate) -> String {
     } else {
         first_of_month(last)
     };
+    let before_day = |day: NaiveDate| day.pred_opt().unwrap_or(day);
     if first_full >= end_full {
-        return format!(
-            "(grain = 'd' AND day >= '{}' AND day <= '{last}')",
-            date_literal(start)
-        );
+        return vec![(DAY, start, last)];
     }
-    let mut condition = format!(
-        "(grain = 'm' AND day >= '{}' AND day < '{end_full}')",
-        date_literal(first_full)
-    );
+    let mut ranges = vec![(MONTH, first_full, before_day(end_full))];
     if start < first_full {
-        let _ = write!(
-            condition,
-            " OR (grain = 'd' AND day >= '{}' AND day < '{first_full}')",
-            date_literal(start)
-        );
+        ranges.push((DAY, start, before_day(first_full)));
     }
     if end_full <= last {
-        let _ = write!(
-            condition,
-            " OR (grain = 'd' AND day >= '{end_full}' AND day <= '{last}')"
-        );
+        ranges.push((DAY, end_full, last));
     }
-    condition
+    ranges
 }
 
 fn next_month(day: NaiveDate) -> NaiveDate {
@@ -313,35 +320,41 @@ mod tests {
 
     #[test]
     fn whole_year_reads_month_rows_only() {
-        let condition = range_condition(Some(d(2023, 1, 1)), d(2023, 12, 31));
         assert_eq!(
-            condition,
-            "(grain = 'm' AND day >= '2023-01-01' AND day < '2024-01-01')"
+            ranges(Some(d(2023, 1, 1)), d(2023, 12, 31)),
+            vec![(MONTH, d(2023, 1, 1), d(2023, 12, 31))]
         );
     }
 
     #[test]
     fn partial_months_read_day_rows_at_the_edges() {
-        let condition = range_condition(Some(d(2024, 1, 15)), d(2024, 3, 10));
         assert_eq!(
-            condition,
-            "(grain = 'm' AND day >= '2024-02-01' AND day < '2024-03-01') \
-             OR (grain = 'd' AND day >= '2024-01-15' AND day < '2024-02-01') \
-             OR (grain = 'd' AND day >= '2024-03-01' AND day <= '2024-03-10')"
+            ranges(Some(d(2024, 1, 15)), d(2024, 3, 10)),
+            vec![
+                (MONTH, d(2024, 2, 1), d(2024, 2, 29)),
+                (DAY, d(2024, 1, 15), d(2024, 1, 31)),
+                (DAY, d(2024, 3, 1), d(2024, 3, 10))
+            ]
         );
-        let inside_one_month = range_condition(Some(d(2024, 2, 3)), d(2024, 2, 20));
         assert_eq!(
-            inside_one_month,
-            "(grain = 'd' AND day >= '2024-02-03' AND day <= '2024-02-20')"
+            ranges(Some(d(2024, 2, 3)), d(2024, 2, 20)),
+            vec![(DAY, d(2024, 2, 3), d(2024, 2, 20))]
         );
+        assert!(ranges(Some(d(2024, 2, 3)), d(2024, 2, 2)).is_empty());
     }
 
     #[test]
     fn everything_before_a_day() {
-        let condition = range_condition(None, d(2023, 12, 31));
-        assert!(
-            condition.starts_with("(grain = 'm' AND day >= '0001-01-01' AND day < '2024-01-01')"),
-            "{condition}"
+        assert_eq!(
+            ranges(None, d(2023, 12, 31)),
+            vec![(MONTH, d(1, 1, 1), d(2023, 12, 31))]
+        );
+        assert_eq!(
+            ranges(None, d(2024, 1, 9)),
+            vec![
+                (MONTH, d(1, 1, 1), d(2023, 12, 31)),
+                (DAY, d(2024, 1, 1), d(2024, 1, 9))
+            ]
         );
     }
 }
