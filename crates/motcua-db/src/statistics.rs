@@ -2,8 +2,9 @@
 //! summed for any unit subtree and period, rebuilt from the dossiers on demand, and the raw
 //! `GROUP BY` over the dossiers that they must always equal.
 //!
-//! Sums read month rows for whole months and day rows only for the partial months at the edges,
-//! so a year costs twelve rows per unit, field and metric whatever the number of dossiers.
+//! Counters are kept per day, month and year; sums read year rows for whole years, month rows for
+//! the other whole months and day rows only at the edges, so a year of statistics costs one row
+//! per unit, field and metric whatever the number of dossiers.
 
 use std::collections::HashMap;
 
@@ -28,6 +29,7 @@ pub struct CountDelta {
 
 const DAY: &str = "d";
 const MONTH: &str = "m";
+const YEAR: &str = "y";
 /// Rows per upsert statement, well under both backends' limits on bound parameters.
 const ROWS_PER_STATEMENT: usize = 400;
 
@@ -35,7 +37,11 @@ const ROWS_PER_STATEMENT: usize = 400;
 pub fn apply(conn: &mut DbConnection, deltas: &[CountDelta]) -> DbResult<()> {
     let mut merged: HashMap<(UnitId, &str, NaiveDate, &str, Metric), i64> = HashMap::new();
     for delta in deltas {
-        for (grain, day) in [(DAY, delta.day), (MONTH, first_of_month(delta.day))] {
+        for (grain, day) in [
+            (DAY, delta.day),
+            (MONTH, first_of_month(delta.day)),
+            (YEAR, first_of_year(delta.day)),
+        ] {
             *merged
                 .entry((
                     delta.unit_id,
@@ -86,6 +92,14 @@ fn quote(text: &str) -> String {
 
 fn first_of_month(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
+}
+
+fn first_of_year(day: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day)
+}
+
+fn next_year(day: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(day.year() + 1, 1, 1).unwrap_or(NaiveDate::MAX)
 }
 
 /// Sums of one counter for one unit and field: before the period and within it.
@@ -151,35 +165,52 @@ pub fn sums(
 }
 
 /// The rows covering the days from `first` (or the beginning of time) to `last`, as
-/// (grain, first day, last day): month rows for the months wholly inside, day rows for the rest.
+/// (grain, first day, last day): year rows for the years wholly inside, month rows for the other
+/// whole months, day rows for the rest.
 fn ranges(first: Option<NaiveDate>, last: NaiveDate) -> Vec<(&'static str, NaiveDate, NaiveDate)> {
     let start = date_literal(first.unwrap_or(NaiveDate::MIN));
     if start > last {
         return Vec::new();
     }
-    let first_full = if start.day() == 1 {
+    let after_last = last.succ_opt().unwrap_or(NaiveDate::MAX);
+    let months_from = if start.day() == 1 {
         start
     } else {
         next_month(start)
     };
-    let last_is_month_end = last.succ_opt().is_none_or(|next| next.day() == 1);
-    let end_full = if last_is_month_end {
-        next_month(last)
-    } else {
-        first_of_month(last)
-    };
-    let before_day = |day: NaiveDate| day.pred_opt().unwrap_or(day);
-    if first_full >= end_full {
+    let months_to = first_of_month(after_last);
+    if months_from >= months_to {
         return vec![(DAY, start, last)];
     }
-    let mut ranges = vec![(MONTH, first_full, before_day(end_full))];
-    if start < first_full {
-        ranges.push((DAY, start, before_day(first_full)));
+    let mut ranges = Vec::new();
+    if start < months_from {
+        ranges.push((DAY, start, before(months_from)));
     }
-    if end_full <= last {
-        ranges.push((DAY, end_full, last));
+    if months_to <= last {
+        ranges.push((DAY, months_to, last));
+    }
+    let years_from = if months_from.ordinal() == 1 {
+        months_from
+    } else {
+        next_year(months_from)
+    };
+    let years_to = first_of_year(months_to);
+    if years_from >= years_to {
+        ranges.push((MONTH, months_from, before(months_to)));
+        return ranges;
+    }
+    ranges.push((YEAR, years_from, before(years_to)));
+    if months_from < years_from {
+        ranges.push((MONTH, months_from, before(years_from)));
+    }
+    if years_to < months_to {
+        ranges.push((MONTH, years_to, before(months_to)));
     }
     ranges
+}
+
+fn before(day: NaiveDate) -> NaiveDate {
+    day.pred_opt().unwrap_or(day)
 }
 
 fn next_month(day: NaiveDate) -> NaiveDate {
@@ -319,10 +350,14 @@ mod tests {
     }
 
     #[test]
-    fn whole_year_reads_month_rows_only() {
+    fn whole_years_read_year_rows_only() {
         assert_eq!(
             ranges(Some(d(2023, 1, 1)), d(2023, 12, 31)),
-            vec![(MONTH, d(2023, 1, 1), d(2023, 12, 31))]
+            vec![(YEAR, d(2023, 1, 1), d(2023, 12, 31))]
+        );
+        assert_eq!(
+            ranges(Some(d(2023, 1, 1)), d(2024, 12, 31)),
+            vec![(YEAR, d(2023, 1, 1), d(2024, 12, 31))]
         );
     }
 
@@ -331,29 +366,47 @@ mod tests {
         assert_eq!(
             ranges(Some(d(2024, 1, 15)), d(2024, 3, 10)),
             vec![
-                (MONTH, d(2024, 2, 1), d(2024, 2, 29)),
                 (DAY, d(2024, 1, 15), d(2024, 1, 31)),
-                (DAY, d(2024, 3, 1), d(2024, 3, 10))
+                (DAY, d(2024, 3, 1), d(2024, 3, 10)),
+                (MONTH, d(2024, 2, 1), d(2024, 2, 29))
             ]
         );
         assert_eq!(
             ranges(Some(d(2024, 2, 3)), d(2024, 2, 20)),
             vec![(DAY, d(2024, 2, 3), d(2024, 2, 20))]
         );
+        assert_eq!(
+            ranges(Some(d(2024, 1, 1)), d(2024, 3, 31)),
+            vec![(MONTH, d(2024, 1, 1), d(2024, 3, 31))]
+        );
         assert!(ranges(Some(d(2024, 2, 3)), d(2024, 2, 2)).is_empty());
+    }
+
+    #[test]
+    fn years_months_and_days_combine() {
+        assert_eq!(
+            ranges(Some(d(2022, 11, 20)), d(2024, 2, 10)),
+            vec![
+                (DAY, d(2022, 11, 20), d(2022, 11, 30)),
+                (DAY, d(2024, 2, 1), d(2024, 2, 10)),
+                (YEAR, d(2023, 1, 1), d(2023, 12, 31)),
+                (MONTH, d(2022, 12, 1), d(2022, 12, 31)),
+                (MONTH, d(2024, 1, 1), d(2024, 1, 31)),
+            ]
+        );
     }
 
     #[test]
     fn everything_before_a_day() {
         assert_eq!(
             ranges(None, d(2023, 12, 31)),
-            vec![(MONTH, d(1, 1, 1), d(2023, 12, 31))]
+            vec![(YEAR, d(1, 1, 1), d(2023, 12, 31))]
         );
         assert_eq!(
             ranges(None, d(2024, 1, 9)),
             vec![
-                (MONTH, d(1, 1, 1), d(2023, 12, 31)),
-                (DAY, d(2024, 1, 1), d(2024, 1, 9))
+                (DAY, d(2024, 1, 1), d(2024, 1, 9)),
+                (YEAR, d(1, 1, 1), d(2023, 12, 31))
             ]
         );
     }
