@@ -696,3 +696,45 @@ async fn bad_dossier_input_is_refused(app: TestApp) {
         "no number was taken by refused requests"
     );
 }
+
+on_both_backends!(import_takes_ten_thousand_dossiers_at_once);
+
+/// The import must take at least 10 000 dossiers in one request.
+async fn import_takes_ten_thousand_dossiers_at_once(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let units: Vec<i64> = seeded.communes.iter().map(|c| c.id.0).collect();
+    let proc_id = procedure(&app, "1.000109", "Chứng thực", 1).await;
+    let ndjson: String = (0..10_000)
+        .map(|n| {
+            let at = format!(
+                "2023-{:02}-{:02}T02:{:02}:00Z",
+                n % 12 + 1,
+                n % 28 + 1,
+                n % 60
+            );
+            format!(
+                "{}\n",
+                json!({"dossier": dossier(units[n % units.len()], proc_id, "online", &at)})
+            )
+        })
+        .collect();
+    let response = app
+        .client
+        .post(app.url("/dossiers/import"))
+        .bearer_auth(&app.admin_key)
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    let (status, report) = motcua_tests::read(response).await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    assert_eq!(report["imported"], 10_000);
+    let (_, form) = app
+        .get(&format!(
+            "/statistics/form-06?unit={}&period=2023",
+            seeded.district.id
+        ))
+        .await;
+    assert_eq!(form["total"]["new_online"], 10_000);
+}
