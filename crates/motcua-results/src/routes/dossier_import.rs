@@ -16,7 +16,7 @@ use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::responses::WriteErrors;
 use crate::error::{ApiError, InvalidParam};
-use crate::extract::{parse_json, read_body};
+use crate::extract::{media_type, parse_json, read_body};
 use crate::lifecycle::{self, Counters, DossierInput, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -74,7 +74,7 @@ pub async fn import_dossiers(
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
-    let ndjson = match content_type(&req).as_str() {
+    let ndjson = match media_type(&req).as_str() {
         "application/json" => false,
         "application/x-ndjson" | "application/ndjson" => true,
         _ => {
@@ -243,18 +243,4 @@ fn prefix(error: ApiError, path: &str) -> ApiError {
         ApiError::Conflict(reason) => ApiError::invalid(path, reason),
         other => other,
     }
-}
-
-fn content_type(req: &HttpRequest) -> String {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default()
 }

@@ -353,8 +353,7 @@ pub async fn get_dossier(
     who.require(Resource::Dossiers, Access::Read)?;
     let view = state
         .read(move |conn| {
-            let dossier = find(conn, &code)?;
-            who.require_unit(conn, dossier.unit_id)?;
+            let dossier = find_visible(conn, &who, &code)?;
             let components = dossiers::components(conn, dossier.id)?;
             let events = dossiers::events(conn, dossier.id)?;
             let mut view = DossierView::from(dossier);
@@ -383,8 +382,7 @@ pub async fn transition(
     let calendar = state.calendar();
     let dossier = state
         .write(move |conn| {
-            let dossier = find(conn, &code)?;
-            who.require_unit(conn, dossier.unit_id)?;
+            let dossier = find_visible(conn, &who, &code)?;
             let mut counters = Counters::default();
             let next =
                 lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
@@ -413,8 +411,7 @@ pub async fn apologise(
     let at = body.at.unwrap_or_else(Utc::now);
     let dossier = state
         .write(move |conn| {
-            let dossier = find(conn, &code)?;
-            who.require_unit(conn, dossier.unit_id)?;
+            let dossier = find_visible(conn, &who, &code)?;
             lifecycle::apologise(
                 conn,
                 &dossier,
@@ -444,8 +441,7 @@ pub async fn rate(
     let actor = Actor::new(&who, &request_id);
     let dossier = state
         .write(move |conn| {
-            let dossier = find(conn, &code)?;
-            who.require_unit(conn, dossier.unit_id)?;
+            let dossier = find_visible(conn, &who, &code)?;
             let mut counters = Counters::default();
             let next = lifecycle::rate(
                 conn,
@@ -479,8 +475,7 @@ pub async fn complain(
     let actor = Actor::new(&who, &request_id);
     let dossier = state
         .write(move |conn| {
-            let dossier = find(conn, &code)?;
-            who.require_unit(conn, dossier.unit_id)?;
+            let dossier = find_visible(conn, &who, &code)?;
             lifecycle::complain(
                 conn,
                 &dossier,
@@ -492,6 +487,13 @@ pub async fn complain(
         })
         .await?;
     Ok(HttpResponse::Created().json(DossierView::from(dossier)))
+}
+
+/// The dossier with `code`, if it lies within the caller's unit subtree.
+fn find_visible(conn: &mut DbConnection, who: &Principal, code: &str) -> Result<Dossier, ApiError> {
+    let dossier = find(conn, code)?;
+    who.require_unit(conn, dossier.unit_id)?;
+    Ok(dossier)
 }
 
 pub(crate) fn find(conn: &mut DbConnection, code: &str) -> Result<Dossier, ApiError> {
