@@ -24,14 +24,14 @@ on_both_backends!(
 /// A test copy of the government hierarchy. The CAs have RSA 2048 keys; holders get P-256 keys,
 /// which are generated in a fraction of the time, so a test can issue a certificate to each of
 /// the seed district's 70 officials.
-struct Pki(TestPki);
+pub(crate) struct Pki(pub(crate) TestPki);
 
 impl Pki {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self(TestPki::new(KeySpec::Rsa2048, Utc::now()).unwrap())
     }
 
-    fn person(&self, full_name: &str, cccd: &str) -> TestCert {
+    pub(crate) fn person(&self, full_name: &str, cccd: &str) -> TestCert {
         self.0
             .issue(&self.0.individual(full_name, cccd).key(KeySpec::EcP256))
             .unwrap()
@@ -63,7 +63,7 @@ impl Pki {
 
     /// Installs the root (PEM), the issuing CA (base64 DER) and the CRLs of both (base64 DER and
     /// PEM) through the API; the issuing CA's CRL revokes `revoked`.
-    async fn install(&self, app: &TestApp, revoked: &[&TestCert]) {
+    pub(crate) async fn install(&self, app: &TestApp, revoked: &[&TestCert]) {
         let (status, added) = app
             .post(
                 "/trust-anchors",
@@ -88,7 +88,7 @@ impl Pki {
     }
 }
 
-fn base64(der: &[u8]) -> String {
+pub(crate) fn base64(der: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(der)
 }
 
@@ -106,7 +106,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 }
 
 /// Every active official below `unit`, as the API shows them.
-async fn officials_under(app: &TestApp, unit: i64) -> Vec<Value> {
+pub(crate) async fn officials_under(app: &TestApp, unit: i64) -> Vec<Value> {
     let (status, page) = app
         .get(&format!("/officials?under={unit}&active=true&limit=500"))
         .await;
@@ -114,7 +114,7 @@ async fn officials_under(app: &TestApp, unit: i64) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
-fn personal(certificate: &TestCert, official: &Value) -> Value {
+pub(crate) fn personal(certificate: &TestCert, official: &Value) -> Value {
     json!({"certificate": certificate.pem(), "official_id": official["id"]})
 }
 
@@ -122,7 +122,7 @@ fn collective(certificate: &TestCert, unit: i64) -> Value {
     json!({"certificate": certificate.pem(), "unit_id": unit})
 }
 
-async fn register(app: &TestApp, body: &Value) -> Value {
+pub(crate) async fn register(app: &TestApp, body: &Value) -> Value {
     let (status, created) = app.post("/certificates", body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created

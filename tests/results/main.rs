@@ -6,6 +6,7 @@ mod access;
 mod api_keys;
 mod bad_input;
 mod certificates;
+mod component_signing;
 mod dossiers;
 mod idempotency;
 mod officials;

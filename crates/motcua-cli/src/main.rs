@@ -48,6 +48,18 @@ enum Command {
         #[command(subcommand)]
         scenario: Scenario,
     },
+    /// The signer's side of two-step signing, with a PKCS#12 file standing in for a token: signs
+    /// the `to_be_signed_base64` of a signing session and prints the signature (base64).
+    Sign {
+        #[arg(long)]
+        pkcs12: PathBuf,
+        /// The PKCS#12 password (default: the MOTCUA_PKCS12_PASSWORD variable).
+        #[arg(long, env = "MOTCUA_PKCS12_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// The bytes to sign, base64, as the service returned them.
+        #[arg(long)]
+        to_be_signed: String,
+    },
     /// Recompute the statistics counters from the dossiers.
     RebuildStatistics,
     /// Write the OpenAPI documents into a folder.
@@ -91,6 +103,11 @@ fn main() -> ExitCode {
         Command::CreateKey { name, role } => create_key(name, &role),
         Command::Seed { data } => open_db().and_then(|db| seed_data(&db, data)),
         Command::Generate { scenario } => open_db().and_then(|db| generate(&db, scenario)),
+        Command::Sign {
+            pkcs12,
+            password,
+            to_be_signed,
+        } => sign(&pkcs12, &password, &to_be_signed),
         Command::RebuildStatistics => open_db().and_then(|db| rebuild_statistics(&db)),
         Command::Openapi { out } => write_openapi(&out),
     };
@@ -218,6 +235,22 @@ fn generate(db: &DbPool, scenario: Scenario) -> Result<(), String> {
         }
     }
     eprintln!("Took {:.1} s.", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn sign(pkcs12: &std::path::Path, password: &str, to_be_signed: &str) -> Result<(), String> {
+    use base64::Engine;
+    use motcua_pki::cms::{KeySigner, Signer};
+    let engine = base64::engine::general_purpose::STANDARD;
+    let bytes =
+        std::fs::read(pkcs12).map_err(|e| format!("cannot read {}: {e}", pkcs12.display()))?;
+    let signer = KeySigner::from_pkcs12(&bytes, password).map_err(|e| e.to_string())?;
+    let data = engine
+        .decode(to_be_signed.trim())
+        .map_err(|_| "--to-be-signed is not base64".to_owned())?;
+    let signature = signer.sign(&data).map_err(|e| e.to_string())?;
+    println!("{}", engine.encode(signature));
+    eprintln!("signed with {}", signer.certificate().info().subject.text);
     Ok(())
 }
 

@@ -82,6 +82,7 @@ pub struct DossierState {
     pub resolution: Option<Resolution>,
     pub returned_at: Option<NaiveDateTime>,
     pub appointment_at: Option<NaiveDateTime>,
+    pub digitised: bool,
     pub electronic_result: bool,
     pub rating: Option<Rating>,
     pub updated_at: NaiveDateTime,
@@ -101,6 +102,7 @@ impl From<&Dossier> for DossierState {
             resolution: d.resolution,
             returned_at: d.returned_at,
             appointment_at: d.appointment_at,
+            digitised: d.digitised,
             electronic_result: d.electronic_result,
             rating: d.rating,
             updated_at: d.updated_at,
@@ -274,6 +276,13 @@ pub fn insert_event(conn: &mut DbConnection, event: &NewEvent) -> DbResult<()> {
         .values(event)
         .execute(conn)?;
     Ok(())
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: DossierId) -> DbResult<Dossier> {
+    Ok(dossiers::table
+        .find(id)
+        .select(Dossier::as_select())
+        .first(conn)?)
 }
 
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> DbResult<Dossier> {

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod officials;
 pub mod procedures;
 pub mod schema;
+pub mod signing;
 pub mod statistics;
 pub mod trust;
 pub mod units;

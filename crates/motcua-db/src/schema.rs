@@ -265,6 +265,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    signing_sessions (id) {
+        id -> Text,
+        dossier_id -> BigInt,
+        position -> Integer,
+        official_id -> BigInt,
+        certificate_id -> BigInt,
+        prepared -> Text,
+        pdf -> Binary,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    component_files (dossier_id, position) {
+        dossier_id -> BigInt,
+        position -> Integer,
+        pdf -> Binary,
+        sha256 -> Text,
+        official_id -> BigInt,
+        certificate_id -> BigInt,
+        signed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(dossiers -> units (unit_id));
 diesel::joinable!(dossiers -> procedures (procedure_id));
 diesel::joinable!(dossier_components -> dossiers (dossier_id));
@@ -287,4 +314,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     trust_anchors,
     crls,
     certificates,
+    signing_sessions,
+    component_files,
 );

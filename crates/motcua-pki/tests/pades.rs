@@ -14,41 +14,8 @@ use motcua_pki::pades::{
 use motcua_pki::testpki::{KeySpec, TestCert};
 use motcua_pki::{Certificate, IdentifierKind, PkiError, RevocationPolicy};
 
-/// A one-page PDF written by hand, with a classic cross-reference table.
 fn minimal_pdf() -> Vec<u8> {
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
-         /Resources << /Font << /F1 5 0 R >> >> >>"
-            .to_owned(),
-        {
-            let text = "BT /F1 14 Tf 72 770 Td (BAO CAO So: 05/BC-UBND) Tj ET";
-            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len())
-        },
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>".to_owned(),
-    ];
-    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::new();
-    for (index, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    pdf
+    motcua_pki::testpki::sample_pdf("BAO CAO So: 05/BC-UBND")
 }
 
 fn signer_of(cert: &TestCert) -> Result<KeySigner, PkiError> {

@@ -419,6 +419,33 @@ pub fn rate(
     Ok(next)
 }
 
+/// After a component was scanned and signed: the dossier counts as digitised once every component
+/// is (the statistics count it on its reception day).
+pub fn component_digitised(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    counters: &mut Counters,
+) -> Result<Dossier, ApiError> {
+    let components = dossiers::components(conn, dossier.id)?;
+    let digitised =
+        !components.is_empty() && components.iter().all(|c| c.digitisation.is_digital());
+    if digitised == dossier.digitised {
+        return Ok(dossier.clone());
+    }
+    let mut next = dossier.clone();
+    next.digitised = digitised;
+    next.updated_at = now();
+    dossiers::save_state(
+        conn,
+        dossier.id,
+        dossier.updated_at,
+        &DossierState::from(&next),
+    )
+    .map_err(changed_concurrently)?;
+    counters.record(&next, Some(dossier));
+    Ok(next)
+}
+
 /// A complaint (phản ánh, kiến nghị) about a dossier; it is kept in the dossier's history.
 pub fn complain(
     conn: &mut DbConnection,

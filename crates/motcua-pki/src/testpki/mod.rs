@@ -741,3 +741,41 @@ fn sign_pss(key: &PKey<Private>, digest: HashAlg, data: &[u8]) -> Result<Vec<u8>
         .and_then(|()| signer.sign_oneshot_to_vec(data))
         .map_err(PkiError::crypto("signing with RSA-PSS"))
 }
+
+/// A one-page PDF written by hand, with a classic cross-reference table, showing `text` (ASCII,
+/// Times-Roman): a document to sign in tests and demos.
+pub fn sample_pdf(text: &str) -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        {
+            let text = format!("BT /F1 14 Tf 72 770 Td ({text}) Tj ET");
+            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len())
+        },
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
+pub mod component_signing;
 pub mod dossier_import;
 pub mod dossiers;
 pub mod health;
@@ -57,6 +58,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dossiers::apologise)
         .service(dossiers::rate)
         .service(dossiers::complain)
+        .service(component_signing::prepare)
+        .service(component_signing::complete)
+        .service(component_signing::download)
         .service(statistics::form06)
         .service(statistics::indicators)
         .service(statistics::rebuild)

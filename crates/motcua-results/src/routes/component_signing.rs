@@ -1,0 +1,316 @@
+//! Digitised components signed at reception by the receiving official, in two steps: the service
+//! prepares the signed PDF and returns the bytes to sign; the official's token (or `motcua sign`)
+//! signs them; the service assembles and checks the signature. The personal key never reaches
+//! the server.
+
+use actix_web::http::header;
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::dossier::Digitisation;
+use motcua_core::ids::{CertificateId, OfficialId};
+use motcua_db::signing::{self, ComponentFile, SigningSession};
+use motcua_db::{certificates, dossiers, now, officials, units, DbConnection, DbError};
+use motcua_pki::cms::{Indication, Prepared};
+use motcua_pki::pades::{self, PdfSignatureOptions, PreparedPdf};
+use motcua_pki::{Certificate, RevocationPolicy};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::dossiers::find;
+use super::utc;
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+use crate::lifecycle::{self, Counters};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+/// How long the service keeps a prepared document waiting for its signature.
+const SESSION_MINUTES: i64 = 60;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningRequest {
+    /// The official who scanned the component and signs it with their personal certificate.
+    pub official_id: OfficialId,
+    /// The scan, a PDF, base64-encoded.
+    pub pdf_base64: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SigningSessionView {
+    pub session_id: String,
+    /// The DER of the CMS signed attributes: what the token signs (base64).
+    pub to_be_signed_base64: String,
+    /// SHA-256 of `to_be_signed`, hex, for tokens that sign a digest.
+    pub to_be_signed_sha256: String,
+    pub certificate_id: CertificateId,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureRequest {
+    /// The raw signature over `to_be_signed` made with the certificate's key (base64): PKCS#1
+    /// v1.5 for RSA, DER or `r || s` for ECDSA.
+    pub signature_base64: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ComponentFileView {
+    pub dossier_code: String,
+    pub position: i32,
+    /// SHA-256 of the signed PDF, hex.
+    pub sha256: String,
+    pub official_id: OfficialId,
+    pub certificate_id: CertificateId,
+    pub signed_at: DateTime<Utc>,
+    pub download: String,
+}
+
+/// What a session keeps besides the prepared document.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionData {
+    byte_range: [usize; 4],
+    prepared: Prepared,
+}
+
+/// Step 1: prepare the signature of a scanned component.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), request_body = SigningRequest, responses((status = 201, body = SigningSessionView), WriteErrors), security(("api_key" = [])))]
+#[post("/dossiers/{code}/components/{position}/signing-sessions")]
+pub async fn prepare(
+    state: Data<AppState>,
+    who: Principal,
+    path: Path<(String, i32)>,
+    body: ValidJson<SigningRequest>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Dossiers, Access::Write)?;
+    let (code, position) = path.into_inner();
+    let body = body.into_inner();
+    let pdf = STANDARD
+        .decode(body.pdf_base64.trim())
+        .map_err(|_| ApiError::invalid("pdf_base64", "not base64"))?;
+    if !pdf.starts_with(b"%PDF-") {
+        return Err(ApiError::invalid("pdf_base64", "not a PDF document"));
+    }
+    let session = state
+        .write(move |conn| {
+            let dossier = find(conn, &code)?;
+            who.require_unit(conn, dossier.unit_id)?;
+            component_exists(conn, dossier.id, position)?;
+            let official = officials::find(conn, body.official_id)
+                .map_err(ApiError::missing_reference("official_id"))?;
+            if !official.active || !units::is_within(conn, dossier.unit_id, official.unit_id)? {
+                return Err(ApiError::invalid(
+                    "official_id",
+                    "the official does not work at the unit that received the dossier",
+                ));
+            }
+            let (certificate_id, der) = signing::usable_personal_certificate(conn, official.id)?
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "official_id",
+                        "the official has no usable personal certificate registered",
+                    )
+                })?;
+            let certificate =
+                Certificate::from_der(&der).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let prepared =
+                pades::prepare_pdf(&pdf, &certificate, &PdfSignatureOptions::new(Utc::now()))
+                    .map_err(|e| ApiError::invalid("pdf_base64", e.to_string()))?;
+            let at = now();
+            let data = SessionData {
+                byte_range: prepared.byte_range,
+                prepared: prepared.prepared.clone(),
+            };
+            let session = SigningSession {
+                id: uuid::Uuid::new_v4().to_string(),
+                dossier_id: dossier.id,
+                position,
+                official_id: official.id,
+                certificate_id,
+                prepared: serde_json::to_string(&data)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                pdf: prepared.pdf,
+                created_at: at,
+                expires_at: at + Duration::minutes(SESSION_MINUTES),
+                completed_at: None,
+            };
+            signing::insert_session(conn, &session)?;
+            Ok((session, data.prepared))
+        })
+        .await?;
+    let (session, prepared) = session;
+    Ok(HttpResponse::Created().json(SigningSessionView {
+        to_be_signed_sha256: hex::encode(Sha256::digest(&prepared.to_be_signed)),
+        to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+        session_id: session.id,
+        certificate_id: session.certificate_id,
+        expires_at: utc(session.expires_at),
+    }))
+}
+
+/// Step 2: hand in the signature; the component is stored signed and marked digitised.
+#[utoipa::path(tag = "dossiers", params(("id" = String, Path)), request_body = SignatureRequest, responses((status = 201, body = ComponentFileView), WriteErrors), security(("api_key" = [])))]
+#[post("/signing-sessions/{id}/signature")]
+pub async fn complete(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<String>,
+    body: ValidJson<SignatureRequest>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Dossiers, Access::Write)?;
+    let signature = STANDARD
+        .decode(body.into_inner().signature_base64.trim())
+        .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
+    let actor = Actor::new(&who, &request_id);
+    let app = state.clone();
+    let view = state
+        .write(move |conn| {
+            let session = signing::find_session(conn, &id).map_err(|e| match e {
+                DbError::NotFound => ApiError::not_found(format!("signing session {id}")),
+                other => other.into(),
+            })?;
+            if session.completed_at.is_some() || session.expires_at < now() {
+                return Err(ApiError::Conflict(
+                    "this signing session is completed or expired; prepare a new one".into(),
+                ));
+            }
+            let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
+            who.require_unit(conn, dossier.unit_id)?;
+            let stored = certificates::find(conn, session.certificate_id)?;
+            if !stored.usable {
+                return Err(ApiError::invalid(
+                    "signature_base64",
+                    "the official's certificate is no longer usable",
+                ));
+            }
+            let certificate = Certificate::from_der(&stored.der)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let data: SessionData = serde_json::from_str(&session.prepared)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let prepared = PreparedPdf {
+                pdf: session.pdf.clone(),
+                byte_range: data.byte_range,
+                prepared: data.prepared,
+            };
+            let signed = pades::assemble_pdf(&prepared, &signature, &certificate, &[])
+                .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
+            check_signed(conn, &app, &signed)?;
+            let file = ComponentFile {
+                dossier_id: dossier.id,
+                position: session.position,
+                sha256: hex::encode(Sha256::digest(&signed)),
+                pdf: signed,
+                official_id: session.official_id,
+                certificate_id: session.certificate_id,
+                signed_at: now(),
+            };
+            signing::put_file(conn, &file)?;
+            signing::set_digitisation(conn, dossier.id, session.position, Digitisation::Digitised)?;
+            signing::complete_session(conn, &session.id, now())?;
+            let mut counters = Counters::default();
+            lifecycle::component_digitised(conn, &dossier, &mut counters)?;
+            counters.flush(conn)?;
+            let view = ComponentFileView {
+                download: format!(
+                    "/dossiers/{}/components/{}/file",
+                    dossier.code, file.position
+                ),
+                dossier_code: dossier.code,
+                position: file.position,
+                sha256: file.sha256,
+                official_id: file.official_id,
+                certificate_id: file.certificate_id,
+                signed_at: utc(file.signed_at),
+            };
+            actor.record(
+                conn,
+                "component.signed",
+                "dossier",
+                &view.dossier_code,
+                &view,
+            )?;
+            Ok(view)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, view.download.clone()))
+        .json(view))
+}
+
+/// The signed scan of a component.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), responses((status = 200, content_type = "application/pdf", body = Vec<u8>), ReadErrors), security(("api_key" = [])))]
+#[get("/dossiers/{code}/components/{position}/file")]
+pub async fn download(
+    state: Data<AppState>,
+    who: Principal,
+    path: Path<(String, i32)>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Dossiers, Access::Read)?;
+    let (code, position) = path.into_inner();
+    let file = state
+        .read(move |conn| {
+            let dossier = find(conn, &code)?;
+            who.require_unit(conn, dossier.unit_id)?;
+            signing::find_file(conn, dossier.id, position).map_err(|e| match e {
+                DbError::NotFound => {
+                    ApiError::not_found(format!("a signed file of component {position}"))
+                }
+                other => other.into(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .body(file.pdf))
+}
+
+fn component_exists(
+    conn: &mut DbConnection,
+    dossier: motcua_core::ids::DossierId,
+    position: i32,
+) -> Result<(), ApiError> {
+    if dossiers::components(conn, dossier)?
+        .iter()
+        .any(|c| c.position == position)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "component {position} of this dossier"
+        )))
+    }
+}
+
+/// The assembled document must verify against the trust store now.
+fn check_signed(conn: &mut DbConnection, state: &AppState, signed: &[u8]) -> Result<(), ApiError> {
+    let trust = state.trust.current(conn)?;
+    let reports = pades::verify_pdf(
+        signed,
+        &trust.store,
+        &[],
+        Utc::now(),
+        RevocationPolicy::Require,
+    )
+    .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
+    match reports.last() {
+        Some(report) if report.report.indication == Indication::TotalPassed => Ok(()),
+        Some(report) => Err(ApiError::invalid(
+            "signature_base64",
+            report.report.summary.clone(),
+        )),
+        None => Err(ApiError::invalid(
+            "signature_base64",
+            "no signature in the assembled document",
+        )),
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE component_files;
+DROP TABLE signing_sessions;
