@@ -7,6 +7,7 @@ mod api_keys;
 mod bad_input;
 mod certificates;
 mod dossiers;
+mod electronic_results;
 mod idempotency;
 mod officials;
 mod openapi;
