@@ -8,6 +8,7 @@ mod bad_input;
 mod certificates;
 mod component_signing;
 mod dossiers;
+mod electronic_results;
 mod idempotency;
 mod officials;
 mod openapi;

@@ -16,7 +16,7 @@ use actix_web::dev::ServerHandle;
 use motcua_core::access::Role;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_results::audit::Actor;
-use motcua_results::config::ResultsConfig;
+use motcua_results::config::{ResultsConfig, Secret};
 use motcua_results::routes::api_keys::{issue_key, KeyRequest};
 use motcua_results::seed::SeededDistrict;
 use reqwest::{Method, StatusCode};
@@ -69,6 +69,7 @@ impl TestApp {
             .unwrap();
         let mut config = ResultsConfig::for_database(db.url.clone());
         config.workers = 1;
+        config.keystore_password = Some(Secret::new("test key-store password"));
         tune(&mut config);
         let pool = DbPool::open(
             &config.database_url,

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod verify;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use motcua_core::access::Role;
 use motcua_db::{DbPool, PoolOptions};
@@ -62,6 +64,20 @@ enum Command {
     },
     /// Recompute the statistics counters from the dossiers.
     RebuildStatistics,
+    /// Verify every signature of a PDF offline and print a short report; the exit code is 0 only
+    /// when every signature is TOTAL_PASSED.
+    Verify {
+        /// The signed PDF.
+        file: PathBuf,
+        /// Folder of trusted CA certificates (`.pem`, `.crt`, `.cer`, `.der`, `.p7b`, `.p7c`:
+        /// self-signed ones are roots, the others intermediates) and CRLs (`.crl`).
+        #[arg(long, env = "MOTCUA_TRUST_ROOTS_DIR")]
+        trust_roots: Option<PathBuf>,
+        /// Without a usable CRL for the signer's chain the result is INDETERMINATE (by default a
+        /// missing CRL is reported but does not change the result).
+        #[arg(long)]
+        require_revocation: bool,
+    },
     /// Write the OpenAPI documents into a folder.
     Openapi {
         #[arg(long, default_value = "api-spec")]
@@ -109,6 +125,11 @@ fn main() -> ExitCode {
             to_be_signed,
         } => sign(&pkcs12, &password, &to_be_signed),
         Command::RebuildStatistics => open_db().and_then(|db| rebuild_statistics(&db)),
+        Command::Verify {
+            file,
+            trust_roots,
+            require_revocation,
+        } => verify::run(&file, trust_roots.as_deref(), require_revocation),
         Command::Openapi { out } => write_openapi(&out),
     };
     match result {

@@ -292,6 +292,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organisation_keys (id) {
+        id -> BigInt,
+        certificate_id -> BigInt,
+        pkcs12 -> Binary,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    dossier_results (id) {
+        id -> BigInt,
+        dossier_id -> BigInt,
+        pdf -> Binary,
+        sha256 -> Text,
+        certificate_id -> BigInt,
+        signed_at -> Timestamp,
+        signed_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(organisation_keys -> certificates (certificate_id));
+diesel::joinable!(dossier_results -> dossiers (dossier_id));
+diesel::joinable!(dossier_results -> certificates (certificate_id));
 diesel::joinable!(dossiers -> units (unit_id));
 diesel::joinable!(dossiers -> procedures (procedure_id));
 diesel::joinable!(dossier_components -> dossiers (dossier_id));
@@ -316,4 +341,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     certificates,
     signing_sessions,
     component_files,
+    organisation_keys,
+    dossier_results,
 );

@@ -26,6 +26,32 @@ pub struct ResultsConfig {
     /// `MOTCUA_REVALIDATION_INTERVAL_SECS`: how often every certificate's verdict is recomputed
     /// in the background, default every hour (and once at start-up).
     pub revalidation_interval: Duration,
+    /// `MOTCUA_MAX_RESULT_BYTES`: the largest result PDF accepted (signing and verification),
+    /// default 20 MiB.
+    pub max_result_bytes: usize,
+    /// `MOTCUA_KEYSTORE_PASSWORD`: the password under which the private keys of units'
+    /// collective certificates are stored; unset: keys can be neither stored nor used.
+    pub keystore_password: Option<Secret>,
+}
+
+/// A value kept out of logs and `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
 }
 
 /// A variable that is set but cannot be used.
@@ -58,6 +84,8 @@ impl ResultsConfig {
                 .filter(|dir| !dir.is_empty())
                 .map(PathBuf::from),
             revalidation_interval: revalidation_interval()?,
+            max_result_bytes: env_or("MOTCUA_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES)?,
+            keystore_password: keystore_password()?,
         })
     }
 
@@ -72,6 +100,8 @@ impl ResultsConfig {
             workers: 2,
             trust_roots_dir: None,
             revalidation_interval: Duration::from_secs(DEFAULT_REVALIDATION_SECS),
+            max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
+            keystore_password: None,
         }
     }
 }
@@ -79,6 +109,26 @@ impl ResultsConfig {
 /// Verdicts are recomputed at least daily; hourly by default, so that expiries and stale CRLs
 /// show within the hour.
 pub const DEFAULT_REVALIDATION_SECS: u64 = 3600;
+
+/// 20 MiB.
+pub const DEFAULT_MAX_RESULT_BYTES: usize = 20 * 1024 * 1024;
+
+/// Shortest key-store password accepted.
+const MIN_KEYSTORE_PASSWORD_CHARS: usize = 12;
+
+fn keystore_password() -> Result<Option<Secret>, ConfigError> {
+    const NAME: &str = "MOTCUA_KEYSTORE_PASSWORD";
+    match std::env::var(NAME) {
+        Ok(value) if value.is_empty() => Ok(None),
+        Ok(value) if value.chars().count() < MIN_KEYSTORE_PASSWORD_CHARS => Err(ConfigError {
+            name: NAME,
+            value: "(hidden)".into(),
+            reason: format!("at least {MIN_KEYSTORE_PASSWORD_CHARS} characters"),
+        }),
+        Ok(value) => Ok(Some(Secret::new(value))),
+        Err(_) => Ok(None),
+    }
+}
 
 fn revalidation_interval() -> Result<Duration, ConfigError> {
     const NAME: &str = "MOTCUA_REVALIDATION_INTERVAL_SECS";

@@ -46,6 +46,51 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
     }
 }
 
+/// A PDF body (`Content-Type: application/pdf`), read within `MOTCUA_MAX_RESULT_BYTES`: 415 for
+/// another content type, 413 when too large, 422 when the bytes do not start with `%PDF-`.
+#[derive(Debug, Clone)]
+pub struct PdfBody(pub Bytes);
+
+impl PdfBody {
+    pub fn into_inner(self) -> Bytes {
+        self.0
+    }
+}
+
+impl FromRequest for PdfBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<Data<AppState>>()
+            .map_or(crate::config::DEFAULT_MAX_RESULT_BYTES, |state| {
+                state.config.max_result_bytes
+            });
+        let content_type_ok = media_type(req) == "application/pdf";
+        let declared_length = declared_length(req);
+        let payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the document as application/pdf".into(),
+                ));
+            }
+            if declared_length.is_some_and(|length| length > limit) {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            let bytes = read_body(payload, limit).await?;
+            if !bytes.starts_with(b"%PDF-") {
+                return Err(ApiError::invalid(
+                    "body",
+                    "is not a PDF document (it must start with %PDF-)",
+                ));
+            }
+            Ok(PdfBody(bytes))
+        })
+    }
+}
+
 /// Reads a whole body, refusing it as soon as it passes `limit` bytes.
 pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     let mut body = BytesMut::new();

@@ -55,7 +55,8 @@ pub async fn idempotent_post(
     let limit = state
         .config
         .max_body_bytes
-        .max(state.config.max_import_bytes);
+        .max(state.config.max_import_bytes)
+        .max(state.config.max_result_bytes);
     let body = match read_body(req.take_payload(), limit).await {
         Ok(body) => body,
         Err(error) => return Ok(req.error_response(error)),

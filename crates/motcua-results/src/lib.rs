@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod generate;
 pub mod idempotency;
+pub mod keystore;
 pub mod lifecycle;
 pub mod openapi;
 pub mod pagination;

@@ -25,6 +25,7 @@ use crate::error::{InvalidParam, Problem};
         (name = "statistics", description = "Biểu 06/VPCP/KSTT and QĐ 766 indicators computed from the records"),
         (name = "calendar", description = "Working days: days off and make-up days per year"),
         (name = "certificates", description = "Personal certificates of officials (chứng thư số cá nhân) and collective certificates of units (chứng thư số tập thể), with their verdicts and coverage"),
+        (name = "verification", description = "Public verification of signed PDFs and electronic results (no API key needed)"),
         (name = "trust-store", description = "Root and intermediate CA certificates and CRLs that certificates are validated against (changes: admins only)"),
         (name = "api-keys", description = "Credentials of people and systems"),
         (name = "audit", description = "Append-only audit trail"),

@@ -10,6 +10,7 @@ use crate::auth::KeyCache;
 use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
+use crate::keystore::KeyStore;
 
 pub struct AppState {
     pub db: DbPool,
@@ -20,6 +21,8 @@ pub struct AppState {
     pub trust: TrustCache,
     /// API keys recently looked up.
     pub keys: KeyCache,
+    /// Decrypted organisation keys, per certificate.
+    pub signers: KeyStore,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
             calendar: RwLock::new(Arc::new(calendar)),
             trust: TrustCache::default(),
             keys: KeyCache::default(),
+            signers: KeyStore::default(),
         })
     }
 

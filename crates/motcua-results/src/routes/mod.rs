@@ -9,7 +9,9 @@ pub mod dossier_import;
 pub mod dossiers;
 pub mod health;
 pub mod officials;
+pub mod organisation_keys;
 pub mod procedures;
+pub mod results;
 pub mod statistics;
 pub mod trust;
 pub mod units;
@@ -39,6 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(certificates::validate_certificate)
         .service(certificates::get_certificate)
         .service(certificates::certificate_coverage)
+        .service(organisation_keys::store_organisation_key)
+        .service(organisation_keys::list_organisation_keys)
         .service(trust::list_trust_anchors)
         .service(trust::add_trust_anchors)
         .service(trust::get_trust_anchor)
@@ -55,6 +59,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dossier_import::import_dossiers)
         .service(dossiers::get_dossier)
         .service(dossiers::transition)
+        .service(results::issue_result)
+        .service(results::download_result)
+        .service(results::verify_document)
+        .service(results::verify_dossier_result)
         .service(dossiers::apologise)
         .service(dossiers::rate)
         .service(dossiers::complain)

@@ -1,0 +1,136 @@
+//! `motcua verify FILE`: the signatures of a PDF checked offline against CA certificates and
+//! CRLs from a folder.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use motcua_pki::cms::Indication;
+use motcua_pki::pades::{verify_pdf, PdfSignatureReport};
+use motcua_pki::{parse_certificates, RevocationPolicy, TrustStore};
+
+const CERTIFICATE_EXTENSIONS: &[&str] = &["pem", "crt", "cer", "der", "p7b", "p7c"];
+
+/// Verifies `file`, prints the report, and fails unless every signature is TOTAL_PASSED.
+pub fn run(
+    file: &Path,
+    trust_roots: Option<&Path>,
+    require_revocation: bool,
+) -> Result<(), String> {
+    let pdf = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let store = match trust_roots {
+        Some(dir) => load_store(dir)?,
+        None => TrustStore::new(),
+    };
+    let policy = if require_revocation {
+        RevocationPolicy::Require
+    } else {
+        RevocationPolicy::BestEffort
+    };
+    let reports = verify_pdf(&pdf, &store, &[], Utc::now(), policy)
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let (text, passed) = describe(&reports);
+    print!("{text}");
+    if reports.is_empty() {
+        Err(format!("{} has no signatures", file.display()))
+    } else if passed {
+        Ok(())
+    } else {
+        Err("not every signature is TOTAL_PASSED".into())
+    }
+}
+
+/// The printed report, and whether every signature passed (false when there is none).
+pub fn describe(reports: &[PdfSignatureReport]) -> (String, bool) {
+    let mut text = String::new();
+    for (index, signature) in reports.iter().enumerate() {
+        let report = &signature.report;
+        let indication = serde_text(&report.indication);
+        let sub = report
+            .sub_indication
+            .as_ref()
+            .map(|sub| format!(" / {}", serde_text(sub)))
+            .unwrap_or_default();
+        let signer = report
+            .signer
+            .as_ref()
+            .map_or("(unknown)".to_owned(), |signer| signer.subject.clone());
+        let time = report
+            .claimed_signing_time
+            .as_ref()
+            .map_or("(none)".to_owned(), DateTime::<Utc>::to_rfc3339);
+        let coverage = if signature.covers_whole_document {
+            "the whole document"
+        } else {
+            "an earlier revision"
+        };
+        let _ = writeln!(
+            text,
+            "Signature {} ({}): {indication}{sub}\n  signer:       {signer}\n  signing time: {time}\n  covers:       {coverage}\n  {}",
+            index + 1,
+            signature.field_name,
+            report.summary
+        );
+    }
+    let passed = !reports.is_empty()
+        && reports
+            .iter()
+            .all(|signature| signature.report.indication == Indication::TotalPassed);
+    (text, passed)
+}
+
+fn serde_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// CA certificates (self-signed: roots) and CRLs of `dir`.
+fn load_store(dir: &Path) -> Result<TrustStore, String> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    let mut store = TrustStore::new();
+    let mut crls = Vec::new();
+    for file in files {
+        let extension = file
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        if extension == "crl" {
+            crls.push(file);
+            continue;
+        }
+        if !CERTIFICATE_EXTENSIONS.contains(&extension.as_str()) {
+            continue;
+        }
+        let bytes =
+            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        for certificate in
+            parse_certificates(&bytes).map_err(|e| format!("{}: {e}", file.display()))?
+        {
+            let info = certificate.info();
+            let added = if info.subject.text == info.issuer.text {
+                store.add_root(certificate)
+            } else {
+                store.add_intermediate(certificate)
+            };
+            added.map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+    }
+    // CRLs after the certificates: each needs its issuer in the store.
+    for file in crls {
+        let bytes =
+            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        store
+            .add_crl(&bytes)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
+    Ok(store)
+}

@@ -1,0 +1,63 @@
+//! Signed electronic results of dossiers (PAdES PDF), one per dossier.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use motcua_core::ids::{ApiKeyId, CertificateId, DossierId};
+
+use crate::schema::dossier_results;
+use crate::{DbConnection, DbResult};
+
+/// A result without its PDF.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = dossier_results)]
+pub struct ResultMeta {
+    pub id: i64,
+    pub dossier_id: DossierId,
+    /// SHA-256 of the signed PDF, lowercase hex.
+    pub sha256: String,
+    pub certificate_id: CertificateId,
+    pub signed_at: NaiveDateTime,
+    pub signed_by: Option<ApiKeyId>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dossier_results)]
+pub struct NewResult {
+    pub dossier_id: DossierId,
+    pub pdf: Vec<u8>,
+    pub sha256: String,
+    pub certificate_id: CertificateId,
+    pub signed_at: NaiveDateTime,
+    pub signed_by: Option<ApiKeyId>,
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewResult) -> DbResult<ResultMeta> {
+    Ok(diesel::insert_into(dossier_results::table)
+        .values(new)
+        .returning((
+            dossier_results::id,
+            dossier_results::dossier_id,
+            dossier_results::sha256,
+            dossier_results::certificate_id,
+            dossier_results::signed_at,
+            dossier_results::signed_by,
+        ))
+        .get_result::<ResultMeta>(conn)?)
+}
+
+pub fn find_meta(conn: &mut DbConnection, dossier: DossierId) -> DbResult<Option<ResultMeta>> {
+    Ok(dossier_results::table
+        .filter(dossier_results::dossier_id.eq(dossier))
+        .select(ResultMeta::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The signed PDF of a dossier.
+pub fn find_pdf(conn: &mut DbConnection, dossier: DossierId) -> DbResult<Option<Vec<u8>>> {
+    Ok(dossier_results::table
+        .filter(dossier_results::dossier_id.eq(dossier))
+        .select(dossier_results::pdf)
+        .first(conn)
+        .optional()?)
+}

@@ -1,0 +1,208 @@
+//! Private keys of units' collective certificates, stored encrypted to sign electronic results.
+//! Key material is accepted, never returned: lists show which certificates have a key.
+
+use actix_web::http::header;
+use actix_web::web::{Data, Json, Path};
+use actix_web::{get, post, HttpResponse};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::certificate::CertificateKind;
+use motcua_core::ids::{CertificateId, UnitId};
+use motcua_db::organisation_keys::{self, KeyListing, NewKey};
+use motcua_db::{certificates, now, units, DbError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::utc;
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::certs::fingerprint;
+use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+use crate::keystore;
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StoreKeyRequest {
+    /// A registered, usable collective certificate of the unit.
+    pub certificate_id: CertificateId,
+    /// The PKCS#12 file (`.p12`, `.pfx`) holding the certificate and its private key, base64.
+    pub pkcs12_base64: String,
+    /// The password of the PKCS#12 file; used once, never stored.
+    pub password: String,
+}
+
+impl std::fmt::Debug for StoreKeyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreKeyRequest")
+            .field("certificate_id", &self.certificate_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stored key, without key material.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationKeyView {
+    pub id: i64,
+    pub certificate_id: CertificateId,
+    /// SHA-256 of the certificate's DER, lowercase hex.
+    pub fingerprint_sha256: String,
+    /// Whether the certificate is usable now (bound to the unit and valid).
+    pub usable: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<KeyListing> for OrganisationKeyView {
+    fn from(k: KeyListing) -> Self {
+        Self {
+            id: k.id,
+            certificate_id: k.certificate_id,
+            fingerprint_sha256: k.fingerprint,
+            usable: k.usable,
+            created_at: utc(k.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrganisationKeyList {
+    pub items: Vec<OrganisationKeyView>,
+}
+
+/// Store the private key of a unit's collective certificate (admins only), to sign the unit's
+/// electronic results. The certificate must be a registered, usable collective certificate of
+/// the unit and the PKCS#12 file must hold that very certificate. The key is stored encrypted
+/// under the service's key-store password and is never returned.
+#[utoipa::path(tag = "certificates", params(("id" = i64, Path)), request_body = StoreKeyRequest, responses((status = 201, body = OrganisationKeyView), WriteErrors), security(("api_key" = [])))]
+#[post("/units/{id}/organisation-keys")]
+pub async fn store_organisation_key(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<i64>,
+    body: ValidJson<StoreKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin("store organisation keys")?;
+    let unit = UnitId(id.into_inner());
+    let request = body.into_inner();
+    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
+    let uploaded = base64::engine::general_purpose::STANDARD
+        .decode(
+            request
+                .pkcs12_base64
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>(),
+        )
+        .map_err(|_| ApiError::invalid("pkcs12_base64", "is not base64"))?;
+    let certificate_id = request.certificate_id;
+    // Key derivation is slow on purpose: off the async threads.
+    let sealed =
+        actix_web::web::block(move || keystore::seal(&uploaded, &request.password, &password))
+            .await
+            .map_err(|e| ApiError::Internal(format!("sealing task failed: {e}")))??;
+    let actor = Actor::new(&who, &request_id);
+    let view = state
+        .write(move |conn| {
+            units::find(conn, unit).map_err(|e| match e {
+                DbError::NotFound => ApiError::not_found(format!("unit {unit}")),
+                other => other.into(),
+            })?;
+            let stored = certificates::find(conn, certificate_id).map_err(|e| match e {
+                DbError::NotFound => ApiError::invalid(
+                    "certificate_id",
+                    format!("there is no certificate {certificate_id}"),
+                ),
+                other => other.into(),
+            })?;
+            if stored.kind != CertificateKind::Organisation || stored.unit_id != Some(unit) {
+                return Err(ApiError::invalid(
+                    "certificate_id",
+                    format!("certificate {certificate_id} is not a collective certificate of unit {unit}"),
+                ));
+            }
+            if !stored.usable {
+                return Err(ApiError::invalid(
+                    "certificate_id",
+                    format!(
+                        "certificate {certificate_id} is not usable (status `{}`: {})",
+                        stored.status, stored.summary
+                    ),
+                ));
+            }
+            let uploaded_fingerprint = fingerprint(sealed.certificate.der());
+            if uploaded_fingerprint != stored.fingerprint {
+                return Err(ApiError::invalid(
+                    "pkcs12_base64",
+                    format!(
+                        "the PKCS#12 file holds another certificate ({}, SHA-256 {uploaded_fingerprint}) \
+                         than certificate {certificate_id}",
+                        sealed.certificate.info().subject.text
+                    ),
+                ));
+            }
+            if organisation_keys::find_for_certificate(conn, certificate_id)?.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "certificate {certificate_id} already has a stored key"
+                )));
+            }
+            let created_at = now();
+            let key_id = organisation_keys::insert(
+                conn,
+                &NewKey {
+                    certificate_id,
+                    pkcs12: sealed.pkcs12,
+                    created_at,
+                    created_by: actor.key_id,
+                },
+            )
+            .map_err(|e| match e {
+                DbError::Duplicate { .. } => ApiError::Conflict(format!(
+                    "certificate {certificate_id} already has a stored key"
+                )),
+                other => other.into(),
+            })?;
+            let view = OrganisationKeyView {
+                id: key_id,
+                certificate_id,
+                fingerprint_sha256: stored.fingerprint,
+                usable: stored.usable,
+                created_at: utc(created_at),
+            };
+            actor.record(conn, "organisation_key.store", "certificate", certificate_id, &view)?;
+            Ok(view)
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/units/{unit}/organisation-keys")))
+        .json(view))
+}
+
+/// Which collective certificates of the unit have a stored key (ids and fingerprints only).
+#[utoipa::path(tag = "certificates", params(("id" = i64, Path)), responses((status = 200, body = OrganisationKeyList), ReadErrors), security(("api_key" = [])))]
+#[get("/units/{id}/organisation-keys")]
+pub async fn list_organisation_keys(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<i64>,
+) -> Result<Json<OrganisationKeyList>, ApiError> {
+    who.require(Resource::Certificates, Access::Read)?;
+    let unit = UnitId(id.into_inner());
+    let rows = state
+        .read(move |conn| {
+            units::find(conn, unit).map_err(|e| match e {
+                DbError::NotFound => ApiError::not_found(format!("unit {unit}")),
+                other => other.into(),
+            })?;
+            who.require_unit(conn, unit)?;
+            Ok(organisation_keys::list_for_unit(conn, unit)?)
+        })
+        .await?;
+    Ok(Json(OrganisationKeyList {
+        items: rows.into_iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,352 @@
+//! Electronic results (kết quả điện tử): the result PDF of a dossier, signed (PAdES B-B) with a
+//! collective certificate of the receiving unit whose key the service holds, stored with the
+//! dossier's move to `releasing`; and the public verification of signed PDFs.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::web::{Data, Json, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::certificate::CertificateKind;
+use motcua_core::dossier::DossierStatus;
+use motcua_core::ids::{CertificateId, UnitId};
+use motcua_db::certificates::{self, CertificateFilter};
+use motcua_db::dossier_results::{self, NewResult};
+use motcua_db::{organisation_keys, DbConnection, DbError};
+use motcua_pki::pades::{self, PdfSignatureOptions, PdfSignatureReport};
+use motcua_pki::{Certificate, PkiError, RevocationPolicy};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::dossiers::{find, DossierView};
+use super::utc;
+use crate::audit::Actor;
+use crate::auth::Principal;
+use crate::certs::{status_text, validate};
+use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::error::ApiError;
+use crate::extract::PdfBody;
+use crate::keystore::{self, OrganisationSigner};
+use crate::lifecycle::{self, Counters, TransitionInput};
+use crate::request_id::RequestId;
+use crate::state::AppState;
+
+/// Collective certificates of a unit considered when choosing the signing one.
+const MAX_CANDIDATES: i64 = 500;
+
+/// A stored electronic result, without its PDF.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResultView {
+    pub dossier_code: String,
+    /// SHA-256 of the signed PDF, lowercase hex.
+    pub sha256: String,
+    /// Size of the signed PDF in bytes.
+    pub size: u64,
+    /// The collective certificate that signed it.
+    pub certificate_id: CertificateId,
+    /// Its subject, RFC 4514 text.
+    pub signer: String,
+    /// SHA-256 of the certificate's DER, lowercase hex.
+    pub certificate_fingerprint_sha256: String,
+    pub signed_at: DateTime<Utc>,
+    /// Where to download the signed PDF.
+    pub download_url: String,
+    /// Where anyone can verify it, without an API key.
+    pub verification_url: String,
+    /// The dossier after its move to `releasing`.
+    pub dossier: DossierView,
+}
+
+/// A PDF document.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfDocument(#[allow(dead_code)] Vec<u8>);
+
+/// The certificate chosen to sign, with its key.
+struct Chosen {
+    id: CertificateId,
+    subject: String,
+    fingerprint: String,
+    signer: Arc<dyn OrganisationSigner>,
+}
+
+/// Issue the electronic result of a dossier: the PDF in the body is signed with a usable
+/// collective certificate of the receiving unit whose key the service holds, stored, and the
+/// dossier moves to `releasing` with `electronic_result`, all at once. Refused (409) when the
+/// dossier cannot move to `releasing`, already has a result, or the unit has no usable
+/// collective certificate with a stored key.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 201, body = ResultView), WriteErrors), security(("api_key" = [])))]
+#[post("/dossiers/{code}/result")]
+pub async fn issue_result(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    code: Path<String>,
+    body: PdfBody,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Dossiers, Access::Write)?;
+    let code = code.into_inner();
+    let pdf = body.into_inner();
+    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
+    let signed_at = Utc::now();
+
+    let shared = state.clone();
+    let (lookup_code, lookup_who) = (code.clone(), who.clone());
+    let chosen = state
+        .read(move |conn| {
+            let dossier = find(conn, &lookup_code)?;
+            lookup_who.require_unit(conn, dossier.unit_id)?;
+            if !dossier.status.can_move_to(DossierStatus::Releasing) {
+                return Err(ApiError::Conflict(format!(
+                    "a `{}` dossier cannot become `releasing`, so it cannot get a result",
+                    dossier.status
+                )));
+            }
+            if dossier_results::find_meta(conn, dossier.id)?.is_some() {
+                return Err(ApiError::Conflict(format!(
+                    "dossier {lookup_code} already has an electronic result"
+                )));
+            }
+            choose_certificate(conn, &shared, dossier.unit_id, signed_at, &password)
+        })
+        .await?;
+
+    let mut options = PdfSignatureOptions::new(signed_at);
+    options.reason = Some(format!("Kết quả giải quyết hồ sơ {code}"));
+    let signer = chosen.signer.clone();
+    let signed = actix_web::web::block(move || {
+        pades::sign_pdf(&pdf, signer.as_ref(), signer.chain(), &options)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+    .map_err(|error| match error {
+        PkiError::InvalidPdf(reason) => {
+            ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
+        }
+        other => ApiError::Internal(format!("signing the result: {other}")),
+    })?;
+    let sha256 = hex::encode(motcua_pki::cms::sha256(&signed));
+    let size = signed.len() as u64;
+
+    let actor = Actor::new(&who, &request_id);
+    let calendar = state.calendar();
+    let write_code = code.clone();
+    let (dossier, meta) = state
+        .write(move |conn| {
+            let dossier = find(conn, &write_code)?;
+            who.require_unit(conn, dossier.unit_id)?;
+            let input = TransitionInput {
+                to: DossierStatus::Releasing,
+                at: signed_at,
+                official_id: None,
+                note: None,
+                electronic_result: true,
+            };
+            let mut counters = Counters::default();
+            let next =
+                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
+            let meta = dossier_results::insert(
+                conn,
+                &NewResult {
+                    dossier_id: dossier.id,
+                    pdf: signed,
+                    sha256,
+                    certificate_id: chosen.id,
+                    signed_at: signed_at.naive_utc(),
+                    signed_by: actor.key_id,
+                },
+            )
+            .map_err(|e| match e {
+                DbError::Duplicate { .. } => ApiError::Conflict(format!(
+                    "dossier {write_code} already has an electronic result"
+                )),
+                other => other.into(),
+            })?;
+            actor.record(
+                conn,
+                "dossier.result",
+                "dossier",
+                &write_code,
+                &serde_json::json!({
+                    "sha256": meta.sha256,
+                    "certificate_id": chosen.id,
+                    "signed_at": signed_at,
+                }),
+            )?;
+            counters.flush(conn)?;
+            Ok((next, meta))
+        })
+        .await?;
+    let view = ResultView {
+        dossier_code: code.clone(),
+        sha256: meta.sha256,
+        size,
+        certificate_id: meta.certificate_id,
+        signer: chosen.subject,
+        certificate_fingerprint_sha256: chosen.fingerprint,
+        signed_at: utc(meta.signed_at),
+        download_url: format!("/dossiers/{code}/result"),
+        verification_url: format!("/verify/dossiers/{code}"),
+        dossier: dossier.into(),
+    };
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, view.download_url.clone()))
+        .json(view))
+}
+
+/// The first usable collective certificate of `unit` (latest expiry first) that is valid now
+/// against the current trust store and has a stored key, or a 409 with each one's reason.
+fn choose_certificate(
+    conn: &mut DbConnection,
+    state: &AppState,
+    unit: UnitId,
+    at: DateTime<Utc>,
+    password: &crate::config::Secret,
+) -> Result<Chosen, ApiError> {
+    let filter = CertificateFilter {
+        held_in: Some(vec![unit]),
+        kind: Some(CertificateKind::Organisation),
+        ..CertificateFilter::default()
+    };
+    let mut candidates: Vec<_> = certificates::list(conn, &filter, None, MAX_CANDIDATES)?
+        .into_iter()
+        .filter(|c| c.unit_id == Some(unit))
+        .collect();
+    candidates.sort_by(|a, b| b.not_after.cmp(&a.not_after).then(a.id.0.cmp(&b.id.0)));
+    let loaded = state.trust.current(conn)?;
+    let mut reasons = Vec::new();
+    for candidate in candidates {
+        let id = candidate.id;
+        if !candidate.bound {
+            reasons.push(format!("certificate {id} does not name the unit"));
+            continue;
+        }
+        if !candidate.usable {
+            reasons.push(format!(
+                "certificate {id} is not usable ({}: {})",
+                candidate.status, candidate.summary
+            ));
+            continue;
+        }
+        let stored = certificates::find(conn, id)?;
+        let certificate = Certificate::from_der(&stored.der)
+            .map_err(|e| ApiError::Internal(format!("stored certificate {id}: {e}")))?;
+        let verdict = validate(&loaded.store, &certificate, at, RevocationPolicy::Require);
+        if !verdict.is_valid() {
+            reasons.push(format!(
+                "certificate {id} is not valid now ({}: {})",
+                status_text(verdict.status),
+                verdict.summary
+            ));
+            continue;
+        }
+        let Some(key) = organisation_keys::find_for_certificate(conn, id)? else {
+            reasons.push(format!("certificate {id} has no stored key"));
+            continue;
+        };
+        let signer = state.signers.signer(id, &key.pkcs12, password)?;
+        return Ok(Chosen {
+            id,
+            subject: candidate.subject,
+            fingerprint: candidate.fingerprint,
+            signer,
+        });
+    }
+    let why = if reasons.is_empty() {
+        "the unit has no registered collective certificate".to_owned()
+    } else {
+        reasons.join("; ")
+    };
+    Err(ApiError::Conflict(format!(
+        "no usable collective certificate with a stored key for unit {unit}: {why}"
+    )))
+}
+
+/// Download the signed result PDF of a dossier.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), responses((status = 200, description = "The signed result PDF", body = PdfDocument, content_type = "application/pdf"), ReadErrors), security(("api_key" = [])))]
+#[get("/dossiers/{code}/result")]
+pub async fn download_result(
+    state: Data<AppState>,
+    who: Principal,
+    code: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Dossiers, Access::Read)?;
+    let code = code.into_inner();
+    let file_name = code.clone();
+    let pdf = state
+        .read(move |conn| {
+            let dossier = find(conn, &code)?;
+            who.require_unit(conn, dossier.unit_id)?;
+            stored_pdf(conn, &code, dossier.id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}.pdf\""),
+        ))
+        .body(pdf))
+}
+
+fn stored_pdf(
+    conn: &mut DbConnection,
+    code: &str,
+    dossier: motcua_core::ids::DossierId,
+) -> Result<Vec<u8>, ApiError> {
+    dossier_results::find_pdf(conn, dossier)?
+        .ok_or_else(|| ApiError::not_found(format!("electronic result of dossier {code}")))
+}
+
+/// Verify every signature of a PDF against the service's trust store, now. No API key needed.
+/// A body that is not a PDF, or a PDF without signatures, is a 422.
+#[utoipa::path(tag = "verification", request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 200, description = "The report of every signature, oldest first", body = Vec<PdfSignatureReport>), WriteErrors))]
+#[post("/verify")]
+pub async fn verify_document(
+    state: Data<AppState>,
+    body: PdfBody,
+) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
+    let pdf = body.into_inner().to_vec();
+    verify(&state, pdf).await.map(Json)
+}
+
+/// Verify the stored electronic result of a dossier against the service's trust store, now.
+/// No API key needed: whoever holds the dossier code can check its result.
+#[utoipa::path(tag = "verification", params(("code" = String, Path)), responses((status = 200, description = "The report of every signature of the stored result", body = Vec<PdfSignatureReport>), ReadErrors))]
+#[get("/verify/dossiers/{code}")]
+pub async fn verify_dossier_result(
+    state: Data<AppState>,
+    code: Path<String>,
+) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
+    let code = code.into_inner();
+    let pdf = state
+        .read(move |conn| {
+            let dossier = find(conn, &code)?;
+            stored_pdf(conn, &code, dossier.id)
+        })
+        .await?;
+    verify(&state, pdf).await.map(Json)
+}
+
+async fn verify(state: &Data<AppState>, pdf: Vec<u8>) -> Result<Vec<PdfSignatureReport>, ApiError> {
+    let shared = state.clone();
+    let loaded = state.read(move |conn| shared.trust.current(conn)).await?;
+    let reports = actix_web::web::block(move || {
+        pades::verify_pdf(
+            &pdf,
+            &loaded.store,
+            &[],
+            Utc::now(),
+            RevocationPolicy::Require,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?
+    .map_err(|error| ApiError::invalid("body", format!("the PDF cannot be read: {error}")))?;
+    if reports.is_empty() {
+        return Err(ApiError::invalid("body", "the PDF has no signatures"));
+    }
+    Ok(reports)
+}

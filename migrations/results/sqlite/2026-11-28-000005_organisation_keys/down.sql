@@ -1,0 +1,2 @@
+DROP TABLE dossier_results;
+DROP TABLE organisation_keys;

@@ -1,0 +1,500 @@
+//! Electronic results signed with the receiving unit's collective certificate: storing the
+//! unit's key, issuing the signed result with the dossier's move to `releasing`, downloading it,
+//! and verifying it publicly (and with poppler's `pdfsig` when it is installed).
+
+use std::process::Command;
+
+use base64::Engine;
+use chrono::{Duration, Utc};
+use motcua_pki::testpki::{CrlSpec, KeySpec, TestCert, TestPki};
+use motcua_pki::RevocationReason;
+use motcua_tests::{on_both_backends, read, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::dossiers::{create, dossier, procedure, step};
+
+on_both_backends!(
+    signed_result_moves_the_dossier_to_releasing_and_verifies,
+    no_stored_key_refuses_and_changes_nothing,
+    revoked_certificate_is_not_used,
+    bad_keys_are_refused,
+    non_pdf_results_are_refused,
+    tampered_pdf_fails_verification,
+);
+
+const P12_PASSWORD: &str = "mật khẩu PKCS#12";
+const UNIT_NAME: &str = "UBND XÃ THƯỢNG LAN";
+
+/// A commune with a registered collective certificate and a dossier in `processing`.
+struct Setup {
+    pki: TestPki,
+    certificate: TestCert,
+    certificate_id: i64,
+    commune: i64,
+    code: String,
+}
+
+impl Setup {
+    async fn new(app: &TestApp) -> Self {
+        let seeded = app.seed_viet_yen();
+        let commune = &seeded.communes[0];
+        assert_eq!(commune.name, "UBND xã Thượng Lan");
+        let pki = TestPki::new(KeySpec::Rsa2048, Utc::now()).unwrap();
+        for (kind, certificate) in [("root", &pki.root), ("intermediate", &pki.issuing_ca)] {
+            let (status, added) = app
+                .post(
+                    "/trust-anchors",
+                    &json!({"kind": kind, "certificate": certificate.pem()}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{added}");
+        }
+        let root_crl = pki.root_crl(&CrlSpec::current(pki.now())).unwrap();
+        import_crl(app, &root_crl).await;
+        import_crl(app, &pki.crl(&CrlSpec::current(pki.now())).unwrap()).await;
+
+        let certificate = organisation(&pki, UNIT_NAME);
+        let (status, registered) = app
+            .post(
+                "/certificates",
+                &json!({"certificate": certificate.pem(), "unit_id": commune.id.0}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        assert_eq!(registered["usable"], true, "{registered}");
+
+        let procedure_id = procedure(app, "1.000200", "Hộ tịch", 5).await;
+        let created = create(
+            app,
+            &dossier(commune.id.0, procedure_id, "direct", "2024-03-04T02:00:00Z"),
+        )
+        .await;
+        let code = created["code"].as_str().unwrap().to_owned();
+        step(app, &code, "processing", "2024-03-05T02:00:00Z", None).await;
+        Self {
+            pki,
+            certificate,
+            certificate_id: registered["id"].as_i64().unwrap(),
+            commune: commune.id.0,
+            code,
+        }
+    }
+
+    fn key_body(&self, certificate: &TestCert, password: &str) -> Value {
+        let pkcs12 = certificate
+            .pkcs12(P12_PASSWORD, &[&self.pki.issuing_ca])
+            .unwrap();
+        json!({
+            "certificate_id": self.certificate_id,
+            "pkcs12_base64": base64(&pkcs12),
+            "password": password,
+        })
+    }
+
+    async fn store_key(&self, app: &TestApp) {
+        let (status, stored) = app
+            .post(
+                &self.keys_path(),
+                &self.key_body(&self.certificate, P12_PASSWORD),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{stored}");
+        assert_eq!(stored["certificate_id"], self.certificate_id);
+        assert!(stored.get("pkcs12_base64").is_none());
+    }
+
+    fn keys_path(&self) -> String {
+        format!("/units/{}/organisation-keys", self.commune)
+    }
+
+    fn result_path(&self) -> String {
+        format!("/dossiers/{}/result", self.code)
+    }
+}
+
+fn organisation(pki: &TestPki, name: &str) -> TestCert {
+    pki.issue(
+        &pki.organisation(name, "UBND THỊ XÃ VIỆT YÊN", "Bắc Giang")
+            .key(KeySpec::EcP256),
+    )
+    .unwrap()
+}
+
+async fn import_crl(app: &TestApp, der: &[u8]) {
+    let (status, imported) = app.post("/crls", &json!({"crl": base64(der)})).await;
+    assert_eq!(status, StatusCode::CREATED, "{imported}");
+}
+
+fn base64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A one-page PDF written by hand, with a classic cross-reference table.
+fn result_pdf() -> Vec<u8> {
+    let text = "BT /F1 14 Tf 72 770 Td (KET QUA GIAI QUYET HO SO) Tj ET";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (index, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// Sends raw bytes with a content type; `key` `None` sends no API key.
+async fn send_bytes(
+    app: &TestApp,
+    path: &str,
+    key: Option<&str>,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .request(Method::POST, app.url(path))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(key) = key {
+        request = request.bearer_auth(key);
+    }
+    read(request.send().await.unwrap()).await
+}
+
+async fn post_result(app: &TestApp, setup: &Setup, pdf: Vec<u8>) -> (StatusCode, Value) {
+    send_bytes(
+        app,
+        &setup.result_path(),
+        Some(&app.admin_key),
+        "application/pdf",
+        pdf,
+    )
+    .await
+}
+
+/// Downloads the stored result: status, content type and bytes.
+async fn download(app: &TestApp, path: &str) -> (StatusCode, String, Vec<u8>) {
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        content_type,
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+fn invalid_names(problem: &Value) -> Vec<String> {
+    problem["invalid_params"]
+        .as_array()
+        .map(|params| {
+            params
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// What `pdfsig` prints for `pdf`, or `None` when it is not installed on a developer's machine;
+/// in CI (`CI` set) its absence is a failure.
+fn pdfsig(pdf: &[u8]) -> Option<String> {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("result.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match Command::new("pdfsig").arg(&path).output() {
+        Ok(output) => Some(format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )),
+        Err(error)
+            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
+        {
+            eprintln!("pdfsig is not installed (apt-get install poppler-utils); skipped");
+            None
+        }
+        Err(error) => panic!("pdfsig cannot run: {error}"),
+    }
+}
+
+async fn signed_result_moves_the_dossier_to_releasing_and_verifies(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    setup.store_key(&app).await;
+    let (status, listed) = app.get(&setup.keys_path()).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["items"][0]["certificate_id"], setup.certificate_id);
+    assert_eq!(
+        listed["items"][0]["fingerprint_sha256"],
+        setup.certificate.certificate().info().fingerprint_sha256
+    );
+    assert!(!listed.to_string().contains("pkcs12"), "{listed}");
+
+    let (status, issued) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    assert_eq!(issued["certificate_id"], setup.certificate_id);
+    assert_eq!(issued["download_url"], setup.result_path());
+    assert_eq!(issued["dossier"]["status"], "releasing");
+    assert_eq!(issued["dossier"]["electronic_result"], true);
+    assert!(issued["signer"].as_str().unwrap().contains(UNIT_NAME));
+
+    let (status, fetched) = app.get(&format!("/dossiers/{}", setup.code)).await;
+    assert_eq!(status, StatusCode::OK, "{fetched}");
+    assert_eq!(fetched["status"], "releasing");
+    assert_eq!(fetched["electronic_result"], true);
+
+    let (status, content_type, signed) = download(&app, &setup.result_path()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/pdf");
+    assert!(signed.starts_with(&result_pdf()), "an incremental update");
+    assert_eq!(
+        issued["sha256"],
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&signed))
+    );
+
+    // Public verification of the stored result: no API key.
+    let (status, reports) = app
+        .call(
+            Method::GET,
+            &format!("/verify/dossiers/{}", setup.code),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reports}");
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let report = &reports[0]["report"];
+    assert_eq!(report["indication"], "TOTAL_PASSED", "{report}");
+    assert_eq!(report["signer"]["name"], UNIT_NAME, "{report}");
+    assert_eq!(reports[0]["covers_whole_document"], true);
+
+    // The downloaded bytes verify the same through POST /verify.
+    let (status, posted) =
+        send_bytes(&app, "/verify", None, "application/pdf", signed.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    assert_eq!(posted[0]["report"]["indication"], "TOTAL_PASSED");
+
+    if let Some(printed) = pdfsig(&signed) {
+        assert!(printed.contains("Signature is Valid."), "{printed}");
+    }
+
+    // One result per dossier; a `releasing` dossier cannot get another.
+    let (status, again) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+}
+
+async fn no_stored_key_refuses_and_changes_nothing(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    let counts = app.count_rows("dossier_counts");
+    let events = app.count_rows("dossier_events");
+    let (status, refused) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no usable collective certificate with a stored key")
+            && detail.contains("has no stored key"),
+        "{detail}"
+    );
+    let (_, fetched) = app.get(&format!("/dossiers/{}", setup.code)).await;
+    assert_eq!(fetched["status"], "processing");
+    assert_eq!(fetched["electronic_result"], false);
+    assert_eq!(app.count_rows("dossier_counts"), counts);
+    assert_eq!(app.count_rows("dossier_events"), events);
+    assert_eq!(app.count_rows("dossier_results"), 0);
+    let (status, _, _) = download(&app, &setup.result_path()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/verify/dossiers/{}", setup.code),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn revoked_certificate_is_not_used(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    setup.store_key(&app).await;
+    let spec = CrlSpec {
+        number: 2,
+        ..CrlSpec::current(setup.pki.now())
+    }
+    .revoke(
+        setup.certificate.certificate(),
+        setup.pki.now() - Duration::hours(1),
+        Some(RevocationReason::KeyCompromise),
+    );
+    import_crl(&app, &setup.pki.crl(&spec).unwrap()).await;
+    let (status, refused) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["detail"].as_str().unwrap().contains("revoked"),
+        "{refused}"
+    );
+    let (_, fetched) = app.get(&format!("/dossiers/{}", setup.code)).await;
+    assert_eq!(fetched["status"], "processing");
+    assert_eq!(app.count_rows("dossier_results"), 0);
+}
+
+async fn bad_keys_are_refused(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    let path = setup.keys_path();
+
+    let (status, refused) = app
+        .post(
+            &path,
+            &setup.key_body(&setup.certificate, "not the password"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(invalid_names(&refused), ["password"]);
+
+    // A certificate of the same name that is not the registered one.
+    let other = organisation(&setup.pki, UNIT_NAME);
+    let (status, refused) = app.post(&path, &setup.key_body(&other, P12_PASSWORD)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(invalid_names(&refused), ["pkcs12_base64"]);
+
+    let mut garbage = setup.key_body(&setup.certificate, P12_PASSWORD);
+    garbage["pkcs12_base64"] = json!(base64(b"not a PKCS#12 file"));
+    let (status, refused) = app.post(&path, &garbage).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(invalid_names(&refused), ["pkcs12_base64"]);
+
+    // The certificate must be a collective certificate of that very unit.
+    let other_unit = format!("/units/{}/organisation-keys", setup.commune + 1);
+    let (status, refused) = app
+        .post(
+            &other_unit,
+            &setup.key_body(&setup.certificate, P12_PASSWORD),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(invalid_names(&refused), ["certificate_id"]);
+
+    let officer = app.key("officer", Some(setup.commune), &[]).await;
+    let (status, refused) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&officer),
+            Some(&setup.key_body(&setup.certificate, P12_PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(app.count_rows("organisation_keys"), 0);
+
+    setup.store_key(&app).await;
+    let (status, refused) = app
+        .post(&path, &setup.key_body(&setup.certificate, P12_PASSWORD))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(app.count_rows("organisation_keys"), 1);
+}
+
+async fn non_pdf_results_are_refused(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    setup.store_key(&app).await;
+    let path = setup.result_path();
+    let (status, refused) = send_bytes(
+        &app,
+        &path,
+        Some(&app.admin_key),
+        "application/pdf",
+        b"<html>not a PDF</html>".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(invalid_names(&refused), ["body"]);
+    let (status, refused) = send_bytes(
+        &app,
+        &path,
+        Some(&app.admin_key),
+        "text/plain",
+        result_pdf(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{refused}");
+    let (status, refused) = send_bytes(
+        &app,
+        &path,
+        Some(&app.admin_key),
+        "application/pdf",
+        b"%PDF-1.7\nbroken".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (_, fetched) = app.get(&format!("/dossiers/{}", setup.code)).await;
+    assert_eq!(fetched["status"], "processing");
+    assert_eq!(app.count_rows("dossier_results"), 0);
+
+    let (status, refused) = send_bytes(
+        &app,
+        "/verify",
+        None,
+        "application/pdf",
+        b"not a PDF".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (status, refused) =
+        send_bytes(&app, "/verify", None, "application/pdf", result_pdf()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("no signatures"), "{refused}");
+}
+
+async fn tampered_pdf_fails_verification(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    setup.store_key(&app).await;
+    let (status, issued) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let (_, _, mut signed) = download(&app, &setup.result_path()).await;
+    let at = signed
+        .windows(7)
+        .position(|window| window == b"KET QUA")
+        .unwrap();
+    signed[at] = b'X';
+    let (status, reports) = send_bytes(&app, "/verify", None, "application/pdf", signed).await;
+    assert_eq!(status, StatusCode::OK, "{reports}");
+    assert_eq!(
+        reports[0]["report"]["indication"], "TOTAL_FAILED",
+        "{reports}"
+    );
+    assert_eq!(reports[0]["report"]["sub_indication"], "HASH_FAILURE");
+}
