@@ -195,6 +195,48 @@ async fn due_date_skips_the_tet_holiday(app: TestApp) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{stored}");
+    let mut wrong_year = changed.clone();
+    wrong_year["year"] = json!(2025);
+    let (status, problem) = app
+        .call(
+            Method::PUT,
+            "/calendar/2024",
+            Some(&app.admin_key),
+            Some(&wrong_year),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["invalid_params"][0]["name"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("year"))
+    );
+    let mut outside = changed.clone();
+    outside["days_off"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"date": "2031-01-02", "name": "sai năm"}));
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/calendar/2024",
+            Some(&app.admin_key),
+            Some(&outside),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a day outside the year is refused"
+    );
+    let officer = app.key("officer", Some(commune), &[]).await;
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            "/calendar/2024",
+            Some(&officer),
+            Some(&changed),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let second = create(
         &app,
         &dossier(commune, proc_id, "online", "2024-02-07T03:30:00Z"),
