@@ -264,3 +264,99 @@ fn pdfsig_accepts_both_signatures() -> TestResult {
     );
     Ok(())
 }
+
+/// Runs `pdfsig -nssdir` on `pdf` with an NSS database trusting `roots`; `None` when the NSS
+/// tools are not installed on a developer's machine (CI installs them, and there they must run).
+fn pdfsig_with_roots(
+    pdf: &[u8],
+    roots: &[&TestCert],
+) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    let directory = tempfile::tempdir()?;
+    let nss = format!("sql:{}", directory.path().display());
+    let created = Command::new("certutil")
+        .args(["-N", "-d", &nss, "--empty-password"])
+        .output();
+    match created {
+        Err(error)
+            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
+        {
+            eprintln!("certutil is not installed (apt-get install libnss3-tools); skipped");
+            return Ok(None);
+        }
+        Err(error) => return Err(error.into()),
+        Ok(output) if !output.status.success() => {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned().into())
+        }
+        Ok(_) => {}
+    }
+    for (index, root) in roots.iter().enumerate() {
+        let path = directory.path().join(format!("root{index}.pem"));
+        std::fs::write(&path, root.pem())?;
+        let added = Command::new("certutil")
+            .args([
+                "-A",
+                "-d",
+                &nss,
+                "-n",
+                &format!("root{index}"),
+                "-t",
+                "CT,C,C",
+                "-i",
+            ])
+            .arg(&path)
+            .output()?;
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+    }
+    let path = directory.path().join("signed.pdf");
+    std::fs::write(&path, pdf)?;
+    let output = Command::new("pdfsig")
+        .args(["-nssdir", &nss])
+        .arg(&path)
+        .output()?;
+    Ok(Some(format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )))
+}
+
+#[test]
+fn pdfsig_trusts_the_signer_only_when_given_the_root() -> TestResult {
+    // pdfsig checks the certificate at the real current time, so this PKI lives now.
+    let pki = motcua_pki::testpki::TestPki::new(KeySpec::Rsa2048, chrono::Utc::now())?;
+    let leader = pki.issue(&pki.individual("Thân Văn Thuận", "024085001234"))?;
+    let chain = vec![pki.issuing_ca.certificate().clone()];
+    let signed = sign_pdf(
+        &minimal_pdf(),
+        &signer_of(&leader)?,
+        &chain,
+        &PdfSignatureOptions::new(chrono::Utc::now()),
+    )?;
+    let Some(trusted) = pdfsig_with_roots(&signed, &[&pki.root])? else {
+        return Ok(());
+    };
+    assert!(
+        trusted.contains("Signature Validation: Signature is Valid."),
+        "{trusted}"
+    );
+    assert!(
+        trusted.contains("Certificate Validation: Certificate is Trusted."),
+        "{trusted}"
+    );
+    let Some(untrusted) = pdfsig_with_roots(&signed, &[])? else {
+        return Ok(());
+    };
+    assert!(
+        untrusted.contains("Signature Validation: Signature is Valid."),
+        "{untrusted}"
+    );
+    assert!(
+        !untrusted.contains("Certificate is Trusted."),
+        "without the root the signer is not trusted: {untrusted}"
+    );
+    Ok(())
+}
