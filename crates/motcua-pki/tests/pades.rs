@@ -9,7 +9,8 @@ use std::process::Command;
 use common::{days, now, Fixture, TestResult};
 use motcua_pki::cms::{Indication, KeySigner, Signer, SubIndication};
 use motcua_pki::pades::{
-    assemble_pdf, prepare_pdf, sign_pdf, verify_pdf, PdfSignatureOptions, PdfSignatureReport,
+    assemble_pdf, prepare_pdf, sign_pdf, verify_pdf, ChangesAfter, PdfSignatureOptions,
+    PdfSignatureReport,
 };
 use motcua_pki::testpki::{KeySpec, TestCert};
 use motcua_pki::{Certificate, IdentifierKind, PkiError, RevocationPolicy};
@@ -358,5 +359,71 @@ fn pdfsig_trusts_the_signer_only_when_given_the_root() -> TestResult {
         !untrusted.contains("Certificate is Trusted."),
         "without the root the signer is not trusted: {untrusted}"
     );
+    Ok(())
+}
+
+/// Appends an unsigned incremental update that replaces the page's text.
+fn append_content_change(pdf: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+    let mut incremental: lopdf::IncrementalDocument = pdf.try_into()?;
+    let page = *incremental
+        .get_prev_documents()
+        .get_pages()
+        .get(&1)
+        .ok_or("no page 1")?;
+    let content_id = incremental
+        .get_prev_documents()
+        .get_page_contents(page)
+        .first()
+        .copied()
+        .ok_or("no content")?;
+    incremental.opt_clone_object_to_new_document(content_id)?;
+    let changed = b"BT /F1 14 Tf 72 770 Td (BAO CAO So: 99/BC-UBND) Tj ET".to_vec();
+    incremental.new_document.objects.insert(
+        content_id,
+        lopdf::Object::Stream(lopdf::Stream::new(lopdf::Dictionary::new(), changed)),
+    );
+    let mut out = Vec::new();
+    incremental.save_to(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn content_changed_after_signing_fails_and_further_signatures_do_not() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let (_, twice) = signed_twice(&fixture)?;
+    let reports = verify(&fixture, &twice)?;
+    assert_eq!(reports[0].changes_after, ChangesAfter::FurtherSignatures);
+    assert_eq!(reports[1].changes_after, ChangesAfter::Nothing);
+    assert!(reports
+        .iter()
+        .all(|r| r.report.indication == Indication::TotalPassed));
+
+    let tampered = append_content_change(&twice)?;
+    assert!(
+        tampered.starts_with(&twice),
+        "an incremental update keeps the signed bytes"
+    );
+    let reports = verify(&fixture, &tampered)?;
+    assert_eq!(reports.len(), 2);
+    for report in &reports {
+        assert_eq!(
+            report.changes_after,
+            ChangesAfter::OtherContent,
+            "{report:?}"
+        );
+        assert_eq!(report.report.indication, Indication::TotalFailed);
+        assert_eq!(
+            report.report.sub_indication,
+            Some(SubIndication::SigConstraintsFailure)
+        );
+    }
+    if let Some(printed) = pdfsig(&tampered)? {
+        // pdfsig still finds both signatures intact over their own revisions, but neither covers
+        // the document as it now stands.
+        assert!(
+            !printed.contains("\n  - Total document signed"),
+            "{printed}"
+        );
+    }
     Ok(())
 }

@@ -56,6 +56,9 @@ pub enum SubIndication {
     CryptoConstraintsFailure,
     /// INDETERMINATE: revocation status unknown (no usable CRL); retry when one is available.
     TryLater,
+    /// TOTAL_FAILED: the document was changed after the signature by something other than
+    /// further signatures.
+    SigConstraintsFailure,
 }
 
 /// Who signed, from the signer certificate.
@@ -132,6 +135,9 @@ pub enum SignatureCheckKind {
     SigningTime,
     /// The signer certificate's chain, validity and revocation.
     CertificateValidation,
+    /// What was appended to a signed PDF after the signature: nothing, or only further
+    /// signatures (passed), or other content (failed).
+    ChangesAfterSigning,
 }
 
 /// One check made on the signature.

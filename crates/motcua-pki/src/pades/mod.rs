@@ -20,7 +20,7 @@ mod sign;
 mod verify;
 
 pub use sign::{assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf};
-pub use verify::{verify_pdf, PdfSignatureReport};
+pub use verify::{verify_pdf, ChangesAfter, PdfSignatureReport};
 
 use crate::error::PkiError;
 

@@ -32,8 +32,23 @@ pub struct PdfSignatureReport {
     /// Whether the signature covers the whole file: false for every signature but the last
     /// when updates (such as later signatures) were appended.
     pub covers_whole_document: bool,
+    /// What was appended after this signature's revision.
+    pub changes_after: ChangesAfter,
     /// The signature itself.
     pub report: SignatureReport,
+}
+
+/// What a PDF received after a signature was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangesAfter {
+    /// The signature covers the whole file.
+    Nothing,
+    /// Only revisions that are themselves signed followed (e.g. the organisation after the
+    /// leader).
+    FurtherSignatures,
+    /// An unsigned revision followed: the content may have been changed after signing.
+    OtherContent,
 }
 
 /// Verifies every signature of `pdf`, in the order they were added. A document without
@@ -58,7 +73,72 @@ pub fn verify_pdf(
         reports.push(verify_one(pdf, field_name, &signature, &mut context));
     }
     reports.sort_by_key(|report| report.revision_length);
+    judge_later_changes(pdf, &mut reports);
     Ok(reports)
+}
+
+/// Classifies what followed each signature. Each revision of a PDF ends with `%%EOF`; every
+/// revision after a signature must be one that a later signature covers, and the last one must
+/// be signed, or the document was changed after signing.
+fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
+    let ends: Vec<u64> = reports.iter().map(|r| r.revision_length).collect();
+    for report in reports.iter_mut() {
+        let start = usize::try_from(report.revision_length).unwrap_or(usize::MAX);
+        let revisions_after = pdf.get(start..).map_or(0, count_eof_markers);
+        let signed_after = ends
+            .iter()
+            .filter(|end| **end > report.revision_length)
+            .count();
+        let last_is_signed = ends
+            .last()
+            .is_some_and(|end| usize::try_from(*end).ok() == Some(pdf.len()));
+        report.changes_after = if report.covers_whole_document {
+            ChangesAfter::Nothing
+        } else if last_is_signed && revisions_after == signed_after {
+            ChangesAfter::FurtherSignatures
+        } else {
+            ChangesAfter::OtherContent
+        };
+        record_changes(
+            &mut report.report,
+            report.changes_after,
+            revisions_after,
+            signed_after,
+        );
+    }
+}
+
+fn count_eof_markers(bytes: &[u8]) -> usize {
+    bytes
+        .windows(5)
+        .filter(|window| *window == b"%%EOF")
+        .count()
+}
+
+fn record_changes(
+    report: &mut SignatureReport,
+    changes: ChangesAfter,
+    revisions: usize,
+    signed: usize,
+) {
+    let (outcome, detail) = match changes {
+        ChangesAfter::Nothing => (Outcome::Passed, "nothing was appended after this signature".to_owned()),
+        ChangesAfter::FurtherSignatures => (Outcome::Passed, format!("only further signatures followed ({signed})")),
+        ChangesAfter::OtherContent => (
+            Outcome::Failed,
+            format!("{revisions} revision(s) followed, of which only {signed} are signed: the document was changed after signing"),
+        ),
+    };
+    report.checks.push(SignatureCheck {
+        check: SignatureCheckKind::ChangesAfterSigning,
+        outcome,
+        detail,
+    });
+    if changes == ChangesAfter::OtherContent && report.indication != Indication::TotalFailed {
+        report.indication = Indication::TotalFailed;
+        report.sub_indication = Some(SubIndication::SigConstraintsFailure);
+        report.summary = "the document was changed after this signature".into();
+    }
 }
 
 fn verify_one(
@@ -97,6 +177,7 @@ fn verify_one(
         byte_range,
         revision_length: u64::try_from(revision_length).unwrap_or(u64::MAX),
         covers_whole_document,
+        changes_after: ChangesAfter::Nothing,
         report,
     }
 }
