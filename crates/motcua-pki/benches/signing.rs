@@ -1,0 +1,158 @@
+//! Signing and verification throughput of PDF results (PAdES B-B, RSA 2048, 100 KB documents),
+//! in process on every core, against `openssl speed -multi <cores> rsa2048` measured in the same
+//! run; and the peak memory of signing a 50 MB document.
+//!
+//! ```text
+//! cargo bench -p motcua-pki --bench signing
+//! ```
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use motcua_pki::cms::KeySigner;
+use motcua_pki::pades::{sign_pdf, verify_pdf, PdfSignatureOptions};
+use motcua_pki::testpki::{sample_pdf, KeySpec, TestPki};
+use motcua_pki::RevocationPolicy;
+
+const RUN: Duration = Duration::from_secs(5);
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let pki = TestPki::new(KeySpec::Rsa2048, Utc::now())?;
+    let leader = pki.issue(&pki.individual("Thân Văn Thuận", "024085001234"))?;
+    let unit =
+        pki.issue(&pki.organisation("UBND XÃ TĂNG TIẾN", "UBND THỊ XÃ VIỆT YÊN", "Bắc Giang"))?;
+    let chain = vec![pki.issuing_ca.certificate().clone()];
+    let document = document_of_size(100 * 1024);
+    println!(
+        "document: {} bytes, {cores} threads, {} s per measurement",
+        document.len(),
+        RUN.as_secs()
+    );
+
+    let signed_per_second = throughput(cores, || {
+        let signer = KeySigner::new(unit.private_key().clone(), unit.certificate().clone())
+            .expect("a signer");
+        let (document, chain) = (document.clone(), chain.clone());
+        move || {
+            sign_pdf(
+                &document,
+                &signer,
+                &chain,
+                &PdfSignatureOptions::new(Utc::now()),
+            )
+            .expect("signed");
+        }
+    });
+    let openssl = openssl_sign_rate(cores);
+    match openssl {
+        Some(limit) => println!(
+            "sign 100 KB PDF: {signed_per_second:.0}/s; openssl speed -multi {cores} rsa2048: {limit:.0} sign/s; {:.0} % of the limit",
+            100.0 * signed_per_second / limit
+        ),
+        None => println!("sign 100 KB PDF: {signed_per_second:.0}/s (openssl speed not available)"),
+    }
+
+    let leader_signer = KeySigner::new(leader.private_key().clone(), leader.certificate().clone())?;
+    let unit_signer = KeySigner::new(unit.private_key().clone(), unit.certificate().clone())?;
+    let once = sign_pdf(
+        &document,
+        &leader_signer,
+        &chain,
+        &PdfSignatureOptions::new(Utc::now()),
+    )?;
+    let twice = sign_pdf(
+        &once,
+        &unit_signer,
+        &chain,
+        &PdfSignatureOptions::new(Utc::now()),
+    )?;
+    let mut store = pki.trust_store()?;
+    store.add_crl(&pki.root_crl(&motcua_pki::testpki::CrlSpec::current(pki.now()))?)?;
+    store.add_crl(&pki.crl(&motcua_pki::testpki::CrlSpec::current(pki.now()))?)?;
+    let verified_per_second = throughput(cores, || {
+        let (twice, store) = (twice.clone(), store.clone());
+        move || {
+            let reports = verify_pdf(&twice, &store, &[], Utc::now(), RevocationPolicy::Require)
+                .expect("verified");
+            assert_eq!(reports.len(), 2);
+        }
+    });
+    println!("verify 100 KB PDF with two signatures: {verified_per_second:.0}/s");
+
+    let large = document_of_size(50 * 1024 * 1024);
+    // Forget the peak reached while building the document (Linux: "5" resets VmHWM).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = peak_rss_kib();
+    let signed = sign_pdf(
+        &large,
+        &unit_signer,
+        &chain,
+        &PdfSignatureOptions::new(Utc::now()),
+    )?;
+    let after = peak_rss_kib();
+    println!(
+        "sign 50 MB PDF: peak RSS grew by {:.0} MiB while signing ({:.1} × the file), output {} MiB",
+        (after.saturating_sub(before)) as f64 / 1024.0,
+        (after.saturating_sub(before)) as f64 * 1024.0 / large.len() as f64,
+        signed.len() / (1024 * 1024)
+    );
+    Ok(())
+}
+
+/// A one-page PDF of about `size` bytes (a long text line).
+fn document_of_size(size: usize) -> Vec<u8> {
+    sample_pdf(&"VIET YEN ".repeat(size / 9))
+}
+
+/// Operations per second over `RUN`, with one worker per core, each built by `make`.
+fn throughput<W: FnMut() + Send + 'static>(cores: usize, mut make: impl FnMut() -> W) -> f64 {
+    let started = Instant::now();
+    let workers: Vec<_> = (0..cores)
+        .map(|_| {
+            let mut work = make();
+            std::thread::spawn(move || {
+                let mut count = 0u64;
+                while started.elapsed() < RUN {
+                    work();
+                    count += 1;
+                }
+                count
+            })
+        })
+        .collect();
+    let total: u64 = workers.into_iter().map(|w| w.join().unwrap_or(0)).sum();
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn openssl_sign_rate(cores: usize) -> Option<f64> {
+    let output = Command::new("openssl")
+        .args([
+            "speed",
+            "-multi",
+            &cores.to_string(),
+            "-seconds",
+            "3",
+            "rsa2048",
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("rsa 2048 bits") || l.starts_with("rsa  2048 bits"))?;
+    line.split_whitespace().rev().nth(1)?.parse().ok()
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
