@@ -40,7 +40,7 @@ pub fn verify_detached(
         policy,
         claimed_time_outside: None,
     };
-    verify(cms, content, &context)
+    verify(cms, &[content], &context)
 }
 
 /// What a verification needs besides the signature and content.
@@ -110,9 +110,11 @@ impl Findings {
     }
 }
 
+/// Verifies `cms` over the content made of `content` parts, in order (a PDF's two byte ranges
+/// are hashed where they lie, without being copied together).
 pub(crate) fn verify(
     cms: &[u8],
-    content: &[u8],
+    content: &[&[u8]],
     context: &Context<'_>,
 ) -> Result<SignatureReport, PkiError> {
     use SignatureCheckKind as Kind;
@@ -256,7 +258,18 @@ fn check_format(parsed: &parse::SignedData<'_>, signer: &SignerInfo<'_>, finding
     }
 }
 
-fn check_digest(signer: &SignerInfo<'_>, content: &[u8], findings: &mut Findings) {
+fn digest_of_parts(
+    algorithm: openssl::hash::MessageDigest,
+    parts: &[&[u8]],
+) -> Result<openssl::hash::DigestBytes, openssl::error::ErrorStack> {
+    let mut hasher = openssl::hash::Hasher::new(algorithm)?;
+    for part in parts {
+        hasher.update(part)?;
+    }
+    hasher.finish()
+}
+
+fn check_digest(signer: &SignerInfo<'_>, content: &[&[u8]], findings: &mut Findings) {
     let kind = SignatureCheckKind::MessageDigest;
     let Some(hash) = signer.digest else {
         findings.failed(
@@ -286,7 +299,7 @@ fn check_digest(signer: &SignerInfo<'_>, content: &[u8], findings: &mut Findings
             )
         }
     };
-    match openssl::hash::hash(hash.message_digest(), content) {
+    match digest_of_parts(hash.message_digest(), content) {
         Ok(actual) if actual.as_ref() == claimed => findings.passed(
             kind,
             format!("the {} digest of the content matches", hash.name()),
