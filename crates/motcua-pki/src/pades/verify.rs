@@ -114,11 +114,9 @@ fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
 /// the cross-reference stays right. `None` when there is nothing to blank.
 fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
     let mut masked: Option<Vec<u8>> = None;
-    let mut from = 0;
-    while let Some(found) = find(pdf.get(from..)?, b"/ByteRange") {
-        let at = from + found + b"/ByteRange".len();
-        from = at;
-        let Some([_, hole_start, hole_end, _]) = byte_range_at(pdf, at) else {
+    for found in memchr::memmem::find_iter(pdf, b"/ByteRange") {
+        let Some([_, hole_start, hole_end, _]) = byte_range_at(pdf, found + b"/ByteRange".len())
+        else {
             continue;
         };
         let hole = pdf.get(hole_start..hole_end).unwrap_or_default();
@@ -135,10 +133,26 @@ fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
     masked
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+/// The hex digits of the CMS at the start of a `/Contents` hole, without the zero padding after
+/// it: the DER header gives the length, so only the signature itself is decoded. The whole hole
+/// when the header cannot be read (the decoder then reports the problem).
+fn signature_hex(hole: &[u8]) -> &[u8] {
+    let header: Vec<u8> = hole
+        .get(..12)
+        .and_then(|h| hex::decode(h).ok())
+        .unwrap_or_default();
+    let total = match header.as_slice() {
+        [_, length, ..] if *length < 0x80 => Some(2 + usize::from(*length)),
+        [_, 0x81, a, ..] => Some(3 + usize::from(*a)),
+        [_, 0x82, a, b, ..] => Some(4 + (usize::from(*a) << 8 | usize::from(*b))),
+        [_, 0x83, a, b, c, ..] => {
+            Some(5 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)))
+        }
+        _ => None,
+    };
+    total
+        .and_then(|bytes| hole.get(..bytes * 2))
+        .unwrap_or(hole)
 }
 
 /// Reads `[a b c d]` after `at`.
@@ -240,7 +254,7 @@ fn verify_contents(
     context: &VerifyContext<'_>,
 ) -> SignatureReport {
     let hole = pdf.get(range[1] + 1..range[2] - 1).unwrap_or_default();
-    let cms = match hex::decode(hole) {
+    let cms = match hex::decode(signature_hex(hole)) {
         Ok(bytes) => bytes,
         Err(error) => {
             return failed_report(
