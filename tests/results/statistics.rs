@@ -1,6 +1,7 @@
 //! The counters behind the statistics always equal the raw GROUP BY over the dossiers, after every
 //! kind of change and on randomised data, and a rebuild reproduces them exactly.
 
+use motcua_results::generate::Rng;
 use motcua_tests::{on_both_backends, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -162,22 +163,6 @@ async fn counters_follow_every_kind_of_change(app: TestApp) {
     assert_eq!(q1["rows"][0]["level"], "commune");
 }
 
-/// A small deterministic generator (xorshift), so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn random_line(rng: &mut Rng, units: &[i64], procedures: &[i64]) -> Value {
     let unit = units[rng.below(units.len() as u64) as usize];
     let procedure = procedures[rng.below(procedures.len() as u64) as usize];
@@ -234,7 +219,7 @@ async fn counters_equal_raw_group_by_on_random_data(app: TestApp) {
         procedure(&app, "1.000303", "Chứng thực", 0).await,
         procedure(&app, "1.000304", "Lao động - Thương binh và Xã hội", 5).await,
     ];
-    let mut rng = Rng(0x5eed_2024);
+    let mut rng = Rng::new(0x5eed_2024);
     let lines: Vec<Value> = (0..400)
         .map(|_| random_line(&mut rng, &units, &procedures))
         .collect();

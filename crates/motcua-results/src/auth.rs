@@ -66,6 +66,23 @@ impl Principal {
         }
     }
 
+    /// The units a list filtered by `unit` (that unit only) or `under` (a subtree) covers for the
+    /// caller: `None` means all.
+    pub fn listed_units(
+        &self,
+        conn: &mut DbConnection,
+        unit: Option<UnitId>,
+        under: Option<UnitId>,
+    ) -> Result<Option<Vec<UnitId>>, ApiError> {
+        match unit {
+            Some(unit) => {
+                self.require_unit(conn, unit)?;
+                Ok(Some(vec![unit]))
+            }
+            None => self.visible_units(conn, under),
+        }
+    }
+
     /// The units the caller may see below `under` (or below its own unit): `None` means all.
     pub fn visible_units(
         &self,

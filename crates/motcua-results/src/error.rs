@@ -137,6 +137,14 @@ impl ApiError {
         Self::NotFound(format!("{what} does not exist"))
     }
 
+    /// Maps "not found" of the record a request addresses to 404 naming it; other errors as usual.
+    pub fn not_found_as(what: String) -> impl FnOnce(DbError) -> ApiError {
+        move |error| match error {
+            DbError::NotFound => ApiError::not_found(what),
+            other => other.into(),
+        }
+    }
+
     /// Maps "not found" of a referenced record to a validation error on the field that named it.
     pub fn missing_reference(field: &'static str) -> impl FnOnce(DbError) -> ApiError {
         move |error| match error {

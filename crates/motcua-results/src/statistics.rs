@@ -409,7 +409,6 @@ pub fn indicators(
     root: UnitId,
     period: Period,
 ) -> Result<Indicators, ApiError> {
-    let form = form06(conn, root, period, Method::Counters)?;
     let subtree = units::subtree(conn, root)?;
     let sums = statistics::sums(
         conn,
@@ -418,13 +417,18 @@ pub fn indicators(
         period.first_day,
         period.last_day,
     )?;
+    // Only the totals of Biểu 06 are needed, from the same sums.
+    let mut t = Form06Columns::default();
+    for (_, columns) in from_counters(&sums) {
+        t.add(&columns);
+    }
+    t.check().map_err(ApiError::Internal)?;
     let within = |metric: Metric| {
         sums.iter()
             .filter(|s| s.metric == metric.as_str())
             .map(|s| s.within)
             .sum::<i64>()
     };
-    let t = form.total;
     let received = t.new_online + t.new_direct + t.new_postal;
     let rated = within(Metric::RatedSatisfied)
         + within(Metric::RatedNormal)

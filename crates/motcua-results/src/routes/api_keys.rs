@@ -8,7 +8,7 @@ use motcua_core::access::{Access, Resource, Role, Scope};
 use motcua_core::ids::{ApiKeyId, UnitId};
 use motcua_core::text::tidy;
 use motcua_db::api_keys::{self, ApiKey, NewApiKey};
-use motcua_db::{now, units, DbConnection, DbError};
+use motcua_db::{now, units, DbConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -285,8 +285,5 @@ pub async fn revoke_api_key(
 }
 
 fn find_key(conn: &mut DbConnection, id: ApiKeyId) -> Result<ApiKey, ApiError> {
-    api_keys::find(conn, id).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("API key {id}")),
-        other => other.into(),
-    })
+    api_keys::find(conn, id).map_err(ApiError::not_found_as(format!("API key {id}")))
 }

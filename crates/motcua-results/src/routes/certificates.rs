@@ -226,13 +226,7 @@ pub async fn list_certificates(
                 let official = find_official(conn, official)?;
                 who.require_unit(conn, official.unit_id)?;
             }
-            let held_in = match query.unit {
-                Some(unit) => {
-                    who.require_unit(conn, unit)?;
-                    Some(vec![unit])
-                }
-                None => who.visible_units(conn, query.under)?,
-            };
+            let held_in = who.listed_units(conn, query.unit, query.under)?;
             let filter = CertificateFilter {
                 official: query.official,
                 held_in,
@@ -359,10 +353,8 @@ pub async fn get_certificate(
     let id = CertificateId(id.into_inner());
     let stored = state
         .read(move |conn| {
-            let stored = certificates::find(conn, id).map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found(format!("certificate {id}")),
-                other => other.into(),
-            })?;
+            let stored = certificates::find(conn, id)
+                .map_err(ApiError::not_found_as(format!("certificate {id}")))?;
             let unit = match (stored.official_id, stored.unit_id) {
                 (Some(official), _) => find_official(conn, official)?.unit_id,
                 (None, Some(unit)) => unit,
@@ -482,10 +474,7 @@ fn bind_holder(
 }
 
 fn find_official(conn: &mut DbConnection, id: OfficialId) -> Result<Official, ApiError> {
-    officials::find(conn, id).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("official {id}")),
-        other => other.into(),
-    })
+    officials::find(conn, id).map_err(ApiError::not_found_as(format!("official {id}")))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -585,10 +574,7 @@ pub async fn certificate_coverage(
     let window = expiry_window(days, "expiring_within_days")?;
     let coverage = state
         .read(move |conn| {
-            units::find(conn, root).map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found(format!("unit {root}")),
-                other => other.into(),
-            })?;
+            units::find(conn, root).map_err(ApiError::not_found_as(format!("unit {root}")))?;
             who.require_unit(conn, root)?;
             coverage(conn, root, days, window)
         })

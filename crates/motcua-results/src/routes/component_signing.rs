@@ -175,10 +175,8 @@ pub async fn complete(
     let app = state.clone();
     let view = state
         .write(move |conn| {
-            let session = signing::find_session(conn, &id).map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found(format!("signing session {id}")),
-                other => other.into(),
-            })?;
+            let session = signing::find_session(conn, &id)
+                .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
             if session.completed_at.is_some() || session.expires_at < now() {
                 return Err(ApiError::Conflict(
                     "this signing session is completed or expired; prepare a new one".into(),

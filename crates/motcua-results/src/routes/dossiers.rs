@@ -11,7 +11,7 @@ use motcua_core::dossier::{
 use motcua_core::ids::{OfficialId, ProcedureId, UnitId};
 use motcua_core::text::tidy;
 use motcua_db::dossiers::{self, Component, Dossier, DossierFilter, Event};
-use motcua_db::{now, DbConnection, DbError};
+use motcua_db::{now, DbConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -283,13 +283,7 @@ pub async fn list_dossiers(
     );
     let rows = state
         .read(move |conn| {
-            let among_units = match q.unit {
-                Some(unit) => {
-                    who.require_unit(conn, unit)?;
-                    Some(vec![unit])
-                }
-                None => who.visible_units(conn, q.under)?,
-            };
+            let among_units = who.listed_units(conn, q.unit, q.under)?;
             let filter = DossierFilter {
                 among_units,
                 procedure: q.procedure,
@@ -497,10 +491,7 @@ fn find_visible(conn: &mut DbConnection, who: &Principal, code: &str) -> Result<
 }
 
 pub(crate) fn find(conn: &mut DbConnection, code: &str) -> Result<Dossier, ApiError> {
-    dossiers::find_by_code(conn, code).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("dossier {code}")),
-        other => other.into(),
-    })
+    dossiers::find_by_code(conn, code).map_err(ApiError::not_found_as(format!("dossier {code}")))
 }
 
 pub(crate) fn transition_input(body: TransitionRequest, now: DateTime<Utc>) -> TransitionInput {

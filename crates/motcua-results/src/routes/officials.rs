@@ -146,13 +146,7 @@ pub async fn list_officials(
     let (limit, after) = (page.limit()?, page.after()?.map(OfficialId));
     let rows = state
         .read(move |conn| {
-            let among_units = match query.unit {
-                Some(unit) => {
-                    who.require_unit(conn, unit)?;
-                    Some(vec![unit])
-                }
-                None => who.visible_units(conn, query.under)?,
-            };
+            let among_units = who.listed_units(conn, query.unit, query.under)?;
             let filter = OfficialFilter {
                 among_units,
                 role: query.role,
@@ -264,10 +258,7 @@ pub async fn update_official(
 }
 
 fn find_official(conn: &mut DbConnection, id: OfficialId) -> Result<Official, ApiError> {
-    officials::find(conn, id).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("official {id}")),
-        other => other.into(),
-    })
+    officials::find(conn, id).map_err(ApiError::not_found_as(format!("official {id}")))
 }
 
 fn duplicate_personal_id(error: DbError) -> ApiError {

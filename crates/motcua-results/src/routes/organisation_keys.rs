@@ -108,10 +108,7 @@ pub async fn store_organisation_key(
     let actor = Actor::new(&who, &request_id);
     let view = state
         .write(move |conn| {
-            units::find(conn, unit).map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found(format!("unit {unit}")),
-                other => other.into(),
-            })?;
+            units::find(conn, unit).map_err(ApiError::not_found_as(format!("unit {unit}")))?;
             let stored = certificates::find(conn, certificate_id).map_err(|e| match e {
                 DbError::NotFound => ApiError::invalid(
                     "certificate_id",
@@ -194,10 +191,7 @@ pub async fn list_organisation_keys(
     let unit = UnitId(id.into_inner());
     let rows = state
         .read(move |conn| {
-            units::find(conn, unit).map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found(format!("unit {unit}")),
-                other => other.into(),
-            })?;
+            units::find(conn, unit).map_err(ApiError::not_found_as(format!("unit {unit}")))?;
             who.require_unit(conn, unit)?;
             Ok(organisation_keys::list_for_unit(conn, unit)?)
         })

@@ -296,10 +296,7 @@ pub async fn update_procedure(
 }
 
 fn find_procedure(conn: &mut DbConnection, id: ProcedureId) -> Result<Procedure, ApiError> {
-    procedures::find(conn, id).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("procedure {id}")),
-        other => other.into(),
-    })
+    procedures::find(conn, id).map_err(ApiError::not_found_as(format!("procedure {id}")))
 }
 
 fn text_field(value: &str, field: &str, max: usize, problems: &mut Vec<InvalidParam>) -> String {

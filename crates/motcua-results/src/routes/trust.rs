@@ -12,7 +12,7 @@ use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::TrustAnchorKind;
 use motcua_core::ids::{ApiKeyId, CrlId, TrustAnchorId};
 use motcua_db::trust::{self, CrlRecord, NewCrl, TrustAnchor, TrustAnchorFilter};
-use motcua_db::{now, DbConnection, DbError};
+use motcua_db::{now, DbConnection};
 use motcua_pki::{Certificate, TrustStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -419,10 +419,7 @@ pub async fn get_crl(
     let id = CrlId(id.into_inner());
     let crl = state
         .read(move |conn| {
-            trust::find_crl(conn, id).map_err(|e| match e {
-                DbError::NotFound => ApiError::not_found(format!("CRL {id}")),
-                other => other.into(),
-            })
+            trust::find_crl(conn, id).map_err(ApiError::not_found_as(format!("CRL {id}")))
         })
         .await?;
     Ok(Json(crl.into()))
@@ -471,8 +468,5 @@ where
 }
 
 fn find_anchor(conn: &mut DbConnection, id: TrustAnchorId) -> Result<TrustAnchor, ApiError> {
-    trust::find_anchor(conn, id).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("trust anchor {id}")),
-        other => other.into(),
-    })
+    trust::find_anchor(conn, id).map_err(ApiError::not_found_as(format!("trust anchor {id}")))
 }

@@ -436,10 +436,7 @@ fn staffing_table(conn: &mut DbConnection, root: UnitId) -> Result<StaffingTable
 }
 
 fn find_unit(conn: &mut DbConnection, id: UnitId) -> Result<Unit, ApiError> {
-    units::find(conn, id).map_err(|e| match e {
-        DbError::NotFound => ApiError::not_found(format!("unit {id}")),
-        other => other.into(),
-    })
+    units::find(conn, id).map_err(ApiError::not_found_as(format!("unit {id}")))
 }
 
 fn duplicate_code(error: DbError) -> ApiError {
