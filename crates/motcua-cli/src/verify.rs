@@ -7,9 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use motcua_pki::cms::Indication;
 use motcua_pki::pades::{verify_pdf, PdfSignatureReport};
-use motcua_pki::{parse_certificates, RevocationPolicy, TrustStore};
-
-const CERTIFICATE_EXTENSIONS: &[&str] = &["pem", "crt", "cer", "der", "p7b", "p7c"];
+use motcua_pki::{RevocationPolicy, TrustStore};
 
 /// Verifies `file`, prints the report, and fails unless every signature is TOTAL_PASSED.
 pub fn run(
@@ -19,7 +17,7 @@ pub fn run(
 ) -> Result<(), String> {
     let pdf = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let store = match trust_roots {
-        Some(dir) => load_store(dir)?,
+        Some(dir) => TrustStore::from_dir(dir)?,
         None => TrustStore::new(),
     };
     let policy = if require_revocation {
@@ -84,53 +82,4 @@ fn serde_text(value: &impl serde::Serialize) -> String {
         .ok()
         .and_then(|value| value.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// CA certificates (self-signed: roots) and CRLs of `dir`.
-fn load_store(dir: &Path) -> Result<TrustStore, String> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    let mut store = TrustStore::new();
-    let mut crls = Vec::new();
-    for file in files {
-        let extension = file
-            .extension()
-            .and_then(|ext| ext.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
-        if extension == "crl" {
-            crls.push(file);
-            continue;
-        }
-        if !CERTIFICATE_EXTENSIONS.contains(&extension.as_str()) {
-            continue;
-        }
-        let bytes =
-            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        for certificate in
-            parse_certificates(&bytes).map_err(|e| format!("{}: {e}", file.display()))?
-        {
-            let info = certificate.info();
-            let added = if info.subject.text == info.issuer.text {
-                store.add_root(certificate)
-            } else {
-                store.add_intermediate(certificate)
-            };
-            added.map_err(|e| format!("{}: {e}", file.display()))?;
-        }
-    }
-    // CRLs after the certificates: each needs its issuer in the store.
-    for file in crls {
-        let bytes =
-            std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-        store
-            .add_crl(&bytes)
-            .map_err(|e| format!("{}: {e}", file.display()))?;
-    }
-    Ok(store)
 }

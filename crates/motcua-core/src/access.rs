@@ -24,6 +24,10 @@ crate::text_enum! {
         Certificates = "certificates",
         Audit = "audit",
         ApiKeys = "api_keys",
+        /// Reports of the report service.
+        Reports = "reports",
+        /// Report packages delivered to a provincial receiver.
+        Submissions = "submissions",
     }
 }
 
@@ -96,8 +100,8 @@ fn officer_allows(resource: Resource, access: Access) -> bool {
     use Resource::*;
     match resource {
         Units | Procedures => access == Access::Read,
-        Officials | Dossiers | Certificates => true,
-        Audit | ApiKeys => false,
+        Officials | Dossiers | Certificates | Reports => true,
+        Audit | ApiKeys | Submissions => false,
     }
 }
 

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod official;
 pub mod period;
 pub mod procedure;
+pub mod report;
 pub mod statistics;
 pub mod text;
 mod text_enum;

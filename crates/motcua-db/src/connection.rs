@@ -17,9 +17,29 @@ pub enum DbConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-const POSTGRES_MIGRATIONS: EmbeddedMigrations =
-    embed_migrations!("../../migrations/results/postgres");
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/results/sqlite");
+const RESULTS_POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/results/postgres");
+const RESULTS_SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/results/sqlite");
+const REPORTS_POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/reports/postgres");
+const REPORTS_SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/reports/sqlite");
+
+/// Which service's database: each has its own migrations (and its own tables in `schema` and
+/// `reports::schema`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Database {
+    Results,
+    Reports,
+}
+
+impl Database {
+    fn migrations(self, backend: Backend) -> EmbeddedMigrations {
+        match (self, backend) {
+            (Database::Results, Backend::Postgres) => RESULTS_POSTGRES,
+            (Database::Results, Backend::Sqlite) => RESULTS_SQLITE,
+            (Database::Reports, Backend::Postgres) => REPORTS_POSTGRES,
+            (Database::Reports, Backend::Sqlite) => REPORTS_SQLITE,
+        }
+    }
+}
 
 /// Set on every SQLite connection: integrity first, and wait for a writer rather than fail.
 const SQLITE_CONNECTION_PRAGMAS: &str =
@@ -125,11 +145,21 @@ pub struct DbPool {
 pub type PooledDbConnection = PooledConnection<ConnectionManager>;
 
 impl DbPool {
-    /// Connects, brings the schema up to date, and opens the pool.
+    /// Connects to the results service's database, brings its schema up to date, and opens
+    /// the pool.
     pub fn open(url: &str, options: PoolOptions) -> Result<Self, String> {
+        Self::open_database(Database::Results, url, options)
+    }
+
+    /// Like [`DbPool::open`], for either service's database.
+    pub fn open_database(
+        database: Database,
+        url: &str,
+        options: PoolOptions,
+    ) -> Result<Self, String> {
         let (backend, target) = Backend::from_url(url)?;
         let manager = ConnectionManager { backend, target };
-        migrate(&manager)?;
+        migrate(&manager, database)?;
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .connection_timeout(options.connect_timeout)
@@ -154,7 +184,8 @@ impl DbPool {
     }
 }
 
-fn migrate(manager: &ConnectionManager) -> Result<(), String> {
+fn migrate(manager: &ConnectionManager, database: Database) -> Result<(), String> {
+    let migrations = database.migrations(manager.backend);
     if manager.backend == Backend::Sqlite {
         create_parent_dir(&manager.target)?;
     }
@@ -162,11 +193,11 @@ fn migrate(manager: &ConnectionManager) -> Result<(), String> {
         .establish()
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let result = match &mut conn {
-        DbConnection::Postgresql(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Postgresql(pg) => pg.run_pending_migrations(migrations).map(|_| ()),
         DbConnection::Sqlite(lite) => lite
             .batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(Into::into)
-            .and_then(|()| lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ())),
+            .and_then(|()| lite.run_pending_migrations(migrations).map(|_| ())),
     };
     result.map_err(|e| format!("cannot migrate the database: {e}"))
 }

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod officials;
 pub mod organisation_keys;
 pub mod procedures;
+pub mod reports;
 pub mod schema;
 pub mod signing;
 pub mod statistics;
@@ -20,8 +21,8 @@ pub mod trust;
 pub mod units;
 
 pub use connection::{
-    now, write_transaction, Backend, ConnectionManager, DbConnection, DbPool, MultiBackend,
-    PoolOptions, PooledDbConnection,
+    now, write_transaction, Backend, ConnectionManager, Database, DbConnection, DbPool,
+    MultiBackend, PoolOptions, PooledDbConnection,
 };
 pub use diesel::result::Error as DieselError;
 pub use error::DbError;

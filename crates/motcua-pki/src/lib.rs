@@ -22,6 +22,7 @@
 //! # }
 //! ```
 
+pub mod binding;
 pub mod cms;
 mod crl;
 mod der;

@@ -2,6 +2,7 @@
 //! issuer, indexed so that validating against it costs hash lookups and signature checks only.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::crl::{Crl, CrlInfo, VerifiedCrl};
 use crate::error::PkiError;
 use crate::fetch::CrlFetcher;
-use crate::parse::Certificate;
+use crate::parse::{parse_certificates, Certificate};
 use crate::path;
 use crate::validate::{evaluate, Evidence};
 use crate::verdict::{Purpose, RevocationPolicy, Verdict};
@@ -28,6 +29,9 @@ pub struct TrustStore {
     links: HashMap<([u8; 32], [u8; 32]), Result<(), String>>,
 }
 
+/// Extensions of the files `TrustStore::from_dir` reads as certificates.
+const CERTIFICATE_EXTENSIONS: &[&str] = &["pem", "crt", "cer", "der", "p7b", "p7c"];
+
 #[derive(Debug, Clone)]
 struct StoredCertificate {
     certificate: Certificate,
@@ -35,6 +39,56 @@ struct StoredCertificate {
 }
 
 impl TrustStore {
+    /// A store of the CA certificates (self-signed ones are roots, the others intermediates)
+    /// and CRLs (`.crl`) in the files of `dir`; other files are ignored.
+    pub fn from_dir(dir: &Path) -> Result<TrustStore, String> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.is_file())
+            .collect();
+        files.sort();
+        let mut store = TrustStore::new();
+        let mut crls = Vec::new();
+        for file in files {
+            let extension = file
+                .extension()
+                .and_then(|ext| ext.to_str())
+                .map(str::to_ascii_lowercase)
+                .unwrap_or_default();
+            if extension == "crl" {
+                crls.push(file);
+                continue;
+            }
+            if !CERTIFICATE_EXTENSIONS.contains(&extension.as_str()) {
+                continue;
+            }
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            for certificate in
+                parse_certificates(&bytes).map_err(|e| format!("{}: {e}", file.display()))?
+            {
+                let info = certificate.info();
+                let added = if info.subject.text == info.issuer.text {
+                    store.add_root(certificate)
+                } else {
+                    store.add_intermediate(certificate)
+                };
+                added.map_err(|e| format!("{}: {e}", file.display()))?;
+            }
+        }
+        // CRLs after the certificates: each needs its issuer in the store.
+        for file in crls {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            store
+                .add_crl(&bytes)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+        Ok(store)
+    }
+
     /// An empty store.
     pub fn new() -> Self {
         Self::default()

@@ -15,14 +15,14 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::certificate::TrustAnchorKind;
 use motcua_core::ids::{ApiKeyId, CertificateId};
-use motcua_core::text::comparable_name;
 use motcua_db::certificates::{self, VerdictUpdate};
 use motcua_db::trust::{self, NewTrustAnchor};
 use motcua_db::units::Unit;
 use motcua_db::{now, write_transaction, DbConnection, DbPool};
+use motcua_pki::binding;
+pub use motcua_pki::binding::{bind_to_official, Binding, BindingMethod};
 use motcua_pki::{
-    parse_certificates, Certificate, IdentifierKind, Purpose, RevocationPolicy, TrustStore,
-    Verdict, VerdictStatus,
+    parse_certificates, Certificate, Purpose, RevocationPolicy, TrustStore, Verdict, VerdictStatus,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -180,166 +180,15 @@ pub fn upload_crl(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
         .ok_or_else(|| ApiError::invalid(field, "the PEM text has no \"X509 CRL\" block"))
 }
 
-/// How a certificate was matched with its holder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum BindingMethod {
-    /// The CCCD in the certificate's `UID=CCCD:` against the official's `personal_id`.
-    Cccd,
-    /// `UID=MST:` against the unit's tax code.
-    TaxCode,
-    /// `UID=MNS:` against the unit's budget code.
-    BudgetCode,
-    /// The certificate's CN against the unit's name (NFC, case folded), for units without codes.
-    Name,
-}
-
-/// Whether a certificate names its holder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Binding {
-    /// The certificate names its holder.
-    pub bound: bool,
-    /// What was compared.
-    pub method: BindingMethod,
-    /// A sentence saying what was found.
-    pub detail: String,
-}
-
-impl Binding {
-    fn new(bound: bool, method: BindingMethod, detail: String) -> Self {
-        Self {
-            bound,
-            method,
-            detail,
-        }
-    }
-}
-
-fn identifier_values(certificate: &Certificate, kind: IdentifierKind) -> Vec<&str> {
-    certificate
-        .identifiers()
-        .iter()
-        .filter(|identifier| identifier.kind == kind)
-        .map(|identifier| identifier.value.as_str())
-        .collect()
-}
-
-/// A personal certificate names its official by the CCCD in its `UID`.
-pub fn bind_to_official(certificate: &Certificate, personal_id: &str) -> Binding {
-    let method = BindingMethod::Cccd;
-    let cccds = identifier_values(certificate, IdentifierKind::Cccd);
-    if cccds.is_empty() {
-        let cmnd = identifier_values(certificate, IdentifierKind::Cmnd);
-        let detail = match cmnd.first() {
-            Some(old) => format!(
-                "the certificate carries only an old identity card number (UID=CMND:{old}), no \
-                 UID=CCCD: to compare with the official's personal_id {personal_id}"
-            ),
-            None => format!(
-                "the certificate has no UID=CCCD: identifier to compare with the official's \
-                 personal_id {personal_id}"
-            ),
-        };
-        return Binding::new(false, method, detail);
-    }
-    match cccds.iter().find(|cccd| **cccd != personal_id) {
-        None => Binding::new(
-            true,
-            method,
-            format!("UID=CCCD:{personal_id} is the official's personal_id"),
-        ),
-        Some(other) => Binding::new(
-            false,
-            method,
-            format!(
-                "the certificate's UID=CCCD:{other} is not the official's personal_id {personal_id}"
-            ),
-        ),
-    }
-}
-
 /// A collective certificate names its unit by tax code or budget code when the unit has one,
 /// else by its name (the certificate's CN).
 pub fn bind_to_unit(certificate: &Certificate, unit: &Unit) -> Binding {
-    if let Some(cccd) = identifier_values(certificate, IdentifierKind::Cccd).first() {
-        return Binding::new(
-            false,
-            BindingMethod::Cccd,
-            format!(
-                "a personal certificate (UID=CCCD:{cccd}) cannot be the collective certificate of \
-                 {}",
-                unit.name
-            ),
-        );
-    }
-    let codes = [
-        (
-            BindingMethod::TaxCode,
-            IdentifierKind::TaxCode,
-            unit.tax_code.as_deref(),
-            "tax code",
-        ),
-        (
-            BindingMethod::BudgetCode,
-            IdentifierKind::BudgetCode,
-            unit.budget_code.as_deref(),
-            "budget code",
-        ),
-    ];
-    let mut misses = Vec::new();
-    for (method, kind, code, label) in codes {
-        let Some(code) = code else { continue };
-        let found = identifier_values(certificate, kind);
-        if found.contains(&code) {
-            return Binding::new(
-                true,
-                method,
-                format!("UID={}{code} is the unit's {label}", kind.prefix()),
-            );
-        }
-        let carried = if found.is_empty() {
-            format!("the certificate has no UID={}", kind.prefix())
-        } else {
-            format!(
-                "the certificate carries UID={}{}",
-                kind.prefix(),
-                found.join(", ")
-            )
-        };
-        misses.push((
-            method,
-            format!("the unit's {label} is {code} but {carried}"),
-        ));
-    }
-    if let Some((method, _)) = misses.first() {
-        let detail = misses
-            .iter()
-            .map(|(_, detail)| detail.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Binding::new(false, *method, detail);
-    }
-    let method = BindingMethod::Name;
-    match certificate.info().subject.first("CN") {
-        Some(cn) if comparable_name(cn) == comparable_name(&unit.name) => Binding::new(
-            true,
-            method,
-            format!("CN={cn} is the unit's name (the unit has no tax or budget code on record)"),
-        ),
-        Some(cn) => Binding::new(
-            false,
-            method,
-            format!(
-                "CN={cn} is not the unit's name {} (the unit has no tax or budget code on record)",
-                unit.name
-            ),
-        ),
-        None => Binding::new(
-            false,
-            method,
-            "the certificate has no CN to compare with the unit's name".into(),
-        ),
-    }
+    binding::bind_to_unit(
+        certificate,
+        &unit.name,
+        unit.tax_code.as_deref(),
+        unit.budget_code.as_deref(),
+    )
 }
 
 /// Validates a holder's certificate for signing. Stored verdicts use
@@ -632,6 +481,7 @@ pub fn new_anchor(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use motcua_pki::IdentifierKind;
 
     #[test]
     fn uploads_accept_pem_and_base64_and_refuse_garbage() {

@@ -2,8 +2,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
+
+pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 
 /// Everything the results service reads from its environment.
 #[derive(Debug, Clone)]
@@ -32,35 +33,6 @@ pub struct ResultsConfig {
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password under which the private keys of units'
     /// collective certificates are stored; unset: keys can be neither stored nor used.
     pub keystore_password: Option<Secret>,
-}
-
-/// A value kept out of logs and `Debug` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
-
-/// A variable that is set but cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("environment variable {name}={value:?} is invalid: {reason}")]
-pub struct ConfigError {
-    pub name: &'static str,
-    pub value: String,
-    pub reason: String,
 }
 
 impl ResultsConfig {
@@ -114,22 +86,6 @@ pub const DEFAULT_REVALIDATION_SECS: u64 = 3600;
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 20 * 1024 * 1024;
 
 /// Shortest key-store password accepted.
-const MIN_KEYSTORE_PASSWORD_CHARS: usize = 12;
-
-fn keystore_password() -> Result<Option<Secret>, ConfigError> {
-    const NAME: &str = "MOTCUA_KEYSTORE_PASSWORD";
-    match std::env::var(NAME) {
-        Ok(value) if value.is_empty() => Ok(None),
-        Ok(value) if value.chars().count() < MIN_KEYSTORE_PASSWORD_CHARS => Err(ConfigError {
-            name: NAME,
-            value: "(hidden)".into(),
-            reason: format!("at least {MIN_KEYSTORE_PASSWORD_CHARS} characters"),
-        }),
-        Ok(value) => Ok(Some(Secret::new(value))),
-        Err(_) => Ok(None),
-    }
-}
-
 fn revalidation_interval() -> Result<Duration, ConfigError> {
     const NAME: &str = "MOTCUA_REVALIDATION_INTERVAL_SECS";
     let seconds: u64 = env_or(NAME, DEFAULT_REVALIDATION_SECS)?;
@@ -141,21 +97,5 @@ fn revalidation_interval() -> Result<Duration, ConfigError> {
             value: seconds.to_string(),
             reason: "between 1 second and 86400 (a day)".into(),
         })
-    }
-}
-
-/// Reads `name`, or returns `default` when it is unset.
-pub fn env_or<T>(name: &'static str, default: T) -> Result<T, ConfigError>
-where
-    T: FromStr,
-    T::Err: std::fmt::Display,
-{
-    match std::env::var(name) {
-        Ok(value) => value.parse().map_err(|e: T::Err| ConfigError {
-            name,
-            reason: e.to_string(),
-            value,
-        }),
-        Err(_) => Ok(default),
     }
 }

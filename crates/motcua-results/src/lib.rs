@@ -1,19 +1,13 @@
 //! The results service: the catalogue of procedures, the units and officials of one-stop desks,
 //! and (in later modules) dossiers and their electronic results.
 
-pub mod audit;
 pub mod auth;
+pub use motcua_web::{audit, error, extract, idempotency, keystore, pagination, request_id};
 pub mod certs;
 pub mod config;
-pub mod error;
-pub mod extract;
 pub mod generate;
-pub mod idempotency;
-pub mod keystore;
 pub mod lifecycle;
 pub mod openapi;
-pub mod pagination;
-pub mod request_id;
 pub mod routes;
 pub mod seed;
 pub mod state;
@@ -47,6 +41,7 @@ pub fn app(
     let (app, doc) = App::new()
         .into_utoipa_app()
         .openapi(openapi::base())
+        .app_data(state.web.clone())
         .app_data(state)
         .app_data(
             web::PathConfig::default()

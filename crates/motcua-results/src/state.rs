@@ -3,10 +3,11 @@
 
 use std::sync::{Arc, RwLock};
 
+use actix_web::web::Data;
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
-use motcua_db::{write_transaction, DbConnection, DbPool};
+use motcua_db::{DbConnection, DbPool};
+use motcua_web::{Limits, WebContext};
 
-use crate::auth::KeyCache;
 use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
@@ -19,8 +20,8 @@ pub struct AppState {
     /// The trust store (roots, intermediates, CRLs) in memory, rebuilt when the database's
     /// copy changes.
     pub trust: TrustCache,
-    /// API keys recently looked up.
-    pub keys: KeyCache,
+    /// What the shared extractors need: the pool, the limits, the cache of API keys.
+    pub web: Data<WebContext>,
     /// Decrypted organisation keys, per certificate.
     pub signers: KeyStore,
 }
@@ -31,12 +32,20 @@ impl AppState {
         let mut conn = db.get().map_err(|e| e.to_string())?;
         let calendar = load_calendar(&mut conn).map_err(|e| e.to_string())?;
         drop(conn);
+        let limits = Limits {
+            max_body_bytes: config.max_body_bytes,
+            max_document_bytes: config.max_result_bytes,
+            max_any_bytes: config
+                .max_body_bytes
+                .max(config.max_import_bytes)
+                .max(config.max_result_bytes),
+        };
         Ok(Self {
+            web: Data::new(WebContext::new(db.clone(), limits)),
             db,
             config,
             calendar: RwLock::new(Arc::new(calendar)),
             trust: TrustCache::default(),
-            keys: KeyCache::default(),
             signers: KeyStore::default(),
         })
     }
@@ -62,13 +71,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let pool = self.db.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get()?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
+        self.web.read(work).await
     }
 
     /// Like [`AppState::read`], inside one write transaction: all of it happens, or none.
@@ -77,7 +80,7 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        self.read(move |conn| write_transaction(conn, work)).await
+        self.web.write(work).await
     }
 }
 

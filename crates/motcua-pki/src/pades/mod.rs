@@ -19,7 +19,10 @@ mod serialize;
 mod sign;
 mod verify;
 
-pub use sign::{assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf};
+pub use sign::{
+    assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
+    SignatureMark,
+};
 pub use verify::{verify_pdf, ChangesAfter, PdfSignatureReport};
 
 use crate::error::PkiError;

@@ -13,7 +13,7 @@ use crate::error::PkiError;
 use crate::parse::Certificate;
 
 /// Where and how to sign.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PdfSignatureOptions {
     /// The claimed signing time, written to `/M` (PAdES keeps it out of the CMS).
     pub signing_time: DateTime<Utc>,
@@ -27,6 +27,79 @@ pub struct PdfSignatureOptions {
     pub location: Option<String>,
     /// Bytes reserved for the CMS; the `/Contents` hole is twice as many hex digits.
     pub reserved_bytes: usize,
+    /// Where the signature shows on the page; invisible when `None`.
+    #[serde(default)]
+    pub appearance: Option<SignatureAppearance>,
+}
+
+/// A visible signature: a rectangle on the page with a drawing in it. Decree 30/2020 puts the
+/// signer's mark between the authority line and the name, and the organisation's seal over the
+/// left third of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignatureAppearance {
+    /// `[x1 y1 x2 y2]` in page coordinates (points).
+    pub rect: [f32; 4],
+    pub mark: SignatureMark,
+}
+
+/// What is drawn inside the rectangle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureMark {
+    /// A personal signature: a blue frame with a stroke through it.
+    Personal,
+    /// An organisation's seal: two red concentric rings.
+    Seal,
+}
+
+impl SignatureMark {
+    /// The appearance stream's content, drawn in a `width` × `height` box.
+    fn drawing(self, width: f32, height: f32) -> String {
+        match self {
+            SignatureMark::Personal => format!(
+                "q 0 0.2 0.75 RG 1.2 w 2 2 {w:.2} {h:.2} re S \
+                 {x0:.2} {y0:.2} m {x1:.2} {y1:.2} {x2:.2} {y2:.2} {x3:.2} {y3:.2} c S Q",
+                w = width - 4.0,
+                h = height - 4.0,
+                x0 = width * 0.15,
+                y0 = height * 0.35,
+                x1 = width * 0.35,
+                y1 = height * 0.85,
+                x2 = width * 0.6,
+                y2 = height * 0.1,
+                x3 = width * 0.85,
+                y3 = height * 0.6,
+            ),
+            SignatureMark::Seal => {
+                let (cx, cy) = (width / 2.0, height / 2.0);
+                let outer = width.min(height) / 2.0 - 2.0;
+                format!(
+                    "q 0.85 0 0 RG 2 w {} 1 w {} Q",
+                    circle(cx, cy, outer),
+                    circle(cx, cy, outer * 0.72)
+                )
+            }
+        }
+    }
+}
+
+/// A circle as four Bézier arcs (κ = 0.5523), stroked.
+fn circle(cx: f32, cy: f32, r: f32) -> String {
+    let k = 0.5523 * r;
+    format!(
+        "{x0:.2} {cy:.2} m {x0:.2} {a:.2} {b:.2} {y1:.2} {cx:.2} {y1:.2} c \
+         {c:.2} {y1:.2} {x1:.2} {a:.2} {x1:.2} {cy:.2} c \
+         {x1:.2} {d:.2} {c:.2} {y0:.2} {cx:.2} {y0:.2} c \
+         {b:.2} {y0:.2} {x0:.2} {d:.2} {x0:.2} {cy:.2} c S",
+        x0 = cx - r,
+        x1 = cx + r,
+        y0 = cy - r,
+        y1 = cy + r,
+        a = cy + k,
+        b = cx - k,
+        c = cx + k,
+        d = cy - k,
+    )
 }
 
 impl PdfSignatureOptions {
@@ -40,6 +113,7 @@ impl PdfSignatureOptions {
             reason: None,
             location: None,
             reserved_bytes: 16 * 1024,
+            appearance: None,
         }
     }
 }
@@ -92,6 +166,7 @@ pub fn prepare_pdf(
     };
     let signature_id = allocate();
     let widget_id = allocate();
+    let appearance_id = options.appearance.as_ref().map(|_| allocate());
 
     let mut update = Update::default();
     let mut catalog = dictionary(&document, root_id)?;
@@ -112,12 +187,22 @@ pub fn prepare_pdf(
     widget.set("Type", Object::Name(b"Annot".to_vec()));
     widget.set("Subtype", Object::Name(b"Widget".to_vec()));
     widget.set("FT", Object::Name(b"Sig".to_vec()));
-    // Invisible (zero-size), printed and locked (ISO 32000-1 §12.5.3: 4 + 128).
+    // Printed and locked (ISO 32000-1 §12.5.3: 4 + 128); zero-size when invisible.
+    let rect = options.appearance.as_ref().map_or([0.0; 4], |a| a.rect);
     widget.set(
         "Rect",
-        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+        Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
     );
     widget.set("F", 132);
+    if let (Some(appearance), Some(id)) = (&options.appearance, appearance_id) {
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference(id));
+        widget.set("AP", Object::Dictionary(ap));
+        update.objects.push(UpdateObject {
+            id,
+            body: appearance_stream(appearance),
+        });
+    }
     widget.set("P", Object::Reference(page_id));
     widget.set("T", text_string(&field_name));
     widget.set("V", Object::Reference(signature_id));
@@ -209,6 +294,21 @@ pub fn sign_pdf(
     let prepared = prepare_pdf(pdf, certificate, options)?;
     let raw_signature = signer.sign(&prepared.prepared.to_be_signed)?;
     assemble_pdf(&prepared, &raw_signature, certificate, chain)
+}
+
+/// The form XObject drawn in the widget's rectangle.
+fn appearance_stream(appearance: &SignatureAppearance) -> Vec<u8> {
+    let [x1, y1, x2, y2] = appearance.rect;
+    let (width, height) = ((x2 - x1).abs(), (y2 - y1).abs());
+    let content = appearance.mark.drawing(width, height);
+    let mut body = format!(
+        "<</Type /XObject /Subtype /Form /BBox [0 0 {width:.2} {height:.2}] /Length {}>>\nstream\n",
+        content.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(content.as_bytes());
+    body.extend_from_slice(b"\nendstream");
+    body
 }
 
 /// SHA-256 of the two signed parts of `pdf`.

@@ -54,7 +54,7 @@ impl From<ApiKey> for ApiKeyView {
     }
 }
 
-crate::page_type!(ApiKeyPage, ApiKeyView);
+motcua_web::page_type!(ApiKeyPage, ApiKeyView);
 
 /// The new key; `key` is never shown again.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -280,7 +280,7 @@ pub async fn revoke_api_key(
             Ok(revoked)
         })
         .await?;
-    state.keys.clear();
+    state.web.keys.clear();
     Ok(Json(key.into()))
 }
 

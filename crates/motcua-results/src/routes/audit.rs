@@ -48,7 +48,7 @@ impl From<AuditEvent> for AuditEventView {
     }
 }
 
-crate::page_type!(AuditEventPage, AuditEventView);
+motcua_web::page_type!(AuditEventPage, AuditEventView);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

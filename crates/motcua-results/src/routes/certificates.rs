@@ -24,7 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::certs::{
     bind_to_official, bind_to_unit, fingerprint, parse_status, refusal, status_text, to_json_text,
     upload_certificate, validate, Binding,
@@ -120,7 +120,7 @@ impl CertificateView {
     }
 }
 
-crate::page_type!(CertificatePage, CertificateView);
+motcua_web::page_type!(CertificatePage, CertificateView);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

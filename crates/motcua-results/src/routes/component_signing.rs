@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use super::dossiers::find;
 use super::utc;
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::ValidJson;

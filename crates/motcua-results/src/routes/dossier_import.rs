@@ -13,7 +13,7 @@ use super::dossiers::{
     transition_input, validate_dossier, NewDossierRequest, RatingRequest, TransitionRequest,
 };
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::error::responses::WriteErrors;
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{media_type, parse_json, read_body};

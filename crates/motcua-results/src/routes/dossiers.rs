@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
@@ -151,7 +151,7 @@ fn event_view(e: Event) -> EventView {
     }
 }
 
-crate::page_type!(DossierPage, DossierView);
+motcua_web::page_type!(DossierPage, DossierView);
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::utc;
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::certs::fingerprint;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;

@@ -106,7 +106,7 @@ impl From<Procedure> for ProcedureView {
     }
 }
 
-crate::page_type!(ProcedurePage, ProcedureView);
+motcua_web::page_type!(ProcedurePage, ProcedureView);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 use super::dossiers::{find, DossierView};
 use super::utc;
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::certs::{status_text, validate};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;

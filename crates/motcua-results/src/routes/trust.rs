@@ -78,7 +78,7 @@ impl From<TrustAnchor> for TrustAnchorView {
     }
 }
 
-crate::page_type!(TrustAnchorPage, TrustAnchorView);
+motcua_web::page_type!(TrustAnchorPage, TrustAnchorView);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -150,7 +150,7 @@ impl From<CrlRecord> for CrlView {
     }
 }
 
-crate::page_type!(CrlPage, CrlView);
+motcua_web::page_type!(CrlPage, CrlView);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -19,7 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::audit::Actor;
-use crate::auth::Principal;
+use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{double_option, ValidJson, ValidQuery};
@@ -67,7 +67,7 @@ impl From<Unit> for UnitView {
     }
 }
 
-crate::page_type!(UnitPage, UnitView);
+motcua_web::page_type!(UnitPage, UnitView);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -9,8 +9,8 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
+use crate::context::WebContext;
 use crate::error::{ApiError, InvalidParam};
-use crate::state::AppState;
 
 /// A JSON body, read within the size limit, NFC-normalised and deserialised with the path of
 /// the first wrong field.
@@ -63,9 +63,9 @@ impl FromRequest for PdfBody {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
-            .app_data::<Data<AppState>>()
-            .map_or(crate::config::DEFAULT_MAX_RESULT_BYTES, |state| {
-                state.config.max_result_bytes
+            .app_data::<Data<WebContext>>()
+            .map_or(crate::context::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
+                web.limits.max_document_bytes
             });
         let content_type_ok = media_type(req) == "application/pdf";
         let declared_length = declared_length(req);
@@ -206,8 +206,8 @@ fn unknown_field_name(reason: &str) -> Option<String> {
 }
 
 fn body_limit(req: &HttpRequest) -> usize {
-    req.app_data::<Data<AppState>>()
-        .map_or(64 * 1024, |state| state.config.max_body_bytes)
+    req.app_data::<Data<WebContext>>()
+        .map_or(64 * 1024, |web| web.limits.max_body_bytes)
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {

@@ -8,7 +8,7 @@ use motcua_pki::Verdict;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::certs::Binding;
+use motcua_pki::binding::Binding;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 

@@ -103,12 +103,20 @@ pub fn seal(uploaded: &[u8], password: &str, keystore: &Secret) -> Result<Sealed
 }
 
 /// Signers of stored keys, decrypted once and kept in memory.
-#[derive(Default)]
-pub struct KeyStore {
-    signers: RwLock<HashMap<CertificateId, Arc<KeySigner>>>,
+/// Keyed by whatever identifies a stored key in the service (its certificate's id).
+pub struct KeyStore<K = CertificateId> {
+    signers: RwLock<HashMap<K, Arc<KeySigner>>>,
 }
 
-impl std::fmt::Debug for KeyStore {
+impl<K> Default for KeyStore<K> {
+    fn default() -> Self {
+        Self {
+            signers: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K> std::fmt::Debug for KeyStore<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let held = self
             .signers
@@ -119,11 +127,11 @@ impl std::fmt::Debug for KeyStore {
     }
 }
 
-impl KeyStore {
+impl<K: std::hash::Hash + Eq + Copy + std::fmt::Display> KeyStore<K> {
     /// The signer of `certificate`: the one in memory, or `stored` decrypted with `keystore`.
     pub fn signer(
         &self,
-        certificate: CertificateId,
+        certificate: K,
         stored: &[u8],
         keystore: &Secret,
     ) -> Result<Arc<dyn OrganisationSigner>, ApiError> {
@@ -193,7 +201,7 @@ mod tests {
         assert!(contains(&sealed.pkcs12, PBES2) && contains(&sealed.pkcs12, AES_256_CBC));
         assert!(KeySigner::from_pkcs12(&sealed.pkcs12, "upload").is_err());
 
-        let store = KeyStore::default();
+        let store = KeyStore::<CertificateId>::default();
         let signer = store
             .signer(CertificateId(7), &sealed.pkcs12, &keystore)
             .unwrap();

@@ -15,9 +15,9 @@ use motcua_db::now;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{bearer_token, hash_key};
+use crate::context::WebContext;
 use crate::error::ApiError;
 use crate::extract::read_body;
-use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 /// Set on a response that repeats the one given to an earlier request with the same key.
@@ -33,7 +33,7 @@ pub async fn idempotent_post(
         .get(IDEMPOTENCY_KEY_HEADER)
         .map(|v| v.to_str().map(str::to_owned));
     let token = bearer_token(req.request());
-    let state = req.app_data::<Data<AppState>>().cloned();
+    let state = req.app_data::<Data<WebContext>>().cloned();
     let (Some(key), Some(token), Some(state), true) =
         (key, token, state, req.method() == Method::POST)
     else {
@@ -52,11 +52,7 @@ pub async fn idempotent_post(
         }
     };
     // The handler applies its own limit; this one only bounds what is buffered here.
-    let limit = state
-        .config
-        .max_body_bytes
-        .max(state.config.max_import_bytes)
-        .max(state.config.max_result_bytes);
+    let limit = state.limits.max_any_bytes;
     let body = match read_body(req.take_payload(), limit).await {
         Ok(body) => body,
         Err(error) => return Ok(req.error_response(error)),
@@ -87,7 +83,7 @@ pub async fn idempotent_post(
 
 /// Keeps the response for retries, or frees the key when a retry might succeed.
 async fn remember(
-    state: &AppState,
+    state: &WebContext,
     scope: String,
     key: String,
     response: ServiceResponse<BoxBody>,

@@ -1,0 +1,73 @@
+//! What the shared extractors and middleware need of a service: its database, its request
+//! limits and its cache of API keys. Each service registers one as `Data<WebContext>`.
+
+use motcua_db::{write_transaction, DbConnection, DbPool};
+
+use crate::auth::KeyCache;
+use crate::error::ApiError;
+
+/// Upper bounds on what a request may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// JSON bodies.
+    pub max_body_bytes: usize,
+    /// Documents sent as raw bytes (`application/pdf`, packages).
+    pub max_document_bytes: usize,
+    /// The largest body any route accepts (bulk imports included): what the idempotency layer
+    /// may buffer.
+    pub max_any_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            max_any_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+        }
+    }
+}
+
+/// 50 MiB: a scanned dossier component or a signed report with its attachments.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 50 * 1024 * 1024;
+
+pub struct WebContext {
+    pub db: DbPool,
+    pub limits: Limits,
+    /// API keys recently looked up.
+    pub keys: KeyCache,
+}
+
+impl WebContext {
+    pub fn new(db: DbPool, limits: Limits) -> Self {
+        Self {
+            db,
+            limits,
+            keys: KeyCache::default(),
+        }
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn read<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.db.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
+    }
+
+    /// Like [`WebContext::read`], inside one write transaction: all of it happens, or none.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.read(move |conn| write_transaction(conn, work)).await
+    }
+}

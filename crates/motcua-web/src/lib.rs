@@ -1,0 +1,16 @@
+//! What both services share on the HTTP side: RFC 9457 problems, strict JSON and query
+//! extractors, API-key authentication, idempotent POSTs, request ids, keyset pagination and the
+//! audit trail writer.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod keystore;
+pub mod pagination;
+pub mod request_id;
+
+pub use context::{Limits, WebContext};

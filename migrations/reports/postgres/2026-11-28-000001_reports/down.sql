@@ -1,0 +1,11 @@
+DROP TABLE received_reports;
+DROP TABLE outbox;
+DROP TABLE organisation_keys;
+DROP TABLE report_signing_sessions;
+DROP TABLE report_documents;
+DROP TABLE report_versions;
+DROP TABLE reports;
+DROP TABLE idempotency_keys;
+DROP TABLE audit_events;
+DROP TABLE api_keys;
+DROP FUNCTION audit_events_append_only;
