@@ -99,7 +99,17 @@ pub fn title(c: &mut Composer, doc: &AdministrativeDocument) -> Result<(), Docum
 
 /// Body blocks in order; a heading keeps with what follows.
 pub fn blocks(c: &mut Composer, blocks: &[Block]) -> Result<(), DocumentError> {
-    for (i, block) in blocks.iter().enumerate() {
+    blocks_range(c, blocks, 0, blocks.len())
+}
+
+/// Blocks `start..end`, looking past `end` for what a heading keeps with.
+fn blocks_range(
+    c: &mut Composer,
+    blocks: &[Block],
+    start: usize,
+    end: usize,
+) -> Result<(), DocumentError> {
+    for (i, block) in blocks.iter().enumerate().take(end).skip(start) {
         match block {
             Block::Heading { level, text } => {
                 let style = match level {
@@ -158,67 +168,116 @@ fn spans_paragraph(
     c.paragraph(&runs, ParaStyle::body(TextAlign::Justify), 2)
 }
 
-/// Signature block: "Nơi nhận" on the left, authority, signature space and name on the right.
-/// Never split: it moves whole to the next page when it does not fit.
-pub fn signature(
+/// The signature block laid out: "Nơi nhận" on the left, authority and name on the right.
+pub struct SignatureBlock {
+    heading: Laid,
+    items: Vec<Laid>,
+    authority: Vec<Laid>,
+    name: Laid,
+}
+
+const SIGN_SPACE: f32 = 30.0 * MM;
+const SIGN_LEFT: f32 = TEXT_WIDTH * 0.42;
+
+fn sign_right() -> ParaStyle {
+    ParaStyle::column(
+        LEFT + SIGN_LEFT,
+        TEXT_WIDTH - SIGN_LEFT,
+        BODY_SIZE,
+        TextAlign::Centre,
+    )
+}
+
+fn sign_heading() -> ParaStyle {
+    ParaStyle::column(LEFT, SIGN_LEFT, 12.0, TextAlign::Left)
+}
+
+fn sign_item() -> ParaStyle {
+    ParaStyle {
+        size: 11.0,
+        ..sign_heading()
+    }
+}
+
+impl SignatureBlock {
+    pub fn lay_out(c: &mut Composer, doc: &AdministrativeDocument) -> Result<Self, DocumentError> {
+        let heading = c.lay_out(&[(Style::BoldItalic, "Nơi nhận:")], sign_heading())?;
+        let mut items = Vec::with_capacity(doc.recipients.len());
+        for r in &doc.recipients {
+            let text = format!("- {r}");
+            items.push(c.lay_out(&[(Style::Regular, text.as_str())], sign_item())?);
+        }
+        let authority = one_line_each(c, &doc.authority, sign_right())?;
+        let name = c.lay_out(&[(Style::Bold, doc.signer_name.as_str())], sign_right())?;
+        Ok(Self {
+            heading,
+            items,
+            authority,
+            name,
+        })
+    }
+
+    fn left_height(&self) -> f32 {
+        line_height(12.0) * self.heading.lines.len() as f32
+            + self
+                .items
+                .iter()
+                .map(|l| line_height(11.0) * l.lines.len() as f32)
+                .sum::<f32>()
+    }
+
+    pub fn height(&self) -> f32 {
+        let lines =
+            self.authority.iter().map(|l| l.lines.len()).sum::<usize>() + self.name.lines.len();
+        (line_height(BODY_SIZE) * lines as f32 + SIGN_SPACE).max(self.left_height())
+    }
+
+    /// Draws the block, whole: on the next page when it does not fit here.
+    pub fn draw(&self, c: &mut Composer) -> Result<SignatureSlots, DocumentError> {
+        if c.y - self.height() < BOTTOM {
+            c.new_page();
+        }
+        let top = c.y;
+        let mut y = top - c.draw_fixed(&self.heading, sign_heading(), top)?;
+        for laid in &self.items {
+            y -= c.draw_fixed(laid, sign_item(), y)?;
+        }
+        let right = sign_right();
+        let mut y = top;
+        for laid in &self.authority {
+            y -= c.draw_fixed(laid, right, y)?;
+        }
+        let centre = right.x + right.width / 2.0;
+        let signer = [centre - 30.0 * MM, y - SIGN_SPACE, centre + 30.0 * MM, y];
+        y -= SIGN_SPACE;
+        y -= c.draw_fixed(&self.name, right, y)?;
+        c.y = y.min(top - self.left_height());
+        Ok(SignatureSlots {
+            page: c.page_number(),
+            signer,
+            seal: seal_rect(signer),
+        })
+    }
+}
+
+/// The body and the signature block; when the block must move to a new page, the last body
+/// block (normally the closing sentence) moves with it so the signature is not alone.
+pub fn body_and_signature(
     c: &mut Composer,
     doc: &AdministrativeDocument,
 ) -> Result<SignatureSlots, DocumentError> {
-    let left_width = TEXT_WIDTH * 0.42;
-    let right = ParaStyle::column(
-        LEFT + left_width,
-        TEXT_WIDTH - left_width,
-        BODY_SIZE,
-        TextAlign::Centre,
-    );
-    let heading = ParaStyle::column(LEFT, left_width, 12.0, TextAlign::Left);
-    let item = ParaStyle {
-        size: 11.0,
-        ..heading
-    };
-
-    let heading_laid = c.lay_out(&[(Style::BoldItalic, "Nơi nhận:")], heading)?;
-    let mut items = Vec::with_capacity(doc.recipients.len());
-    for r in &doc.recipients {
-        let text = format!("- {r}");
-        items.push(c.lay_out(&[(Style::Regular, text.as_str())], item)?);
-    }
-    let authority = one_line_each(c, &doc.authority, right)?;
-    let name = c.lay_out(&[(Style::Bold, doc.signer_name.as_str())], right)?;
-
-    let space = 30.0 * MM;
-    let lh = line_height(BODY_SIZE);
-    let right_h = lh
-        * (authority.iter().map(|l| l.lines.len()).sum::<usize>() + name.lines.len()) as f32
-        + space;
-    let left_h = line_height(12.0) * heading_laid.lines.len() as f32
-        + items
-            .iter()
-            .map(|l| line_height(11.0) * l.lines.len() as f32)
-            .sum::<f32>();
-    let height = right_h.max(left_h);
-    if c.y - height < BOTTOM {
+    let last = doc.body.len().saturating_sub(1);
+    blocks_range(c, &doc.body, 0, last)?;
+    let mark = c.mark();
+    blocks_range(c, &doc.body, last, doc.body.len())?;
+    let signature = SignatureBlock::lay_out(c, doc)?;
+    let moved_alone = c.y - signature.height() < BOTTOM;
+    if moved_alone && c.pages.len() == mark.pages && mark.y < TOP - 0.01 && last < doc.body.len() {
+        c.rewind(mark);
         c.new_page();
+        blocks_range(c, &doc.body, last, doc.body.len())?;
     }
-    let top = c.y;
-    let mut y = top - c.draw_fixed(&heading_laid, heading, top)?;
-    for laid in &items {
-        y -= c.draw_fixed(laid, item, y)?;
-    }
-    let mut y = top;
-    for laid in &authority {
-        y -= c.draw_fixed(laid, right, y)?;
-    }
-    let centre = right.x + right.width / 2.0;
-    let signer = [centre - 30.0 * MM, y - space, centre + 30.0 * MM, y];
-    y -= space;
-    y -= c.draw_fixed(&name, right, y)?;
-    c.y = y.min(top - left_h);
-    Ok(SignatureSlots {
-        page: c.page_number(),
-        signer,
-        seal: seal_rect(signer),
-    })
+    signature.draw(c)
 }
 
 /// Each authority line laid out on its own (they are separate lines, not one paragraph).

@@ -62,6 +62,14 @@ impl ParaStyle {
     }
 }
 
+/// A position in the output: page count, length of the last page's operators, cursor.
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    pub pages: usize,
+    pub len: usize,
+    pub y: f32,
+}
+
 pub struct Composer {
     pub fonts: Fonts,
     pub pages: Vec<String>,
@@ -93,6 +101,23 @@ impl Composer {
         if self.y - height < BOTTOM - 0.01 && self.y < TOP - 0.01 {
             self.new_page();
         }
+    }
+
+    /// Where the composer is, to undo what follows with [`Composer::rewind`].
+    pub fn mark(&self) -> Mark {
+        Mark {
+            pages: self.pages.len(),
+            len: self.pages.last().map_or(0, String::len),
+            y: self.y,
+        }
+    }
+
+    pub fn rewind(&mut self, mark: Mark) {
+        self.pages.truncate(mark.pages);
+        if let Some(page) = self.pages.last_mut() {
+            page.truncate(mark.len);
+        }
+        self.y = mark.y;
     }
 
     pub fn ops(&mut self) -> &mut String {

@@ -48,8 +48,7 @@ pub fn render(document: &AdministrativeDocument) -> Result<RenderedDocument, Doc
     let mut c = Composer::new(Fonts::new()?);
     blocks::header(&mut c, document)?;
     blocks::title(&mut c, document)?;
-    blocks::blocks(&mut c, &document.body)?;
-    let signature_slots = blocks::signature(&mut c, document)?;
+    let signature_slots = blocks::body_and_signature(&mut c, document)?;
     for appendix in &document.appendices {
         blocks::appendix(&mut c, appendix)?;
     }

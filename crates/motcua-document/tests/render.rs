@@ -355,3 +355,30 @@ fn page_one_renders_to_png() {
     let png = png.expect("a PNG of page 1");
     assert!(std::fs::metadata(png.path()).expect("png").len() > 10_000);
 }
+
+#[test]
+fn signature_block_is_whole_and_keeps_the_closing_sentence() {
+    let rendered = seed();
+    let Some(text) = text_of(&rendered) else {
+        return;
+    };
+    let pages: Vec<&str> = text.split('\u{c}').collect();
+    let index = pages
+        .iter()
+        .position(|p| p.contains("KT. CHỦ TỊCH"))
+        .expect("authority line");
+    let page = pages[index];
+    for part in [
+        "Nơi nhận:",
+        "- Lưu: VT.",
+        "PHÓ CHỦ TỊCH",
+        "Thân Văn Thuận",
+        "trân trọng báo cáo./.",
+    ] {
+        assert!(
+            page.contains(part),
+            "{part:?} on the signature page:\n{page}"
+        );
+    }
+    assert_eq!(rendered.signature_slots.page as usize, index + 1);
+}
