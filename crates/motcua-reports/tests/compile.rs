@@ -305,6 +305,12 @@ async fn compiles_the_seed_report_from_the_results_service() {
         assert!(paths.contains(&path.as_str()), "{path}");
     }
 
+    // 1 unit, 1 list page, 1 parent, per period 2 for the district and 2 for each commune,
+    // 1 page of procedures, coverage, staffing: each path once.
+    assert_eq!(compiled.sources.len(), 3 + 2 * (2 + 2 * 17) + 3);
+    let distinct: std::collections::BTreeSet<&str> = paths.iter().copied().collect();
+    assert_eq!(distinct.len(), paths.len());
+
     // The hash is of the figures, and follows them.
     assert_eq!(compiled.figures_sha256, f.sha256().unwrap());
     let mut changed = f.clone();
@@ -353,12 +359,19 @@ struct Fake {
 }
 
 fn fake(responses: Vec<String>) -> Fake {
+    fake_with(move |_, i| responses.get(i).or(responses.last()).cloned())
+}
+
+/// A server that answers the `i`-th request for `path` with `respond(path, i)`; `None` keeps the
+/// connection open without an answer.
+fn fake_with(respond: impl Fn(&str, usize) -> Option<String> + Send + 'static) -> Fake {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     let hits = Arc::new(AtomicUsize::new(0));
     let requests = Arc::new(Mutex::new(Vec::new()));
     let (count, heads) = (hits.clone(), requests.clone());
     std::thread::spawn(move || {
+        let mut held = Vec::new();
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { break };
             let mut head = Vec::new();
@@ -369,14 +382,17 @@ fn fake(responses: Vec<String>) -> Fake {
                     _ => break,
                 }
             }
-            heads
-                .lock()
-                .unwrap()
-                .push(String::from_utf8_lossy(&head).into_owned());
+            let head = String::from_utf8_lossy(&head).into_owned();
+            let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+            heads.lock().unwrap().push(head);
             let i = count.fetch_add(1, Ordering::SeqCst);
-            let response = responses.get(i).or(responses.last()).unwrap();
-            let _ = stream.write_all(response.as_bytes());
-            let _ = stream.flush();
+            match respond(&path, i) {
+                Some(response) => {
+                    let _ = stream.write_all(response.as_bytes());
+                    let _ = stream.flush();
+                }
+                None => held.push(stream),
+            }
         }
     });
     Fake {
@@ -556,4 +572,66 @@ async fn lists_follow_the_cursor_to_the_end() {
             "/units?under=7&limit=500&cursor=aWQ6Nw"
         ]
     );
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_and_is_retried() {
+    let server = fake_with(|_, _| None);
+    let options = ClientOptions {
+        timeout: Duration::from_millis(200),
+        ..fast()
+    };
+    let client = ResultsClient::new(&server.base_url, "k", options).unwrap();
+    let err = client.unit(UnitId(7)).await.unwrap_err();
+    match &err {
+        ClientError::Unreachable { source, .. } => assert!(source.is_timeout(), "{source:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.hits.load(Ordering::SeqCst), 3);
+}
+
+/// A service that answers every endpoint a report reads for a district without communes, its
+/// Q1/2024 table as the seed printed it: new 3155, but 3151 online + 4 direct + 4 postal.
+fn seed_misprint(path: &str, _: usize) -> Option<String> {
+    let columns = r#"{"total":3629,"new_online":3151,"new_direct_postal":8,"new_direct":4,"new_postal":4,
+        "carried_over":474,"resolved":3229,"resolved_early":3000,"resolved_on_time":200,"resolved_late":29,
+        "in_progress":400,"within_due":390,"overdue":10}"#;
+    let period = r#"{"first_day":"2024-01-01","last_day":"2024-03-31"}"#;
+    let body = match path.split('?').next().unwrap_or_default() {
+        "/units/7" => UNIT.replace(r#""parent_id":1"#, r#""parent_id":null"#),
+        "/units" => format!(
+            r#"{{"items":[{}]}}"#,
+            UNIT.replace(r#""parent_id":1"#, r#""parent_id":null"#)
+        ),
+        "/statistics/form-06" => format!(
+            r#"{{"unit_id":7,"period":{period},"method":"counters","rule":"r",
+            "rows":[{{"level":"district","field":"Đất đai","columns":{columns}}}],
+            "levels":[{{"level":"district","columns":{columns}}}],"total":{columns}}}"#
+        ),
+        "/statistics/indicators" => format!(r#"{{"unit_id":7,"period":{period},"indicators":[]}}"#),
+        "/procedures" => r#"{"items":[]}"#.to_owned(),
+        "/units/7/certificate-coverage" => r#"{"unit_id":7,"at":"2024-04-05T02:30:00Z",
+            "officials":{"covered":0,"total":0,"percent":null},"desks":{"covered":0,"total":0,"percent":null}}"#
+            .to_owned(),
+        "/units/7/staffing" => {
+            r#"{"unit_id":7,"rows":[],"total":0,"own_staff":0,"agency_sent":0}"#.to_owned()
+        }
+        _ => return Some(answer("404 Not Found", &[], "")),
+    };
+    Some(ok(&body))
+}
+
+#[tokio::test]
+async fn compiling_refuses_the_seed_misprint() {
+    let server = fake_with(seed_misprint);
+    let client = ResultsClient::new(&server.base_url, "k", fast()).unwrap();
+    let q1: Period = "2024-Q1".parse().unwrap();
+    let err = compile(&client, UnitId(7), &[q1]).await.unwrap_err();
+    match err {
+        CompileError::Invariant { rule, detail } => {
+            assert_eq!(rule, "(3) = (4) + (5) + (6)");
+            assert!(detail.contains("2024-Q1 district Đất đai"), "{detail}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
