@@ -1,11 +1,12 @@
 //! One database per test: an SQLite file in a temporary folder, or a PostgreSQL database copied
 //! from a migrated template.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use motcua_db::{DbPool, PoolOptions};
+use motcua_db::{Database, DbPool, PoolOptions};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,27 +28,48 @@ enum Cleanup {
 
 const TEST_DB_PREFIX: &str = "motcua_test_";
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
-static TEMPLATE: OnceLock<String> = OnceLock::new();
+static TEMPLATES: Mutex<Option<HashMap<Database, String>>> = Mutex::new(None);
+
+/// The migrated template of `database`, made once per test process.
+fn template(database: Database) -> String {
+    let mut templates = TEMPLATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    templates
+        .get_or_insert_with(HashMap::new)
+        .entry(database)
+        .or_insert_with(|| prepare_template(database))
+        .clone()
+}
 
 impl TestDb {
+    /// A results database.
     pub fn create(backend: Backend) -> Self {
+        Self::create_for(Database::Results, backend)
+    }
+
+    pub fn create_for(database: Database, backend: Backend) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}/results.sqlite3", dir.path().display());
+                let url = format!(
+                    "sqlite://{}/{}.sqlite3",
+                    dir.path().display(),
+                    folder(database)
+                );
                 Self {
                     url,
                     cleanup: Cleanup::Sqlite(dir),
                 }
             }
             Backend::Postgres => {
-                let template = TEMPLATE.get_or_init(prepare_template);
+                let template = template(database);
                 let name = format!(
                     "{TEST_DB_PREFIX}{}_{}",
                     std::process::id(),
                     COUNTER.fetch_add(1, Ordering::SeqCst)
                 );
-                copy_database(template, &name);
+                copy_database(&template, &name);
                 Self {
                     url: database_url(&name),
                     cleanup: Cleanup::Postgres { name },
@@ -93,9 +115,20 @@ fn admin_connection() -> Result<PgConnection, String> {
         .map_err(|e| format!("PostgreSQL for tests is not reachable at {} ({e}); start it or set MOTCUA_TEST_POSTGRES", server_url()))
 }
 
+fn folder(database: Database) -> &'static str {
+    match database {
+        Database::Results => "results",
+        Database::Reports => "reports",
+    }
+}
+
 /// Migrates a template named after the migrations' content, once for all test processes.
-fn prepare_template() -> String {
-    let name = format!("motcua_tpl_{}", migrations_hash());
+fn prepare_template(database: Database) -> String {
+    let name = format!(
+        "motcua_tpl_{}_{}",
+        folder(database),
+        migrations_hash(database)
+    );
     let mut conn = admin_connection().unwrap_or_else(|e| panic!("{e}"));
     diesel::sql_query("SELECT pg_advisory_lock(727274)")
         .execute(&mut conn)
@@ -107,7 +140,8 @@ fn prepare_template() -> String {
         diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
             .execute(&mut conn)
             .unwrap();
-        let pool = DbPool::open(
+        let pool = DbPool::open_database(
+            database,
             &database_url(&name),
             PoolOptions {
                 max_connections: 1,
@@ -186,9 +220,11 @@ fn drop_leftovers(conn: &mut PgConnection) {
 }
 
 /// Hash of the PostgreSQL migrations, so a changed migration gets a new template.
-fn migrations_hash() -> String {
-    let dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/results/postgres");
+fn migrations_hash(database: Database) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(folder(database))
+        .join("postgres");
     let mut files: Vec<_> = walk(&dir);
     files.sort();
     let mut hasher = Sha256::new();

@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod database;
+mod reports;
 
 use std::sync::mpsc;
 
@@ -23,6 +24,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub use database::{Backend, TestDb};
+pub use reports::ReportsApp;
 
 /// Declares a test that runs once on SQLite and once on PostgreSQL: for an
 /// `async fn name(app: TestApp)`, it makes `name::sqlite` and `name::postgres`.
@@ -146,18 +148,7 @@ impl TestApp {
 
     /// Counts rows of a table straight from the database, to prove what a request did not change.
     pub fn count_rows(&self, table: &str) -> i64 {
-        use diesel::RunQueryDsl;
-        #[derive(diesel::QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = self.pool.get().unwrap();
-        let query = format!("SELECT COUNT(*) AS n FROM {table}");
-        diesel::sql_query(query)
-            .get_result::<Count>(&mut *conn)
-            .unwrap()
-            .n
+        count_rows(&self.pool, table)
     }
 }
 
@@ -165,6 +156,21 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         futures_executor::block_on(self.server.stop(false));
     }
+}
+
+fn count_rows(pool: &DbPool, table: &str) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = pool.get().unwrap();
+    let query = format!("SELECT COUNT(*) AS n FROM {table}");
+    diesel::sql_query(query)
+        .get_result::<Count>(&mut *conn)
+        .unwrap()
+        .n
 }
 
 /// Status and JSON body (or the body as a JSON string when it is not JSON).
@@ -184,7 +190,12 @@ fn create_key_in_db(pool: &DbPool, name: &str, role: Role) -> String {
         scopes: Vec::new(),
     };
     let (secret, _) = motcua_db::write_transaction(&mut conn, |conn| {
-        issue_key(conn, &Actor::command_line("test"), &request)
+        issue_key(
+            conn,
+            &Actor::command_line("test"),
+            &request,
+            Some(motcua_results::state::unit_exists),
+        )
     })
     .unwrap();
     secret

@@ -8,7 +8,9 @@ mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use motcua_core::access::Role;
-use motcua_db::{DbPool, PoolOptions};
+use motcua_core::ids::UnitId;
+use motcua_db::{Database, DbPool, PoolOptions};
+use motcua_reports::config::ReportsConfig;
 use motcua_results::audit::Actor;
 use motcua_results::config::ResultsConfig;
 use motcua_results::routes::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
@@ -39,6 +41,15 @@ enum Command {
         name: String,
         #[arg(long, default_value = "admin")]
         role: String,
+        /// Which service's database the key is for.
+        #[arg(long, value_enum, default_value = "results")]
+        service: Service,
+        /// The unit an officer or integration key is limited to.
+        #[arg(long)]
+        unit: Option<i64>,
+        /// Scopes of an integration key, e.g. `--scope submissions:write` (repeatable).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
     },
     /// Load reference data.
     Seed {
@@ -102,6 +113,12 @@ enum Scenario {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Service {
+    Results,
+    Reports,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Seed {
     /// The district of the seed report (Việt Yên, Bắc Giang): units and desk staff.
@@ -116,7 +133,13 @@ fn main() -> ExitCode {
         .init();
     let result = match Cli::parse().command {
         Command::Serve { seed } => serve(seed),
-        Command::CreateKey { name, role } => create_key(name, &role),
+        Command::CreateKey {
+            name,
+            role,
+            service,
+            unit,
+            scopes,
+        } => create_key(name, &role, service, unit, scopes),
         Command::Seed { data } => open_db().and_then(|db| seed_data(&db, data)),
         Command::Generate { scenario } => open_db().and_then(|db| generate(&db, scenario)),
         Command::Sign {
@@ -156,15 +179,29 @@ fn open_db() -> Result<DbPool, String> {
     )
 }
 
-fn serve(seed: Option<Seed>) -> Result<(), String> {
-    let config = results_config()?;
-    let db = DbPool::open(
+fn reports_config() -> Result<ReportsConfig, String> {
+    ReportsConfig::from_env().map_err(|e| e.to_string())
+}
+
+fn open_reports_db(config: &ReportsConfig) -> Result<DbPool, String> {
+    DbPool::open_database(
+        Database::Reports,
         &config.database_url,
         PoolOptions {
             max_connections: config.db_pool_size,
             ..PoolOptions::default()
         },
-    )?;
+    )
+}
+
+/// Name of the key `serve` gives the report service to read the results service.
+const LOCAL_REPORTS_KEY: &str = "report service (started by motcua serve)";
+
+/// Runs both services. Unless told otherwise (`MOTCUA_RESULTS_URL`), the report service reads
+/// the results service started here, with a fresh read-only key (the previous one is revoked).
+fn serve(seed: Option<Seed>) -> Result<(), String> {
+    let config = results_config()?;
+    let db = open_db()?;
     if let Some(data) = seed {
         seed_data(&db, data)?;
     }
@@ -172,34 +209,84 @@ fn serve(seed: Option<Seed>) -> Result<(), String> {
         let mut conn = db.get().map_err(|e| e.to_string())?;
         motcua_db::api_keys::count_active_admins(&mut conn).map_err(|e| e.to_string())? > 0
     };
+    let mut reports = reports_config()?;
+    if reports.results_url.is_none() {
+        let key = local_reports_key(&db)?;
+        reports.results_url = Some(format!("http://{}", config.bind));
+        reports.results_api_key = Some(motcua_web::config::Secret::new(key));
+    }
+    let reports_db = open_reports_db(&reports)?;
     actix_web::rt::System::new().block_on(async move {
-        let (server, addr) = motcua_results::start_with_pool(config, db)?;
-        println!("motcua results service: http://{addr}");
-        println!("  OpenAPI document:      http://{addr}/openapi.json");
-        println!("  API documentation:     http://{addr}/docs/");
+        let (results_server, results_addr) = motcua_results::start_with_pool(config, db)?;
+        let (reports_server, reports_addr) = motcua_reports::start_with_pool(reports, reports_db)?;
+        println!("motcua results service: http://{results_addr}  (API documentation: /docs/)");
+        println!("motcua report service:  http://{reports_addr}  (API documentation: /docs/)");
         if !has_admin {
-            println!("No admin key exists yet. Create the first one in another terminal with:");
+            println!("No admin key exists yet. Create the first ones in another terminal with:");
             println!("  cargo run --release --bin motcua -- create-key --name \"<your name>\"");
+            println!(
+                "  cargo run --release --bin motcua -- create-key --service reports --name \"<your name>\""
+            );
         }
-        server.await.map_err(|e| e.to_string())
+        let (results, reports) = futures_util::future::join(results_server, reports_server).await;
+        results.and(reports).map_err(|e| e.to_string())
     })
 }
 
-fn create_key(name: String, role: &str) -> Result<(), String> {
+fn local_reports_key(db: &DbPool) -> Result<String, String> {
+    let request = KeyRequest::validate(&NewApiKeyRequest {
+        name: LOCAL_REPORTS_KEY.into(),
+        role: Role::Auditor,
+        unit_id: None,
+        scopes: Vec::new(),
+    })
+    .map_err(|e| e.to_string())?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let actor = Actor::command_line("serve");
+    let (secret, _) = motcua_db::write_transaction(&mut conn, |conn| {
+        let mut after = None;
+        loop {
+            let page = motcua_db::api_keys::list(conn, after, 200)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            for old in page
+                .iter()
+                .filter(|key| key.name == LOCAL_REPORTS_KEY && key.revoked_at.is_none())
+            {
+                motcua_db::api_keys::revoke(conn, old.id, motcua_db::now())?;
+            }
+        }
+        issue_key(conn, &actor, &request, None)
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(secret)
+}
+
+fn create_key(
+    name: String,
+    role: &str,
+    service: Service,
+    unit: Option<i64>,
+    scopes: Vec<String>,
+) -> Result<(), String> {
     let role: Role = role.parse().map_err(|e| format!("{e}"))?;
     let request = KeyRequest::validate(&NewApiKeyRequest {
         name,
         role,
-        unit_id: None,
-        scopes: Vec::new(),
+        unit_id: unit.map(UnitId),
+        scopes,
     })
     .map_err(|e| format!("{e}"))?;
-    let db = open_db()?;
+    let (db, unit_exists): (DbPool, Option<motcua_web::context::UnitExists>) = match service {
+        Service::Results => (open_db()?, Some(motcua_results::state::unit_exists)),
+        Service::Reports => (open_reports_db(&reports_config()?)?, None),
+    };
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let actor = Actor::command_line("create-key");
-    let (secret, key) =
-        motcua_db::write_transaction(&mut conn, |conn| issue_key(conn, &actor, &request))
-            .map_err(|e| e.to_string())?;
+    let (secret, key) = motcua_db::write_transaction(&mut conn, |conn| {
+        issue_key(conn, &actor, &request, unit_exists)
+    })
+    .map_err(|e| e.to_string())?;
     println!("{secret}");
     eprintln!(
         "API key {} ({}, role {}) created. It is shown only this once.",
@@ -289,9 +376,20 @@ fn rebuild_statistics(db: &DbPool) -> Result<(), String> {
 
 fn write_openapi(out: &std::path::Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let path = out.join("results.openapi.json");
-    std::fs::write(&path, motcua_results::openapi::document_json())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    eprintln!("wrote {}", path.display());
+    for (name, document) in [
+        (
+            "results.openapi.json",
+            motcua_results::openapi::document_json(),
+        ),
+        (
+            "reports.openapi.json",
+            motcua_reports::openapi::document_json(),
+        ),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, document)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
-use crate::names::IdentifierKind;
+use crate::names::{Identifier, IdentifierKind};
 use crate::parse::Certificate;
 
 /// How a certificate was matched with its holder.
@@ -43,9 +43,8 @@ impl Binding {
     }
 }
 
-pub(crate) fn identifier_values(certificate: &Certificate, kind: IdentifierKind) -> Vec<&str> {
-    certificate
-        .identifiers()
+fn identifier_values(identifiers: &[Identifier], kind: IdentifierKind) -> Vec<&str> {
+    identifiers
         .iter()
         .filter(|identifier| identifier.kind == kind)
         .map(|identifier| identifier.value.as_str())
@@ -55,9 +54,9 @@ pub(crate) fn identifier_values(certificate: &Certificate, kind: IdentifierKind)
 /// A personal certificate names its official by the CCCD in its `UID`.
 pub fn bind_to_official(certificate: &Certificate, personal_id: &str) -> Binding {
     let method = BindingMethod::Cccd;
-    let cccds = identifier_values(certificate, IdentifierKind::Cccd);
+    let cccds = identifier_values(certificate.identifiers(), IdentifierKind::Cccd);
     if cccds.is_empty() {
-        let cmnd = identifier_values(certificate, IdentifierKind::Cmnd);
+        let cmnd = identifier_values(certificate.identifiers(), IdentifierKind::Cmnd);
         let detail = match cmnd.first() {
             Some(old) => format!(
                 "the certificate carries only an old identity card number (UID=CMND:{old}), no \
@@ -94,7 +93,25 @@ pub fn bind_to_unit(
     tax_code: Option<&str>,
     budget_code: Option<&str>,
 ) -> Binding {
-    if let Some(cccd) = identifier_values(certificate, IdentifierKind::Cccd).first() {
+    bind_subject_to_unit(
+        certificate.identifiers(),
+        certificate.info().subject.first("CN"),
+        name,
+        tax_code,
+        budget_code,
+    )
+}
+
+/// [`bind_to_unit`] from what a signature report keeps of its signer: the `UID` identifiers and
+/// the common name.
+pub fn bind_subject_to_unit(
+    identifiers: &[Identifier],
+    common_name: Option<&str>,
+    name: &str,
+    tax_code: Option<&str>,
+    budget_code: Option<&str>,
+) -> Binding {
+    if let Some(cccd) = identifier_values(identifiers, IdentifierKind::Cccd).first() {
         return Binding::new(
             false,
             BindingMethod::Cccd,
@@ -122,7 +139,7 @@ pub fn bind_to_unit(
     let mut misses = Vec::new();
     for (method, kind, code, label) in codes {
         let Some(code) = code else { continue };
-        let found = identifier_values(certificate, kind);
+        let found = identifier_values(identifiers, kind);
         if found.contains(&code) {
             return Binding::new(
                 true,
@@ -153,7 +170,7 @@ pub fn bind_to_unit(
         return Binding::new(false, *method, detail);
     }
     let method = BindingMethod::Name;
-    match certificate.info().subject.first("CN") {
+    match common_name {
         Some(cn) if comparable_name(cn) == comparable_name(name) => Binding::new(
             true,
             method,

@@ -48,7 +48,7 @@ impl Default for ClientOptions {
 }
 
 /// Where a figure was read from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Source {
     /// Path and query, relative to the service's base URL, e.g.
     /// `/statistics/form-06?unit=2&period=2023`.
@@ -169,7 +169,7 @@ pub struct Unit {
 }
 
 /// `Form06Columns`: the 13 columns of Biểu 06/VPCP/KSTT, with the three channels kept apart.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Form06Columns {
     /// (3) dossiers to resolve: (4) + (5) + (6).
     pub total: i64,

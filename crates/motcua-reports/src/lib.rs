@@ -1,4 +1,102 @@
-//! The report service: fetches a unit's figures from the results service, checks and freezes them.
+//! The report service: compiles a unit's periodic report from the results service's records,
+//! renders it as a Vietnamese administrative document, gets it signed by the leader (two-step,
+//! personal certificate) and by the organisation, delivers it to the province through an outbox,
+//! and, deployed at the province, receives, verifies and acknowledges reports and rolls them up.
 
 pub mod client;
+pub mod config;
+pub mod content;
+pub mod document;
 pub mod figures;
+pub mod openapi;
+pub mod outbox;
+pub mod package;
+pub mod routes;
+pub mod state;
+pub mod workflow;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::{App, HttpServer};
+use motcua_db::{Database, DbPool, PoolOptions};
+use motcua_web::error::ApiError;
+use motcua_web::{idempotency, request_id};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::ReportsConfig;
+use crate::state::AppState;
+
+/// The application with every route, middleware and error handler.
+pub fn app(
+    state: Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .app_data(state.web.clone())
+        .app_data(state)
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::bad_param("path", err.to_string()).into()),
+        )
+        .configure(routes::configure)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(doc)))
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
+                "no such endpoint; see /docs".into(),
+            ))
+        }))
+        .wrap(from_fn(idempotency::idempotent_post))
+        .wrap(from_fn(request_id::assign_request_id))
+}
+
+/// Opens the database (migrating it) and binds the server; the caller runs the returned future.
+pub fn start(config: ReportsConfig) -> Result<(Server, std::net::SocketAddr), String> {
+    let options = PoolOptions {
+        max_connections: config.db_pool_size,
+        ..PoolOptions::default()
+    };
+    let db = DbPool::open_database(Database::Reports, &config.database_url, options)?;
+    start_with_pool(config, db)
+}
+
+/// Like [`start`], with an already open pool. Call it inside an actix system: it also starts the
+/// outbox worker, which stops with the system.
+pub fn start_with_pool(
+    config: ReportsConfig,
+    db: DbPool,
+) -> Result<(Server, std::net::SocketAddr), String> {
+    let (workers, bind) = (config.workers, config.bind);
+    let state = Data::new(AppState::new(db, config)?);
+    actix_web::rt::spawn(outbox::run(state.clone()));
+    let server = HttpServer::new(move || app(state.clone()))
+        .workers(workers)
+        .bind(bind)
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or("the server has no address")?;
+    Ok((server.run(), addr))
+}

@@ -67,7 +67,7 @@ fn start_service() -> Service {
         scopes: Vec::new(),
     };
     let (key, _) = motcua_db::write_transaction(&mut conn, |conn| {
-        issue_key(conn, &Actor::command_line("report test"), &request)
+        issue_key(conn, &Actor::command_line("report test"), &request, None)
     })
     .unwrap();
     drop(conn);

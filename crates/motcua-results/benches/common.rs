@@ -39,7 +39,7 @@ pub fn admin_key(pool: &DbPool) -> String {
         scopes: Vec::new(),
     };
     let (secret, _) = motcua_db::write_transaction(&mut conn, |conn| {
-        issue_key(conn, &Actor::command_line("benchmark"), &request)
+        issue_key(conn, &Actor::command_line("benchmark"), &request, None)
     })
     .expect("a key");
     secret

@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::web::Data;
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
+use motcua_core::ids::UnitId;
 use motcua_db::{DbConnection, DbPool};
 use motcua_web::{Limits, WebContext};
 
@@ -41,7 +42,7 @@ impl AppState {
                 .max(config.max_result_bytes),
         };
         Ok(Self {
-            web: Data::new(WebContext::new(db.clone(), limits)),
+            web: Data::new(WebContext::new(db.clone(), limits, Some(unit_exists))),
             db,
             config,
             calendar: RwLock::new(Arc::new(calendar)),
@@ -82,6 +83,11 @@ impl AppState {
     {
         self.web.write(work).await
     }
+}
+
+/// Whether `unit` is in the unit tree (API keys can only be limited to a known unit).
+pub fn unit_exists(conn: &mut DbConnection, unit: UnitId) -> motcua_db::DbResult<()> {
+    motcua_db::units::find(conn, unit).map(|_| ())
 }
 
 /// The shipped calendar with the years an administrator stored.

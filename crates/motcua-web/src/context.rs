@@ -1,6 +1,7 @@
 //! What the shared extractors and middleware need of a service: its database, its request
 //! limits and its cache of API keys. Each service registers one as `Data<WebContext>`.
 
+use motcua_core::ids::UnitId;
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
 use crate::auth::KeyCache;
@@ -31,19 +32,25 @@ impl Default for Limits {
 /// 50 MiB: a scanned dossier component or a signed report with its attachments.
 pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 50 * 1024 * 1024;
 
+/// Whether a unit exists, where the service keeps units (keys limited to an unknown unit are
+/// refused); a service whose unit ids refer to another system has none.
+pub type UnitExists = fn(&mut DbConnection, UnitId) -> motcua_db::DbResult<()>;
+
 pub struct WebContext {
     pub db: DbPool,
     pub limits: Limits,
     /// API keys recently looked up.
     pub keys: KeyCache,
+    pub unit_exists: Option<UnitExists>,
 }
 
 impl WebContext {
-    pub fn new(db: DbPool, limits: Limits) -> Self {
+    pub fn new(db: DbPool, limits: Limits, unit_exists: Option<UnitExists>) -> Self {
         Self {
             db,
             limits,
             keys: KeyCache::default(),
+            unit_exists,
         }
     }
 

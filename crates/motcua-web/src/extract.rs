@@ -28,22 +28,56 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = body_limit(req);
-        let content_type_ok = is_json_content_type(req);
-        let declared_length = declared_length(req);
-        let payload = payload.take();
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(ApiError::UnsupportedMediaType(
-                    "send the body as application/json".into(),
-                ));
-            }
-            if declared_length.is_some_and(|length| length > limit) {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            let bytes = read_body(payload, limit).await?;
-            parse_json(&bytes).map(ValidJson)
-        })
+        let read = read_json(req, payload, limit);
+        Box::pin(async move { read.await.map(ValidJson) })
     }
+}
+
+/// Like [`ValidJson`], for a JSON body that carries a document (a PDF in base64): read within
+/// the document limit instead of the JSON one.
+pub struct DocumentJson<T>(pub T);
+
+impl<T> DocumentJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for DocumentJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<Data<WebContext>>()
+            .map_or(crate::context::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
+                web.limits.max_document_bytes
+            });
+        let read = read_json(req, payload, limit);
+        Box::pin(async move { read.await.map(DocumentJson) })
+    }
+}
+
+fn read_json<T: DeserializeOwned + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> LocalBoxFuture<'static, Result<T, ApiError>> {
+    let content_type_ok = is_json_content_type(req);
+    let declared_length = declared_length(req);
+    let payload = payload.take();
+    Box::pin(async move {
+        if !content_type_ok {
+            return Err(ApiError::UnsupportedMediaType(
+                "send the body as application/json".into(),
+            ));
+        }
+        if declared_length.is_some_and(|length| length > limit) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let bytes = read_body(payload, limit).await?;
+        parse_json(&bytes)
+    })
 }
 
 /// A PDF body (`Content-Type: application/pdf`), read within `MOTCUA_MAX_RESULT_BYTES`: 415 for

@@ -2,6 +2,7 @@
 //! extractors, API-key authentication, idempotent POSTs, request ids, keyset pagination and the
 //! audit trail writer.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod config;

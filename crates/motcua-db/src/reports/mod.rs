@@ -142,6 +142,7 @@ pub struct ReceivedReport {
     pub periods: String,
     pub number_text: String,
     pub issued_at: NaiveDateTime,
+    pub corrects: Option<String>,
     pub figures: String,
     pub figures_sha256: String,
     pub pdf: Vec<u8>,
@@ -174,13 +175,13 @@ pub fn save(conn: &mut DbConnection, report: &Report) -> DbResult<()> {
     Ok(())
 }
 
-/// Reports in creation order after `after` (keyset), optionally limited to the subtree of a unit
-/// and to one status.
+/// Reports in id order (ids are UUIDv7, so creation order) after `after` (keyset), optionally
+/// limited to the subtree of a unit and to one status.
 pub fn list(
     conn: &mut DbConnection,
     within: Option<UnitId>,
     status: Option<ReportStatus>,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<String>,
     limit: i64,
 ) -> DbResult<Vec<Report>> {
     let mut query = reports::table.select(Report::as_select()).into_boxed();
@@ -190,17 +191,10 @@ pub fn list(
     if let Some(status) = status {
         query = query.filter(reports::status.eq(status));
     }
-    if let Some((at, id)) = after {
-        query = query.filter(
-            reports::created_at
-                .gt(at)
-                .or(reports::created_at.eq(at).and(reports::id.gt(id))),
-        );
+    if let Some(after) = after {
+        query = query.filter(reports::id.gt(after));
     }
-    Ok(query
-        .order((reports::created_at, reports::id))
-        .limit(limit)
-        .load(conn)?)
+    Ok(query.order(reports::id).limit(limit).load(conn)?)
 }
 
 /// The next document number of `unit` in `year`: numbering restarts each year (NĐ 30).

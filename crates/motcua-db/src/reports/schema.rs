@@ -103,6 +103,7 @@ diesel::table! {
         periods -> Text,
         number_text -> Text,
         issued_at -> Timestamp,
+        corrects -> Nullable<Text>,
         figures -> Text,
         figures_sha256 -> Text,
         pdf -> Binary,

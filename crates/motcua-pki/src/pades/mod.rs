@@ -15,10 +15,12 @@
 //!
 //! [`Signer`]: crate::cms::Signer
 
+mod attachments;
 mod serialize;
 mod sign;
 mod verify;
 
+pub use attachments::{embedded_files, EmbeddedFile};
 pub use sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
     SignatureMark,

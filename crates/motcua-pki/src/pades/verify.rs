@@ -112,7 +112,7 @@ fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
 /// which are read from the raw bytes by their byte range anyway. They are blanked out before the
 /// structure is parsed: `<hex…>` becomes `()` and spaces of the same length, so every offset of
 /// the cross-reference stays right. `None` when there is nothing to blank.
-fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
     let mut masked: Option<Vec<u8>> = None;
     for found in memchr::memmem::find_iter(pdf, b"/ByteRange") {
         let Some([_, hole_start, hole_end, _]) = byte_range_at(pdf, found + b"/ByteRange".len())

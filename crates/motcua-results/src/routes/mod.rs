@@ -1,6 +1,6 @@
 //! The route table: every endpoint of the results service, one file per group.
 
-pub mod api_keys;
+pub use motcua_web::api_keys;
 pub mod audit;
 pub mod calendar;
 pub mod certificates;

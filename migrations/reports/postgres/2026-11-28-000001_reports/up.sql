@@ -151,6 +151,8 @@ CREATE TABLE received_reports (
     periods TEXT NOT NULL,
     number_text TEXT NOT NULL,
     issued_at TIMESTAMP NOT NULL,
+    -- The report this one corrects: the roll-up counts only the latest correction.
+    corrects TEXT,
     figures TEXT NOT NULL,
     figures_sha256 TEXT NOT NULL,
     pdf BYTEA NOT NULL,

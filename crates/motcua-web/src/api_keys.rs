@@ -8,19 +8,18 @@ use motcua_core::access::{Access, Resource, Role, Scope};
 use motcua_core::ids::{ApiKeyId, UnitId};
 use motcua_core::text::tidy;
 use motcua_db::api_keys::{self, ApiKey, NewApiKey};
-use motcua_db::{now, units, DbConnection};
+use motcua_db::{now, DbConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::utc;
 use crate::audit::Actor;
 use crate::auth::{display_prefix, generate_key, hash_key, parse_scopes, Principal};
+use crate::context::WebContext;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApiKeyView {
@@ -54,7 +53,7 @@ impl From<ApiKey> for ApiKeyView {
     }
 }
 
-motcua_web::page_type!(ApiKeyPage, ApiKeyView);
+crate::page_type!(ApiKeyPage, ApiKeyView);
 
 /// The new key; `key` is never shown again.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -152,9 +151,10 @@ pub fn issue_key(
     conn: &mut DbConnection,
     actor: &Actor,
     request: &KeyRequest,
+    unit_exists: Option<crate::context::UnitExists>,
 ) -> Result<(String, ApiKey), ApiError> {
-    if let Some(unit) = request.unit_id {
-        units::find(conn, unit).map_err(ApiError::missing_reference("unit_id"))?;
+    if let (Some(unit), Some(exists)) = (request.unit_id, unit_exists) {
+        exists(conn, unit).map_err(ApiError::missing_reference("unit_id"))?;
     }
     let secret = generate_key();
     let scopes: Vec<String> = request.scopes.iter().map(ToString::to_string).collect();
@@ -185,7 +185,7 @@ pub fn issue_key(
 #[utoipa::path(tag = "api-keys", params(ApiKeyQuery), responses((status = 200, body = ApiKeyPage), ReadErrors), security(("api_key" = [])))]
 #[get("/api-keys")]
 pub async fn list_api_keys(
-    state: Data<AppState>,
+    state: Data<WebContext>,
     who: Principal,
     query: ValidQuery<ApiKeyQuery>,
 ) -> Result<Json<ApiKeyPage>, ApiError> {
@@ -210,7 +210,7 @@ pub async fn list_api_keys(
 #[utoipa::path(tag = "api-keys", request_body = NewApiKeyRequest, responses((status = 201, body = CreatedApiKey), WriteErrors), security(("api_key" = [])))]
 #[post("/api-keys")]
 pub async fn create_api_key(
-    state: Data<AppState>,
+    state: Data<WebContext>,
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewApiKeyRequest>,
@@ -218,8 +218,9 @@ pub async fn create_api_key(
     who.require(Resource::ApiKeys, Access::Write)?;
     let request = KeyRequest::validate(&body.into_inner())?;
     let actor = Actor::new(&who, &request_id);
+    let unit_exists = state.unit_exists;
     let (secret, key) = state
-        .write(move |conn| issue_key(conn, &actor, &request))
+        .write(move |conn| issue_key(conn, &actor, &request, unit_exists))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api-keys/{}", key.id)))
@@ -234,7 +235,7 @@ pub async fn create_api_key(
 #[utoipa::path(tag = "api-keys", params(("id" = i64, Path)), responses((status = 200, body = ApiKeyView), ReadErrors), security(("api_key" = [])))]
 #[get("/api-keys/{id}")]
 pub async fn get_api_key(
-    state: Data<AppState>,
+    state: Data<WebContext>,
     who: Principal,
     id: Path<i64>,
 ) -> Result<Json<ApiKeyView>, ApiError> {
@@ -248,7 +249,7 @@ pub async fn get_api_key(
 #[utoipa::path(tag = "api-keys", params(("id" = i64, Path)), responses((status = 200, body = ApiKeyView), WriteErrors), security(("api_key" = [])))]
 #[delete("/api-keys/{id}")]
 pub async fn revoke_api_key(
-    state: Data<AppState>,
+    state: Data<WebContext>,
     who: Principal,
     request_id: RequestId,
     id: Path<i64>,
@@ -280,10 +281,14 @@ pub async fn revoke_api_key(
             Ok(revoked)
         })
         .await?;
-    state.web.keys.clear();
+    state.keys.clear();
     Ok(Json(key.into()))
 }
 
 fn find_key(conn: &mut DbConnection, id: ApiKeyId) -> Result<ApiKey, ApiError> {
     api_keys::find(conn, id).map_err(ApiError::not_found_as(format!("API key {id}")))
+}
+
+fn utc(time: chrono::NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
 }

@@ -1,0 +1,119 @@
+//! Typed configuration of the report service, read from the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use motcua_core::ids::UnitId;
+pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
+
+/// Everything the report service reads from its environment.
+#[derive(Debug, Clone)]
+pub struct ReportsConfig {
+    /// `MOTCUA_REPORTS_BIND`, default `127.0.0.1:8081`.
+    pub bind: SocketAddr,
+    /// `MOTCUA_REPORTS_DATABASE_URL`: `postgres://…` or `sqlite://path`; default an SQLite file
+    /// in the data directory (`MOTCUA_DATA_DIR`, default `data`).
+    pub database_url: String,
+    /// `MOTCUA_DB_POOL_SIZE`, default 10.
+    pub db_pool_size: u32,
+    /// `MOTCUA_WORKERS`, default the number of cores.
+    pub workers: usize,
+    /// `MOTCUA_MAX_BODY_BYTES`: JSON bodies, default 1 MiB.
+    pub max_body_bytes: usize,
+    /// `MOTCUA_MAX_PACKAGE_BYTES`: a received report package (its PDF in base64), default 64 MiB.
+    pub max_package_bytes: usize,
+    /// `MOTCUA_RESULTS_URL`: the results service the figures come from, e.g.
+    /// `http://127.0.0.1:8080`; unset: reports cannot be compiled (a receiver needs none).
+    pub results_url: Option<String>,
+    /// `MOTCUA_RESULTS_API_KEY`: an integration key of the results service with read scopes.
+    pub results_api_key: Option<Secret>,
+    /// `MOTCUA_RECEIVER_URL`: the provincial report service packages are delivered to, e.g.
+    /// `https://baocao.bacgiang.gov.vn`; unset: issued reports cannot be submitted.
+    pub receiver_url: Option<String>,
+    /// `MOTCUA_RECEIVER_API_KEY`: the key the province issued to this unit (`submissions:write`).
+    pub receiver_api_key: Option<Secret>,
+    /// `MOTCUA_RECEIVER_UNIT_ID`: in receiver mode, the unit (in the province's results service)
+    /// whose organisation key signs receipts; unset: this service does not receive packages.
+    pub receiver_unit_id: Option<UnitId>,
+    /// `MOTCUA_TRUST_ROOTS_DIR`: CA certificates (self-signed: roots) and CRLs (`.crl`) that
+    /// signatures are verified against; read again at every verification, so a new CRL dropped
+    /// into the folder counts at once.
+    pub trust_roots_dir: Option<PathBuf>,
+    /// `MOTCUA_KEYSTORE_PASSWORD`: the password organisation keys are stored under.
+    pub keystore_password: Option<Secret>,
+    /// `MOTCUA_OUTBOX_INTERVAL_MS`: how often the outbox looks for due deliveries, default 2000.
+    pub outbox_interval: Duration,
+    /// `MOTCUA_OUTBOX_RETRY_BASE_MS`: the first retry delay, doubled at each failure up to an
+    /// hour, default 5000.
+    pub outbox_retry_base: Duration,
+}
+
+impl ReportsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let data_dir = std::env::var("MOTCUA_DATA_DIR").unwrap_or_else(|_| "data".to_owned());
+        Ok(Self {
+            bind: env_or(
+                "MOTCUA_REPORTS_BIND",
+                SocketAddr::from(([127, 0, 0, 1], 8081)),
+            )?,
+            database_url: std::env::var("MOTCUA_REPORTS_DATABASE_URL")
+                .unwrap_or_else(|_| format!("sqlite://{data_dir}/reports.sqlite3")),
+            db_pool_size: env_or("MOTCUA_DB_POOL_SIZE", 10)?,
+            workers: env_or("MOTCUA_WORKERS", default_workers())?,
+            max_body_bytes: env_or("MOTCUA_MAX_BODY_BYTES", 1024 * 1024)?,
+            max_package_bytes: env_or("MOTCUA_MAX_PACKAGE_BYTES", 64 * 1024 * 1024)?,
+            results_url: optional("MOTCUA_RESULTS_URL"),
+            results_api_key: optional("MOTCUA_RESULTS_API_KEY").map(Secret::new),
+            receiver_url: optional("MOTCUA_RECEIVER_URL"),
+            receiver_api_key: optional("MOTCUA_RECEIVER_API_KEY").map(Secret::new),
+            receiver_unit_id: optional("MOTCUA_RECEIVER_UNIT_ID")
+                .map(|value| {
+                    value
+                        .parse()
+                        .map(UnitId)
+                        .map_err(|e: std::num::ParseIntError| ConfigError {
+                            name: "MOTCUA_RECEIVER_UNIT_ID",
+                            value,
+                            reason: e.to_string(),
+                        })
+                })
+                .transpose()?,
+            trust_roots_dir: optional("MOTCUA_TRUST_ROOTS_DIR").map(PathBuf::from),
+            keystore_password: keystore_password()?,
+            outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
+            outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
+        })
+    }
+
+    /// A configuration for tests and embedding: loopback on a free port, nothing connected.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.to_owned(),
+            db_pool_size: 4,
+            workers: 2,
+            max_body_bytes: 1024 * 1024,
+            max_package_bytes: 64 * 1024 * 1024,
+            results_url: None,
+            results_api_key: None,
+            receiver_url: None,
+            receiver_api_key: None,
+            receiver_unit_id: None,
+            trust_roots_dir: None,
+            keystore_password: None,
+            outbox_interval: Duration::from_millis(200),
+            outbox_retry_base: Duration::from_millis(200),
+        }
+    }
+}
+
+fn optional(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+}

@@ -1,0 +1,667 @@
+//! A report version as a Vietnamese administrative document (NĐ 30/2020): the figures put into
+//! the seed report's structure, the drafter's texts around them, and the figures themselves
+//! attached as JSON so that one signature covers both.
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use motcua_core::period::Period;
+use motcua_core::report::ReportKind;
+use motcua_document::{
+    AdministrativeDocument, Align, Appendix, Attachment, Block, Column, HeaderCell, Metadata, Span,
+    Table,
+};
+
+use crate::client::Form06Columns;
+use crate::content::VersionContent;
+use crate::figures::{Figures, LevelForm06, PeriodForm06};
+
+/// File name of the attached figures inside the PDF.
+pub const FIGURES_ATTACHMENT: &str = "figures.json";
+
+/// What is printed in the number and date lines: blank until the report is issued, since the
+/// number and time are assigned then (NĐ 30, Điều 15 for electronic documents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Issue<'a> {
+    pub number_text: Option<&'a str>,
+    pub date: Option<NaiveDate>,
+}
+
+/// Builds the document of a report. `figures_json` is the canonical JSON of `figures`, attached
+/// byte for byte.
+pub fn build(
+    kind: ReportKind,
+    figures: &Figures,
+    figures_json: &[u8],
+    content: &VersionContent,
+    issue: Issue<'_>,
+    created: DateTime<FixedOffset>,
+) -> AdministrativeDocument {
+    let letterhead = &content.letterhead;
+    let signatory = content.signatory.as_ref();
+    let subject = letterhead
+        .subject
+        .clone()
+        .unwrap_or_else(|| default_subject(kind, figures));
+    let body = match kind {
+        ReportKind::OneStopActivity => activity_body(figures, content),
+        ReportKind::Form06 => form06_body(figures),
+        ReportKind::Indicators => indicators_body(figures),
+    };
+    let mut body = body;
+    if let Some(closing) = &letterhead.closing {
+        body.push(Block::Closing(closing.clone()));
+    }
+    let appendices = match kind {
+        ReportKind::OneStopActivity => vec![staffing_appendix(figures)],
+        ReportKind::Form06 | ReportKind::Indicators => Vec::new(),
+    };
+    AdministrativeDocument {
+        superior_body: letterhead.superior_body.clone(),
+        issuing_body: letterhead.issuing_body.clone(),
+        number_line: format!(
+            "Số: {}",
+            issue
+                .number_text
+                .map_or_else(|| format!("      /{}", kind.number_suffix()), str::to_owned)
+        ),
+        place_date: date_line(&letterhead.place, issue.date, created.date_naive().year()),
+        kind: "BÁO CÁO".into(),
+        subject: subject.clone(),
+        body,
+        recipients: letterhead.recipients.clone(),
+        authority: signatory.map(|s| s.authority.clone()).unwrap_or_default(),
+        signer_name: signatory.map(|s| s.full_name.clone()).unwrap_or_default(),
+        appendices,
+        attachments: vec![Attachment {
+            file_name: FIGURES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: "Số liệu của báo cáo (máy đọc được), motcua.report-figures/1".into(),
+            content: figures_json.to_vec(),
+        }],
+        metadata: Metadata {
+            title: format!("Báo cáo: {subject}"),
+            author: letterhead.issuing_body.clone(),
+            subject,
+            keywords: figures.periods.clone(),
+            creation_date: created,
+        },
+    }
+}
+
+fn default_subject(kind: ReportKind, figures: &Figures) -> String {
+    let periods = periods_phrase(&figures.periods);
+    match kind {
+        ReportKind::OneStopActivity => {
+            "Tình hình tổ chức và hoạt động của Bộ phận Một cửa cấp huyện, cấp xã".into()
+        }
+        ReportKind::Form06 => {
+            format!("Kết quả giải quyết thủ tục hành chính {periods} (Biểu số 06/VPCP/KSTT)")
+        }
+        ReportKind::Indicators => format!(
+            "Bộ chỉ số chỉ đạo, điều hành và đánh giá chất lượng phục vụ người dân, doanh \
+             nghiệp {periods} (Quyết định số 766/QĐ-TTg)"
+        ),
+    }
+}
+
+/// "Việt Yên, ngày 05 tháng 4 năm 2024", or with blanks for the day and month before issue.
+fn date_line(place: &str, date: Option<NaiveDate>, year: i32) -> String {
+    match date {
+        Some(date) => format!(
+            "{place}, ngày {:02} tháng {} năm {}",
+            date.day(),
+            date.month(),
+            date.year()
+        ),
+        None => format!("{place}, ngày      tháng      năm {year}"),
+    }
+}
+
+/// "năm 2023 và quý I/2024".
+pub fn periods_phrase(periods: &[String]) -> String {
+    let named: Vec<String> = periods.iter().map(|p| period_name(p)).collect();
+    match named.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} và {last}", rest.join(", ")),
+    }
+}
+
+/// "năm 2023", "quý I/2024", "tháng 3/2024", or the dates of any other range.
+pub fn period_name(label: &str) -> String {
+    let Ok(period) = label.parse::<Period>() else {
+        return label.to_owned();
+    };
+    let (first, last) = (period.first_day, period.last_day);
+    let year = first.year();
+    if first.month() == 1 && first.day() == 1 && last.month() == 12 && last.day() == 31 {
+        if first.year() == last.year() {
+            return format!("năm {year}");
+        }
+    } else if first.day() == 1 && last.year() == year {
+        let months = last.month() - first.month() + 1;
+        if months == 3 && (first.month() - 1) % 3 == 0 {
+            let quarter = ["I", "II", "III", "IV"][((first.month() - 1) / 3) as usize];
+            return format!("quý {quarter}/{year}");
+        }
+        if months == 1 {
+            return format!("tháng {}/{year}", first.month());
+        }
+    }
+    format!(
+        "từ ngày {} đến ngày {}",
+        first.format("%d/%m/%Y"),
+        last.format("%d/%m/%Y")
+    )
+}
+
+/// Vietnamese grouping: 10.726.
+pub fn number(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(digit);
+    }
+    if value < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Vietnamese decimal comma, two decimals: 94,88%.
+pub fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".into(), |v| format!("{v:.2}%").replace('.', ","))
+}
+
+fn level_name(level: &str) -> &str {
+    match level {
+        "province" => "cấp tỉnh",
+        "district" => "cấp huyện",
+        "commune" => "cấp xã",
+        other => other,
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
+/// The drafter's text: paragraphs split at blank lines, "- " lines as bullets.
+fn written(text: &str) -> Vec<Block> {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|paragraph| !paragraph.is_empty())
+        .map(|paragraph| match paragraph.strip_prefix("- ") {
+            Some(bullet) => Block::Bullet(vec![Span::plain(bullet.trim())]),
+            None => Block::Paragraph(vec![Span::plain(paragraph)]),
+        })
+        .collect()
+}
+
+fn labelled(label: &str, text: &str) -> Option<Block> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| {
+        Block::Bullet(vec![
+            Span::bold(format!("{label}: ")),
+            Span::plain(text.replace("\n\n", " ")),
+        ])
+    })
+}
+
+fn heading(level: u8, text: impl Into<String>) -> Block {
+    Block::Heading {
+        level,
+        text: text.into(),
+    }
+}
+
+fn activity_body(figures: &Figures, content: &VersionContent) -> Vec<Block> {
+    let texts = &content.texts;
+    let mut body = written(&texts.legal_basis);
+    body.push(heading(
+        1,
+        "I. TÌNH HÌNH, KẾT QUẢ TIẾP NHẬN, GIẢI QUYẾT TTHC",
+    ));
+    body.push(heading(2, "1. Tình hình thực hiện"));
+    body.extend(written(&texts.situation));
+    body.extend(labelled("Thuận lợi", &texts.advantages));
+    body.extend(labelled("Khó khăn", &texts.difficulties));
+    body.push(heading(
+        3,
+        "b) Kết quả tiếp nhận và giải quyết thủ tục hành chính",
+    ));
+    body.extend(catalogue_blocks(figures));
+    body.push(Block::Bullet(vec![Span::plain(format!(
+        "Thống kê kết quả tiếp nhận và giải quyết thủ tục hành chính {}:",
+        periods_phrase(&figures.periods)
+    ))]));
+    body.extend(dossier_blocks(figures));
+    body.push(form06_summary_table(figures));
+    body.push(heading(
+        3,
+        "c) Về số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
+    ));
+    body.extend(digitisation_blocks(figures));
+    body.push(heading(2, "2. Về tổ chức, vận hành của Bộ phận Một cửa"));
+    body.extend(written(&texts.organisation));
+    body.push(Block::Bullet(vec![Span::plain(format!(
+        "Số lượng cán bộ, công chức, viên chức đang làm việc tại Bộ phận Một cửa các cấp: {} \
+         người, trong đó {} thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa và {} do các \
+         cơ quan chuyên môn được cử đến (chi tiết trong phụ lục kèm theo).",
+        number(figures.staffing.total),
+        number(figures.staffing.own_staff),
+        number(figures.staffing.agency_sent),
+    ))]));
+    body.push(heading(2, "3. Kiến nghị, đề xuất"));
+    body.extend(written(&texts.recommendations));
+    body
+}
+
+fn catalogue_blocks(figures: &Figures) -> Vec<Block> {
+    let coverage = &figures.online_coverage;
+    let by_level = |pick: fn(&crate::figures::OnlineCoverage) -> i64| {
+        coverage
+            .levels
+            .iter()
+            .map(|level| format!("{} {} TTHC", level_name(&level.level), number(pick(level))))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let rates = coverage
+        .levels
+        .iter()
+        .map(|level| {
+            format!(
+                "{} đạt {}",
+                level_name(&level.level),
+                percent(level.rate_percent)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        Block::Bullet(vec![Span::plain(format!(
+            "Tổng số thủ tục hành chính đang thực hiện tiếp nhận tại địa phương: {} TTHC, trong \
+             đó {}.",
+            number(coverage.procedures),
+            by_level(|level| level.procedures)
+        ))]),
+        Block::Bullet(vec![Span::plain(format!(
+            "Thủ tục hành chính được thực hiện theo phương thức tiếp nhận hồ sơ và trả kết quả \
+             không phụ thuộc vào địa giới hành chính tại địa phương: {:02} thủ tục.",
+            coverage.non_boundary
+        ))]),
+        Block::Bullet(vec![Span::plain(format!(
+            "Thủ tục hành chính đủ điều kiện, được thực hiện cung cấp dịch vụ công trực tuyến \
+             tại địa phương: {} TTHC, trong đó {}. Kết quả cung cấp dịch vụ công trực tuyến: {}.",
+            number(coverage.online),
+            by_level(|level| level.online),
+            rates
+        ))]),
+    ]
+}
+
+fn dossier_blocks(figures: &Figures) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let levels: Vec<String> = figures
+        .form06
+        .iter()
+        .flat_map(|period| period.levels.iter().map(|level| level.level.clone()))
+        .fold(Vec::new(), |mut seen, level| {
+            if !seen.contains(&level) {
+                seen.push(level);
+            }
+            seen
+        });
+    for level in levels {
+        blocks.push(heading(3, format!("{}:", capitalised(level_name(&level)))));
+        for period in &figures.form06 {
+            if let Some(found) = period.levels.iter().find(|l| l.level == level) {
+                blocks.push(dossier_sentence(period, found));
+            }
+        }
+    }
+    blocks
+}
+
+fn dossier_sentence(period: &PeriodForm06, level: &LevelForm06) -> Block {
+    let c = &level.total;
+    Block::Bullet(vec![
+        Span::plain(format!(
+            "{} tổng số hồ sơ TTHC đã tiếp nhận {}: ",
+            capitalised(&period_name(&period.period)),
+            level_name(&level.level)
+        )),
+        Span::bold(number(c.total)),
+        Span::plain(" hồ sơ, trong đó: Số mới tiếp nhận trong kỳ: "),
+        Span::bold(number(c.new_total())),
+        Span::italic(format!(
+            " (trực tuyến: {}, trực tiếp: {} và qua dịch vụ bưu chính: {})",
+            number(c.new_online),
+            number(c.new_direct),
+            number(c.new_postal)
+        )),
+        Span::plain(format!(
+            "; số từ kỳ trước chuyển qua: {}. Đã giải quyết: {} (trước hạn: {}, đúng hạn: {}, \
+             quá hạn: {}); đang giải quyết: {} (trong hạn: {}, quá hạn: {}).",
+            number(c.carried_over),
+            number(c.resolved),
+            number(c.resolved_early),
+            number(c.resolved_on_time),
+            number(c.resolved_late),
+            number(c.in_progress),
+            number(c.within_due),
+            number(c.overdue)
+        )),
+    ])
+}
+
+const FORM06_HEADS: [&str; 11] = [
+    "(3) Tổng số",
+    "(4) Trực tuyến",
+    "(5) Trực tiếp, bưu chính",
+    "(6) Kỳ trước chuyển qua",
+    "(7) Đã giải quyết",
+    "(8) Trước hạn",
+    "(9) Đúng hạn",
+    "(10) Quá hạn",
+    "(11) Đang giải quyết",
+    "(12) Trong hạn",
+    "(13) Quá hạn",
+];
+
+fn form06_cells(c: &Form06Columns) -> Vec<String> {
+    [
+        c.total,
+        c.new_online,
+        c.new_direct_postal,
+        c.carried_over,
+        c.resolved,
+        c.resolved_early,
+        c.resolved_on_time,
+        c.resolved_late,
+        c.in_progress,
+        c.within_due,
+        c.overdue,
+    ]
+    .into_iter()
+    .map(number)
+    .collect()
+}
+
+fn form06_table(first_head: &str, rows: Vec<(String, Form06Columns, bool)>) -> Table {
+    let mut header = vec![HeaderCell::new(first_head)];
+    header.extend(FORM06_HEADS.iter().map(|head| HeaderCell::new(*head)));
+    let mut columns = vec![Column {
+        width: 2.6,
+        align: Align::Left,
+    }];
+    columns.extend((0..FORM06_HEADS.len()).map(|_| Column {
+        width: 1.0,
+        align: Align::Right,
+    }));
+    let bold_rows = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, _, bold))| *bold)
+        .map(|(index, _)| index)
+        .collect();
+    Table {
+        header: vec![header],
+        columns,
+        rows: rows
+            .into_iter()
+            .map(|(label, columns, _)| {
+                let mut row = vec![label];
+                row.extend(form06_cells(&columns));
+                row
+            })
+            .collect(),
+        bold_rows,
+        notes: Vec::new(),
+    }
+}
+
+/// One row per period and level, then the period's total.
+fn form06_summary_table(figures: &Figures) -> Block {
+    let mut rows = Vec::new();
+    for period in &figures.form06 {
+        for level in &period.levels {
+            rows.push((
+                format!(
+                    "{}, {}",
+                    capitalised(&period_name(&period.period)),
+                    level_name(&level.level)
+                ),
+                level.total,
+                false,
+            ));
+        }
+        rows.push((
+            format!("{}: tổng", capitalised(&period_name(&period.period))),
+            period.total,
+            true,
+        ));
+    }
+    let mut table = form06_table("Kỳ, cấp", rows);
+    table.notes.push(format!(
+        "Số liệu tính từ hồ sơ trên hệ thống, không nhập tay. Quy tắc đếm: {}",
+        figures.counting_rule
+    ));
+    Block::Table(table)
+}
+
+fn digitisation_blocks(figures: &Figures) -> Vec<Block> {
+    let certificates = &figures.certificates;
+    let mut blocks = vec![Block::Bullet(vec![Span::plain(format!(
+        "Chứng thư số: {}/{} công chức Một cửa ({}) có chứng thư số cá nhân còn hiệu lực để ký \
+         số hóa khi tiếp nhận hồ sơ; {}/{} Bộ phận Một cửa cấp xã ({}) có chứng thư số tập thể \
+         để cấp kết quả điện tử.",
+        certificates.officials.covered,
+        certificates.officials.total,
+        percent(certificates.officials.percent),
+        certificates.commune_desks.covered,
+        certificates.commune_desks.total,
+        percent(certificates.commune_desks.percent),
+    ))])];
+    for period in &figures.periods {
+        let rates: Vec<String> = figures
+            .level_rates
+            .iter()
+            .filter(|rate| &rate.period == period)
+            .map(|rate| {
+                format!(
+                    "{}: tỷ lệ số hóa hồ sơ {}, tỷ lệ cấp kết quả điện tử {}",
+                    level_name(&rate.level),
+                    percent(rate.digitisation.percent),
+                    percent(rate.electronic_result.percent)
+                )
+            })
+            .collect();
+        if !rates.is_empty() {
+            blocks.push(Block::Bullet(vec![Span::plain(format!(
+                "{}: {}.",
+                capitalised(&period_name(period)),
+                rates.join("; ")
+            ))]));
+        }
+    }
+    blocks
+}
+
+fn form06_body(figures: &Figures) -> Vec<Block> {
+    let mut body = Vec::new();
+    for period in &figures.form06 {
+        body.push(heading(
+            2,
+            format!("Kết quả giải quyết TTHC {}", period_name(&period.period)),
+        ));
+        let mut rows = Vec::new();
+        for level in &period.levels {
+            rows.push((capitalised(level_name(&level.level)), level.total, true));
+            for field in &level.fields {
+                rows.push((field.field.clone(), field.columns, false));
+            }
+        }
+        rows.push(("Tổng cộng".into(), period.total, true));
+        body.push(Block::Table(form06_table("Lĩnh vực", rows)));
+    }
+    body
+}
+
+fn indicators_body(figures: &Figures) -> Vec<Block> {
+    let mut body = Vec::new();
+    for period in &figures.indicators {
+        body.push(heading(2, capitalised(&period_name(&period.period))));
+        let rows = period
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(index, indicator)| {
+                vec![
+                    (index + 1).to_string(),
+                    indicator.name.clone(),
+                    format!(
+                        "{}/{}",
+                        number(indicator.numerator),
+                        number(indicator.denominator)
+                    ),
+                    percent(indicator.rate_percent),
+                    percent(indicator.target_percent),
+                    indicator
+                        .score
+                        .map_or_else(|| "-".into(), |s| format!("{s:.2}").replace('.', ",")),
+                    format!("{:.0}", indicator.max_points),
+                ]
+            })
+            .collect();
+        body.push(Block::Table(Table {
+            header: vec![[
+                "TT",
+                "Chỉ số",
+                "Số liệu",
+                "Tỷ lệ",
+                "Mục tiêu",
+                "Điểm",
+                "Điểm tối đa",
+            ]
+            .into_iter()
+            .map(HeaderCell::new)
+            .collect()],
+            columns: [
+                (0.6, Align::Centre),
+                (4.0, Align::Left),
+                (1.6, Align::Right),
+                (1.1, Align::Right),
+                (1.1, Align::Right),
+                (0.9, Align::Right),
+                (0.9, Align::Right),
+            ]
+            .into_iter()
+            .map(|(width, align)| Column { width, align })
+            .collect(),
+            rows,
+            bold_rows: Vec::new(),
+            notes: Vec::new(),
+        }));
+    }
+    body
+}
+
+fn staffing_appendix(figures: &Figures) -> Appendix {
+    let staffing = &figures.staffing;
+    let blank_zero = |value: i64| {
+        if value == 0 {
+            String::new()
+        } else {
+            format!("{value:02}")
+        }
+    };
+    let mut rows: Vec<Vec<String>> = staffing
+        .rows
+        .iter()
+        .map(|row| {
+            vec![
+                row.ordinal.to_string(),
+                row.unit_name.clone(),
+                row.total.to_string(),
+                blank_zero(row.own_staff),
+                blank_zero(row.agency_sent),
+                String::new(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        String::new(),
+        "Tổng cộng".into(),
+        staffing.total.to_string(),
+        staffing.own_staff.to_string(),
+        staffing.agency_sent.to_string(),
+        String::new(),
+    ]);
+    let total_row = rows.len() - 1;
+    Appendix {
+        title: "PHỤ LỤC".into(),
+        subtitle: Some(
+            "Tổng số cán bộ, công chức, viên chức làm việc tại Bộ phận Một cửa các cấp".into(),
+        ),
+        blocks: vec![Block::Table(Table {
+            header: vec![
+                vec![
+                    HeaderCell::spanning("TT", 1, 2),
+                    HeaderCell::spanning("Đơn vị", 1, 2),
+                    HeaderCell::spanning("Số lượng cán bộ công chức tại Bộ phận một cửa", 3, 1),
+                    HeaderCell::spanning("Ghi chú", 1, 2),
+                ],
+                vec![
+                    HeaderCell::new("Tổng số"),
+                    HeaderCell::new("Thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa"),
+                    HeaderCell::new("Công chức, viên chức do các cơ quan chuyên môn được cử đến"),
+                ],
+            ],
+            columns: [
+                (0.7, Align::Centre),
+                (2.4, Align::Left),
+                (1.3, Align::Centre),
+                (2.2, Align::Centre),
+                (2.4, Align::Centre),
+                (1.3, Align::Left),
+            ]
+            .into_iter()
+            .map(|(width, align)| Column { width, align })
+            .collect(),
+            rows,
+            bold_rows: vec![total_row],
+            notes: Vec::new(),
+        })],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_periods_read_the_vietnamese_way() {
+        assert_eq!(number(10_726), "10.726");
+        assert_eq!(number(474), "474");
+        assert_eq!(number(1_234_567), "1.234.567");
+        assert_eq!(percent(Some(94.88)), "94,88%");
+        assert_eq!(period_name("2023"), "năm 2023");
+        assert_eq!(period_name("2024-Q1"), "quý I/2024");
+        assert_eq!(period_name("2024-03"), "tháng 3/2024");
+        assert_eq!(
+            periods_phrase(&["2023".into(), "2024-Q1".into()]),
+            "năm 2023 và quý I/2024"
+        );
+        assert_eq!(
+            date_line("Việt Yên", NaiveDate::from_ymd_opt(2024, 4, 5), 2024),
+            "Việt Yên, ngày 05 tháng 4 năm 2024"
+        );
+    }
+}

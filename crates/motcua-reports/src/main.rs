@@ -1,0 +1,23 @@
+//! `motcua-reports`: runs the report service alone, configured from the environment.
+
+use motcua_reports::config::ReportsConfig;
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let outcome = async {
+        let config = ReportsConfig::from_env().map_err(|e| e.to_string())?;
+        let (server, addr) = motcua_reports::start(config)?;
+        tracing::info!("report service listening on http://{addr}");
+        server.await.map_err(|e| e.to_string())
+    };
+    match outcome.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("motcua-reports: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

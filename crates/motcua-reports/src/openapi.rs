@@ -1,0 +1,75 @@
+//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
+
+use actix_web::App;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use motcua_web::error::{InvalidParam, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "motcua report service",
+        description = "Periodic reports of Vietnam's one-stop offices (Bộ phận Một cửa) to the province: compiled from the results service, rendered per Nghị định 30/2020, signed by the leader and the organisation, delivered, received and verified. Conventions: API-DESIGN.md.",
+        license(name = "AGPL-3.0-or-later"),
+    ),
+    modifiers(&ApiKeyAuth),
+    components(schemas(Problem, InvalidParam)),
+    tags(
+        (name = "reports", description = "Periodic reports to the provincial People's Committee office: compiled from the records, versions, documents, figures"),
+        (name = "signing", description = "The leader's two-step personal signature and issuing with the organisation's signature"),
+        (name = "delivery", description = "Submission to the province through the outbox"),
+        (name = "inbox", description = "Receiver mode: reports received from lower units, verified and acknowledged, and the roll-up"),
+        (name = "organisation-keys", description = "Keys of units' collective certificates (admins only; never returned)"),
+        (name = "api-keys", description = "Credentials of people and systems (at a receiver: the keys issued to lower units)"),
+        (name = "health", description = "Probes"),
+    )
+)]
+struct BaseDoc;
+
+struct ApiKeyAuth;
+
+impl Modify for ApiKeyAuth {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `Authorization: Bearer mc_…`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The parts of the document that no handler declares: info, tags, security scheme.
+pub fn base() -> OpenApiDoc {
+    BaseDoc::openapi()
+}
+
+/// Completes the document collected from the routes.
+pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    doc
+}
+
+/// The whole document, as served at `/openapi.json` and committed in `api-spec/`.
+pub fn document() -> OpenApiDoc {
+    let (_, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(base())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    finish(doc)
+}
+
+/// The document as committed: pretty JSON with a final newline.
+pub fn document_json() -> String {
+    let mut json = document().to_pretty_json().unwrap_or_default();
+    json.push('\n');
+    json
+}

@@ -1,0 +1,51 @@
+//! Liveness and readiness probes.
+
+use actix_web::get;
+use actix_web::web::{Data, Json};
+use motcua_web::error::{ApiError, Problem};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when healthy.
+    pub status: String,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "health", responses((status = 200, body = Health)))]
+#[get("/health/live")]
+pub async fn live() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// The service can answer requests: its database responds.
+#[utoipa::path(
+    tag = "health",
+    responses(
+        (status = 200, body = Health),
+        (status = 503, description = "The database does not respond", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/health/ready")]
+pub async fn ready(state: Data<AppState>) -> Result<Json<Health>, ApiError> {
+    state
+        .read(|conn| {
+            motcua_db::reports::outbox_depth(conn)?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| match e {
+            ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
+                ApiError::Unavailable(detail)
+            }
+            other => other,
+        })?;
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
+}

@@ -1,0 +1,430 @@
+//! Receiver mode (the report service of the province): packages from districts and communes are
+//! verified (every signature, chain and the attached figures), stored, acknowledged with a
+//! receipt signed by the province's organisation key, and rolled up per period.
+
+use std::collections::{BTreeMap, HashSet};
+
+use actix_web::web::{Data, Json, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::ids::UnitId;
+use motcua_core::report::ReportKind;
+use motcua_db::now;
+use motcua_db::reports::{self, ReceivedReport};
+use motcua_pki::pades;
+use motcua_pki::RevocationPolicy;
+use motcua_web::audit::Actor;
+use motcua_web::auth::Principal;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::{ApiError, InvalidParam};
+use motcua_web::extract::{DocumentJson, ValidQuery};
+use motcua_web::keystore;
+use motcua_web::request_id::RequestId;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::client::Form06Columns;
+use crate::figures::Figures;
+use crate::package::{
+    sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
+    SignedReceipt,
+};
+use crate::state::AppState;
+use crate::workflow::utc;
+
+/// Receives a report package. A delivery of a package already received (same report id and
+/// content) answers the same receipt with 200, so retries are harmless; a different package
+/// under the same id is refused. A package that fails verification is refused with 422 and the
+/// verification report (`verification`), and nothing is stored.
+#[utoipa::path(tag = "inbox", request_body = ReportPackage, responses((status = 201, body = SignedReceipt), (status = 200, description = "Already received: the same receipt", body = SignedReceipt), WriteErrors), security(("api_key" = [])))]
+#[post("/inbox")]
+pub async fn receive_package(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    body: DocumentJson<ReportPackage>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Submissions, Access::Write)?;
+    let package = body.into_inner();
+    let receiver_unit = state.config.receiver_unit_id.ok_or_else(|| {
+        ApiError::Conflict(
+            "this report service is not a receiver (MOTCUA_RECEIVER_UNIT_ID is not set)".into(),
+        )
+    })?;
+    if let Some(unit) = who.unit {
+        if unit != package.sender.unit_id {
+            return Err(ApiError::Forbidden(format!(
+                "this key sends for unit {unit}, not for unit {}",
+                package.sender.unit_id
+            )));
+        }
+    }
+    let id = package.report_id.clone();
+    let already = state
+        .read(move |conn| Ok(reports::find_received(conn, &id)?))
+        .await?;
+    if let Some(stored) = already {
+        return repeated_delivery(&stored, &package);
+    }
+    let store = state.trust_store()?;
+    let checked = package.clone();
+    let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let verified = match verified {
+        Ok(verified) => verified,
+        Err(verification) => return Err(rejection(&verification)),
+    };
+    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
+    let actor = Actor::new(&who, &request_id);
+    let signers = state.clone();
+    let (status, receipt) = state
+        .write(move |conn| {
+            if let Some(stored) = reports::find_received(conn, &package.report_id)? {
+                // Another delivery of the same package won the race.
+                return Ok((false, stored_receipt(&stored)?));
+            }
+            let key = reports::current_key(conn, receiver_unit)?.ok_or_else(|| {
+                ApiError::Conflict(format!(
+                    "no organisation key of the receiving unit {receiver_unit} is stored; \
+                     receipts cannot be signed"
+                ))
+            })?;
+            let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
+            let received_at = now();
+            let receipt = Receipt {
+                report_id: package.report_id.clone(),
+                sender_unit_id: package.sender.unit_id,
+                number_text: package.number_text.clone(),
+                pdf_sha256: verified.pdf_sha256.clone(),
+                figures_sha256: package.figures_sha256.clone(),
+                received_at: utc(received_at),
+                receiver: signer.certificate().info().subject.text.clone(),
+            };
+            let signed = sign_receipt(receipt, signer.as_ref(), signer.chain())
+                .map_err(|e| ApiError::Internal(format!("signing the receipt: {e}")))?;
+            let signed_json =
+                serde_json::to_string(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
+            reports::insert_received(
+                conn,
+                &ReceivedReport {
+                    report_id: package.report_id.clone(),
+                    sender_unit_id: package.sender.unit_id,
+                    sender_unit_name: package.sender.name.clone(),
+                    sender_level: package.sender.level.clone(),
+                    kind: package.kind,
+                    periods: package.periods.join(" "),
+                    number_text: package.number_text.clone(),
+                    issued_at: package.issued_at.naive_utc(),
+                    corrects: package.corrects.clone(),
+                    figures: verified.figures_json.clone(),
+                    figures_sha256: package.figures_sha256.clone(),
+                    pdf: verified.pdf.clone(),
+                    pdf_sha256: verified.pdf_sha256.clone(),
+                    verification: serde_json::to_string(&verified.verification)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    receipt: signed_json,
+                    received_at,
+                    received_by: Some(who.key_id),
+                },
+            )?;
+            actor.record(
+                conn,
+                "report.received",
+                "received_report",
+                &package.report_id,
+                &serde_json::json!({
+                    "sender_unit_id": package.sender.unit_id,
+                    "number": package.number_text,
+                    "pdf_sha256": verified.pdf_sha256,
+                }),
+            )?;
+            Ok((true, signed))
+        })
+        .await?;
+    Ok(if status {
+        HttpResponse::Created().json(receipt)
+    } else {
+        HttpResponse::Ok().json(receipt)
+    })
+}
+
+fn stored_receipt(stored: &ReceivedReport) -> Result<SignedReceipt, ApiError> {
+    serde_json::from_str(&stored.receipt).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn repeated_delivery(
+    stored: &ReceivedReport,
+    package: &ReportPackage,
+) -> Result<HttpResponse, ApiError> {
+    let pdf = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        package.pdf_base64.trim(),
+    )
+    .map_err(|_| ApiError::invalid("pdf_base64", "not base64"))?;
+    if sha256_hex(&pdf) == stored.pdf_sha256 {
+        Ok(HttpResponse::Ok().json(stored_receipt(stored)?))
+    } else {
+        Err(ApiError::Conflict(format!(
+            "report {} was already received with other content; a correction is a new report \
+             that refers to it (`corrects`)",
+            stored.report_id
+        )))
+    }
+}
+
+fn rejection(verification: &PackageVerification) -> ApiError {
+    let params = verification
+        .findings
+        .iter()
+        .map(|finding| InvalidParam::new(finding.check.clone(), finding.detail.clone()))
+        .collect();
+    ApiError::invalid_all(params).with_extension(
+        "verification",
+        serde_json::to_value(verification).unwrap_or_default(),
+    )
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    /// The periods as the report lists them, space-separated, e.g. `2023 2024-Q1`.
+    pub periods: Option<String>,
+    pub kind: Option<ReportKind>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceivedView {
+    pub report_id: String,
+    pub sender_unit_id: UnitId,
+    pub sender_unit_name: String,
+    pub sender_level: String,
+    pub kind: ReportKind,
+    pub periods: Vec<String>,
+    pub number_text: String,
+    pub issued_at: DateTime<Utc>,
+    pub corrects: Option<String>,
+    pub pdf_sha256: String,
+    pub figures_sha256: String,
+    pub received_at: DateTime<Utc>,
+    /// The verification made on receipt.
+    pub verification: PackageVerification,
+    pub receipt: SignedReceipt,
+}
+
+fn received_view(row: &ReceivedReport) -> Result<ReceivedView, ApiError> {
+    Ok(ReceivedView {
+        report_id: row.report_id.clone(),
+        sender_unit_id: row.sender_unit_id,
+        sender_unit_name: row.sender_unit_name.clone(),
+        sender_level: row.sender_level.clone(),
+        kind: row.kind,
+        periods: row.periods.split_whitespace().map(str::to_owned).collect(),
+        number_text: row.number_text.clone(),
+        issued_at: utc(row.issued_at),
+        corrects: row.corrects.clone(),
+        pdf_sha256: row.pdf_sha256.clone(),
+        figures_sha256: row.figures_sha256.clone(),
+        received_at: utc(row.received_at),
+        verification: serde_json::from_str(&row.verification)
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        receipt: stored_receipt(row)?,
+    })
+}
+
+/// Reports received, oldest first.
+#[utoipa::path(tag = "inbox", params(InboxQuery), responses((status = 200, body = Vec<ReceivedView>), ReadErrors), security(("api_key" = [])))]
+#[get("/inbox")]
+pub async fn list_received(
+    state: Data<AppState>,
+    who: Principal,
+    query: ValidQuery<InboxQuery>,
+) -> Result<Json<Vec<ReceivedView>>, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let query = query.into_inner();
+    let rows = state
+        .read(move |conn| {
+            reports::received(conn, query.periods.as_deref(), query.kind)?
+                .iter()
+                .map(received_view)
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    Ok(Json(rows))
+}
+
+async fn find_received(state: &AppState, id: String) -> Result<ReceivedReport, ApiError> {
+    state
+        .read(move |conn| {
+            reports::find_received(conn, &id)?
+                .ok_or_else(|| ApiError::NotFound(format!("no report {id} was received")))
+        })
+        .await
+}
+
+/// One received report.
+#[utoipa::path(tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = ReceivedView), ReadErrors), security(("api_key" = [])))]
+#[get("/inbox/{id}")]
+pub async fn get_received(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<Json<ReceivedView>, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let row = find_received(&state, id.into_inner()).await?;
+    Ok(Json(received_view(&row)?))
+}
+
+/// The signed PDF as received.
+#[utoipa::path(tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>), ReadErrors), security(("api_key" = [])))]
+#[get("/inbox/{id}/document")]
+pub async fn download_received(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let row = find_received(&state, id.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .body(row.pdf))
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Reverification {
+    pub report_id: String,
+    pub valid: bool,
+    pub signatures: Vec<pades::PdfSignatureReport>,
+}
+
+/// Verifies a received report's signatures again, now (e.g. after a revocation).
+#[utoipa::path(tag = "inbox", params(("id" = String, Path)), responses((status = 200, body = Reverification), ReadErrors), security(("api_key" = [])))]
+#[get("/inbox/{id}/verification")]
+pub async fn reverify_received(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<Json<Reverification>, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let row = find_received(&state, id.into_inner()).await?;
+    let store = state.trust_store()?;
+    let pdf = row.pdf.clone();
+    let signatures = actix_web::web::block(move || {
+        pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let valid = signatures.len() >= 2
+        && signatures.iter().all(|signature| {
+            signature.report.is_valid()
+                && signature.changes_after != pades::ChangesAfter::OtherContent
+        });
+    Ok(Json(Reverification {
+        report_id: row.report_id,
+        valid,
+        signatures,
+    }))
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RollupQuery {
+    /// One period, e.g. `2023` or `2024-Q1`.
+    pub period: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RollupLevel {
+    pub level: String,
+    pub columns: Form06Columns,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RollupSource {
+    pub report_id: String,
+    pub sender_unit_id: UnitId,
+    pub sender_unit_name: String,
+    pub number_text: String,
+    pub figures_sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rollup {
+    pub period: String,
+    /// Biểu 06 summed over the received reports, by level.
+    pub levels: Vec<RollupLevel>,
+    pub total: Form06Columns,
+    /// Staff at the one-stop desks of the reporting units.
+    pub staff: i64,
+    /// The reports counted: per unit, the latest that is not corrected by another.
+    pub reports: Vec<RollupSource>,
+}
+
+/// The province's roll-up of one period: the figures of every received report that covers it,
+/// summed by level. A corrected report counts only through its correction.
+#[utoipa::path(tag = "inbox", params(RollupQuery), responses((status = 200, body = Rollup), ReadErrors), security(("api_key" = [])))]
+#[get("/rollup")]
+pub async fn rollup(
+    state: Data<AppState>,
+    who: Principal,
+    query: ValidQuery<RollupQuery>,
+) -> Result<Json<Rollup>, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let period = query.into_inner().period;
+    let label = period
+        .parse::<motcua_core::period::Period>()
+        .map(|parsed| crate::client::period_label(&parsed))
+        .map_err(|e| ApiError::bad_param("period", e))?;
+    let rows = state
+        .read(|conn| Ok(reports::received(conn, None, None)?))
+        .await?;
+    let corrected: HashSet<String> = rows.iter().filter_map(|row| row.corrects.clone()).collect();
+    let mut levels: BTreeMap<String, Form06Columns> = BTreeMap::new();
+    let mut total = Form06Columns::default();
+    let mut staff = 0;
+    let mut sources = Vec::new();
+    let mut counted_units = HashSet::new();
+    // Newest first, so a unit's latest report is the one counted.
+    for row in rows.iter().rev() {
+        if corrected.contains(&row.report_id) || row.kind != ReportKind::OneStopActivity {
+            continue;
+        }
+        let figures: Figures =
+            serde_json::from_str(&row.figures).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let Some(form) = figures.form06.iter().find(|form| form.period == label) else {
+            continue;
+        };
+        if !counted_units.insert(row.sender_unit_id) {
+            continue;
+        }
+        for level in &form.levels {
+            levels
+                .entry(level.level.clone())
+                .or_default()
+                .add(&level.total);
+        }
+        total.add(&form.total);
+        staff += figures.staffing.total;
+        sources.push(RollupSource {
+            report_id: row.report_id.clone(),
+            sender_unit_id: row.sender_unit_id,
+            sender_unit_name: row.sender_unit_name.clone(),
+            number_text: row.number_text.clone(),
+            figures_sha256: row.figures_sha256.clone(),
+        });
+    }
+    Ok(Json(Rollup {
+        period: label,
+        levels: levels
+            .into_iter()
+            .map(|(level, columns)| RollupLevel { level, columns })
+            .collect(),
+        total,
+        staff,
+        reports: sources,
+    }))
+}

@@ -1,0 +1,45 @@
+//! The route table: every endpoint of the report service, one file per group.
+
+pub use motcua_web::api_keys;
+pub mod exports;
+pub mod health;
+pub mod inbox;
+pub mod issue;
+pub mod organisation_keys;
+pub mod reports;
+pub mod signing;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::live)
+        .service(health::ready)
+        .service(reports::create_report)
+        .service(reports::list_reports)
+        .service(reports::get_report)
+        .service(reports::list_versions)
+        .service(reports::create_version)
+        .service(reports::make_ready)
+        .service(reports::return_to_draft)
+        .service(signing::prepare_leader_signature)
+        .service(signing::complete_leader_signature)
+        .service(issue::issue_report)
+        .service(issue::submit_report)
+        .service(issue::get_delivery)
+        .service(exports::download_document)
+        .service(exports::download_figures)
+        .service(exports::download_figures_csv)
+        .service(exports::verify_report)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::get_api_key)
+        .service(api_keys::revoke_api_key)
+        .service(organisation_keys::store_organisation_key)
+        .service(organisation_keys::list_organisation_keys)
+        .service(inbox::receive_package)
+        .service(inbox::list_received)
+        .service(inbox::rollup)
+        .service(inbox::get_received)
+        .service(inbox::download_received)
+        .service(inbox::reverify_received);
+}

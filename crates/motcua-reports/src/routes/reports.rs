@@ -1,0 +1,643 @@
+//! Compiling reports and preparing them for signature: create (compile), list, read, new
+//! versions while a draft, make ready (render), and send back to draft.
+
+use actix_web::web::{Data, Json, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::Utc;
+use motcua_core::access::Access;
+use motcua_core::access::Resource;
+use motcua_core::ids::{OfficialId, UnitId};
+use motcua_core::period::Period;
+use motcua_core::report::{ReportKind, ReportStatus};
+use motcua_db::now;
+use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
+use motcua_web::audit::Actor;
+use motcua_web::auth::Principal;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::{ValidJson, ValidQuery};
+use motcua_web::request_id::RequestId;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::client::ClientError;
+use crate::content::{authority_for, Letterhead, ReportTexts, Signatory, VersionContent};
+use crate::document::Issue;
+use crate::figures::{self, CompileError, Compiled};
+use crate::package::sha256_hex;
+use crate::state::AppState;
+use crate::workflow::{
+    self, current_version, find, require_report, require_status, require_unit_scope, view,
+    ReportView, RENDERED,
+};
+
+/// At most this many periods side by side.
+const MAX_PERIODS: usize = 4;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReport {
+    pub kind: ReportKind,
+    /// The unit reporting (its id in the results service).
+    pub unit_id: UnitId,
+    /// One to four periods side by side, e.g. `["2023", "2024-Q1"]`.
+    pub periods: Vec<String>,
+    pub letterhead: Letterhead,
+    #[serde(default)]
+    pub texts: ReportTexts,
+    /// An issued report this one corrects.
+    #[serde(default)]
+    pub corrects: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVersion {
+    /// Replaces the texts when given.
+    #[serde(default)]
+    pub texts: Option<ReportTexts>,
+    /// Replaces the letterhead when given.
+    #[serde(default)]
+    pub letterhead: Option<Letterhead>,
+    /// Computes the figures again from the records (otherwise they are kept).
+    #[serde(default)]
+    pub recompile: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MakeReady {
+    /// The leader who will sign (Chủ tịch or Phó Chủ tịch of the unit).
+    pub signatory_official_id: OfficialId,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnToDraft {
+    /// Why the report goes back (e.g. the leader's remarks).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// Reports of this unit and the units below it.
+    pub under: Option<UnitId>,
+    pub status: Option<ReportStatus>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// `next` of the previous page.
+    pub cursor: Option<String>,
+}
+
+motcua_web::page_type!(ReportPage, ReportView);
+
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub struct VersionView {
+    pub version: i32,
+    pub figures_sha256: String,
+    pub compiled_at: chrono::DateTime<Utc>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub texts: ReportTexts,
+    pub letterhead: Letterhead,
+    pub signatory: Option<Signatory>,
+    /// What the figures were computed from: each response of the results service.
+    pub sources: Vec<crate::client::Source>,
+}
+
+fn parse_periods(periods: &[String]) -> Result<Vec<Period>, ApiError> {
+    if periods.is_empty() || periods.len() > MAX_PERIODS {
+        return Err(ApiError::invalid(
+            "periods",
+            format!("give 1 to {MAX_PERIODS} periods"),
+        ));
+    }
+    let mut parsed = Vec::new();
+    for (index, text) in periods.iter().enumerate() {
+        let period: Period = text
+            .parse()
+            .map_err(|e: String| ApiError::invalid(format!("periods[{index}]"), e))?;
+        if parsed.contains(&period) {
+            return Err(ApiError::invalid(
+                format!("periods[{index}]"),
+                "the same period twice",
+            ));
+        }
+        parsed.push(period);
+    }
+    Ok(parsed)
+}
+
+fn check_letterhead(letterhead: &Letterhead) -> Result<(), ApiError> {
+    let mut invalid = Vec::new();
+    for (name, value) in [
+        ("letterhead.issuing_body", &letterhead.issuing_body),
+        ("letterhead.place", &letterhead.place),
+    ] {
+        if value.trim().is_empty() {
+            invalid.push(motcua_web::error::InvalidParam::new(
+                name,
+                "must not be empty",
+            ));
+        }
+    }
+    if letterhead.recipients.is_empty() {
+        invalid.push(motcua_web::error::InvalidParam::new(
+            "letterhead.recipients",
+            "list at least one recipient (Nơi nhận), ending with \"Lưu: VT\"",
+        ));
+    }
+    if invalid.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_all(invalid))
+    }
+}
+
+/// Figures from the results service, or a problem that says what went wrong there.
+pub async fn compile(
+    state: &AppState,
+    unit: UnitId,
+    periods: &[Period],
+) -> Result<Compiled, ApiError> {
+    let client = state.results()?;
+    figures::compile(client, unit, periods)
+        .await
+        .map_err(|error| match error {
+            CompileError::Client(ClientError::Status { status, .. }) if status.as_u16() == 404 => {
+                ApiError::invalid("unit_id", "no such unit in the results service")
+            }
+            CompileError::Client(ClientError::Status { status, .. }) if status.as_u16() == 403 => {
+                ApiError::BadGateway(format!(
+                    "the results service refused this service's key ({status}); give it read \
+                     access to the unit"
+                ))
+            }
+            CompileError::Invalid(detail) => ApiError::invalid("periods", detail),
+            other => ApiError::BadGateway(format!("cannot compile the figures: {other}")),
+        })
+}
+
+fn version_row(
+    report_id: &str,
+    version: i32,
+    compiled: &Compiled,
+    content: &VersionContent,
+    who: &Principal,
+) -> Result<ReportVersion, ApiError> {
+    let json = |value: &dyn erased::Json| value.to_json();
+    Ok(ReportVersion {
+        report_id: report_id.to_owned(),
+        version,
+        figures: String::from_utf8(
+            compiled
+                .figures
+                .canonical_json()
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))?,
+        figures_sha256: compiled.figures_sha256.clone(),
+        sources: json(&compiled.sources)?,
+        compiled_at: compiled.compiled_at.naive_utc(),
+        texts: json(content)?,
+        created_at: now(),
+        created_by: Some(who.key_id),
+    })
+}
+
+/// JSON text of anything serialisable, as an `ApiError` on failure.
+mod erased {
+    use motcua_web::error::ApiError;
+
+    pub trait Json {
+        fn to_json(&self) -> Result<String, ApiError>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> Result<String, ApiError> {
+            serde_json::to_string(self).map_err(|e| ApiError::Internal(e.to_string()))
+        }
+    }
+}
+
+/// Compiles a report's figures from the records and keeps them as version 1 of a draft.
+#[utoipa::path(tag = "reports", request_body = CreateReport, responses((status = 201, body = ReportView), (status = 502, description = "The results service failed or its figures break a rule of the forms", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors), security(("api_key" = [])))]
+#[post("/reports")]
+pub async fn create_report(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    body: ValidJson<CreateReport>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(Resource::Reports, Access::Write)?;
+    let body = body.into_inner();
+    let periods = parse_periods(&body.periods)?;
+    check_letterhead(&body.letterhead)?;
+    let compiled = compile(&state, body.unit_id, &periods).await?;
+    let mut chain = vec![compiled.figures.unit.id];
+    chain.extend(compiled.figures.parents.iter().map(|parent| parent.id));
+    let scope = reports::unit_scope(&chain);
+    require_unit_scope(&who, &scope, body.unit_id)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let at = now();
+    let report = Report {
+        id: id.clone(),
+        kind: body.kind,
+        unit_id: body.unit_id,
+        unit_name: compiled.figures.unit.name.clone(),
+        unit_scope: scope,
+        periods: compiled.figures.periods.join(" "),
+        status: ReportStatus::Draft,
+        corrects: body.corrects.clone(),
+        current_version: 1,
+        leader_official_id: None,
+        leader_name: None,
+        leader_signed_at: None,
+        number: None,
+        number_year: None,
+        number_text: None,
+        issued_at: None,
+        submitted_at: None,
+        acknowledged_at: None,
+        created_at: at,
+        created_by: Some(who.key_id),
+        updated_at: at,
+    };
+    let content = VersionContent {
+        texts: body.texts,
+        letterhead: body.letterhead,
+        signatory: None,
+    };
+    let version = version_row(&id, 1, &compiled, &content, &who)?;
+    let actor = Actor::new(&who, &request_id);
+    let view = state
+        .write(move |conn| {
+            if let Some(corrected) = &report.corrects {
+                let old = reports::find(conn, corrected)
+                    .map_err(ApiError::missing_reference("corrects"))?;
+                if !old.status.is_issued() || old.unit_id != report.unit_id {
+                    return Err(ApiError::invalid(
+                        "corrects",
+                        "only an issued report of the same unit can be corrected",
+                    ));
+                }
+            }
+            reports::insert(conn, &report)?;
+            reports::insert_version(conn, &version)?;
+            actor.record(
+                conn,
+                "report.compiled",
+                "report",
+                &report.id,
+                &serde_json::json!({
+                    "kind": report.kind, "unit_id": report.unit_id, "periods": report.periods,
+                    "figures_sha256": version.figures_sha256,
+                }),
+            )?;
+            Ok(view(&report, &version))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/reports/{}", view.id)))
+        .json(view))
+}
+
+/// Reports the key may see, oldest first.
+#[utoipa::path(tag = "reports", params(ReportQuery), responses((status = 200, body = ReportPage), ReadErrors), security(("api_key" = [])))]
+#[get("/reports")]
+pub async fn list_reports(
+    state: Data<AppState>,
+    who: Principal,
+    query: ValidQuery<ReportQuery>,
+) -> Result<Json<ReportPage>, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_param("limit", "between 1 and 200"));
+    }
+    let within = match (query.under, who.unit) {
+        (Some(under), Some(_)) => {
+            // The subtree asked for must be inside the key's own.
+            Some(under)
+        }
+        (Some(under), None) => Some(under),
+        (None, own) => own,
+    };
+    let who_unit = who.unit;
+    let page = state
+        .read(move |conn| {
+            let mut rows =
+                reports::list(conn, within, query.status, query.cursor.clone(), limit + 1)?;
+            if let Some(root) = who_unit {
+                let needle = format!(" {} ", root.0);
+                rows.retain(|report| report.unit_scope.contains(&needle));
+            }
+            let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let mut items = Vec::new();
+            for report in &rows {
+                let version = reports::version(conn, &report.id, report.current_version)?;
+                items.push(view(report, &version));
+            }
+            let next = if more {
+                rows.last().map(|report| report.id.clone())
+            } else {
+                None
+            };
+            Ok(ReportPage { items, next })
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+/// One report.
+#[utoipa::path(tag = "reports", params(("id" = String, Path)), responses((status = 200, body = ReportView), ReadErrors), security(("api_key" = [])))]
+#[get("/reports/{id}")]
+pub async fn get_report(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = id.into_inner();
+    let view = state
+        .read(move |conn| {
+            let report = find(conn, &id)?;
+            require_report(&who, &report, Access::Read)?;
+            let version = reports::version(conn, &report.id, report.current_version)?;
+            Ok(view(&report, &version))
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Every version of a report: figures hashes, texts, and where the figures came from.
+#[utoipa::path(tag = "reports", params(("id" = String, Path)), responses((status = 200, body = Vec<VersionView>), ReadErrors), security(("api_key" = [])))]
+#[get("/reports/{id}/versions")]
+pub async fn list_versions(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<Json<Vec<VersionView>>, ApiError> {
+    let id = id.into_inner();
+    let versions = state
+        .read(move |conn| {
+            let report = find(conn, &id)?;
+            require_report(&who, &report, Access::Read)?;
+            reports::versions(conn, &report.id)?
+                .into_iter()
+                .map(|row| {
+                    let sources = serde_json::from_str(&row.sources)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    let decoded = workflow::decode_version(row)?;
+                    Ok(VersionView {
+                        version: decoded.row.version,
+                        figures_sha256: decoded.row.figures_sha256.clone(),
+                        compiled_at: workflow::utc(decoded.row.compiled_at),
+                        created_at: workflow::utc(decoded.row.created_at),
+                        texts: decoded.content.texts,
+                        letterhead: decoded.content.letterhead,
+                        signatory: decoded.content.signatory,
+                        sources,
+                    })
+                })
+                .collect::<Result<Vec<_>, ApiError>>()
+        })
+        .await?;
+    Ok(Json(versions))
+}
+
+/// A new version of a draft: other texts or letterhead, or figures compiled again.
+#[utoipa::path(tag = "reports", params(("id" = String, Path)), request_body = NewVersion, responses((status = 201, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[post("/reports/{id}/versions")]
+pub async fn create_version(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<String>,
+    body: ValidJson<NewVersion>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    if let Some(letterhead) = &body.letterhead {
+        check_letterhead(letterhead)?;
+    }
+    let (report, current) = {
+        let (who, id) = (who.clone(), id.clone());
+        state
+            .read(move |conn| {
+                let report = find(conn, &id)?;
+                require_report(&who, &report, Access::Write)?;
+                require_status(&report, ReportStatus::Draft, "change the report")?;
+                let current = current_version(conn, &report)?;
+                Ok((report, current))
+            })
+            .await?
+    };
+    let compiled = if body.recompile {
+        let periods = parse_periods(
+            &report
+                .periods
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+        )?;
+        compile(&state, report.unit_id, &periods).await?
+    } else {
+        Compiled {
+            sources: serde_json::from_str(&current.row.sources)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            compiled_at: workflow::utc(current.row.compiled_at),
+            figures_sha256: current.row.figures_sha256.clone(),
+            figures: current.figures,
+        }
+    };
+    let content = VersionContent {
+        texts: body.texts.unwrap_or(current.content.texts),
+        letterhead: body.letterhead.unwrap_or(current.content.letterhead),
+        signatory: None,
+    };
+    let number = report.current_version + 1;
+    let version = version_row(&id, number, &compiled, &content, &who)?;
+    let actor = Actor::new(&who, &request_id);
+    let view = state
+        .write(move |conn| {
+            let mut report = find(conn, &id)?;
+            require_status(&report, ReportStatus::Draft, "change the report")?;
+            if report.current_version + 1 != number {
+                return Err(ApiError::Conflict(
+                    "another version was made meanwhile; read the report again".into(),
+                ));
+            }
+            reports::insert_version(conn, &version)?;
+            report.current_version = number;
+            report.updated_at = now();
+            reports::save(conn, &report)?;
+            actor.record(
+                conn,
+                "report.version_created",
+                "report",
+                &report.id,
+                &serde_json::json!({ "version": number, "figures_sha256": version.figures_sha256 }),
+            )?;
+            Ok(view(&report, &version))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Freezes the draft for signature: fixes the signatory (the name and authority line are part
+/// of what is signed) and renders the document.
+#[utoipa::path(tag = "reports", params(("id" = String, Path)), request_body = MakeReady, responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[post("/reports/{id}/ready")]
+pub async fn make_ready(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<String>,
+    body: ValidJson<MakeReady>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = id.into_inner();
+    let official_id = body.into_inner().signatory_official_id;
+    let report = {
+        let (who, id) = (who.clone(), id.clone());
+        state
+            .read(move |conn| {
+                let report = find(conn, &id)?;
+                require_report(&who, &report, Access::Write)?;
+                require_status(&report, ReportStatus::Draft, "make the report ready")?;
+                Ok(report)
+            })
+            .await?
+    };
+    let official = state
+        .results()?
+        .official(official_id)
+        .await
+        .map_err(|error| match error.status().map(|s| s.as_u16()) {
+            Some(404) => ApiError::invalid("signatory_official_id", "no such official"),
+            _ => ApiError::BadGateway(format!("cannot read the official: {error}")),
+        })?
+        .value;
+    if !official.active || official.unit_id != report.unit_id {
+        return Err(ApiError::invalid(
+            "signatory_official_id",
+            "the signatory must be an active official of the reporting unit",
+        ));
+    }
+    let title = official.title.clone().unwrap_or_default();
+    let authority = authority_for(&title).ok_or_else(|| {
+        ApiError::invalid(
+            "signatory_official_id",
+            format!(
+                "a report is signed by the Chủ tịch or a Phó Chủ tịch; this official is {title:?}"
+            ),
+        )
+    })?;
+    let signatory = Signatory {
+        official_id,
+        full_name: official.full_name.clone(),
+        title,
+        authority,
+    };
+    let actor = Actor::new(&who, &request_id);
+    let view = state
+        .write(move |conn| {
+            let mut report = find(conn, &id)?;
+            require_status(&report, ReportStatus::Draft, "make the report ready")?;
+            let current = current_version(conn, &report)?;
+            let mut content = current.content.clone();
+            content.signatory = Some(signatory.clone());
+            let number = report.current_version + 1;
+            let version = ReportVersion {
+                version: number,
+                texts: serde_json::to_string(&content)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                created_at: now(),
+                created_by: Some(who.key_id),
+                ..current.row
+            };
+            reports::insert_version(conn, &version)?;
+            report.current_version = number;
+            let decoded = workflow::decode_version(version.clone())?;
+            let rendered = workflow::render(
+                &report,
+                &decoded,
+                Issue {
+                    number_text: None,
+                    date: None,
+                },
+            )?;
+            reports::put_document(
+                conn,
+                &ReportDocument {
+                    report_id: report.id.clone(),
+                    stage: RENDERED.into(),
+                    sha256: sha256_hex(&rendered.pdf),
+                    pdf: rendered.pdf,
+                    created_at: now(),
+                },
+            )?;
+            report.status = ReportStatus::ReadyForSignature;
+            report.leader_official_id = Some(signatory.official_id);
+            report.leader_name = Some(signatory.full_name.clone());
+            report.updated_at = now();
+            reports::save(conn, &report)?;
+            actor.record(
+                conn,
+                "report.ready_for_signature",
+                "report",
+                &report.id,
+                &serde_json::json!({ "version": number, "signatory": signatory }),
+            )?;
+            Ok(view(&report, &version))
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Sends a report waiting for signature back to draft (e.g. the leader asks for changes).
+#[utoipa::path(tag = "reports", params(("id" = String, Path)), request_body = ReturnToDraft, responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[post("/reports/{id}/return")]
+pub async fn return_to_draft(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<String>,
+    body: ValidJson<ReturnToDraft>,
+) -> Result<Json<ReportView>, ApiError> {
+    let id = id.into_inner();
+    let reason = body.into_inner().reason;
+    if reason.trim().is_empty() {
+        return Err(ApiError::invalid("reason", "say why the report goes back"));
+    }
+    let actor = Actor::new(&who, &request_id);
+    let view = state
+        .write(move |conn| {
+            let mut report = find(conn, &id)?;
+            require_report(&who, &report, Access::Write)?;
+            require_status(
+                &report,
+                ReportStatus::ReadyForSignature,
+                "return the report",
+            )?;
+            reports::delete_documents(conn, &report.id)?;
+            report.status = ReportStatus::Draft;
+            report.leader_official_id = None;
+            report.leader_name = None;
+            report.updated_at = now();
+            reports::save(conn, &report)?;
+            actor.record(
+                conn,
+                "report.returned_to_draft",
+                "report",
+                &report.id,
+                &serde_json::json!({ "reason": reason }),
+            )?;
+            let version = reports::version(conn, &report.id, report.current_version)?;
+            Ok(view(&report, &version))
+        })
+        .await?;
+    Ok(Json(view))
+}

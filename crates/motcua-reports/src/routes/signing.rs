@@ -1,0 +1,275 @@
+//! The leader's personal signature, in two steps: the service prepares the document with the
+//! signature field where NĐ 30 puts it and returns the bytes to sign; the leader's token (or
+//! `motcua sign`) signs them; the service assembles and checks the signature. The personal key
+//! never reaches the server.
+
+use actix_web::web::{Data, Json, Path};
+use actix_web::{post, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use motcua_core::access::Access;
+use motcua_core::ids::{CertificateId, OfficialId};
+use motcua_core::report::ReportStatus;
+use motcua_db::now;
+use motcua_db::reports::{self, ReportDocument, SigningSession};
+use motcua_pki::cms::Prepared;
+use motcua_pki::pades::{
+    self, PdfSignatureOptions, PreparedPdf, SignatureAppearance, SignatureMark,
+};
+use motcua_pki::{parse_certificates, Certificate};
+use motcua_web::audit::Actor;
+use motcua_web::auth::Principal;
+use motcua_web::error::responses::WriteErrors;
+use motcua_web::error::ApiError;
+use motcua_web::extract::ValidJson;
+use motcua_web::request_id::RequestId;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::document::Issue;
+use crate::package::sha256_hex;
+use crate::state::AppState;
+use crate::workflow::{
+    self, current_version, find, require_report, require_status, view, ReportView, LEADER_SIGNED,
+    RENDERED,
+};
+
+/// How long a prepared document waits for the token's signature.
+const SESSION_MINUTES: i64 = 60;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeaderSigningSession {
+    pub session_id: String,
+    pub report_id: String,
+    pub official_id: OfficialId,
+    /// The certificate (in the results service) the signature is prepared for.
+    pub certificate_id: CertificateId,
+    /// The DER of the CMS signed attributes: what the token signs (base64).
+    pub to_be_signed_base64: String,
+    /// SHA-256 of `to_be_signed`, hex, for tokens that sign a digest.
+    pub to_be_signed_sha256: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaderSignature {
+    /// The raw signature over `to_be_signed` (base64): PKCS#1 v1.5 for RSA, DER or `r || s` for
+    /// ECDSA.
+    pub signature_base64: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionData {
+    byte_range: [usize; 4],
+    prepared: Prepared,
+}
+
+/// `CertificateView` of the results service, the part needed here.
+#[derive(Debug, Deserialize)]
+struct CertificatePem {
+    pem: String,
+}
+
+/// The newest usable personal certificate of the official, from the results service.
+async fn leader_certificate(
+    state: &AppState,
+    official: OfficialId,
+) -> Result<(CertificateId, Certificate), ApiError> {
+    let client = state.results()?;
+    let listed = client
+        .official_certificates(official)
+        .await
+        .map_err(|e| ApiError::BadGateway(format!("cannot list the leader's certificates: {e}")))?
+        .value;
+    let chosen = listed
+        .iter()
+        .filter(|certificate| certificate.kind == "personal" && certificate.usable)
+        .max_by_key(|certificate| certificate.not_before)
+        .ok_or_else(|| {
+            ApiError::Conflict(
+                "the leader has no usable personal certificate registered in the results service"
+                    .into(),
+            )
+        })?;
+    let pem: CertificatePem = client
+        .get_json(&format!("/certificates/{}", chosen.id), &[])
+        .await
+        .map_err(|e| ApiError::BadGateway(format!("cannot read the leader's certificate: {e}")))?
+        .value;
+    let certificate = parse_certificates(pem.pem.as_bytes())
+        .ok()
+        .and_then(|mut certificates| certificates.drain(..).next())
+        .ok_or_else(|| ApiError::BadGateway("the leader's certificate cannot be read".into()))?;
+    Ok((chosen.id, certificate))
+}
+
+/// Step 1: prepares the leader's signature of a report that is ready for signature.
+#[utoipa::path(tag = "signing", params(("id" = String, Path)), responses((status = 201, body = LeaderSigningSession), WriteErrors), security(("api_key" = [])))]
+#[post("/reports/{id}/leader-signing-sessions")]
+pub async fn prepare_leader_signature(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let (report, version) = {
+        let (who, id) = (who.clone(), id.clone());
+        state
+            .read(move |conn| {
+                let report = find(conn, &id)?;
+                require_report(&who, &report, Access::Write)?;
+                require_status(&report, ReportStatus::ReadyForSignature, "sign the report")?;
+                let version = current_version(conn, &report)?;
+                Ok((report, version))
+            })
+            .await?
+    };
+    let signatory = version
+        .content
+        .signatory
+        .clone()
+        .ok_or_else(|| ApiError::Internal("a ready report without signatory".into()))?;
+    let (certificate_id, certificate) = leader_certificate(&state, signatory.official_id).await?;
+    let session = state
+        .write(move |conn| {
+            let stored = reports::document(conn, &report.id, RENDERED)?
+                .ok_or_else(|| ApiError::Internal("a ready report without document".into()))?;
+            // Rendering is deterministic: render again to know where the signature goes.
+            let rendered = workflow::render(
+                &report,
+                &version,
+                Issue {
+                    number_text: None,
+                    date: None,
+                },
+            )?;
+            if sha256_hex(&rendered.pdf) != stored.sha256 {
+                return Err(ApiError::Internal(format!(
+                    "report {} renders differently than when it was made ready",
+                    report.id
+                )));
+            }
+            let mut options = PdfSignatureOptions::new(Utc::now());
+            options.field_name = Some("LanhDao".into());
+            options.page = rendered.signature_slots.page;
+            options.reason = Some(format!("{} ký duyệt báo cáo", signatory.full_name));
+            options.location = Some(version.content.letterhead.place.clone());
+            options.appearance = Some(SignatureAppearance {
+                rect: rendered.signature_slots.signer,
+                mark: SignatureMark::Personal,
+            });
+            let prepared = pades::prepare_pdf(&stored.pdf, &certificate, &options)
+                .map_err(|e| ApiError::Internal(format!("preparing the signature: {e}")))?;
+            let data = SessionData {
+                byte_range: prepared.byte_range,
+                prepared: prepared.prepared.clone(),
+            };
+            let at = now();
+            let session = SigningSession {
+                id: uuid::Uuid::new_v4().to_string(),
+                report_id: report.id.clone(),
+                official_id: signatory.official_id,
+                official_name: signatory.full_name.clone(),
+                certificate: certificate.der().to_vec(),
+                chain: Vec::new(),
+                prepared: serde_json::to_string(&data)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                pdf: prepared.pdf,
+                created_at: at,
+                expires_at: at + Duration::minutes(SESSION_MINUTES),
+                completed_at: None,
+            };
+            reports::insert_session(conn, &session)?;
+            Ok((session, data.prepared))
+        })
+        .await?;
+    let (session, prepared) = session;
+    Ok(HttpResponse::Created().json(LeaderSigningSession {
+        session_id: session.id,
+        report_id: session.report_id,
+        official_id: session.official_id,
+        certificate_id,
+        to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(&prepared.to_be_signed)),
+        to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+        expires_at: workflow::utc(session.expires_at),
+    }))
+}
+
+/// Step 2: the token's signature; the report becomes signed by the leader.
+#[utoipa::path(tag = "signing", params(("session_id" = String, Path)), request_body = LeaderSignature, responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[post("/leader-signing-sessions/{session_id}/signature")]
+pub async fn complete_leader_signature(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    session_id: Path<String>,
+    body: ValidJson<LeaderSignature>,
+) -> Result<Json<ReportView>, ApiError> {
+    let session_id = session_id.into_inner();
+    let raw = STANDARD
+        .decode(body.into_inner().signature_base64.trim())
+        .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
+    let actor = Actor::new(&who, &request_id);
+    let view = state
+        .write(move |conn| {
+            let session = reports::find_session(conn, &session_id).map_err(
+                ApiError::not_found_as(format!("signing session {session_id}")),
+            )?;
+            let mut report = find(conn, &session.report_id)?;
+            require_report(&who, &report, Access::Write)?;
+            require_status(&report, ReportStatus::ReadyForSignature, "sign the report")?;
+            let at = now();
+            if session.completed_at.is_some() {
+                return Err(ApiError::Conflict(
+                    "the signing session was already used".into(),
+                ));
+            }
+            if at > session.expires_at {
+                return Err(ApiError::Conflict(
+                    "the signing session has expired; prepare a new one".into(),
+                ));
+            }
+            let data: SessionData = serde_json::from_str(&session.prepared)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let certificate = Certificate::from_der(&session.certificate)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let prepared = PreparedPdf {
+                pdf: session.pdf.clone(),
+                byte_range: data.byte_range,
+                prepared: data.prepared,
+            };
+            let signed = pades::assemble_pdf(&prepared, &raw, &certificate, &[])
+                .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
+            reports::complete_session(conn, &session.id, at)?;
+            reports::put_document(
+                conn,
+                &ReportDocument {
+                    report_id: report.id.clone(),
+                    stage: LEADER_SIGNED.into(),
+                    sha256: sha256_hex(&signed),
+                    pdf: signed,
+                    created_at: at,
+                },
+            )?;
+            report.status = ReportStatus::LeaderSigned;
+            report.leader_signed_at = Some(at);
+            report.updated_at = at;
+            reports::save(conn, &report)?;
+            actor.record(
+                conn,
+                "report.signed_by_leader",
+                "report",
+                &report.id,
+                &serde_json::json!({
+                    "official_id": session.official_id,
+                    "certificate_sha256": sha256_hex(&session.certificate),
+                }),
+            )?;
+            let version = reports::version(conn, &report.id, report.current_version)?;
+            Ok(view(&report, &version))
+        })
+        .await?;
+    Ok(Json(view))
+}

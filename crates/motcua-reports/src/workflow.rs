@@ -1,0 +1,213 @@
+//! The steps of a report's life and the rules around them: who may act on a report, what a
+//! report looks like to clients, and rendering a version into its document.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
+use motcua_core::access::{Access, Resource};
+use motcua_core::ids::{OfficialId, UnitId};
+use motcua_core::report::{ReportKind, ReportStatus};
+use motcua_db::reports::{self, Report, ReportVersion};
+use motcua_db::DbConnection;
+use motcua_document::RenderedDocument;
+use motcua_web::auth::Principal;
+use motcua_web::error::ApiError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::content::VersionContent;
+use crate::document::{self, Issue};
+use crate::figures::Figures;
+
+/// Vietnam's time zone (UTC+7, no daylight saving): document dates are Vietnamese dates.
+pub fn vietnam() -> FixedOffset {
+    const SECONDS: i32 = 7 * 3600;
+    match FixedOffset::east_opt(SECONDS) {
+        Some(offset) => offset,
+        None => Utc.fix(),
+    }
+}
+
+/// The stages of a report's document, in order.
+pub const RENDERED: &str = "rendered";
+pub const LEADER_SIGNED: &str = "leader_signed";
+pub const ISSUED: &str = "issued";
+
+/// Refuses unless the key may `access` reports and, when limited to a unit, the report's unit is
+/// that unit or below it.
+pub fn require_report(who: &Principal, report: &Report, access: Access) -> Result<(), ApiError> {
+    who.require(Resource::Reports, access)?;
+    require_unit_scope(who, &report.unit_scope, report.unit_id)
+}
+
+/// Refuses unless a key limited to a unit reaches `unit` (whose ancestry is `scope`).
+pub fn require_unit_scope(who: &Principal, scope: &str, unit: UnitId) -> Result<(), ApiError> {
+    match who.unit {
+        Some(root) if !scope.contains(&format!(" {} ", root.0)) => {
+            Err(ApiError::Forbidden(format!(
+                "this key is limited to unit {root} and the units below it; unit {unit} is outside"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The report, or 404.
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Report, ApiError> {
+    reports::find(conn, id).map_err(ApiError::not_found_as(format!("report {id}")))
+}
+
+/// Refuses unless the report is in `expected`.
+pub fn require_status(report: &Report, expected: ReportStatus, step: &str) -> Result<(), ApiError> {
+    if report.status == expected {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(format!(
+            "cannot {step}: report {} is `{}`, not `{expected}`",
+            report.id, report.status
+        )))
+    }
+}
+
+/// The current version of a report, decoded.
+pub struct DecodedVersion {
+    pub row: ReportVersion,
+    pub figures: Figures,
+    pub content: VersionContent,
+}
+
+pub fn current_version(
+    conn: &mut DbConnection,
+    report: &Report,
+) -> Result<DecodedVersion, ApiError> {
+    let row = reports::version(conn, &report.id, report.current_version)?;
+    decode_version(row)
+}
+
+pub fn decode_version(row: ReportVersion) -> Result<DecodedVersion, ApiError> {
+    let figures = serde_json::from_str(&row.figures)
+        .map_err(|e| ApiError::Internal(format!("stored figures of {}: {e}", row.report_id)))?;
+    let content = serde_json::from_str(&row.texts)
+        .map_err(|e| ApiError::Internal(format!("stored texts of {}: {e}", row.report_id)))?;
+    Ok(DecodedVersion {
+        row,
+        figures,
+        content,
+    })
+}
+
+/// Renders a version. Rendering is deterministic, so the document a leader signed can be
+/// rendered again to find where the signatures go.
+pub fn render(
+    report: &Report,
+    version: &DecodedVersion,
+    issue: Issue<'_>,
+) -> Result<RenderedDocument, ApiError> {
+    let created = version.row.created_at.and_utc().with_timezone(&vietnam());
+    let document = document::build(
+        report.kind,
+        &version.figures,
+        version.row.figures.as_bytes(),
+        &version.content,
+        issue,
+        created,
+    );
+    motcua_document::render(&document).map_err(|e| match e {
+        motcua_document::DocumentError::MissingGlyph(c) => ApiError::invalid(
+            "texts",
+            format!(
+                "the character {c:?} (U+{:04X}) cannot be printed with the document font",
+                c as u32
+            ),
+        ),
+        other => ApiError::Internal(format!("rendering report {}: {other}", report.id)),
+    })
+}
+
+/// The date of `at` in Vietnam.
+pub fn vietnam_date(at: NaiveDateTime) -> NaiveDate {
+    at.and_utc().with_timezone(&vietnam()).date_naive()
+}
+
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+/// What clients see of a report.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportView {
+    pub id: String,
+    pub kind: ReportKind,
+    pub unit_id: UnitId,
+    pub unit_name: String,
+    pub periods: Vec<String>,
+    pub status: ReportStatus,
+    /// The report this one corrects.
+    pub corrects: Option<String>,
+    pub version: i32,
+    /// SHA-256 of the current version's figures (canonical JSON), hex.
+    pub figures_sha256: String,
+    pub compiled_at: DateTime<Utc>,
+    pub leader: Option<LeaderView>,
+    /// "05/BC-UBND", once issued.
+    pub number_text: Option<String>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub links: ReportLinks,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeaderView {
+    pub official_id: OfficialId,
+    pub full_name: String,
+    pub signed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReportLinks {
+    pub document: String,
+    pub figures: String,
+    pub figures_csv: String,
+    pub verification: String,
+}
+
+pub fn view(report: &Report, version: &ReportVersion) -> ReportView {
+    let base = format!("/reports/{}", report.id);
+    ReportView {
+        id: report.id.clone(),
+        kind: report.kind,
+        unit_id: report.unit_id,
+        unit_name: report.unit_name.clone(),
+        periods: report
+            .periods
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        status: report.status,
+        corrects: report.corrects.clone(),
+        version: report.current_version,
+        figures_sha256: version.figures_sha256.clone(),
+        compiled_at: utc(version.compiled_at),
+        leader: report
+            .leader_official_id
+            .zip(report.leader_name.clone())
+            .map(|(official_id, full_name)| LeaderView {
+                official_id,
+                full_name,
+                signed_at: report.leader_signed_at.map(utc),
+            }),
+        number_text: report.number_text.clone(),
+        issued_at: report.issued_at.map(utc),
+        submitted_at: report.submitted_at.map(utc),
+        acknowledged_at: report.acknowledged_at.map(utc),
+        created_at: utc(report.created_at),
+        updated_at: utc(report.updated_at),
+        links: ReportLinks {
+            document: format!("{base}/document"),
+            figures: format!("{base}/figures"),
+            figures_csv: format!("{base}/figures.csv"),
+            verification: format!("{base}/verification"),
+        },
+    }
+}

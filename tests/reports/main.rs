@@ -1,0 +1,8 @@
+//! Tests of the report service over real HTTP, on SQLite and PostgreSQL. The whole journey
+//! (results service, district, province, the signing CLI) is in
+//! `crates/motcua-cli/tests/report_end_to_end.rs`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod openapi;
+mod requests;

@@ -1,0 +1,365 @@
+//! Requests to the report service that must be refused, or answered, without the whole journey:
+//! bad input names its field and changes nothing; keys reach only what they may.
+
+use motcua_core::access::Role;
+use motcua_core::ids::UnitId;
+use motcua_reports::config::Secret;
+use motcua_tests::{Backend, ReportsApp, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(motcua_tests::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(motcua_tests::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+on_both_backends!(
+    drafts_are_compiled_from_the_results_service_and_versioned,
+    bad_requests_name_the_field_and_change_nothing,
+    keys_reach_only_their_units,
+    a_service_without_receiver_refuses_packages,
+    garbage_packages_are_refused_with_the_reason,
+);
+
+fn letterhead() -> Value {
+    json!({
+        "issuing_body": "UBND THỊ XÃ VIỆT YÊN",
+        "place": "Việt Yên",
+        "recipients": ["Văn phòng UBND tỉnh (b/c);", "Lưu: VT."],
+        "closing": "UBND thị xã Việt Yên trân trọng báo cáo./."
+    })
+}
+
+/// A results service with the seed district (units and staff, no dossiers) and a report
+/// service reading it.
+async fn district(backend: Backend) -> (TestApp, ReportsApp, i64) {
+    let results = TestApp::start(backend).await;
+    let seeded = results.seed_viet_yen();
+    let key = results.key("auditor", None, &[]).await;
+    let base = results.base_url.clone();
+    let reports = ReportsApp::start(backend, move |config| {
+        config.results_url = Some(base);
+        config.results_api_key = Some(Secret::new(key));
+    })
+    .await;
+    (results, reports, seeded.district.id.0)
+}
+
+async fn drafts_are_compiled_from_the_results_service_and_versioned(backend: Backend) {
+    let (_results, reports, district) = district(backend).await;
+    let admin = reports.admin_key.clone();
+    let audited = reports.count_rows("audit_events");
+    let body = json!({
+        "kind": "form_06", "unit_id": district, "periods": ["2024-Q1"],
+        "letterhead": letterhead(),
+    });
+    let (status, created) = reports
+        .call(Method::POST, "/reports", &admin, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["status"], "draft");
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["unit_name"], "UBND thị xã Việt Yên");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    // Figures as JSON are the frozen version, with its hash.
+    let response = reports
+        .client
+        .get(reports.url(&format!("/reports/{id}/figures")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(
+        motcua_reports::package::sha256_hex(&bytes),
+        created["figures_sha256"].as_str().unwrap()
+    );
+    let figures: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(figures["schema"], "motcua.report-figures/1");
+    assert_eq!(figures["staffing"]["rows"].as_array().unwrap().len(), 18);
+    let csv = reports
+        .client
+        .get(reports.url(&format!("/reports/{id}/figures.csv")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines().count() > 18 && csv.contains("Thượng Lan"),
+        "{csv}"
+    );
+
+    // A new version keeps the figures unless recompiled, and is listed with its sources.
+    let texts = json!({"texts": {"recommendations": "Đề nghị tăng phụ cấp."}});
+    let (status, second) = reports
+        .call(
+            Method::POST,
+            &format!("/reports/{id}/versions"),
+            &admin,
+            Some(&texts),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_eq!(second["version"], 2);
+    assert_eq!(second["figures_sha256"], created["figures_sha256"]);
+    let (status, versions) = reports
+        .call(
+            Method::GET,
+            &format!("/reports/{id}/versions"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    assert!(versions[0]["sources"].as_array().unwrap().len() > 10);
+    assert_eq!(
+        versions[1]["texts"]["recommendations"],
+        "Đề nghị tăng phụ cấp."
+    );
+
+    // Not ready yet: no document, and it cannot be issued or signed.
+    let (status, _) = reports
+        .call(
+            Method::GET,
+            &format!("/reports/{id}/document"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, refused) = reports
+        .call(Method::POST, &format!("/reports/{id}/issue"), &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    // Compiled, then a new version: two records.
+    assert_eq!(reports.count_rows("audit_events"), audited + 2);
+}
+
+async fn bad_requests_name_the_field_and_change_nothing(backend: Backend) {
+    let (_results, reports, district) = district(backend).await;
+    let admin = reports.admin_key.clone();
+    let audited = reports.count_rows("audit_events");
+    let cases = [
+        (
+            json!({"kind": "form_06", "unit_id": district, "periods": ["2024-Q5"], "letterhead": letterhead()}),
+            "periods[0]",
+        ),
+        (
+            json!({"kind": "form_06", "unit_id": district, "periods": [], "letterhead": letterhead()}),
+            "periods",
+        ),
+        (
+            json!({"kind": "form_06", "unit_id": district, "periods": ["2023", "2023"], "letterhead": letterhead()}),
+            "periods[1]",
+        ),
+        (
+            json!({"kind": "báo_cáo", "unit_id": district, "periods": ["2023"], "letterhead": letterhead()}),
+            "kind",
+        ),
+        (
+            json!({"kind": "form_06", "unit_id": district, "periods": ["2023"], "letterhead": letterhead(), "extra": 1}),
+            "extra",
+        ),
+        (
+            json!({"kind": "form_06", "unit_id": 999_999, "periods": ["2023"], "letterhead": letterhead()}),
+            "unit_id",
+        ),
+        (
+            json!({"kind": "form_06", "unit_id": district, "periods": ["2023"],
+                   "letterhead": {"issuing_body": " ", "place": "Việt Yên", "recipients": []}}),
+            "letterhead.issuing_body",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, problem) = reports
+            .call(Method::POST, "/reports", &admin, Some(&body))
+            .await;
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "{body}: {status} {problem}"
+        );
+        let names: Vec<&str> = problem["invalid_params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&field), "{body}: {problem}");
+    }
+    assert_eq!(reports.count_rows("reports"), 0);
+    assert_eq!(reports.count_rows("audit_events"), audited);
+
+    let (status, _) = reports
+        .call(Method::GET, "/reports/nope/verification", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn keys_reach_only_their_units(backend: Backend) {
+    let (results, reports, district) = district(backend).await;
+    let communes: Value = results.get(&format!("/units?under={district}")).await.1;
+    let commune = communes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|unit| unit["kind"] == "commune")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let commune_officer = reports.key("xã", Role::Officer, Some(UnitId(commune)), &[]);
+    let district_officer = reports.key("thị xã", Role::Officer, Some(UnitId(district)), &[]);
+    let auditor = reports.key("thanh tra", Role::Auditor, None, &[]);
+    let body = json!({"kind": "form_06", "unit_id": district, "periods": ["2023"], "letterhead": letterhead()});
+
+    let (status, _) = reports
+        .call(Method::POST, "/reports", &commune_officer, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = reports
+        .call(Method::POST, "/reports", &auditor, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, created) = reports
+        .call(Method::POST, "/reports", &district_officer, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+
+    // The commune's officer neither sees nor lists the district's report; the auditor does.
+    let (status, _) = reports
+        .call(
+            Method::GET,
+            &format!("/reports/{id}"),
+            &commune_officer,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, listed) = reports
+        .call(Method::GET, "/reports", &commune_officer, None)
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 0, "{listed}");
+    let (_, listed) = reports.call(Method::GET, "/reports", &auditor, None).await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let (status, _) = reports
+        .call(
+            Method::POST,
+            &format!("/reports/{id}/versions"),
+            &auditor,
+            Some(&json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = reports
+        .client
+        .get(reports.url("/reports"))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Keys of the report service come only from its admins.
+    let (status, _) = reports
+        .call(
+            Method::POST,
+            "/organisation-keys",
+            &district_officer,
+            Some(&json!({"unit_id": district, "pkcs12_base64": "AA==", "password": "x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+fn package(pdf_base64: &str) -> Value {
+    json!({
+        "report_id": "0193c2d6-0000-7000-8000-000000000001",
+        "kind": "one_stop_activity",
+        "periods": ["2023"],
+        "sender": {"unit_id": 2, "name": "UBND thị xã Việt Yên", "level": "district"},
+        "number_text": "05/BC-UBND",
+        "issued_at": "2024-04-05T03:00:00Z",
+        "figures_sha256": "00",
+        "pdf_base64": pdf_base64,
+    })
+}
+
+async fn a_service_without_receiver_refuses_packages(backend: Backend) {
+    let reports = ReportsApp::start(backend, |_| {}).await;
+    let sender = reports.key("huyện", Role::Integration, None, &["submissions:write"]);
+    let (status, problem) = reports
+        .call(Method::POST, "/inbox", &sender, Some(&package("JVBERi0=")))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    // An officer key cannot deliver packages.
+    let officer = reports.key("cán bộ", Role::Officer, Some(UnitId(2)), &[]);
+    let (status, _) = reports
+        .call(Method::POST, "/inbox", &officer, Some(&package("JVBERi0=")))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+async fn garbage_packages_are_refused_with_the_reason(backend: Backend) {
+    let reports = ReportsApp::start(backend, |config| {
+        config.receiver_unit_id = Some(UnitId(1));
+    })
+    .await;
+    let sender = reports.key(
+        "huyện",
+        Role::Integration,
+        Some(UnitId(2)),
+        &["submissions:write"],
+    );
+    for (pdf, check) in [
+        ("%%%", "pdf_base64"),
+        ("JVBERi0xLjcKJSVFT0YK", "pdf_base64"),
+    ] {
+        let (status, problem) = reports
+            .call(Method::POST, "/inbox", &sender, Some(&package(pdf)))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["verification"]["valid"], false, "{problem}");
+        assert_eq!(
+            problem["verification"]["findings"][0]["check"], check,
+            "{problem}"
+        );
+    }
+    // A key bound to another unit cannot send for this one.
+    let other = reports.key(
+        "xã",
+        Role::Integration,
+        Some(UnitId(3)),
+        &["submissions:write"],
+    );
+    let (status, _) = reports
+        .call(Method::POST, "/inbox", &other, Some(&package("JVBERi0=")))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = reports
+        .call(
+            Method::POST,
+            "/inbox",
+            &sender,
+            Some(&json!({"report_id": 1})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(reports.count_rows("received_reports"), 0);
+}
