@@ -430,8 +430,7 @@ pub struct Official {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Certificate {
     pub id: CertificateId,
-    /// `personal` or `collective`.
-    pub kind: String,
+    pub kind: motcua_core::certificate::CertificateKind,
     #[serde(default)]
     pub official_id: Option<OfficialId>,
     #[serde(default)]

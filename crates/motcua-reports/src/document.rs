@@ -427,33 +427,67 @@ fn form06_table(first_head: &str, rows: Vec<(String, Form06Columns, bool)>) -> T
     }
 }
 
-/// One row per period and level, then the period's total.
+/// One row per period and level, then the period's total, in the columns that fit a portrait
+/// page; the split of (7) and (11) is in the sentences above and the full form in Biểu 06.
 fn form06_summary_table(figures: &Figures) -> Block {
     let mut rows = Vec::new();
+    let mut bold_rows = Vec::new();
     for period in &figures.form06 {
+        let name = capitalised(&period_name(&period.period));
         for level in &period.levels {
-            rows.push((
-                format!(
-                    "{}, {}",
-                    capitalised(&period_name(&period.period)),
-                    level_name(&level.level)
-                ),
-                level.total,
-                false,
+            rows.push(summary_row(
+                format!("{name}, {}", level_name(&level.level)),
+                &level.total,
             ));
         }
-        rows.push((
-            format!("{}: tổng", capitalised(&period_name(&period.period))),
-            period.total,
-            true,
-        ));
+        bold_rows.push(rows.len());
+        rows.push(summary_row(format!("{name}: tổng"), &period.total));
     }
-    let mut table = form06_table("Kỳ, cấp", rows);
-    table.notes.push(format!(
-        "Số liệu tính từ hồ sơ trên hệ thống, không nhập tay. Quy tắc đếm: {}",
-        figures.counting_rule
-    ));
-    Block::Table(table)
+    let heads = [
+        "Kỳ, cấp",
+        "Tổng số hồ sơ",
+        "Mới, trực tuyến",
+        "Mới, trực tiếp và bưu chính",
+        "Kỳ trước chuyển qua",
+        "Đã giải quyết",
+        "Đang giải quyết",
+    ];
+    let mut columns = vec![Column {
+        width: 2.4,
+        align: Align::Left,
+    }];
+    columns.extend((1..heads.len()).map(|_| Column {
+        width: 1.2,
+        align: Align::Right,
+    }));
+    Block::Table(Table {
+        header: vec![heads.into_iter().map(HeaderCell::new).collect()],
+        columns,
+        rows,
+        bold_rows,
+        notes: vec![
+            "Số liệu tính từ hồ sơ trên hệ thống theo Biểu số 06/VPCP/KSTT; tổng số = mới \
+             tiếp nhận + kỳ trước chuyển qua = đã giải quyết + đang giải quyết."
+                .into(),
+        ],
+    })
+}
+
+fn summary_row(label: String, c: &Form06Columns) -> Vec<String> {
+    let mut row = vec![label];
+    row.extend(
+        [
+            c.total,
+            c.new_online,
+            c.new_direct_postal,
+            c.carried_over,
+            c.resolved,
+            c.in_progress,
+        ]
+        .into_iter()
+        .map(number),
+    );
+    row
 }
 
 fn digitisation_blocks(figures: &Figures) -> Vec<Block> {
@@ -625,12 +659,12 @@ fn staffing_appendix(figures: &Figures) -> Appendix {
                 ],
             ],
             columns: [
-                (0.7, Align::Centre),
-                (2.4, Align::Left),
-                (1.3, Align::Centre),
+                (0.6, Align::Centre),
+                (3.2, Align::Left),
+                (1.1, Align::Centre),
+                (2.0, Align::Centre),
                 (2.2, Align::Centre),
-                (2.4, Align::Centre),
-                (1.3, Align::Left),
+                (1.1, Align::Left),
             ]
             .into_iter()
             .map(|(width, align)| Column { width, align })

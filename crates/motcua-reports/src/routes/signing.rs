@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use motcua_core::access::Access;
+use motcua_core::certificate::CertificateKind;
 use motcua_core::ids::{CertificateId, OfficialId};
 use motcua_core::report::ReportStatus;
 use motcua_db::now;
@@ -85,7 +86,7 @@ async fn leader_certificate(
         .value;
     let chosen = listed
         .iter()
-        .filter(|certificate| certificate.kind == "personal" && certificate.usable)
+        .filter(|certificate| certificate.kind == CertificateKind::Individual && certificate.usable)
         .max_by_key(|certificate| certificate.not_before)
         .ok_or_else(|| {
             ApiError::Conflict(
