@@ -363,3 +363,125 @@ async fn garbage_packages_are_refused_with_the_reason(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(reports.count_rows("received_reports"), 0);
 }
+
+on_both_backends!(the_workflow_refuses_steps_out_of_order);
+
+async fn the_workflow_refuses_steps_out_of_order(backend: Backend) {
+    let (results, reports, district) = district(backend).await;
+    let admin = reports.admin_key.clone();
+    let (_, officials) = results
+        .get(&format!("/officials?under={district}&limit=200"))
+        .await;
+    let officials = officials["items"].as_array().unwrap().clone();
+    let leader = officials
+        .iter()
+        .find(|o| o["title"].as_str().unwrap_or("").contains("Chủ tịch"))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let clerk = officials
+        .iter()
+        .find(|o| !o["title"].as_str().unwrap_or("").contains("Chủ tịch"))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let body = json!({"kind": "indicators", "unit_id": district, "periods": ["2023"], "letterhead": letterhead()});
+    let (_, created) = reports
+        .call(Method::POST, "/reports", &admin, Some(&body))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = |step: &str| format!("/reports/{id}/{step}");
+
+    // Not a leader: refused, naming the field.
+    let (status, problem) = reports
+        .call(
+            Method::POST,
+            &path("ready"),
+            &admin,
+            Some(&json!({"signatory_official_id": clerk})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        problem["invalid_params"][0]["name"],
+        "signatory_official_id"
+    );
+    // Signing or issuing a draft is out of order.
+    let (status, _) = reports
+        .call(Method::POST, &path("submission"), &admin, None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "nothing to submit without a receiver"
+    );
+    for step in ["leader-signing-sessions", "issue"] {
+        let (status, problem) = reports.call(Method::POST, &path(step), &admin, None).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{step}: {problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains("draft"),
+            "{problem}"
+        );
+    }
+
+    let (status, ready) = reports
+        .call(
+            Method::POST,
+            &path("ready"),
+            &admin,
+            Some(&json!({"signatory_official_id": leader})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+    assert_eq!(ready["status"], "ready_for_signature");
+    let pdf = reports
+        .client
+        .get(reports.url(&path("document")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    // The texts are frozen now, and the leader has no certificate in the results service.
+    let (status, _) = reports
+        .call(Method::POST, &path("versions"), &admin, Some(&json!({})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, problem) = reports
+        .call(Method::POST, &path("leader-signing-sessions"), &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("certificate"),
+        "{problem}"
+    );
+
+    // Back to draft only with a reason; the rendered document goes.
+    let (status, problem) = reports
+        .call(
+            Method::POST,
+            &path("return"),
+            &admin,
+            Some(&json!({"reason": "  "})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, back) = reports
+        .call(
+            Method::POST,
+            &path("return"),
+            &admin,
+            Some(&json!({"reason": "Bổ sung số liệu quý I."})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{back}");
+    assert_eq!(back["status"], "draft");
+    let (status, _) = reports
+        .call(Method::GET, &path("document"), &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(reports.count_rows("report_documents"), 0);
+}

@@ -240,6 +240,12 @@ where
     }
 }
 
+/// A round trip to the database, for readiness probes.
+pub fn ping(conn: &mut DbConnection) -> DbResult<()> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
 /// The current time as stored: UTC, microsecond precision (what PostgreSQL keeps).
 pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)

@@ -21,7 +21,7 @@ pub mod trust;
 pub mod units;
 
 pub use connection::{
-    now, write_transaction, Backend, ConnectionManager, Database, DbConnection, DbPool,
+    now, ping, write_transaction, Backend, ConnectionManager, Database, DbConnection, DbPool,
     MultiBackend, PoolOptions, PooledDbConnection,
 };
 pub use diesel::result::Error as DieselError;

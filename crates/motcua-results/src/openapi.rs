@@ -1,9 +1,9 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
 
 use actix_web::App;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use motcua_web::openapi::{committed_form, ApiKeyAuth};
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 
 use crate::error::{InvalidParam, Problem};
@@ -34,32 +34,9 @@ use crate::error::{InvalidParam, Problem};
 )]
 struct BaseDoc;
 
-struct ApiKeyAuth;
-
-impl Modify for ApiKeyAuth {
-    fn modify(&self, openapi: &mut OpenApiDoc) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key: `Authorization: Bearer mc_…`"))
-                    .build(),
-            ),
-        );
-    }
-}
-
 /// The parts of the document that no handler declares: info, tags, security scheme.
 pub fn base() -> OpenApiDoc {
     BaseDoc::openapi()
-}
-
-/// Completes the document collected from the routes.
-pub fn finish(mut doc: OpenApiDoc) -> OpenApiDoc {
-    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
-    doc
 }
 
 /// The whole document, as served at `/openapi.json` and committed in `api-spec/`.
@@ -72,9 +49,9 @@ pub fn document() -> OpenApiDoc {
     finish(doc)
 }
 
+pub use motcua_web::openapi::finish;
+
 /// The document as committed: pretty JSON with a final newline.
 pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().unwrap_or_default();
-    json.push('\n');
-    json
+    committed_form(&document())
 }

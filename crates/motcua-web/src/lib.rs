@@ -9,8 +9,10 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod extract;
+pub mod health;
 pub mod idempotency;
 pub mod keystore;
+pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 

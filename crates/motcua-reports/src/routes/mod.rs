@@ -1,8 +1,7 @@
 //! The route table: every endpoint of the report service, one file per group.
 
-pub use motcua_web::api_keys;
+pub use motcua_web::{api_keys, health};
 pub mod exports;
-pub mod health;
 pub mod inbox;
 pub mod issue;
 pub mod organisation_keys;

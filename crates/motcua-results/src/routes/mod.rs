@@ -1,13 +1,12 @@
 //! The route table: every endpoint of the results service, one file per group.
 
-pub use motcua_web::api_keys;
+pub use motcua_web::{api_keys, health};
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
 pub mod component_signing;
 pub mod dossier_import;
 pub mod dossiers;
-pub mod health;
 pub mod officials;
 pub mod organisation_keys;
 pub mod procedures;

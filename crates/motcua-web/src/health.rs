@@ -1,12 +1,12 @@
-//! Liveness and readiness probes.
+//! Liveness and readiness probes, the same for both services.
 
 use actix_web::get;
 use actix_web::web::{Data, Json};
-use motcua_web::error::{ApiError, Problem};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::state::AppState;
+use crate::context::WebContext;
+use crate::error::{ApiError, Problem};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -32,12 +32,8 @@ pub async fn live() -> Json<Health> {
     )
 )]
 #[get("/health/ready")]
-pub async fn ready(state: Data<AppState>) -> Result<Json<Health>, ApiError> {
-    state
-        .read(|conn| {
-            motcua_db::reports::outbox_depth(conn)?;
-            Ok(())
-        })
+pub async fn ready(web: Data<WebContext>) -> Result<Json<Health>, ApiError> {
+    web.read(|conn| Ok(motcua_db::ping(conn)?))
         .await
         .map_err(|e| match e {
             ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
