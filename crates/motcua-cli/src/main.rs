@@ -126,11 +126,7 @@ enum Seed {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    motcua_web::observe::init_logging();
     let result = match Cli::parse().command {
         Command::Serve { seed } => serve(seed),
         Command::CreateKey {

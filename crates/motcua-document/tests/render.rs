@@ -10,7 +10,8 @@ use motcua_document::{render, Block, DocumentError, RenderedDocument, Span};
 const LEFT_MARGIN: f64 = 30.0 * 72.0 / 25.4;
 const RIGHT_EDGE: f64 = 595.28 - 15.0 * 72.0 / 25.4;
 
-/// Runs a tool; `None` (with a message) when it is not installed, so the test is skipped.
+/// Runs a tool; `None` (with a message) when it is not installed on a developer's machine, so
+/// the check is skipped; in CI (`CI` set) a missing tool fails the test.
 fn tool(name: &str, args: &[&str]) -> Option<Vec<u8>> {
     match Command::new(name).args(args).output() {
         Ok(out) => {
@@ -21,10 +22,11 @@ fn tool(name: &str, args: &[&str]) -> Option<Vec<u8>> {
             );
             Some(out.stdout)
         }
-        Err(e) => {
+        Err(e) if std::env::var_os("CI").is_none() => {
             eprintln!("SKIPPED: {name} is not available ({e}); install poppler-utils");
             None
         }
+        Err(e) => panic!("{name} cannot run in CI: {e}"),
     }
 }
 

@@ -22,7 +22,7 @@ use actix_web::web::{self, Data};
 use actix_web::{App, HttpServer};
 use motcua_db::{Database, DbPool, PoolOptions};
 use motcua_web::error::ApiError;
-use motcua_web::{idempotency, request_id};
+use motcua_web::idempotency;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -67,7 +67,7 @@ pub fn app(
             ))
         }))
         .wrap(from_fn(idempotency::idempotent_post))
-        .wrap(from_fn(request_id::assign_request_id))
+        .wrap(from_fn(motcua_web::observe::observe))
 }
 
 /// Opens the database (migrating it) and binds the server; the caller runs the returned future.
@@ -88,7 +88,11 @@ pub fn start_with_pool(
 ) -> Result<(Server, std::net::SocketAddr), String> {
     let (workers, bind) = (config.workers, config.bind);
     let state = Data::new(AppState::new(db, config)?);
-    actix_web::rt::spawn(outbox::run(state.clone()));
+    let interval = state.config.outbox_interval;
+    actix_web::rt::spawn(outbox::run(
+        std::sync::Arc::downgrade(&state.clone().into_inner()),
+        interval,
+    ));
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
         .bind(bind)

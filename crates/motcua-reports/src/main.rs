@@ -4,9 +4,7 @@ use motcua_reports::config::ReportsConfig;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
+    motcua_web::observe::init_logging();
     let outcome = async {
         let config = ReportsConfig::from_env().map_err(|e| e.to_string())?;
         let (server, addr) = motcua_reports::start(config)?;

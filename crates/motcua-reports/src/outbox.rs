@@ -3,9 +3,9 @@
 //! receipt, and retries failures with exponential backoff. The report id is the idempotency key:
 //! the receiver stores a report once however often it is delivered.
 
+use std::sync::Weak;
 use std::time::Duration;
 
-use actix_web::web::Data;
 use chrono::Utc;
 use motcua_core::report::ReportStatus;
 use motcua_db::now;
@@ -21,12 +21,18 @@ const BATCH: i64 = 20;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
-/// Runs until the actix system stops.
-pub async fn run(state: Data<AppState>) {
-    let mut ticker = tokio::time::interval(state.config.outbox_interval);
+/// Runs while the service runs. It holds the state only during a round, so when the server
+/// stops (and drops its state) the worker finishes the delivery in hand and ends; a delivery cut
+/// short by a crash is simply sent again (the receiver keeps one copy).
+pub async fn run(state: Weak<AppState>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        let Some(state) = state.upgrade() else {
+            tracing::info!("outbox worker stopped");
+            return;
+        };
         if let Err(error) = deliver_due(&state).await {
             tracing::warn!(%error, "outbox round failed");
         }
@@ -35,17 +41,36 @@ pub async fn run(state: Data<AppState>) {
 
 /// Sends every due entry once; returns how many were delivered.
 pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
-    let due = state
-        .read(|conn| Ok(reports::due(conn, now(), BATCH)?))
+    let (due, depth) = state
+        .read(|conn| {
+            Ok((
+                reports::due(conn, now(), BATCH)?,
+                reports::outbox_depth(conn)?,
+            ))
+        })
         .await?;
+    state.web.metrics.outbox_depth.set(depth);
     let mut delivered = 0;
     for entry in due {
         match deliver(state, &entry).await {
             Ok(receipt) => {
                 acknowledge(state, &entry, receipt).await?;
+                state
+                    .web
+                    .metrics
+                    .outbox_attempts
+                    .with_label_values(&["delivered"])
+                    .inc();
+                state.web.metrics.outbox_depth.dec();
                 delivered += 1;
             }
             Err(reason) => {
+                state
+                    .web
+                    .metrics
+                    .outbox_attempts
+                    .with_label_values(&["failed"])
+                    .inc();
                 tracing::info!(report = %entry.report_id, attempts = entry.attempts + 1, %reason, "delivery failed; will retry");
                 let wait = backoff(state.config.outbox_retry_base, entry.attempts);
                 let next =

@@ -46,7 +46,7 @@ impl AppState {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self {
             // Unit ids of keys refer to the results service's units: nothing to check here.
-            web: Data::new(WebContext::new(db, limits, None)),
+            web: Data::new(WebContext::new("reports", db, limits, None)),
             config,
             results,
             signers: KeyStore::default(),

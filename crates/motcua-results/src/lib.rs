@@ -64,7 +64,7 @@ pub fn app(
             ))
         }))
         .wrap(from_fn(idempotency::idempotent_post))
-        .wrap(from_fn(request_id::assign_request_id))
+        .wrap(from_fn(motcua_web::observe::observe))
 }
 
 /// Opens the database (migrating it) and binds the server; the caller runs the returned future.

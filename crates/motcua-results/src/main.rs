@@ -4,9 +4,7 @@ use motcua_results::config::ResultsConfig;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
+    motcua_web::observe::init_logging();
     let outcome = async {
         let config = ResultsConfig::from_env().map_err(|e| e.to_string())?;
         let (server, addr) = motcua_results::start(config)?;

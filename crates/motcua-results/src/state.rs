@@ -42,7 +42,12 @@ impl AppState {
                 .max(config.max_result_bytes),
         };
         Ok(Self {
-            web: Data::new(WebContext::new(db.clone(), limits, Some(unit_exists))),
+            web: Data::new(WebContext::new(
+                "results",
+                db.clone(),
+                limits,
+                Some(unit_exists),
+            )),
             db,
             config,
             calendar: RwLock::new(Arc::new(calendar)),

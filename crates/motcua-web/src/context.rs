@@ -6,6 +6,7 @@ use motcua_db::{write_transaction, DbConnection, DbPool};
 
 use crate::auth::KeyCache;
 use crate::error::ApiError;
+use crate::observe::Metrics;
 
 /// Upper bounds on what a request may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,15 +43,18 @@ pub struct WebContext {
     /// API keys recently looked up.
     pub keys: KeyCache,
     pub unit_exists: Option<UnitExists>,
+    pub metrics: Metrics,
 }
 
 impl WebContext {
-    pub fn new(db: DbPool, limits: Limits, unit_exists: Option<UnitExists>) -> Self {
+    /// `service` names the service in the metrics (`results`, `reports`).
+    pub fn new(service: &str, db: DbPool, limits: Limits, unit_exists: Option<UnitExists>) -> Self {
         Self {
             db,
             limits,
             keys: KeyCache::default(),
             unit_exists,
+            metrics: Metrics::new(service),
         }
     }
 

@@ -38,6 +38,10 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// `urn:motcua:request:<request id>`: the request in the service's logs and audit trail
+    /// (the same id as the `X-Request-Id` response header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
     /// The fields that were wrong, for validation problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
@@ -205,6 +209,7 @@ impl ApiError {
             title: title.to_owned(),
             status: self.status_code().as_u16(),
             detail,
+            instance: None,
             invalid_params,
             extensions,
             verdict,

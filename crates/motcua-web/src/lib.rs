@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod keystore;
+pub mod observe;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;

@@ -1,10 +1,8 @@
 //! A request id for every request: taken from `X-Request-Id` when the caller sends a sane one,
-//! generated otherwise; returned in the response header and written to the audit trail.
+//! generated otherwise (see `observe`); returned in the response header, in problem documents and
+//! written to the audit trail.
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::Next;
+use actix_web::dev::Payload;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -12,27 +10,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-pub async fn assign_request_id(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let id = req
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| is_sane(v))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = next.call(req).await?;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-    }
-    Ok(response)
-}
-
-fn is_sane(id: &str) -> bool {
+/// Ids are taken from callers only when short and plain, so they are safe in logs and headers.
+pub(crate) fn is_sane(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
             .bytes()

@@ -151,6 +151,9 @@ pub async fn verify_report(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::Internal(format!("stored document of {id}: {e}")))?;
+    for signature in &signatures {
+        state.web.metrics.verified(&signature.report.indication);
+    }
     let valid = !signatures.is_empty()
         && signatures.iter().all(|signature| {
             signature.report.is_valid()

@@ -72,6 +72,13 @@ pub async fn receive_package(
     let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let verification = match &verified {
+        Ok(verified) => &verified.verification,
+        Err(verification) => verification,
+    };
+    for signature in &verification.signatures {
+        state.web.metrics.verified(&signature.report.indication);
+    }
     let verified = match verified {
         Ok(verified) => verified,
         Err(verification) => return Err(rejection(&verification)),
@@ -144,6 +151,12 @@ pub async fn receive_package(
         })
         .await?;
     Ok(if status {
+        state
+            .web
+            .metrics
+            .signatures_made
+            .with_label_values(&["receipt"])
+            .inc();
         HttpResponse::Created().json(receipt)
     } else {
         HttpResponse::Ok().json(receipt)
@@ -317,6 +330,9 @@ pub async fn reverify_received(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for signature in &signatures {
+        state.web.metrics.verified(&signature.report.indication);
+    }
     let valid = signatures.len() >= 2
         && signatures.iter().all(|signature| {
             signature.report.is_valid()

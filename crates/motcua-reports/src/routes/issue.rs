@@ -120,6 +120,12 @@ pub async fn issue_report(
             Ok(view(&report, &version.row))
         })
         .await?;
+    state
+        .web
+        .metrics
+        .signatures_made
+        .with_label_values(&["report_organisation"])
+        .inc();
     Ok(Json(view))
 }
 

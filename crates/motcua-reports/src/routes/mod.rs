@@ -1,6 +1,6 @@
 //! The route table: every endpoint of the report service, one file per group.
 
-pub use motcua_web::{api_keys, health};
+pub use motcua_web::{api_keys, health, observe};
 pub mod exports;
 pub mod inbox;
 pub mod issue;
@@ -13,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
+        .service(observe::metrics)
         .service(reports::create_report)
         .service(reports::list_reports)
         .service(reports::get_report)

@@ -272,5 +272,11 @@ pub async fn complete_leader_signature(
             Ok(view(&report, &version))
         })
         .await?;
+    state
+        .web
+        .metrics
+        .signatures_made
+        .with_label_values(&["report_leader"])
+        .inc();
     Ok(Json(view))
 }

@@ -285,6 +285,7 @@ pub async fn register_certificate(
             let loaded = shared.trust.get(conn, version)?;
             let at = now().and_utc();
             let verdict = validate(&loaded.store, &certificate, at, RevocationPolicy::Require);
+            count_verdict(&shared, &verdict);
             let usable = binding.bound && verdict.is_valid();
             if !usable && !request.store_unusable {
                 return Err(refusal(verdict, Some(binding)));
@@ -396,6 +397,7 @@ pub async fn validate_certificate(
                 .transpose()?;
             let loaded = shared.trust.current(conn)?;
             let verdict = validate(&loaded.store, &certificate, at, policy);
+            count_verdict(&shared, &verdict);
             let usable = verdict.is_valid() && binding.as_ref().is_none_or(|b| b.bound);
             Ok(ValidationReport {
                 certificate: certificate.info().clone(),
@@ -685,4 +687,14 @@ fn coverage(
             .map(|(status, count)| StatusCount { status, count })
             .collect(),
     })
+}
+
+/// Counts a verdict in the metrics, by status.
+fn count_verdict(state: &AppState, verdict: &motcua_pki::Verdict) {
+    state
+        .web
+        .metrics
+        .certificate_verdicts
+        .with_label_values(&[crate::certs::status_text(verdict.status)])
+        .inc();
 }

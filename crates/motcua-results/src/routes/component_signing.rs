@@ -300,6 +300,9 @@ fn check_signed(conn: &mut DbConnection, state: &AppState, signed: &[u8]) -> Res
         RevocationPolicy::Require,
     )
     .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
+    for report in &reports {
+        state.web.metrics.verified(&report.report.indication);
+    }
     match reports.last() {
         Some(report) if report.report.indication == Indication::TotalPassed => Ok(()),
         Some(report) => Err(ApiError::invalid(

@@ -1,6 +1,6 @@
 //! The route table: every endpoint of the results service, one file per group.
 
-pub use motcua_web::{api_keys, health};
+pub use motcua_web::{api_keys, health, observe};
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
@@ -21,6 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
+        .service(observe::metrics)
         .service(units::list_units)
         .service(units::create_unit)
         .service(units::get_unit)

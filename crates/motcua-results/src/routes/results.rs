@@ -191,6 +191,12 @@ pub async fn issue_result(
         verification_url: format!("/verify/dossiers/{code}"),
         dossier: dossier.into(),
     };
+    state
+        .web
+        .metrics
+        .signatures_made
+        .with_label_values(&["electronic_result"])
+        .inc();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, view.download_url.clone()))
         .json(view))
@@ -347,6 +353,9 @@ async fn verify(state: &Data<AppState>, pdf: Vec<u8>) -> Result<Vec<PdfSignature
     .map_err(|error| ApiError::invalid("body", format!("the PDF cannot be read: {error}")))?;
     if reports.is_empty() {
         return Err(ApiError::invalid("body", "the PDF has no signatures"));
+    }
+    for report in &reports {
+        state.web.metrics.verified(&report.report.indication);
     }
     Ok(reports)
 }
