@@ -226,7 +226,7 @@ fn prepare(pool: DbPool, url: &str) -> (UnitId, DbPool) {
         .expect("generate");
     eprintln!(
         "\rgenerated {} dossiers in {:.0} s",
-        DOSSIERS,
+        dossier_count(&pool),
         started.elapsed().as_secs_f64()
     );
     if let motcua_db::DbConnection::Postgresql(_) = &mut *conn {
