@@ -544,7 +544,7 @@ fn one_report(
         "Ban hành văn bản số {number_text} lúc {}",
         local.format("%Y-%m-%dT%H:%M:%S%:z")
     ));
-    options.location = Some(content.letterhead.place.clone());
+    options.location = Some(content.letterhead.place);
     options.appearance = Some(SignatureAppearance {
         rect: rendered.signature_slots.seal,
         mark: SignatureMark::Seal,
