@@ -84,6 +84,7 @@ pub async fn issue_report(
             options.appearance = Some(SignatureAppearance {
                 rect: rendered.signature_slots.seal,
                 mark: SignatureMark::Seal,
+                text: vec![],
             });
             let signed = pades::sign_pdf(
                 &leader_signed.pdf,

@@ -160,6 +160,7 @@ pub async fn prepare_leader_signature(
             options.appearance = Some(SignatureAppearance {
                 rect: rendered.signature_slots.signer,
                 mark: SignatureMark::Personal,
+                text: vec![],
             });
             let prepared = pades::prepare_pdf(&stored.pdf, &certificate, &options)
                 .map_err(|e| ApiError::Internal(format!("preparing the signature: {e}")))?;
