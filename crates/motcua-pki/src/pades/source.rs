@@ -103,6 +103,7 @@ impl<'a> Source<'a> {
                 .get(&number)
                 .copied()
                 .ok_or_else(missing),
+            Self::OnDemand(_) if number == 0 => Err(missing()),
             Self::OnDemand(_) => {
                 let root = self
                     .trailer()
@@ -336,5 +337,86 @@ impl<'b> Tokens<'b> {
 
     fn number(&mut self) -> Option<usize> {
         std::str::from_utf8(self.word()?).ok()?.parse().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PDF with a two-level page tree (pages 1–2 under an intermediate node, page 3 directly
+    /// under the root) and a classic cross-reference table.
+    fn three_pages() -> Vec<u8> {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 3 >>",
+            "<< /Type /Pages /Parent 2 0 R /Kids [4 0 R 5 0 R] /Count 2 >>",
+            "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>",
+            "<< /Type /Page /Parent 3 0 R /MediaBox [0 0 595 842] >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        ];
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (index, object) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", index + 1).as_bytes());
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 7\n0000000000 65535 f \n");
+        for offset in offsets {
+            pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size 7 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn pages_are_found_like_lopdf_finds_them() {
+        let pdf = three_pages();
+        let on_demand = Source::open(&pdf).expect("opened");
+        assert!(matches!(on_demand, Source::OnDemand(_)));
+        let whole = Source::Whole(Box::new(Document::load_mem(&pdf).expect("loaded")));
+        for number in 1..=3 {
+            assert_eq!(
+                on_demand.page(number).expect("page"),
+                whole.page(number).expect("page"),
+                "page {number}"
+            );
+        }
+        assert_eq!(on_demand.page(3).expect("page"), (6, 0));
+        assert!(on_demand.page(4).is_err());
+        assert!(on_demand.page(0).is_err());
+        assert_eq!(on_demand.xref_start(), whole.xref_start());
+        assert_eq!(on_demand.max_id(), 6);
+    }
+
+    #[test]
+    fn later_tables_override_earlier_ones() {
+        let mut pdf = three_pages();
+        let prev = last_startxref(&pdf).expect("startxref");
+        // An update replacing the catalog (object 1) with one that has an AcroForm.
+        let at = pdf.len();
+        pdf.extend_from_slice(
+            b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R /AcroForm << >> >>\nendobj\n",
+        );
+        let xref = pdf.len();
+        pdf.extend_from_slice(
+            format!(
+                "xref\n1 1\n{at:010} 00000 n \ntrailer\n<< /Size 7 /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n"
+            )
+            .as_bytes(),
+        );
+        let source = Source::open(&pdf).expect("opened");
+        assert!(matches!(source, Source::OnDemand(_)));
+        assert!(source.dictionary((1, 0)).expect("catalog").has(b"AcroForm"));
+        assert_eq!(source.page(2).expect("page"), (5, 0));
+        assert_eq!(source.xref_start(), xref);
+        assert!(!source.trailer().has(b"Prev"));
+        // A broken /Prev falls back to lopdf, which refuses the file.
+        let broken =
+            String::from_utf8_lossy(&pdf).replace(&format!("/Prev {prev}"), "/Prev 99999999");
+        assert!(Source::open(broken.as_bytes()).is_err());
     }
 }
