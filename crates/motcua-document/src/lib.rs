@@ -21,6 +21,7 @@ mod layout;
 mod model;
 mod pdf;
 pub mod sample;
+mod standalone;
 mod table;
 mod text;
 
@@ -29,6 +30,7 @@ use std::fmt::Write as _;
 use md5::{Digest, Md5};
 
 pub use model::*;
+pub use standalone::{embed_text_font, EmbeddedTextFont, FontObject};
 
 use crate::fonts::{Fonts, Style};
 use crate::layout::{Composer, PAGE_HEIGHT, PAGE_WIDTH};

@@ -9,23 +9,43 @@ use sha2::{Digest, Sha256};
 
 pub struct Writer {
     objects: Vec<Option<Vec<u8>>>,
+    /// Number of the first object minus one: 0 for a whole file, more for objects appended to
+    /// an existing one.
+    base: usize,
 }
 
 impl Writer {
     pub fn new() -> Self {
+        Self::numbered_from(1)
+    }
+
+    /// A writer whose first object is number `first` (at least 1); only for
+    /// [`into_objects`](Self::into_objects), not [`finish`](Self::finish).
+    pub fn numbered_from(first: usize) -> Self {
         Self {
             objects: Vec::new(),
+            base: first.max(1) - 1,
         }
     }
 
     /// Reserves an object number (from 1).
     pub fn reserve(&mut self) -> usize {
         self.objects.push(None);
-        self.objects.len()
+        self.base + self.objects.len()
     }
 
     pub fn set(&mut self, id: usize, body: impl Into<Vec<u8>>) {
-        self.objects[id - 1] = Some(body.into());
+        self.objects[id - 1 - self.base] = Some(body.into());
+    }
+
+    /// The objects with their numbers, without file structure.
+    pub fn into_objects(self) -> Vec<(usize, Vec<u8>)> {
+        let base = self.base;
+        self.objects
+            .into_iter()
+            .enumerate()
+            .map(|(index, body)| (base + index + 1, body.unwrap_or_else(|| b"null".to_vec())))
+            .collect()
     }
 
     pub fn add(&mut self, body: impl Into<Vec<u8>>) -> usize {

@@ -15,7 +15,15 @@ use motcua_pki::pades::{sign_pdf, verify_pdf, PdfSignatureOptions};
 use motcua_pki::testpki::{sample_pdf, KeySpec, TestPki};
 use motcua_pki::RevocationPolicy;
 
-const RUN: Duration = Duration::from_secs(5);
+/// Length of each throughput measurement: 5 s, or `SIGNING_BENCH_SECONDS` (shorter runs under
+/// a profiler such as valgrind).
+fn run_length() -> Duration {
+    let seconds = std::env::var("SIGNING_BENCH_SECONDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(5.0);
+    Duration::from_secs_f64(seconds)
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -28,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "document: {} bytes, {cores} threads, {} s per measurement",
         document.len(),
-        RUN.as_secs()
+        run_length().as_secs_f64()
     );
 
     let signed_per_second = throughput(cores, || {
@@ -106,15 +114,16 @@ fn document_of_size(size: usize) -> Vec<u8> {
     sample_pdf(&"VIET YEN ".repeat(size / 9))
 }
 
-/// Operations per second over `RUN`, with one worker per core, each built by `make`.
+/// Operations per second over [`run_length`], with one worker per core, each built by `make`.
 fn throughput<W: FnMut() + Send + 'static>(cores: usize, mut make: impl FnMut() -> W) -> f64 {
+    let run = run_length();
     let started = Instant::now();
     let workers: Vec<_> = (0..cores)
         .map(|_| {
             let mut work = make();
             std::thread::spawn(move || {
                 let mut count = 0u64;
-                while started.elapsed() < RUN {
+                while started.elapsed() < run {
                     work();
                     count += 1;
                 }

@@ -9,8 +9,9 @@ use std::process::Command;
 use chrono::{DateTime, Utc};
 use common::{days, now, Fixture, TestResult};
 use motcua_pki::cms::{
-    assemble, prepare, sha256, sign_detached, verify_detached, Indication, KeySigner, Prepared,
-    SignatureCheckKind, SignatureReport, Signer, SubIndication, ValidationMoment,
+    assemble, prepare, prepare_with_padding, sha256, sign_detached, verify_detached, Indication,
+    KeySigner, Prepared, RsaPadding, SignatureCheckKind, SignatureReport, Signer, SubIndication,
+    ValidationMoment,
 };
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestCert, TestPki};
 use motcua_pki::{Certificate, IdentifierKind, Outcome, PkiError, RevocationPolicy};
@@ -548,6 +549,132 @@ fn openssl_rsa_pss_signature_verifies() -> TestResult {
     assert!(
         report.signature_algorithm.starts_with("RSASSA-PSS"),
         "{report:#?}"
+    );
+    Ok(())
+}
+
+/// The DER AlgorithmIdentifier motcua writes for RSASSA-PSS: SHA-256, MGF1-SHA-256, salt 32,
+/// trailer field left at its default.
+const PSS_SHA256_IDENTIFIER: &str = "3041\
+06092a864886f70d01010a\
+3034\
+a00f300d06096086480165030402010500\
+a11c301a06092a864886f70d010108300d06096086480165030402010500\
+a203020120";
+
+/// motcua signs with RSA-PSS; motcua and `openssl cms -verify` both accept the signature.
+#[test]
+fn rsa_pss_signature_verifies_here_and_in_openssl() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let official = fixture.official()?;
+    let signer = signer_of(&official)?.with_pss()?;
+    assert_eq!(signer.rsa_padding(), RsaPadding::Pss);
+    let cms = sign_detached(CONTENT, &signer, &chain(&fixture), now(), true)?;
+    assert!(
+        hex::encode(&cms).contains(PSS_SHA256_IDENTIFIER),
+        "the SignerInfo does not name id-RSASSA-PSS with the SHA-256 parameters"
+    );
+    let report = verify(&fixture, &cms, CONTENT)?;
+    assert_indication(&report, Indication::TotalPassed, None);
+    assert!(
+        report.signature_algorithm.starts_with("RSASSA-PSS"),
+        "{report:#?}"
+    );
+    let (ok, output) = openssl_verifies(&fixture, &cms)?;
+    assert!(ok, "openssl cms -verify refused: {output}");
+    let (ok, printed) = {
+        let directory = tempfile::tempdir()?;
+        let path = directory.path().join("signature.p7s");
+        std::fs::write(&path, &cms)?;
+        openssl(&[
+            "cms",
+            "-cmsout",
+            "-print",
+            "-inform",
+            "DER",
+            "-in",
+            text(&path)?,
+        ])?
+    };
+    assert!(ok, "{printed}");
+    assert!(printed.contains("rsassaPss"), "{printed}");
+    Ok(())
+}
+
+/// Two-step signing with PSS: the session knows the scheme, accepts a PSS signature from the
+/// token and refuses a PKCS#1 v1.5 one (and the other way round).
+#[test]
+fn two_step_pss_session_refuses_a_pkcs1_signature() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let official = fixture.official()?;
+    let prepared = prepare_with_padding(
+        &sha256(CONTENT),
+        official.certificate(),
+        now(),
+        true,
+        RsaPadding::Pss,
+    )?;
+    let stored: Prepared = serde_json::from_str(&serde_json::to_string(&prepared)?)?;
+    assert_eq!(stored.rsa_padding, RsaPadding::Pss);
+
+    let pkcs1 = signer_of(&official)?.sign(&prepared.to_be_signed)?;
+    let refused = assemble(&stored, &pkcs1, official.certificate(), &chain(&fixture));
+    assert!(
+        matches!(refused, Err(PkiError::SignatureRefused(_))),
+        "{refused:?}"
+    );
+
+    let pss = signer_of(&official)?
+        .with_pss()?
+        .sign(&prepared.to_be_signed)?;
+    let cms = assemble(&stored, &pss, official.certificate(), &chain(&fixture))?;
+    assert_indication(
+        &verify(&fixture, &cms, CONTENT)?,
+        Indication::TotalPassed,
+        None,
+    );
+    let (ok, output) = openssl_verifies(&fixture, &cms)?;
+    assert!(ok, "openssl cms -verify refused: {output}");
+
+    // A PKCS#1 v1.5 session refuses a PSS signature.
+    let pkcs1_session = prepare(&sha256(CONTENT), official.certificate(), now(), true)?;
+    let pss = signer_of(&official)?
+        .with_pss()?
+        .sign(&pkcs1_session.to_be_signed)?;
+    let refused = assemble(&pkcs1_session, &pss, official.certificate(), &[]);
+    assert!(
+        matches!(refused, Err(PkiError::SignatureRefused(_))),
+        "{refused:?}"
+    );
+    // Sessions stored before the choice existed are PKCS#1 v1.5.
+    let mut old = serde_json::to_value(&pkcs1_session)?;
+    if let Some(object) = old.as_object_mut() {
+        object.remove("rsa_padding");
+    }
+    let old: Prepared = serde_json::from_value(old)?;
+    assert_eq!(old.rsa_padding, RsaPadding::Pkcs1v15);
+    Ok(())
+}
+
+/// PSS needs an RSA key.
+#[test]
+fn pss_is_refused_for_ecdsa_keys() -> TestResult {
+    let fixture = Fixture::new(KeySpec::EcP256)?;
+    let official = individual(&fixture, KeySpec::EcP256)?;
+    assert!(matches!(
+        signer_of(&official)?.with_pss(),
+        Err(PkiError::SignatureRefused(_))
+    ));
+    let refused = prepare_with_padding(
+        &sha256(CONTENT),
+        official.certificate(),
+        now(),
+        true,
+        RsaPadding::Pss,
+    );
+    assert!(
+        matches!(refused, Err(PkiError::SignatureRefused(_))),
+        "{refused:?}"
     );
     Ok(())
 }

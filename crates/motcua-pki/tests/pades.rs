@@ -7,10 +7,10 @@ mod common;
 use std::process::Command;
 
 use common::{days, now, Fixture, TestResult};
-use motcua_pki::cms::{Indication, KeySigner, Signer, SubIndication};
+use motcua_pki::cms::{Indication, KeySigner, RsaPadding, Signer, SubIndication};
 use motcua_pki::pades::{
     assemble_pdf, prepare_pdf, sign_pdf, verify_pdf, ChangesAfter, PdfSignatureOptions,
-    PdfSignatureReport,
+    PdfSignatureReport, SignatureAppearance, SignatureMark,
 };
 use motcua_pki::testpki::{KeySpec, TestCert};
 use motcua_pki::{Certificate, IdentifierKind, PkiError, RevocationPolicy};
@@ -131,6 +131,204 @@ fn two_step_pdf_signing() -> TestResult {
     let reports = verify(&fixture, &pdf)?;
     assert_eq!(reports.len(), 1);
     assert!(reports[0].report.is_valid(), "{:#?}", reports[0]);
+    Ok(())
+}
+
+/// RSA-PSS PDF signatures, in one step and in two steps: valid in motcua and in `pdfsig`; a
+/// PKCS#1 v1.5 signature handed to a PSS session is refused.
+#[test]
+fn rsa_pss_pdf_signatures_verify_here_and_in_pdfsig() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let leader = fixture.official()?;
+    let once = sign_pdf(
+        &minimal_pdf(),
+        &signer_of(&leader)?.with_pss()?,
+        &chain(&fixture),
+        &PdfSignatureOptions::new(now() - days(1)),
+    )?;
+
+    let unit = organisation(&fixture)?;
+    let mut options = PdfSignatureOptions::new(now());
+    options.rsa_padding = RsaPadding::Pss;
+    let prepared = prepare_pdf(&once, unit.certificate(), &options)?;
+    assert_eq!(prepared.prepared.rsa_padding, RsaPadding::Pss);
+    let pkcs1 = signer_of(&unit)?.sign(&prepared.prepared.to_be_signed)?;
+    let refused = assemble_pdf(&prepared, &pkcs1, unit.certificate(), &chain(&fixture));
+    assert!(
+        matches!(refused, Err(PkiError::SignatureRefused(_))),
+        "{refused:?}"
+    );
+    let pss = signer_of(&unit)?
+        .with_pss()?
+        .sign(&prepared.prepared.to_be_signed)?;
+    let twice = assemble_pdf(&prepared, &pss, unit.certificate(), &chain(&fixture))?;
+
+    let reports = verify(&fixture, &twice)?;
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    for report in &reports {
+        assert!(report.report.is_valid(), "{report:#?}");
+        assert!(
+            report.report.signature_algorithm.starts_with("RSASSA-PSS"),
+            "{report:#?}"
+        );
+    }
+    if let Some(printed) = pdfsig(&twice)? {
+        assert_eq!(
+            printed
+                .matches("Signature Validation: Signature is Valid.")
+                .count(),
+            2,
+            "{printed}"
+        );
+    }
+    Ok(())
+}
+
+/// Dark pixels (< 128 of 255) of page 1 rendered by `pdftoppm -r 100 -gray` inside `rect`
+/// (points, PDF coordinates on the 842 pt high sample page); `None` without poppler.
+fn dark_pixels_in(pdf: &[u8], rect: [f32; 4]) -> Result<Option<usize>, Box<dyn std::error::Error>> {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("page.pdf");
+    std::fs::write(&path, pdf)?;
+    let prefix = directory.path().join("page");
+    let rendered = Command::new("pdftoppm")
+        .args(["-r", "100", "-gray", "-singlefile", "-f", "1", "-l", "1"])
+        .arg(&path)
+        .arg(&prefix)
+        .output();
+    match rendered {
+        Err(error)
+            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
+        {
+            eprintln!("pdftoppm is not installed (apt-get install poppler-utils); skipped");
+            return Ok(None);
+        }
+        Err(error) => return Err(error.into()),
+        Ok(output) if !output.status.success() => {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned().into())
+        }
+        Ok(_) => {}
+    }
+    let image = std::fs::read(directory.path().join("page.pgm"))?;
+    // P5 header: magic, width, height, maximum, each followed by one whitespace.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while image.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        let start = at;
+        while image.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&image[start..at]).into_owned());
+    }
+    let pixels = &image[at + 1..];
+    let (width, height): (usize, usize) = (fields[1].parse()?, fields[2].parse()?);
+    assert_eq!(fields[0], "P5");
+    let scale = 100.0 / 72.0;
+    let column = |x: f32| ((x * scale) as usize).min(width);
+    let row = |y: f32| (((842.0 - y) * scale) as usize).min(height);
+    let mut dark = 0;
+    for y in row(rect[3])..row(rect[1]) {
+        for x in column(rect[0])..column(rect[2]) {
+            if pixels.get(y * width + x).is_some_and(|&p| p < 128) {
+                dark += 1;
+            }
+        }
+    }
+    Ok(Some(dark))
+}
+
+/// A visible signature with the signer's name and time in Vietnamese: drawn on the page
+/// (rendered by poppler), its font embedded with a `/ToUnicode` map, and the signature still
+/// valid for motcua and pdfsig.
+#[test]
+fn visible_appearance_shows_the_signer_and_time() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let leader = fixture.official()?;
+    let rect = [320.0, 560.0, 540.0, 640.0];
+    let sign_with = |text: Vec<String>| -> Result<Vec<u8>, PkiError> {
+        let mut options = PdfSignatureOptions::new(now());
+        options.appearance = Some(SignatureAppearance {
+            rect,
+            mark: SignatureMark::Personal,
+            text,
+        });
+        sign_pdf(
+            &minimal_pdf(),
+            &signer_of(&leader)?,
+            &chain(&fixture),
+            &options,
+        )
+    };
+    let lines = vec![
+        "Ký bởi: Thân Văn Thuận".to_owned(),
+        "Thời gian: 2024-04-05 10:12:30 +07:00".to_owned(),
+    ];
+    let signed = sign_with(lines)?;
+    let mark_only = sign_with(Vec::new())?;
+
+    let reports = verify(&fixture, &signed)?;
+    assert_eq!(reports.len(), 1);
+    assert_eq!(
+        reports[0].report.indication,
+        Indication::TotalPassed,
+        "{reports:#?}"
+    );
+
+    // The appearance stream decodes, writes text with the embedded Type0 font, and the font
+    // maps its glyphs back to Unicode (ậ of "Thuận" is U+1EAD).
+    let document = lopdf::Document::load_mem(&signed)?;
+    let widget = document
+        .objects
+        .values()
+        .filter_map(|object| object.as_dict().ok())
+        .find(|dictionary| dictionary.has_type(b"Annot"))
+        .ok_or("no widget")?;
+    let appearance_id = widget.get(b"AP")?.as_dict()?.get(b"N")?.as_reference()?;
+    let appearance = document.get_object(appearance_id)?.as_stream()?;
+    let content = lopdf::content::Content::decode(&appearance.get_plain_content()?)?;
+    assert!(
+        content.operations.iter().any(|op| op.operator == "Tj"),
+        "{:?}",
+        content.operations
+    );
+    let resources = appearance.dict.get(b"Resources")?.as_dict()?;
+    let font_id = resources
+        .get(b"Font")?
+        .as_dict()?
+        .get(b"F1")?
+        .as_reference()?;
+    let font = document.get_dictionary(font_id)?;
+    assert_eq!(font.get(b"Subtype")?.as_name()?, b"Type0");
+    assert_eq!(font.get(b"Encoding")?.as_name()?, b"Identity-H");
+    let to_unicode = document
+        .get_object(font.get(b"ToUnicode")?.as_reference()?)?
+        .as_stream()?
+        .get_plain_content()?;
+    let to_unicode = String::from_utf8_lossy(&to_unicode).into_owned();
+    assert!(to_unicode.contains("<1EAD>"), "{to_unicode}");
+
+    // Rendered, the rectangle holds more ink than the mark alone.
+    if let (Some(with_text), Some(without)) = (
+        dark_pixels_in(&signed, rect)?,
+        dark_pixels_in(&mark_only, rect)?,
+    ) {
+        assert!(with_text > without + 200, "{with_text} vs {without}");
+    }
+    if let Some(printed) = pdfsig(&signed)? {
+        assert!(
+            printed.contains("Signature Validation: Signature is Valid."),
+            "{printed}"
+        );
+    }
+    // A character the font lacks is refused rather than drawn blank.
+    let refused = sign_with(vec!["署名".to_owned()]);
+    assert!(
+        matches!(refused, Err(PkiError::SignatureRefused(_))),
+        "{refused:?}"
+    );
     Ok(())
 }
 

@@ -525,6 +525,10 @@ fn one_report(
     options.appearance = Some(SignatureAppearance {
         rect: rendered.signature_slots.signer,
         mark: SignatureMark::Personal,
+        text: vec![
+            "Ký bởi: Thân Văn Thuận".into(),
+            "Thời gian ký: 05/04/2024 10:12:30 +07:00".into(),
+        ],
     });
     let certificate = keys.leader.certificate();
     let prepared = pades::prepare_pdf(&rendered.pdf, certificate, &options).unwrap();
@@ -548,6 +552,11 @@ fn one_report(
     options.appearance = Some(SignatureAppearance {
         rect: rendered.signature_slots.seal,
         mark: SignatureMark::Seal,
+        text: vec![
+            "UBND THỊ XÃ VIỆT YÊN".into(),
+            "Số: 05/BC-UBND".into(),
+            "05/04/2024 10:12:30 +07:00".into(),
+        ],
     });
     let issued =
         pades::sign_pdf(&leader_signed, &keys.organisation, &keys.chain, &options).unwrap();

@@ -4,7 +4,7 @@
 //!
 //! Signing works in two steps so that the private key can stay with the signer (USB token,
 //! remote signing service): [`prepare`] returns the bytes to sign, the signer signs them with
-//! SHA-256 and RSA PKCS#1 v1.5 or ECDSA, and [`assemble`] checks the signature and builds the
+//! SHA-256 and RSA (PKCS#1 v1.5 or PSS) or ECDSA, and [`assemble`] checks the signature and builds the
 //! SignedData. [`sign_detached`] does both with any [`Signer`], such as a [`KeySigner`] holding
 //! an in-process key.
 //!
@@ -45,7 +45,9 @@ pub use report::{
     CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SignerIdentity, SubIndication, ValidationMoment,
 };
-pub use sign::{assemble, prepare, sign_detached, KeySigner, Prepared, Signer};
+pub use sign::{
+    assemble, prepare, prepare_with_padding, sign_detached, KeySigner, Prepared, RsaPadding, Signer,
+};
 pub use verify::verify_detached;
 pub(crate) use verify::{verify as verify_with_context, Context as VerifyContext};
 
@@ -66,5 +68,7 @@ pub(crate) mod oid {
     pub(crate) const SHA256: &str = "2.16.840.1.101.3.4.2.1";
     pub(crate) const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
     pub(crate) const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
+    pub(crate) const RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
+    pub(crate) const MGF1: &str = "1.2.840.113549.1.1.8";
     pub(crate) const ECDSA_WITH_SHA256: &str = "1.2.840.10045.4.3.2";
 }

@@ -6,6 +6,8 @@ use openssl::ecdsa::EcdsaSig;
 use openssl::hash::MessageDigest;
 use openssl::pkcs12::Pkcs12;
 use openssl::pkey::{Id, PKey, Private, Public};
+use openssl::rsa::Padding;
+use openssl::sign::RsaPssSaltlen;
 use serde::{Deserialize, Serialize};
 
 use super::{attributes, oid};
@@ -20,7 +22,7 @@ use crate::signature::{self, HashAlg, SignatureAlgorithm};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prepared {
     /// DER of the `SET OF` signed attributes. The signer signs these bytes with SHA-256 and its
-    /// key (RSA PKCS#1 v1.5 or ECDSA), hashing them itself as a normal signing call does.
+    /// key (RSA with [`rsa_padding`](Self::rsa_padding), or ECDSA), hashing them itself as a normal signing call does.
     pub to_be_signed: Vec<u8>,
     /// SHA-256 of `to_be_signed`, for signers that only accept a pre-computed hash.
     pub to_be_signed_digest: Vec<u8>,
@@ -30,7 +32,26 @@ pub struct Prepared {
     pub with_signing_time: bool,
     /// SHA-256 of the DER of the certificate the attributes designate, hex.
     pub signer_fingerprint_sha256: String,
+    /// How an RSA key must sign (ignored for ECDSA keys); PKCS#1 v1.5 for sessions stored
+    /// before the choice existed.
+    #[serde(default)]
+    pub rsa_padding: RsaPadding,
 }
+
+/// The RSA signature scheme: PKCS#1 v1.5, or RSASSA-PSS with SHA-256, MGF1 with SHA-256 and a
+/// 32-byte salt (RFC 4055, the parameters recommended for SHA-256).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RsaPadding {
+    /// RSASSA-PKCS1-v1_5 (`sha256WithRSAEncryption`).
+    #[default]
+    Pkcs1v15,
+    /// RSASSA-PSS (`id-RSASSA-PSS`).
+    Pss,
+}
+
+/// Salt length of the PSS signatures made here: the length of SHA-256.
+const PSS_SALT_LENGTH: u8 = 32;
 
 /// Something that signs with the private key of a certificate: an in-process key
 /// ([`KeySigner`]), later an HSM or PKCS#11 token.
@@ -38,9 +59,14 @@ pub trait Signer {
     /// The signer's certificate.
     fn certificate(&self) -> &Certificate;
 
-    /// Signs `to_be_signed` with SHA-256: RSA PKCS#1 v1.5, or ECDSA (DER `ECDSA-Sig-Value`, or
-    /// the raw `r || s` that PKCS#11 tokens return).
+    /// Signs `to_be_signed` with SHA-256: RSA with [`rsa_padding`](Self::rsa_padding), or ECDSA
+    /// (DER `ECDSA-Sig-Value`, or the raw `r || s` that PKCS#11 tokens return).
     fn sign(&self, to_be_signed: &[u8]) -> Result<Vec<u8>, PkiError>;
+
+    /// The RSA scheme [`sign`](Self::sign) uses; PKCS#1 v1.5 unless the signer says otherwise.
+    fn rsa_padding(&self) -> RsaPadding {
+        RsaPadding::Pkcs1v15
+    }
 }
 
 /// A [`Signer`] holding a private key in memory, loaded once.
@@ -49,6 +75,7 @@ pub struct KeySigner {
     key: PKey<Private>,
     certificate: Certificate,
     chain: Vec<Certificate>,
+    rsa_padding: RsaPadding,
 }
 
 impl KeySigner {
@@ -65,7 +92,20 @@ impl KeySigner {
             key,
             certificate,
             chain: Vec::new(),
+            rsa_padding: RsaPadding::Pkcs1v15,
         })
+    }
+
+    /// The same key signing with RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt); refused for
+    /// a key that is not RSA.
+    pub fn with_pss(mut self) -> Result<Self, PkiError> {
+        if self.key.id() != Id::RSA {
+            return Err(PkiError::SignatureRefused(
+                "only RSA keys can sign with RSASSA-PSS".into(),
+            ));
+        }
+        self.rsa_padding = RsaPadding::Pss;
+        Ok(self)
     }
 
     /// Loads a PKCS#12 file (`.p12`, `.pfx`): its key, its certificate and the CA certificates
@@ -103,9 +143,22 @@ impl Signer for KeySigner {
 
     fn sign(&self, to_be_signed: &[u8]) -> Result<Vec<u8>, PkiError> {
         // Default padding for RSA keys is PKCS#1 v1.5; ECDSA signatures come out DER-encoded.
+        let pss = self.rsa_padding == RsaPadding::Pss && self.key.id() == Id::RSA;
         openssl::sign::Signer::new(MessageDigest::sha256(), &self.key)
-            .and_then(|mut signer| signer.sign_oneshot_to_vec(to_be_signed))
+            .and_then(|mut signer| {
+                if pss {
+                    signer.set_rsa_padding(Padding::PKCS1_PSS)?;
+                    signer.set_rsa_mgf1_md(MessageDigest::sha256())?;
+                    signer
+                        .set_rsa_pss_saltlen(RsaPssSaltlen::custom(i32::from(PSS_SALT_LENGTH)))?;
+                }
+                signer.sign_oneshot_to_vec(to_be_signed)
+            })
             .map_err(PkiError::crypto("signing"))
+    }
+
+    fn rsa_padding(&self) -> RsaPadding {
+        self.rsa_padding
     }
 }
 
@@ -121,11 +174,31 @@ fn public_key(certificate: &Certificate) -> Result<&PKey<Public>, PkiError> {
 /// First step: the signed attributes for content whose SHA-256 is `content_digest`, designating
 /// `signer_certificate`. `signing_time` becomes a signed attribute only when
 /// `with_signing_time` (plain CMS); PAdES leaves it out and puts the time in the PDF instead.
+/// An RSA key signs with PKCS#1 v1.5; see [`prepare_with_padding`] for PSS.
 pub fn prepare(
     content_digest: &[u8],
     signer_certificate: &Certificate,
     signing_time: DateTime<Utc>,
     with_signing_time: bool,
+) -> Result<Prepared, PkiError> {
+    prepare_with_padding(
+        content_digest,
+        signer_certificate,
+        signing_time,
+        with_signing_time,
+        RsaPadding::Pkcs1v15,
+    )
+}
+
+/// [`prepare`] for a signer whose RSA key signs with `rsa_padding`: step 2 then accepts only a
+/// signature made that way and names that algorithm in the SignerInfo. PSS with an ECDSA key is
+/// refused.
+pub fn prepare_with_padding(
+    content_digest: &[u8],
+    signer_certificate: &Certificate,
+    signing_time: DateTime<Utc>,
+    with_signing_time: bool,
+    rsa_padding: RsaPadding,
 ) -> Result<Prepared, PkiError> {
     if content_digest.len() != 32 {
         return Err(PkiError::SignatureRefused(format!(
@@ -134,7 +207,7 @@ pub fn prepare(
         )));
     }
     // Fails early for keys that could not be verified at assembly.
-    signature_scheme(public_key(signer_certificate)?)?;
+    signature_scheme(public_key(signer_certificate)?, rsa_padding)?;
     let to_be_signed = attributes::build(
         content_digest,
         signer_certificate,
@@ -146,6 +219,7 @@ pub fn prepare(
         signing_time,
         with_signing_time,
         signer_fingerprint_sha256: signer_certificate.info().fingerprint_sha256.clone(),
+        rsa_padding,
     })
 }
 
@@ -169,7 +243,7 @@ pub fn assemble(
         )));
     }
     let key = public_key(signer_certificate)?;
-    let (algorithm, algorithm_der) = signature_scheme(key)?;
+    let (algorithm, algorithm_der) = signature_scheme(key, prepared.rsa_padding)?;
     let signature = normalise_ecdsa(key, raw_signature);
     signature::verify(&algorithm, key, &prepared.to_be_signed, &signature).map_err(|reason| {
         PkiError::SignatureRefused(format!(
@@ -226,33 +300,65 @@ pub fn sign_detached(
     with_signing_time: bool,
 ) -> Result<Vec<u8>, PkiError> {
     let certificate = signer.certificate();
-    let prepared = prepare(
+    let prepared = prepare_with_padding(
         &super::sha256(content),
         certificate,
         signing_time,
         with_signing_time,
+        signer.rsa_padding(),
     )?;
     let raw_signature = signer.sign(&prepared.to_be_signed)?;
     assemble(&prepared, &raw_signature, certificate, chain)
 }
 
 /// The signature scheme for a key and its AlgorithmIdentifier DER.
-fn signature_scheme(key: &PKey<Public>) -> Result<(SignatureAlgorithm, Vec<u8>), PkiError> {
-    match key.id() {
-        Id::RSA => Ok((
+fn signature_scheme(
+    key: &PKey<Public>,
+    rsa_padding: RsaPadding,
+) -> Result<(SignatureAlgorithm, Vec<u8>), PkiError> {
+    match (key.id(), rsa_padding) {
+        (Id::RSA, RsaPadding::Pss) => Ok((
+            SignatureAlgorithm::RsaPss {
+                hash: HashAlg::Sha256,
+                mgf1_hash: HashAlg::Sha256,
+                salt_length: u32::from(PSS_SALT_LENGTH),
+            },
+            pss_algorithm_identifier()?,
+        )),
+        (Id::RSA, RsaPadding::Pkcs1v15) => Ok((
             SignatureAlgorithm::RsaPkcs1(HashAlg::Sha256),
             // RFC 4055 §5: the parameters of sha256WithRSAEncryption are NULL.
             der::sequence(&[der::oid(oid::SHA256_WITH_RSA)?, der::null()]),
         )),
-        Id::EC => Ok((
+        (Id::EC, RsaPadding::Pkcs1v15) => Ok((
             SignatureAlgorithm::Ecdsa(HashAlg::Sha256),
             // RFC 5758 §3.2: ecdsa-with-SHA256 has no parameters.
             der::sequence(&[der::oid(oid::ECDSA_WITH_SHA256)?]),
+        )),
+        (Id::EC, RsaPadding::Pss) => Err(PkiError::SignatureRefused(
+            "RSASSA-PSS needs an RSA key, not an ECDSA one".into(),
         )),
         _ => Err(PkiError::SignatureRefused(
             "only RSA and ECDSA keys can sign".into(),
         )),
     }
+}
+
+/// `id-RSASSA-PSS` with RSASSA-PSS-params (RFC 4055 §3.1): hashAlgorithm SHA-256 [0],
+/// maskGenAlgorithm MGF1 with SHA-256 [1], saltLength 32 [2]; trailerField is the default 1 and
+/// left out, as DER requires.
+fn pss_algorithm_identifier() -> Result<Vec<u8>, PkiError> {
+    let hash = der::sequence(&[der::oid(oid::SHA256)?, der::null()]);
+    let mask = der::sequence(&[der::oid(oid::MGF1)?, hash.clone()]);
+    let params = der::sequence(&[
+        der::tlv(der::context(0, true), &hash),
+        der::tlv(der::context(1, true), &mask),
+        der::tlv(
+            der::context(2, true),
+            &der::tlv(der::TAG_INTEGER, &[PSS_SALT_LENGTH]),
+        ),
+    ]);
+    Ok(der::sequence(&[der::oid(oid::RSASSA_PSS)?, params]))
 }
 
 /// PKCS#11 tokens return ECDSA signatures as `r || s`; CMS needs the DER `ECDSA-Sig-Value`.

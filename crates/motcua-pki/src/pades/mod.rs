@@ -18,6 +18,7 @@
 mod attachments;
 mod serialize;
 mod sign;
+mod source;
 mod verify;
 
 pub use attachments::{embedded_files, EmbeddedFile};

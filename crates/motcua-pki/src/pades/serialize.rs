@@ -165,7 +165,15 @@ pub(super) fn append_update(
     trailer: &Dictionary,
 ) -> Result<(Vec<u8>, Vec<usize>), PkiError> {
     let failed = |error: std::io::Error| invalid(error);
-    let mut out = original.to_vec();
+    // Sized once for the whole update, so a large document is never reallocated (copied).
+    let update_size: usize = objects
+        .iter()
+        .map(|object| object.body.len() + 64)
+        .sum::<usize>()
+        + objects.len() * 24
+        + 1024;
+    let mut out = Vec::with_capacity(original.len() + update_size);
+    out.extend_from_slice(original);
     if out.last() != Some(&b'\n') {
         out.push(b'\n');
     }

@@ -1,14 +1,15 @@
 //! Adding a signature to a PDF: the incremental update with its placeholder, then the CMS.
 
 use chrono::{DateTime, Utc};
-use lopdf::{Dictionary, Document, Object, ObjectId};
+use lopdf::{Dictionary, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 
 use super::invalid;
 use super::serialize::{
     append_update, decode_text, pdf_date, text_string, write_dictionary, write_object, UpdateObject,
 };
-use crate::cms::{self, Prepared, Signer};
+use super::source::Source;
+use crate::cms::{self, Prepared, RsaPadding, Signer};
 use crate::error::PkiError;
 use crate::parse::Certificate;
 
@@ -30,6 +31,10 @@ pub struct PdfSignatureOptions {
     /// Where the signature shows on the page; invisible when `None`.
     #[serde(default)]
     pub appearance: Option<SignatureAppearance>,
+    /// How an RSA key signs in two-step signing ([`prepare_pdf`]); [`sign_pdf`] takes the
+    /// signer's own [`Signer::rsa_padding`] instead.
+    #[serde(default)]
+    pub rsa_padding: RsaPadding,
 }
 
 /// A visible signature: a rectangle on the page with a drawing in it. Decree 30/2020 puts the
@@ -40,6 +45,22 @@ pub struct SignatureAppearance {
     /// `[x1 y1 x2 y2]` in page coordinates (points).
     pub rect: [f32; 4],
     pub mark: SignatureMark,
+    /// Lines written inside the rectangle over the mark, e.g. "Ký bởi: Thân Văn Thuận" and
+    /// "Thời gian: 2024-04-05 10:12:30 +07:00", in Liberation Serif (embedded with only the
+    /// glyphs used); none when empty.
+    #[serde(default)]
+    pub text: Vec<String>,
+}
+
+impl SignatureAppearance {
+    /// A mark in `rect` without text.
+    pub fn new(rect: [f32; 4], mark: SignatureMark) -> Self {
+        Self {
+            rect,
+            mark,
+            text: Vec::new(),
+        }
+    }
 }
 
 /// What is drawn inside the rectangle.
@@ -114,6 +135,7 @@ impl PdfSignatureOptions {
             location: None,
             reserved_bytes: 16 * 1024,
             appearance: None,
+            rsa_padding: RsaPadding::Pkcs1v15,
         }
     }
 }
@@ -138,27 +160,30 @@ pub fn prepare_pdf(
     signer_certificate: &Certificate,
     options: &PdfSignatureOptions,
 ) -> Result<PreparedPdf, PkiError> {
-    let document = Document::load_mem(pdf).map_err(invalid)?;
-    if document.is_encrypted() {
-        return Err(invalid("encrypted PDFs cannot be signed"));
-    }
+    prepare_pdf_with(pdf, signer_certificate, options, options.rsa_padding)
+}
+
+fn prepare_pdf_with(
+    pdf: &[u8],
+    signer_certificate: &Certificate,
+    options: &PdfSignatureOptions,
+    rsa_padding: RsaPadding,
+) -> Result<PreparedPdf, PkiError> {
+    let document = Source::open(pdf)?;
     let root_id = document
-        .trailer
+        .trailer()
         .get(b"Root")
         .and_then(Object::as_reference)
         .map_err(|_| invalid("the trailer has no /Root"))?;
-    let page_id = *document
-        .get_pages()
-        .get(&options.page)
-        .ok_or_else(|| invalid(format!("the document has no page {}", options.page)))?;
+    let page_id = document.page(options.page)?;
     let declared_size = document
-        .trailer
+        .trailer()
         .get(b"Size")
         .and_then(Object::as_i64)
         .ok()
         .and_then(|size| u32::try_from(size).ok())
         .unwrap_or(0);
-    let mut next_id = declared_size.max(document.max_id.saturating_add(1));
+    let mut next_id = declared_size.max(document.max_id().saturating_add(1));
     let mut allocate = || {
         let id = (next_id, 0);
         next_id = next_id.saturating_add(1);
@@ -169,7 +194,7 @@ pub fn prepare_pdf(
     let appearance_id = options.appearance.as_ref().map(|_| allocate());
 
     let mut update = Update::default();
-    let mut catalog = dictionary(&document, root_id)?;
+    let mut catalog = document.dictionary(root_id)?;
     let field_name = add_field(
         &document,
         &mut catalog,
@@ -178,7 +203,7 @@ pub fn prepare_pdf(
         &mut allocate,
         &mut update,
     )?;
-    let mut page = dictionary(&document, page_id)?;
+    let mut page = document.dictionary(page_id)?;
     append_to_array(&document, &mut page, b"Annots", widget_id, &mut update)?;
     update.dictionary(root_id, &catalog)?;
     update.dictionary(page_id, &page)?;
@@ -198,10 +223,18 @@ pub fn prepare_pdf(
         let mut ap = Dictionary::new();
         ap.set("N", Object::Reference(id));
         widget.set("AP", Object::Dictionary(ap));
+        let font = appearance_font(appearance, &mut allocate)?;
         update.objects.push(UpdateObject {
             id,
-            body: appearance_stream(appearance),
+            body: appearance_stream(appearance, font.as_ref()),
         });
+        for object in font.into_iter().flat_map(|font| font.objects) {
+            let id = u32::try_from(object.id).map_err(invalid)?;
+            update.objects.push(UpdateObject {
+                id: (id, 0),
+                body: object.body,
+            });
+        }
     }
     widget.set("P", Object::Reference(page_id));
     widget.set("T", text_string(&field_name));
@@ -219,11 +252,15 @@ pub fn prepare_pdf(
     trailer.set("Size", i64::from(next_id));
     trailer.set("Root", Object::Reference(root_id));
     for key in [&b"Info"[..], b"ID"] {
-        if let Ok(value) = document.trailer.get(key) {
+        if let Ok(value) = document.trailer().get(key) {
             trailer.set(key.to_vec(), value.clone());
         }
     }
-    trailer.set("Prev", i64::try_from(document.xref_start).map_err(invalid)?);
+    trailer.set(
+        "Prev",
+        i64::try_from(document.xref_start()).map_err(invalid)?,
+    );
+    drop(document);
     let (mut output, bodies) = append_update(pdf, &update.objects, &trailer)?;
     let signature_at = *bodies
         .last()
@@ -248,7 +285,13 @@ pub fn prepare_pdf(
     placeholder.copy_from_slice(&filled);
 
     let digest = signed_digest(&output, byte_range)?;
-    let prepared = cms::prepare(&digest, signer_certificate, options.signing_time, false)?;
+    let prepared = cms::prepare_with_padding(
+        &digest,
+        signer_certificate,
+        options.signing_time,
+        false,
+        rsa_padding,
+    )?;
     Ok(PreparedPdf {
         pdf: output,
         byte_range,
@@ -265,25 +308,31 @@ pub fn assemble_pdf(
     chain: &[Certificate],
 ) -> Result<Vec<u8>, PkiError> {
     let signed = cms::assemble(&prepared.prepared, raw_signature, signer_certificate, chain)?;
-    let hex = hex::encode_upper(signed);
-    let [_, start, end, _] = prepared.byte_range;
-    let capacity = end.saturating_sub(start).saturating_sub(2);
-    if hex.len() > capacity {
-        return Err(PkiError::SignatureRefused(format!(
-            "the CMS needs {} bytes but only {} were reserved",
-            hex.len() / 2,
-            capacity / 2
-        )));
-    }
     let mut pdf = prepared.pdf.clone();
-    let hole = pdf
-        .get_mut(start + 1..start + 1 + hex.len())
-        .ok_or_else(|| invalid("the /Contents hole is outside the document"))?;
-    hole.copy_from_slice(hex.as_bytes());
+    fill_contents(&mut pdf, prepared.byte_range, &signed)?;
     Ok(pdf)
 }
 
-/// Both steps with a [`Signer`].
+/// Writes the CMS `signed` in hex into the `/Contents` hole of `pdf`.
+fn fill_contents(pdf: &mut [u8], byte_range: [usize; 4], signed: &[u8]) -> Result<(), PkiError> {
+    let [_, start, end, _] = byte_range;
+    let capacity = end.saturating_sub(start).saturating_sub(2);
+    if signed.len() * 2 > capacity {
+        return Err(PkiError::SignatureRefused(format!(
+            "the CMS needs {} bytes but only {} were reserved",
+            signed.len(),
+            capacity / 2
+        )));
+    }
+    let hole = pdf
+        .get_mut(start + 1..start + 1 + signed.len() * 2)
+        .ok_or_else(|| invalid("the /Contents hole is outside the document"))?;
+    hex::encode_to_slice(signed, hole).map_err(invalid)?;
+    hole.make_ascii_uppercase();
+    Ok(())
+}
+
+/// Both steps with a [`Signer`]; the prepared document becomes the signed one without a copy.
 pub fn sign_pdf(
     pdf: &[u8],
     signer: &dyn Signer,
@@ -291,18 +340,89 @@ pub fn sign_pdf(
     options: &PdfSignatureOptions,
 ) -> Result<Vec<u8>, PkiError> {
     let certificate = signer.certificate();
-    let prepared = prepare_pdf(pdf, certificate, options)?;
-    let raw_signature = signer.sign(&prepared.prepared.to_be_signed)?;
-    assemble_pdf(&prepared, &raw_signature, certificate, chain)
+    let PreparedPdf {
+        mut pdf,
+        byte_range,
+        prepared,
+    } = prepare_pdf_with(pdf, certificate, options, signer.rsa_padding())?;
+    let raw_signature = signer.sign(&prepared.to_be_signed)?;
+    let signed = cms::assemble(&prepared, &raw_signature, certificate, chain)?;
+    fill_contents(&mut pdf, byte_range, &signed)?;
+    Ok(pdf)
+}
+
+/// The font objects for the appearance's text, numbered with ids from `allocate`; `None`
+/// without text.
+fn appearance_font(
+    appearance: &SignatureAppearance,
+    allocate: &mut impl FnMut() -> ObjectId,
+) -> Result<Option<motcua_document::EmbeddedTextFont>, PkiError> {
+    if appearance.text.iter().all(|line| line.trim().is_empty()) {
+        return Ok(None);
+    }
+    let first = allocate().0;
+    let font =
+        motcua_document::embed_text_font(&appearance.text, first as usize).map_err(|error| {
+            PkiError::SignatureRefused(format!("the appearance text cannot be drawn: {error}"))
+        })?;
+    // The objects are numbered consecutively; take the numbers after the first.
+    for _ in 1..font.objects.len() {
+        allocate();
+    }
+    Ok(Some(font))
+}
+
+/// Largest font size for the text lines, at most 10 points, fitting `width` × `height` with
+/// a margin of 3 points and a line height of 1.2 × the size.
+fn text_size(line_widths: &[f32], width: f32, height: f32) -> f32 {
+    let widest = line_widths.iter().copied().fold(0.0_f32, f32::max);
+    let lines = line_widths.len().max(1) as f32;
+    let by_width = if widest > 0.0 {
+        (width - 6.0) / widest
+    } else {
+        10.0
+    };
+    let by_height = (height - 6.0) / (lines * 1.2);
+    by_width.min(by_height).clamp(1.0, 10.0)
+}
+
+/// The text operators writing the lines from the top left corner of the box.
+fn text_content(font: &motcua_document::EmbeddedTextFont, width: f32, height: f32) -> String {
+    let size = text_size(&font.line_widths, width, height);
+    let leading = size * 1.2;
+    let lines = font.encoded_lines.len() as f32;
+    // Centred vertically, left-aligned with a 3 point margin.
+    let top = (height + lines * leading) / 2.0 - size;
+    let mut content = format!(" q BT 0 0 0 rg /F1 {size:.2} Tf {leading:.2} TL 3 {top:.2} Td",);
+    for (index, line) in font.encoded_lines.iter().enumerate() {
+        if index > 0 {
+            content.push_str(" T*");
+        }
+        content.push(' ');
+        content.push_str(line);
+        content.push_str(" Tj");
+    }
+    content.push_str(" ET Q");
+    content
 }
 
 /// The form XObject drawn in the widget's rectangle.
-fn appearance_stream(appearance: &SignatureAppearance) -> Vec<u8> {
+fn appearance_stream(
+    appearance: &SignatureAppearance,
+    font: Option<&motcua_document::EmbeddedTextFont>,
+) -> Vec<u8> {
     let [x1, y1, x2, y2] = appearance.rect;
     let (width, height) = ((x2 - x1).abs(), (y2 - y1).abs());
-    let content = appearance.mark.drawing(width, height);
+    let mut content = appearance.mark.drawing(width, height);
+    let resources = match font {
+        Some(font) => {
+            content.push_str(&text_content(font, width, height));
+            format!(" /Resources <</Font <</F1 {} 0 R>>>>", font.font_id)
+        }
+        None => String::new(),
+    };
     let mut body = format!(
-        "<</Type /XObject /Subtype /Form /BBox [0 0 {width:.2} {height:.2}] /Length {}>>\nstream\n",
+        "<</Type /XObject /Subtype /Form /BBox [0 0 {width:.2} {height:.2}]{resources} /Length {}>>\nstream\n",
         content.len()
     )
     .into_bytes();
@@ -382,17 +502,10 @@ impl Update {
     }
 }
 
-fn dictionary(document: &Document, id: ObjectId) -> Result<Dictionary, PkiError> {
-    document
-        .get_dictionary(id)
-        .cloned()
-        .map_err(|error| invalid(format!("object {} {}: {error}", id.0, id.1)))
-}
-
 /// Adds the field to the AcroForm (created when missing) and sets `/SigFlags 3` (signatures
 /// exist, append only). Returns the field's name.
 fn add_field(
-    document: &Document,
+    document: &Source<'_>,
     catalog: &mut Dictionary,
     widget_id: ObjectId,
     options: &PdfSignatureOptions,
@@ -400,7 +513,7 @@ fn add_field(
     update: &mut Update,
 ) -> Result<String, PkiError> {
     let (form_id, mut form) = match catalog.get(b"AcroForm") {
-        Ok(Object::Reference(id)) => (Some(*id), dictionary(document, *id)?),
+        Ok(Object::Reference(id)) => (Some(*id), document.dictionary(*id)?),
         Ok(Object::Dictionary(form)) => (None, form.clone()),
         _ => (None, Dictionary::new()),
     };
@@ -423,26 +536,36 @@ fn add_field(
     Ok(name)
 }
 
-fn field_names(document: &Document, form: &Dictionary) -> Vec<String> {
+fn field_names(document: &Source<'_>, form: &Dictionary) -> Vec<String> {
     let fields = form
         .get(b"Fields")
         .ok()
-        .and_then(|fields| document.dereference(fields).ok())
-        .and_then(|(_, fields)| fields.as_array().ok());
+        .and_then(|fields| document.resolve(fields).ok());
+    let fields = match fields {
+        Some(Object::Array(fields)) => fields,
+        _ => Vec::new(),
+    };
     fields
-        .into_iter()
-        .flatten()
-        .filter_map(|field| document.dereference(field).ok())
-        .filter_map(|(_, field)| field.as_dict().ok())
-        .filter_map(|field| field.get(b"T").and_then(Object::as_str).ok())
-        .map(decode_text)
+        .iter()
+        .filter_map(|field| document.resolve(field).ok())
+        .filter_map(|field| match field {
+            Object::Dictionary(field) => Some(field),
+            _ => None,
+        })
+        .filter_map(|field| {
+            field
+                .get(b"T")
+                .and_then(Object::as_str)
+                .ok()
+                .map(decode_text)
+        })
         .collect()
 }
 
 /// Appends a reference to the array `key` of `holder`, rewriting the array object when the
 /// array is indirect.
 fn append_to_array(
-    document: &Document,
+    document: &Source<'_>,
     holder: &mut Dictionary,
     key: &[u8],
     item: ObjectId,
@@ -451,11 +574,15 @@ fn append_to_array(
     match holder.get(key) {
         Ok(Object::Reference(id)) => {
             let id = *id;
-            let mut array = document
-                .get_object(id)
-                .and_then(Object::as_array)
-                .cloned()
-                .map_err(|error| invalid(format!("/{}: {error}", String::from_utf8_lossy(key))))?;
+            let mut array = match document.object(id)? {
+                Object::Array(array) => array,
+                _ => {
+                    return Err(invalid(format!(
+                        "/{} is not an array",
+                        String::from_utf8_lossy(key)
+                    )))
+                }
+            };
             array.push(Object::Reference(item));
             update.object(id, &Object::Array(array))?;
         }

@@ -1,12 +1,12 @@
 //! Verifying every signature of a PDF.
 
 use chrono::{DateTime, Utc};
-use lopdf::{Dictionary, Document, Object};
+use lopdf::{Dictionary, Object};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::invalid;
 use super::serialize::{decode_text, parse_pdf_date};
+use super::source::Source;
 use crate::cms::{
     verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SubIndication, VerifyContext,
@@ -60,7 +60,7 @@ pub fn verify_pdf(
     policy: RevocationPolicy,
 ) -> Result<Vec<PdfSignatureReport>, PkiError> {
     let masked = without_signature_contents(pdf);
-    let document = Document::load_mem(masked.as_deref().unwrap_or(pdf)).map_err(invalid)?;
+    let document = Source::open_for_reading(masked.as_deref().unwrap_or(pdf))?;
     let mut reports = Vec::new();
     for (field_name, signature) in signature_fields(&document) {
         let mut context = VerifyContext {
@@ -375,17 +375,26 @@ fn failed_report(problem: impl Into<String>, validated_at: DateTime<Utc>) -> Sig
 }
 
 /// Signature fields with a value, by fully qualified name, walking the AcroForm field tree.
-fn signature_fields(document: &Document) -> Vec<(String, Dictionary)> {
+fn signature_fields(document: &Source<'_>) -> Vec<(String, Dictionary)> {
+    let as_dictionary = |object: Object| match object {
+        Object::Dictionary(dictionary) => Some(dictionary),
+        _ => None,
+    };
     let fields = document
-        .catalog()
+        .trailer()
+        .get(b"Root")
+        .and_then(Object::as_reference)
         .ok()
-        .and_then(|catalog| catalog.get(b"AcroForm").ok())
-        .and_then(|form| document.dereference(form).ok())
-        .and_then(|(_, form)| form.as_dict().ok())
-        .and_then(|form| form.get(b"Fields").ok())
-        .and_then(|fields| document.dereference(fields).ok())
-        .and_then(|(_, fields)| fields.as_array().ok())
-        .cloned()
+        .and_then(|root| document.dictionary(root).ok())
+        .and_then(|catalog| catalog.get(b"AcroForm").ok().cloned())
+        .and_then(|form| document.resolve(&form).ok())
+        .and_then(as_dictionary)
+        .and_then(|form| form.get(b"Fields").ok().cloned())
+        .and_then(|fields| document.resolve(&fields).ok())
+        .and_then(|fields| match fields {
+            Object::Array(fields) => Some(fields),
+            _ => None,
+        })
         .unwrap_or_default();
     let mut found = Vec::new();
     // (field, parent name, inherited field type); depth-limited against reference loops.
@@ -394,11 +403,7 @@ fn signature_fields(document: &Document) -> Vec<(String, Dictionary)> {
         .map(|field| (field, String::new(), None, 0))
         .collect();
     while let Some((field, parent, inherited_type, depth)) = pending.pop() {
-        let Some(field) = document
-            .dereference(&field)
-            .ok()
-            .and_then(|(_, field)| field.as_dict().ok())
-        else {
+        let Some(field) = document.resolve(&field).ok().and_then(as_dictionary) else {
             continue;
         };
         let partial = field
@@ -417,14 +422,14 @@ fn signature_fields(document: &Document) -> Vec<(String, Dictionary)> {
             .map(<[u8]>::to_vec)
             .ok()
             .or(inherited_type);
-        if let Ok(kids) = field.get(b"Kids").and_then(|kids| {
-            document
-                .dereference(kids)
-                .and_then(|(_, kids)| kids.as_array())
-        }) {
+        let kids = field
+            .get(b"Kids")
+            .ok()
+            .and_then(|kids| document.resolve(kids).ok());
+        if let Some(Object::Array(kids)) = kids {
             if depth < 32 {
                 for kid in kids {
-                    pending.push((kid.clone(), name.clone(), field_type.clone(), depth + 1));
+                    pending.push((kid, name.clone(), field_type.clone(), depth + 1));
                 }
             }
         }
@@ -433,10 +438,11 @@ fn signature_fields(document: &Document) -> Vec<(String, Dictionary)> {
         }
         let value = field
             .get(b"V")
-            .and_then(|value| document.dereference(value))
-            .and_then(|(_, value)| value.as_dict());
-        if let Ok(value) = value {
-            found.push((name, value.clone()));
+            .ok()
+            .and_then(|value| document.resolve(value).ok())
+            .and_then(as_dictionary);
+        if let Some(value) = value {
+            found.push((name, value));
         }
     }
     found

@@ -84,6 +84,17 @@ pub async fn issue_report(
             options.appearance = Some(SignatureAppearance {
                 rect: rendered.signature_slots.seal,
                 mark: SignatureMark::Seal,
+                text: vec![
+                    signer
+                        .certificate()
+                        .info()
+                        .subject
+                        .first("CN")
+                        .unwrap_or_default()
+                        .to_owned(),
+                    format!("Số: {number_text}"),
+                    local.format("%d/%m/%Y %H:%M:%S %:z").to_string(),
+                ],
             });
             let signed = pades::sign_pdf(
                 &leader_signed.pdf,

@@ -152,7 +152,8 @@ pub async fn prepare_leader_signature(
                     report.id
                 )));
             }
-            let mut options = PdfSignatureOptions::new(Utc::now());
+            let signing_time = Utc::now();
+            let mut options = PdfSignatureOptions::new(signing_time);
             options.field_name = Some("LanhDao".into());
             options.page = rendered.signature_slots.page;
             options.reason = Some(format!("{} ký duyệt báo cáo", signatory.full_name));
@@ -160,6 +161,15 @@ pub async fn prepare_leader_signature(
             options.appearance = Some(SignatureAppearance {
                 rect: rendered.signature_slots.signer,
                 mark: SignatureMark::Personal,
+                text: vec![
+                    format!("Ký bởi: {}", signatory.full_name),
+                    format!(
+                        "Thời gian ký: {}",
+                        signing_time
+                            .with_timezone(&workflow::vietnam())
+                            .format("%d/%m/%Y %H:%M:%S %:z")
+                    ),
+                ],
             });
             let prepared = pades::prepare_pdf(&stored.pdf, &certificate, &options)
                 .map_err(|e| ApiError::Internal(format!("preparing the signature: {e}")))?;
