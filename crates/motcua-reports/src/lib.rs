@@ -87,8 +87,13 @@ pub fn start_with_pool(
     db: DbPool,
 ) -> Result<(Server, std::net::SocketAddr), String> {
     let (workers, bind) = (config.workers, config.bind);
+    let checkpoint_interval = motcua_web::audit_trail::checkpoint_interval_from_env()?;
     let state = Data::new(AppState::new(db, config)?);
     actix_web::rt::spawn(outbox::run(state.clone()));
+    actix_web::rt::spawn(motcua_web::audit_trail::checkpoint_periodically(
+        state.web.clone(),
+        checkpoint_interval,
+    ));
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
         .bind(bind)

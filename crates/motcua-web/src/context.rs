@@ -4,6 +4,9 @@
 use motcua_core::ids::UnitId;
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
+use std::sync::Arc;
+
+use crate::audit_trail::CheckpointKey;
 use crate::auth::KeyCache;
 use crate::error::ApiError;
 
@@ -42,6 +45,8 @@ pub struct WebContext {
     /// API keys recently looked up.
     pub keys: KeyCache,
     pub unit_exists: Option<UnitExists>,
+    /// The key that signs audit checkpoints (none: checkpoints are unsigned).
+    pub checkpoint_key: Option<Arc<dyn CheckpointKey>>,
 }
 
 impl WebContext {
@@ -51,7 +56,14 @@ impl WebContext {
             limits,
             keys: KeyCache::default(),
             unit_exists,
+            checkpoint_key: None,
         }
+    }
+
+    /// Signs audit checkpoints with the key `key` finds.
+    pub fn with_checkpoint_key(mut self, key: Arc<dyn CheckpointKey>) -> Self {
+        self.checkpoint_key = Some(key);
+        self
     }
 
     /// Runs blocking database work on the blocking thread pool.
