@@ -172,8 +172,27 @@ async fn a_removed_record_is_detected(app: TestApp) {
     assert_eq!(verification["checkpoints"][0]["problem"], "root_mismatch");
 }
 
+/// Concurrent writers: the chain stays one line (the lock serialises appends).
+async fn concurrent_appends_stay_linear(app: TestApp) {
+    let requests = (0..24).map(|i| {
+        let body = json!({"name": format!("khóa {i}"), "role": "auditor"});
+        let app = &app;
+        async move { app.post("/api-keys", &body).await }
+    });
+    for (status, body) in futures_util::future::join_all(requests).await {
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, checkpoint) = app.post("/audit/checkpoints", &json!(null)).await;
+    assert_eq!(status, StatusCode::CREATED, "{checkpoint}");
+    assert_eq!(checkpoint["tree_size"], 25);
+    let (_, verification) = app.get("/audit/verification").await;
+    assert_eq!(verification["valid"], true, "{verification}");
+    assert_eq!(verification["records_checked"], 26);
+}
+
 on_both_backends!(
     chain_checkpoint_and_proofs,
     an_edited_record_is_named,
-    a_removed_record_is_detected
+    a_removed_record_is_detected,
+    concurrent_appends_stay_linear
 );
