@@ -8,24 +8,6 @@ use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(motcua_tests::Backend::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(motcua_tests::Backend::Postgres).await
-                }
-            }
-        )+
-    };
-}
-
 on_both_backends!(
     drafts_are_compiled_from_the_results_service_and_versioned,
     bad_requests_name_the_field_and_change_nothing,

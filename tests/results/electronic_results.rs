@@ -21,6 +21,7 @@ on_both_backends!(
     bad_keys_are_refused,
     non_pdf_results_are_refused,
     tampered_pdf_fails_verification,
+    audit_checkpoints_are_signed_with_the_organisation_key,
 );
 
 const P12_PASSWORD: &str = "mật khẩu PKCS#12";
@@ -497,4 +498,21 @@ async fn tampered_pdf_fails_verification(app: TestApp) {
         "{reports}"
     );
     assert_eq!(reports[0]["report"]["sub_indication"], "HASH_FAILURE");
+}
+
+async fn audit_checkpoints_are_signed_with_the_organisation_key(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    setup.store_key(&app).await;
+    let (status, checkpoint) = app.post("/audit/checkpoints", &json!(null)).await;
+    assert_eq!(status, StatusCode::CREATED, "{checkpoint}");
+    assert_eq!(checkpoint["signed"], true, "{checkpoint}");
+    assert!(checkpoint["signer"].as_str().unwrap().contains(UNIT_NAME));
+    assert!(!checkpoint["signature_base64"].as_str().unwrap().is_empty());
+
+    let (status, verification) = app.get("/audit/verification").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verification["valid"], true, "{verification}");
+    let check = &verification["checkpoints"][0];
+    assert_eq!(check["id"], checkpoint["id"]);
+    assert_eq!(check["signature"], "TOTAL_PASSED", "{verification}");
 }

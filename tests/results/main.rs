@@ -4,6 +4,7 @@
 
 mod access;
 mod api_keys;
+mod audit_trail;
 mod bad_input;
 mod certificates;
 mod component_signing;

@@ -199,7 +199,17 @@ fn migrate(manager: &ConnectionManager, database: Database) -> Result<(), String
             .map_err(Into::into)
             .and_then(|()| lite.run_pending_migrations(migrations).map(|_| ())),
     };
-    result.map_err(|e| format!("cannot migrate the database: {e}"))
+    result.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    // Audit records written before the trail was chained get their hashes now, once.
+    let chained = write_transaction(&mut conn, crate::audit::chain_unchained)
+        .map_err(|e| format!("cannot chain the audit trail: {e}"))?;
+    if chained > 0 {
+        tracing::info!(
+            chained,
+            "audit records written before the hash chain were chained"
+        );
+    }
+    Ok(())
 }
 
 fn create_parent_dir(path: &str) -> Result<(), String> {

@@ -10,6 +10,7 @@ pub mod dossier_results;
 pub mod dossiers;
 mod error;
 pub mod idempotency;
+pub mod merkle;
 pub mod officials;
 pub mod organisation_keys;
 pub mod procedures;

@@ -84,3 +84,14 @@ pub fn list_for_unit(conn: &mut DbConnection, unit: UnitId) -> DbResult<Vec<KeyL
         )
         .collect())
 }
+
+/// The newest stored key whose certificate is usable: what signs audit checkpoints.
+pub fn newest_usable(conn: &mut DbConnection) -> DbResult<Option<StoredKey>> {
+    Ok(organisation_keys::table
+        .inner_join(certificates::table)
+        .filter(certificates::usable.eq(true))
+        .order(organisation_keys::id.desc())
+        .select(StoredKey::as_select())
+        .first(conn)
+        .optional()?)
+}

@@ -88,6 +88,22 @@ diesel::table! {
         object_id -> Text,
         request_id -> Text,
         detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        first_record_id -> BigInt,
+        last_record_id -> BigInt,
+        tree_size -> BigInt,
+        root_hash -> Text,
+        last_record_hash -> Text,
+        signature -> Nullable<Binary>,
+        signer -> Nullable<Text>,
     }
 }
 
@@ -328,6 +344,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     officials,
     api_keys,
     audit_events,
+    audit_checkpoints,
     idempotency_keys,
     dossiers,
     dossier_components,

@@ -87,11 +87,16 @@ pub fn start_with_pool(
     db: DbPool,
 ) -> Result<(Server, std::net::SocketAddr), String> {
     let (workers, bind) = (config.workers, config.bind);
+    let checkpoint_interval = motcua_web::audit_trail::checkpoint_interval_from_env()?;
     let state = Data::new(AppState::new(db, config)?);
     let interval = state.config.outbox_interval;
     actix_web::rt::spawn(outbox::run(
         std::sync::Arc::downgrade(&state.clone().into_inner()),
         interval,
+    ));
+    actix_web::rt::spawn(motcua_web::audit_trail::checkpoint_periodically(
+        state.web.clone(),
+        checkpoint_interval,
     ));
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)

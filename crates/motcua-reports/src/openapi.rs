@@ -24,6 +24,7 @@ use motcua_web::error::{InvalidParam, Problem};
         (name = "inbox", description = "Receiver mode: reports received from lower units, verified and acknowledged, and the roll-up"),
         (name = "organisation-keys", description = "Keys of units' collective certificates (admins only; never returned)"),
         (name = "api-keys", description = "Credentials of people and systems (at a receiver: the keys issued to lower units)"),
+        (name = "audit", description = "Tamper-evident audit trail: checkpoints, inclusion proofs, verification"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -1,10 +1,17 @@
 //! What every handler of the report service shares.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use actix_web::web::Data;
+use motcua_core::ids::UnitId;
 use motcua_db::{DbConnection, DbPool};
 use motcua_pki::TrustStore;
+use motcua_web::audit_trail::CheckpointKey;
+use motcua_web::config::Secret;
 use motcua_web::error::ApiError;
 use motcua_web::keystore::KeyStore;
+use motcua_web::keystore::OrganisationSigner;
 use motcua_web::{Limits, WebContext};
 
 use crate::client::{ClientOptions, ResultsClient};
@@ -46,7 +53,16 @@ impl AppState {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self {
             // Unit ids of keys refer to the results service's units: nothing to check here.
-            web: Data::new(WebContext::new("reports", db, limits, None)),
+            web: Data::new(
+                WebContext::new("reports", db, limits, None).with_checkpoint_key(Arc::new(
+                    AuditKey {
+                        password: config.keystore_password.clone(),
+                        unit: config.receiver_unit_id,
+                        trust_roots_dir: config.trust_roots_dir.clone(),
+                        keys: KeyStore::default(),
+                    },
+                )),
+            ),
             config,
             results,
             signers: KeyStore::default(),
@@ -86,6 +102,43 @@ impl AppState {
     /// The trust store signatures are verified against, read from `MOTCUA_TRUST_ROOTS_DIR` now.
     pub fn trust_store(&self) -> Result<TrustStore, ApiError> {
         match &self.config.trust_roots_dir {
+            Some(dir) => TrustStore::from_dir(dir)
+                .map_err(|e| ApiError::Internal(format!("MOTCUA_TRUST_ROOTS_DIR: {e}"))),
+            None => Ok(TrustStore::new()),
+        }
+    }
+}
+
+/// Audit checkpoints are signed with the current key of the receiving unit
+/// (`MOTCUA_RECEIVER_UNIT_ID`) or, without one, the newest stored organisation key of any unit;
+/// unsigned when no key is stored or the key store is not enabled.
+struct AuditKey {
+    password: Option<Secret>,
+    unit: Option<UnitId>,
+    trust_roots_dir: Option<PathBuf>,
+    keys: KeyStore<i64>,
+}
+
+impl CheckpointKey for AuditKey {
+    fn signer(
+        &self,
+        conn: &mut DbConnection,
+    ) -> Result<Option<Arc<dyn OrganisationSigner>>, ApiError> {
+        let Some(password) = &self.password else {
+            return Ok(None);
+        };
+        let key = match self.unit {
+            Some(unit) => motcua_db::reports::current_key(conn, unit)?,
+            None => motcua_db::reports::keys_of(conn, None)?.pop(),
+        };
+        match key {
+            Some(key) => Ok(Some(self.keys.signer(key.id, &key.pkcs12, password)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn trust_store(&self, _conn: &mut DbConnection) -> Result<TrustStore, ApiError> {
+        match &self.trust_roots_dir {
             Some(dir) => TrustStore::from_dir(dir)
                 .map_err(|e| ApiError::Internal(format!("MOTCUA_TRUST_ROOTS_DIR: {e}"))),
             None => Ok(TrustStore::new()),

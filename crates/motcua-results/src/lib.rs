@@ -91,7 +91,12 @@ pub fn start_with_pool(
         }
     }
     let revalidation_interval = config.revalidation_interval;
+    let checkpoint_interval = motcua_web::audit_trail::checkpoint_interval_from_env()?;
     let state = Data::new(AppState::new(db, config)?);
+    actix_web::rt::spawn(motcua_web::audit_trail::checkpoint_periodically(
+        state.web.clone(),
+        checkpoint_interval,
+    ));
     actix_web::rt::spawn(certs::revalidate_periodically(
         state.clone(),
         revalidation_interval,

@@ -28,7 +28,7 @@ use crate::error::{InvalidParam, Problem};
         (name = "verification", description = "Public verification of signed PDFs and electronic results (no API key needed)"),
         (name = "trust-store", description = "Root and intermediate CA certificates and CRLs that certificates are validated against (changes: admins only)"),
         (name = "api-keys", description = "Credentials of people and systems"),
-        (name = "audit", description = "Append-only audit trail"),
+        (name = "audit", description = "Append-only, tamper-evident audit trail: records, checkpoints, inclusion proofs, verification"),
         (name = "health", description = "Probes"),
     )
 )]

@@ -7,6 +7,10 @@ use actix_web::web::Data;
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
 use motcua_core::ids::UnitId;
 use motcua_db::{DbConnection, DbPool};
+use motcua_pki::TrustStore;
+use motcua_web::audit_trail::CheckpointKey;
+use motcua_web::config::Secret;
+use motcua_web::keystore::OrganisationSigner;
 use motcua_web::{Limits, WebContext};
 
 use crate::certs::TrustCache;
@@ -42,12 +46,13 @@ impl AppState {
                 .max(config.max_result_bytes),
         };
         Ok(Self {
-            web: Data::new(WebContext::new(
-                "results",
-                db.clone(),
-                limits,
-                Some(unit_exists),
-            )),
+            web: Data::new(
+                WebContext::new("results", db.clone(), limits, Some(unit_exists))
+                    .with_checkpoint_key(Arc::new(AuditKey {
+                        password: config.keystore_password.clone(),
+                        keys: KeyStore::default(),
+                    })),
+            ),
             db,
             config,
             calendar: RwLock::new(Arc::new(calendar)),
@@ -87,6 +92,36 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         self.web.write(work).await
+    }
+}
+
+/// Audit checkpoints are signed with the newest stored organisation key whose certificate is
+/// usable (any unit's), when the key store is enabled; otherwise they are unsigned.
+struct AuditKey {
+    password: Option<Secret>,
+    keys: KeyStore,
+}
+
+impl CheckpointKey for AuditKey {
+    fn signer(
+        &self,
+        conn: &mut DbConnection,
+    ) -> Result<Option<Arc<dyn OrganisationSigner>>, ApiError> {
+        let Some(password) = &self.password else {
+            return Ok(None);
+        };
+        match motcua_db::organisation_keys::newest_usable(conn)? {
+            Some(key) => Ok(Some(self.keys.signer(
+                key.certificate_id,
+                &key.pkcs12,
+                password,
+            )?)),
+            None => Ok(None),
+        }
+    }
+
+    fn trust_store(&self, conn: &mut DbConnection) -> Result<TrustStore, ApiError> {
+        crate::certs::build_store(conn)
     }
 }
 

@@ -4,6 +4,9 @@
 use motcua_core::ids::UnitId;
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
+use std::sync::Arc;
+
+use crate::audit_trail::CheckpointKey;
 use crate::auth::KeyCache;
 use crate::error::ApiError;
 use crate::observe::Metrics;
@@ -44,6 +47,8 @@ pub struct WebContext {
     pub keys: KeyCache,
     pub unit_exists: Option<UnitExists>,
     pub metrics: Metrics,
+    /// The key that signs audit checkpoints (none: checkpoints are unsigned).
+    pub checkpoint_key: Option<Arc<dyn CheckpointKey>>,
 }
 
 impl WebContext {
@@ -55,7 +60,14 @@ impl WebContext {
             keys: KeyCache::default(),
             unit_exists,
             metrics: Metrics::new(service),
+            checkpoint_key: None,
         }
+    }
+
+    /// Signs audit checkpoints with the key `key` finds.
+    pub fn with_checkpoint_key(mut self, key: Arc<dyn CheckpointKey>) -> Self {
+        self.checkpoint_key = Some(key);
+        self
     }
 
     /// Runs blocking database work on the blocking thread pool.

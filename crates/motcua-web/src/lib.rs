@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod audit_trail;
 pub mod auth;
 pub mod config;
 pub mod context;

@@ -1,6 +1,6 @@
 //! The route table: every endpoint of the report service, one file per group.
 
-pub use motcua_web::{api_keys, health, observe};
+pub use motcua_web::{api_keys, audit_trail, health, observe};
 pub mod exports;
 pub mod inbox;
 pub mod issue;
@@ -41,5 +41,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(inbox::rollup)
         .service(inbox::get_received)
         .service(inbox::download_received)
-        .service(inbox::reverify_received);
+        .service(inbox::reverify_received)
+        .service(audit_trail::record_proof)
+        .service(audit_trail::create_checkpoint)
+        .service(audit_trail::latest_checkpoint)
+        .service(audit_trail::get_checkpoint)
+        .service(audit_trail::verify_trail);
 }

@@ -30,6 +30,10 @@ pub struct AuditEventView {
     pub request_id: String,
     /// The record after the change.
     pub detail: serde_json::Value,
+    /// `hash` of the previous record (64 zeros for the first).
+    pub prev_hash: String,
+    /// SHA-256 (hex) of the canonical encoding of this record (see API-DESIGN.md).
+    pub hash: String,
 }
 
 impl From<AuditEvent> for AuditEventView {
@@ -44,6 +48,8 @@ impl From<AuditEvent> for AuditEventView {
             object_type: e.object_type,
             object_id: e.object_id,
             request_id: e.request_id,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
         }
     }
 }

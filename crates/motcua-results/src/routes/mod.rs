@@ -1,6 +1,6 @@
 //! The route table: every endpoint of the results service, one file per group.
 
-pub use motcua_web::{api_keys, health, observe};
+pub use motcua_web::{api_keys, audit_trail, health, observe};
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
@@ -74,7 +74,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(statistics::rebuild)
         .service(calendar::get_year)
         .service(calendar::put_year)
-        .service(audit::list_audit_events);
+        .service(audit::list_audit_events)
+        .service(audit_trail::record_proof)
+        .service(audit_trail::create_checkpoint)
+        .service(audit_trail::latest_checkpoint)
+        .service(audit_trail::get_checkpoint)
+        .service(audit_trail::verify_trail);
 }
 
 /// Stored times are naive UTC; the API publishes them with their offset (RFC 3339).
