@@ -11,7 +11,7 @@ use motcua_core::report::ReportStatus;
 use motcua_db::now;
 use motcua_db::reports::{self, OutboxEntry};
 use motcua_web::audit::Actor;
-use motcua_web::error::ApiError;
+use motcua_web::error::{to_json_text, ApiError};
 
 use crate::package::{verify_receipt, ReportPackage, SignedReceipt};
 use crate::state::AppState;
@@ -132,8 +132,7 @@ async fn acknowledge(
     receipt: SignedReceipt,
 ) -> Result<(), ApiError> {
     let id = entry.report_id.clone();
-    let receipt_json =
-        serde_json::to_string(&receipt).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let receipt_json = to_json_text(&receipt)?;
     state
         .write(move |conn| {
             let at = now();

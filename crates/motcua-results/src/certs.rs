@@ -224,9 +224,7 @@ pub fn parse_status(text: &str) -> Result<VerdictStatus, ApiError> {
 }
 
 /// Serialises a verdict (or anything else) for a JSON text column.
-pub fn to_json_text(value: &impl Serialize) -> Result<String, ApiError> {
-    serde_json::to_string(value).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))
-}
+pub use motcua_web::error::to_json_text;
 
 /// The 422 for a certificate that does not name its holder or is not valid: every failed check
 /// in `invalid_params`, the verdict and binding in the problem's extension members.

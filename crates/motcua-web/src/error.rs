@@ -218,6 +218,11 @@ impl ApiError {
     }
 }
 
+/// JSON text of a value kept in a text column (verdicts, receipts, report versions).
+pub fn to_json_text(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

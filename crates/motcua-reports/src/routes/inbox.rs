@@ -17,7 +17,7 @@ use motcua_pki::RevocationPolicy;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
-use motcua_web::error::{ApiError, InvalidParam};
+use motcua_web::error::{to_json_text, ApiError, InvalidParam};
 use motcua_web::extract::{DocumentJson, ValidQuery};
 use motcua_web::keystore;
 use motcua_web::request_id::RequestId;
@@ -111,8 +111,7 @@ pub async fn receive_package(
             };
             let signed = sign_receipt(receipt, signer.as_ref(), signer.chain())
                 .map_err(|e| ApiError::Internal(format!("signing the receipt: {e}")))?;
-            let signed_json =
-                serde_json::to_string(&signed).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let signed_json = to_json_text(&signed)?;
             reports::insert_received(
                 conn,
                 &ReceivedReport {
@@ -129,8 +128,7 @@ pub async fn receive_package(
                     figures_sha256: package.figures_sha256.clone(),
                     pdf: verified.pdf.clone(),
                     pdf_sha256: verified.pdf_sha256.clone(),
-                    verification: serde_json::to_string(&verified.verification)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    verification: to_json_text(&verified.verification)?,
                     receipt: signed_json,
                     received_at,
                     received_by: Some(who.key_id),

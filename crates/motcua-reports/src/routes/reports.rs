@@ -14,7 +14,7 @@ use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
-use motcua_web::error::ApiError;
+use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::{ValidJson, ValidQuery};
 use motcua_web::request_id::RequestId;
 use serde::Deserialize;
@@ -186,7 +186,6 @@ fn version_row(
     content: &VersionContent,
     who: &Principal,
 ) -> Result<ReportVersion, ApiError> {
-    let json = |value: &dyn erased::Json| value.to_json();
     Ok(ReportVersion {
         report_id: report_id.to_owned(),
         version,
@@ -198,27 +197,12 @@ fn version_row(
         )
         .map_err(|e| ApiError::Internal(e.to_string()))?,
         figures_sha256: compiled.figures_sha256.clone(),
-        sources: json(&compiled.sources)?,
+        sources: to_json_text(&compiled.sources)?,
         compiled_at: compiled.compiled_at.naive_utc(),
-        texts: json(content)?,
+        texts: to_json_text(content)?,
         created_at: now(),
         created_by: Some(who.key_id),
     })
-}
-
-/// JSON text of anything serialisable, as an `ApiError` on failure.
-mod erased {
-    use motcua_web::error::ApiError;
-
-    pub trait Json {
-        fn to_json(&self) -> Result<String, ApiError>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> Result<String, ApiError> {
-            serde_json::to_string(self).map_err(|e| ApiError::Internal(e.to_string()))
-        }
-    }
 }
 
 /// Compiles a report's figures from the records and keeps them as version 1 of a draft.
@@ -317,14 +301,8 @@ pub async fn list_reports(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::bad_param("limit", "between 1 and 200"));
     }
-    let within = match (query.under, who.unit) {
-        (Some(under), Some(_)) => {
-            // The subtree asked for must be inside the key's own.
-            Some(under)
-        }
-        (Some(under), None) => Some(under),
-        (None, own) => own,
-    };
+    // A key limited to a unit also keeps only its own subtree's rows (below).
+    let within = query.under.or(who.unit);
     let who_unit = who.unit;
     let page = state
         .read(move |conn| {
@@ -552,8 +530,7 @@ pub async fn make_ready(
             let number = report.current_version + 1;
             let version = ReportVersion {
                 version: number,
-                texts: serde_json::to_string(&content)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                texts: to_json_text(&content)?,
                 created_at: now(),
                 created_by: Some(who.key_id),
                 ..current.row

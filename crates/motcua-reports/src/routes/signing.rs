@@ -22,7 +22,7 @@ use motcua_pki::{parse_certificates, Certificate};
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::WriteErrors;
-use motcua_web::error::ApiError;
+use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::ValidJson;
 use motcua_web::request_id::RequestId;
 use serde::{Deserialize, Serialize};
@@ -185,8 +185,7 @@ pub async fn prepare_leader_signature(
                 official_name: signatory.full_name.clone(),
                 certificate: certificate.der().to_vec(),
                 chain: Vec::new(),
-                prepared: serde_json::to_string(&data)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                prepared: to_json_text(&data)?,
                 pdf: prepared.pdf,
                 created_at: at,
                 expires_at: at + Duration::minutes(SESSION_MINUTES),
