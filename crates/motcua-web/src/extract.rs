@@ -244,7 +244,7 @@ fn body_limit(req: &HttpRequest) -> usize {
         .map_or(64 * 1024, |web| web.limits.max_body_bytes)
 }
 
-fn declared_length(req: &HttpRequest) -> Option<usize> {
+pub(crate) fn declared_length(req: &HttpRequest) -> Option<usize> {
     req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -1,6 +1,6 @@
 //! What both services share on the HTTP side: RFC 9457 problems, strict JSON and query
-//! extractors, API-key authentication, idempotent POSTs, request ids, keyset pagination and the
-//! audit trail writer.
+//! extractors, API-key authentication, idempotent POSTs, request ids, keyset pagination, the
+//! audit trail writer, and the verification of signed PDFs with its page for people.
 
 pub mod api_keys;
 pub mod audit;
@@ -17,5 +17,7 @@ pub mod observe;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
+pub mod verification;
+pub mod verification_page;
 
 pub use context::{Limits, WebContext};
