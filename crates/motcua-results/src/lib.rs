@@ -50,6 +50,8 @@ pub fn app(
         .configure(routes::configure)
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(doc)))
+        // HTML for people, outside the OpenAPI document.
+        .configure(routes::verification_page::configure)
         .route(
             "/docs",
             web::get().to(|| async {

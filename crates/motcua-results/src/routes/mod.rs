@@ -14,6 +14,7 @@ pub mod results;
 pub mod statistics;
 pub mod trust;
 pub mod units;
+pub mod verification_page;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -17,6 +17,7 @@ use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
 use motcua_pki::pades::{self, PdfSignatureOptions, PdfSignatureReport};
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
+use motcua_web::verification::{verify_signed_pdf, VerificationError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -315,7 +316,7 @@ pub async fn verify_document(
     body: PdfBody,
 ) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
     let pdf = body.into_inner().to_vec();
-    verify(&state, pdf).await.map(Json)
+    Ok(Json(verify(&state, pdf).await?))
 }
 
 /// Verify the stored electronic result of a dossier against the service's trust store, now.
@@ -326,20 +327,30 @@ pub async fn verify_dossier_result(
     state: Data<AppState>,
     code: Path<String>,
 ) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
-    let code = code.into_inner();
-    let pdf = state
+    let pdf = stored_result(&state, code.into_inner()).await?;
+    Ok(Json(verify(&state, pdf).await?))
+}
+
+/// The signed PDF stored as the electronic result of the dossier `code`; 404 when there is no
+/// such dossier or it has no stored result.
+pub(crate) async fn stored_result(state: &AppState, code: String) -> Result<Vec<u8>, ApiError> {
+    state
         .read(move |conn| {
             let dossier = find(conn, &code)?;
             stored_pdf(conn, &code, dossier.id)
         })
-        .await?;
-    verify(&state, pdf).await.map(Json)
+        .await
 }
 
-async fn verify(state: &Data<AppState>, pdf: Vec<u8>) -> Result<Vec<PdfSignatureReport>, ApiError> {
+/// Every signature of `pdf`, verified now against the trust store of the database, with
+/// revocation status required: what the JSON endpoints and the verification page report.
+pub(crate) async fn verify(
+    state: &Data<AppState>,
+    pdf: Vec<u8>,
+) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     let shared = state.clone();
     let loaded = state.read(move |conn| shared.trust.current(conn)).await?;
-    let reports = actix_web::web::block(move || {
+    verify_signed_pdf(&state.web, move || {
         pades::verify_pdf(
             &pdf,
             &loaded.store,
@@ -349,13 +360,4 @@ async fn verify(state: &Data<AppState>, pdf: Vec<u8>) -> Result<Vec<PdfSignature
         )
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?
-    .map_err(|error| ApiError::invalid("body", format!("the PDF cannot be read: {error}")))?;
-    if reports.is_empty() {
-        return Err(ApiError::invalid("body", "the PDF has no signatures"));
-    }
-    for report in &reports {
-        state.web.metrics.verified(&report.report.indication);
-    }
-    Ok(reports)
 }
