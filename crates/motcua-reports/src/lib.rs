@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod package;
 pub mod routes;
 pub mod state;
+pub mod verification;
 pub mod workflow;
 
 use actix_web::body::MessageBody;
@@ -53,6 +54,8 @@ pub fn app(
         .configure(routes::configure)
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(doc)))
+        // HTML for people, outside the OpenAPI document.
+        .configure(routes::verification_page::configure)
         .route(
             "/docs",
             web::get().to(|| async {

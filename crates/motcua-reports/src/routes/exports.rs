@@ -3,11 +3,9 @@
 
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, HttpResponse};
-use chrono::Utc;
 use motcua_core::access::Access;
 use motcua_db::reports;
 use motcua_pki::pades::{self, PdfSignatureReport};
-use motcua_pki::RevocationPolicy;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::ReadErrors;
 use motcua_web::error::ApiError;
@@ -16,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::state::AppState;
+use crate::verification::verify_stored;
 use crate::workflow::{current_version, find, require_report, ISSUED, LEADER_SIGNED, RENDERED};
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -144,16 +143,7 @@ pub async fn verify_report(
 ) -> Result<Json<DocumentVerification>, ApiError> {
     let id = id.into_inner();
     let (stage, pdf) = latest_document(&state, who, id.clone(), None).await?;
-    let store = state.trust_store()?;
-    let signatures = actix_web::web::block(move || {
-        pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(format!("stored document of {id}: {e}")))?;
-    for signature in &signatures {
-        state.web.metrics.verified(&signature.report.indication);
-    }
+    let signatures = verify_stored(&state, &id, pdf).await?;
     let valid = !signatures.is_empty()
         && signatures.iter().all(|signature| {
             signature.report.is_valid()

@@ -13,7 +13,6 @@ use motcua_core::report::ReportKind;
 use motcua_db::now;
 use motcua_db::reports::{self, ReceivedReport};
 use motcua_pki::pades;
-use motcua_pki::RevocationPolicy;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
@@ -31,6 +30,7 @@ use crate::package::{
     SignedReceipt,
 };
 use crate::state::AppState;
+use crate::verification::verify_stored;
 use crate::workflow::utc;
 
 /// Receives a report package. A delivery of a package already received (same report id and
@@ -320,17 +320,7 @@ pub async fn reverify_received(
 ) -> Result<Json<Reverification>, ApiError> {
     who.require(Resource::Reports, Access::Read)?;
     let row = find_received(&state, id.into_inner()).await?;
-    let store = state.trust_store()?;
-    let pdf = row.pdf.clone();
-    let signatures = actix_web::web::block(move || {
-        pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
-    for signature in &signatures {
-        state.web.metrics.verified(&signature.report.indication);
-    }
+    let signatures = verify_stored(&state, &row.report_id, row.pdf.clone()).await?;
     let valid = signatures.len() >= 2
         && signatures.iter().all(|signature| {
             signature.report.is_valid()

@@ -7,6 +7,7 @@ pub mod issue;
 pub mod organisation_keys;
 pub mod reports;
 pub mod signing;
+pub mod verification_page;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 

@@ -1,0 +1,41 @@
+//! How this service verifies a signed PDF now: against the trust roots of
+//! `MOTCUA_TRUST_ROOTS_DIR`, with revocation checked where a CRL is at hand (a province
+//! receiving from many districts may not hold every CRL). The report and inbox endpoints and
+//! the verification page all go through here.
+
+use chrono::Utc;
+use motcua_pki::pades::{self, PdfSignatureReport};
+use motcua_pki::RevocationPolicy;
+use motcua_web::error::ApiError;
+use motcua_web::verification::{verify_signed_pdf, VerificationError};
+
+use crate::state::AppState;
+
+/// Every signature of `pdf`; a PDF without signatures or one that cannot be read is refused.
+pub async fn verify_now(
+    state: &AppState,
+    pdf: Vec<u8>,
+) -> Result<Vec<PdfSignatureReport>, VerificationError> {
+    let store = state.trust_store()?;
+    verify_signed_pdf(&state.web, move || {
+        pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
+    })
+    .await
+}
+
+/// The signatures of a document this service stored (`what` names it): none is an answer
+/// (the document is then not valid), an unreadable stored document a failure of the service.
+pub async fn verify_stored(
+    state: &AppState,
+    what: &str,
+    pdf: Vec<u8>,
+) -> Result<Vec<PdfSignatureReport>, ApiError> {
+    match verify_now(state, pdf).await {
+        Ok(signatures) => Ok(signatures),
+        Err(VerificationError::NoSignatures) => Ok(Vec::new()),
+        Err(VerificationError::Unreadable(error)) => Err(ApiError::Internal(format!(
+            "stored document of {what}: {error}"
+        ))),
+        Err(VerificationError::Service(error)) => Err(error),
+    }
+}
