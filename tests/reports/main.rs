@@ -26,3 +26,4 @@ mod audit_trail;
 mod openapi;
 mod operations;
 mod requests;
+mod verification_page;

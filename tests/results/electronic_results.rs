@@ -25,19 +25,19 @@ on_both_backends!(
 );
 
 const P12_PASSWORD: &str = "mật khẩu PKCS#12";
-const UNIT_NAME: &str = "UBND XÃ THƯỢNG LAN";
+pub(crate) const UNIT_NAME: &str = "UBND XÃ THƯỢNG LAN";
 
 /// A commune with a registered collective certificate and a dossier in `processing`.
-struct Setup {
+pub(crate) struct Setup {
     pki: TestPki,
     certificate: TestCert,
     certificate_id: i64,
     commune: i64,
-    code: String,
+    pub(crate) code: String,
 }
 
 impl Setup {
-    async fn new(app: &TestApp) -> Self {
+    pub(crate) async fn new(app: &TestApp) -> Self {
         let seeded = app.seed_viet_yen();
         let commune = &seeded.communes[0];
         assert_eq!(commune.name, "UBND xã Thượng Lan");
@@ -93,7 +93,7 @@ impl Setup {
         })
     }
 
-    async fn store_key(&self, app: &TestApp) {
+    pub(crate) async fn store_key(&self, app: &TestApp) {
         let (status, stored) = app
             .post(
                 &self.keys_path(),
@@ -132,7 +132,7 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// A one-page PDF written by hand, with a classic cross-reference table.
-fn result_pdf() -> Vec<u8> {
+pub(crate) fn result_pdf() -> Vec<u8> {
     let text = "BT /F1 14 Tf 72 770 Td (KET QUA GIAI QUYET HO SO) Tj ET";
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
@@ -185,7 +185,7 @@ async fn send_bytes(
     read(request.send().await.unwrap()).await
 }
 
-async fn post_result(app: &TestApp, setup: &Setup, pdf: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) async fn post_result(app: &TestApp, setup: &Setup, pdf: Vec<u8>) -> (StatusCode, Value) {
     send_bytes(
         app,
         &setup.result_path(),

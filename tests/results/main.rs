@@ -17,3 +17,4 @@ mod procedures;
 mod seed_scenario;
 mod statistics;
 mod units;
+mod verification_page;

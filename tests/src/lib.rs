@@ -9,8 +9,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod audit;
+pub mod browser;
 mod database;
 mod reports;
+pub mod signed;
+pub mod verification_page;
 
 use std::sync::mpsc;
 

@@ -1,0 +1,119 @@
+//! The verification page of the results service: signed PDFs uploaded by people, the stored
+//! electronic result of a dossier looked up by its code, the refusals, and a real browser.
+
+use base64::Engine;
+use motcua_tests::signed::SigningPki;
+use motcua_tests::verification_page::{self as page, PageClient};
+use motcua_tests::{on_both_backends, Backend, TestApp};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::electronic_results::{post_result, result_pdf, Setup, UNIT_NAME};
+
+/// The largest result PDF of these tests' service: small, so that passing it is cheap.
+const LIMIT: usize = 256 * 1024;
+
+/// For an `async fn name(backend: Backend)`, makes `name::sqlite` and `name::postgres`.
+macro_rules! with_each_backend {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(motcua_tests::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(motcua_tests::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
+with_each_backend!(uploads, refusals);
+on_both_backends!(dossier_code_lookup);
+
+/// The service trusting the test PKI's roots, with their CRLs imported.
+async fn start(backend: Backend) -> (TestApp, SigningPki) {
+    let pki = SigningPki::new();
+    let roots = pki.roots_dir();
+    let app = TestApp::start_with(backend, move |config| {
+        config.trust_roots_dir = Some(roots);
+        config.max_result_bytes = LIMIT;
+    })
+    .await;
+    for crl in pki.crls() {
+        let crl = base64::engine::general_purpose::STANDARD.encode(crl);
+        let (status, imported) = app.post("/crls", &json!({ "crl": crl })).await;
+        assert_eq!(status, StatusCode::CREATED, "{imported}");
+    }
+    (app, pki)
+}
+
+fn page_of(app: &TestApp) -> PageClient {
+    PageClient::new(&app.base_url, &app.client)
+}
+
+async fn uploads(backend: Backend) {
+    let (app, pki) = start(backend).await;
+    let page = page_of(&app);
+    page::form_in_both_languages(&page, true).await;
+    page::valid_then_tampered(&page, &pki).await;
+    page::english_report_of_a_person(&page, &pki).await;
+    page::hostile_names_are_escaped(&page, &pki).await;
+}
+
+async fn refusals(backend: Backend) {
+    let (app, _pki) = start(backend).await;
+    page::refusals(&page_of(&app), LIMIT).await;
+}
+
+/// Whoever holds the dossier code reads the report of its electronic result, as `/verify` does.
+async fn dossier_code_lookup(app: TestApp) {
+    let setup = Setup::new(&app).await;
+    setup.store_key(&app).await;
+    let page = page_of(&app);
+    let missing = page
+        .get(&format!("/verification?code={}", setup.code))
+        .await;
+    missing.assert_page(StatusCode::NOT_FOUND);
+    assert!(missing.contains("Không có kết quả điện tử nào được lưu"));
+
+    let (status, issued) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let report = page
+        .get(&format!("/verification?code={}", setup.code))
+        .await;
+    report.assert_page(StatusCode::OK);
+    assert_eq!(report.indication_of("signature-1"), Some("TOTAL_PASSED"));
+    assert!(report.contains(&format!("<strong>{}</strong>", setup.code)));
+    assert!(report.contains(&format!("<td class=\"signer-name\">{UNIT_NAME}</td>")));
+    let switch = format!("href=\"/verification?code={}&amp;lang=en\"", setup.code);
+    assert!(report.contains(&switch), "{}", report.html);
+
+    let english = page
+        .get(&format!("/verification?code={}&lang=en", setup.code))
+        .await;
+    english.assert_page(StatusCode::OK);
+    assert!(english.contains("Electronic result of dossier"));
+    assert!(english.contains(&format!("value=\"{}\"", setup.code)));
+
+    let unknown = page
+        .get("/verification?code=000.00.00.X00-000000-0000&lang=en")
+        .await;
+    unknown.assert_page(StatusCode::NOT_FOUND);
+    assert!(unknown.contains("No electronic result is stored for a dossier with this code."));
+    let overlong = page
+        .get(&format!("/verification?code={}", "9".repeat(65)))
+        .await;
+    overlong.assert_page(StatusCode::NOT_FOUND);
+}
+
+/// Chromium uploads a signed PDF and a tampered one and reads the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_page_in_a_browser() {
+    let (app, pki) = start(Backend::Sqlite).await;
+    page::in_a_browser(&app.base_url, &pki).await;
+}
