@@ -145,6 +145,8 @@ pub async fn verify_report(
     let id = id.into_inner();
     let (stage, pdf) = latest_document(&state, who, id.clone(), None).await?;
     let store = state.trust_store()?;
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let signatures = actix_web::web::block(move || {
         pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
     })

@@ -69,6 +69,8 @@ pub async fn receive_package(
     }
     let store = state.trust_store()?;
     let checked = package.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -322,6 +324,8 @@ pub async fn reverify_received(
     let row = find_received(&state, id.into_inner()).await?;
     let store = state.trust_store()?;
     let pdf = row.pdf.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let signatures = actix_web::web::block(move || {
         pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
     })

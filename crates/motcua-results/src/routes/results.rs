@@ -116,6 +116,8 @@ pub async fn issue_result(
     let mut options = PdfSignatureOptions::new(signed_at);
     options.reason = Some(format!("Kết quả giải quyết hồ sơ {code}"));
     let signer = chosen.signer.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let signed = actix_web::web::block(move || {
         pades::sign_pdf(&pdf, signer.as_ref(), signer.chain(), &options)
     })
@@ -339,6 +341,8 @@ pub async fn verify_dossier_result(
 async fn verify(state: &Data<AppState>, pdf: Vec<u8>) -> Result<Vec<PdfSignatureReport>, ApiError> {
     let shared = state.clone();
     let loaded = state.read(move |conn| shared.trust.current(conn)).await?;
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let reports = actix_web::web::block(move || {
         pades::verify_pdf(
             &pdf,
