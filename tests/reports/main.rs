@@ -23,6 +23,7 @@ macro_rules! on_both_backends {
 }
 
 mod audit_trail;
+mod database_outage;
 mod openapi;
 mod operations;
 mod requests;

@@ -16,7 +16,7 @@ on_both_backends!(
     garbage_packages_are_refused_with_the_reason,
 );
 
-fn letterhead() -> Value {
+pub(crate) fn letterhead() -> Value {
     json!({
         "issuing_body": "UBND THỊ XÃ VIỆT YÊN",
         "place": "Việt Yên",

@@ -19,7 +19,7 @@ fn counters_snapshot(app: &TestApp) -> Vec<motcua_db::statistics::CounterRow> {
 }
 
 /// Compares both methods for `periods` and checks that a rebuild leaves the counters unchanged.
-async fn assert_consistent(app: &TestApp, unit: i64, periods: &[&str], context: &str) {
+pub(crate) async fn assert_consistent(app: &TestApp, unit: i64, periods: &[&str], context: &str) {
     for period in periods {
         let (status, counted) = app
             .get(&format!("/statistics/form-06?unit={unit}&period={period}"))

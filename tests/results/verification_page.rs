@@ -35,15 +35,21 @@ macro_rules! with_each_backend {
 with_each_backend!(uploads, refusals);
 on_both_backends!(dossier_code_lookup);
 
-/// The service trusting the test PKI's roots, with their CRLs imported.
+/// The service trusting the test PKI's root and issuing CA, with their CRLs imported.
 async fn start(backend: Backend) -> (TestApp, SigningPki) {
     let pki = SigningPki::new();
-    let roots = pki.roots_dir();
-    let app = TestApp::start_with(backend, move |config| {
-        config.trust_roots_dir = Some(roots);
+    let app = TestApp::start_with(backend, |config| {
         config.max_result_bytes = LIMIT;
     })
     .await;
+    for (kind, certificate) in [
+        ("root", &pki.pki.root),
+        ("intermediate", &pki.pki.issuing_ca),
+    ] {
+        let anchor = json!({ "kind": kind, "certificate": certificate.pem() });
+        let (status, added) = app.post("/trust-anchors", &anchor).await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+    }
     for crl in pki.crls() {
         let crl = base64::engine::general_purpose::STANDARD.encode(crl);
         let (status, imported) = app.post("/crls", &json!({ "crl": crl })).await;

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod browser;
 mod database;
+pub mod proxy;
 mod reports;
 pub mod signed;
 pub mod verification_page;
@@ -18,12 +19,14 @@ pub mod verification_page;
 use std::sync::mpsc;
 
 use actix_web::dev::ServerHandle;
+use actix_web::web::Data;
 use motcua_core::access::Role;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_results::audit::Actor;
 use motcua_results::config::{ResultsConfig, Secret};
 use motcua_results::routes::api_keys::{issue_key, KeyRequest};
 use motcua_results::seed::SeededDistrict;
+use motcua_results::state::AppState;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -51,6 +54,27 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Like [`on_both_backends!`], with the app made by `start(backend)` (e.g. with a tuned
+/// configuration) instead of [`TestApp::start`].
+#[macro_export]
+macro_rules! on_both_backends_with {
+    ($start:ident, $($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(super::$start($crate::Backend::Sqlite).await).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name(super::$start($crate::Backend::Postgres).await).await
+                }
+            }
+        )+
+    };
+}
+
 /// The results service on its own database, reachable over HTTP.
 pub struct TestApp {
     pub base_url: String,
@@ -59,6 +83,8 @@ pub struct TestApp {
     pub admin_key: String,
     pub pool: DbPool,
     pub backend: Backend,
+    /// The running service's state, to look inside it or hold its resources.
+    pub state: Data<AppState>,
     server: ServerHandle,
     _db: TestDb,
 }
@@ -86,13 +112,15 @@ impl TestApp {
         )
         .expect("open the test database");
         let admin_key = create_key_in_db(&pool, "test admin", Role::Admin);
-        let (server, addr) = spawn_server(config, pool.clone());
+        let state = Data::new(AppState::new(pool.clone(), config).expect("the service state"));
+        let (server, addr) = spawn_server(state.clone());
         Self {
             base_url: format!("http://{addr}"),
             client: reqwest::Client::new(),
             admin_key,
             pool,
             backend,
+            state,
             server,
             _db: db,
         }
@@ -158,8 +186,15 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        futures_executor::block_on(self.server.stop(false));
+        stop_server(self.server.clone());
     }
+}
+
+/// Stops a server from a thread of its own: blocking on the stop inside a test's tokio task can
+/// spin for ever once the task has used up its cooperative budget, which only the runtime resets.
+pub(crate) fn stop_server(server: ServerHandle) {
+    let stopping = std::thread::spawn(move || futures_executor::block_on(server.stop(false)));
+    let _ = stopping.join();
 }
 
 fn count_rows(pool: &DbPool, table: &str) -> i64 {
@@ -207,14 +242,13 @@ fn create_key_in_db(pool: &DbPool, name: &str, role: Role) -> String {
 
 /// Runs the server on its own thread and actix system, so stopping it never waits on the test's
 /// runtime.
-fn spawn_server(config: ResultsConfig, pool: DbPool) -> (ServerHandle, std::net::SocketAddr) {
+fn spawn_server(state: Data<AppState>) -> (ServerHandle, std::net::SocketAddr) {
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let (server, addr) =
-                motcua_results::start_with_pool(config, pool).expect("start the results service");
+            let (server, addr) = motcua_results::serve(state).expect("start the results service");
             sender.send((server.handle(), addr)).unwrap();
-            let _ = server.await;
+            let _ = server.run().await;
         });
     });
     receiver.recv().expect("the server thread started")

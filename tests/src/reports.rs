@@ -107,7 +107,7 @@ impl ReportsApp {
 impl Drop for ReportsApp {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
-            futures_executor::block_on(server.stop(false));
+            crate::stop_server(server);
         }
     }
 }
@@ -140,7 +140,7 @@ fn spawn(config: ReportsConfig, pool: DbPool) -> (ServerHandle, std::net::Socket
             let (server, addr) =
                 motcua_reports::start_with_pool(config, pool).expect("start the report service");
             sender.send((server.handle(), addr)).unwrap();
-            let _ = server.await;
+            let _ = server.run().await;
         });
     });
     receiver.recv().expect("the server thread started")

@@ -224,7 +224,9 @@ fn serve(seed: Option<Seed>) -> Result<(), String> {
                 "  cargo run --release --bin motcua -- create-key --service reports --name \"<your name>\""
             );
         }
-        let (results, reports) = futures_util::future::join(results_server, reports_server).await;
+        let (results, reports) =
+            futures_util::future::join(results_server.run(), reports_server.run()).await;
+        println!("motcua stopped");
         results.and(reports).map_err(|e| e.to_string())
     })
 }

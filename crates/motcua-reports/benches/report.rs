@@ -320,7 +320,7 @@ fn start_results_service(url: &str, pool: DbPool) -> Service {
         actix_web::rt::System::new().block_on(async move {
             let (server, addr) = motcua_results::start_with_pool(config, pool).unwrap();
             sender.send((server.handle(), addr)).unwrap();
-            let _ = server.await;
+            let _ = server.run().await;
         });
     });
     let (server, addr) = receiver.recv().unwrap();

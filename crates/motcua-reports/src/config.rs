@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use motcua_core::ids::UnitId;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
+pub use motcua_web::ServerLimits;
 
 /// Everything the report service reads from its environment.
 #[derive(Debug, Clone)]
@@ -47,6 +48,8 @@ pub struct ReportsConfig {
     /// `MOTCUA_OUTBOX_RETRY_BASE_MS`: the first retry delay, doubled at each failure up to an
     /// hour, default 5000.
     pub outbox_retry_base: Duration,
+    /// Timeouts and the cap on signature work (see [`ServerLimits`]).
+    pub server: ServerLimits,
 }
 
 impl ReportsConfig {
@@ -83,6 +86,7 @@ impl ReportsConfig {
             keystore_password: keystore_password()?,
             outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
+            server: ServerLimits::from_env()?,
         })
     }
 
@@ -104,6 +108,7 @@ impl ReportsConfig {
             keystore_password: None,
             outbox_interval: Duration::from_millis(200),
             outbox_retry_base: Duration::from_millis(200),
+            server: ServerLimits::default(),
         }
     }
 }

@@ -17,11 +17,12 @@ pub mod verification;
 pub mod workflow;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
 use actix_web::{App, HttpServer};
 use motcua_db::{Database, DbPool, PoolOptions};
+use motcua_web::background::{Background, RunningService};
 use motcua_web::error::ApiError;
 use motcua_web::idempotency;
 use utoipa_actix_web::AppExt;
@@ -70,11 +71,12 @@ pub fn app(
             ))
         }))
         .wrap(from_fn(idempotency::idempotent_post))
+        .wrap(from_fn(motcua_web::limits::body_deadline))
         .wrap(from_fn(motcua_web::observe::observe))
 }
 
 /// Opens the database (migrating it) and binds the server; the caller runs the returned future.
-pub fn start(config: ReportsConfig) -> Result<(Server, std::net::SocketAddr), String> {
+pub fn start(config: ReportsConfig) -> Result<(RunningService, std::net::SocketAddr), String> {
     let options = PoolOptions {
         max_connections: config.db_pool_size,
         ..PoolOptions::default()
@@ -88,21 +90,38 @@ pub fn start(config: ReportsConfig) -> Result<(Server, std::net::SocketAddr), St
 pub fn start_with_pool(
     config: ReportsConfig,
     db: DbPool,
-) -> Result<(Server, std::net::SocketAddr), String> {
-    let (workers, bind) = (config.workers, config.bind);
-    let checkpoint_interval = motcua_web::audit_trail::checkpoint_interval_from_env()?;
-    let state = Data::new(AppState::new(db, config)?);
-    let interval = state.config.outbox_interval;
-    actix_web::rt::spawn(outbox::run(
-        std::sync::Arc::downgrade(&state.clone().into_inner()),
-        interval,
-    ));
-    actix_web::rt::spawn(motcua_web::audit_trail::checkpoint_periodically(
-        state.web.clone(),
-        checkpoint_interval,
-    ));
+) -> Result<(RunningService, std::net::SocketAddr), String> {
+    serve(Data::new(AppState::new(db, config)?))
+}
+
+/// Binds the server for `state` and starts its background work (outbox, audit checkpoints).
+/// Call it inside an actix system.
+pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketAddr), String> {
+    let config = &state.config;
+    let (workers, bind, limits) = (config.workers, config.bind, config.server);
+    let mut background = Background::new();
+    let delivering = state.clone();
+    background.every("outbox", config.outbox_interval, true, move || {
+        let state = delivering.clone();
+        async move { outbox::round(&state).await }
+    });
+    let web = state.web.clone();
+    background.every(
+        "audit checkpoints",
+        motcua_web::audit_trail::checkpoint_interval_from_env()?,
+        false,
+        move || {
+            let web = web.clone();
+            async move { motcua_web::audit_trail::checkpoint_round(&web).await }
+        },
+    );
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
+        .client_request_timeout(limits.request_head_timeout)
+        .keep_alive(limits.keep_alive)
+        .shutdown_timeout(limits.shutdown_timeout.as_secs())
+        // Signals are handled by `RunningService::run`, for both services of one process.
+        .disable_signals()
         .bind(bind)
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let addr = server
@@ -110,5 +129,6 @@ pub fn start_with_pool(
         .first()
         .copied()
         .ok_or("the server has no address")?;
-    Ok((server.run(), addr))
+    let running = RunningService::new(server.run(), background, limits.shutdown_timeout);
+    Ok((running, addr))
 }

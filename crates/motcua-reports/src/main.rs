@@ -9,7 +9,7 @@ async fn main() -> std::process::ExitCode {
         let config = ReportsConfig::from_env().map_err(|e| e.to_string())?;
         let (server, addr) = motcua_reports::start(config)?;
         tracing::info!("report service listening on http://{addr}");
-        server.await.map_err(|e| e.to_string())
+        server.run().await.map_err(|e| e.to_string())
     };
     match outcome.await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,7 +3,6 @@
 //! receipt, and retries failures with exponential backoff. The report id is the idempotency key:
 //! the receiver stores a report once however often it is delivered.
 
-use std::sync::Weak;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -21,21 +20,11 @@ const BATCH: i64 = 20;
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
-/// Runs while the service runs. It holds the state only during a round, so when the server
-/// stops (and drops its state) the worker finishes the delivery in hand and ends; a delivery cut
-/// short by a crash is simply sent again (the receiver keeps one copy).
-pub async fn run(state: Weak<AppState>, interval: Duration) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        let Some(state) = state.upgrade() else {
-            tracing::info!("outbox worker stopped");
-            return;
-        };
-        if let Err(error) = deliver_due(&state).await {
-            tracing::warn!(%error, "outbox round failed");
-        }
+/// One round of the worker (see [`crate::serve`]): sends what is due. A delivery cut short by a
+/// crash is simply sent again; the receiver keeps one copy.
+pub async fn round(state: &AppState) {
+    if let Err(error) = deliver_due(state).await {
+        tracing::warn!(%error, "outbox round failed");
     }
 }
 

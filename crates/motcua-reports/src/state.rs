@@ -35,6 +35,7 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             max_document_bytes: config.max_package_bytes,
             max_any_bytes: config.max_body_bytes.max(config.max_package_bytes),
+            body_timeout: config.server.body_timeout,
         };
         let results = match (&config.results_url, &config.results_api_key) {
             (Some(url), Some(key)) => Some(
@@ -54,14 +55,14 @@ impl AppState {
         Ok(Self {
             // Unit ids of keys refer to the results service's units: nothing to check here.
             web: Data::new(
-                WebContext::new("reports", db, limits, None).with_checkpoint_key(Arc::new(
-                    AuditKey {
+                WebContext::new("reports", db, limits, None)
+                    .with_checkpoint_key(Arc::new(AuditKey {
                         password: config.keystore_password.clone(),
                         unit: config.receiver_unit_id,
                         trust_roots_dir: config.trust_roots_dir.clone(),
                         keys: KeyStore::default(),
-                    },
-                )),
+                    }))
+                    .with_signature_jobs(&config.server),
             ),
             config,
             results,

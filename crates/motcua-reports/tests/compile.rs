@@ -76,7 +76,7 @@ fn start_service() -> Service {
         actix_web::rt::System::new().block_on(async move {
             let (server, addr) = motcua_results::start_with_pool(config, pool).unwrap();
             sender.send((server.handle(), addr)).unwrap();
-            let _ = server.await;
+            let _ = server.run().await;
         });
     });
     let (server, addr) = receiver.recv().unwrap();

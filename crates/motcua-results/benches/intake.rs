@@ -79,7 +79,7 @@ fn run_intake(url: &str, duration: Duration) -> Outcome {
             sender
                 .send((server.handle(), addr))
                 .expect("report the address");
-            let _ = server.await;
+            let _ = server.run().await;
         });
     });
     let (handle, addr) = receiver.recv().expect("the server started");

@@ -362,19 +362,15 @@ pub async fn revalidate_now(state: &Data<AppState>) -> Result<RevalidationSummar
         .await
 }
 
-/// Revalidates at start-up and then every `every`, for as long as the server runs.
-pub async fn revalidate_periodically(state: Data<AppState>, every: std::time::Duration) {
-    let mut ticker = actix_web::rt::time::interval(every);
-    loop {
-        ticker.tick().await;
-        match revalidate_now(&state).await {
-            Ok(summary) => tracing::info!(
-                checked = summary.checked,
-                changed = summary.changed,
-                "certificates revalidated"
-            ),
-            Err(error) => tracing::warn!(%error, "certificate revalidation failed"),
-        }
+/// One revalidation round: every certificate's verdict recomputed (revocation, expiry).
+pub async fn revalidation_round(state: &Data<AppState>) {
+    match revalidate_now(state).await {
+        Ok(summary) => tracing::info!(
+            checked = summary.checked,
+            changed = summary.changed,
+            "certificates revalidated"
+        ),
+        Err(error) => tracing::warn!(%error, "certificate revalidation failed"),
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
+pub use motcua_web::ServerLimits;
 
 /// Everything the results service reads from its environment.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ResultsConfig {
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password under which the private keys of units'
     /// collective certificates are stored; unset: keys can be neither stored nor used.
     pub keystore_password: Option<Secret>,
+    /// Timeouts and the cap on signature work (see [`ServerLimits`]).
+    pub server: ServerLimits,
 }
 
 impl ResultsConfig {
@@ -58,6 +61,7 @@ impl ResultsConfig {
             revalidation_interval: revalidation_interval()?,
             max_result_bytes: env_or("MOTCUA_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES)?,
             keystore_password: keystore_password()?,
+            server: ServerLimits::from_env()?,
         })
     }
 
@@ -74,6 +78,7 @@ impl ResultsConfig {
             revalidation_interval: Duration::from_secs(DEFAULT_REVALIDATION_SECS),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             keystore_password: None,
+            server: ServerLimits::default(),
         }
     }
 }

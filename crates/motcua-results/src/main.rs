@@ -9,7 +9,7 @@ async fn main() -> std::process::ExitCode {
         let config = ResultsConfig::from_env().map_err(|e| e.to_string())?;
         let (server, addr) = motcua_results::start(config)?;
         tracing::info!("results service listening on http://{addr}");
-        server.await.map_err(|e| e.to_string())
+        server.run().await.map_err(|e| e.to_string())
     };
     match outcome.await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -44,6 +44,7 @@ impl AppState {
                 .max_body_bytes
                 .max(config.max_import_bytes)
                 .max(config.max_result_bytes),
+            body_timeout: config.server.body_timeout,
         };
         Ok(Self {
             web: Data::new(
@@ -51,7 +52,8 @@ impl AppState {
                     .with_checkpoint_key(Arc::new(AuditKey {
                         password: config.keystore_password.clone(),
                         keys: KeyStore::default(),
-                    })),
+                    }))
+                    .with_signature_jobs(&config.server),
             ),
             db,
             config,

@@ -124,27 +124,21 @@ pub fn make_checkpoint(
     Ok(Some(checkpoint))
 }
 
-/// Makes a checkpoint every `every` (the first one `every` after the start), for as long as the
-/// server runs.
-pub async fn checkpoint_periodically(web: Data<WebContext>, every: Duration) {
-    let mut ticker = actix_web::rt::time::interval(every);
-    ticker.tick().await;
-    loop {
-        ticker.tick().await;
-        let key = web.checkpoint_key.clone();
-        match web
-            .write(move |conn| make_checkpoint(conn, key.as_deref()))
-            .await
-        {
-            Ok(Some(checkpoint)) => tracing::info!(
-                id = checkpoint.id,
-                tree_size = checkpoint.tree_size,
-                signed = checkpoint.signature.is_some(),
-                "audit checkpoint made"
-            ),
-            Ok(None) => tracing::debug!("no audit record since the last checkpoint"),
-            Err(error) => tracing::warn!(%error, "audit checkpoint failed"),
-        }
+/// One checkpoint round: signs a tree head over the records made since the last one.
+pub async fn checkpoint_round(web: &WebContext) {
+    let key = web.checkpoint_key.clone();
+    match web
+        .write(move |conn| make_checkpoint(conn, key.as_deref()))
+        .await
+    {
+        Ok(Some(checkpoint)) => tracing::info!(
+            id = checkpoint.id,
+            tree_size = checkpoint.tree_size,
+            signed = checkpoint.signature.is_some(),
+            "audit checkpoint made"
+        ),
+        Ok(None) => tracing::debug!("no audit record since the last checkpoint"),
+        Err(error) => tracing::warn!(%error, "audit checkpoint failed"),
     }
 }
 

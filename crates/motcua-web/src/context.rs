@@ -9,32 +9,8 @@ use std::sync::Arc;
 use crate::audit_trail::CheckpointKey;
 use crate::auth::KeyCache;
 use crate::error::ApiError;
+use crate::limits::{Limits, ServerLimits, SignatureJobs};
 use crate::observe::Metrics;
-
-/// Upper bounds on what a request may send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// JSON bodies.
-    pub max_body_bytes: usize,
-    /// Documents sent as raw bytes (`application/pdf`, packages).
-    pub max_document_bytes: usize,
-    /// The largest body any route accepts (bulk imports included): what the idempotency layer
-    /// may buffer.
-    pub max_any_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_body_bytes: 64 * 1024,
-            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
-            max_any_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
-        }
-    }
-}
-
-/// 50 MiB: a scanned dossier component or a signed report with its attachments.
-pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 50 * 1024 * 1024;
 
 /// Whether a unit exists, where the service keeps units (keys limited to an unknown unit are
 /// refused); a service whose unit ids refer to another system has none.
@@ -49,6 +25,8 @@ pub struct WebContext {
     pub metrics: Metrics,
     /// The key that signs audit checkpoints (none: checkpoints are unsigned).
     pub checkpoint_key: Option<Arc<dyn CheckpointKey>>,
+    /// Slots for signing and verifying.
+    pub signature_jobs: SignatureJobs,
 }
 
 impl WebContext {
@@ -61,13 +39,25 @@ impl WebContext {
             unit_exists,
             metrics: Metrics::new(service),
             checkpoint_key: None,
+            signature_jobs: signature_jobs(&ServerLimits::default()),
         }
+    }
+
+    /// Caps signature work as `limits` say.
+    pub fn with_signature_jobs(mut self, limits: &ServerLimits) -> Self {
+        self.signature_jobs = signature_jobs(limits);
+        self
     }
 
     /// Signs audit checkpoints with the key `key` finds.
     pub fn with_checkpoint_key(mut self, key: Arc<dyn CheckpointKey>) -> Self {
         self.checkpoint_key = Some(key);
         self
+    }
+
+    /// Waits for a signature slot (see [`SignatureJobs::slot`]).
+    pub async fn signature_slot(&self) -> Result<crate::limits::SignatureSlot, ApiError> {
+        self.signature_jobs.slot().await
     }
 
     /// Runs blocking database work on the blocking thread pool.
@@ -93,4 +83,8 @@ impl WebContext {
     {
         self.read(move |conn| write_transaction(conn, work)).await
     }
+}
+
+fn signature_jobs(limits: &ServerLimits) -> SignatureJobs {
+    SignatureJobs::new(limits.max_signature_jobs, limits.signature_queue_timeout)
 }

@@ -99,8 +99,14 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The body did not arrive within the body timeout.
+    #[error("{0}")]
+    RequestTimeout(String),
     #[error("{0}")]
     Unavailable(String),
+    /// Every slot for this kind of work is taken: come back after `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
     /// A service this one depends on failed or answered something unusable.
     #[error("{0}")]
     BadGateway(String),
@@ -173,7 +179,9 @@ impl ApiError {
             Self::Conflict(_) => ("conflict", "Conflict with the current state"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::RequestTimeout(_) => ("request-timeout", "The request took too long to send"),
             Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Self::Busy(_) => ("busy", "Too much work in progress"),
             Self::BadGateway(_) => ("bad-gateway", "A service this one depends on failed"),
             Self::Internal(_) => ("internal-error", "Internal error"),
         }
@@ -223,6 +231,19 @@ pub fn to_json_text(value: &impl Serialize) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))
 }
 
+impl ApiError {
+    /// `Retry-After` for answers that a later retry may turn into a success.
+    fn retry_after_secs(&self) -> Option<&'static str> {
+        match self {
+            // A signature job takes well under a second: by then slots have been freed.
+            Self::Busy(_) => Some("2"),
+            // The pool tries to reconnect on every request; a failover takes a few seconds.
+            Self::Unavailable(_) => Some("5"),
+            _ => None,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -235,7 +256,8 @@ impl ResponseError for ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -250,6 +272,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if matches!(self, Self::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
+        }
+        if let Some(seconds) = self.retry_after_secs() {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static(seconds)));
         }
         response.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
     }
@@ -316,7 +341,7 @@ pub mod responses {
         NotFound(Problem),
         #[response(
             status = 503,
-            description = "The database is unavailable",
+            description = "The database is unavailable, or every signature slot is busy (`Retry-After` says when to retry)",
             content_type = "application/problem+json"
         )]
         Unavailable(Problem),
@@ -356,6 +381,12 @@ pub mod responses {
         )]
         Conflict(Problem),
         #[response(
+            status = 408,
+            description = "The body did not arrive within the body timeout",
+            content_type = "application/problem+json"
+        )]
+        RequestTimeout(Problem),
+        #[response(
             status = 413,
             description = "Body over the configured limit",
             content_type = "application/problem+json"
@@ -375,7 +406,7 @@ pub mod responses {
         Invalid(Problem),
         #[response(
             status = 503,
-            description = "The database is unavailable",
+            description = "The database is unavailable, or every signature slot is busy (`Retry-After` says when to retry)",
             content_type = "application/problem+json"
         )]
         Unavailable(Problem),

@@ -50,7 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for DocumentJson<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<Data<WebContext>>()
-            .map_or(crate::context::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
+            .map_or(crate::limits::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
                 web.limits.max_document_bytes
             });
         let read = read_json(req, payload, limit);
@@ -98,7 +98,7 @@ impl FromRequest for PdfBody {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<Data<WebContext>>()
-            .map_or(crate::context::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
+            .map_or(crate::limits::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
                 web.limits.max_document_bytes
             });
         let content_type_ok = media_type(req) == "application/pdf";
@@ -129,8 +129,13 @@ impl FromRequest for PdfBody {
 pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::bad_param("body", format!("cannot read the body: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            if crate::limits::is_body_timeout(&e) {
+                ApiError::RequestTimeout(e.to_string())
+            } else {
+                ApiError::bad_param("body", format!("cannot read the body: {e}"))
+            }
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }

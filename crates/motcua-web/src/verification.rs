@@ -32,8 +32,9 @@ impl From<VerificationError> for ApiError {
 }
 
 /// Runs `verify` (a call of `verify_pdf` with the service's trust store and policy) on the
-/// blocking pool, since parsing and chain validation take milliseconds of CPU. A PDF without
-/// signatures is refused; every signature found is counted by its indication.
+/// blocking pool, since parsing and chain validation take milliseconds of CPU, once a signature
+/// slot is free (busy: [`ApiError::Busy`]). A PDF without signatures is refused; every signature
+/// found is counted by its indication.
 pub async fn verify_signed_pdf<F>(
     web: &WebContext,
     verify: F,
@@ -41,6 +42,8 @@ pub async fn verify_signed_pdf<F>(
 where
     F: FnOnce() -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
 {
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = web.signature_slot().await?;
     let reports = actix_web::web::block(verify)
         .await
         .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?

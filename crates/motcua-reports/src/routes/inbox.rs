@@ -69,6 +69,8 @@ pub async fn receive_package(
     }
     let store = state.trust_store()?;
     let checked = package.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -42,6 +42,8 @@ pub async fn issue_report(
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
     let signers = state.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let view = state
         .write(move |conn| {
             let mut report = find(conn, &id)?;

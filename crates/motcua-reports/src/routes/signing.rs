@@ -133,6 +133,8 @@ pub async fn prepare_leader_signature(
         .clone()
         .ok_or_else(|| ApiError::Internal("a ready report without signatory".into()))?;
     let (certificate_id, certificate) = leader_certificate(&state, signatory.official_id).await?;
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let session = state
         .write(move |conn| {
             let stored = reports::document(conn, &report.id, RENDERED)?
@@ -222,6 +224,8 @@ pub async fn complete_leader_signature(
         .decode(body.into_inner().signature_base64.trim())
         .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
     let actor = Actor::new(&who, &request_id);
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let view = state
         .write(move |conn| {
             let session = reports::find_session(conn, &session_id).map_err(

@@ -100,6 +100,8 @@ pub async fn prepare(
     if !pdf.starts_with(b"%PDF-") {
         return Err(ApiError::invalid("pdf_base64", "not a PDF document"));
     }
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let session = state
         .write(move |conn| {
             let dossier = find(conn, &code)?;
@@ -173,6 +175,8 @@ pub async fn complete(
         .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
     let actor = Actor::new(&who, &request_id);
     let app = state.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let view = state
         .write(move |conn| {
             let session = signing::find_session(conn, &id)

@@ -117,6 +117,8 @@ pub async fn issue_result(
     let mut options = PdfSignatureOptions::new(signed_at);
     options.reason = Some(format!("Kết quả giải quyết hồ sơ {code}"));
     let signer = chosen.signer.clone();
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
     let signed = actix_web::web::block(move || {
         pades::sign_pdf(&pdf, signer.as_ref(), signer.chain(), &options)
     })

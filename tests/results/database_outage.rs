@@ -1,0 +1,154 @@
+//! PostgreSQL becomes unreachable in the middle of dossier intake: the service answers 503
+//! problem+json and reports itself not ready, stays alive, and recovers on its own when the
+//! database returns, with every acknowledged dossier present and nothing half-written.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use motcua_tests::proxy::TcpProxy;
+use motcua_tests::{read, Backend, TestApp};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::dossiers::{dossier, procedure};
+use crate::statistics::assert_consistent;
+
+const CLIENTS: usize = 8;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_survives_a_database_outage() {
+    let mut proxy = None;
+    let app = TestApp::start_with(Backend::Postgres, |config| {
+        let through = TcpProxy::in_front_of(&config.database_url);
+        config.database_url = through.url_through(&config.database_url);
+        proxy = Some(through);
+    })
+    .await;
+    let proxy = proxy.unwrap();
+    let seeded = app.seed_viet_yen();
+    let unit = seeded.communes[0].id.0;
+    let procedure_id = procedure(&app, "1.000200", "Hộ tịch", 3).await;
+    let body = dossier(unit, procedure_id, "direct", "2024-03-04T02:00:00Z");
+
+    let app = Arc::new(app);
+    let running = Arc::new(AtomicBool::new(true));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| tokio::spawn(keep_filing(app.clone(), body.clone(), running.clone())))
+        .collect();
+    wait_until(|| async { app.count_rows("dossiers") >= 20 }).await;
+
+    proxy.cut();
+    let (status, problem) = app.get("/health/ready").await;
+    assert_unavailable(status, &problem, "readiness while the database is down");
+    let (status, _) = app.get("/health/live").await;
+    assert_eq!(status, StatusCode::OK, "the process itself is alive");
+    let (status, problem) = app.post("/dossiers", &body).await;
+    assert_unavailable(status, &problem, "intake while the database is down");
+    let (status, problem) = app.get(&format!("/dossiers?unit={unit}")).await;
+    assert_unavailable(status, &problem, "a read while the database is down");
+
+    proxy.restore();
+    wait_until(|| async { app.get("/health/ready").await.0 == StatusCode::OK }).await;
+    // Intake goes on with the same pool and process: recovery needs no restart.
+    let before = app.count_rows("dossiers");
+    wait_until(|| async { app.count_rows("dossiers") >= before + 20 }).await;
+    running.store(false, Ordering::SeqCst);
+    let mut acknowledged = Vec::new();
+    for client in clients {
+        acknowledged.extend(client.await.unwrap());
+    }
+
+    for code in &acknowledged {
+        let (status, view) = app.get(&format!("/dossiers/{code}")).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "acknowledged {code} is kept: {view}"
+        );
+        assert!(
+            !view["history"].as_array().unwrap().is_empty(),
+            "{code} has its history"
+        );
+    }
+    assert_codes_consecutive(&app);
+    assert_consistent(
+        &app,
+        seeded.district.id.0,
+        &["2024-03", "2024"],
+        "after the outage",
+    )
+    .await;
+}
+
+/// Files dossiers until told to stop; returns the codes acknowledged with 201. Every other
+/// answer must be a 503 problem.
+async fn keep_filing(app: Arc<TestApp>, body: Value, running: Arc<AtomicBool>) -> Vec<String> {
+    let mut acknowledged = Vec::new();
+    while running.load(Ordering::SeqCst) {
+        let response = app
+            .client
+            .post(app.url("/dossiers"))
+            .bearer_auth(&app.admin_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (status, answer) = read(response).await;
+        if status == StatusCode::CREATED {
+            acknowledged.push(answer["code"].as_str().unwrap().to_owned());
+        } else {
+            assert_unavailable(status, &answer, "intake during the outage");
+        }
+    }
+    acknowledged
+}
+
+fn assert_unavailable(status: StatusCode, problem: &Value, context: &str) {
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{context}: {problem}"
+    );
+    assert_eq!(
+        problem["type"], "/problems/unavailable",
+        "{context}: {problem}"
+    );
+}
+
+/// The daily sequence has no gaps: a transaction cut off by the outage took no number with it.
+fn assert_codes_consecutive(app: &TestApp) {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Code {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        code: String,
+    }
+    let mut conn = app.pool.get().unwrap();
+    let codes: Vec<Code> = diesel::sql_query("SELECT code FROM dossiers")
+        .load(&mut *conn)
+        .unwrap();
+    let mut numbers: Vec<u32> = codes
+        .iter()
+        .map(|c| c.code.rsplit('-').next().unwrap().parse().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).unwrap()).collect();
+    assert_eq!(numbers, expected, "codes of one unit and day are gap-free");
+}
+
+/// Polls `condition` for up to a minute.
+async fn wait_until<F, Fut>(condition: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !condition().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "condition not reached in a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
