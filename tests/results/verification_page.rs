@@ -1,6 +1,8 @@
 //! The verification page of the results service: signed PDFs uploaded by people, the stored
 //! electronic result of a dossier looked up by its code, the refusals, and a real browser.
 
+use std::time::Duration;
+
 use base64::Engine;
 use motcua_tests::signed::SigningPki;
 use motcua_tests::verification_page::{self as page, PageClient};
@@ -12,6 +14,8 @@ use crate::electronic_results::{post_result, result_pdf, Setup, UNIT_NAME};
 
 /// The largest result PDF of these tests' service: small, so that passing it is cheap.
 const LIMIT: usize = 256 * 1024;
+/// Short, so that a trickled upload is cut off quickly.
+const BODY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// For an `async fn name(backend: Backend)`, makes `name::sqlite` and `name::postgres`.
 macro_rules! with_each_backend {
@@ -40,6 +44,7 @@ async fn start(backend: Backend) -> (TestApp, SigningPki) {
     let pki = SigningPki::new();
     let app = TestApp::start_with(backend, |config| {
         config.max_result_bytes = LIMIT;
+        config.server.body_timeout = BODY_TIMEOUT;
     })
     .await;
     for (kind, certificate) in [
@@ -74,6 +79,7 @@ async fn uploads(backend: Backend) {
 async fn refusals(backend: Backend) {
     let (app, _pki) = start(backend).await;
     page::refusals(&page_of(&app), LIMIT).await;
+    page::trickled_upload_times_out(&page_of(&app), BODY_TIMEOUT).await;
 }
 
 /// Whoever holds the dossier code reads the report of its electronic result, as `/verify` does.

@@ -276,6 +276,27 @@ pub async fn refusals(page: &PageClient, limit: usize) {
     empty.assert_page(StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// A form whose file is still trickling in at the body deadline (`timeout`) gets a 408 page.
+pub async fn trickled_upload_times_out(page: &PageClient, timeout: std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = page.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let boundary = "slow";
+    let head = format!(
+        "POST /verification?lang=en HTTP/1.1\r\nHost: motcua\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 100000\r\n\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    let _ = tokio::time::timeout(timeout * 5, read).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("text/html"), "{answer}");
+    assert!(answer.contains("The file arrived too slowly"), "{answer}");
+}
+
 /// Names in certificates and file names are text: markup in them is shown, never run.
 pub async fn hostile_names_are_escaped(page: &PageClient, pki: &SigningPki) {
     let hostile = pki.organisation(

@@ -232,8 +232,9 @@ pub fn to_json_text(value: &impl Serialize) -> Result<String, ApiError> {
 }
 
 impl ApiError {
-    /// `Retry-After` for answers that a later retry may turn into a success.
-    fn retry_after_secs(&self) -> Option<&'static str> {
+    /// `Retry-After` for answers that a later retry may turn into a success (the verification
+    /// page sends it too).
+    pub fn retry_after_secs(&self) -> Option<&'static str> {
         match self {
             // A signature job takes well under a second: by then slots have been freed.
             Self::Busy(_) => Some("2"),

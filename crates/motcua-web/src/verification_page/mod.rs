@@ -70,7 +70,13 @@ impl Page<'_> {
     /// Why nothing could be verified, with the status that says so, then the form.
     pub fn problem(&self, problem: &PageProblem) -> HttpResponse {
         problem.log();
-        respond(problem.status(), self.render_problem(problem))
+        let mut response = respond(problem.status(), self.render_problem(problem));
+        if let Some(seconds) = problem.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
+        }
+        response
     }
 
     pub fn render_form(&self) -> String {
@@ -256,6 +262,7 @@ fn respond(status: StatusCode, body: String) -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn page(lang: Lang) -> Page<'static> {
         Page {
@@ -302,6 +309,25 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("value=\"000.00.24.H05-240115-0007 &quot;&amp;&lt;\""));
+    }
+
+    #[test]
+    fn a_busy_service_is_a_503_page_that_says_when_to_retry() {
+        let busy = PageProblem::Service(ApiError::Busy("every signature slot is taken".into()));
+        let response = page(Lang::Vi).problem(&busy);
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        let html = page(Lang::Vi).render_problem(&busy);
+        assert!(
+            html.contains("Dịch vụ tạm thời không kiểm tra được văn bản."),
+            "{html}"
+        );
+        assert!(
+            !html.contains("signature slot"),
+            "internal detail shown: {html}"
+        );
+        let english = page(Lang::En).render_problem(&busy);
+        assert!(english.contains("Please try again later."), "{english}");
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub enum PageProblem {
     NotAForm,
     /// The form could not be read (400).
     MalformedForm(String),
+    /// The form was still arriving at the body deadline (408).
+    TimedOut,
     /// The form holds no file, or an empty one (422).
     NoFile,
     /// The file is not a PDF at all (415).
@@ -48,11 +50,20 @@ impl PageProblem {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotAForm | Self::NotPdf => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::MalformedForm(_) => StatusCode::BAD_REQUEST,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::NoFile | Self::Unreadable(_) | Self::NoSignatures => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             Self::NoResult => StatusCode::NOT_FOUND,
             Self::Service(error) => error.status_code(),
+        }
+    }
+
+    /// `Retry-After` when the service is busy or its database unavailable, as the JSON API says.
+    pub(super) fn retry_after(&self) -> Option<&'static str> {
+        match self {
+            Self::Service(error) => error.retry_after_secs(),
+            _ => None,
         }
     }
 
@@ -101,6 +112,12 @@ impl PageProblem {
                 .pick(
                     "Không đọc được biểu mẫu đã gửi; hãy chọn tệp và gửi lại.",
                     "The form sent could not be read; choose the file and send it again.",
+                )
+                .to_owned(),
+            Self::TimedOut => lang
+                .pick(
+                    "Tệp đến quá chậm nên chưa nhận được hết; hãy gửi lại.",
+                    "The file arrived too slowly to be received in full; send it again.",
                 )
                 .to_owned(),
             Self::NoFile => lang
@@ -189,6 +206,7 @@ mod tests {
             PageProblem::NotPdf.status(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE
         );
+        assert_eq!(PageProblem::TimedOut.status(), StatusCode::REQUEST_TIMEOUT);
         assert_eq!(
             PageProblem::Unreadable("no trailer".into()).status(),
             StatusCode::UNPROCESSABLE_ENTITY

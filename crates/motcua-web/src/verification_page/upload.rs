@@ -1,7 +1,7 @@
 //! Reading the PDF of the upload form (`multipart/form-data`) within the service's document
 //! limit, stopping as soon as the limit is passed.
 
-use actix_multipart::{Field, Multipart};
+use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::dev::Payload;
 use actix_web::web::BytesMut;
 use actix_web::HttpRequest;
@@ -9,6 +9,7 @@ use futures_util::StreamExt;
 
 use super::problem::PageProblem;
 use crate::extract::{declared_length, media_type};
+use crate::limits::is_body_timeout;
 
 /// The name of the form's file input.
 pub const FILE_FIELD: &str = "document";
@@ -26,7 +27,8 @@ pub struct Upload {
 }
 
 /// Reads the form: 415 for another content type or a file that is not a PDF, 413 past `limit`
-/// bytes of file, 400 for a broken form, 422 without a file.
+/// bytes of file, 400 for a broken form, 408 for one still arriving at the body deadline, 422
+/// without a file.
 pub async fn read_pdf_upload(
     req: &HttpRequest,
     payload: Payload,
@@ -91,6 +93,9 @@ fn file_name(field: &Field) -> Option<String> {
     (!base.is_empty()).then(|| base.to_owned())
 }
 
-fn malformed(error: &actix_multipart::MultipartError) -> PageProblem {
-    PageProblem::MalformedForm(error.to_string())
+fn malformed(error: &MultipartError) -> PageProblem {
+    match error {
+        MultipartError::Payload(payload) if is_body_timeout(payload) => PageProblem::TimedOut,
+        other => PageProblem::MalformedForm(other.to_string()),
+    }
 }
