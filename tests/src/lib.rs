@@ -112,10 +112,6 @@ impl TestApp {
         )
         .expect("open the test database");
         let admin_key = create_key_in_db(&pool, "test admin", Role::Admin);
-        // As `start_with_pool` does before it serves.
-        if let Some(dir) = &config.trust_roots_dir {
-            motcua_results::certs::install_default_roots(&pool, dir).expect("the trust roots");
-        }
         let state = Data::new(AppState::new(pool.clone(), config).expect("the service state"));
         let (server, addr) = spawn_server(state.clone());
         Self {

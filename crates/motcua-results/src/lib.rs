@@ -81,25 +81,25 @@ pub fn start(config: ResultsConfig) -> Result<(RunningService, std::net::SocketA
     start_with_pool(config, db)
 }
 
-/// Like [`start`], with an already open pool. Call it inside an actix system: it also starts
-/// the background revalidation of certificates, which stops with the system.
+/// Like [`start`], with an already open pool. Call it inside an actix system.
 pub fn start_with_pool(
     config: ResultsConfig,
     db: DbPool,
 ) -> Result<(RunningService, std::net::SocketAddr), String> {
+    serve(Data::new(AppState::new(db, config)?))
+}
+
+/// Installs the configured trust roots (first start only), binds the server for `state` and
+/// starts its background work (certificate revalidation, audit checkpoints). Call it inside an
+/// actix system.
+pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketAddr), String> {
+    let config = &state.config;
     if let Some(dir) = &config.trust_roots_dir {
-        let added = certs::install_default_roots(&db, dir)?;
+        let added = certs::install_default_roots(&state.db, dir)?;
         if added > 0 {
             tracing::info!(added, dir = %dir.display(), "trust store initialised from MOTCUA_TRUST_ROOTS_DIR");
         }
     }
-    serve(Data::new(AppState::new(db, config)?))
-}
-
-/// Binds the server for `state` and starts its background work (certificate revalidation,
-/// audit checkpoints). Call it inside an actix system.
-pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketAddr), String> {
-    let config = &state.config;
     let (workers, bind, limits) = (config.workers, config.bind, config.server);
     let mut background = Background::new();
     let web = state.web.clone();
