@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use motcua_reports::config::Secret;
-use motcua_tests::proxy::TcpProxy;
+use motcua_tests::proxy::{assert_unavailable, TcpProxy};
 use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::requests::letterhead;
 
@@ -83,16 +83,4 @@ async fn reports_survive_a_database_outage() {
     );
     let (status, listed) = reports.call(Method::GET, "/reports", &admin, None).await;
     assert_eq!(status, StatusCode::OK, "{listed}");
-}
-
-fn assert_unavailable(status: StatusCode, problem: &Value, context: &str) {
-    assert_eq!(
-        status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{context}: {problem}"
-    );
-    assert_eq!(
-        problem["type"], "/problems/unavailable",
-        "{context}: {problem}"
-    );
 }

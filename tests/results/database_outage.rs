@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use motcua_tests::proxy::TcpProxy;
+use motcua_tests::proxy::{assert_unavailable, TcpProxy};
 use motcua_tests::{read, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -102,18 +102,6 @@ async fn keep_filing(app: Arc<TestApp>, body: Value, running: Arc<AtomicBool>) -
         }
     }
     acknowledged
-}
-
-fn assert_unavailable(status: StatusCode, problem: &Value, context: &str) {
-    assert_eq!(
-        status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{context}: {problem}"
-    );
-    assert_eq!(
-        problem["type"], "/problems/unavailable",
-        "{context}: {problem}"
-    );
 }
 
 /// The daily sequence has no gaps: a transaction cut off by the outage took no number with it.

@@ -7,6 +7,9 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use reqwest::StatusCode;
+use serde_json::Value;
+
 pub struct TcpProxy {
     pub address: SocketAddr,
     shared: Arc<Shared>,
@@ -149,4 +152,17 @@ fn pump(mut from: TcpStream, mut to: TcpStream) {
     }
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
+}
+
+/// The answer of a service whose database cannot be reached: 503 `unavailable`.
+pub fn assert_unavailable(status: StatusCode, problem: &Value, context: &str) {
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{context}: {problem}"
+    );
+    assert_eq!(
+        problem["type"], "/problems/unavailable",
+        "{context}: {problem}"
+    );
 }

@@ -105,16 +105,7 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
         let state = delivering.clone();
         async move { outbox::round(&state).await }
     });
-    let web = state.web.clone();
-    background.every(
-        "audit checkpoints",
-        motcua_web::audit_trail::checkpoint_interval_from_env()?,
-        false,
-        move || {
-            let web = web.clone();
-            async move { motcua_web::audit_trail::checkpoint_round(&web).await }
-        },
-    );
+    motcua_web::audit_trail::schedule_checkpoints(&mut background, state.web.clone())?;
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers)
         .client_request_timeout(limits.request_head_timeout)

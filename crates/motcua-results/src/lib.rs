@@ -102,16 +102,7 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
     }
     let (workers, bind, limits) = (config.workers, config.bind, config.server);
     let mut background = Background::new();
-    let web = state.web.clone();
-    background.every(
-        "audit checkpoints",
-        motcua_web::audit_trail::checkpoint_interval_from_env()?,
-        false,
-        move || {
-            let web = web.clone();
-            async move { motcua_web::audit_trail::checkpoint_round(&web).await }
-        },
-    );
+    motcua_web::audit_trail::schedule_checkpoints(&mut background, state.web.clone())?;
     let revalidated = state.clone();
     background.every(
         "certificate revalidation",

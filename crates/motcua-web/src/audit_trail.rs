@@ -124,6 +124,24 @@ pub fn make_checkpoint(
     Ok(Some(checkpoint))
 }
 
+/// Makes a checkpoint every `MOTCUA_AUDIT_CHECKPOINT_SECS`, the first one an interval after the
+/// start, for as long as the service runs.
+pub fn schedule_checkpoints(
+    background: &mut crate::background::Background,
+    web: Data<WebContext>,
+) -> Result<(), String> {
+    background.every(
+        "audit checkpoints",
+        checkpoint_interval_from_env()?,
+        false,
+        move || {
+            let web = web.clone();
+            async move { checkpoint_round(&web).await }
+        },
+    );
+    Ok(())
+}
+
 /// One checkpoint round: signs a tree head over the records made since the last one.
 pub async fn checkpoint_round(web: &WebContext) {
     let key = web.checkpoint_key.clone();
