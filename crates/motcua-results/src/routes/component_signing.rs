@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::dossiers::find;
+use super::results::PdfDocument;
 use super::utc;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
@@ -246,7 +247,7 @@ pub async fn complete(
 }
 
 /// The signed scan of a component.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), responses((status = 200, content_type = "application/pdf", body = Vec<u8>), ReadErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), responses((status = 200, description = "The signed scan", body = PdfDocument, content_type = "application/pdf"), ReadErrors), security(("api_key" = [])))]
 #[get("/dossiers/{code}/components/{position}/file")]
 pub async fn download(
     state: Data<AppState>,
