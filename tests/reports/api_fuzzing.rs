@@ -43,7 +43,7 @@ async fn every_answer_conforms_to_the_document(backend: Backend) {
     fuzz(FuzzTarget {
         document: "reports.openapi.json",
         base_url: &reports.base_url,
-        api_key: &reports.admin_key,
+        admin_key: &reports.admin_key,
         known: &known,
     })
     .await;

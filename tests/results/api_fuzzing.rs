@@ -13,7 +13,7 @@ async fn every_answer_conforms_to_the_document(app: TestApp) {
     fuzz(FuzzTarget {
         document: "results.openapi.json",
         base_url: &app.base_url,
-        api_key: &app.admin_key,
+        admin_key: &app.admin_key,
         known: &known,
     })
     .await;

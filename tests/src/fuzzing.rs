@@ -23,9 +23,10 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 /// The same requests on every run, so a failure in CI reproduces on a developer's machine.
 const SEED: &str = "20240115";
 
-/// Requests per operation and phase: enough to reach every documented status of an operation,
-/// few enough that one run of a service stays within a couple of minutes on two cores.
-const MAX_EXAMPLES: &str = "20";
+/// Requests per operation in the fuzzing phase: enough to get past validation to the handlers'
+/// own answers, few enough that the four runs (two services, two databases) take about six
+/// minutes together on two cores.
+const MAX_EXAMPLES: &str = "100";
 
 /// How often a parameter with known values takes one of them instead of a generated value.
 const KNOWN_VALUE_PROBABILITY: f64 = 0.5;
@@ -35,8 +36,8 @@ pub struct FuzzTarget<'a> {
     /// The file in `api-spec/`, e.g. `results.openapi.json`.
     pub document: &'a str,
     pub base_url: &'a str,
-    /// An admin key, so that requests get past authorisation to the handlers.
-    pub api_key: &'a str,
+    /// An admin key, to create the run's own admin key with.
+    pub admin_key: &'a str,
     /// Keys of records in the service's database, so that requests reach them.
     pub known: &'a [Known],
 }
@@ -77,11 +78,13 @@ impl Known {
 /// Runs schemathesis against `target`; panics with its report when it finds a failure. Without
 /// schemathesis it is skipped on a developer's machine, and fails in CI (`CI` set).
 pub async fn fuzz(target: FuzzTarget<'_>) {
+    let client = reqwest::Client::new();
+    let key = RunKey::create(&client, &target).await;
     // Its working directory is a scratch one: schemathesis may leave files where it runs.
     let scratch = tempfile::tempdir().unwrap();
     let config = scratch.path().join("schemathesis.toml");
     std::fs::write(&config, configuration(target.known)).unwrap();
-    let mut command = schemathesis_command(&target, &config);
+    let mut command = schemathesis_command(&target, &key, &config);
     command.current_dir(scratch.path());
     let started = Instant::now();
     let Some(output) = tokio::task::spawn_blocking(move || run(command))
@@ -100,6 +103,10 @@ pub async fn fuzz(target: FuzzTarget<'_>) {
         "schemathesis found failures against api-spec/{}:\n{report}",
         target.document
     );
+    assert!(
+        key.still_works(&client, target.base_url).await,
+        "the run lost its key, so the requests after that only met 401"
+    );
     // Shown with `--nocapture`: its warnings tell which operations the run hardly reached.
     eprintln!(
         "{report}\nschemathesis passed against api-spec/{} in {:.0?}",
@@ -108,19 +115,52 @@ pub async fn fuzz(target: FuzzTarget<'_>) {
     );
 }
 
-fn schemathesis_command(target: &FuzzTarget<'_>, config: &Path) -> Command {
+/// The admin key the run authenticates with, its own so that the hooks can keep the run from
+/// revoking it: every request after that would only meet 401.
+struct RunKey {
+    id: i64,
+    secret: String,
+}
+
+impl RunKey {
+    async fn create(client: &reqwest::Client, target: &FuzzTarget<'_>) -> Self {
+        let response = client
+            .post(format!("{}/api-keys", target.base_url))
+            .bearer_auth(target.admin_key)
+            .json(&serde_json::json!({"name": "API fuzzing", "role": "admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        Self {
+            id: created["api_key"]["id"].as_i64().unwrap(),
+            secret: created["key"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn still_works(&self, client: &reqwest::Client, base_url: &str) -> bool {
+        let response = client
+            .get(format!("{base_url}/api-keys/{}", self.id))
+            .bearer_auth(&self.secret)
+            .send()
+            .await
+            .unwrap();
+        response.status().is_success()
+    }
+}
+
+fn schemathesis_command(target: &FuzzTarget<'_>, key: &RunKey, config: &Path) -> Command {
     let mut command = Command::new("schemathesis");
     command
+        .env("MOTCUA_FUZZ_KEY_ID", key.id.to_string())
         .arg("--no-color")
         .arg("--config-file")
         .arg(config)
         .arg("run")
         .arg(document_path(target.document))
         .args(["--url", target.base_url])
-        .args([
-            "--header",
-            &format!("Authorization: Bearer {}", target.api_key),
-        ])
+        .args(["--header", &format!("Authorization: Bearer {}", key.secret)])
         .args(["--checks", CHECKS])
         .args(["--seed", SEED])
         .args(["--max-examples", MAX_EXAMPLES])
@@ -179,7 +219,8 @@ fn document_path(document: &str) -> PathBuf {
         .collect()
 }
 
-/// How PDF bodies are sent and read, which schemathesis does not know by itself.
+/// How PDF bodies are sent and read, which schemathesis does not know by itself, and which
+/// requests the run must not send.
 fn hooks_path() -> String {
     let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "fuzzing", "hooks.py"]
         .iter()
