@@ -17,12 +17,12 @@ use motcua_db::{certificates, dossiers, now, officials, units, DbConnection, DbE
 use motcua_pki::cms::{Indication, Prepared};
 use motcua_pki::pades::{self, PdfSignatureOptions, PreparedPdf};
 use motcua_pki::{Certificate, RevocationPolicy};
+use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::dossiers::find;
-use super::results::PdfDocument;
 use super::utc;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
