@@ -22,6 +22,7 @@ macro_rules! on_both_backends {
     };
 }
 
+mod api_fuzzing;
 mod audit_trail;
 mod database_outage;
 mod openapi;

@@ -83,7 +83,8 @@ async fn chain_checkpoint_and_proofs(app: TestApp) {
             checkpoint["id"]
         ))
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["invalid_params"][0]["name"], "checkpoint");
     let (status, _) = app.get("/audit-events/999/proof").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 

@@ -4,7 +4,11 @@ use motcua_tests::{on_both_backends, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 
-on_both_backends!(malformed_and_mistyped_bodies, unknown_routes_and_bad_paths);
+on_both_backends!(
+    malformed_and_mistyped_bodies,
+    unknown_routes_and_bad_paths,
+    control_characters_in_queries_and_paths
+);
 
 async fn send_raw(
     app: &TestApp,
@@ -118,4 +122,31 @@ async fn unknown_routes_and_bad_paths(app: TestApp) {
         StatusCode::BAD_REQUEST,
         "an id that does not fit 64 bits"
     );
+}
+
+/// PostgreSQL stores and compares no text with NUL in it: a query value or a path with a control
+/// character is refused like one in a body, naming the parameter or the path.
+async fn control_characters_in_queries_and_paths(app: TestApp) {
+    for query in [
+        "/crls?issuer=CA%00",
+        "/units?q=Vi%1B",
+        "/dossiers?applicant=%00",
+    ] {
+        let (status, problem) = app.get(query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {problem}");
+        let name = &problem["invalid_params"][0]["name"];
+        assert!(
+            query.contains(&format!("?{}=", name.as_str().unwrap())),
+            "{problem}"
+        );
+    }
+    for path in [
+        "/dossiers/H05%00",
+        "/verify/dossiers/H05%00",
+        "/dossiers/H05%00/result",
+    ] {
+        let (status, problem) = app.get(path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+        assert_eq!(problem["invalid_params"][0]["name"], "path", "{problem}");
+    }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access;
+mod api_fuzzing;
 mod api_keys;
 mod audit_trail;
 mod bad_input;

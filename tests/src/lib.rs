@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod browser;
 mod database;
+pub mod fuzzing;
 pub mod proxy;
 mod reports;
 pub mod signed;
@@ -20,10 +21,13 @@ use std::sync::mpsc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::web::Data;
+use chrono::NaiveDate;
 use motcua_core::access::Role;
+use motcua_core::calendar::WorkingCalendar;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_results::audit::Actor;
 use motcua_results::config::{ResultsConfig, Secret};
+use motcua_results::generate::{catalogue, generate_batch, Batch, Rng};
 use motcua_results::routes::api_keys::{issue_key, KeyRequest};
 use motcua_results::seed::SeededDistrict;
 use motcua_results::state::AppState;
@@ -132,6 +136,28 @@ impl TestApp {
         motcua_results::seed::seed_viet_yen(&mut conn).unwrap()
     }
 
+    /// Loads the seed district, and thirty dossiers with their history at its desk: received in
+    /// January 2024 over the three channels, ten still open at the end, half of the results
+    /// issued electronically.
+    pub fn seed_viet_yen_with_dossiers(&self) -> SeededDistrict {
+        let seeded = self.seed_viet_yen();
+        let mut conn = self.pool.get().unwrap();
+        let (district_procedures, _) = catalogue(&mut conn).unwrap();
+        let january = |day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap();
+        let batch = Batch {
+            units: vec![(seeded.district_desk.id, seeded.district_desk.code.clone())],
+            procedures: district_procedures,
+            first_day: january(2),
+            last_day: january(31),
+            channels: [20, 8, 2],
+            open_at_end: 10,
+            electronic_results: 500,
+        };
+        let calendar = WorkingCalendar::vietnam_defaults().unwrap();
+        generate_batch(&mut conn, &calendar, &batch, &mut Rng::new(2024), true).unwrap();
+        seeded
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
@@ -168,6 +194,16 @@ impl TestApp {
     pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.call(Method::PATCH, path, Some(&self.admin_key), Some(body))
             .await
+    }
+
+    /// The values of `field` in the items of a list (its first page), e.g. the codes of
+    /// `/dossiers?limit=100`.
+    pub async fn listed(&self, list: &str, field: &str) -> Vec<Value> {
+        let (status, page) = self.get(list).await;
+        assert_eq!(status, StatusCode::OK, "{list}: {page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(!items.is_empty(), "{list} lists nothing");
+        items.iter().map(|item| item[field].clone()).collect()
     }
 
     /// Creates a key through the API and returns its secret.

@@ -10,11 +10,15 @@ pub struct UnknownVariant {
 }
 
 /// Declares an enum with a fixed text form used by serde, the OpenAPI schema and the database.
+///
+/// The text is matched as a token tree, not a `literal` fragment: a `literal` fragment reaches
+/// the derives wrapped in an invisible group, which serde reads but utoipa ignores, so the
+/// OpenAPI schema would list the Rust variant names instead of the texts.
 #[macro_export]
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:literal ),+ $(,)? }
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $text:tt ),+ $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -77,4 +81,19 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::access::Role;
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_openapi_schema_lists_the_texts() {
+        let schema = serde_json::to_value(Role::schema()).unwrap();
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!(["admin", "officer", "auditor", "integration"])
+        );
+    }
 }

@@ -66,6 +66,9 @@ pub fn app(
                 "no such endpoint; see /docs".into(),
             ))
         }))
+        .wrap(from_fn(
+            motcua_web::extract::refuse_control_characters_in_path,
+        ))
         .wrap(from_fn(idempotency::idempotent_post))
         .wrap(from_fn(motcua_web::limits::body_deadline))
         .wrap(from_fn(motcua_web::observe::observe))

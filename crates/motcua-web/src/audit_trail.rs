@@ -428,7 +428,7 @@ pub fn proof(
             let found = audit::find_checkpoint(conn, id)
                 .map_err(ApiError::not_found_as(format!("audit checkpoint {id}")))?;
             if record.0 < found.first_record_id || record.0 > found.last_record_id {
-                return Err(ApiError::invalid(
+                return Err(ApiError::bad_param(
                     "checkpoint",
                     format!(
                         "checkpoint {id} covers records {} to {}, not {record}",
@@ -542,7 +542,7 @@ pub async fn get_checkpoint(
 
 /// RFC 6962 inclusion proof of an audit record in a checkpoint (by default the one covering it;
 /// 409 when none does yet).
-#[utoipa::path(tag = "audit", params(("id" = i64, Path), ProofQuery), responses((status = 200, body = InclusionProof), ReadErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "audit", params(("id" = i64, Path), ProofQuery), responses((status = 200, body = InclusionProof), (status = 409, description = "No checkpoint covers the record yet", body = crate::error::Problem, content_type = "application/problem+json"), ReadErrors), security(("api_key" = [])))]
 #[get("/audit-events/{id}/proof")]
 pub async fn record_proof(
     state: Data<WebContext>,

@@ -1,10 +1,12 @@
 //! Request extractors that turn every bad input into a problem naming the field, normalise text
 //! to NFC, and refuse unknown fields and oversized bodies.
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut, Data};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{Error, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -153,10 +155,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         })?;
     let value = motcua_core::text::nfc_json(value);
     if let Some(path) = control_character_path(&value, String::new()) {
-        return Err(ApiError::invalid(
-            path,
-            "text may not contain control characters other than tab and line breaks",
-        ));
+        return Err(ApiError::invalid(path, CONTROL_CHARACTERS));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -165,16 +164,21 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// The path of the first string holding a control character (NUL and the like), which no field
-/// needs and PostgreSQL cannot store.
+const CONTROL_CHARACTERS: &str =
+    "text may not contain control characters other than tab and line breaks";
+
+/// Whether `text` holds a control character (NUL and the like), which no field or parameter
+/// needs and PostgreSQL cannot store or compare.
+fn has_control_character(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The path of the first string holding a control character.
 fn control_character_path(value: &serde_json::Value, path: String) -> Option<String> {
     use serde_json::Value;
-    let bad = |text: &str| {
-        text.chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-    };
     match value {
-        Value::String(text) if bad(text) => {
+        Value::String(text) if has_control_character(text) => {
             Some(if path.is_empty() { "body".into() } else { path })
         }
         Value::Array(items) => items
@@ -187,7 +191,7 @@ fn control_character_path(value: &serde_json::Value, path: String) -> Option<Str
             } else {
                 format!("{path}.{k}")
             };
-            if bad(k) {
+            if has_control_character(k) {
                 Some(path)
             } else {
                 control_character_path(v, path)
@@ -195,6 +199,22 @@ fn control_character_path(value: &serde_json::Value, path: String) -> Option<Str
         }),
         _ => None,
     }
+}
+
+/// Middleware refusing a path with a control character (e.g. `%00` in a dossier code) as 400 on
+/// `path`, as such text is refused in a body or a query: no record is named with one, and
+/// PostgreSQL cannot compare text holding NUL.
+pub async fn refuse_control_characters_in_path(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    if has_control_character(&path) {
+        return Ok(req.error_response(ApiError::bad_param("path", CONTROL_CHARACTERS)));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
 }
 
 /// Query parameters, NFC-normalised, unknown names refused, errors naming the parameter.
@@ -218,6 +238,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let mut normalised = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if has_control_character(&name) || has_control_character(&value) {
+            return Err(ApiError::bad_param(name.into_owned(), CONTROL_CHARACTERS));
+        }
         normalised.append_pair(
             &motcua_core::text::nfc(&name),
             &motcua_core::text::nfc(&value),

@@ -1,9 +1,14 @@
-//! What both services' OpenAPI documents share: the API-key security scheme and the finishing
-//! touches (version, committed form).
+//! What both services' OpenAPI documents share: the API-key security scheme, the PDF body
+//! schema and the finishing touches (version, committed form).
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::Modify;
+use utoipa::{Modify, ToSchema};
+
+/// A PDF document.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfDocument(#[allow(dead_code)] Vec<u8>);
 
 /// Declares the `api_key` bearer scheme the handlers' `security(("api_key" = []))` refer to.
 pub struct ApiKeyAuth;

@@ -10,6 +10,7 @@ use motcua_web::auth::Principal;
 use motcua_web::error::responses::ReadErrors;
 use motcua_web::error::ApiError;
 use motcua_web::extract::ValidQuery;
+use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,6 +23,7 @@ use crate::workflow::{current_version, find, require_report, ISSUED, LEADER_SIGN
 #[into_params(parameter_in = Query)]
 pub struct DocumentQuery {
     /// `rendered`, `leader_signed` or `issued`; the latest when absent.
+    #[param(pattern = "^(rendered|leader_signed|issued)$")]
     pub stage: Option<String>,
 }
 
@@ -62,7 +64,7 @@ async fn latest_document(
 }
 
 /// The report's PDF.
-#[utoipa::path(tag = "reports", params(("id" = String, Path), DocumentQuery), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>), ReadErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "reports", params(("id" = String, Path), DocumentQuery), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = PdfDocument), ReadErrors), security(("api_key" = [])))]
 #[get("/reports/{id}/document")]
 pub async fn download_document(
     state: Data<AppState>,

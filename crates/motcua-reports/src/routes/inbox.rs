@@ -19,6 +19,7 @@ use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError, InvalidParam};
 use motcua_web::extract::{DocumentJson, ValidQuery};
 use motcua_web::keystore;
+use motcua_web::openapi::PdfDocument;
 use motcua_web::request_id::RequestId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -291,7 +292,7 @@ pub async fn get_received(
 }
 
 /// The signed PDF as received.
-#[utoipa::path(tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = Vec<u8>), ReadErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "inbox", params(("id" = String, Path)), responses((status = 200, description = "The PDF", content_type = "application/pdf", body = PdfDocument), ReadErrors), security(("api_key" = [])))]
 #[get("/inbox/{id}/document")]
 pub async fn download_received(
     state: Data<AppState>,

@@ -41,6 +41,7 @@ pub struct CreateReport {
     /// The unit reporting (its id in the results service).
     pub unit_id: UnitId,
     /// One to four periods side by side, e.g. `["2023", "2024-Q1"]`.
+    #[schema(min_items = 1, max_items = 4)]
     pub periods: Vec<String>,
     pub letterhead: Letterhead,
     #[serde(default)]
@@ -85,7 +86,8 @@ pub struct ReportQuery {
     /// Reports of this unit and the units below it.
     pub under: Option<UnitId>,
     pub status: Option<ReportStatus>,
-    /// 1–200, default 50.
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next` of the previous page.
     pub cursor: Option<String>,

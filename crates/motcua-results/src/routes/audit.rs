@@ -64,6 +64,8 @@ pub struct AuditQuery {
     pub object_type: Option<String>,
     pub object_id: Option<String>,
     pub action: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -183,7 +183,10 @@ pub struct CertificateQuery {
     pub status: Option<VerdictStatus>,
     pub usable: Option<bool>,
     /// Only certificates that have not expired and expire within this many days (0 to 3650).
+    #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<i64>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -484,6 +487,7 @@ fn find_official(conn: &mut DbConnection, id: OfficialId) -> Result<Official, Ap
 #[into_params(parameter_in = Query)]
 pub struct CoverageQuery {
     /// Window of the `expiring` list, in days (0 to 3650, default 30).
+    #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<i64>,
 }
 

@@ -17,6 +17,7 @@ use motcua_db::{certificates, dossiers, now, officials, units, DbConnection, DbE
 use motcua_pki::cms::{Indication, Prepared};
 use motcua_pki::pades::{self, PdfSignatureOptions, PreparedPdf};
 use motcua_pki::{Certificate, RevocationPolicy};
+use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -250,7 +251,7 @@ pub async fn complete(
 }
 
 /// The signed scan of a component.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), responses((status = 200, content_type = "application/pdf", body = Vec<u8>), ReadErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), responses((status = 200, description = "The signed scan", body = PdfDocument, content_type = "application/pdf"), ReadErrors), security(("api_key" = [])))]
 #[get("/dossiers/{code}/components/{position}/file")]
 pub async fn download(
     state: Data<AppState>,

@@ -259,6 +259,8 @@ pub struct DossierQuery {
     pub overdue: Option<bool>,
     /// Part of the applicant's name.
     pub applicant: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -158,6 +158,8 @@ pub struct ProcedureQuery {
     pub q: Option<String>,
     /// Also list superseded and abolished versions (default: only versions in force).
     pub include_history: Option<bool>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

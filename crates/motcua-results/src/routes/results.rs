@@ -17,6 +17,7 @@ use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
 use motcua_pki::pades::{self, PdfSignatureOptions, PdfSignatureReport};
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
+use motcua_web::openapi::PdfDocument;
 use motcua_web::verification::{verify_signed_pdf, VerificationError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -59,11 +60,6 @@ pub struct ResultView {
     /// The dossier after its move to `releasing`.
     pub dossier: DossierView,
 }
-
-/// A PDF document.
-#[derive(ToSchema)]
-#[schema(value_type = String, format = Binary)]
-pub struct PdfDocument(#[allow(dead_code)] Vec<u8>);
 
 /// The certificate chosen to sign, with its key.
 struct Chosen {

@@ -112,6 +112,8 @@ pub struct TrustAnchorQuery {
     pub kind: Option<TrustAnchorKind>,
     /// `true`: only certificates in the trust store; `false`: only removed ones.
     pub active: Option<bool>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
@@ -176,6 +178,8 @@ pub struct CrlImported {
 pub struct CrlQuery {
     /// The issuer, exactly as shown in `issuer`.
     pub issuer: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }

@@ -122,6 +122,8 @@ pub struct UnitQuery {
     pub active_on: Option<NaiveDate>,
     /// Part of the name.
     pub q: Option<String>,
+    /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
