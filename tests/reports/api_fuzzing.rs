@@ -8,7 +8,7 @@ use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_backends!(every_answer_conforms_to_the_document);
+motcua_tests::with_each_backend!(every_answer_conforms_to_the_document);
 
 async fn every_answer_conforms_to_the_document(backend: Backend) {
     let results = TestApp::start(backend).await;

@@ -6,7 +6,7 @@ use motcua_tests::{Backend, ReportsApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_backends!(checkpoints_proofs_and_verification);
+motcua_tests::with_each_backend!(checkpoints_proofs_and_verification);
 
 async fn checkpoints_proofs_and_verification(backend: Backend) {
     let app = ReportsApp::start(backend, |_| {}).await;

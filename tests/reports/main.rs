@@ -4,24 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(motcua_tests::Backend::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(motcua_tests::Backend::Postgres).await
-                }
-            }
-        )+
-    };
-}
-
 mod api_fuzzing;
 mod audit_trail;
 mod database_outage;

@@ -8,7 +8,7 @@ use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-on_both_backends!(
+motcua_tests::with_each_backend!(
     drafts_are_compiled_from_the_results_service_and_versioned,
     bad_requests_name_the_field_and_change_nothing,
     keys_reach_only_their_units,
@@ -346,7 +346,7 @@ async fn garbage_packages_are_refused_with_the_reason(backend: Backend) {
     assert_eq!(reports.count_rows("received_reports"), 0);
 }
 
-on_both_backends!(the_workflow_refuses_steps_out_of_order);
+motcua_tests::with_each_backend!(the_workflow_refuses_steps_out_of_order);
 
 async fn the_workflow_refuses_steps_out_of_order(backend: Backend) {
     let (results, reports, district) = district(backend).await;

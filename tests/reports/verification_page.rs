@@ -8,7 +8,7 @@ use motcua_tests::{Backend, ReportsApp};
 /// The largest document of these tests' service: small, so that passing it is cheap.
 const LIMIT: usize = 256 * 1024;
 
-on_both_backends!(uploads, refusals);
+motcua_tests::with_each_backend!(uploads, refusals);
 
 /// The service trusting the test PKI's roots and CRLs (`MOTCUA_TRUST_ROOTS_DIR`).
 async fn start(backend: Backend) -> (ReportsApp, SigningPki) {

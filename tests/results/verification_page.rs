@@ -17,26 +17,7 @@ const LIMIT: usize = 256 * 1024;
 /// Short, so that a trickled upload is cut off quickly.
 const BODY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// For an `async fn name(backend: Backend)`, makes `name::sqlite` and `name::postgres`.
-macro_rules! with_each_backend {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn sqlite() {
-                    super::$name(motcua_tests::Backend::Sqlite).await
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn postgres() {
-                    super::$name(motcua_tests::Backend::Postgres).await
-                }
-            }
-        )+
-    };
-}
-
-with_each_backend!(uploads, refusals);
+motcua_tests::with_each_backend!(uploads, refusals);
 on_both_backends!(dossier_code_lookup);
 
 /// The service trusting the test PKI's root and issuing CA, with their CRLs imported.

@@ -58,6 +58,27 @@ macro_rules! on_both_backends {
     };
 }
 
+/// For an `async fn name(backend: Backend)` that starts what it needs itself, makes
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! with_each_backend {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await
+                }
+            }
+        )+
+    };
+}
+
 /// Like [`on_both_backends!`], with the app made by `start(backend)` (e.g. with a tuned
 /// configuration) instead of [`TestApp::start`].
 #[macro_export]
