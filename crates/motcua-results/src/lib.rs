@@ -17,7 +17,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 use actix_web::web::{self, Data};
-use actix_web::{App, HttpServer};
+use actix_web::App;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_web::background::{Background, RunningService};
 use utoipa_actix_web::AppExt;
@@ -116,20 +116,11 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
             async move { certs::revalidation_round(&state).await }
         },
     );
-    let server = HttpServer::new(move || app(state.clone()))
-        .workers(workers)
-        .client_request_timeout(limits.request_head_timeout)
-        .keep_alive(limits.keep_alive)
-        .shutdown_timeout(limits.shutdown_timeout.as_secs())
-        // Signals are handled by `RunningService::run`, for both services of one process.
-        .disable_signals()
-        .bind(bind)
-        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    let addr = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or("the server has no address")?;
-    let running = RunningService::new(server.run(), background, limits.shutdown_timeout);
-    Ok((running, addr))
+    RunningService::bind(
+        move || app(state.clone()),
+        workers,
+        bind,
+        limits,
+        background,
+    )
 }

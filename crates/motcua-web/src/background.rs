@@ -5,7 +5,12 @@
 use std::future::Future;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_http::{Request, Response};
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Server, ServerHandle, Service, ServiceFactory};
+use actix_web::HttpServer;
+
+use crate::limits::ServerLimits;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -107,12 +112,46 @@ pub struct RunningService {
 }
 
 impl RunningService {
-    pub fn new(server: Server, background: Background, grace: Duration) -> Self {
-        Self {
-            server,
+    /// Binds an HTTP server for the apps `factory` makes, with the timeouts of `limits`, and
+    /// keeps `background` to stop after it; returns it with the address it listens on.
+    pub fn bind<F, I, S, B>(
+        factory: F,
+        workers: usize,
+        bind: std::net::SocketAddr,
+        limits: ServerLimits,
+        background: Background,
+    ) -> Result<(Self, std::net::SocketAddr), String>
+    where
+        F: Fn() -> I + Send + Clone + 'static,
+        I: actix_service::IntoServiceFactory<S, Request>,
+        S: ServiceFactory<Request, Config = AppConfig> + 'static,
+        S::Error: Into<actix_web::Error> + 'static,
+        S::InitError: std::fmt::Debug,
+        S::Response: Into<Response<B>> + 'static,
+        <S::Service as Service<Request>>::Future: 'static,
+        S::Service: 'static,
+        B: MessageBody + 'static,
+    {
+        let server = HttpServer::new(factory)
+            .workers(workers)
+            .client_request_timeout(limits.request_head_timeout)
+            .keep_alive(limits.keep_alive)
+            .shutdown_timeout(limits.shutdown_timeout.as_secs())
+            // Signals are handled by `run`, for every service of the process at once.
+            .disable_signals()
+            .bind(bind)
+            .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+        let addr = server
+            .addrs()
+            .first()
+            .copied()
+            .ok_or("the server has no address")?;
+        let running = Self {
+            server: server.run(),
             background,
-            grace,
-        }
+            grace: limits.shutdown_timeout,
+        };
+        Ok((running, addr))
     }
 
     pub fn handle(&self) -> ServerHandle {
