@@ -51,10 +51,7 @@ fn page_of(app: &TestApp) -> PageClient {
 async fn uploads(backend: Backend) {
     let (app, pki) = start(backend).await;
     let page = page_of(&app);
-    page::form_in_both_languages(&page, true).await;
-    page::valid_then_tampered(&page, &pki).await;
-    page::english_report_of_a_person(&page, &pki).await;
-    page::hostile_names_are_escaped(&page, &pki).await;
+    page::uploads(&page, &pki, true).await;
 }
 
 async fn refusals(backend: Backend) {

@@ -140,6 +140,16 @@ fn form_with_file(boundary: &str, file_name: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
+/// Everything an upload can show, in order: the form in both languages, a valid and a tampered
+/// PDF, a person's signature in English, hostile names escaped. `dossier_lookup`: the service
+/// also offers the dossier-code form.
+pub async fn uploads(page: &PageClient, pki: &SigningPki, dossier_lookup: bool) {
+    form_in_both_languages(page, dossier_lookup).await;
+    valid_then_tampered(page, pki).await;
+    english_report_of_a_person(page, pki).await;
+    hostile_names_are_escaped(page, pki).await;
+}
+
 /// The form in Vietnamese by default and in English with `?lang=en`, each linking to the other.
 pub async fn form_in_both_languages(page: &PageClient, dossier_lookup: bool) {
     let vietnamese = page.get("/verification").await;
