@@ -28,6 +28,7 @@ mod crl;
 mod der;
 mod error;
 mod fetch;
+mod memo;
 mod names;
 pub mod pades;
 mod parse;

@@ -1,6 +1,7 @@
 //! Chain building: from the leaf up to a trusted root, trying every candidate issuer (same
 //! name, compatible key identifier) so that re-keyed or cross-certified CAs are handled.
 
+use crate::memo::Memo;
 use crate::parse::Certificate;
 use crate::signature::verify;
 use crate::store::TrustStore;
@@ -153,7 +154,17 @@ fn key_identifiers_compatible(child: &Certificate, issuer: &Certificate) -> bool
     }
 }
 
+/// Signature checks already made, by child certificate and issuer (name and key).
+static CHECKED_SIGNATURES: Memo<([u8; 32], [u8; 32]), Result<(), String>> = Memo::new(4096);
+
+/// Whether `issuer`'s key signed `child` (once per process for each pair).
 pub(crate) fn check_signature(child: &Certificate, issuer: &Certificate) -> Result<(), String> {
+    CHECKED_SIGNATURES.get_or_compute((child.fingerprint, issuer.signer_id), || {
+        verify_signature(child, issuer)
+    })
+}
+
+fn verify_signature(child: &Certificate, issuer: &Certificate) -> Result<(), String> {
     let key = issuer
         .public_key()
         .map_err(|reason| format!("the issuer key cannot be used: {reason}"))?;

@@ -15,6 +15,8 @@ use utoipa::ToSchema;
 use x509_parser::signature_algorithm::RsaSsaPssParams;
 use x509_parser::x509::AlgorithmIdentifier;
 
+use crate::memo::Memo;
+
 /// Minimum RSA modulus size accepted for an issuer key.
 const MIN_RSA_BITS: u32 = 2048;
 
@@ -158,8 +160,19 @@ impl SignatureAlgorithm {
     }
 }
 
-/// Loads a SubjectPublicKeyInfo once, refusing keys that cannot give a trustworthy signature.
+/// Keys already loaded, by the SHA-256 of their SubjectPublicKeyInfo: OpenSSL 3 takes about as
+/// long to decode a key as to verify a signature with it.
+static LOADED_KEYS: Memo<[u8; 32], Result<PKey<Public>, String>> = Memo::new(4096);
+
+/// Loads a SubjectPublicKeyInfo (once per process), refusing keys that cannot give a
+/// trustworthy signature.
 pub(crate) fn load_public_key(spki_der: &[u8]) -> Result<PKey<Public>, String> {
+    LOADED_KEYS.get_or_compute(openssl::sha::sha256(spki_der), || {
+        decode_public_key(spki_der)
+    })
+}
+
+fn decode_public_key(spki_der: &[u8]) -> Result<PKey<Public>, String> {
     let key = PKey::public_key_from_der(spki_der)
         .map_err(|error| format!("OpenSSL cannot read the key: {error}"))?;
     match key.id() {

@@ -705,3 +705,70 @@ fn signer_certificate_can_be_supplied() -> TestResult {
     assert_indication(&report, Indication::TotalPassed, None);
     Ok(())
 }
+
+/// One in-process signer used from several threads, each turning its copy into a PSS signer
+/// on a thread that already signed with PKCS#1 v1.5: every signature verifies with the scheme
+/// its signer names (each thread keeps its own signing context per key and padding).
+#[test]
+fn one_signer_signs_from_many_threads_with_its_own_padding() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let official = fixture.official()?;
+    let pkcs1 = signer_of(&official)?;
+    let signatures = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let pkcs1 = pkcs1.clone();
+                scope.spawn(move || -> Result<_, PkiError> {
+                    let first = sign_detached(CONTENT, &pkcs1, &[], now(), true)?;
+                    let pss = pkcs1.with_pss()?;
+                    let second = sign_detached(CONTENT, &pss, &[], now(), true)?;
+                    Ok([first, second])
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|thread| thread.join().map_err(|_| "a signing thread panicked"))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    for signed in signatures {
+        let [first, second] = signed?;
+        for (cms, pss) in [(first, false), (second, true)] {
+            let report = verify(&fixture, &cms, CONTENT)?;
+            assert_indication(&report, Indication::TotalPassed, None);
+            assert_eq!(
+                report.signature_algorithm.starts_with("RSASSA-PSS"),
+                pss,
+                "{report:#?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A signer outside the process is not trusted to return a valid signature: one that does not
+/// verify with its certificate's key is refused before anything is assembled.
+#[test]
+fn a_faulty_external_signer_is_refused() -> TestResult {
+    struct Faulty(KeySigner);
+    impl Signer for Faulty {
+        fn certificate(&self) -> &Certificate {
+            self.0.certificate()
+        }
+        fn sign(&self, to_be_signed: &[u8]) -> Result<Vec<u8>, PkiError> {
+            let mut signature = self.0.sign(to_be_signed)?;
+            if let Some(last) = signature.last_mut() {
+                *last ^= 1;
+            }
+            Ok(signature)
+        }
+    }
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let faulty = Faulty(signer_of(&fixture.official()?)?);
+    let refused = sign_detached(CONTENT, &faulty, &chain(&fixture), now(), true);
+    assert!(
+        matches!(refused, Err(PkiError::SignatureRefused(_))),
+        "{refused:?}"
+    );
+    Ok(())
+}

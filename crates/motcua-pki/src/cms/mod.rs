@@ -45,6 +45,7 @@ pub use report::{
     CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SignerIdentity, SubIndication, ValidationMoment,
 };
+pub(crate) use sign::assemble_from;
 pub use sign::{
     assemble, prepare, prepare_with_padding, sign_detached, KeySigner, Prepared, RsaPadding, Signer,
 };

@@ -346,7 +346,7 @@ pub fn sign_pdf(
         prepared,
     } = prepare_pdf_with(pdf, certificate, options, signer.rsa_padding())?;
     let raw_signature = signer.sign(&prepared.to_be_signed)?;
-    let signed = cms::assemble(&prepared, &raw_signature, certificate, chain)?;
+    let signed = cms::assemble_from(signer, &prepared, &raw_signature, chain)?;
     fill_contents(&mut pdf, byte_range, &signed)?;
     Ok(pdf)
 }

@@ -5,7 +5,8 @@
 //! instead of loading (and copying the streams of) the whole document. Cross-reference streams,
 //! hybrid files and encrypted files are loaded whole by lopdf, as before.
 
-use std::collections::{BTreeMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use lopdf::xref::{Xref, XrefEntry, XrefType};
 use lopdf::{Dictionary, Document, Object, ObjectId, Reader};
@@ -16,9 +17,34 @@ use crate::error::PkiError;
 /// A document to sign: its trailer, where its last cross-reference starts, and its objects.
 pub(super) enum Source<'a> {
     /// Classic cross-reference tables: objects parsed when asked for.
-    OnDemand(Box<Reader<'a>>),
+    OnDemand(Box<OnDemand<'a>>),
     /// Anything else, loaded whole.
     Whole(Box<Document>),
+}
+
+/// A reader of objects where they lie, keeping each object it parsed: the signer asks for the
+/// catalog and the page several times.
+pub(super) struct OnDemand<'a> {
+    reader: Reader<'a>,
+    parsed: RefCell<HashMap<ObjectId, Object>>,
+}
+
+impl<'a> OnDemand<'a> {
+    fn new(reader: Reader<'a>) -> Box<Self> {
+        Box::new(Self {
+            reader,
+            parsed: RefCell::new(HashMap::new()),
+        })
+    }
+
+    fn object(&self, id: ObjectId) -> lopdf::Result<Object> {
+        if let Some(parsed) = self.parsed.borrow().get(&id) {
+            return Ok(parsed.clone());
+        }
+        let object = self.reader.get_object(id, &mut HashSet::new())?;
+        self.parsed.borrow_mut().insert(id, object.clone());
+        Ok(object)
+    }
 }
 
 /// Deepest page tree walked (real documents have a few levels).
@@ -27,7 +53,7 @@ const MAX_PAGE_TREE_DEPTH: usize = 64;
 impl<'a> Source<'a> {
     pub(super) fn open(pdf: &'a [u8]) -> Result<Self, PkiError> {
         if let Some(reader) = on_demand(pdf) {
-            return Ok(Self::OnDemand(Box::new(reader)));
+            return Ok(Self::OnDemand(OnDemand::new(reader)));
         }
         let document = Document::load_mem(pdf).map_err(invalid)?;
         if document.is_encrypted() {
@@ -40,7 +66,7 @@ impl<'a> Source<'a> {
     /// be checked) rather than refused.
     pub(super) fn open_for_reading(pdf: &'a [u8]) -> Result<Self, PkiError> {
         if let Some(reader) = on_demand(pdf) {
-            return Ok(Self::OnDemand(Box::new(reader)));
+            return Ok(Self::OnDemand(OnDemand::new(reader)));
         }
         Ok(Self::Whole(Box::new(
             Document::load_mem(pdf).map_err(invalid)?,
@@ -49,7 +75,7 @@ impl<'a> Source<'a> {
 
     fn document(&self) -> &Document {
         match self {
-            Self::OnDemand(reader) => &reader.document,
+            Self::OnDemand(on_demand) => &on_demand.reader.document,
             Self::Whole(document) => document,
         }
     }
@@ -69,7 +95,7 @@ impl<'a> Source<'a> {
     /// Object `id`, copied.
     pub(super) fn object(&self, id: ObjectId) -> Result<Object, PkiError> {
         let found = match self {
-            Self::OnDemand(reader) => reader.get_object(id, &mut HashSet::new()),
+            Self::OnDemand(on_demand) => on_demand.object(id),
             Self::Whole(document) => document.get_object(id).cloned(),
         };
         found.map_err(|error| invalid(format!("object {} {}: {error}", id.0, id.1)))
