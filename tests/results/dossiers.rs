@@ -6,6 +6,7 @@ on_both_backends!(
     full_lifecycle_with_a_paused_deadline,
     due_date_skips_the_tet_holiday,
     concurrent_creation_gives_consecutive_codes,
+    creations_written_together_get_each_their_own_answer,
     every_invalid_transition_is_refused,
     online_submission_is_accepted_or_denied,
     apology_rating_and_complaint,
@@ -268,6 +269,76 @@ async fn concurrent_creation_gives_consecutive_codes(app: TestApp) {
         (1..=200).collect::<Vec<u32>>(),
         "200 distinct consecutive numbers"
     );
+}
+
+/// Concurrent creations are written together (group commit): among them, those naming a
+/// procedure that does not exist are refused on their own, and the others get consecutive
+/// numbers of their unit and day, their components and their history.
+async fn creations_written_together_get_each_their_own_answer(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let commune = seeded.communes[0].id.0;
+    let proc_id = procedure(&app, "1.000102", "Hộ tịch", 1).await;
+    let bodies: Vec<Value> = (0..60)
+        .map(|index| {
+            let (procedure, day) = match index % 10 {
+                0 => (999_999, "2024-05-02T01:00:00Z"),
+                1..=3 => (proc_id, "2024-05-03T01:00:00Z"),
+                _ => (proc_id, "2024-05-02T01:00:00Z"),
+            };
+            dossier(commune, procedure, "direct", day)
+        })
+        .collect();
+    let results =
+        futures_util::future::join_all(bodies.iter().map(|body| app.post("/dossiers", body))).await;
+    let mut numbers: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+    for (index, (status, answer)) in results.iter().enumerate() {
+        if index % 10 == 0 {
+            assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+            assert_eq!(
+                answer["invalid_params"][0]["name"], "procedure_id",
+                "{answer}"
+            );
+            continue;
+        }
+        assert_eq!(*status, StatusCode::CREATED, "{answer}");
+        let code = answer["code"].as_str().unwrap();
+        let (day, number) = code.rsplit_once('-').unwrap();
+        numbers
+            .entry(day.to_owned())
+            .or_default()
+            .push(number.parse().unwrap());
+    }
+    for list in numbers.values_mut() {
+        list.sort_unstable();
+    }
+    assert_eq!(
+        numbers,
+        [
+            (
+                "000.01.24.H05-240502".to_owned(),
+                (1..=36).collect::<Vec<u32>>()
+            ),
+            ("000.01.24.H05-240503".to_owned(), (1..=18).collect()),
+        ]
+        .into(),
+        "consecutive numbers per day"
+    );
+    let (_, one) = &results[1];
+    let (status, stored) = app
+        .get(&format!("/dossiers/{}", one["code"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(
+        stored["components"].as_array().map(Vec::len),
+        Some(2),
+        "{stored}"
+    );
+    assert_eq!(
+        stored["history"].as_array().map(Vec::len),
+        Some(1),
+        "{stored}"
+    );
+    assert_eq!(stored["history"][0]["to_status"], "new", "{stored}");
 }
 
 /// A status change and its reason, if one is needed.

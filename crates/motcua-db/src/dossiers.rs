@@ -1,7 +1,6 @@
 //! Dossiers, their components and their history.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer};
 use motcua_core::dossier::{
@@ -237,21 +236,50 @@ pub struct NewEvent {
     pub note: Option<String>,
 }
 
-/// Takes the next number of the day at a unit. The upsert locks the unit's row for the day until
-/// the transaction ends, so concurrent creations get consecutive numbers and a rolled-back
-/// creation gives its number back.
-pub fn next_number(conn: &mut DbConnection, unit: UnitId, day: NaiveDate) -> DbResult<i32> {
-    Ok(
-        sql::<Integer>("INSERT INTO dossier_sequences (unit_id, day, last_number) VALUES (")
-            .bind::<BigInt, _>(unit.0)
-            .sql(", ")
-            .bind::<Date, _>(day)
-            .sql(
-                ", 1) ON CONFLICT (unit_id, day) DO UPDATE \
-             SET last_number = dossier_sequences.last_number + 1 RETURNING last_number",
-            )
-            .get_result(conn)?,
-    )
+/// Takes `count` consecutive numbers of the day at each unit of `groups` (unit, day, count) in
+/// one statement; returns the last number taken for each group, in the order given. The upsert
+/// locks each unit's row for the day until the transaction ends, so concurrent creations get
+/// consecutive numbers and a rolled-back creation gives its numbers back. Give the groups
+/// sorted, so that concurrent transactions lock them in the same order.
+pub fn take_numbers(
+    conn: &mut DbConnection,
+    groups: &[(UnitId, NaiveDate, i32)],
+) -> DbResult<Vec<i32>> {
+    #[derive(QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = BigInt)]
+        unit_id: i64,
+        #[diesel(sql_type = Date)]
+        day: NaiveDate,
+        #[diesel(sql_type = Integer)]
+        last_number: i32,
+    }
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Integers and dates only, formatted by this code.
+    let values: Vec<String> = groups
+        .iter()
+        .map(|(unit, day, count)| format!("({}, '{day}', {count})", unit.0))
+        .collect();
+    let taken: Vec<Taken> = diesel::sql_query(format!(
+        "INSERT INTO dossier_sequences (unit_id, day, last_number) VALUES {} \
+         ON CONFLICT (unit_id, day) DO UPDATE \
+         SET last_number = dossier_sequences.last_number + excluded.last_number \
+         RETURNING unit_id, day, last_number",
+        values.join(", ")
+    ))
+    .load(conn)?;
+    groups
+        .iter()
+        .map(|(unit, day, _)| {
+            taken
+                .iter()
+                .find(|t| t.unit_id == unit.0 && t.day == *day)
+                .map(|t| t.last_number)
+                .ok_or_else(|| DbError::Other(format!("no number taken for unit {unit} on {day}")))
+        })
+        .collect()
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewDossier) -> DbResult<Dossier> {
@@ -261,13 +289,45 @@ pub fn insert(conn: &mut DbConnection, new: &NewDossier) -> DbResult<Dossier> {
         .get_result(conn)?)
 }
 
+/// Inserts dossiers (unique codes) in one statement and returns them in the order given.
+pub fn insert_returning(conn: &mut DbConnection, new: &[NewDossier]) -> DbResult<Vec<Dossier>> {
+    let inserted: Vec<Dossier> = match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(dossiers::table)
+            .values(new)
+            .returning(dossiers::all_columns)
+            .get_results(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(dossiers::table)
+            .values(new)
+            .returning(dossiers::all_columns)
+            .get_results(lite)?,
+    };
+    // RETURNING promises no order: put the rows back in the order of the codes given.
+    let mut by_code: std::collections::HashMap<String, Dossier> = inserted
+        .into_iter()
+        .map(|dossier| (dossier.code.clone(), dossier))
+        .collect();
+    new.iter()
+        .map(|dossier| {
+            by_code
+                .remove(&dossier.code)
+                .ok_or_else(|| DbError::Other(format!("dossier {} was not returned", dossier.code)))
+        })
+        .collect()
+}
+
+/// Inserts components (of one or several dossiers) in one statement.
 pub fn insert_components(conn: &mut DbConnection, components: &[NewComponent]) -> DbResult<()> {
-    // One statement per row: multi-row VALUES is not available over both backends at once.
-    for component in components {
-        diesel::insert_into(dossier_components::table)
-            .values(component)
-            .execute(conn)?;
+    if components.is_empty() {
+        return Ok(());
     }
+    match conn {
+        DbConnection::Postgresql(pg) => diesel::insert_into(dossier_components::table)
+            .values(components)
+            .execute(pg)?,
+        DbConnection::Sqlite(lite) => diesel::insert_into(dossier_components::table)
+            .values(components)
+            .execute(lite)?,
+    };
     Ok(())
 }
 
@@ -451,7 +511,7 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()>
     Ok(())
 }
 
-/// Inserts many history events at once (see [`insert_many`]).
+/// Inserts many history events at once, in statements of up to 1 000 rows.
 pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()> {
     for chunk in rows.chunks(1000) {
         match conn {

@@ -95,6 +95,14 @@ pub fn find(conn: &mut DbConnection, id: ProcedureId) -> DbResult<Procedure> {
         .first(conn)?)
 }
 
+/// The procedures among `ids` that exist, in any order.
+pub fn find_many(conn: &mut DbConnection, ids: &[ProcedureId]) -> DbResult<Vec<Procedure>> {
+    Ok(procedures::table
+        .filter(procedures::id.eq_any(ids))
+        .select(Procedure::as_select())
+        .load(conn)?)
+}
+
 /// Takes `id` out of force ahead of inserting its successor, whose id is not known yet: the row
 /// points at itself until [`mark_superseded`] sets the successor in the same transaction.
 pub fn retire(conn: &mut DbConnection, id: ProcedureId, at: NaiveDateTime) -> DbResult<()> {

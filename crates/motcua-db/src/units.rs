@@ -82,6 +82,14 @@ pub fn find(conn: &mut DbConnection, id: UnitId) -> DbResult<Unit> {
         .first(conn)?)
 }
 
+/// The units among `ids` that exist, in any order.
+pub fn find_many(conn: &mut DbConnection, ids: &[UnitId]) -> DbResult<Vec<Unit>> {
+    Ok(units::table
+        .filter(units::id.eq_any(ids))
+        .select(Unit::as_select())
+        .load(conn)?)
+}
+
 pub fn find_by_code(conn: &mut DbConnection, code: &str) -> DbResult<Unit> {
     Ok(units::table
         .filter(units::code.eq(code))

@@ -6,6 +6,7 @@ pub use motcua_web::{audit, error, extract, idempotency, keystore, pagination, r
 pub mod certs;
 pub mod config;
 pub mod generate;
+pub mod intake;
 pub mod lifecycle;
 pub mod openapi;
 pub mod routes;

@@ -2,16 +2,20 @@
 //! deadline pauses and resolution, apologies, ratings and complaints. Every change updates the
 //! statistics counters in the same transaction.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::dossier::{
     dossier_code, vietnam_day, ApplicantKind, Channel, Digitisation, DossierStatus, Rating,
     Resolution,
 };
-use motcua_core::ids::{OfficialId, ProcedureId, UnitId};
+use motcua_core::ids::{DossierId, OfficialId, ProcedureId, UnitId};
 use motcua_core::statistics::delta;
 use motcua_db::dossiers::{self, Dossier, DossierState, NewComponent, NewDossier, NewEvent};
+use motcua_db::procedures::Procedure;
 use motcua_db::statistics::{self, CountDelta};
+use motcua_db::units::Unit;
 use motcua_db::{now, officials, procedures, units, DbConnection, DbError};
 
 use crate::audit::Actor;
@@ -89,6 +93,8 @@ impl Counters {
 /// How far in the future an event may be dated (clock differences between systems).
 const CLOCK_SKEW_SECONDS: i64 = 300;
 
+/// Creates a dossier: checks it against the records, takes its number, writes it with its
+/// components and first history event.
 pub fn create(
     conn: &mut DbConnection,
     calendar: &WorkingCalendar,
@@ -96,6 +102,82 @@ pub fn create(
     actor: &Actor,
     counters: &mut Counters,
 ) -> Result<Dossier, ApiError> {
+    let planned = plan(conn, calendar, input, actor, &mut Records::default())?;
+    let mut created = write_planned(conn, vec![planned], counters)?;
+    created
+        .pop()
+        .ok_or_else(|| ApiError::Internal("the dossier was not written".into()))
+}
+
+/// A dossier checked against the records and ready to be written, still without its number.
+pub struct PlannedDossier {
+    unit_code: String,
+    day: NaiveDate,
+    new: NewDossier,
+    components: Vec<ComponentInput>,
+    event: NewEvent,
+}
+
+/// Units and procedures read for creations, once per transaction: a batch of creations names
+/// the same few.
+#[derive(Default)]
+pub struct Records {
+    units: HashMap<UnitId, Unit>,
+    procedures: HashMap<ProcedureId, Procedure>,
+}
+
+impl Records {
+    /// Reads the units and procedures `inputs` name, in two statements.
+    pub fn for_inputs<'a>(
+        conn: &mut DbConnection,
+        inputs: impl Iterator<Item = &'a DossierInput> + Clone,
+    ) -> Result<Self, ApiError> {
+        let unit_ids: Vec<UnitId> = inputs.clone().map(|input| input.unit_id).collect();
+        let procedure_ids: Vec<ProcedureId> = inputs.map(|input| input.procedure_id).collect();
+        Ok(Self {
+            units: units::find_many(conn, &unit_ids)?
+                .into_iter()
+                .map(|unit| (unit.id, unit))
+                .collect(),
+            procedures: procedures::find_many(conn, &procedure_ids)?
+                .into_iter()
+                .map(|procedure| (procedure.id, procedure))
+                .collect(),
+        })
+    }
+
+    fn unit(&mut self, conn: &mut DbConnection, id: UnitId) -> Result<Unit, DbError> {
+        if let Some(unit) = self.units.get(&id) {
+            return Ok(unit.clone());
+        }
+        let unit = units::find(conn, id)?;
+        self.units.insert(id, unit.clone());
+        Ok(unit)
+    }
+
+    fn procedure(
+        &mut self,
+        conn: &mut DbConnection,
+        id: ProcedureId,
+    ) -> Result<Procedure, DbError> {
+        if let Some(procedure) = self.procedures.get(&id) {
+            return Ok(procedure.clone());
+        }
+        let procedure = procedures::find(conn, id)?;
+        self.procedures.insert(id, procedure.clone());
+        Ok(procedure)
+    }
+}
+
+/// Checks `input` against the records (unit, procedure, official, dates) and computes its due
+/// time; writes nothing.
+pub fn plan(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    input: &DossierInput,
+    actor: &Actor,
+    records: &mut Records,
+) -> Result<PlannedDossier, ApiError> {
     check_not_future(input.submitted_at, "submitted_at")?;
     if !matches!(input.status, DossierStatus::New | DossierStatus::Receiving) {
         return Err(ApiError::invalid(
@@ -103,7 +185,9 @@ pub fn create(
             "a dossier starts as `new` (accepted) or `receiving` (online, to be accepted)",
         ));
     }
-    let unit = units::find(conn, input.unit_id).map_err(ApiError::missing_reference("unit_id"))?;
+    let unit = records
+        .unit(conn, input.unit_id)
+        .map_err(ApiError::missing_reference("unit_id"))?;
     let day = vietnam_day(input.submitted_at);
     if unit.valid_from > day || unit.valid_to.is_some_and(|last| last < day) {
         return Err(ApiError::invalid(
@@ -111,20 +195,12 @@ pub fn create(
             "the unit did not exist on the day of submission",
         ));
     }
-    let procedure = procedures::find(conn, input.procedure_id)
+    let procedure = records
+        .procedure(conn, input.procedure_id)
         .map_err(ApiError::missing_reference("procedure_id"))?;
     if let Some(official) = input.receiving_official_id {
         officials::find(conn, official)
             .map_err(ApiError::missing_reference("receiving_official_id"))?;
-    }
-    let number = dossiers::next_number(conn, unit.id, day)?;
-    let number =
-        u32::try_from(number).map_err(|_| ApiError::Internal("negative dossier number".into()))?;
-    if number > 9999 {
-        return Err(ApiError::Conflict(format!(
-            "unit {} has used all 9999 dossier numbers of {day}",
-            unit.code
-        )));
     }
     let at = now();
     let submitted = input.submitted_at.naive_utc();
@@ -139,7 +215,8 @@ pub fn create(
         None
     };
     let new = NewDossier {
-        code: dossier_code(&unit.code, day, number),
+        // Set when the number is taken.
+        code: String::new(),
         unit_id: unit.id,
         procedure_id: procedure.id,
         field: procedure.field,
@@ -172,33 +249,97 @@ pub fn create(
         created_at: at,
         updated_at: at,
     };
-    let dossier = dossiers::insert(conn, &new)?;
-    let components: Vec<NewComponent> = input
-        .components
-        .iter()
-        .enumerate()
-        .map(|(i, c)| NewComponent {
+    let event = NewEvent {
+        // Set when the dossier is written.
+        dossier_id: DossierId(0),
+        at: submitted,
+        kind: "status".to_owned(),
+        from_status: None,
+        to_status: Some(input.status),
+        official_id: input.receiving_official_id,
+        actor_key_id: actor.key_id,
+        note: None,
+    };
+    Ok(PlannedDossier {
+        unit_code: unit.code,
+        day,
+        new,
+        components: input.components.clone(),
+        event,
+    })
+}
+
+/// Writes planned dossiers in a few statements whatever their number: their numbers (each unit
+/// and day numbered in the order given, consecutively), the dossiers, their components and
+/// history events; records their counter changes. Returns them in the order given.
+pub fn write_planned(
+    conn: &mut DbConnection,
+    mut planned: Vec<PlannedDossier>,
+    counters: &mut Counters,
+) -> Result<Vec<Dossier>, ApiError> {
+    number(conn, &mut planned)?;
+    let new: Vec<NewDossier> = planned.iter().map(|p| p.new.clone()).collect();
+    let written = dossiers::insert_returning(conn, &new)?;
+    let mut components = Vec::new();
+    let mut events = Vec::new();
+    for (dossier, planned) in written.iter().zip(planned) {
+        components.extend(
+            planned
+                .components
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| NewComponent {
+                    dossier_id: dossier.id,
+                    position: i32::try_from(i + 1).unwrap_or(i32::MAX),
+                    name: c.name,
+                    copies: c.copies,
+                    digitisation: c.digitisation,
+                }),
+        );
+        events.push(NewEvent {
             dossier_id: dossier.id,
-            position: i32::try_from(i + 1).unwrap_or(i32::MAX),
-            name: c.name.clone(),
-            copies: c.copies,
-            digitisation: c.digitisation,
-        })
-        .collect();
+            ..planned.event
+        });
+        counters.record(dossier, None);
+    }
     dossiers::insert_components(conn, &components)?;
-    event(
-        conn,
-        &dossier,
-        actor,
-        "status",
-        None,
-        Some(input.status),
-        submitted,
-        input.receiving_official_id,
-        None,
-    )?;
-    counters.record(&dossier, None);
-    Ok(dossier)
+    dossiers::insert_events(conn, &events)?;
+    Ok(written)
+}
+
+/// Takes the numbers of the day for `planned` and sets their codes.
+fn number(conn: &mut DbConnection, planned: &mut [PlannedDossier]) -> Result<(), ApiError> {
+    let mut groups: BTreeMap<(UnitId, NaiveDate), i32> = BTreeMap::new();
+    for p in planned.iter() {
+        *groups.entry((p.new.unit_id, p.day)).or_default() += 1;
+    }
+    let groups: Vec<(UnitId, NaiveDate, i32)> = groups
+        .into_iter()
+        .map(|((unit, day), count)| (unit, day, count))
+        .collect();
+    let last_numbers = dossiers::take_numbers(conn, &groups)?;
+    // The next number to give in each group.
+    let mut next: BTreeMap<(UnitId, NaiveDate), i32> = groups
+        .iter()
+        .zip(&last_numbers)
+        .map(|((unit, day, count), last)| ((*unit, *day), last - count + 1))
+        .collect();
+    for p in planned.iter_mut() {
+        let number = next
+            .get_mut(&(p.new.unit_id, p.day))
+            .ok_or_else(|| ApiError::Internal("no number for a dossier".into()))?;
+        let given = u32::try_from(*number)
+            .map_err(|_| ApiError::Internal("negative dossier number".into()))?;
+        if given > 9999 {
+            return Err(ApiError::Conflict(format!(
+                "unit {} has used all 9999 dossier numbers of {}",
+                p.unit_code, p.day
+            )));
+        }
+        p.new.code = dossier_code(&p.unit_code, p.day, given);
+        *number += 1;
+    }
+    Ok(())
 }
 
 pub fn transition(

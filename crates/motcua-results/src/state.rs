@@ -16,6 +16,7 @@ use motcua_web::{Limits, WebContext};
 use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
+use crate::intake::IntakeQueue;
 use crate::keystore::KeyStore;
 
 pub struct AppState {
@@ -29,6 +30,8 @@ pub struct AppState {
     pub web: Data<WebContext>,
     /// Decrypted organisation keys, per certificate.
     pub signers: KeyStore,
+    /// Dossier creations waiting to be written together.
+    pub intake: IntakeQueue,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             calendar: RwLock::new(Arc::new(calendar)),
             trust: TrustCache::default(),
             signers: KeyStore::default(),
+            intake: IntakeQueue::default(),
         })
     }
 

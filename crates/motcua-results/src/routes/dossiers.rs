@@ -21,6 +21,7 @@ use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
+use crate::intake;
 use crate::lifecycle::{self, Applicant, ComponentInput, Counters, DossierInput, TransitionInput};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
@@ -323,16 +324,7 @@ pub async fn create_dossier(
     who.require(Resource::Dossiers, Access::Write)?;
     let input = validate_dossier(body.into_inner(), Utc::now()).map_err(ApiError::invalid_all)?;
     let actor = Actor::new(&who, &request_id);
-    let calendar = state.calendar();
-    let dossier = state
-        .write(move |conn| {
-            who.require_unit(conn, input.unit_id)?;
-            let mut counters = Counters::default();
-            let dossier = lifecycle::create(conn, &calendar, &input, &actor, &mut counters)?;
-            counters.flush(conn)?;
-            Ok(dossier)
-        })
-        .await?;
+    let dossier = intake::create(&state, who, input, actor).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/dossiers/{}", dossier.code)))
         .json(DossierView::from(dossier)))

@@ -1,0 +1,233 @@
+//! Dossier intake with group commit. Creations that arrive while a transaction is being written
+//! wait and are then written together, in one transaction of a few statements whatever their
+//! number (numbers, dossiers, components, history, counters). A transaction per dossier would
+//! cost a dozen statements and a commit each, which is what limits intake on a busy desk.
+//!
+//! Each caller is answered only after the transaction holding its dossier has committed, so an
+//! acknowledged dossier is as durable as before. A dossier refused by the records (unit out of
+//! scope, unknown procedure) is answered with its own error and leaves the others of its batch
+//! alone; any other failure of a batch rolls it back and its dossiers are then written one by
+//! one, each in its own transaction, so that every caller gets the answer it would have had
+//! alone.
+
+use std::sync::Mutex;
+
+use actix_web::web::Data;
+use actix_web::ResponseError;
+use motcua_core::calendar::WorkingCalendar;
+use motcua_db::dossiers::Dossier;
+use motcua_db::DbConnection;
+use motcua_web::auth::Principal;
+use tokio::sync::oneshot;
+
+use crate::audit::Actor;
+use crate::auth::UnitScope;
+use crate::error::ApiError;
+use crate::lifecycle::{self, Counters, DossierInput, Records};
+use crate::state::AppState;
+
+/// Most dossiers written in one transaction.
+const MAX_BATCH: usize = 64;
+
+/// Creations waiting to be written, and whether a writer is at work. One writer: with several,
+/// batches get smaller and, on SQLite, wait for each other's write lock.
+#[derive(Default)]
+pub struct IntakeQueue {
+    queue: Mutex<Queue>,
+}
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Waiting>,
+    writing: bool,
+}
+
+/// A creation and who waits for its outcome.
+struct Waiting {
+    creation: Creation,
+    answer: oneshot::Sender<Result<Dossier, ApiError>>,
+}
+
+/// A dossier to create, with who asks for it.
+#[derive(Clone)]
+struct Creation {
+    who: Principal,
+    input: DossierInput,
+    actor: Actor,
+}
+
+impl IntakeQueue {
+    /// Queues a creation; true when the caller must start the writer.
+    fn push(&self, waiting: Waiting) -> bool {
+        let mut queue = self.lock();
+        queue.waiting.push(waiting);
+        !std::mem::replace(&mut queue.writing, true)
+    }
+
+    /// The next creations to write; `None` (and the writer stops) when there are none.
+    fn next_batch(&self) -> Option<Vec<Waiting>> {
+        let mut queue = self.lock();
+        if queue.waiting.is_empty() {
+            queue.writing = false;
+            return None;
+        }
+        let take = queue.waiting.len().min(MAX_BATCH);
+        Some(queue.waiting.drain(..take).collect())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        // A panic while holding the lock leaves a consistent queue (push and drain only).
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Creates a dossier, written together with the creations that arrive meanwhile.
+pub async fn create(
+    state: &Data<AppState>,
+    who: Principal,
+    input: DossierInput,
+    actor: Actor,
+) -> Result<Dossier, ApiError> {
+    let (answer, outcome) = oneshot::channel();
+    let creation = Creation { who, input, actor };
+    if state.intake.push(Waiting { creation, answer }) {
+        // The writer runs on its own, so that a caller who goes away does not stop it.
+        actix_web::rt::spawn(write_queued(state.clone()));
+    }
+    outcome
+        .await
+        .map_err(|_| ApiError::Internal("the dossier writer stopped".into()))?
+}
+
+/// Writes batches until no creation waits.
+async fn write_queued(state: Data<AppState>) {
+    while let Some(batch) = state.intake.next_batch() {
+        write_batch(&state, batch).await;
+    }
+}
+
+async fn write_batch(state: &Data<AppState>, batch: Vec<Waiting>) {
+    let (creations, answers): (Vec<Creation>, Vec<_>) = batch
+        .into_iter()
+        .map(|waiting| (waiting.creation, waiting.answer))
+        .unzip();
+    let calendar = state.calendar();
+    let together = {
+        let (creations, calendar) = (creations.clone(), calendar.clone());
+        state
+            .write(move |conn| create_together(conn, &calendar, &creations))
+            .await
+    };
+    let error = match together {
+        Ok(outcomes) => {
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                // A caller who went away no longer needs the answer.
+                let _ = answer.send(outcome);
+            }
+            return;
+        }
+        Err(error) => error,
+    };
+    if creations.len() > 1 && error.status_code().is_client_error() {
+        // Refused as a whole (a unit out of numbers, say): each on its own, to find which.
+        for (answer, creation) in answers.into_iter().zip(creations) {
+            let calendar = calendar.clone();
+            let outcome = state
+                .write(move |conn| create_alone(conn, &calendar, &creation))
+                .await;
+            let _ = answer.send(outcome);
+        }
+        return;
+    }
+    // The database failed: every caller gets that answer.
+    let mut answers = answers.into_iter();
+    let last = answers.next_back();
+    for answer in answers {
+        let _ = answer.send(Err(server_error_like(&error)));
+    }
+    if let Some(answer) = last {
+        let _ = answer.send(Err(error));
+    }
+}
+
+/// A server error telling another caller what `error` tells its own.
+fn server_error_like(error: &ApiError) -> ApiError {
+    match error {
+        ApiError::Unavailable(reason) => ApiError::Unavailable(reason.clone()),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// One dossier in its own transaction (the connection's).
+fn create_alone(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    creation: &Creation,
+) -> Result<Dossier, ApiError> {
+    creation.who.require_unit(conn, creation.input.unit_id)?;
+    let mut counters = Counters::default();
+    let dossier = lifecycle::create(
+        conn,
+        calendar,
+        &creation.input,
+        &creation.actor,
+        &mut counters,
+    )?;
+    counters.flush(conn)?;
+    Ok(dossier)
+}
+
+/// Every creation in the connection's transaction: an outcome per creation, or an error that
+/// rolls all of them back.
+fn create_together(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    creations: &[Creation],
+) -> Result<Vec<Result<Dossier, ApiError>>, ApiError> {
+    let mut records = Records::for_inputs(conn, creations.iter().map(|c| &c.input))?;
+    let mut outcomes: Vec<Option<Result<Dossier, ApiError>>> = Vec::new();
+    let mut planned = Vec::new();
+    let mut planned_at = Vec::new();
+    for (index, creation) in creations.iter().enumerate() {
+        let plan = creation
+            .who
+            .require_unit(conn, creation.input.unit_id)
+            .and_then(|()| {
+                lifecycle::plan(
+                    conn,
+                    calendar,
+                    &creation.input,
+                    &creation.actor,
+                    &mut records,
+                )
+            });
+        match plan {
+            Ok(plan) => {
+                planned.push(plan);
+                planned_at.push(index);
+                outcomes.push(None);
+            }
+            // Refused by the records, before anything was written: this creation only.
+            Err(refused) if refused.status_code().is_client_error() => {
+                outcomes.push(Some(Err(refused)));
+            }
+            Err(failed) => return Err(failed),
+        }
+    }
+    let mut counters = Counters::default();
+    let written = lifecycle::write_planned(conn, planned, &mut counters)?;
+    counters.flush(conn)?;
+    for (index, dossier) in planned_at.into_iter().zip(written) {
+        if let Some(outcome) = outcomes.get_mut(index) {
+            *outcome = Some(Ok(dossier));
+        }
+    }
+    Ok(outcomes
+        .into_iter()
+        .map(|outcome| {
+            outcome.unwrap_or_else(|| Err(ApiError::Internal("a dossier was not written".into())))
+        })
+        .collect())
+}
