@@ -15,6 +15,12 @@ use motcua_results::audit::Actor;
 use motcua_results::config::ResultsConfig;
 use motcua_results::routes::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
 
+/// The services allocate and free document buffers (100 KB to 50 MB) at every request; glibc's
+/// allocator returns such memory to the system and faults it back in on the next one, which cost
+/// about 6 % of a PDF signature.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "motcua",

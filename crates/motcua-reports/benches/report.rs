@@ -43,6 +43,10 @@ use motcua_results::config::ResultsConfig;
 use motcua_web::api_keys::{issue_key, KeyRequest};
 use motcua_web::audit::Actor;
 
+/// The allocator of the service binaries, so that the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DOSSIERS: u64 = 1_000_000;
 /// The code `generate::scale` gives its first district.
 const DISTRICT_CODE: &str = "000.00.01.H98";

@@ -14,6 +14,10 @@ use motcua_db::{DbPool, PoolOptions};
 use motcua_results::config::ResultsConfig;
 use serde_json::json;
 
+/// The allocator of the service binaries, so that the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CLIENTS: usize = 16;
 
 fn main() {
