@@ -46,8 +46,11 @@ pub(super) fn sorted_set(mut elements: Vec<Vec<u8>>) -> Vec<u8> {
 /// `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }` with one ESSCertIDv2:
 /// the hash algorithm is left out because SHA-256 is its DEFAULT (DER omits defaults).
 fn signing_certificate_v2(certificate: &Certificate) -> Vec<u8> {
-    let hash = openssl::sha::sha256(certificate.der());
-    let ess_cert_id = der::sequence(&[der::octet_string(&hash), issuer_serial(certificate)]);
+    // The certificate's fingerprint is the SHA-256 of its DER.
+    let ess_cert_id = der::sequence(&[
+        der::octet_string(&certificate.fingerprint),
+        issuer_serial(certificate),
+    ]);
     der::sequence(&[der::sequence(&[ess_cert_id])])
 }
 
