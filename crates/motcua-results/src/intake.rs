@@ -29,21 +29,34 @@ use crate::state::AppState;
 /// Most dossiers written in one transaction.
 const MAX_BATCH: usize = 64;
 
-/// Creations waiting to be written, and whether a writer is at work. One writer: with several,
-/// batches get smaller and, on SQLite, wait for each other's write lock.
-#[derive(Default)]
-pub struct IntakeQueue {
-    queue: Mutex<Queue>,
+/// Creations waiting to be written together.
+pub type IntakeQueue = Batches<Waiting>;
+
+/// Items waiting to be handled in batches by one writer at a time, and whether it is at work.
+/// One writer: with several, batches get smaller and, on SQLite, wait for each other's write
+/// lock.
+pub struct Batches<T> {
+    queue: Mutex<Queue<T>>,
 }
 
-#[derive(Default)]
-struct Queue {
-    waiting: Vec<Waiting>,
+struct Queue<T> {
+    waiting: Vec<T>,
     writing: bool,
 }
 
+impl<T> Default for Batches<T> {
+    fn default() -> Self {
+        Self {
+            queue: Mutex::new(Queue {
+                waiting: Vec::new(),
+                writing: false,
+            }),
+        }
+    }
+}
+
 /// A creation and who waits for its outcome.
-struct Waiting {
+pub struct Waiting {
     creation: Creation,
     answer: oneshot::Sender<Result<Dossier, ApiError>>,
 }
@@ -56,16 +69,16 @@ struct Creation {
     actor: Actor,
 }
 
-impl IntakeQueue {
-    /// Queues a creation; true when the caller must start the writer.
-    fn push(&self, waiting: Waiting) -> bool {
+impl<T> Batches<T> {
+    /// Queues an item; true when the caller must start the writer.
+    fn push(&self, item: T) -> bool {
         let mut queue = self.lock();
-        queue.waiting.push(waiting);
+        queue.waiting.push(item);
         !std::mem::replace(&mut queue.writing, true)
     }
 
-    /// The next creations to write; `None` (and the writer stops) when there are none.
-    fn next_batch(&self) -> Option<Vec<Waiting>> {
+    /// The writer's next items, oldest first; `None` (and the writer stops) when there are none.
+    fn next_batch(&self) -> Option<Vec<T>> {
         let mut queue = self.lock();
         if queue.waiting.is_empty() {
             queue.writing = false;
@@ -75,7 +88,7 @@ impl IntakeQueue {
         Some(queue.waiting.drain(..take).collect())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<T>> {
         // A panic while holding the lock leaves a consistent queue (push and drain only).
         self.queue
             .lock()
@@ -103,8 +116,36 @@ pub async fn create(
 
 /// Writes batches until no creation waits.
 async fn write_queued(state: Data<AppState>) {
-    while let Some(batch) = state.intake.next_batch() {
+    let mut writer = Writer {
+        queue: &state.intake,
+        done: false,
+    };
+    while let Some(batch) = writer.next_batch() {
         write_batch(&state, batch).await;
+    }
+}
+
+/// The writer's hold on the queue. Should its task end otherwise than by finding the queue
+/// empty (a panic, the worker shutting down), the queue is marked without a writer, so that the
+/// next item starts one and the items still waiting are handled then.
+struct Writer<'a, T> {
+    queue: &'a Batches<T>,
+    done: bool,
+}
+
+impl<T> Writer<'_, T> {
+    fn next_batch(&mut self) -> Option<Vec<T>> {
+        let batch = self.queue.next_batch();
+        self.done = batch.is_none();
+        batch
+    }
+}
+
+impl<T> Drop for Writer<'_, T> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.queue.lock().writing = false;
+        }
     }
 }
 
@@ -230,4 +271,45 @@ fn create_together(
             outcome.unwrap_or_else(|| Err(ApiError::Internal("a dossier was not written".into())))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Batches, Writer, MAX_BATCH};
+
+    #[test]
+    fn one_writer_takes_everything_waiting_in_batches() {
+        let batches = Batches::default();
+        assert!(batches.push(0), "the first item starts the writer");
+        for item in 1..100 {
+            assert!(!batches.push(item), "a writer is already at work");
+        }
+        let mut writer = Writer {
+            queue: &batches,
+            done: false,
+        };
+        let first = writer.next_batch().unwrap_or_default();
+        assert_eq!(first, (0..MAX_BATCH).collect::<Vec<_>>());
+        assert_eq!(writer.next_batch().map(|b| b.len()), Some(100 - MAX_BATCH));
+        assert_eq!(writer.next_batch(), None);
+        drop(writer);
+        assert!(batches.push(100), "the writer stopped: the next item starts one");
+    }
+
+    #[test]
+    fn a_writer_that_ends_early_lets_the_next_item_start_another() {
+        let batches = Batches::default();
+        assert!(batches.push(1));
+        {
+            let mut writer = Writer {
+                queue: &batches,
+                done: false,
+            };
+            assert_eq!(writer.next_batch(), Some(vec![1]));
+            assert!(!batches.push(2));
+            // The task ends here without having seen the queue empty.
+        }
+        assert!(batches.push(3), "a new writer is needed");
+        assert_eq!(batches.next_batch(), Some(vec![2, 3]), "nothing was lost");
+    }
 }
