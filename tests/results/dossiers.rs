@@ -7,6 +7,7 @@ on_both_backends!(
     due_date_skips_the_tet_holiday,
     concurrent_creation_gives_consecutive_codes,
     creations_written_together_get_each_their_own_answer,
+    components_are_written_in_bounded_statements,
     every_invalid_transition_is_refused,
     online_submission_is_accepted_or_denied,
     apology_rating_and_complaint,
@@ -339,6 +340,41 @@ async fn creations_written_together_get_each_their_own_answer(app: TestApp) {
         "{stored}"
     );
     assert_eq!(stored["history"][0]["to_status"], "new", "{stored}");
+}
+
+/// Components are written in statements of bounded size: 14 000 of them in one statement would
+/// pass PostgreSQL's limit of 65 535 bound parameters.
+async fn components_are_written_in_bounded_statements(app: TestApp) {
+    use motcua_core::dossier::Digitisation;
+    use motcua_db::dossiers::{self, NewComponent};
+
+    let seeded = app.seed_viet_yen();
+    let commune = seeded.communes[0].id.0;
+    let proc_id = procedure(&app, "1.000102", "Hộ tịch", 1).await;
+    let (status, created) = app
+        .post(
+            "/dossiers",
+            &dossier(commune, proc_id, "direct", "2024-05-02T01:00:00Z"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let mut conn = app.pool.get().unwrap();
+    let id = dossiers::find_by_code(&mut conn, created["code"].as_str().unwrap())
+        .unwrap()
+        .id;
+    let components: Vec<NewComponent> = (3..=14_002)
+        .map(|position| NewComponent {
+            dossier_id: id,
+            position,
+            name: format!("Bản sao {position}"),
+            copies: 1,
+            digitisation: Digitisation::Digitised,
+        })
+        .collect();
+    dossiers::insert_components(&mut conn, &components).unwrap();
+    let stored = dossiers::components(&mut conn, id).unwrap();
+    assert_eq!(stored.len(), 2 + components.len());
+    assert_eq!(stored.last().map(|c| c.position), Some(14_002));
 }
 
 /// A status change and its reason, if one is needed.

@@ -13,6 +13,17 @@ use crate::schema::{dossier_components, dossier_events, dossiers};
 use crate::units::escape_like;
 use crate::{DbConnection, DbError, DbResult};
 
+/// Runs `$statement` on the backend's own connection, bound to `$backend`: multi-row inserts
+/// cannot be expressed over both backends at once by the shared query layer.
+macro_rules! on_own_connection {
+    ($conn:expr, |$backend:ident| $statement:expr) => {
+        match $conn {
+            DbConnection::Postgresql($backend) => $statement,
+            DbConnection::Sqlite($backend) => $statement,
+        }
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = dossiers)]
 pub struct Dossier {
@@ -282,25 +293,14 @@ pub fn take_numbers(
         .collect()
 }
 
-pub fn insert(conn: &mut DbConnection, new: &NewDossier) -> DbResult<Dossier> {
-    Ok(diesel::insert_into(dossiers::table)
-        .values(new)
-        .returning(dossiers::all_columns)
-        .get_result(conn)?)
-}
-
 /// Inserts dossiers (unique codes) in one statement and returns them in the order given.
 pub fn insert_returning(conn: &mut DbConnection, new: &[NewDossier]) -> DbResult<Vec<Dossier>> {
-    let inserted: Vec<Dossier> = match conn {
-        DbConnection::Postgresql(pg) => diesel::insert_into(dossiers::table)
+    let inserted: Vec<Dossier> = on_own_connection!(conn, |backend| {
+        diesel::insert_into(dossiers::table)
             .values(new)
             .returning(dossiers::all_columns)
-            .get_results(pg)?,
-        DbConnection::Sqlite(lite) => diesel::insert_into(dossiers::table)
-            .values(new)
-            .returning(dossiers::all_columns)
-            .get_results(lite)?,
-    };
+            .get_results(backend)?
+    });
     // RETURNING promises no order: put the rows back in the order of the codes given.
     let mut by_code: std::collections::HashMap<String, Dossier> = inserted
         .into_iter()
@@ -315,19 +315,16 @@ pub fn insert_returning(conn: &mut DbConnection, new: &[NewDossier]) -> DbResult
         .collect()
 }
 
-/// Inserts components (of one or several dossiers) in one statement.
+/// Inserts components (of one or several dossiers), in statements of up to 1 000 rows, well
+/// under both backends' limits on bound parameters whatever the caller gives.
 pub fn insert_components(conn: &mut DbConnection, components: &[NewComponent]) -> DbResult<()> {
-    if components.is_empty() {
-        return Ok(());
+    for chunk in components.chunks(1000) {
+        on_own_connection!(&mut *conn, |backend| {
+            diesel::insert_into(dossier_components::table)
+                .values(chunk)
+                .execute(backend)?
+        });
     }
-    match conn {
-        DbConnection::Postgresql(pg) => diesel::insert_into(dossier_components::table)
-            .values(components)
-            .execute(pg)?,
-        DbConnection::Sqlite(lite) => diesel::insert_into(dossier_components::table)
-            .values(components)
-            .execute(lite)?,
-    };
     Ok(())
 }
 
@@ -499,14 +496,11 @@ pub fn batch_after(
 /// backend's own connection, which the shared query layer cannot express for both at once.
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()> {
     for chunk in rows.chunks(500) {
-        match conn {
-            DbConnection::Postgresql(pg) => diesel::insert_into(dossiers::table)
+        on_own_connection!(&mut *conn, |backend| {
+            diesel::insert_into(dossiers::table)
                 .values(chunk)
-                .execute(pg)?,
-            DbConnection::Sqlite(lite) => diesel::insert_into(dossiers::table)
-                .values(chunk)
-                .execute(lite)?,
-        };
+                .execute(backend)?
+        });
     }
     Ok(())
 }
@@ -514,14 +508,11 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()>
 /// Inserts many history events at once, in statements of up to 1 000 rows.
 pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()> {
     for chunk in rows.chunks(1000) {
-        match conn {
-            DbConnection::Postgresql(pg) => diesel::insert_into(dossier_events::table)
+        on_own_connection!(&mut *conn, |backend| {
+            diesel::insert_into(dossier_events::table)
                 .values(chunk)
-                .execute(pg)?,
-            DbConnection::Sqlite(lite) => diesel::insert_into(dossier_events::table)
-                .values(chunk)
-                .execute(lite)?,
-        };
+                .execute(backend)?
+        });
     }
     Ok(())
 }
@@ -553,14 +544,11 @@ pub fn insert_sequences(
         .map(|(u, d, n)| (unit_id.eq(*u), day.eq(*d), last_number.eq(*n)))
         .collect();
     for chunk in values.chunks(1000) {
-        match conn {
-            DbConnection::Postgresql(pg) => diesel::insert_into(dossier_sequences)
+        on_own_connection!(&mut *conn, |backend| {
+            diesel::insert_into(dossier_sequences)
                 .values(chunk)
-                .execute(pg)?,
-            DbConnection::Sqlite(lite) => diesel::insert_into(dossier_sequences)
-                .values(chunk)
-                .execute(lite)?,
-        };
+                .execute(backend)?
+        });
     }
     Ok(())
 }

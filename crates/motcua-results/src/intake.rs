@@ -227,7 +227,7 @@ fn create_together(
     calendar: &WorkingCalendar,
     creations: &[Creation],
 ) -> Result<Vec<Result<Dossier, ApiError>>, ApiError> {
-    let mut records = Records::for_inputs(conn, creations.iter().map(|c| &c.input))?;
+    let records = Records::for_inputs(conn, creations.iter().map(|c| &c.input))?;
     let mut outcomes: Vec<Option<Result<Dossier, ApiError>>> = Vec::new();
     let mut planned = Vec::new();
     let mut planned_at = Vec::new();
@@ -236,13 +236,7 @@ fn create_together(
             .who
             .require_unit(conn, creation.input.unit_id)
             .and_then(|()| {
-                lifecycle::plan(
-                    conn,
-                    calendar,
-                    &creation.input,
-                    &creation.actor,
-                    &mut records,
-                )
+                lifecycle::plan(conn, calendar, &creation.input, &creation.actor, &records)
             });
         match plan {
             Ok(plan) => {
@@ -293,7 +287,10 @@ mod tests {
         assert_eq!(writer.next_batch().map(|b| b.len()), Some(100 - MAX_BATCH));
         assert_eq!(writer.next_batch(), None);
         drop(writer);
-        assert!(batches.push(100), "the writer stopped: the next item starts one");
+        assert!(
+            batches.push(100),
+            "the writer stopped: the next item starts one"
+        );
     }
 
     #[test]

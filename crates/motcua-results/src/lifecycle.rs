@@ -102,7 +102,8 @@ pub fn create(
     actor: &Actor,
     counters: &mut Counters,
 ) -> Result<Dossier, ApiError> {
-    let planned = plan(conn, calendar, input, actor, &mut Records::default())?;
+    let records = Records::for_inputs(conn, std::iter::once(input))?;
+    let planned = plan(conn, calendar, input, actor, &records)?;
     let mut created = write_planned(conn, vec![planned], counters)?;
     created
         .pop()
@@ -118,9 +119,8 @@ pub struct PlannedDossier {
     event: NewEvent,
 }
 
-/// Units and procedures read for creations, once per transaction: a batch of creations names
-/// the same few.
-#[derive(Default)]
+/// The units and procedures that creations name, read once for all of them: a batch of
+/// creations names the same few.
 pub struct Records {
     units: HashMap<UnitId, Unit>,
     procedures: HashMap<ProcedureId, Procedure>,
@@ -145,28 +145,6 @@ impl Records {
                 .collect(),
         })
     }
-
-    fn unit(&mut self, conn: &mut DbConnection, id: UnitId) -> Result<Unit, DbError> {
-        if let Some(unit) = self.units.get(&id) {
-            return Ok(unit.clone());
-        }
-        let unit = units::find(conn, id)?;
-        self.units.insert(id, unit.clone());
-        Ok(unit)
-    }
-
-    fn procedure(
-        &mut self,
-        conn: &mut DbConnection,
-        id: ProcedureId,
-    ) -> Result<Procedure, DbError> {
-        if let Some(procedure) = self.procedures.get(&id) {
-            return Ok(procedure.clone());
-        }
-        let procedure = procedures::find(conn, id)?;
-        self.procedures.insert(id, procedure.clone());
-        Ok(procedure)
-    }
 }
 
 /// Checks `input` against the records (unit, procedure, official, dates) and computes its due
@@ -176,7 +154,7 @@ pub fn plan(
     calendar: &WorkingCalendar,
     input: &DossierInput,
     actor: &Actor,
-    records: &mut Records,
+    records: &Records,
 ) -> Result<PlannedDossier, ApiError> {
     check_not_future(input.submitted_at, "submitted_at")?;
     if !matches!(input.status, DossierStatus::New | DossierStatus::Receiving) {
@@ -186,7 +164,9 @@ pub fn plan(
         ));
     }
     let unit = records
-        .unit(conn, input.unit_id)
+        .units
+        .get(&input.unit_id)
+        .ok_or(DbError::NotFound)
         .map_err(ApiError::missing_reference("unit_id"))?;
     let day = vietnam_day(input.submitted_at);
     if unit.valid_from > day || unit.valid_to.is_some_and(|last| last < day) {
@@ -196,7 +176,9 @@ pub fn plan(
         ));
     }
     let procedure = records
-        .procedure(conn, input.procedure_id)
+        .procedures
+        .get(&input.procedure_id)
+        .ok_or(DbError::NotFound)
         .map_err(ApiError::missing_reference("procedure_id"))?;
     if let Some(official) = input.receiving_official_id {
         officials::find(conn, official)
@@ -219,7 +201,7 @@ pub fn plan(
         code: String::new(),
         unit_id: unit.id,
         procedure_id: procedure.id,
-        field: procedure.field,
+        field: procedure.field.clone(),
         channel: input.channel,
         status: input.status,
         applicant_kind: input.applicant.kind,
@@ -261,7 +243,7 @@ pub fn plan(
         note: None,
     };
     Ok(PlannedDossier {
-        unit_code: unit.code,
+        unit_code: unit.code.clone(),
         day,
         new,
         components: input.components.clone(),
