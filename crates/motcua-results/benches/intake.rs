@@ -28,20 +28,40 @@ fn main() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let sqlite = format!("sqlite://{}/intake.sqlite3", dir.path().display());
     let postgres = common::postgres_database("motcua_bench_intake", true);
-    for (name, url) in [("SQLite", sqlite), ("PostgreSQL", postgres)] {
+    let mut postgres_rate = None;
+    for (name, url) in [("SQLite", sqlite), ("PostgreSQL", postgres.clone())] {
         let result = run_intake(&url, Duration::from_secs(seconds));
+        let rate = result.count as f64 / result.elapsed.as_secs_f64();
         println!(
-            "{name}: {} dossiers in {:.1} s = {:.0} dossiers/s; latency p50 {:.1} ms, p99 {:.1} ms ({CLIENTS} clients, keep-alive)",
+            "{name}: {} dossiers in {:.1} s = {rate:.0} dossiers/s; latency p50 {:.1} ms, p99 {:.1} ms ({CLIENTS} clients, keep-alive)",
             result.count,
             result.elapsed.as_secs_f64(),
-            result.count as f64 / result.elapsed.as_secs_f64(),
             common::ms(result.p50),
             common::ms(result.p99)
         );
+        if name == "PostgreSQL" {
+            postgres_rate = Some(rate);
+        }
     }
-    match pgbench_insert_rate(seconds) {
-        Ok(tps) => println!("PostgreSQL alone (pgbench, {CLIENTS} clients, one single-row INSERT per transaction): {tps:.0} inserts/s"),
-        Err(error) => println!("pgbench not run: {error}"),
+    let limits = [
+        (
+            "one dossier row into `dossiers`",
+            pgbench_dossier_rate(&postgres, seconds),
+        ),
+        (
+            "one row into a table of four columns",
+            pgbench_insert_rate(seconds),
+        ),
+    ];
+    for (what, limit) in limits {
+        match (limit, postgres_rate) {
+            (Ok(tps), Some(rate)) => println!(
+                "PostgreSQL alone (pgbench, {CLIENTS} clients, single-row INSERT per transaction, {what}): {tps:.0} inserts/s; intake at {:.0} % of it",
+                100.0 * rate / tps
+            ),
+            (Ok(tps), None) => println!("PostgreSQL alone ({what}): {tps:.0} inserts/s"),
+            (Err(error), _) => println!("pgbench not run ({what}): {error}"),
+        }
     }
 }
 
@@ -133,18 +153,53 @@ fn run_intake(url: &str, duration: Duration) -> Outcome {
     outcome
 }
 
-/// Transactions per second of one single-row INSERT each, 16 clients.
+/// Transactions per second of one single-row INSERT each into a table of four columns, 16
+/// clients.
 fn pgbench_insert_rate(seconds: u64) -> Result<f64, String> {
     let url = common::postgres_database("motcua_bench_pgbench", true);
-    let setup = std::process::Command::new("psql")
-        .args([&url, "-q", "-c", "CREATE TABLE IF NOT EXISTS inserts (id BIGSERIAL PRIMARY KEY, unit_id BIGINT NOT NULL, code TEXT NOT NULL, received_at TIMESTAMP NOT NULL)"])
-        .status()
+    psql(&url, "CREATE TABLE IF NOT EXISTS inserts (id BIGSERIAL PRIMARY KEY, unit_id BIGINT NOT NULL, code TEXT NOT NULL, received_at TIMESTAMP NOT NULL)")?;
+    pgbench(
+        &url,
+        "INSERT INTO inserts (unit_id, code, received_at) VALUES (1, md5(random()::text), now());\n",
+        seconds,
+    )
+}
+
+/// Transactions per second of one single-row INSERT each of a dossier row into the intake
+/// bench's own `dossiers` table (its indexes, unique code and foreign keys), 16 clients.
+fn pgbench_dossier_rate(url: &str, seconds: u64) -> Result<f64, String> {
+    let unit = psql(url, "SELECT min(id) FROM units")?;
+    let procedure = psql(url, "SELECT min(id) FROM procedures")?;
+    let script = format!(
+        "INSERT INTO dossiers (code, unit_id, procedure_id, field, channel, status, applicant_kind, \
+         applicant_name, applicant_id_number, submitted_at, received_at, received_on, due_at, due_on, \
+         digitised, reused, electronic_result, created_at, updated_at) VALUES ('P-' || md5(random()::text), \
+         {unit}, {procedure}, 'Đất đai', 'online', 'new', 'citizen', 'Nguyễn Văn An', '024090001234', \
+         now(), now(), current_date, now() + interval '10 days', current_date + 10, true, false, false, \
+         now(), now());\n"
+    );
+    pgbench(url, &script, seconds)
+}
+
+/// Runs `sql` with psql and returns what it printed, trimmed.
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let output = std::process::Command::new("psql")
+        .args([url, "-qtAc", sql])
+        .output()
         .map_err(|e| e.to_string())?;
-    if !setup.success() {
-        return Err("cannot create the table".into());
+    if !output.status.success() {
+        return Err(format!(
+            "psql failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
-    let script = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-    std::fs::write(script.path(), "INSERT INTO inserts (unit_id, code, received_at) VALUES (1, md5(random()::text), now());\n").map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// pgbench's transactions per second running `script` with 16 clients.
+fn pgbench(url: &str, script: &str, seconds: u64) -> Result<f64, String> {
+    let file = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    std::fs::write(file.path(), script).map_err(|e| e.to_string())?;
     let output = std::process::Command::new("pgbench")
         .args([
             "-n",
@@ -156,8 +211,8 @@ fn pgbench_insert_rate(seconds: u64) -> Result<f64, String> {
             &seconds.to_string(),
             "-f",
         ])
-        .arg(script.path())
-        .arg(&url)
+        .arg(file.path())
+        .arg(url)
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&output.stdout);
@@ -165,7 +220,12 @@ fn pgbench_insert_rate(seconds: u64) -> Result<f64, String> {
         .find_map(|line| line.strip_prefix("tps = "))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|tps| tps.parse().ok())
-        .ok_or_else(|| format!("unexpected pgbench output: {text}"))
+        .ok_or_else(|| {
+            format!(
+                "unexpected pgbench output: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
 }
 
 /// Stops the server from this thread; the server runs on its own thread and actix system.

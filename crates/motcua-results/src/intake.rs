@@ -16,7 +16,7 @@ use actix_web::web::Data;
 use actix_web::ResponseError;
 use motcua_core::calendar::WorkingCalendar;
 use motcua_db::dossiers::Dossier;
-use motcua_db::DbConnection;
+use motcua_db::{Backend, DbConnection};
 use motcua_web::auth::Principal;
 use tokio::sync::oneshot;
 
@@ -32,27 +32,27 @@ const MAX_BATCH: usize = 64;
 /// Creations waiting to be written together.
 pub type IntakeQueue = Batches<Waiting>;
 
-/// Items waiting to be handled in batches by one writer at a time, and whether it is at work.
-/// One writer: with several, batches get smaller and, on SQLite, wait for each other's write
-/// lock.
+/// Writers at once on `backend`. PostgreSQL locks rows, so while one batch commits the next is
+/// already being written (numbers and counters are locked in one order: no deadlock). SQLite
+/// has one write lock for the whole database: a second writer would only wait for it, and make
+/// the batches smaller.
+pub fn writers_for(backend: Backend) -> usize {
+    match backend {
+        Backend::Postgres => 2,
+        Backend::Sqlite => 1,
+    }
+}
+
+/// Items waiting to be handled in batches by at most `max_writers` writers at a time.
 pub struct Batches<T> {
     queue: Mutex<Queue<T>>,
+    max_writers: usize,
 }
 
 struct Queue<T> {
     waiting: Vec<T>,
-    writing: bool,
-}
-
-impl<T> Default for Batches<T> {
-    fn default() -> Self {
-        Self {
-            queue: Mutex::new(Queue {
-                waiting: Vec::new(),
-                writing: false,
-            }),
-        }
-    }
+    /// Writers at work.
+    writers: usize,
 }
 
 /// A creation and who waits for its outcome.
@@ -70,18 +70,32 @@ struct Creation {
 }
 
 impl<T> Batches<T> {
-    /// Queues an item; true when the caller must start the writer.
+    pub fn new(max_writers: usize) -> Self {
+        Self {
+            queue: Mutex::new(Queue {
+                waiting: Vec::new(),
+                writers: 0,
+            }),
+            max_writers: max_writers.max(1),
+        }
+    }
+
+    /// Queues an item; true when the caller must start a writer.
     fn push(&self, item: T) -> bool {
         let mut queue = self.lock();
         queue.waiting.push(item);
-        !std::mem::replace(&mut queue.writing, true)
+        let start = queue.writers < self.max_writers;
+        if start {
+            queue.writers += 1;
+        }
+        start
     }
 
-    /// The writer's next items, oldest first; `None` (and the writer stops) when there are none.
+    /// A writer's next items, oldest first; `None` (and that writer stops) when there are none.
     fn next_batch(&self) -> Option<Vec<T>> {
         let mut queue = self.lock();
         if queue.waiting.is_empty() {
-            queue.writing = false;
+            queue.writers -= 1;
             return None;
         }
         let take = queue.waiting.len().min(MAX_BATCH);
@@ -125,9 +139,9 @@ async fn write_queued(state: Data<AppState>) {
     }
 }
 
-/// The writer's hold on the queue. Should its task end otherwise than by finding the queue
-/// empty (a panic, the worker shutting down), the queue is marked without a writer, so that the
-/// next item starts one and the items still waiting are handled then.
+/// A writer's hold on the queue. Should its task end otherwise than by finding the queue empty
+/// (a panic, the worker shutting down), the queue counts it as gone, so that the next item
+/// starts another and the items still waiting are handled then.
 struct Writer<'a, T> {
     queue: &'a Batches<T>,
     done: bool,
@@ -144,7 +158,7 @@ impl<T> Writer<'_, T> {
 impl<T> Drop for Writer<'_, T> {
     fn drop(&mut self) {
         if !self.done {
-            self.queue.lock().writing = false;
+            self.queue.lock().writers -= 1;
         }
     }
 }
@@ -273,7 +287,7 @@ mod tests {
 
     #[test]
     fn one_writer_takes_everything_waiting_in_batches() {
-        let batches = Batches::default();
+        let batches = Batches::new(1);
         assert!(batches.push(0), "the first item starts the writer");
         for item in 1..100 {
             assert!(!batches.push(item), "a writer is already at work");
@@ -295,7 +309,7 @@ mod tests {
 
     #[test]
     fn a_writer_that_ends_early_lets_the_next_item_start_another() {
-        let batches = Batches::default();
+        let batches = Batches::new(1);
         assert!(batches.push(1));
         {
             let mut writer = Writer {
@@ -308,5 +322,17 @@ mod tests {
         }
         assert!(batches.push(3), "a new writer is needed");
         assert_eq!(batches.next_batch(), Some(vec![2, 3]), "nothing was lost");
+    }
+
+    #[test]
+    fn at_most_the_allowed_writers_start_and_each_stop_frees_a_place() {
+        let batches = Batches::new(2);
+        assert!(batches.push(1), "first writer");
+        assert!(batches.push(2), "second writer");
+        assert!(!batches.push(3), "two are at work");
+        assert_eq!(batches.next_batch(), Some(vec![1, 2, 3]));
+        assert_eq!(batches.next_batch(), None, "one writer stops");
+        assert!(batches.push(4), "a place is free again");
+        assert!(!batches.push(5));
     }
 }

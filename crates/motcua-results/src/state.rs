@@ -16,7 +16,7 @@ use motcua_web::{Limits, WebContext};
 use crate::certs::TrustCache;
 use crate::config::ResultsConfig;
 use crate::error::ApiError;
-use crate::intake::IntakeQueue;
+use crate::intake::{writers_for, IntakeQueue};
 use crate::keystore::KeyStore;
 
 pub struct AppState {
@@ -49,6 +49,7 @@ impl AppState {
                 .max(config.max_result_bytes),
             body_timeout: config.server.body_timeout,
         };
+        let intake = IntakeQueue::new(writers_for(db.backend()));
         Ok(Self {
             web: Data::new(
                 WebContext::new("results", db.clone(), limits, Some(unit_exists))
@@ -63,7 +64,7 @@ impl AppState {
             calendar: RwLock::new(Arc::new(calendar)),
             trust: TrustCache::default(),
             signers: KeyStore::default(),
-            intake: IntakeQueue::default(),
+            intake,
         })
     }
 
