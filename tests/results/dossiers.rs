@@ -342,8 +342,9 @@ async fn creations_written_together_get_each_their_own_answer(app: TestApp) {
     assert_eq!(stored["history"][0]["to_status"], "new", "{stored}");
 }
 
-/// Components are written in statements of bounded size: 14 000 of them in one statement would
-/// pass PostgreSQL's limit of 65 535 bound parameters.
+/// Any number of components is written: 14 000 of them in one `VALUES` list would pass
+/// PostgreSQL's limit of 65 535 bound parameters (PostgreSQL binds each column as one array;
+/// SQLite writes statements of 1 000 rows).
 async fn components_are_written_in_bounded_statements(app: TestApp) {
     use motcua_core::dossier::Digitisation;
     use motcua_db::dossiers::{self, NewComponent};
@@ -375,6 +376,70 @@ async fn components_are_written_in_bounded_statements(app: TestApp) {
     let stored = dossiers::components(&mut conn, id).unwrap();
     assert_eq!(stored.len(), 2 + components.len());
     assert_eq!(stored.last().map(|c| c.position), Some(14_002));
+}
+
+/// On PostgreSQL the multi-row writes of intake keep one prepared statement whatever the number
+/// of rows, instead of a statement of new text (parsed and planned again) at every batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_writes_stay_prepared_on_postgres() {
+    use diesel::prelude::*;
+    use motcua_core::dossier::Digitisation;
+    use motcua_db::dossiers::{self, NewComponent};
+
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement: String,
+    }
+
+    let app = TestApp::start(motcua_tests::Backend::Postgres).await;
+    let seeded = app.seed_viet_yen();
+    let proc_id = procedure(&app, "1.000102", "Hộ tịch", 1).await;
+    let (status, created) = app
+        .post(
+            "/dossiers",
+            &dossier(
+                seeded.communes[0].id.0,
+                proc_id,
+                "direct",
+                "2024-05-02T01:00:00Z",
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let mut conn = app.pool.get().unwrap();
+    let id = dossiers::find_by_code(&mut conn, created["code"].as_str().unwrap())
+        .unwrap()
+        .id;
+    let mut next = 3;
+    for rows in [1, 4, 9] {
+        let components: Vec<NewComponent> = (next..next + rows)
+            .map(|position| NewComponent {
+                dossier_id: id,
+                position,
+                name: format!("Bản sao {position}"),
+                copies: 1,
+                digitisation: Digitisation::NotDigitised,
+            })
+            .collect();
+        next += rows;
+        dossiers::insert_components(&mut conn, &components).unwrap();
+    }
+    let prepared: Vec<Prepared> = match &mut *conn {
+        motcua_db::DbConnection::Postgresql(pg) => diesel::sql_query(
+            "SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%dossier_components%'",
+        )
+        .load(pg)
+        .unwrap(),
+        motcua_db::DbConnection::Sqlite(_) => unreachable!("a PostgreSQL test"),
+    };
+    assert_eq!(
+        prepared.len(),
+        1,
+        "{:?}",
+        prepared.iter().map(|p| &p.statement).collect::<Vec<_>>()
+    );
+    assert_eq!(dossiers::components(&mut conn, id).unwrap().len(), 2 + 14);
 }
 
 /// A status change and its reason, if one is needed.

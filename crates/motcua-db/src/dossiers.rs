@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use motcua_core::dossier::{
     vietnam_day, ApplicantKind, Channel, Digitisation, DossierStatus, Rating, Resolution,
 };
@@ -11,6 +11,7 @@ use motcua_core::statistics::DossierFacts;
 
 use crate::schema::{dossier_components, dossier_events, dossiers};
 use crate::units::escape_like;
+use crate::unnest::{Returning, Statement, Unnest};
 use crate::{DbConnection, DbError, DbResult};
 
 /// Runs `$statement` on the backend's own connection, bound to `$backend`: multi-row inserts
@@ -247,6 +248,17 @@ pub struct NewEvent {
     pub note: Option<String>,
 }
 
+struct TakeNumbers;
+impl Statement for TakeNumbers {
+    const INTO: &'static str = "dossier_sequences (unit_id, day, last_number)";
+    const THEN: &'static str = "ON CONFLICT (unit_id, day) DO UPDATE \
+         SET last_number = dossier_sequences.last_number + excluded.last_number \
+         RETURNING unit_id, day, last_number";
+}
+impl Returning for TakeNumbers {
+    type SqlType = (BigInt, Date, Integer);
+}
+
 /// Takes `count` consecutive numbers of the day at each unit of `groups` (unit, day, count) in
 /// one statement; returns the last number taken for each group, in the order given. The upsert
 /// locks each unit's row for the day until the transaction ends, so concurrent creations get
@@ -268,19 +280,33 @@ pub fn take_numbers(
     if groups.is_empty() {
         return Ok(Vec::new());
     }
-    // Integers and dates only, formatted by this code.
-    let values: Vec<String> = groups
-        .iter()
-        .map(|(unit, day, count)| format!("({}, '{day}', {count})", unit.0))
-        .collect();
-    let taken: Vec<Taken> = diesel::sql_query(format!(
-        "INSERT INTO dossier_sequences (unit_id, day, last_number) VALUES {} \
-         ON CONFLICT (unit_id, day) DO UPDATE \
-         SET last_number = dossier_sequences.last_number + excluded.last_number \
-         RETURNING unit_id, day, last_number",
-        values.join(", ")
-    ))
-    .load(conn)?;
+    let taken: Vec<Taken> = match conn {
+        DbConnection::Postgresql(pg) => Unnest::<TakeNumbers>::new()
+            .column::<BigInt, _>(groups.iter().map(|(unit, _, _)| *unit).collect())
+            .column::<Date, _>(groups.iter().map(|(_, day, _)| *day).collect())
+            .column::<Integer, _>(groups.iter().map(|(_, _, count)| *count).collect())
+            .load::<(i64, NaiveDate, i32)>(pg)?
+            .into_iter()
+            .map(|(unit_id, day, last_number)| Taken {
+                unit_id,
+                day,
+                last_number,
+            })
+            .collect(),
+        DbConnection::Sqlite(_) => {
+            // Integers and dates only, formatted by this code.
+            let values: Vec<String> = groups
+                .iter()
+                .map(|(unit, day, count)| format!("({}, '{day}', {count})", unit.0))
+                .collect();
+            diesel::sql_query(format!(
+                "INSERT INTO dossier_sequences (unit_id, day, last_number) VALUES {} {}",
+                values.join(", "),
+                TakeNumbers::THEN
+            ))
+            .load(conn)?
+        }
+    };
     groups
         .iter()
         .map(|(unit, day, _)| {
@@ -295,12 +321,15 @@ pub fn take_numbers(
 
 /// Inserts dossiers (unique codes) in one statement and returns them in the order given.
 pub fn insert_returning(conn: &mut DbConnection, new: &[NewDossier]) -> DbResult<Vec<Dossier>> {
-    let inserted: Vec<Dossier> = on_own_connection!(conn, |backend| {
-        diesel::insert_into(dossiers::table)
+    let inserted: Vec<Dossier> = match conn {
+        DbConnection::Postgresql(pg) => {
+            dossier_rows::<InsertDossiersReturning>(new).get_results(pg)?
+        }
+        DbConnection::Sqlite(lite) => diesel::insert_into(dossiers::table)
             .values(new)
             .returning(dossiers::all_columns)
-            .get_results(backend)?
-    });
+            .get_results(lite)?,
+    };
     // RETURNING promises no order: put the rows back in the order of the codes given.
     let mut by_code: std::collections::HashMap<String, Dossier> = inserted
         .into_iter()
@@ -315,15 +344,26 @@ pub fn insert_returning(conn: &mut DbConnection, new: &[NewDossier]) -> DbResult
         .collect()
 }
 
-/// Inserts components (of one or several dossiers), in statements of up to 1 000 rows, well
-/// under both backends' limits on bound parameters whatever the caller gives.
+/// Inserts components (of one or several dossiers): one statement on PostgreSQL, statements of up
+/// to 1 000 rows on SQLite, well under its limit on bound parameters whatever the caller gives.
 pub fn insert_components(conn: &mut DbConnection, components: &[NewComponent]) -> DbResult<()> {
-    for chunk in components.chunks(1000) {
-        on_own_connection!(&mut *conn, |backend| {
-            diesel::insert_into(dossier_components::table)
-                .values(chunk)
-                .execute(backend)?
-        });
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            Unnest::<InsertComponents>::new()
+                .column::<BigInt, _>(components.iter().map(|c| c.dossier_id).collect())
+                .column::<Integer, _>(components.iter().map(|c| c.position).collect())
+                .column::<Text, _>(components.iter().map(|c| c.name.as_str()).collect())
+                .column::<Integer, _>(components.iter().map(|c| c.copies).collect())
+                .column::<Text, _>(components.iter().map(|c| c.digitisation).collect())
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            for chunk in components.chunks(1000) {
+                diesel::insert_into(dossier_components::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
     }
     Ok(())
 }
@@ -495,26 +535,127 @@ pub fn batch_after(
 /// Inserts many dossiers at once (data generation and loading): multi-row statements on the
 /// backend's own connection, which the shared query layer cannot express for both at once.
 pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()> {
-    for chunk in rows.chunks(500) {
-        on_own_connection!(&mut *conn, |backend| {
-            diesel::insert_into(dossiers::table)
-                .values(chunk)
-                .execute(backend)?
-        });
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            for chunk in rows.chunks(10_000) {
+                dossier_rows::<InsertDossiers>(chunk).execute(pg)?;
+            }
+        }
+        DbConnection::Sqlite(lite) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(dossiers::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Inserts many history events at once, in statements of up to 1 000 rows.
+/// Inserts many history events at once: one statement on PostgreSQL, statements of up to 1 000
+/// rows on SQLite.
 pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()> {
-    for chunk in rows.chunks(1000) {
-        on_own_connection!(&mut *conn, |backend| {
-            diesel::insert_into(dossier_events::table)
-                .values(chunk)
-                .execute(backend)?
-        });
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            Unnest::<InsertEvents>::new()
+                .column::<BigInt, _>(rows.iter().map(|e| e.dossier_id).collect())
+                .column::<Timestamp, _>(rows.iter().map(|e| e.at).collect())
+                .column::<Text, _>(rows.iter().map(|e| e.kind.as_str()).collect())
+                .column::<Nullable<Text>, _>(rows.iter().map(|e| e.from_status).collect())
+                .column::<Nullable<Text>, _>(rows.iter().map(|e| e.to_status).collect())
+                .column::<Nullable<BigInt>, _>(rows.iter().map(|e| e.official_id).collect())
+                .column::<Nullable<BigInt>, _>(rows.iter().map(|e| e.actor_key_id).collect())
+                .column::<Nullable<Text>, _>(rows.iter().map(|e| e.note.as_deref()).collect())
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            for chunk in rows.chunks(1000) {
+                diesel::insert_into(dossier_events::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
     }
     Ok(())
+}
+
+struct InsertComponents;
+impl Statement for InsertComponents {
+    const INTO: &'static str =
+        "dossier_components (dossier_id, position, name, copies, digitisation)";
+    const THEN: &'static str = "";
+}
+
+struct InsertEvents;
+impl Statement for InsertEvents {
+    const INTO: &'static str = "dossier_events (dossier_id, at, kind, from_status, to_status, \
+         official_id, actor_key_id, note)";
+    const THEN: &'static str = "";
+}
+
+const DOSSIER_COLUMNS: &str = "dossiers (code, unit_id, procedure_id, field, channel, status, \
+     applicant_kind, applicant_name, applicant_id_number, applicant_address, applicant_phone, \
+     applicant_email, request_content, receiving_official_id, submitted_at, received_at, \
+     received_on, due_at, due_on, paused_at, resolved_at, resolved_on, resolution, returned_at, \
+     appointment_at, digitised, reused, electronic_result, rating, created_at, updated_at)";
+
+struct InsertDossiers;
+impl Statement for InsertDossiers {
+    const INTO: &'static str = DOSSIER_COLUMNS;
+    const THEN: &'static str = "";
+}
+
+struct InsertDossiersReturning;
+impl Statement for InsertDossiersReturning {
+    const INTO: &'static str = DOSSIER_COLUMNS;
+    const THEN: &'static str = "RETURNING id, code, unit_id, procedure_id, field, channel, \
+         status, applicant_kind, applicant_name, applicant_id_number, applicant_address, \
+         applicant_phone, applicant_email, request_content, receiving_official_id, submitted_at, \
+         received_at, received_on, due_at, due_on, paused_at, resolved_at, resolved_on, \
+         resolution, returned_at, appointment_at, digitised, reused, electronic_result, rating, \
+         created_at, updated_at";
+}
+impl Returning for InsertDossiersReturning {
+    type SqlType = <dossiers::table as diesel::query_builder::AsQuery>::SqlType;
+}
+
+/// The columns of `rows` in the order of [`DOSSIER_COLUMNS`].
+fn dossier_rows<S: Statement>(rows: &[NewDossier]) -> Unnest<'_, S> {
+    fn each<'a, T>(rows: &'a [NewDossier], f: impl Fn(&'a NewDossier) -> T) -> Vec<T> {
+        rows.iter().map(f).collect()
+    }
+    Unnest::new()
+        .column::<Text, _>(each(rows, |d| d.code.as_str()))
+        .column::<BigInt, _>(each(rows, |d| d.unit_id))
+        .column::<BigInt, _>(each(rows, |d| d.procedure_id))
+        .column::<Text, _>(each(rows, |d| d.field.as_str()))
+        .column::<Text, _>(each(rows, |d| d.channel))
+        .column::<Text, _>(each(rows, |d| d.status))
+        .column::<Text, _>(each(rows, |d| d.applicant_kind))
+        .column::<Text, _>(each(rows, |d| d.applicant_name.as_str()))
+        .column::<Text, _>(each(rows, |d| d.applicant_id_number.as_str()))
+        .column::<Nullable<Text>, _>(each(rows, |d| d.applicant_address.as_deref()))
+        .column::<Nullable<Text>, _>(each(rows, |d| d.applicant_phone.as_deref()))
+        .column::<Nullable<Text>, _>(each(rows, |d| d.applicant_email.as_deref()))
+        .column::<Nullable<Text>, _>(each(rows, |d| d.request_content.as_deref()))
+        .column::<Nullable<BigInt>, _>(each(rows, |d| d.receiving_official_id))
+        .column::<Timestamp, _>(each(rows, |d| d.submitted_at))
+        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.received_at))
+        .column::<Nullable<Date>, _>(each(rows, |d| d.received_on))
+        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.due_at))
+        .column::<Nullable<Date>, _>(each(rows, |d| d.due_on))
+        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.paused_at))
+        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.resolved_at))
+        .column::<Nullable<Date>, _>(each(rows, |d| d.resolved_on))
+        .column::<Nullable<Text>, _>(each(rows, |d| d.resolution))
+        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.returned_at))
+        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.appointment_at))
+        .column::<Bool, _>(each(rows, |d| d.digitised))
+        .column::<Bool, _>(each(rows, |d| d.reused))
+        .column::<Bool, _>(each(rows, |d| d.electronic_result))
+        .column::<Nullable<Text>, _>(each(rows, |d| d.rating))
+        .column::<Timestamp, _>(each(rows, |d| d.created_at))
+        .column::<Timestamp, _>(each(rows, |d| d.updated_at))
 }
 
 /// Ids of dossiers by code.

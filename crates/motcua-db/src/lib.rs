@@ -20,6 +20,7 @@ pub mod signing;
 pub mod statistics;
 pub mod trust;
 pub mod units;
+mod unnest;
 
 pub use connection::{
     now, ping, write_transaction, Backend, ConnectionManager, Database, DbConnection, DbPool,

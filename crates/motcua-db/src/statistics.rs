@@ -10,11 +10,12 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{BigInt, Date, Text};
 use motcua_core::ids::{DossierId, UnitId};
 use motcua_core::statistics::{contributions, Metric};
 
 use crate::dossiers;
+use crate::unnest::{Statement, Unnest};
 use crate::{DbConnection, DbResult};
 
 /// One change of one counter.
@@ -56,13 +57,43 @@ pub fn apply(conn: &mut DbConnection, deltas: &[CountDelta]) -> DbResult<()> {
     let mut rows: Vec<_> = merged.into_iter().filter(|(_, n)| *n != 0).collect();
     // A fixed order makes concurrent transactions lock counter rows in the same order (no deadlock).
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        upsert(conn, chunk)?;
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            upsert_prepared(pg, &rows)?;
+        }
+        DbConnection::Sqlite(_) => {
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                upsert(conn, chunk)?;
+            }
+        }
     }
     Ok(())
 }
 
 type Row<'a> = ((UnitId, &'a str, NaiveDate, &'a str, Metric), i64);
+
+struct AddToCounts;
+impl Statement for AddToCounts {
+    const INTO: &'static str = "dossier_counts (unit_id, grain, day, field, metric, n)";
+    const THEN: &'static str = "ON CONFLICT (unit_id, grain, day, field, metric) \
+         DO UPDATE SET n = dossier_counts.n + excluded.n";
+}
+
+/// All rows in one statement that stays prepared.
+fn upsert_prepared(pg: &mut diesel::PgConnection, rows: &[Row<'_>]) -> DbResult<()> {
+    fn each<'a, T>(rows: &[Row<'a>], f: impl Fn(&Row<'a>) -> T) -> Vec<T> {
+        rows.iter().map(f).collect()
+    }
+    Unnest::<AddToCounts>::new()
+        .column::<BigInt, _>(each(rows, |((unit, ..), _)| *unit))
+        .column::<Text, _>(each(rows, |((_, grain, ..), _)| *grain))
+        .column::<Date, _>(each(rows, |((_, _, day, ..), _)| *day))
+        .column::<Text, _>(each(rows, |((_, _, _, field, _), _)| *field))
+        .column::<Text, _>(each(rows, |((.., metric), _)| metric.as_str()))
+        .column::<BigInt, _>(each(rows, |(_, n)| *n))
+        .execute(pg)?;
+    Ok(())
+}
 
 fn upsert(conn: &mut DbConnection, rows: &[Row<'_>]) -> DbResult<()> {
     // Integers, dates and metric names are formatted by this code; the field name comes from
@@ -77,9 +108,10 @@ fn upsert(conn: &mut DbConnection, rows: &[Row<'_>]) -> DbResult<()> {
         })
         .collect();
     let sql = format!(
-        "INSERT INTO dossier_counts (unit_id, grain, day, field, metric, n) VALUES {} \
-         ON CONFLICT (unit_id, grain, day, field, metric) DO UPDATE SET n = dossier_counts.n + excluded.n",
-        values.join(", ")
+        "INSERT INTO {} VALUES {} {}",
+        AddToCounts::INTO,
+        values.join(", "),
+        AddToCounts::THEN
     );
     diesel::sql_query(sql).execute(conn)?;
     Ok(())

@@ -107,8 +107,10 @@ fn run_intake(url: &str, duration: Duration) -> Outcome {
         });
     });
     let (handle, addr) = receiver.recv().expect("the server started");
+    // Named apart from the service's threads, so that profiles tell the client's share.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("bench-client")
         .enable_all()
         .build()
         .expect("a runtime");
