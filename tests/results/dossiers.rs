@@ -346,32 +346,10 @@ async fn creations_written_together_get_each_their_own_answer(app: TestApp) {
 /// PostgreSQL's limit of 65 535 bound parameters (PostgreSQL binds each column as one array;
 /// SQLite writes statements of 1 000 rows).
 async fn components_are_written_in_bounded_statements(app: TestApp) {
-    use motcua_core::dossier::Digitisation;
-    use motcua_db::dossiers::{self, NewComponent};
+    use motcua_db::dossiers;
 
-    let seeded = app.seed_viet_yen();
-    let commune = seeded.communes[0].id.0;
-    let proc_id = procedure(&app, "1.000102", "Hộ tịch", 1).await;
-    let (status, created) = app
-        .post(
-            "/dossiers",
-            &dossier(commune, proc_id, "direct", "2024-05-02T01:00:00Z"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let mut conn = app.pool.get().unwrap();
-    let id = dossiers::find_by_code(&mut conn, created["code"].as_str().unwrap())
-        .unwrap()
-        .id;
-    let components: Vec<NewComponent> = (3..=14_002)
-        .map(|position| NewComponent {
-            dossier_id: id,
-            position,
-            name: format!("Bản sao {position}"),
-            copies: 1,
-            digitisation: Digitisation::Digitised,
-        })
-        .collect();
+    let (mut conn, id) = a_dossier_to_extend(&app).await;
+    let components = new_components(id, 3..=14_002);
     dossiers::insert_components(&mut conn, &components).unwrap();
     let stored = dossiers::components(&mut conn, id).unwrap();
     assert_eq!(stored.len(), 2 + components.len());
@@ -383,8 +361,7 @@ async fn components_are_written_in_bounded_statements(app: TestApp) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_writes_stay_prepared_on_postgres() {
     use diesel::prelude::*;
-    use motcua_core::dossier::Digitisation;
-    use motcua_db::dossiers::{self, NewComponent};
+    use motcua_db::dossiers;
 
     #[derive(QueryableByName)]
     struct Prepared {
@@ -393,37 +370,9 @@ async fn batch_writes_stay_prepared_on_postgres() {
     }
 
     let app = TestApp::start(motcua_tests::Backend::Postgres).await;
-    let seeded = app.seed_viet_yen();
-    let proc_id = procedure(&app, "1.000102", "Hộ tịch", 1).await;
-    let (status, created) = app
-        .post(
-            "/dossiers",
-            &dossier(
-                seeded.communes[0].id.0,
-                proc_id,
-                "direct",
-                "2024-05-02T01:00:00Z",
-            ),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let mut conn = app.pool.get().unwrap();
-    let id = dossiers::find_by_code(&mut conn, created["code"].as_str().unwrap())
-        .unwrap()
-        .id;
-    let mut next = 3;
-    for rows in [1, 4, 9] {
-        let components: Vec<NewComponent> = (next..next + rows)
-            .map(|position| NewComponent {
-                dossier_id: id,
-                position,
-                name: format!("Bản sao {position}"),
-                copies: 1,
-                digitisation: Digitisation::NotDigitised,
-            })
-            .collect();
-        next += rows;
-        dossiers::insert_components(&mut conn, &components).unwrap();
+    let (mut conn, id) = a_dossier_to_extend(&app).await;
+    for positions in [3..=3, 4..=7, 8..=16] {
+        dossiers::insert_components(&mut conn, &new_components(id, positions)).unwrap();
     }
     let prepared: Vec<Prepared> = match &mut *conn {
         motcua_db::DbConnection::Postgresql(pg) => diesel::sql_query(
@@ -440,6 +389,45 @@ async fn batch_writes_stay_prepared_on_postgres() {
         prepared.iter().map(|p| &p.statement).collect::<Vec<_>>()
     );
     assert_eq!(dossiers::components(&mut conn, id).unwrap().len(), 2 + 14);
+}
+
+/// A dossier with two components created over the API in the seed district, and a connection
+/// to write more rows for it directly.
+async fn a_dossier_to_extend(
+    app: &TestApp,
+) -> (motcua_db::PooledDbConnection, motcua_core::ids::DossierId) {
+    let seeded = app.seed_viet_yen();
+    let proc_id = procedure(app, "1.000102", "Hộ tịch", 1).await;
+    let body = dossier(
+        seeded.communes[0].id.0,
+        proc_id,
+        "direct",
+        "2024-05-02T01:00:00Z",
+    );
+    let (status, created) = app.post("/dossiers", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let mut conn = app.pool.get().unwrap();
+    let code = created["code"].as_str().unwrap();
+    let id = motcua_db::dossiers::find_by_code(&mut conn, code)
+        .unwrap()
+        .id;
+    (conn, id)
+}
+
+/// Digitised components of `dossier` at `positions`.
+fn new_components(
+    dossier: motcua_core::ids::DossierId,
+    positions: std::ops::RangeInclusive<i32>,
+) -> Vec<motcua_db::dossiers::NewComponent> {
+    positions
+        .map(|position| motcua_db::dossiers::NewComponent {
+            dossier_id: dossier,
+            position,
+            name: format!("Bản sao {position}"),
+            copies: 1,
+            digitisation: motcua_core::dossier::Digitisation::Digitised,
+        })
+        .collect()
 }
 
 /// A status change and its reason, if one is needed.

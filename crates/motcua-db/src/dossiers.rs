@@ -282,9 +282,9 @@ pub fn take_numbers(
     }
     let taken: Vec<Taken> = match conn {
         DbConnection::Postgresql(pg) => Unnest::<TakeNumbers>::new()
-            .column::<BigInt, _>(groups.iter().map(|(unit, _, _)| *unit).collect())
-            .column::<Date, _>(groups.iter().map(|(_, day, _)| *day).collect())
-            .column::<Integer, _>(groups.iter().map(|(_, _, count)| *count).collect())
+            .column::<BigInt, _, _>(groups, |(unit, _, _)| *unit)
+            .column::<Date, _, _>(groups, |(_, day, _)| *day)
+            .column::<Integer, _, _>(groups, |(_, _, count)| *count)
             .load::<(i64, NaiveDate, i32)>(pg)?
             .into_iter()
             .map(|(unit_id, day, last_number)| Taken {
@@ -347,14 +347,17 @@ pub fn insert_returning(conn: &mut DbConnection, new: &[NewDossier]) -> DbResult
 /// Inserts components (of one or several dossiers): one statement on PostgreSQL, statements of up
 /// to 1 000 rows on SQLite, well under its limit on bound parameters whatever the caller gives.
 pub fn insert_components(conn: &mut DbConnection, components: &[NewComponent]) -> DbResult<()> {
+    if components.is_empty() {
+        return Ok(());
+    }
     match conn {
         DbConnection::Postgresql(pg) => {
             Unnest::<InsertComponents>::new()
-                .column::<BigInt, _>(components.iter().map(|c| c.dossier_id).collect())
-                .column::<Integer, _>(components.iter().map(|c| c.position).collect())
-                .column::<Text, _>(components.iter().map(|c| c.name.as_str()).collect())
-                .column::<Integer, _>(components.iter().map(|c| c.copies).collect())
-                .column::<Text, _>(components.iter().map(|c| c.digitisation).collect())
+                .column::<BigInt, _, _>(components, |c| c.dossier_id)
+                .column::<Integer, _, _>(components, |c| c.position)
+                .column::<Text, _, _>(components, |c| c.name.as_str())
+                .column::<Integer, _, _>(components, |c| c.copies)
+                .column::<Text, _, _>(components, |c| c.digitisation)
                 .execute(pg)?;
         }
         DbConnection::Sqlite(lite) => {
@@ -555,17 +558,20 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()>
 /// Inserts many history events at once: one statement on PostgreSQL, statements of up to 1 000
 /// rows on SQLite.
 pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     match conn {
         DbConnection::Postgresql(pg) => {
             Unnest::<InsertEvents>::new()
-                .column::<BigInt, _>(rows.iter().map(|e| e.dossier_id).collect())
-                .column::<Timestamp, _>(rows.iter().map(|e| e.at).collect())
-                .column::<Text, _>(rows.iter().map(|e| e.kind.as_str()).collect())
-                .column::<Nullable<Text>, _>(rows.iter().map(|e| e.from_status).collect())
-                .column::<Nullable<Text>, _>(rows.iter().map(|e| e.to_status).collect())
-                .column::<Nullable<BigInt>, _>(rows.iter().map(|e| e.official_id).collect())
-                .column::<Nullable<BigInt>, _>(rows.iter().map(|e| e.actor_key_id).collect())
-                .column::<Nullable<Text>, _>(rows.iter().map(|e| e.note.as_deref()).collect())
+                .column::<BigInt, _, _>(rows, |e| e.dossier_id)
+                .column::<Timestamp, _, _>(rows, |e| e.at)
+                .column::<Text, _, _>(rows, |e| e.kind.as_str())
+                .column::<Nullable<Text>, _, _>(rows, |e| e.from_status)
+                .column::<Nullable<Text>, _, _>(rows, |e| e.to_status)
+                .column::<Nullable<BigInt>, _, _>(rows, |e| e.official_id)
+                .column::<Nullable<BigInt>, _, _>(rows, |e| e.actor_key_id)
+                .column::<Nullable<Text>, _, _>(rows, |e| e.note.as_deref())
                 .execute(pg)?;
         }
         DbConnection::Sqlite(lite) => {
@@ -621,41 +627,38 @@ impl Returning for InsertDossiersReturning {
 
 /// The columns of `rows` in the order of [`DOSSIER_COLUMNS`].
 fn dossier_rows<S: Statement>(rows: &[NewDossier]) -> Unnest<'_, S> {
-    fn each<'a, T>(rows: &'a [NewDossier], f: impl Fn(&'a NewDossier) -> T) -> Vec<T> {
-        rows.iter().map(f).collect()
-    }
     Unnest::new()
-        .column::<Text, _>(each(rows, |d| d.code.as_str()))
-        .column::<BigInt, _>(each(rows, |d| d.unit_id))
-        .column::<BigInt, _>(each(rows, |d| d.procedure_id))
-        .column::<Text, _>(each(rows, |d| d.field.as_str()))
-        .column::<Text, _>(each(rows, |d| d.channel))
-        .column::<Text, _>(each(rows, |d| d.status))
-        .column::<Text, _>(each(rows, |d| d.applicant_kind))
-        .column::<Text, _>(each(rows, |d| d.applicant_name.as_str()))
-        .column::<Text, _>(each(rows, |d| d.applicant_id_number.as_str()))
-        .column::<Nullable<Text>, _>(each(rows, |d| d.applicant_address.as_deref()))
-        .column::<Nullable<Text>, _>(each(rows, |d| d.applicant_phone.as_deref()))
-        .column::<Nullable<Text>, _>(each(rows, |d| d.applicant_email.as_deref()))
-        .column::<Nullable<Text>, _>(each(rows, |d| d.request_content.as_deref()))
-        .column::<Nullable<BigInt>, _>(each(rows, |d| d.receiving_official_id))
-        .column::<Timestamp, _>(each(rows, |d| d.submitted_at))
-        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.received_at))
-        .column::<Nullable<Date>, _>(each(rows, |d| d.received_on))
-        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.due_at))
-        .column::<Nullable<Date>, _>(each(rows, |d| d.due_on))
-        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.paused_at))
-        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.resolved_at))
-        .column::<Nullable<Date>, _>(each(rows, |d| d.resolved_on))
-        .column::<Nullable<Text>, _>(each(rows, |d| d.resolution))
-        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.returned_at))
-        .column::<Nullable<Timestamp>, _>(each(rows, |d| d.appointment_at))
-        .column::<Bool, _>(each(rows, |d| d.digitised))
-        .column::<Bool, _>(each(rows, |d| d.reused))
-        .column::<Bool, _>(each(rows, |d| d.electronic_result))
-        .column::<Nullable<Text>, _>(each(rows, |d| d.rating))
-        .column::<Timestamp, _>(each(rows, |d| d.created_at))
-        .column::<Timestamp, _>(each(rows, |d| d.updated_at))
+        .column::<Text, _, _>(rows, |d| d.code.as_str())
+        .column::<BigInt, _, _>(rows, |d| d.unit_id)
+        .column::<BigInt, _, _>(rows, |d| d.procedure_id)
+        .column::<Text, _, _>(rows, |d| d.field.as_str())
+        .column::<Text, _, _>(rows, |d| d.channel)
+        .column::<Text, _, _>(rows, |d| d.status)
+        .column::<Text, _, _>(rows, |d| d.applicant_kind)
+        .column::<Text, _, _>(rows, |d| d.applicant_name.as_str())
+        .column::<Text, _, _>(rows, |d| d.applicant_id_number.as_str())
+        .column::<Nullable<Text>, _, _>(rows, |d| d.applicant_address.as_deref())
+        .column::<Nullable<Text>, _, _>(rows, |d| d.applicant_phone.as_deref())
+        .column::<Nullable<Text>, _, _>(rows, |d| d.applicant_email.as_deref())
+        .column::<Nullable<Text>, _, _>(rows, |d| d.request_content.as_deref())
+        .column::<Nullable<BigInt>, _, _>(rows, |d| d.receiving_official_id)
+        .column::<Timestamp, _, _>(rows, |d| d.submitted_at)
+        .column::<Nullable<Timestamp>, _, _>(rows, |d| d.received_at)
+        .column::<Nullable<Date>, _, _>(rows, |d| d.received_on)
+        .column::<Nullable<Timestamp>, _, _>(rows, |d| d.due_at)
+        .column::<Nullable<Date>, _, _>(rows, |d| d.due_on)
+        .column::<Nullable<Timestamp>, _, _>(rows, |d| d.paused_at)
+        .column::<Nullable<Timestamp>, _, _>(rows, |d| d.resolved_at)
+        .column::<Nullable<Date>, _, _>(rows, |d| d.resolved_on)
+        .column::<Nullable<Text>, _, _>(rows, |d| d.resolution)
+        .column::<Nullable<Timestamp>, _, _>(rows, |d| d.returned_at)
+        .column::<Nullable<Timestamp>, _, _>(rows, |d| d.appointment_at)
+        .column::<Bool, _, _>(rows, |d| d.digitised)
+        .column::<Bool, _, _>(rows, |d| d.reused)
+        .column::<Bool, _, _>(rows, |d| d.electronic_result)
+        .column::<Nullable<Text>, _, _>(rows, |d| d.rating)
+        .column::<Timestamp, _, _>(rows, |d| d.created_at)
+        .column::<Timestamp, _, _>(rows, |d| d.updated_at)
 }
 
 /// Ids of dossiers by code.

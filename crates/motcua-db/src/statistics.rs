@@ -55,6 +55,9 @@ pub fn apply(conn: &mut DbConnection, deltas: &[CountDelta]) -> DbResult<()> {
         }
     }
     let mut rows: Vec<_> = merged.into_iter().filter(|(_, n)| *n != 0).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     // A fixed order makes concurrent transactions lock counter rows in the same order (no deadlock).
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     match conn {
@@ -81,16 +84,13 @@ impl Statement for AddToCounts {
 
 /// All rows in one statement that stays prepared.
 fn upsert_prepared(pg: &mut diesel::PgConnection, rows: &[Row<'_>]) -> DbResult<()> {
-    fn each<'a, T>(rows: &[Row<'a>], f: impl Fn(&Row<'a>) -> T) -> Vec<T> {
-        rows.iter().map(f).collect()
-    }
     Unnest::<AddToCounts>::new()
-        .column::<BigInt, _>(each(rows, |((unit, ..), _)| *unit))
-        .column::<Text, _>(each(rows, |((_, grain, ..), _)| *grain))
-        .column::<Date, _>(each(rows, |((_, _, day, ..), _)| *day))
-        .column::<Text, _>(each(rows, |((_, _, _, field, _), _)| *field))
-        .column::<Text, _>(each(rows, |((.., metric), _)| metric.as_str()))
-        .column::<BigInt, _>(each(rows, |(_, n)| *n))
+        .column::<BigInt, _, _>(rows, |((unit, ..), _)| *unit)
+        .column::<Text, _, _>(rows, |((_, grain, ..), _)| *grain)
+        .column::<Date, _, _>(rows, |((_, _, day, ..), _)| *day)
+        .column::<Text, _, _>(rows, |((_, _, _, field, _), _)| *field)
+        .column::<Text, _, _>(rows, |((.., metric), _)| metric.as_str())
+        .column::<BigInt, _, _>(rows, |(_, n)| *n)
         .execute(pg)?;
     Ok(())
 }

@@ -40,15 +40,15 @@ impl<'a, S: Statement> Unnest<'a, S> {
         }
     }
 
-    /// Adds the next column, of SQL type `ST`.
-    pub fn column<ST, T>(mut self, values: Vec<T>) -> Self
+    /// Adds the next column, of SQL type `ST`: `value` of each of `rows`.
+    pub fn column<ST, R, T>(mut self, rows: &'a [R], value: impl Fn(&'a R) -> T) -> Self
     where
         ST: 'static,
         Pg: HasSqlType<ST>,
         T: ToSql<ST, Pg> + Debug + 'a,
     {
         self.columns.push(Box::new(Values::<ST, T> {
-            values,
+            values: rows.iter().map(value).collect(),
             sql_type: PhantomData,
         }));
         self
