@@ -15,6 +15,8 @@ on_both_backends!(
     registers_and_binds_personal_and_collective_certificates,
     refuses_certificates_that_fail_binding_or_validation,
     validates_without_storing,
+    validation_builds_the_path_with_the_chain_given,
+    look_alike_roots_never_enter_the_trust_store,
     coverage_of_the_seed_district_follows_revocation,
     trust_store_changes_are_admin_only,
     bad_uploads_are_refused_and_store_nothing,
@@ -547,6 +549,138 @@ async fn validates_without_storing(app: TestApp) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["invalid_params"][0]["name"], "certificate");
     assert_eq!(app.count_rows("certificates"), 0);
+}
+
+/// Certificates given in `chain` help build the path without being trusted, so the verdict names
+/// the rule the path breaks instead of "no path to a trusted root".
+async fn validation_builds_the_path_with_the_chain_given(app: TestApp) {
+    let pki = Pki::new();
+    pki.install(&app, &[]).await;
+    // An end-entity certificate (cA false) that issued another one.
+    let not_a_ca = pki.person("Không Phải CA", "001085000011");
+    let issued_by_a_leaf = not_a_ca
+        .issue(
+            &pki.0
+                .individual("Cấp Bởi Lá", "001085000012")
+                .key(KeySpec::EcP256),
+        )
+        .unwrap();
+    let validate = |chain: Value| json!({"certificate": issued_by_a_leaf.pem(), "chain": chain, "revocation_policy": "best_effort"});
+
+    let (status, alone) = app
+        .post("/certificates/validate", &validate(json!([])))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{alone}");
+    assert_eq!(alone["verdict"]["status"], "untrusted", "{alone}");
+
+    for chain in [json!([not_a_ca.pem()]), json!([base64(not_a_ca.der())])] {
+        let (status, report) = app.post("/certificates/validate", &validate(chain)).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            report["verdict"]["status"], "constraint_violation",
+            "{report}"
+        );
+        assert_eq!(report["verdict"]["chain"].as_array().unwrap().len(), 4);
+        assert!(
+            report["verdict"]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("not a CA"),
+            "{report}"
+        );
+        assert_eq!(report["usable"], false);
+    }
+
+    let (status, problem) = app
+        .post(
+            "/certificates/validate",
+            &validate(json!([not_a_ca.pem(), "bm90IGEgY2VydA=="])),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        problem["invalid_params"][0]["name"], "chain[1]",
+        "{problem}"
+    );
+    let many = vec![Value::from(not_a_ca.pem()); 17];
+    let (status, problem) = app
+        .post("/certificates/validate", &validate(Value::from(many)))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "chain", "{problem}");
+    assert_eq!(app.count_rows("certificates"), 0);
+}
+
+/// A self-signed certificate with the government root's exact name and another key: refused as
+/// a second root (409 naming the collision) and as an intermediate (422); the store is unchanged.
+async fn look_alike_roots_never_enter_the_trust_store(app: TestApp) {
+    let pki = Pki::new();
+    pki.install(&app, &[]).await;
+    let look_alike = TestCert::self_signed(&motcua_pki::testpki::CertSpec::certificate_authority(
+        motcua_pki::testpki::NameSpec::new()
+            .add("C", "VN")
+            .add("O", TestPki::CA_ORGANISATION)
+            .add("CN", TestPki::ROOT_NAME),
+        Utc::now(),
+        5,
+        20,
+    ))
+    .unwrap();
+    let anchors_before = app.count_rows("trust_anchors");
+
+    let (status, problem) = app
+        .post(
+            "/trust-anchors",
+            &json!({"kind": "root", "certificate": look_alike.pem()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(TestPki::ROOT_NAME), "{detail}");
+    assert!(
+        detail.contains(&pki.0.root.certificate().info().fingerprint_sha256),
+        "{detail}"
+    );
+
+    let (status, problem) = app
+        .post(
+            "/trust-anchors",
+            &json!({"kind": "intermediate", "certificate": look_alike.pem()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "certificate");
+    assert!(
+        problem["invalid_params"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("self-signed"),
+        "{problem}"
+    );
+    assert_eq!(app.count_rows("trust_anchors"), anchors_before);
+
+    // A leaf it issued, with the look-alike in `chain`: untrusted, and the reason says why.
+    let leaf = look_alike
+        .issue(
+            &pki.0
+                .individual("Giả Mạo", "001085000013")
+                .key(KeySpec::EcP256),
+        )
+        .unwrap();
+    let (status, report) = app
+        .post(
+            "/certificates/validate",
+            &json!({"certificate": leaf.pem(), "chain": [look_alike.pem()]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["verdict"]["status"], "untrusted", "{report}");
+    let summary = report["verdict"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("named like the trusted root")
+            && summary.contains(&look_alike.certificate().info().fingerprint_sha256),
+        "{summary}"
+    );
 }
 
 /// The seed report: "100 % of one-stop officials have a personal certificate; 100 % of commune

@@ -169,7 +169,8 @@ pub(crate) enum CrlStatus {
     /// The CRL is no evidence for this certificate at this time.
     Unknown(String),
     NotRevoked(String),
-    Revoked(RevokedEntry),
+    /// Revoked, with the description of the CRL that says so.
+    Revoked(RevokedEntry, String),
 }
 
 impl Crl {
@@ -308,29 +309,43 @@ impl Crl {
 
 impl VerifiedCrl {
     /// The revocation status of `certificate` at `at` according to this CRL.
+    ///
+    /// A listing is final whatever the CRL's age (ETSI EN 319 102-1 and DSS read it so): a CA
+    /// never un-revokes, so even a stale CRL proves a revocation dated before `at`. Freshness only
+    /// matters for proving that a certificate is *not* revoked.
     pub(crate) fn status(&self, certificate: &Certificate, at: DateTime<Utc>) -> CrlStatus {
         let crl = &self.crl;
         if let Some(reason) = crl.scope.excludes(certificate) {
             return CrlStatus::Unknown(format!("the CRL from {} {reason}", crl.issuer));
         }
+        let listed = crl.entries.get(&certificate.serial);
+        if let Some(entry) = listed.filter(|entry| entry.revoked_at <= at) {
+            return CrlStatus::Revoked(*entry, self.describe());
+        }
         if let Some(reason) = self.staleness(at) {
             return CrlStatus::Unknown(reason);
         }
-        match crl.entries.get(&certificate.serial) {
-            Some(entry) if entry.revoked_at <= at => CrlStatus::Revoked(*entry),
+        match listed {
             Some(entry) => CrlStatus::NotRevoked(format!(
-                "revoked on {}, after the validation time (CRL of {})",
-                entry.revoked_at, crl.this_update
+                "revoked on {}, after the validation time ({})",
+                entry.revoked_at,
+                self.describe()
             )),
-            None => CrlStatus::NotRevoked(format!(
-                "not listed on the CRL from {} issued {}{}",
-                crl.issuer,
-                crl.this_update,
-                crl.next_update
-                    .map(|next| format!(", next update {next}"))
-                    .unwrap_or_default()
-            )),
+            None => CrlStatus::NotRevoked(format!("not listed on {}", self.describe())),
         }
+    }
+
+    /// "the CRL from X issued T, next update N": which revocation data was used.
+    pub(crate) fn describe(&self) -> String {
+        let crl = &self.crl;
+        format!(
+            "the CRL from {} issued {}{}",
+            crl.issuer,
+            crl.this_update,
+            crl.next_update
+                .map(|next| format!(", next update {next}"))
+                .unwrap_or_else(|| ", no next update".into())
+        )
     }
 
     /// Why the CRL is no evidence at `at`, if it is not.

@@ -72,6 +72,34 @@ pub enum PkiError {
         subject: String,
     },
 
+    /// A self-signed certificate was given as an intermediate.
+    #[error("{subject} is self-signed: it can only be added as a root, never as an intermediate")]
+    SelfSignedIntermediate {
+        /// The certificate subject, as an RFC 4514 string.
+        subject: String,
+    },
+
+    /// A root with the name of a root already in the store but another key.
+    #[error(
+        "a trusted root named {subject} is already in the store with another key \
+         (held: fingerprint {held_fingerprint}; new: serial {serial}{}, fingerprint \
+         {new_fingerprint}): refused, since two keys answering to one trusted name would let a \
+         look-alike root in; remove the held root first if this is a planned re-key",
+        if *same_serial { ", the same serial as the held root" } else { "" }
+    )]
+    AnchorCollision {
+        /// The shared subject, as an RFC 4514 string.
+        subject: String,
+        /// Serial number of the new certificate, hex.
+        serial: String,
+        /// Whether the serial numbers are the same too.
+        same_serial: bool,
+        /// SHA-256 of the held root, hex.
+        held_fingerprint: String,
+        /// SHA-256 of the refused certificate, hex.
+        new_fingerprint: String,
+    },
+
     /// The public key of a certificate cannot be loaded.
     #[error("the public key of {subject} cannot be used: {reason}")]
     UnsupportedKey {

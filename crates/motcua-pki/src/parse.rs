@@ -197,6 +197,12 @@ impl Certificate {
         &self.info.identifiers
     }
 
+    /// Whether the certificate names itself as issuer and its own key verifies its signature:
+    /// only such a certificate can be a trust root.
+    pub fn is_self_signed(&self) -> bool {
+        crate::path::is_self_signed(self)
+    }
+
     /// The certificate in PEM.
     pub fn to_pem(&self) -> String {
         pem_encode("CERTIFICATE", &self.der)

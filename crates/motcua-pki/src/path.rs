@@ -21,6 +21,9 @@ pub(crate) struct Path<'a> {
     pub(crate) signatures: Vec<Result<(), String>>,
     /// Whether the last certificate is a trust anchor of the store.
     pub(crate) anchored: bool,
+    /// When the chain ends, unanchored, at a self-signed certificate named like a trust anchor
+    /// of the store: that anchor (another key, so an impersonation or an unknown re-key).
+    pub(crate) impersonated_anchor: Option<&'a Certificate>,
 }
 
 impl<'a> Path<'a> {
@@ -32,11 +35,14 @@ impl<'a> Path<'a> {
         self.signatures.iter().all(Result::is_ok)
     }
 
-    /// Higher is better: reaching a root first, then sound signatures, then length.
+    /// Higher is better: sound signatures first, then reaching a root, then length. A chain
+    /// whose signatures verify tells who really issued each certificate; an anchored chain with
+    /// a broken link only says that a certificate claims a trusted issuer it does not have, and
+    /// is kept when nothing better exists (a forged or damaged certificate).
     fn rank(&self) -> (bool, bool, usize) {
         (
-            self.anchored,
             self.signatures_verify(),
+            self.anchored,
             self.certificates.len(),
         )
     }
@@ -65,9 +71,30 @@ pub(crate) fn build<'a>(
         certificates: vec![leaf],
         signatures: Vec::new(),
         anchored: false,
+        impersonated_anchor: None,
     };
     search.extend(&mut path);
-    search.best.unwrap_or(path)
+    let mut best = search.best.unwrap_or(path);
+    best.impersonated_anchor = impersonated_anchor(store, &best);
+    best
+}
+
+/// The trust anchor whose name the unanchored, self-signed end of `path` carries.
+fn impersonated_anchor<'a>(store: &'a TrustStore, path: &Path<'a>) -> Option<&'a Certificate> {
+    let last = path.last().filter(|_| !path.anchored)?;
+    if !is_self_signed(last) {
+        return None;
+    }
+    store
+        .certificates_named(&last.subject_der)
+        .find(|anchor| store.is_anchor(anchor) && anchor.fingerprint != last.fingerprint)
+}
+
+/// Whether `certificate` names itself as issuer and its own key verifies its signature: the
+/// end of any chain, whether or not it is trusted.
+pub(crate) fn is_self_signed(certificate: &Certificate) -> bool {
+    certificate.subject_der == certificate.issuer_der
+        && check_signature(certificate, certificate).is_ok()
 }
 
 struct Search<'a> {
@@ -90,7 +117,13 @@ impl<'a> Search<'a> {
             self.offer(anchored);
             return perfect;
         }
-        let candidates = self.issuers_of(current, path);
+        // A self-signed certificate that is not an anchor ends the chain: another certificate
+        // of the same name (a trusted root it imitates) did not sign it.
+        let candidates = if is_self_signed(current) {
+            Vec::new()
+        } else {
+            self.issuers_of(current, path)
+        };
         if candidates.is_empty() || path.certificates.len() >= MAX_CHAIN_LENGTH {
             self.offer(path.clone());
             return false;

@@ -69,8 +69,7 @@ impl TrustStore {
             for certificate in
                 parse_certificates(&bytes).map_err(|e| format!("{}: {e}", file.display()))?
             {
-                let info = certificate.info();
-                let added = if info.subject.text == info.issuer.text {
+                let added = if certificate.is_self_signed() {
                     store.add_root(certificate)
                 } else {
                     store.add_intermediate(certificate)
@@ -94,15 +93,40 @@ impl TrustStore {
         Self::default()
     }
 
-    /// Adds a trusted root. It must be a CA certificate with a usable key; its own signature and
-    /// revocation are not checked, since trusting it is a decision of the configuration.
+    /// Adds a trusted root. It must be a CA certificate with a usable key; its revocation is not
+    /// checked, since trusting it is a decision of the configuration. A root with the name of a
+    /// root already held but another key is refused ([`PkiError::AnchorCollision`]): two keys
+    /// answering to one trusted name is how a look-alike root would slip in.
     pub fn add_root(&mut self, certificate: Certificate) -> Result<(), PkiError> {
+        if let Some(held) = self.colliding_anchor(&certificate) {
+            return Err(PkiError::AnchorCollision {
+                subject: certificate.subject_text().to_owned(),
+                serial: certificate.info().serial.clone(),
+                same_serial: held.info().serial == certificate.info().serial,
+                held_fingerprint: held.info().fingerprint_sha256.clone(),
+                new_fingerprint: certificate.info().fingerprint_sha256.clone(),
+            });
+        }
         self.add(certificate, true)
     }
 
-    /// Adds an intermediate CA certificate, used to build chains but not trusted by itself.
+    /// Adds an intermediate CA certificate, used to build chains but not trusted by itself. A
+    /// self-signed certificate is refused ([`PkiError::SelfSignedIntermediate`]): it ends every
+    /// chain it is in, so it can only be a root.
     pub fn add_intermediate(&mut self, certificate: Certificate) -> Result<(), PkiError> {
+        if certificate.is_self_signed() {
+            return Err(PkiError::SelfSignedIntermediate {
+                subject: certificate.subject_text().to_owned(),
+            });
+        }
         self.add(certificate, false)
+    }
+
+    /// A held root with the subject of `certificate` and another public key.
+    fn colliding_anchor(&self, certificate: &Certificate) -> Option<&Certificate> {
+        self.certificates_named(&certificate.subject_der)
+            .filter(|held| self.is_anchor(held))
+            .find(|held| held.signer_id != certificate.signer_id)
     }
 
     /// Imports a CRL (DER or PEM). Its issuer must already be in the store, with a key that

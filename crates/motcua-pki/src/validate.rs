@@ -425,7 +425,7 @@ fn check_revocation(
         CrlStatus::NotRevoked(detail) => {
             findings.passed(CheckKind::Revocation, certificate, detail)
         }
-        CrlStatus::Revoked(entry) => {
+        CrlStatus::Revoked(entry, source) => {
             let reason = entry
                 .reason
                 .map(|reason| format!(" ({})", reason.name()))
@@ -433,7 +433,10 @@ fn check_revocation(
             findings.failed(
                 CheckKind::Revocation,
                 certificate,
-                format!("revoked on {}{reason}", entry.revoked_at),
+                format!(
+                    "revoked on {}{reason}, listed on {source}",
+                    entry.revoked_at
+                ),
                 VerdictStatus::Revoked,
             );
             findings.revocation.get_or_insert(RevocationInfo {
@@ -471,7 +474,15 @@ fn check_trust_anchor(findings: &mut Findings, path: &Path<'_>) {
         );
         return;
     }
-    let detail = if last.subject_der == last.issuer_der {
+    let detail = if let Some(anchor) = path.impersonated_anchor {
+        format!(
+            "the chain ends at a certificate named like the trusted root {} but with another key \
+             (fingerprint {}, the trusted root's is {}): untrusted",
+            anchor.subject_text(),
+            last.info().fingerprint_sha256,
+            anchor.info().fingerprint_sha256
+        )
+    } else if last.subject_der == last.issuer_der {
         "self-signed, but not a trusted root of the store".to_owned()
     } else {
         format!(

@@ -407,3 +407,39 @@ async fn stale_downloaded_crl_is_not_cached() -> TestResult {
     }
     Ok(())
 }
+
+/// A listing proves revocation whatever the CRL's age: only the proof of *non*-revocation needs
+/// a fresh CRL. Best effort never turns a listed serial into `valid`.
+#[test]
+fn stale_crl_listing_the_serial_proves_revocation() -> TestResult {
+    let pki = TestPki::new(KeySpec::EcP256, now())?;
+    let leaf = pki.issue(&pki.individual("Thân Văn Thuận", "024085001234"))?;
+    let revoked_at = now() - days(20);
+    let stale = CrlSpec::stale(now()).revoke(leaf.certificate(), revoked_at, None);
+    let fixture = Fixture::with_crl(pki, &stale)?;
+    for policy in [RevocationPolicy::Require, RevocationPolicy::BestEffort] {
+        let verdict =
+            fixture
+                .store
+                .validate(leaf.certificate(), &[], now(), Purpose::Signing, policy);
+        assert_eq!(
+            verdict.status,
+            VerdictStatus::Revoked,
+            "{policy:?}: {verdict:#?}"
+        );
+        assert_eq!(
+            verdict.revocation.as_ref().map(|r| r.revoked_at),
+            Some(revoked_at)
+        );
+        let detail = &verdict
+            .checks
+            .iter()
+            .find(|check| check.check == CheckKind::Revocation && check.outcome == Outcome::Failed)
+            .ok_or("no failed revocation check")?
+            .detail;
+        // Says which CRL proved it.
+        assert!(detail.contains("next update"), "{detail}");
+        assert!(detail.contains(TestPki::ISSUING_CA_NAME), "{detail}");
+    }
+    Ok(())
+}

@@ -622,3 +622,84 @@ fn only_ca_certificates_enter_the_store() -> TestResult {
     assert!(error.to_string().contains("Thân Văn Thuận"));
     Ok(())
 }
+
+/// A self-signed certificate carrying the trusted root's name and another key: it cannot enter
+/// the store (not as a second root, not as an intermediate), and a leaf it issued is untrusted,
+/// with a reason that says the chain ends at a look-alike of the root.
+#[test]
+fn look_alike_root_is_refused_and_named() -> TestResult {
+    let fixture = Fixture::new(KeySpec::EcP256)?;
+    let pki = &fixture.pki;
+    let root_name = NameSpec::new()
+        .add("C", "VN")
+        .add("O", TestPki::CA_ORGANISATION)
+        .add("CN", TestPki::ROOT_NAME);
+    let look_alike = motcua_pki::testpki::TestCert::self_signed(&CertSpec::certificate_authority(
+        root_name,
+        now(),
+        5,
+        20,
+    ))?;
+    let leaf = look_alike.issue(&pki.individual("Giả Mạo", "001085000099"))?;
+
+    let verdict = fixture.store.validate(
+        leaf.certificate(),
+        &[look_alike.certificate().clone()],
+        now(),
+        Purpose::Signing,
+        RevocationPolicy::BestEffort,
+    );
+    assert_eq!(verdict.status, VerdictStatus::Untrusted, "{verdict:#?}");
+    assert!(
+        verdict.summary.contains(&format!(
+            "named like the trusted root CN={}, O={}, C=VN but with another key",
+            TestPki::ROOT_NAME,
+            TestPki::CA_ORGANISATION
+        )) && verdict
+            .summary
+            .contains(&look_alike.certificate().info().fingerprint_sha256),
+        "{}",
+        verdict.summary
+    );
+    // The signatures that were checked all verify: nothing is blamed on the real root.
+    assert_eq!(verdict.chain.len(), 2);
+    assert!(verdict
+        .failures()
+        .all(|check| check.check == CheckKind::TrustAnchor));
+
+    let mut store = fixture.store.clone();
+    let collision = store.add_root(look_alike.certificate().clone());
+    assert!(
+        matches!(&collision, Err(PkiError::AnchorCollision { held_fingerprint, .. })
+            if *held_fingerprint == pki.root.certificate().info().fingerprint_sha256),
+        "{collision:?}"
+    );
+    let as_intermediate = store.add_intermediate(look_alike.certificate().clone());
+    assert!(
+        matches!(
+            as_intermediate,
+            Err(PkiError::SelfSignedIntermediate { .. })
+        ),
+        "{as_intermediate:?}"
+    );
+    // The real root again is no collision.
+    store.add_root(pki.root.certificate().clone())?;
+    Ok(())
+}
+
+/// A leaf whose own signature is damaged still fails as a bad signature on the anchored chain,
+/// not as an untrusted partial chain.
+#[test]
+fn damaged_leaf_signature_is_still_a_bad_signature() -> TestResult {
+    let fixture = Fixture::new(KeySpec::EcP256)?;
+    let leaf = fixture.pki.issue(
+        &fixture
+            .pki
+            .individual("Hỏng Chữ Ký", "001085000098")
+            .bad_signature(),
+    )?;
+    let verdict = fixture.validate(leaf.certificate());
+    assert_eq!(verdict.status, VerdictStatus::BadSignature, "{verdict:#?}");
+    assert_eq!(verdict.chain.len(), 3);
+    Ok(())
+}

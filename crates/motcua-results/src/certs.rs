@@ -405,8 +405,7 @@ pub fn install_default_roots(db: &DbPool, dir: &Path) -> Result<usize, String> {
         let certificates =
             parse_certificates(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
         for certificate in certificates {
-            let info = certificate.info();
-            let kind = if info.subject.text == info.issuer.text {
+            let kind = if certificate.is_self_signed() {
                 TrustAnchorKind::Root
             } else {
                 TrustAnchorKind::Intermediate

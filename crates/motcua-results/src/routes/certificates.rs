@@ -18,7 +18,7 @@ use motcua_db::certificates::{
 use motcua_db::officials::{self, Official, OfficialFilter};
 use motcua_db::units::{self, Unit, UnitFilter};
 use motcua_db::{now, trust, DbConnection, DbError};
-use motcua_pki::{Certificate, CertificateInfo, RevocationPolicy, Verdict, VerdictStatus};
+use motcua_pki::{Certificate, CertificateInfo, Purpose, RevocationPolicy, Verdict, VerdictStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,7 +27,7 @@ use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{
     bind_to_official, bind_to_unit, fingerprint, parse_status, refusal, status_text, to_json_text,
-    upload_certificate, validate, Binding,
+    upload_certificate, upload_certificates, validate, Binding,
 };
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
@@ -151,8 +151,35 @@ pub struct ValidateCertificateRequest {
     /// Also check that the certificate names this unit.
     pub unit_id: Option<UnitId>,
     /// `require` (default): without a usable CRL the verdict is `revocation_unknown`;
-    /// `best_effort`: a missing CRL is reported but does not change the verdict.
+    /// `best_effort`: a missing or stale CRL is reported but does not change the verdict (a CRL
+    /// that lists the certificate still makes it `revoked`, whatever its age).
     pub revocation_policy: Option<RevocationPolicy>,
+    /// Certificates that may help build the path (the intermediates a signature carried, for
+    /// instance): each item PEM text (one or more blocks) or one certificate's DER in base64, at
+    /// most 16 certificates in all. They are never trusted by themselves: the path must still
+    /// end at a root of the trust store, and the verdict names the rule a certificate of the
+    /// path breaks.
+    #[serde(default)]
+    #[schema(max_items = 16)]
+    pub chain: Vec<String>,
+}
+
+/// Most certificates accepted in `chain`: twice the longest path the validator builds.
+const MAX_CHAIN_CERTIFICATES: usize = 16;
+
+/// The certificates of `chain`, each item naming its own field on error.
+fn upload_chain(items: &[String]) -> Result<Vec<Certificate>, ApiError> {
+    let mut certificates = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        certificates.extend(upload_certificates(&format!("chain[{index}]"), item)?);
+        if certificates.len() > MAX_CHAIN_CERTIFICATES {
+            return Err(ApiError::invalid(
+                "chain",
+                format!("holds more than {MAX_CHAIN_CERTIFICATES} certificates"),
+            ));
+        }
+    }
+    Ok(certificates)
 }
 
 /// The result of validating a certificate that is not stored.
@@ -390,6 +417,7 @@ pub async fn validate_certificate(
         holder_of(request.official_id, request.unit_id),
         upload_certificate("certificate", &request.certificate),
     )?;
+    let chain = upload_chain(&request.chain)?;
     let at = request.at.unwrap_or_else(|| now().and_utc());
     let policy = request.revocation_policy.unwrap_or_default();
     let shared = state.clone();
@@ -399,7 +427,9 @@ pub async fn validate_certificate(
                 .map(|holder| bind_holder(conn, &who, holder, &certificate))
                 .transpose()?;
             let loaded = shared.trust.current(conn)?;
-            let verdict = validate(&loaded.store, &certificate, at, policy);
+            let verdict = loaded
+                .store
+                .validate(&certificate, &chain, at, Purpose::Signing, policy);
             count_verdict(&shared, &verdict);
             let usable = verdict.is_valid() && binding.as_ref().is_none_or(|b| b.bound);
             Ok(ValidationReport {

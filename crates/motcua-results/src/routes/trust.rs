@@ -13,7 +13,7 @@ use motcua_core::certificate::TrustAnchorKind;
 use motcua_core::ids::{ApiKeyId, CrlId, TrustAnchorId};
 use motcua_db::trust::{self, CrlRecord, NewCrl, TrustAnchor, TrustAnchorFilter};
 use motcua_db::{now, DbConnection};
-use motcua_pki::{Certificate, TrustStore};
+use motcua_pki::{Certificate, PkiError, TrustStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -238,6 +238,7 @@ pub async fn add_trust_anchors(
     }
     let actor = Actor::new(&who, &request_id);
     let (added, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+        refuse_collisions(conn, kind, &certificates)?;
         let mut added = Vec::new();
         let mut present = Vec::new();
         for certificate in &certificates {
@@ -469,6 +470,29 @@ where
         .await?;
     state.trust.install(loaded);
     Ok((value, revalidation))
+}
+
+/// 409 when a new root carries the name of a root in the store with another key: the store
+/// would then trust two keys under one name, which is how a look-alike root gets in.
+fn refuse_collisions(
+    conn: &mut DbConnection,
+    kind: TrustAnchorKind,
+    certificates: &[Certificate],
+) -> Result<(), ApiError> {
+    if kind != TrustAnchorKind::Root {
+        return Ok(());
+    }
+    let mut store = build_store(conn)?;
+    for certificate in certificates {
+        match store.add_root(certificate.clone()) {
+            Err(collision @ PkiError::AnchorCollision { .. }) => {
+                return Err(ApiError::Conflict(collision.to_string()))
+            }
+            Err(other) => return Err(ApiError::invalid("certificate", other.to_string())),
+            Ok(()) => {}
+        }
+    }
+    Ok(())
 }
 
 fn find_anchor(conn: &mut DbConnection, id: TrustAnchorId) -> Result<TrustAnchor, ApiError> {
