@@ -81,19 +81,25 @@ enum Command {
     },
     /// Recompute the statistics counters from the dossiers.
     RebuildStatistics,
-    /// Verify every signature of a PDF offline and print a short report; the exit code is 0 only
-    /// when every signature is TOTAL_PASSED.
+    /// Verify every signature of a PDF, of a CMS signature holding its content, or of a detached
+    /// CMS signature (`--detached DATA SIG`) offline, and print a short report naming the
+    /// revocation data used; the exit code is 0 only when every signature is TOTAL_PASSED.
     Verify {
-        /// The signed PDF.
-        file: PathBuf,
+        /// The signed PDF, or a CMS signature holding its content (`.p7s`/`.p7m`, DER or PEM).
+        #[arg(required_unless_present = "detached", conflicts_with = "detached")]
+        file: Option<PathBuf>,
+        /// A detached CMS signature: the signed data, then the signature (DER or PEM).
+        #[arg(long, num_args = 2, value_names = ["DATA", "SIG"])]
+        detached: Option<Vec<PathBuf>>,
         /// Folder of trusted CA certificates (`.pem`, `.crt`, `.cer`, `.der`, `.p7b`, `.p7c`:
         /// self-signed ones are roots, the others intermediates) and CRLs (`.crl`).
         #[arg(long, env = "MOTCUA_TRUST_ROOTS_DIR")]
         trust_roots: Option<PathBuf>,
-        /// Without a usable CRL for the signer's chain the result is INDETERMINATE (by default a
-        /// missing CRL is reported but does not change the result).
+        /// Accept signatures whose certificates have no usable CRL (by default the result is
+        /// then INDETERMINATE / TRY_LATER); the report says that revocation was not required.
+        /// A CRL that lists a certificate still makes it revoked.
         #[arg(long)]
-        require_revocation: bool,
+        no_revocation_check: bool,
     },
     /// Write the OpenAPI documents into a folder.
     Openapi {
@@ -152,9 +158,22 @@ fn main() -> ExitCode {
         Command::RebuildStatistics => open_db().and_then(|db| rebuild_statistics(&db)),
         Command::Verify {
             file,
+            detached,
             trust_roots,
-            require_revocation,
-        } => verify::run(&file, trust_roots.as_deref(), require_revocation),
+            no_revocation_check,
+        } => match (&file, detached.as_deref()) {
+            (_, Some([data, signature])) => verify::run(
+                verify::Signed::Detached { data, signature },
+                trust_roots.as_deref(),
+                !no_revocation_check,
+            ),
+            (Some(file), _) => verify::run(
+                verify::Signed::File(file),
+                trust_roots.as_deref(),
+                !no_revocation_check,
+            ),
+            _ => Err("give the signed FILE, or --detached DATA SIG".into()),
+        },
         Command::Openapi { out } => write_openapi(&out),
     };
     match result {

@@ -93,11 +93,47 @@ fn verify_reports_every_signature_and_fails_unless_all_pass() {
         file.as_os_str(),
         "--trust-roots".as_ref(),
         roots.as_os_str(),
-        "--require-revocation".as_ref(),
     ]);
     assert!(ok, "{printed}");
     assert!(printed.contains("TOTAL_PASSED"), "{printed}");
     assert!(printed.contains("UBND XÃ TĂNG TIẾN"), "{printed}");
+    // Which CRL each certificate was checked against.
+    assert!(
+        printed.contains(&format!(
+            "revocation:   UBND XÃ TĂNG TIẾN: not listed on the CRL from CN={}",
+            TestPki::ISSUING_CA_NAME
+        )),
+        "{printed}"
+    );
+
+    // Without CRLs, revocation data is required by default; --no-revocation-check says so.
+    for crl in ["root.crl", "issuing.crl"] {
+        std::fs::rename(roots.join(crl), dir.path().join(crl)).unwrap();
+    }
+    let with_roots = |extra: &[&str]| {
+        let mut args = vec![
+            "verify".as_ref(),
+            file.as_os_str(),
+            "--trust-roots".as_ref(),
+            roots.as_os_str(),
+        ];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        motcua(&args)
+    };
+    let (ok, printed) = with_roots(&[]);
+    assert!(!ok, "{printed}");
+    assert!(printed.contains("INDETERMINATE / TRY_LATER"), "{printed}");
+    assert!(printed.contains("no CRL from"), "{printed}");
+    let (ok, printed) = with_roots(&["--no-revocation-check"]);
+    assert!(ok, "{printed}");
+    assert!(
+        printed.contains("revocation:   not required (--no-revocation-check)"),
+        "{printed}"
+    );
+    assert!(printed.contains("revocation not checked"), "{printed}");
+    for crl in ["root.crl", "issuing.crl"] {
+        std::fs::rename(dir.path().join(crl), roots.join(crl)).unwrap();
+    }
 
     // Without the trust roots the chain is not trusted.
     let (ok, printed) = motcua(&["verify".as_ref(), file.as_os_str()]);

@@ -49,8 +49,21 @@ pub(crate) use sign::assemble_from;
 pub use sign::{
     assemble, prepare, prepare_with_padding, sign_detached, KeySigner, Prepared, RsaPadding, Signer,
 };
-pub use verify::verify_detached;
+pub use verify::{verify_attached, verify_detached};
 pub(crate) use verify::{verify as verify_with_context, Context as VerifyContext};
+
+/// A CMS signature as DER, from DER or from PEM text (`PKCS7` or `CMS` block), as `.p7s` files
+/// come.
+pub fn decode_signature(input: &[u8]) -> Result<Vec<u8>, crate::PkiError> {
+    if !input.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Ok(input.to_vec());
+    }
+    x509_parser::pem::Pem::iter_from_buffer(input)
+        .filter_map(Result::ok)
+        .find(|block| ["PKCS7", "CMS"].contains(&block.label.as_str()))
+        .map(|block| block.contents)
+        .ok_or_else(|| crate::PkiError::InvalidPem("no PKCS7 or CMS block".into()))
+}
 
 /// SHA-256 of `content`: the digest [`prepare`] expects.
 pub fn sha256(content: &[u8]) -> [u8; 32] {

@@ -74,6 +74,8 @@ pub(super) struct SignedData<'a> {
     pub(super) certificates: Vec<Certificate>,
     /// Whether the content is inside the SignedData (not a detached signature).
     pub(super) has_content: bool,
+    /// The content inside, when it is one DER OCTET STRING (an attached signature).
+    pub(super) content: Option<&'a [u8]>,
     pub(super) content_type: String,
     pub(super) signer_infos: Vec<SignerInfo<'a>>,
 }
@@ -125,6 +127,15 @@ pub(super) fn signed_data(input: &[u8]) -> Result<SignedData<'_>, PkiError> {
     let encapsulated = children(encapsulated, "encapContentInfo")?;
     let content_type = oid_of(encapsulated.first(), "encapContentInfo")?;
     let has_content = encapsulated.len() > 1;
+    let content = match encapsulated.get(1) {
+        Some(explicit) if explicit.tag == der::context(0, true) => {
+            match children(explicit, "eContent")?.as_slice() {
+                [octets] if octets.tag == der::TAG_OCTET_STRING => Some(octets.content),
+                _ => return Err(invalid("eContent is not one OCTET STRING")),
+            }
+        }
+        _ => None,
+    };
     let mut certificates = Vec::new();
     let mut signer_infos = Vec::new();
     for field in fields {
@@ -144,6 +155,7 @@ pub(super) fn signed_data(input: &[u8]) -> Result<SignedData<'_>, PkiError> {
     Ok(SignedData {
         certificates,
         has_content,
+        content,
         content_type,
         signer_infos,
     })

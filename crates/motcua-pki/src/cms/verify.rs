@@ -43,6 +43,45 @@ pub fn verify_detached(
     verify(cms, &[content], &context)
 }
 
+/// Verifies a CMS signature that holds its content (`application/pkcs7-signature` made with
+/// the content inside, e.g. `openssl cms -sign -nodetach`): the same checks as
+/// [`verify_detached`], over the content it carries, which is returned with the report.
+///
+/// Errors are for input that is not a SignedData with exactly one SignerInfo and its content
+/// inside.
+pub fn verify_attached(
+    cms: &[u8],
+    store: &TrustStore,
+    supplied: &[Certificate],
+    validation_time: DateTime<Utc>,
+    policy: RevocationPolicy,
+) -> Result<(SignatureReport, Vec<u8>), PkiError> {
+    let context = Context {
+        store,
+        supplied,
+        validation_time,
+        policy,
+        claimed_time_outside: None,
+    };
+    let parsed = parse::signed_data(cms)?;
+    let content = parsed.content.ok_or_else(|| {
+        PkiError::InvalidCms(
+            "the signature holds no content: it is a detached signature, verify it with the \
+             signed data"
+                .into(),
+        )
+    })?;
+    let report = verify_parsed(&parsed, &[content], Encapsulation::Attached, &context)?;
+    Ok((report, content.to_vec()))
+}
+
+/// Whether the content is expected inside the signature or beside it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encapsulation {
+    Detached,
+    Attached,
+}
+
 /// What a verification needs besides the signature and content.
 pub(crate) struct Context<'a> {
     pub(crate) store: &'a TrustStore,
@@ -117,8 +156,17 @@ pub(crate) fn verify(
     content: &[&[u8]],
     context: &Context<'_>,
 ) -> Result<SignatureReport, PkiError> {
-    use SignatureCheckKind as Kind;
     let parsed = parse::signed_data(cms)?;
+    verify_parsed(&parsed, content, Encapsulation::Detached, context)
+}
+
+fn verify_parsed(
+    parsed: &parse::SignedData<'_>,
+    content: &[&[u8]],
+    encapsulation: Encapsulation,
+    context: &Context<'_>,
+) -> Result<SignatureReport, PkiError> {
+    use SignatureCheckKind as Kind;
     let [signer] = parsed.signer_infos.as_slice() else {
         return Err(PkiError::InvalidCms(format!(
             "exactly one SignerInfo is supported, found {}",
@@ -126,7 +174,7 @@ pub(crate) fn verify(
         )));
     };
     let mut findings = Findings::default();
-    check_format(&parsed, signer, &mut findings);
+    check_format(parsed, signer, encapsulation, &mut findings);
 
     let certificate = parsed
         .certificates
@@ -223,9 +271,14 @@ fn report(
     }
 }
 
-fn check_format(parsed: &parse::SignedData<'_>, signer: &SignerInfo<'_>, findings: &mut Findings) {
+fn check_format(
+    parsed: &parse::SignedData<'_>,
+    signer: &SignerInfo<'_>,
+    encapsulation: Encapsulation,
+    findings: &mut Findings,
+) {
     let mut problems = Vec::new();
-    if parsed.has_content {
+    if parsed.has_content && encapsulation == Encapsulation::Detached {
         problems.push("the content is inside the signature, a detached one was expected".into());
     }
     if parsed.content_type != oid::DATA {
@@ -244,10 +297,11 @@ fn check_format(parsed: &parse::SignedData<'_>, signer: &SignerInfo<'_>, finding
         Err(problem) => problems.push(problem),
     }
     if problems.is_empty() {
-        findings.passed(
-            SignatureCheckKind::Format,
-            "a detached signature of data with signed attributes",
-        );
+        let form = match encapsulation {
+            Encapsulation::Detached => "a detached signature of data with signed attributes",
+            Encapsulation::Attached => "a signature holding its data, with signed attributes",
+        };
+        findings.passed(SignatureCheckKind::Format, form);
     } else {
         findings.failed(
             SignatureCheckKind::Format,
