@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::serialize::{decode_text, parse_pdf_date};
 use super::source::Source;
+use crate::budget::Budget;
 use crate::cms::{
     verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SubIndication, VerifyContext,
@@ -62,6 +63,7 @@ pub fn verify_pdf(
     let masked = without_signature_contents(pdf);
     let document = Source::open_for_reading(masked.as_deref().unwrap_or(pdf))?;
     let mut reports = Vec::new();
+    let budget = Budget::unlimited();
     for (field_name, signature) in signature_fields(&document) {
         let mut context = VerifyContext {
             store,
@@ -69,6 +71,7 @@ pub fn verify_pdf(
             validation_time,
             policy,
             claimed_time_outside: None,
+            budget: &budget,
         };
         reports.push(verify_one(pdf, field_name, &signature, &mut context));
     }
