@@ -403,6 +403,101 @@ fn a_byte_range_overflowing_64_bits_is_reported_not_dropped() -> common::TestRes
     Ok(())
 }
 
+// Defect 4: a field without a signature borrowed another field's hole and its signer.
+#[test]
+fn a_field_without_contents_does_not_borrow_another_signature() -> common::TestResult {
+    let samples = samples();
+    let ids = &samples.ids;
+    let [a, b, c, d] = byte_range_of(&samples.twice, 1);
+    let (widget_id, signature_id) = (ids.size, ids.size + 1);
+    let borrowed = append(
+        &samples.twice,
+        &[
+            (
+                widget_id,
+                format!(
+                    "<< /Type /Annot /Subtype /Widget /FT /Sig /Rect [0 0 0 0] /P {} 0 R /T (Borrower) /V {signature_id} 0 R >>",
+                    ids.page
+                ),
+            ),
+            (
+                signature_id,
+                format!(
+                    "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [{a} {b} {c} {d}] /Contents <> >>"
+                ),
+            ),
+            form_with(&format!("{} {widget_id} 0 R", both_widgets())),
+        ],
+        ids.size + 2,
+        ids.root,
+    );
+    let reports = verify_hostile(&borrowed)?;
+    assert_eq!(reports.len(), 3, "{reports:#?}");
+    let borrower = reports
+        .iter()
+        .find(|report| report.field_name == "Borrower")
+        .ok_or("the borrower is not reported")?;
+    assert_eq!(borrower.report.indication, Indication::TotalFailed);
+    assert_eq!(borrower.report.signer, None, "{borrower:#?}");
+    assert_eq!(
+        borrower.report.summary,
+        "the signature field Borrower has no /Contents"
+    );
+    // The same with a /Contents of its own but the byte range of the other.
+    let pointing = with_byte_range(&samples.twice, 0, &format!("[{a} {b} {c} {d}]"));
+    let reports = verify_hostile(&pointing)?;
+    let leader = reports
+        .iter()
+        .find(|report| report.field_name == "Signature1")
+        .ok_or("Signature1 is not reported")?;
+    assert_eq!(leader.report.indication, Indication::TotalFailed);
+    assert!(
+        leader
+            .report
+            .summary
+            .contains("does not point at its own /Contents"),
+        "{leader:#?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn two_fields_sharing_one_signature_both_fail() -> common::TestResult {
+    let samples = samples();
+    let ids = &samples.ids;
+    let (_, signature) = ids.signatures[1];
+    let twin = ids.size;
+    let shared = append(
+        &samples.twice,
+        &[
+            (
+                twin,
+                format!(
+                    "<< /Type /Annot /Subtype /Widget /FT /Sig /Rect [0 0 0 0] /P {} 0 R /T (Twin) /V {signature} 0 R >>",
+                    ids.page
+                ),
+            ),
+            form_with(&format!("{} {twin} 0 R", both_widgets())),
+        ],
+        ids.size + 1,
+        ids.root,
+    );
+    let reports = verify_hostile(&shared)?;
+    assert_eq!(reports.len(), 3);
+    for name in ["Signature2", "Twin"] {
+        let report = reports
+            .iter()
+            .find(|report| report.field_name == name)
+            .ok_or("not reported")?;
+        assert_eq!(report.report.indication, Indication::TotalFailed);
+        assert!(
+            report.report.summary.contains("also claimed"),
+            "{report:#?}"
+        );
+    }
+    Ok(())
+}
+
 #[test]
 fn too_many_signatures_are_refused_before_any_is_verified() -> common::TestResult {
     let samples = samples();

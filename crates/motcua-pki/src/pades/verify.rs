@@ -4,10 +4,11 @@
 //! later revisions), every signature's byte range must be its own `/Contents` hole, and a
 //! [`Budget`] stops the work when its time runs out or the caller goes away.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lopdf::{Object, ObjectId};
+use lopdf::{Dictionary, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -173,7 +174,8 @@ pub fn verify_pdf_with(
             return Err(stopped(stop));
         }
     }
-    // The cheap checks first (byte range), before any CMS is read.
+    // The cheap checks first (byte range, own hole), so that two signatures claiming one hole
+    // are both known before any CMS is read.
     let mut candidates = Vec::with_capacity(walk.fields.len());
     for field in walk.fields {
         if stop.is_none() {
@@ -181,6 +183,7 @@ pub fn verify_pdf_with(
         }
         candidates.push(Candidate::new(pdf, &document, field, stop.is_none()));
     }
+    refuse_shared_holes(&mut candidates);
     let mut reports = Vec::with_capacity(candidates.len());
     for candidate in candidates {
         if stop.is_none() {
@@ -248,7 +251,8 @@ impl Candidate {
                     .and_then(Object::as_str)
                     .ok()
                     .and_then(|date| parse_pdf_date(&decode_text(date)));
-                let range = check.then(|| check_byte_range(pdf, &byte_range));
+                let range = check
+                    .then(|| own_byte_range(pdf, document, &name, holder, &signature, &byte_range));
                 Self {
                     field_name: name,
                     sub_filter,
@@ -326,6 +330,124 @@ fn budget_report(stop: BudgetExceeded, validated_at: DateTime<Utc>) -> Signature
         checks: Vec::new(),
         validated_at,
     }
+}
+
+/// Fails every signature whose hole another signature also claims: one signature value can
+/// only be one field's.
+fn refuse_shared_holes(candidates: &mut [Candidate]) {
+    let mut claims: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    for (index, candidate) in candidates.iter().enumerate() {
+        if let Some(Ok(range)) = &candidate.range {
+            claims.entry((range[1], range[2])).or_default().push(index);
+        }
+    }
+    for claimants in claims.values().filter(|claimants| claimants.len() > 1) {
+        let names: Vec<String> = claimants
+            .iter()
+            .filter_map(|index| candidates.get(*index))
+            .map(|candidate| candidate.field_name.clone())
+            .collect();
+        for index in claimants {
+            if let Some(candidate) = candidates.get_mut(*index) {
+                let others: Vec<&str> = names
+                    .iter()
+                    .filter(|name| **name != candidate.field_name)
+                    .map(String::as_str)
+                    .collect();
+                candidate.range = Some(Err(format!(
+                    "the /Contents hole of the signature field {} is also claimed by the signature field {}",
+                    candidate.field_name,
+                    if others.is_empty() { candidate.field_name.clone() } else { others.join(", ") }
+                )));
+            }
+        }
+    }
+}
+
+/// The message for a signature field with an empty or missing `/Contents`.
+fn no_contents(name: &str) -> String {
+    format!("the signature field {name} has no /Contents")
+}
+
+/// Checks that the signature's byte range is well formed and its hole is the `/Contents` of
+/// the signature dictionary itself, written in the object `holder`: a field cannot borrow
+/// another field's signature.
+fn own_byte_range(
+    pdf: &[u8],
+    document: &Source<'_>,
+    name: &str,
+    holder: Option<ObjectId>,
+    signature: &Dictionary,
+    byte_range: &[i64],
+) -> Result<[usize; 4], String> {
+    if !signature.has(b"Contents") {
+        return Err(no_contents(name));
+    }
+    let (id, span) = holder_span(pdf, document, name, holder)?;
+    let own = own_contents(pdf, span);
+    let Some(own) = own.filter(|own| own.len() > 2) else {
+        return Err(no_contents(name));
+    };
+    let range = check_byte_range(pdf, byte_range)?;
+    if range[1] != own.start || range[2] != own.end {
+        return Err(format!(
+            "the /ByteRange of the signature field {name} does not point at its own /Contents in its signature dictionary (object {} {})",
+            id.0, id.1
+        ));
+    }
+    Ok(range)
+}
+
+/// Where the object holding a signature dictionary is written.
+fn holder_span(
+    pdf: &[u8],
+    document: &Source<'_>,
+    name: &str,
+    holder: Option<ObjectId>,
+) -> Result<(ObjectId, std::ops::Range<usize>), String> {
+    let Some(id) = holder else {
+        return Err(format!(
+            "the signature dictionary of the field {name} is not written in an object of the file"
+        ));
+    };
+    match document.location(id) {
+        Location::At(offset) => object_span(pdf, id, offset).map(|span| (id, span)).ok_or_else(|| {
+            format!(
+                "the cross-reference does not point at the signature dictionary of the field {name} (object {} {})",
+                id.0, id.1
+            )
+        }),
+        Location::InObjectStream(_) => Err(format!(
+            "the signature dictionary of the field {name} (object {} {}) is inside an object stream, which cannot hold a /Contents hole",
+            id.0, id.1
+        )),
+        Location::Missing => Err(format!(
+            "the signature dictionary of the field {name} (object {} {}) is not in the cross-reference",
+            id.0, id.1
+        )),
+    }
+}
+
+/// The hex string after the first `/Contents` key inside `span`, brackets included; `None`
+/// when that value is not a hex string.
+fn own_contents(pdf: &[u8], span: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
+    let object = pdf.get(span.clone())?;
+    let key = b"/Contents";
+    let found = memchr::memmem::find_iter(object, key).find(|at| {
+        // The whole name, not `/ContentsX`.
+        object
+            .get(at + key.len())
+            .is_some_and(|next| next.is_ascii_whitespace() || b"<([/".contains(next))
+    })?;
+    let mut at = found + key.len();
+    while object.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    if object.get(at) != Some(&b'<') || object.get(at + 1) == Some(&b'<') {
+        return None;
+    }
+    let end = at + memchr::memchr(b'>', object.get(at..)?)?;
+    Some(span.start + at..span.start + end + 1)
 }
 
 /// The byte range as far as it reads, and the problem to report, for a signature dictionary
@@ -437,6 +559,16 @@ pub(super) fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
         };
         let hole = pdf.get(hole_start..hole_end).unwrap_or_default();
         if hole.len() < 2 || hole.first() != Some(&b'<') || hole.last() != Some(&b'>') {
+            continue;
+        }
+        // Only a value of `/Contents`: a byte range pointing elsewhere must not blank another
+        // string of the document.
+        let before = pdf.get(..hole_start).unwrap_or_default();
+        let key_end = before
+            .iter()
+            .rposition(|byte| !byte.is_ascii_whitespace())
+            .map_or(0, |last| last + 1);
+        if !before[..key_end].ends_with(b"/Contents") {
             continue;
         }
         let copy = masked.get_or_insert_with(|| pdf.to_vec());
