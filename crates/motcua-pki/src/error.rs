@@ -134,6 +134,24 @@ pub enum PkiError {
     #[error("unusable PDF: {0}")]
     InvalidPdf(String),
 
+    /// The verification's budget ran out (time limit, or the caller went away) before any
+    /// signature of the document was found; the reason says which.
+    #[error("{0}")]
+    VerificationStopped(String),
+
+    /// The document holds more signature fields with a value than a verification accepts; none
+    /// was verified.
+    #[error(
+        "the PDF has more than {limit} signatures (counting stopped at {found}); at most {limit} \
+         are verified"
+    )]
+    TooManySignatures {
+        /// How many were found before counting stopped.
+        found: usize,
+        /// The most a verification accepts.
+        limit: usize,
+    },
+
     /// A signature handed in for assembly was refused: it does not verify over the prepared
     /// data with the certificate's key, or the certificate is not the one it was prepared for.
     #[error("signature refused: {0}")]

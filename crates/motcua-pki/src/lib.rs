@@ -23,6 +23,7 @@
 //! ```
 
 pub mod binding;
+mod budget;
 pub mod cms;
 mod crl;
 mod der;
@@ -39,6 +40,7 @@ pub mod testpki;
 mod validate;
 mod verdict;
 
+pub use budget::{Budget, BudgetExceeded, CancelOnDrop, Canceller};
 pub use crl::{CrlInfo, RevocationReason};
 pub use error::PkiError;
 pub use fetch::CrlFetcher;

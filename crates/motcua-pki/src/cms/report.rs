@@ -59,6 +59,9 @@ pub enum SubIndication {
     /// TOTAL_FAILED: the document was changed after the signature by something other than
     /// further signatures.
     SigConstraintsFailure,
+    /// INDETERMINATE: not an ETSI sub-indication. The verification was stopped when its time
+    /// budget ran out or the caller went away, so nothing was concluded.
+    BudgetExceeded,
 }
 
 /// Who signed, from the signer certificate.

@@ -10,6 +10,7 @@ use super::report::{
     CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SignerIdentity, SubIndication, ValidationMoment,
 };
+use crate::budget::{Budget, BudgetExceeded};
 use crate::der;
 use crate::error::PkiError;
 use crate::parse::Certificate;
@@ -33,12 +34,14 @@ pub fn verify_detached(
     validation_time: DateTime<Utc>,
     policy: RevocationPolicy,
 ) -> Result<SignatureReport, PkiError> {
+    let budget = Budget::unlimited();
     let context = Context {
         store,
         supplied,
         validation_time,
         policy,
         claimed_time_outside: None,
+        budget: &budget,
     };
     verify(cms, &[content], &context)
 }
@@ -90,6 +93,8 @@ pub(crate) struct Context<'a> {
     pub(crate) policy: RevocationPolicy,
     /// A signing time claimed outside the CMS (a PDF's `/M`), used when the CMS has none.
     pub(crate) claimed_time_outside: Option<DateTime<Utc>>,
+    /// Checked while the content is hashed; the verification stops when it runs out.
+    pub(crate) budget: &'a Budget,
 }
 
 /// Checks and problems found so far; the indication is the first TOTAL_FAILED problem, else the
@@ -194,7 +199,29 @@ fn verify_parsed(
         Kind::SignerCertificate,
         format!("signed by {}", certificate.info().subject.text),
     );
-    check_digest(signer, content, &mut findings);
+    check_digest(signer, content, context.budget, &mut findings);
+    if let Err(stop) = context.budget.check() {
+        // Stopped: only a failure already proven stands, nothing else is concluded.
+        let stopped = |(_, sub_indication, _): &(Indication, SubIndication, String)| {
+            *sub_indication == SubIndication::BudgetExceeded
+        };
+        if !findings.problems.iter().any(stopped) {
+            findings.failed(
+                Kind::SignatureValue,
+                Indication::Indeterminate,
+                SubIndication::BudgetExceeded,
+                stop.to_string(),
+            );
+        }
+        return Ok(report(
+            findings,
+            Some(certificate),
+            None,
+            signer,
+            Vec::new(),
+            context,
+        ));
+    }
     check_signature_value(signer, certificate, &mut findings);
     check_signing_certificate(signer, certificate, &mut findings);
     let claimed = claimed_signing_time(signer, context, &mut findings);
@@ -312,18 +339,44 @@ fn check_format(
     }
 }
 
+/// Bytes hashed between two checks of the budget.
+const DIGEST_CHUNK: usize = 1 << 20;
+
+/// Why a digest was not computed.
+enum DigestStopped {
+    Crypto(openssl::error::ErrorStack),
+    Budget(BudgetExceeded),
+}
+
+impl From<openssl::error::ErrorStack> for DigestStopped {
+    fn from(error: openssl::error::ErrorStack) -> Self {
+        Self::Crypto(error)
+    }
+}
+
+/// The digest of the parts in order, hashed a chunk at a time with the budget checked before
+/// each chunk.
 fn digest_of_parts(
     algorithm: openssl::hash::MessageDigest,
     parts: &[&[u8]],
-) -> Result<openssl::hash::DigestBytes, openssl::error::ErrorStack> {
+    budget: &Budget,
+) -> Result<openssl::hash::DigestBytes, DigestStopped> {
     let mut hasher = openssl::hash::Hasher::new(algorithm)?;
     for part in parts {
-        hasher.update(part)?;
+        for chunk in part.chunks(DIGEST_CHUNK) {
+            budget.check().map_err(DigestStopped::Budget)?;
+            hasher.update(chunk)?;
+        }
     }
-    hasher.finish()
+    Ok(hasher.finish()?)
 }
 
-fn check_digest(signer: &SignerInfo<'_>, content: &[&[u8]], findings: &mut Findings) {
+fn check_digest(
+    signer: &SignerInfo<'_>,
+    content: &[&[u8]],
+    budget: &Budget,
+    findings: &mut Findings,
+) {
     let kind = SignatureCheckKind::MessageDigest;
     let Some(hash) = signer.digest else {
         findings.failed(
@@ -353,7 +406,7 @@ fn check_digest(signer: &SignerInfo<'_>, content: &[&[u8]], findings: &mut Findi
             )
         }
     };
-    match digest_of_parts(hash.message_digest(), content) {
+    match digest_of_parts(hash.message_digest(), content, budget) {
         Ok(actual) if actual.as_ref() == claimed => findings.passed(
             kind,
             format!("the {} digest of the content matches", hash.name()),
@@ -364,11 +417,17 @@ fn check_digest(signer: &SignerInfo<'_>, content: &[&[u8]], findings: &mut Findi
             SubIndication::HashFailure,
             "the content was changed after signing: its digest differs from the signed one",
         ),
-        Err(error) => findings.failed(
+        Err(DigestStopped::Crypto(error)) => findings.failed(
             kind,
             Indication::Indeterminate,
             SubIndication::CryptoConstraintsFailure,
             format!("the content digest cannot be computed: {error}"),
+        ),
+        Err(DigestStopped::Budget(stop)) => findings.failed(
+            kind,
+            Indication::Indeterminate,
+            SubIndication::BudgetExceeded,
+            stop.to_string(),
         ),
     }
 }

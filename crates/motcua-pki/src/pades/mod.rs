@@ -12,10 +12,13 @@
 //!
 //! [`verify_pdf`] checks every signature of a document: its byte range, then the CMS as
 //! [`verify_detached`](crate::cms::verify_detached) does.
+//! [`verify_pdf_with`] does the same within the limits of [`VerifyOptions`]: a number of
+//! signatures and a [`Budget`](crate::Budget) of time that another thread can cancel.
 //!
 //! [`Signer`]: crate::cms::Signer
 
 mod attachments;
+mod fields;
 mod serialize;
 mod sign;
 mod source;
@@ -26,7 +29,10 @@ pub use sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
     SignatureMark,
 };
-pub use verify::{verify_pdf, ChangesAfter, PdfSignatureReport};
+pub use verify::{
+    verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureReport, VerifyOptions,
+    DEFAULT_MAX_SIGNATURES, DEFAULT_VERIFY_BUDGET,
+};
 
 use crate::error::PkiError;
 

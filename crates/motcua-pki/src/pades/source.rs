@@ -50,6 +50,39 @@ impl<'a> OnDemand<'a> {
 /// Deepest page tree walked (real documents have a few levels).
 const MAX_PAGE_TREE_DEPTH: usize = 64;
 
+/// Where an object is written, by the cross-reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Location {
+    /// At this offset of the file.
+    At(usize),
+    /// Inside the object stream with this number.
+    InObjectStream(u32),
+    /// Nowhere (free, or not in the cross-reference).
+    Missing,
+}
+
+/// The bytes of object `id` written at `offset`: from its `N G obj` header to the end of its
+/// `endobj`. `None` when no such header is there or the object has no end.
+pub(super) fn object_span(
+    pdf: &[u8],
+    id: ObjectId,
+    offset: usize,
+) -> Option<std::ops::Range<usize>> {
+    let mut tokens = Tokens::new(pdf, offset);
+    let number = tokens.number()?;
+    let generation = tokens.number()?;
+    if number != usize::try_from(id.0).ok()? || generation != usize::from(id.1) {
+        return None;
+    }
+    // A word stops before `<`, so `obj<<` reads as `obj`; `obj[` as `obj[…`.
+    if !tokens.word()?.starts_with(b"obj") {
+        return None;
+    }
+    let after_header = tokens.at;
+    let end = after_header + memchr::memmem::find(pdf.get(after_header..)?, b"endobj")?;
+    Some(offset..end + b"endobj".len())
+}
+
 impl<'a> Source<'a> {
     pub(super) fn open(pdf: &'a [u8]) -> Result<Self, PkiError> {
         if let Some(reader) = on_demand(pdf) {
@@ -90,6 +123,22 @@ impl<'a> Source<'a> {
 
     pub(super) fn max_id(&self) -> u32 {
         self.document().max_id
+    }
+
+    /// The merged cross-reference: where each object's latest version is.
+    pub(super) fn xref(&self) -> &Xref {
+        &self.document().reference_table
+    }
+
+    /// Where the latest version of object `id` is written.
+    pub(super) fn location(&self, id: ObjectId) -> Location {
+        match self.xref().get(id.0) {
+            Some(XrefEntry::Normal { offset, generation }) if *generation == id.1 => {
+                usize::try_from(*offset).map_or(Location::Missing, Location::At)
+            }
+            Some(XrefEntry::Compressed { container, .. }) => Location::InObjectStream(*container),
+            _ => Location::Missing,
+        }
     }
 
     /// Object `id`, copied.

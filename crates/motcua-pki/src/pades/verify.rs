@@ -1,12 +1,21 @@
 //! Verifying every signature of a PDF.
+//!
+//! The file may be hostile: every walk over its structure is bounded (field tree, page tree,
+//! later revisions), every signature's byte range must be its own `/Contents` hole, and a
+//! [`Budget`] stops the work when its time runs out or the caller goes away.
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lopdf::{Dictionary, Object};
+use lopdf::{Dictionary, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::fields::{signature_fields, SignatureField, SignatureValue};
 use super::serialize::{decode_text, parse_pdf_date};
-use super::source::Source;
+use super::source::{object_span, Location, Source};
+use crate::budget::{Budget, BudgetExceeded};
 use crate::cms::{
     verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SubIndication, VerifyContext,
@@ -16,6 +25,69 @@ use crate::error::PkiError;
 use crate::parse::Certificate;
 use crate::store::TrustStore;
 use crate::verdict::{Outcome, RevocationPolicy};
+
+/// Most signatures [`verify_pdf`] accepts in one document.
+pub const DEFAULT_MAX_SIGNATURES: usize = 50;
+/// How long [`verify_pdf`] may take.
+pub const DEFAULT_VERIFY_BUDGET: Duration = Duration::from_secs(5);
+
+/// What a verification needs besides the document.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions<'a> {
+    /// The trusted roots, intermediates and CRLs.
+    pub store: &'a TrustStore,
+    /// Certificates that may help build the signers' chains.
+    pub supplied: &'a [Certificate],
+    /// When the certificates are validated (now, usually).
+    pub validation_time: DateTime<Utc>,
+    /// Whether a missing CRL makes a signature indeterminate.
+    pub policy: RevocationPolicy,
+    /// A document with more signature fields with a value is refused
+    /// ([`PkiError::TooManySignatures`]) before any is verified.
+    pub max_signatures: usize,
+    /// When to stop. Its clock starts when it is made: make the options for each verification.
+    pub budget: Budget,
+}
+
+impl<'a> VerifyOptions<'a> {
+    /// No supplied certificates, [`DEFAULT_MAX_SIGNATURES`], and a budget of
+    /// [`DEFAULT_VERIFY_BUDGET`] from now.
+    pub fn new(
+        store: &'a TrustStore,
+        validation_time: DateTime<Utc>,
+        policy: RevocationPolicy,
+    ) -> Self {
+        Self {
+            store,
+            supplied: &[],
+            validation_time,
+            policy,
+            max_signatures: DEFAULT_MAX_SIGNATURES,
+            budget: Budget::new(DEFAULT_VERIFY_BUDGET),
+        }
+    }
+
+    /// With certificates that may help build the signers' chains.
+    #[must_use]
+    pub fn supplied(mut self, supplied: &'a [Certificate]) -> Self {
+        self.supplied = supplied;
+        self
+    }
+
+    /// With another limit on the number of signatures.
+    #[must_use]
+    pub fn max_signatures(mut self, max_signatures: usize) -> Self {
+        self.max_signatures = max_signatures;
+        self
+    }
+
+    /// With another budget (e.g. one a web handler cancels when its client goes away).
+    #[must_use]
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+}
 
 /// The verification of one signature of a PDF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -33,6 +105,11 @@ pub struct PdfSignatureReport {
     pub covers_whole_document: bool,
     /// What was appended after this signature's revision.
     pub changes_after: ChangesAfter,
+    /// Problems of the document as a whole met while looking for its signatures, the same on
+    /// every report: e.g. a field tree too large or too deep to walk entirely, so that
+    /// signatures beyond what was walked are not reported.
+    #[serde(default)]
+    pub document_warnings: Vec<String>,
     /// The signature itself.
     pub report: SignatureReport,
 }
@@ -50,8 +127,9 @@ pub enum ChangesAfter {
     OtherContent,
 }
 
-/// Verifies every signature of `pdf`, in the order they were added. A document without
-/// signatures gives an empty list; errors are for files that cannot be read as PDF.
+/// Verifies every signature of `pdf`, in the order they were added, with the default limits
+/// ([`VerifyOptions::new`]). A document without signatures gives an empty list; errors are for
+/// files that cannot be read as PDF, or that [`verify_pdf_with`] refuses.
 pub fn verify_pdf(
     pdf: &[u8],
     store: &TrustStore,
@@ -59,27 +137,384 @@ pub fn verify_pdf(
     validation_time: DateTime<Utc>,
     policy: RevocationPolicy,
 ) -> Result<Vec<PdfSignatureReport>, PkiError> {
+    verify_pdf_with(
+        pdf,
+        &VerifyOptions::new(store, validation_time, policy).supplied(supplied),
+    )
+}
+
+/// Verifies every signature of `pdf`, in the order they were added, within `options`' limits.
+///
+/// Errors: the file cannot be read as PDF ([`PkiError::InvalidPdf`]); it has more than
+/// `max_signatures` signatures ([`PkiError::TooManySignatures`]); the budget ran out before any
+/// signature was found ([`PkiError::VerificationStopped`]). When the budget runs out later, the
+/// signatures verified keep their reports and the others are `INDETERMINATE` /
+/// `BUDGET_EXCEEDED`.
+pub fn verify_pdf_with(
+    pdf: &[u8],
+    options: &VerifyOptions<'_>,
+) -> Result<Vec<PdfSignatureReport>, PkiError> {
+    let budget = &options.budget;
+    let stopped = |stop: BudgetExceeded| PkiError::VerificationStopped(stop.to_string());
+    budget.check().map_err(stopped)?;
     let masked = without_signature_contents(pdf);
-    let document = Source::open_for_reading(masked.as_deref().unwrap_or(pdf))?;
-    let mut reports = Vec::new();
-    for (field_name, signature) in signature_fields(&document) {
-        let mut context = VerifyContext {
-            store,
-            supplied,
-            validation_time,
-            policy,
-            claimed_time_outside: None,
+    let view = masked.as_deref().unwrap_or(pdf);
+    let document = Source::open_for_reading(view)?;
+    budget.check().map_err(stopped)?;
+    let walk = signature_fields(&document, budget, options.max_signatures);
+    if let Some(found) = walk.too_many {
+        return Err(PkiError::TooManySignatures {
+            found,
+            limit: options.max_signatures,
+        });
+    }
+    let mut stop = walk.stopped;
+    if walk.fields.is_empty() {
+        if let Some(stop) = stop {
+            return Err(stopped(stop));
+        }
+    }
+    // The cheap checks first (byte range, own hole), so that two signatures claiming one hole
+    // are both known before any CMS is read.
+    let mut candidates = Vec::with_capacity(walk.fields.len());
+    for field in walk.fields {
+        if stop.is_none() {
+            stop = budget.check().err();
+        }
+        candidates.push(Candidate::new(pdf, &document, field, stop.is_none()));
+    }
+    refuse_shared_holes(&mut candidates);
+    let mut reports = Vec::with_capacity(candidates.len());
+    for candidate in candidates {
+        if stop.is_none() {
+            stop = budget.check().err();
+        }
+        let report = match stop {
+            Some(stop) => candidate.stopped(stop, options.validation_time),
+            None => candidate.verify(pdf, options),
         };
-        reports.push(verify_one(pdf, field_name, &signature, &mut context));
+        if report.report.sub_indication == Some(SubIndication::BudgetExceeded) {
+            stop = stop.or_else(|| budget.check().err());
+        }
+        reports.push(report);
     }
     reports.sort_by_key(|report| report.revision_length);
     judge_later_changes(pdf, &mut reports);
+    for report in &mut reports {
+        report.document_warnings.clone_from(&walk.problems);
+    }
     Ok(reports)
+}
+
+/// A signature field with what the cheap checks found.
+struct Candidate {
+    field_name: String,
+    sub_filter: String,
+    byte_range: Vec<i64>,
+    claimed_time: Option<DateTime<Utc>>,
+    /// The byte range, once checked to be the field's own hole; or why the signature fails
+    /// before its CMS is read; `None` when the budget ran out before the checks.
+    range: Option<Result<[usize; 4], String>>,
+}
+
+impl Candidate {
+    fn new(pdf: &[u8], document: &Source<'_>, field: SignatureField, check: bool) -> Self {
+        let SignatureField {
+            name,
+            value,
+            holder,
+        } = field;
+        match value {
+            SignatureValue::Unreadable(error) => {
+                let (byte_range, problem) = unreadable(pdf, document, holder, &error);
+                Self {
+                    field_name: name,
+                    sub_filter: String::new(),
+                    byte_range,
+                    claimed_time: None,
+                    range: Some(Err(problem)),
+                }
+            }
+            SignatureValue::Dictionary(signature) => {
+                let sub_filter = signature
+                    .get(b"SubFilter")
+                    .and_then(Object::as_name)
+                    .map(|name| String::from_utf8_lossy(name).into_owned())
+                    .unwrap_or_default();
+                let byte_range: Vec<i64> = signature
+                    .get(b"ByteRange")
+                    .and_then(Object::as_array)
+                    .map(|items| items.iter().filter_map(|item| item.as_i64().ok()).collect())
+                    .unwrap_or_default();
+                let claimed_time = signature
+                    .get(b"M")
+                    .and_then(Object::as_str)
+                    .ok()
+                    .and_then(|date| parse_pdf_date(&decode_text(date)));
+                let range = check
+                    .then(|| own_byte_range(pdf, document, &name, holder, &signature, &byte_range));
+                Self {
+                    field_name: name,
+                    sub_filter,
+                    byte_range,
+                    claimed_time,
+                    range,
+                }
+            }
+        }
+    }
+
+    fn revision_length(&self) -> usize {
+        match &self.range {
+            Some(Ok(range)) => range[2].saturating_add(range[3]),
+            _ => 0,
+        }
+    }
+
+    fn into_report(self, report: SignatureReport, pdf_length: usize) -> PdfSignatureReport {
+        let revision_length = self.revision_length();
+        PdfSignatureReport {
+            field_name: self.field_name,
+            sub_filter: self.sub_filter,
+            byte_range: self.byte_range,
+            revision_length: u64::try_from(revision_length).unwrap_or(u64::MAX),
+            covers_whole_document: revision_length == pdf_length,
+            changes_after: ChangesAfter::Nothing,
+            document_warnings: Vec::new(),
+            report,
+        }
+    }
+
+    fn verify(self, pdf: &[u8], options: &VerifyOptions<'_>) -> PdfSignatureReport {
+        let context = VerifyContext {
+            store: options.store,
+            supplied: options.supplied,
+            validation_time: options.validation_time,
+            policy: options.policy,
+            claimed_time_outside: self.claimed_time,
+            budget: &options.budget,
+        };
+        let report = match &self.range {
+            Some(Ok(range)) => verify_contents(pdf, *range, &self.sub_filter, &context),
+            Some(Err(problem)) => failed_report(problem.clone(), options.validation_time),
+            None => budget_report(BudgetExceeded::Cancelled, options.validation_time),
+        };
+        self.into_report(report, pdf.len())
+    }
+
+    /// The report of a signature the budget left unverified; one whose cheap checks already
+    /// failed keeps that failure.
+    fn stopped(self, stop: BudgetExceeded, validated_at: DateTime<Utc>) -> PdfSignatureReport {
+        let report = match &self.range {
+            Some(Err(problem)) => failed_report(problem.clone(), validated_at),
+            _ => budget_report(stop, validated_at),
+        };
+        let length = self.revision_length();
+        let mut report = self.into_report(report, usize::MAX);
+        report.covers_whole_document = false;
+        report.revision_length = u64::try_from(length).unwrap_or(u64::MAX);
+        report
+    }
+}
+
+/// `INDETERMINATE` / `BUDGET_EXCEEDED`: nothing was concluded.
+fn budget_report(stop: BudgetExceeded, validated_at: DateTime<Utc>) -> SignatureReport {
+    SignatureReport {
+        indication: Indication::Indeterminate,
+        sub_indication: Some(SubIndication::BudgetExceeded),
+        summary: stop.to_string(),
+        signer: None,
+        claimed_signing_time: None,
+        signature_algorithm: String::new(),
+        certificate_validations: Vec::new(),
+        checks: Vec::new(),
+        validated_at,
+    }
+}
+
+/// Fails every signature whose hole another signature also claims: one signature value can
+/// only be one field's.
+fn refuse_shared_holes(candidates: &mut [Candidate]) {
+    let mut claims: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+    for (index, candidate) in candidates.iter().enumerate() {
+        if let Some(Ok(range)) = &candidate.range {
+            claims.entry((range[1], range[2])).or_default().push(index);
+        }
+    }
+    for claimants in claims.values().filter(|claimants| claimants.len() > 1) {
+        let names: Vec<String> = claimants
+            .iter()
+            .filter_map(|index| candidates.get(*index))
+            .map(|candidate| candidate.field_name.clone())
+            .collect();
+        for index in claimants {
+            if let Some(candidate) = candidates.get_mut(*index) {
+                let others: Vec<&str> = names
+                    .iter()
+                    .filter(|name| **name != candidate.field_name)
+                    .map(String::as_str)
+                    .collect();
+                candidate.range = Some(Err(format!(
+                    "the /Contents hole of the signature field {} is also claimed by the signature field {}",
+                    candidate.field_name,
+                    if others.is_empty() { candidate.field_name.clone() } else { others.join(", ") }
+                )));
+            }
+        }
+    }
+}
+
+/// The message for a signature field with an empty or missing `/Contents`.
+fn no_contents(name: &str) -> String {
+    format!("the signature field {name} has no /Contents")
+}
+
+/// Checks that the signature's byte range is well formed and its hole is the `/Contents` of
+/// the signature dictionary itself, written in the object `holder`: a field cannot borrow
+/// another field's signature.
+fn own_byte_range(
+    pdf: &[u8],
+    document: &Source<'_>,
+    name: &str,
+    holder: Option<ObjectId>,
+    signature: &Dictionary,
+    byte_range: &[i64],
+) -> Result<[usize; 4], String> {
+    if !signature.has(b"Contents") {
+        return Err(no_contents(name));
+    }
+    let (id, span) = holder_span(pdf, document, name, holder)?;
+    let own = own_contents(pdf, span);
+    let Some(own) = own.filter(|own| own.len() > 2) else {
+        return Err(no_contents(name));
+    };
+    let range = check_byte_range(pdf, byte_range)?;
+    if range[1] != own.start || range[2] != own.end {
+        return Err(format!(
+            "the /ByteRange of the signature field {name} does not point at its own /Contents in its signature dictionary (object {} {})",
+            id.0, id.1
+        ));
+    }
+    Ok(range)
+}
+
+/// Where the object holding a signature dictionary is written.
+fn holder_span(
+    pdf: &[u8],
+    document: &Source<'_>,
+    name: &str,
+    holder: Option<ObjectId>,
+) -> Result<(ObjectId, std::ops::Range<usize>), String> {
+    let Some(id) = holder else {
+        return Err(format!(
+            "the signature dictionary of the field {name} is not written in an object of the file"
+        ));
+    };
+    match document.location(id) {
+        Location::At(offset) => object_span(pdf, id, offset).map(|span| (id, span)).ok_or_else(|| {
+            format!(
+                "the cross-reference does not point at the signature dictionary of the field {name} (object {} {})",
+                id.0, id.1
+            )
+        }),
+        Location::InObjectStream(_) => Err(format!(
+            "the signature dictionary of the field {name} (object {} {}) is inside an object stream, which cannot hold a /Contents hole",
+            id.0, id.1
+        )),
+        Location::Missing => Err(format!(
+            "the signature dictionary of the field {name} (object {} {}) is not in the cross-reference",
+            id.0, id.1
+        )),
+    }
+}
+
+/// The hex string after the first `/Contents` key inside `span`, brackets included; `None`
+/// when that value is not a hex string.
+fn own_contents(pdf: &[u8], span: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
+    let object = pdf.get(span.clone())?;
+    let key = b"/Contents";
+    let found = memchr::memmem::find_iter(object, key).find(|at| {
+        // The whole name, not `/ContentsX`.
+        object
+            .get(at + key.len())
+            .is_some_and(|next| next.is_ascii_whitespace() || b"<([/".contains(next))
+    })?;
+    let mut at = found + key.len();
+    while object.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    if object.get(at) != Some(&b'<') || object.get(at + 1) == Some(&b'<') {
+        return None;
+    }
+    let end = at + memchr::memchr(b'>', object.get(at..)?)?;
+    Some(span.start + at..span.start + end + 1)
+}
+
+/// The byte range as far as it reads, and the problem to report, for a signature dictionary
+/// the parser refused.
+fn unreadable(
+    pdf: &[u8],
+    document: &Source<'_>,
+    holder: Option<ObjectId>,
+    error: &str,
+) -> (Vec<i64>, String) {
+    let object = holder.map_or_else(
+        || " ".to_owned(),
+        |id| format!(" (object {} {}) ", id.0, id.1),
+    );
+    let fallback = format!("the signature dictionary{object}cannot be read: {error}");
+    let span = holder.and_then(|id| match document.location(id) {
+        Location::At(offset) => object_span(pdf, id, offset),
+        _ => None,
+    });
+    let Some(span) = span else {
+        return (Vec::new(), fallback);
+    };
+    let Some(found) = pdf
+        .get(span.clone())
+        .and_then(|object| memchr::memmem::find(object, b"/ByteRange"))
+    else {
+        return (Vec::new(), fallback);
+    };
+    let at = span.start + found + b"/ByteRange".len();
+    let written = raw_byte_range(pdf, at);
+    let fits = byte_range_at(pdf, at).is_some_and(|range| {
+        range[2]
+            .checked_add(range[3])
+            .is_some_and(|end| end <= pdf.len())
+            && range[0]
+                .checked_add(range[1])
+                .is_some_and(|end| end <= pdf.len())
+    });
+    if fits {
+        (written, fallback)
+    } else {
+        (
+            written,
+            "/ByteRange is not four integers that fit the file".to_owned(),
+        )
+    }
+}
+
+/// The integers of `[a b c d]` after `at` that fit an `i64`.
+fn raw_byte_range(pdf: &[u8], at: usize) -> Vec<i64> {
+    let Some(rest) = pdf.get(at..at.saturating_add(200)) else {
+        return Vec::new();
+    };
+    let text = String::from_utf8_lossy(rest.split(|b| *b == b']').next().unwrap_or_default());
+    text.trim_start()
+        .strip_prefix('[')
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(4)
+        .filter_map(|number| number.parse().ok())
+        .collect()
 }
 
 /// Classifies what followed each signature. Each revision of a PDF ends with `%%EOF`; every
 /// revision after a signature must be one that a later signature covers, and the last one must
-/// be signed, or the document was changed after signing.
+/// be signed, or the document was changed after signing. A signature the budget left
+/// unverified keeps its indication.
 fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
     let ends: Vec<u64> = reports.iter().map(|r| r.revision_length).collect();
     for report in reports.iter_mut() {
@@ -99,6 +534,9 @@ fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
         } else {
             ChangesAfter::OtherContent
         };
+        if report.report.sub_indication == Some(SubIndication::BudgetExceeded) {
+            continue;
+        }
         record_changes(
             &mut report.report,
             report.changes_after,
@@ -121,6 +559,16 @@ pub(super) fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
         };
         let hole = pdf.get(hole_start..hole_end).unwrap_or_default();
         if hole.len() < 2 || hole.first() != Some(&b'<') || hole.last() != Some(&b'>') {
+            continue;
+        }
+        // Only a value of `/Contents`: a byte range pointing elsewhere must not blank another
+        // string of the document.
+        let before = pdf.get(..hole_start).unwrap_or_default();
+        let key_end = before
+            .iter()
+            .rposition(|byte| !byte.is_ascii_whitespace())
+            .map_or(0, |last| last + 1);
+        if !before[..key_end].ends_with(b"/Contents") {
             continue;
         }
         let copy = masked.get_or_insert_with(|| pdf.to_vec());
@@ -206,47 +654,6 @@ fn record_changes(
     }
 }
 
-fn verify_one(
-    pdf: &[u8],
-    field_name: String,
-    signature: &Dictionary,
-    context: &mut VerifyContext<'_>,
-) -> PdfSignatureReport {
-    let sub_filter = signature
-        .get(b"SubFilter")
-        .and_then(Object::as_name)
-        .map(|name| String::from_utf8_lossy(name).into_owned())
-        .unwrap_or_default();
-    let byte_range: Vec<i64> = signature
-        .get(b"ByteRange")
-        .and_then(Object::as_array)
-        .map(|items| items.iter().filter_map(|item| item.as_i64().ok()).collect())
-        .unwrap_or_default();
-    context.claimed_time_outside = signature
-        .get(b"M")
-        .and_then(Object::as_str)
-        .ok()
-        .and_then(|date| parse_pdf_date(&decode_text(date)));
-    let checked = check_byte_range(pdf, &byte_range);
-    let revision_length = checked
-        .as_ref()
-        .map_or(0, |range| range[2].saturating_add(range[3]));
-    let covers_whole_document = revision_length == pdf.len();
-    let report = match checked {
-        Ok(range) => verify_contents(pdf, range, &sub_filter, context),
-        Err(problem) => failed_report(problem, context.validation_time),
-    };
-    PdfSignatureReport {
-        field_name,
-        sub_filter,
-        byte_range,
-        revision_length: u64::try_from(revision_length).unwrap_or(u64::MAX),
-        covers_whole_document,
-        changes_after: ChangesAfter::Nothing,
-        report,
-    }
-}
-
 fn verify_contents(
     pdf: &[u8],
     range: [usize; 4],
@@ -319,7 +726,7 @@ fn check_byte_range(pdf: &[u8], byte_range: &[i64]) -> Result<[usize; 4], String
         .filter_map(|value| usize::try_from(*value).ok())
         .collect();
     let [start, first_length, second_start, second_length] = values.as_slice() else {
-        return Err("/ByteRange must be four non-negative integers".into());
+        return Err("/ByteRange is not four integers that fit the file".into());
     };
     let range = [*start, *first_length, *second_start, *second_length];
     if *start != 0 {
@@ -372,78 +779,4 @@ fn failed_report(problem: impl Into<String>, validated_at: DateTime<Utc>) -> Sig
         }],
         validated_at,
     }
-}
-
-/// Signature fields with a value, by fully qualified name, walking the AcroForm field tree.
-fn signature_fields(document: &Source<'_>) -> Vec<(String, Dictionary)> {
-    let as_dictionary = |object: Object| match object {
-        Object::Dictionary(dictionary) => Some(dictionary),
-        _ => None,
-    };
-    let fields = document
-        .trailer()
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .ok()
-        .and_then(|root| document.dictionary(root).ok())
-        .and_then(|catalog| catalog.get(b"AcroForm").ok().cloned())
-        .and_then(|form| document.resolve(&form).ok())
-        .and_then(as_dictionary)
-        .and_then(|form| form.get(b"Fields").ok().cloned())
-        .and_then(|fields| document.resolve(&fields).ok())
-        .and_then(|fields| match fields {
-            Object::Array(fields) => Some(fields),
-            _ => None,
-        })
-        .unwrap_or_default();
-    let mut found = Vec::new();
-    // (field, parent name, inherited field type); depth-limited against reference loops.
-    let mut pending: Vec<(Object, String, Option<Vec<u8>>, usize)> = fields
-        .into_iter()
-        .map(|field| (field, String::new(), None, 0))
-        .collect();
-    while let Some((field, parent, inherited_type, depth)) = pending.pop() {
-        let Some(field) = document.resolve(&field).ok().and_then(as_dictionary) else {
-            continue;
-        };
-        let partial = field
-            .get(b"T")
-            .and_then(Object::as_str)
-            .map(decode_text)
-            .ok();
-        let name = match (parent.is_empty(), partial) {
-            (_, None) => parent.clone(),
-            (true, Some(partial)) => partial,
-            (false, Some(partial)) => format!("{parent}.{partial}"),
-        };
-        let field_type = field
-            .get(b"FT")
-            .and_then(Object::as_name)
-            .map(<[u8]>::to_vec)
-            .ok()
-            .or(inherited_type);
-        let kids = field
-            .get(b"Kids")
-            .ok()
-            .and_then(|kids| document.resolve(kids).ok());
-        if let Some(Object::Array(kids)) = kids {
-            if depth < 32 {
-                for kid in kids {
-                    pending.push((kid, name.clone(), field_type.clone(), depth + 1));
-                }
-            }
-        }
-        if field_type.as_deref() != Some(b"Sig") {
-            continue;
-        }
-        let value = field
-            .get(b"V")
-            .ok()
-            .and_then(|value| document.resolve(value).ok())
-            .and_then(as_dictionary);
-        if let Some(value) = value {
-            found.push((name, value));
-        }
-    }
-    found
 }
