@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 mod verify;
 
@@ -100,6 +101,10 @@ enum Command {
         /// A CRL that lists a certificate still makes it revoked.
         #[arg(long)]
         no_revocation_check: bool,
+        /// Stop after this many seconds: what is not verified by then is INDETERMINATE /
+        /// BUDGET_EXCEEDED, so that a hostile file cannot stall an audit.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        budget_secs: u64,
     },
     /// Write the OpenAPI documents into a folder.
     Openapi {
@@ -161,16 +166,19 @@ fn main() -> ExitCode {
             detached,
             trust_roots,
             no_revocation_check,
+            budget_secs,
         } => match (&file, detached.as_deref()) {
             (_, Some([data, signature])) => verify::run(
                 verify::Signed::Detached { data, signature },
                 trust_roots.as_deref(),
                 !no_revocation_check,
+                Duration::from_secs(budget_secs),
             ),
             (Some(file), _) => verify::run(
                 verify::Signed::File(file),
                 trust_roots.as_deref(),
                 !no_revocation_check,
+                Duration::from_secs(budget_secs),
             ),
             _ => Err("give the signed FILE, or --detached DATA SIG".into()),
         },

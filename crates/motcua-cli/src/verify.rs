@@ -4,16 +4,17 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use motcua_pki::cms::{
-    decode_signature, verify_attached, verify_detached, Indication, SignatureReport,
-    ValidationMoment,
+    decode_signature, verify_cms, Indication, SignatureReport, ValidationMoment,
 };
-use motcua_pki::pades::{verify_pdf, PdfSignatureReport};
-use motcua_pki::{CheckKind, RevocationPolicy, TrustStore};
+use motcua_pki::pades::{verify_pdf_with, PdfSignatureReport, VerifyOptions};
+use motcua_pki::{Budget, CheckKind, RevocationPolicy, TrustStore};
 
 /// What to verify.
+#[derive(Clone, Copy)]
 pub enum Signed<'a> {
     /// A signed PDF or a CMS signature holding its content (told apart by their first bytes).
     File(&'a Path),
@@ -27,6 +28,7 @@ pub fn run(
     signed: Signed<'_>,
     trust_roots: Option<&Path>,
     check_revocation: bool,
+    budget: Duration,
 ) -> Result<(), String> {
     let store = match trust_roots {
         Some(dir) => TrustStore::from_dir(dir)?,
@@ -37,7 +39,8 @@ pub fn run(
     } else {
         RevocationPolicy::BestEffort
     };
-    let (name, verified) = verify(signed, &store, policy)?;
+    let options = VerifyOptions::new(&store, Utc::now(), policy).budget(Budget::new(budget));
+    let (name, verified) = verify(signed, &options)?;
     let signatures = verified.described();
     let (text, passed) = describe(&signatures, policy);
     print!("{text}");
@@ -74,7 +77,7 @@ impl<'a> From<&'a PdfSignatureReport> for Described<'a> {
 
 enum Verified {
     Pdf(Vec<PdfSignatureReport>),
-    Cms(String, SignatureReport),
+    Cms(String, Box<SignatureReport>),
 }
 
 impl Verified {
@@ -91,33 +94,33 @@ impl Verified {
 }
 
 /// The name of what was verified (for messages) and the reports.
-fn verify(
-    signed: Signed<'_>,
-    store: &TrustStore,
-    policy: RevocationPolicy,
-) -> Result<(String, Verified), String> {
-    let now = Utc::now();
+fn verify(signed: Signed<'_>, options: &VerifyOptions<'_>) -> Result<(String, Verified), String> {
     match signed {
         Signed::File(file) => {
             let name = file.display().to_string();
             let bytes = read(file)?;
             if bytes.starts_with(b"%PDF-") {
-                let reports = verify_pdf(&bytes, store, &[], now, policy)
-                    .map_err(|e| format!("{name}: {e}"))?;
+                let reports =
+                    verify_pdf_with(&bytes, options).map_err(|e| format!("{name}: {e}"))?;
                 return Ok((name, Verified::Pdf(reports)));
             }
             let cms = decode_signature(&bytes).map_err(|e| format!("{name}: {e}"))?;
-            let (report, _) = verify_attached(&cms, store, &[], now, policy)
-                .map_err(|e| format!("{name}: {e}"))?;
-            Ok((name.clone(), Verified::Cms(name, report)))
+            let verified = verify_cms(&cms, None, options).map_err(|e| format!("{name}: {e}"))?;
+            Ok((
+                name.clone(),
+                Verified::Cms(name, Box::new(verified.signature)),
+            ))
         }
         Signed::Detached { data, signature } => {
             let name = signature.display().to_string();
             let content = read(data)?;
             let cms = decode_signature(&read(signature)?).map_err(|e| format!("{name}: {e}"))?;
-            let report = verify_detached(&cms, &content, store, &[], now, policy)
-                .map_err(|e| format!("{name}: {e}"))?;
-            Ok((name.clone(), Verified::Cms(name, report)))
+            let verified =
+                verify_cms(&cms, Some(&content), options).map_err(|e| format!("{name}: {e}"))?;
+            Ok((
+                name.clone(),
+                Verified::Cms(name, Box::new(verified.signature)),
+            ))
         }
     }
 }
@@ -139,7 +142,12 @@ pub fn describe(signatures: &[Described<'_>], policy: RevocationPolicy) -> (Stri
     (text, passed)
 }
 
-fn describe_one(text: &mut String, number: usize, signature: &Described<'_>, policy: RevocationPolicy) {
+fn describe_one(
+    text: &mut String,
+    number: usize,
+    signature: &Described<'_>,
+    policy: RevocationPolicy,
+) {
     let report = signature.report;
     let indication = serde_text(&report.indication);
     let sub = report

@@ -62,7 +62,7 @@ impl AppState {
                         trust_roots_dir: config.trust_roots_dir.clone(),
                         keys: KeyStore::default(),
                     }))
-                    .with_signature_jobs(&config.server),
+                    .with_server_limits(&config.server),
             ),
             config,
             results,

@@ -4,7 +4,7 @@
 //! the verification page all go through here.
 
 use chrono::Utc;
-use motcua_pki::pades::{self, PdfSignatureReport};
+use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
 use motcua_pki::RevocationPolicy;
 use motcua_web::error::ApiError;
 use motcua_web::verification::{verify_signed_pdf, VerificationError};
@@ -17,8 +17,12 @@ pub async fn verify_now(
     pdf: Vec<u8>,
 ) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     let store = state.trust_store()?;
-    verify_signed_pdf(&state.web, move || {
-        pades::verify_pdf(&pdf, &store, &[], Utc::now(), RevocationPolicy::BestEffort)
+    let max_signatures = state.web.verification.max_signatures;
+    verify_signed_pdf(&state.web, move |budget| {
+        let options = VerifyOptions::new(&store, Utc::now(), RevocationPolicy::BestEffort)
+            .max_signatures(max_signatures)
+            .budget(budget);
+        pades::verify_pdf_with(&pdf, &options)
     })
     .await
 }
@@ -33,9 +37,11 @@ pub async fn verify_stored(
     match verify_now(state, pdf).await {
         Ok(signatures) => Ok(signatures),
         Err(VerificationError::NoSignatures) => Ok(Vec::new()),
-        Err(VerificationError::Unreadable(error)) => Err(ApiError::Internal(format!(
-            "stored document of {what}: {error}"
-        ))),
+        Err(VerificationError::Unreadable(error) | VerificationError::TooManySignatures(error)) => {
+            Err(ApiError::Internal(format!(
+                "stored document of {what}: {error}"
+            )))
+        }
         Err(VerificationError::Service(error)) => Err(error),
     }
 }

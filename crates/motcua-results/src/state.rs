@@ -57,7 +57,7 @@ impl AppState {
                         password: config.keystore_password.clone(),
                         keys: KeyStore::default(),
                     }))
-                    .with_signature_jobs(&config.server),
+                    .with_server_limits(&config.server),
             ),
             db,
             config,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::audit_trail::CheckpointKey;
 use crate::auth::KeyCache;
 use crate::error::ApiError;
-use crate::limits::{Limits, ServerLimits, SignatureJobs};
+use crate::limits::{Limits, ServerLimits, SignatureJobs, VerificationLimits};
 use crate::observe::Metrics;
 
 /// Whether a unit exists, where the service keeps units (keys limited to an unknown unit are
@@ -27,6 +27,8 @@ pub struct WebContext {
     pub checkpoint_key: Option<Arc<dyn CheckpointKey>>,
     /// Slots for signing and verifying.
     pub signature_jobs: SignatureJobs,
+    /// What one verification may take.
+    pub verification: VerificationLimits,
 }
 
 impl WebContext {
@@ -40,12 +42,14 @@ impl WebContext {
             metrics: Metrics::new(service),
             checkpoint_key: None,
             signature_jobs: signature_jobs(&ServerLimits::default()),
+            verification: VerificationLimits::default(),
         }
     }
 
-    /// Caps signature work as `limits` say.
-    pub fn with_signature_jobs(mut self, limits: &ServerLimits) -> Self {
+    /// Caps signature work and verifications as `limits` say.
+    pub fn with_server_limits(mut self, limits: &ServerLimits) -> Self {
         self.signature_jobs = signature_jobs(limits);
+        self.verification = limits.verification;
         self
     }
 

@@ -1,6 +1,7 @@
 //! What both services share on the HTTP side: RFC 9457 problems, strict JSON and query
 //! extractors, API-key authentication, idempotent POSTs, request ids, keyset pagination, the
-//! audit trail writer, and the verification of signed PDFs with its page for people.
+//! audit trail writer, and the verification of signed PDFs and CMS signatures with its page for
+//! people.
 
 pub mod api_keys;
 pub mod audit;
@@ -19,6 +20,7 @@ pub mod observe;
 pub mod openapi;
 pub mod pagination;
 pub mod request_id;
+pub mod signed_upload;
 pub mod verification;
 pub mod verification_page;
 

@@ -73,6 +73,27 @@ pub struct ServerLimits {
     /// `MOTCUA_SIGNATURE_QUEUE_SECS`, default 10: how long a request waits for a signature slot
     /// before it is answered 503 with `Retry-After`.
     pub signature_queue_timeout: Duration,
+    /// `MOTCUA_VERIFY_BUDGET_SECS` (default 5) and `MOTCUA_MAX_SIGNATURES_PER_DOCUMENT`
+    /// (default 50): how long one verification may take and how many signatures it checks.
+    pub verification: VerificationLimits,
+}
+
+/// How much work one verification of an uploaded document may take, so that a hostile file
+/// cannot hold a signature slot: past the budget, what is not verified is INDETERMINATE /
+/// BUDGET_EXCEEDED; a document with more signatures is refused (422) before any is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerificationLimits {
+    pub budget: Duration,
+    pub max_signatures: usize,
+}
+
+impl Default for VerificationLimits {
+    fn default() -> Self {
+        Self {
+            budget: motcua_pki::pades::DEFAULT_VERIFY_BUDGET,
+            max_signatures: motcua_pki::pades::DEFAULT_MAX_SIGNATURES,
+        }
+    }
 }
 
 impl Default for ServerLimits {
@@ -84,6 +105,7 @@ impl Default for ServerLimits {
             shutdown_timeout: Duration::from_secs(30),
             max_signature_jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             signature_queue_timeout: Duration::from_secs(10),
+            verification: VerificationLimits::default(),
         }
     }
 }
@@ -110,6 +132,16 @@ impl ServerLimits {
                 "MOTCUA_SIGNATURE_QUEUE_SECS",
                 default.signature_queue_timeout,
             )?,
+            verification: VerificationLimits {
+                budget: seconds("MOTCUA_VERIFY_BUDGET_SECS", default.verification.budget)?,
+                max_signatures: positive(
+                    "MOTCUA_MAX_SIGNATURES_PER_DOCUMENT",
+                    env_or(
+                        "MOTCUA_MAX_SIGNATURES_PER_DOCUMENT",
+                        default.verification.max_signatures,
+                    )?,
+                )?,
+            },
         })
     }
 }

@@ -1,9 +1,11 @@
-//! Verifying an uploaded signed PDF, the same way for the JSON API and the verification page of
-//! either service: on the blocking pool, refusing what is not a signed PDF, counted in the
-//! metrics.
+//! Verifying uploaded signatures, the same way for the JSON API and the verification page of
+//! either service: on the blocking pool once a signature slot is free, within the service's
+//! verification budget, stopped when the client goes away, refusing what is not a signed
+//! document, counted in the metrics.
 
+use motcua_pki::cms::CmsVerification;
 use motcua_pki::pades::PdfSignatureReport;
-use motcua_pki::PkiError;
+use motcua_pki::{Budget, PkiError};
 
 use crate::context::WebContext;
 use crate::error::ApiError;
@@ -11,12 +13,15 @@ use crate::error::ApiError;
 /// Why a document was not verified.
 #[derive(Debug, thiserror::Error)]
 pub enum VerificationError {
-    /// The bytes cannot be read as a PDF.
-    #[error("the PDF cannot be read: {0}")]
+    /// The bytes cannot be read as a PDF or a CMS signature.
+    #[error("{0}")]
     Unreadable(String),
     /// A readable PDF without any signature.
     #[error("the PDF has no signatures")]
     NoSignatures,
+    /// More signatures than the service verifies in one document.
+    #[error("{0}")]
+    TooManySignatures(String),
     /// The service itself failed (database, trust store, worker thread).
     #[error(transparent)]
     Service(#[from] ApiError),
@@ -31,23 +36,26 @@ impl From<VerificationError> for ApiError {
     }
 }
 
-/// Runs `verify` (a call of `verify_pdf` with the service's trust store and policy) on the
-/// blocking pool, since parsing and chain validation take milliseconds of CPU, once a signature
-/// slot is free (busy: [`ApiError::Busy`]). A PDF without signatures is refused; every signature
-/// found is counted by its indication.
+impl From<PkiError> for VerificationError {
+    fn from(error: PkiError) -> Self {
+        match error {
+            PkiError::TooManySignatures { .. } => Self::TooManySignatures(error.to_string()),
+            other => Self::Unreadable(other.to_string()),
+        }
+    }
+}
+
+/// Runs `verify` (a call of `verify_pdf_with` with the service's trust store and policy and the
+/// budget it is given) like [`run_verification`]. A PDF without signatures is refused; every
+/// signature found is counted by its indication.
 pub async fn verify_signed_pdf<F>(
     web: &WebContext,
     verify: F,
 ) -> Result<Vec<PdfSignatureReport>, VerificationError>
 where
-    F: FnOnce() -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
+    F: FnOnce(Budget) -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
 {
-    // Signature work waits for a slot: a burst cannot take every core.
-    let _slot = web.signature_slot().await?;
-    let reports = actix_web::web::block(verify)
-        .await
-        .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?
-        .map_err(|error| VerificationError::Unreadable(error.to_string()))?;
+    let reports = run_verification(web, verify).await?;
     if reports.is_empty() {
         return Err(VerificationError::NoSignatures);
     }
@@ -55,4 +63,38 @@ where
         web.metrics.verified(&report.report.indication);
     }
     Ok(reports)
+}
+
+/// Runs `verify` (a call of `verify_cms`) like [`run_verification`], counting the signature.
+pub async fn verify_signed_cms<F>(
+    web: &WebContext,
+    verify: F,
+) -> Result<CmsVerification, VerificationError>
+where
+    F: FnOnce(Budget) -> Result<CmsVerification, PkiError> + Send + 'static,
+{
+    let verified = run_verification(web, verify).await?;
+    web.metrics.verified(&verified.signature.indication);
+    Ok(verified)
+}
+
+/// Runs `verify` on the blocking pool, since parsing and chain validation take milliseconds of
+/// CPU, once a signature slot is free (busy: [`ApiError::Busy`]). It gets a budget of the
+/// service's verification time that is cancelled when this future is dropped (the client went
+/// away), and the slot stays taken until the work has really stopped.
+async fn run_verification<T, F>(web: &WebContext, verify: F) -> Result<T, VerificationError>
+where
+    T: Send + 'static,
+    F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
+{
+    let slot = web.signature_slot().await?;
+    let budget = Budget::new(web.verification.budget);
+    let _cancel_when_dropped = budget.canceller().cancel_on_drop();
+    let result = actix_web::web::block(move || {
+        let _slot = slot;
+        verify(budget)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?;
+    Ok(result?)
 }

@@ -49,8 +49,8 @@ pub(crate) use sign::assemble_from;
 pub use sign::{
     assemble, prepare, prepare_with_padding, sign_detached, KeySigner, Prepared, RsaPadding, Signer,
 };
-pub use verify::{verify_attached, verify_detached};
 pub(crate) use verify::{verify as verify_with_context, Context as VerifyContext};
+pub use verify::{verify_cms, verify_detached, CmsForm, CmsVerification};
 
 /// A CMS signature as DER, from DER or from PEM text (`PKCS7` or `CMS` block), as `.p7s` files
 /// come.

@@ -2,6 +2,8 @@
 //! attribute, then the signer certificate at the claimed signing time and now.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::attributes::{self, SigningCertificateMismatch};
 use super::oid;
@@ -13,6 +15,7 @@ use super::report::{
 use crate::budget::{Budget, BudgetExceeded};
 use crate::der;
 use crate::error::PkiError;
+use crate::pades::VerifyOptions;
 use crate::parse::Certificate;
 use crate::signature::{self, SignatureAlgorithm};
 use crate::store::TrustStore;
@@ -46,36 +49,72 @@ pub fn verify_detached(
     verify(cms, &[content], &context)
 }
 
-/// Verifies a CMS signature that holds its content (`application/pkcs7-signature` made with
-/// the content inside, e.g. `openssl cms -sign -nodetach`): the same checks as
-/// [`verify_detached`], over the content it carries, which is returned with the report.
+/// Verifies a CMS signature with the same checks as [`verify_detached`], within the budget of
+/// `options`: over `content` when it is given (a detached signature), else over the content the
+/// signature holds (`application/pkcs7-signature` made with the content inside, e.g.
+/// `openssl cms -sign -nodetach`).
 ///
-/// Errors are for input that is not a SignedData with exactly one SignerInfo and its content
-/// inside.
-pub fn verify_attached(
+/// Errors are for input that is not a SignedData with exactly one SignerInfo, or that holds no
+/// content when none is given.
+pub fn verify_cms(
     cms: &[u8],
-    store: &TrustStore,
-    supplied: &[Certificate],
-    validation_time: DateTime<Utc>,
-    policy: RevocationPolicy,
-) -> Result<(SignatureReport, Vec<u8>), PkiError> {
+    content: Option<&[u8]>,
+    options: &VerifyOptions<'_>,
+) -> Result<CmsVerification, PkiError> {
     let context = Context {
-        store,
-        supplied,
-        validation_time,
-        policy,
+        store: options.store,
+        supplied: options.supplied,
+        validation_time: options.validation_time,
+        policy: options.policy,
         claimed_time_outside: None,
+        budget: &options.budget,
     };
     let parsed = parse::signed_data(cms)?;
-    let content = parsed.content.ok_or_else(|| {
-        PkiError::InvalidCms(
-            "the signature holds no content: it is a detached signature, verify it with the \
-             signed data"
-                .into(),
-        )
-    })?;
-    let report = verify_parsed(&parsed, &[content], Encapsulation::Attached, &context)?;
-    Ok((report, content.to_vec()))
+    let (form, content) = match (content, parsed.content) {
+        (Some(content), _) => (CmsForm::Detached, content),
+        (None, Some(inside)) => (CmsForm::Attached, inside),
+        (None, None) => {
+            return Err(PkiError::InvalidCms(
+                "the signature holds no content: it is a detached signature, verify it with \
+                 the signed data"
+                    .into(),
+            ))
+        }
+    };
+    let encapsulation = match form {
+        CmsForm::Detached => Encapsulation::Detached,
+        CmsForm::Attached => Encapsulation::Attached,
+    };
+    let signature = verify_parsed(&parsed, &[content], encapsulation, &context)?;
+    Ok(CmsVerification {
+        form,
+        content_length: u64::try_from(content.len()).unwrap_or(u64::MAX),
+        content_sha256: hex::encode(openssl::sha::sha256(content)),
+        signature,
+    })
+}
+
+/// Where the signed content of a CMS signature was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CmsForm {
+    /// Beside the signature (a detached signature and its data).
+    Detached,
+    /// Inside the signature.
+    Attached,
+}
+
+/// The verification of a CMS signature and what it signs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CmsVerification {
+    /// Whether the content came beside the signature or inside it.
+    pub form: CmsForm,
+    /// Length of the signed content, in bytes.
+    pub content_length: u64,
+    /// SHA-256 of the signed content, hex: which content the report is about.
+    pub content_sha256: String,
+    /// The signature.
+    pub signature: SignatureReport,
 }
 
 /// Whether the content is expected inside the signature or beside it.

@@ -14,6 +14,7 @@ pub mod results;
 pub mod statistics;
 pub mod trust;
 pub mod units;
+pub mod verification;
 pub mod verification_page;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -62,8 +63,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dossiers::transition)
         .service(results::issue_result)
         .service(results::download_result)
-        .service(results::verify_document)
-        .service(results::verify_dossier_result)
+        .service(verification::verify_document)
+        .service(verification::verify_dossier_result)
         .service(dossiers::apologise)
         .service(dossiers::rate)
         .service(dossiers::complain)

@@ -1,11 +1,11 @@
 //! Electronic results (kết quả điện tử): the result PDF of a dossier, signed (PAdES B-B) with a
 //! collective certificate of the receiving unit whose key the service holds, stored with the
-//! dossier's move to `releasing`; and the public verification of signed PDFs.
+//! dossier's move to `releasing`.
 
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -15,10 +15,9 @@ use motcua_core::ids::{CertificateId, UnitId};
 use motcua_db::certificates::{self, CertificateFilter};
 use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
-use motcua_pki::pades::{self, PdfSignatureOptions, PdfSignatureReport};
+use motcua_pki::pades::{self, PdfSignatureOptions};
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
-use motcua_web::verification::{verify_signed_pdf, VerificationError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -305,30 +304,6 @@ fn stored_pdf(
         .ok_or_else(|| ApiError::not_found(format!("electronic result of dossier {code}")))
 }
 
-/// Verify every signature of a PDF against the service's trust store, now. No API key needed.
-/// A body that is not a PDF, or a PDF without signatures, is a 422.
-#[utoipa::path(tag = "verification", request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 200, description = "The report of every signature, oldest first", body = Vec<PdfSignatureReport>), WriteErrors))]
-#[post("/verify")]
-pub async fn verify_document(
-    state: Data<AppState>,
-    body: PdfBody,
-) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
-    let pdf = body.into_inner().to_vec();
-    Ok(Json(verify(&state, pdf).await?))
-}
-
-/// Verify the stored electronic result of a dossier against the service's trust store, now.
-/// No API key needed: whoever holds the dossier code can check its result.
-#[utoipa::path(tag = "verification", params(("code" = String, Path)), responses((status = 200, description = "The report of every signature of the stored result", body = Vec<PdfSignatureReport>), ReadErrors))]
-#[get("/verify/dossiers/{code}")]
-pub async fn verify_dossier_result(
-    state: Data<AppState>,
-    code: Path<String>,
-) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
-    let pdf = stored_result(&state, code.into_inner()).await?;
-    Ok(Json(verify(&state, pdf).await?))
-}
-
 /// The signed PDF stored as the electronic result of the dossier `code`; 404 when there is no
 /// such dossier or it has no stored result.
 pub(crate) async fn stored_result(state: &AppState, code: String) -> Result<Vec<u8>, ApiError> {
@@ -338,24 +313,4 @@ pub(crate) async fn stored_result(state: &AppState, code: String) -> Result<Vec<
             stored_pdf(conn, &code, dossier.id)
         })
         .await
-}
-
-/// Every signature of `pdf`, verified now against the trust store of the database, with
-/// revocation status required: what the JSON endpoints and the verification page report.
-pub(crate) async fn verify(
-    state: &Data<AppState>,
-    pdf: Vec<u8>,
-) -> Result<Vec<PdfSignatureReport>, VerificationError> {
-    let shared = state.clone();
-    let loaded = state.read(move |conn| shared.trust.current(conn)).await?;
-    verify_signed_pdf(&state.web, move || {
-        pades::verify_pdf(
-            &pdf,
-            &loaded.store,
-            &[],
-            Utc::now(),
-            RevocationPolicy::Require,
-        )
-    })
-    .await
 }

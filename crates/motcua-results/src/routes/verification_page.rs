@@ -10,7 +10,10 @@ use motcua_web::verification_page::{
     answer_upload, Lang, Page, PageProblem, PageRequest, Subject, MAX_CODE_CHARS, PAGE_PATH,
 };
 
-use super::results::{stored_result, verify};
+use motcua_pki::RevocationPolicy;
+
+use super::results::stored_result;
+use super::verification::verify;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -46,7 +49,10 @@ async fn show(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
 
 async fn upload(req: HttpRequest, payload: Payload, state: Data<AppState>) -> HttpResponse {
     let page = page(&state, Lang::from_query(req.query_string()), None);
-    answer_upload(&req, payload.into_inner(), page, |pdf| verify(&state, pdf)).await
+    answer_upload(&req, payload.into_inner(), page, |pdf| {
+        verify(&state, pdf, RevocationPolicy::Require)
+    })
+    .await
 }
 
 async fn dossier_reports(
@@ -63,5 +69,5 @@ async fn dossier_reports(
             ApiError::NotFound(_) => PageProblem::NoResult,
             other => PageProblem::Service(other),
         })?;
-    Ok(verify(state, pdf).await?)
+    Ok(verify(state, pdf, RevocationPolicy::Require).await?)
 }

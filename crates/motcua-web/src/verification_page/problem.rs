@@ -37,7 +37,8 @@ pub enum PageProblem {
 impl From<VerificationError> for PageProblem {
     fn from(error: VerificationError) -> Self {
         match error {
-            VerificationError::Unreadable(detail) => Self::Unreadable(detail),
+            VerificationError::Unreadable(detail)
+            | VerificationError::TooManySignatures(detail) => Self::Unreadable(detail),
             VerificationError::NoSignatures => Self::NoSignatures,
             VerificationError::Service(error) => Self::Service(error),
         }

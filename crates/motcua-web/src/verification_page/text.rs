@@ -129,6 +129,10 @@ pub fn reason(lang: Lang, sub_indication: SubIndication) -> &'static str {
             "Sau khi ký, văn bản đã bị thêm nội dung không phải chữ ký: văn bản có thể đã bị sửa.",
             "Content other than signatures was added after signing: the document may have been changed.",
         ),
+        S::BudgetExceeded => lang.pick(
+            "Việc kiểm tra đã dừng vì vượt quá thời gian cho phép, nên chưa có kết luận về chữ ký này; tệp có thể có cấu trúc bất thường.",
+            "The check was stopped when its time ran out, so nothing was concluded about this signature; the file may have an unusual structure.",
+        ),
     }
 }
 

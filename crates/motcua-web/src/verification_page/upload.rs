@@ -3,13 +3,13 @@
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::dev::Payload;
-use actix_web::web::BytesMut;
 use actix_web::HttpRequest;
 use futures_util::StreamExt;
 
 use super::problem::PageProblem;
 use crate::extract::{declared_length, media_type};
 use crate::limits::is_body_timeout;
+use crate::signed_upload::read_part;
 
 /// The name of the form's file input.
 pub const FILE_FIELD: &str = "document";
@@ -75,15 +75,9 @@ pub async fn read_pdf_upload(
 
 /// The field's bytes, or `None` as soon as they pass `limit`.
 async fn read_field(field: &mut Field, limit: usize) -> Result<Option<Vec<u8>>, PageProblem> {
-    let mut bytes = BytesMut::new();
-    while let Some(chunk) = field.next().await {
-        let chunk = chunk.map_err(|error| malformed(&error))?;
-        if bytes.len() + chunk.len() > limit {
-            return Ok(None);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(Some(bytes.to_vec()))
+    read_part(field, limit)
+        .await
+        .map_err(|error| malformed(&error))
 }
 
 /// The file name without any folder a browser may have sent with it.
