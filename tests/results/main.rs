@@ -9,6 +9,7 @@ mod audit_trail;
 mod bad_input;
 mod certificates;
 mod component_signing;
+mod corpus;
 mod database_outage;
 mod dossiers;
 mod electronic_results;

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod browser;
+pub mod corpus;
 mod database;
 pub mod fuzzing;
 pub mod proxy;
@@ -202,6 +203,30 @@ impl TestApp {
         read(response).await
     }
 
+    /// POSTs raw bytes as `content_type`, without a key; returns status and JSON.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    /// POSTs a `multipart/form-data` form of `(name, bytes)` parts, without a key.
+    pub async fn post_form(&self, path: &str, parts: &[(&str, &[u8])]) -> (StatusCode, Value) {
+        let (content_type, body) = multipart_form(parts);
+        self.post_bytes(path, &content_type, body).await
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(&self.admin_key), None)
             .await
@@ -309,4 +334,22 @@ fn spawn_server(state: Data<AppState>) -> (ServerHandle, std::net::SocketAddr) {
         });
     });
     receiver.recv().expect("the server thread started")
+}
+
+/// A `multipart/form-data` body of `(name, bytes)` parts and its content type.
+pub fn multipart_form(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "motcua-test-boundary-7d1f0c";
+    let mut body = Vec::new();
+    for (name, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
