@@ -42,7 +42,7 @@ async fn every_corpus_verdict_over_http(backend: Backend) {
 }
 
 /// Roots (self-signed) and intermediates of the folder, then its CRLs, through the API.
-async fn install_trust_folder(app: &TestApp, trust: &str) {
+pub(crate) async fn install_trust_folder(app: &TestApp, trust: &str) {
     let mut files: Vec<_> = std::fs::read_dir(corpus::path(trust))
         .unwrap()
         .map(|entry| entry.unwrap().path())

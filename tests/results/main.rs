@@ -13,6 +13,7 @@ mod corpus;
 mod database_outage;
 mod dossiers;
 mod electronic_results;
+mod hostile_documents;
 mod idempotency;
 mod officials;
 mod openapi;

@@ -13,6 +13,7 @@ pub mod browser;
 pub mod corpus;
 mod database;
 pub mod fuzzing;
+pub mod hostile;
 pub mod proxy;
 mod reports;
 pub mod signed;

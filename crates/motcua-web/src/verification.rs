@@ -7,8 +7,11 @@ use motcua_pki::cms::CmsVerification;
 use motcua_pki::pades::PdfSignatureReport;
 use motcua_pki::{Budget, PkiError};
 
+use std::time::Duration;
+
 use crate::context::WebContext;
 use crate::error::ApiError;
+use crate::limits::SignatureJobs;
 
 /// Why a document was not verified.
 #[derive(Debug, thiserror::Error)]
@@ -87,8 +90,20 @@ where
     T: Send + 'static,
     F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
 {
-    let slot = web.signature_slot().await?;
-    let budget = Budget::new(web.verification.budget);
+    run_on_slot(&web.signature_jobs, web.verification.budget, verify).await
+}
+
+async fn run_on_slot<T, F>(
+    jobs: &SignatureJobs,
+    time: Duration,
+    verify: F,
+) -> Result<T, VerificationError>
+where
+    T: Send + 'static,
+    F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
+{
+    let slot = jobs.slot().await?;
+    let budget = Budget::new(time);
     let _cancel_when_dropped = budget.canceller().cancel_on_drop();
     let result = actix_web::web::block(move || {
         let _slot = slot;
@@ -97,4 +112,58 @@ where
     .await
     .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?;
     Ok(result?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// A verification whose caller goes away (the client hung up, so actix drops the handler's
+    /// future) is stopped through its budget, and its slot is free again only once it stopped.
+    #[actix_web::test]
+    async fn dropping_the_request_stops_the_work_and_then_frees_the_slot() {
+        let jobs = SignatureJobs::new(1, Duration::from_secs(5));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&stopped);
+        let work = run_on_slot(&jobs, Duration::from_secs(3600), move |budget| {
+            while budget.check().is_ok() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            // Cleaning up after the stop still holds the slot.
+            std::thread::sleep(Duration::from_millis(50));
+            seen.store(true, Ordering::SeqCst);
+            Ok(())
+        });
+        let cut = tokio::time::timeout(Duration::from_millis(100), work).await;
+        assert!(cut.is_err(), "the work ran until its caller went away");
+        assert_eq!(
+            jobs.in_progress(),
+            1,
+            "the slot is held while the work stops"
+        );
+        let freed = tokio::time::timeout(Duration::from_secs(10), jobs.slot()).await;
+        assert!(freed.is_ok_and(|slot| slot.is_ok()), "the slot came back");
+        assert!(stopped.load(Ordering::SeqCst), "the work had stopped first");
+    }
+
+    #[actix_web::test]
+    async fn the_budget_ends_the_work_and_its_answer_is_returned() {
+        let jobs = SignatureJobs::new(1, Duration::from_secs(5));
+        let answer = run_on_slot(&jobs, Duration::from_millis(20), |budget| {
+            while budget.check().is_ok() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(budget.check().map_err(|stop| stop.to_string()))
+        })
+        .await
+        .expect("an answer");
+        assert!(
+            answer.is_err_and(|reason| reason.contains("budget")),
+            "the budget ran out"
+        );
+        assert_eq!(jobs.in_progress(), 0);
+    }
 }
