@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use common::{now, Fixture};
 use motcua_pki::cms::{Indication, KeySigner, SubIndication};
 use motcua_pki::pades::{
-    sign_pdf, verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureOptions, PdfSignatureReport,
-    VerifyOptions,
+    sign_pdf, verify_pdf, verify_pdf_with, ChangesAfter, ModificationKind, PdfSignatureOptions,
+    PdfSignatureReport, VerifyOptions,
 };
 use motcua_pki::testpki::KeySpec;
 use motcua_pki::{Budget, PkiError, RevocationPolicy};
@@ -324,6 +324,10 @@ fn a_field_listing_itself_three_times_answers_at_once() -> common::TestResult {
     assert_eq!(reports.len(), 1, "{reports:#?}");
     // The signature itself is intact; the widget changed after it.
     assert_eq!(reports[0].changes_after, ChangesAfter::OtherContent);
+    assert!(reports[0]
+        .modifications
+        .iter()
+        .any(|m| m.kind == ModificationKind::AnnotationChanged));
     Ok(())
 }
 
@@ -599,5 +603,82 @@ fn prev_cycles_are_followed_once() -> common::TestResult {
         }
     }
     let _ = verify_hostile(&crossed);
+    Ok(())
+}
+
+#[test]
+fn later_changes_are_named() -> common::TestResult {
+    let samples = samples();
+    let ids = &samples.ids;
+    let note = ids.size;
+    let annotated = append(
+        &samples.twice,
+        &[
+            (
+                note,
+                format!(
+                    "<< /Type /Annot /Subtype /Text /Rect [10 10 30 30] /P {} 0 R /Contents (duyet) >>",
+                    ids.page
+                ),
+            ),
+            (
+                ids.page,
+                format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [{} {note} 0 R] >>",
+                    both_widgets()
+                ),
+            ),
+        ],
+        ids.size + 1,
+        ids.root,
+    );
+    let reports = verify_hostile(&annotated)?;
+    for report in &reports {
+        assert_eq!(report.changes_after, ChangesAfter::OtherContent);
+        let added = report
+            .modifications
+            .iter()
+            .find(|m| m.kind == ModificationKind::AnnotationAdded)
+            .ok_or("the annotation is not named")?;
+        assert_eq!(added.object, format!("{note} 0"));
+        assert!(
+            report.report.summary.contains(&format!(
+                "annotation (Text) added on page 1 (object {note} 0)"
+            )),
+            "{}",
+            report.report.summary
+        );
+    }
+    // The page's text replaced.
+    let text = "BT /F1 14 Tf 72 770 Td (BAO CAO So: 99/BC-UBND) Tj ET";
+    let rewritten = append(
+        &samples.twice,
+        &[(
+            4,
+            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        )],
+        ids.size,
+        ids.root,
+    );
+    let reports = verify_hostile(&rewritten)?;
+    assert_eq!(reports.len(), 2);
+    for report in &reports {
+        assert_eq!(
+            report.report.summary,
+            "the document was changed after this signature: page 1 content changed (object 4 0)"
+        );
+        assert_eq!(
+            report.report.sub_indication,
+            Some(SubIndication::SigConstraintsFailure)
+        );
+    }
+    // The leader's signature is followed by the organisation's only.
+    let reports = verify_hostile(&samples.twice)?;
+    assert_eq!(reports[0].changes_after, ChangesAfter::FurtherSignatures);
+    assert!(reports[0]
+        .modifications
+        .iter()
+        .all(|m| m.kind == ModificationKind::SignatureAdded));
+    assert!(!reports[0].modifications.is_empty());
     Ok(())
 }
