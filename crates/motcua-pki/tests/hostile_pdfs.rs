@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 use common::{now, Fixture};
 use motcua_pki::cms::{Indication, KeySigner, SubIndication};
 use motcua_pki::pades::{
-    sign_pdf, verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureOptions, PdfSignatureReport,
-    VerifyOptions,
+    sign_pdf, verify_pdf, verify_pdf_with, ChangesAfter, ModificationKind, PdfSignatureOptions,
+    PdfSignatureReport, VerifyOptions,
 };
 use motcua_pki::testpki::KeySpec;
 use motcua_pki::{Budget, PkiError, RevocationPolicy};
+use proptest::prelude::*;
 
 /// The budget of each verification in these tests.
 const BUDGET: Duration = Duration::from_secs(2);
@@ -324,6 +325,10 @@ fn a_field_listing_itself_three_times_answers_at_once() -> common::TestResult {
     assert_eq!(reports.len(), 1, "{reports:#?}");
     // The signature itself is intact; the widget changed after it.
     assert_eq!(reports[0].changes_after, ChangesAfter::OtherContent);
+    assert!(reports[0]
+        .modifications
+        .iter()
+        .any(|m| m.kind == ModificationKind::AnnotationChanged));
     Ok(())
 }
 
@@ -599,5 +604,258 @@ fn prev_cycles_are_followed_once() -> common::TestResult {
         }
     }
     let _ = verify_hostile(&crossed);
+    Ok(())
+}
+
+#[test]
+fn later_changes_are_named() -> common::TestResult {
+    let samples = samples();
+    let ids = &samples.ids;
+    let note = ids.size;
+    let annotated = append(
+        &samples.twice,
+        &[
+            (
+                note,
+                format!(
+                    "<< /Type /Annot /Subtype /Text /Rect [10 10 30 30] /P {} 0 R /Contents (duyet) >>",
+                    ids.page
+                ),
+            ),
+            (
+                ids.page,
+                format!(
+                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [{} {note} 0 R] >>",
+                    both_widgets()
+                ),
+            ),
+        ],
+        ids.size + 1,
+        ids.root,
+    );
+    let reports = verify_hostile(&annotated)?;
+    for report in &reports {
+        assert_eq!(report.changes_after, ChangesAfter::OtherContent);
+        let added = report
+            .modifications
+            .iter()
+            .find(|m| m.kind == ModificationKind::AnnotationAdded)
+            .ok_or("the annotation is not named")?;
+        assert_eq!(added.object, format!("{note} 0"));
+        assert!(
+            report.report.summary.contains(&format!(
+                "annotation (Text) added on page 1 (object {note} 0)"
+            )),
+            "{}",
+            report.report.summary
+        );
+    }
+    // The page's text replaced.
+    let text = "BT /F1 14 Tf 72 770 Td (BAO CAO So: 99/BC-UBND) Tj ET";
+    let rewritten = append(
+        &samples.twice,
+        &[(
+            4,
+            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        )],
+        ids.size,
+        ids.root,
+    );
+    let reports = verify_hostile(&rewritten)?;
+    assert_eq!(reports.len(), 2);
+    for report in &reports {
+        assert_eq!(
+            report.report.summary,
+            "the document was changed after this signature: page 1 content changed (object 4 0)"
+        );
+        assert_eq!(
+            report.report.sub_indication,
+            Some(SubIndication::SigConstraintsFailure)
+        );
+    }
+    // The leader's signature is followed by the organisation's only.
+    let reports = verify_hostile(&samples.twice)?;
+    assert_eq!(reports[0].changes_after, ChangesAfter::FurtherSignatures);
+    assert!(reports[0]
+        .modifications
+        .iter()
+        .all(|m| m.kind == ModificationKind::SignatureAdded));
+    assert!(!reports[0].modifications.is_empty());
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+enum Hostile {
+    Truncate(usize),
+    ByteRange { index: usize, text: String },
+    PointAtOtherHole,
+    SelfKid { index: usize, times: usize },
+    TwoNodeCycle,
+    Nested(u32),
+    PrevToItself,
+    ManyFields(u32),
+    Flip { at: usize, mask: u8 },
+}
+
+fn hostile() -> impl Strategy<Value = Hostile> {
+    let numbers = prop_oneof![
+        Just("18446744073709551616".to_owned()),
+        Just("99999999999999999999999".to_owned()),
+        Just("-5".to_owned()),
+        Just("0".to_owned()),
+        Just("1.5".to_owned()),
+        (0usize..200_000).prop_map(|n| n.to_string()),
+    ];
+    prop_oneof![
+        any::<usize>().prop_map(Hostile::Truncate),
+        (0usize..2, prop::collection::vec(numbers, 0..6)).prop_map(|(index, numbers)| {
+            Hostile::ByteRange {
+                index,
+                text: format!("[{}]", numbers.join(" ")),
+            }
+        }),
+        Just(Hostile::PointAtOtherHole),
+        (0usize..2, 1usize..4).prop_map(|(index, times)| Hostile::SelfKid { index, times }),
+        Just(Hostile::TwoNodeCycle),
+        (1u32..3000).prop_map(Hostile::Nested),
+        Just(Hostile::PrevToItself),
+        (1u32..120).prop_map(Hostile::ManyFields),
+        (any::<usize>(), 1u8..).prop_map(|(at, mask)| Hostile::Flip { at, mask }),
+    ]
+}
+
+fn apply(mutation: &Hostile) -> Vec<u8> {
+    let samples = samples();
+    let ids = &samples.ids;
+    let twice = &samples.twice;
+    match mutation {
+        Hostile::Truncate(at) => twice[..at % twice.len()].to_vec(),
+        Hostile::ByteRange { index, text } => {
+            if text.len() < 36 {
+                with_byte_range(twice, *index, text)
+            } else {
+                twice.clone()
+            }
+        }
+        Hostile::PointAtOtherHole => {
+            let [a, b, c, d] = byte_range_of(twice, 1);
+            with_byte_range(twice, 0, &format!("[{a} {b} {c} {d}]"))
+        }
+        Hostile::SelfKid { index, times } => {
+            let own = ids.signatures[*index].0;
+            let kids = vec![format!("{own} 0 R"); *times].join(" ");
+            append(
+                twice,
+                &[widget(*index, &format!("/Kids [{kids}]"))],
+                ids.size,
+                ids.root,
+            )
+        }
+        Hostile::TwoNodeCycle => {
+            let (first, second) = (ids.signatures[0].0, ids.signatures[1].0);
+            append(
+                twice,
+                &[
+                    widget(0, &format!("/Kids [{second} 0 R]")),
+                    widget(1, &format!("/Kids [{first} 0 R]")),
+                ],
+                ids.size,
+                ids.root,
+            )
+        }
+        Hostile::Nested(depth) => {
+            let first = ids.size;
+            let mut objects: Vec<(u32, String)> = (0..*depth)
+                .map(|level| {
+                    let number = first + level;
+                    (
+                        number,
+                        format!("<< /T (n) /FT /Sig /Kids [{} 0 R] >>", number + 1),
+                    )
+                })
+                .collect();
+            objects.push(form_with(&format!("{} {first} 0 R", both_widgets())));
+            append(twice, &objects, first + depth + 1, ids.root)
+        }
+        Hostile::PrevToItself => {
+            let mut looped = twice.clone();
+            let xref = looped.len();
+            looped.extend_from_slice(
+                format!(
+                    "xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size {} /Root {} 0 R /Prev {xref} >>\nstartxref\n{xref}\n%%EOF\n",
+                    ids.size, ids.root
+                )
+                .as_bytes(),
+            );
+            looped
+        }
+        Hostile::ManyFields(count) => {
+            let (_, signature) = ids.signatures[1];
+            let mut objects: Vec<(u32, String)> = (0..*count)
+                .map(|index| {
+                    (
+                        ids.size + index,
+                        format!("<< /FT /Sig /T (F{index}) /V {signature} 0 R >>"),
+                    )
+                })
+                .collect();
+            let extra: Vec<String> = (0..*count)
+                .map(|index| format!("{} 0 R", ids.size + index))
+                .collect();
+            objects.push(form_with(&format!(
+                "{} {}",
+                both_widgets(),
+                extra.join(" ")
+            )));
+            append(twice, &objects, ids.size + count, ids.root)
+        }
+        Hostile::Flip { at, mask } => {
+            let mut flipped = twice.clone();
+            let length = flipped.len();
+            flipped[at % length] ^= mask;
+            flipped
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_pdfs_answer_in_time_and_are_never_valid_when_changed(
+        mutations in prop::collection::vec(hostile(), 1..3)
+    ) {
+        let mut pdf = apply(&mutations[0]);
+        if let Some(Hostile::Truncate(at)) = mutations.get(1) {
+            pdf.truncate(at % pdf.len().max(1));
+        }
+        let _ = verify_hostile(&pdf);
+    }
+}
+
+/// Writes signed PDFs (and hostile variants of them) as seeds of the `verify_pdf` fuzz target:
+/// `cargo test --test hostile_pdfs -- --ignored write_fuzz_seeds`.
+#[test]
+#[ignore = "writes the fuzzing corpus; run by hand"]
+fn write_fuzz_seeds() -> common::TestResult {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/verify_pdf");
+    std::fs::create_dir_all(&directory)?;
+    let samples = samples();
+    std::fs::write(directory.join("signed_once.pdf"), &samples.once)?;
+    std::fs::write(directory.join("signed_twice.pdf"), &samples.twice)?;
+    let variants = [
+        Hostile::SelfKid { index: 0, times: 3 },
+        Hostile::TwoNodeCycle,
+        Hostile::Nested(100),
+        Hostile::PrevToItself,
+        Hostile::ManyFields(5),
+        Hostile::PointAtOtherHole,
+    ];
+    for (index, variant) in variants.iter().enumerate() {
+        std::fs::write(
+            directory.join(format!("hostile_{index}.pdf")),
+            apply(variant),
+        )?;
+    }
     Ok(())
 }

@@ -11,13 +11,14 @@
 //! the signature and fills the hole. [`sign_pdf`] does both with a [`Signer`].
 //!
 //! [`verify_pdf`] checks every signature of a document: its byte range, then the CMS as
-//! [`verify_detached`](crate::cms::verify_detached) does.
+//! [`verify_detached`](crate::cms::verify_detached) does, then what later revisions changed.
 //! [`verify_pdf_with`] does the same within the limits of [`VerifyOptions`]: a number of
 //! signatures and a [`Budget`](crate::Budget) of time that another thread can cancel.
 //!
 //! [`Signer`]: crate::cms::Signer
 
 mod attachments;
+mod changes;
 mod fields;
 mod serialize;
 mod sign;
@@ -25,6 +26,7 @@ mod source;
 mod verify;
 
 pub use attachments::{embedded_files, EmbeddedFile};
+pub use changes::{Modification, ModificationKind};
 pub use sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
     SignatureMark,

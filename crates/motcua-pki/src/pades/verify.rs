@@ -12,6 +12,7 @@ use lopdf::{Dictionary, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::changes::{self, Modification};
 use super::fields::{signature_fields, SignatureField, SignatureValue};
 use super::serialize::{decode_text, parse_pdf_date};
 use super::source::{object_span, Location, Source};
@@ -105,6 +106,10 @@ pub struct PdfSignatureReport {
     pub covers_whole_document: bool,
     /// What was appended after this signature's revision.
     pub changes_after: ChangesAfter,
+    /// What the revisions after this signature changed, object by object (empty when it covers
+    /// the whole file).
+    #[serde(default)]
+    pub modifications: Vec<Modification>,
     /// Problems of the document as a whole met while looking for its signatures, the same on
     /// every report: e.g. a field tree too large or too deep to walk entirely, so that
     /// signatures beyond what was walked are not reported.
@@ -120,10 +125,11 @@ pub struct PdfSignatureReport {
 pub enum ChangesAfter {
     /// The signature covers the whole file.
     Nothing,
-    /// Only revisions that are themselves signed followed (e.g. the organisation after the
-    /// leader).
+    /// Only further signatures (e.g. the organisation after the leader) and validation data
+    /// followed.
     FurtherSignatures,
-    /// An unsigned revision followed: the content may have been changed after signing.
+    /// Something else followed: the content may have been changed after signing (see
+    /// [`PdfSignatureReport::modifications`]).
     OtherContent,
 }
 
@@ -199,7 +205,7 @@ pub fn verify_pdf_with(
         reports.push(report);
     }
     reports.sort_by_key(|report| report.revision_length);
-    judge_later_changes(pdf, &mut reports);
+    judge_later_changes(pdf, view, &document, &mut reports, budget);
     for report in &mut reports {
         report.document_warnings.clone_from(&walk.problems);
     }
@@ -280,6 +286,7 @@ impl Candidate {
             revision_length: u64::try_from(revision_length).unwrap_or(u64::MAX),
             covers_whole_document: revision_length == pdf_length,
             changes_after: ChangesAfter::Nothing,
+            modifications: Vec::new(),
             document_warnings: Vec::new(),
             report,
         }
@@ -511,12 +518,21 @@ fn raw_byte_range(pdf: &[u8], at: usize) -> Vec<i64> {
         .collect()
 }
 
-/// Classifies what followed each signature. Each revision of a PDF ends with `%%EOF`; every
-/// revision after a signature must be one that a later signature covers, and the last one must
-/// be signed, or the document was changed after signing. A signature the budget left
-/// unverified keeps its indication.
-fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
+/// Classifies what followed each signature. Each revision of a PDF ends with `%%EOF`; the
+/// objects written after a signature's revision are compared with their signed versions
+/// ([`changes::analyse`]): only later signatures and validation data may be added. When that
+/// comparison cannot be completed, every revision after a signature must be one that a later
+/// signature covers, and the last one must be signed, or the document was changed after
+/// signing.
+fn judge_later_changes(
+    pdf: &[u8],
+    view: &[u8],
+    document: &Source<'_>,
+    reports: &mut [PdfSignatureReport],
+    budget: &Budget,
+) {
     let ends: Vec<u64> = reports.iter().map(|r| r.revision_length).collect();
+    let mut analyses: HashMap<u64, changes::Analysis> = HashMap::new();
     for report in reports.iter_mut() {
         let start = usize::try_from(report.revision_length).unwrap_or(usize::MAX);
         let revisions_after = pdf.get(start..).map_or(0, count_eof_markers);
@@ -527,21 +543,38 @@ fn judge_later_changes(pdf: &[u8], reports: &mut [PdfSignatureReport]) {
         let last_is_signed = ends
             .last()
             .is_some_and(|end| usize::try_from(*end).ok() == Some(pdf.len()));
-        report.changes_after = if report.covers_whole_document {
-            ChangesAfter::Nothing
-        } else if last_is_signed && revisions_after == signed_after {
+        let by_revisions = if last_is_signed && revisions_after == signed_after {
             ChangesAfter::FurtherSignatures
         } else {
             ChangesAfter::OtherContent
         };
-        if report.report.sub_indication == Some(SubIndication::BudgetExceeded) {
+        let stopped = report.report.sub_indication == Some(SubIndication::BudgetExceeded);
+        let analysable = !report.covers_whole_document && start > 0 && !stopped;
+        let analysis = analysable.then(|| {
+            analyses
+                .entry(report.revision_length)
+                .or_insert_with(|| changes::analyse(view, document, start, budget))
+                .clone()
+        });
+        report.changes_after = match &analysis {
+            _ if report.covers_whole_document => ChangesAfter::Nothing,
+            Some(analysis) if analysis.modifications.iter().any(|m| !m.kind.is_allowed()) => {
+                ChangesAfter::OtherContent
+            }
+            Some(analysis) if analysis.incomplete.is_none() => ChangesAfter::FurtherSignatures,
+            _ => by_revisions,
+        };
+        let incomplete = analysis.as_ref().and_then(|a| a.incomplete.clone());
+        report.modifications = analysis.map(|a| a.modifications).unwrap_or_default();
+        if stopped {
             continue;
         }
         record_changes(
             &mut report.report,
             report.changes_after,
-            revisions_after,
-            signed_after,
+            &report.modifications,
+            incomplete.as_deref(),
+            (revisions_after, signed_after),
         );
     }
 }
@@ -628,29 +661,82 @@ fn count_eof_markers(bytes: &[u8]) -> usize {
         .count()
 }
 
+/// At most this many modifications are named in a report's summary and check.
+const MODIFICATIONS_NAMED: usize = 10;
+
+/// `page 1 content changed (object 4 0), …`.
+fn describe(modifications: &[&Modification]) -> String {
+    let mut text = modifications
+        .iter()
+        .take(MODIFICATIONS_NAMED)
+        .map(|m| format!("{} (object {})", m.detail, m.object))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if modifications.len() > MODIFICATIONS_NAMED {
+        text.push_str(&format!(
+            " and {} more",
+            modifications.len() - MODIFICATIONS_NAMED
+        ));
+    }
+    text
+}
+
 fn record_changes(
     report: &mut SignatureReport,
     changes: ChangesAfter,
-    revisions: usize,
-    signed: usize,
+    modifications: &[Modification],
+    incomplete: Option<&str>,
+    (revisions, signed): (usize, usize),
 ) {
+    let harmful: Vec<&Modification> = modifications
+        .iter()
+        .filter(|m| !m.kind.is_allowed())
+        .collect();
+    let allowed: Vec<&Modification> = modifications
+        .iter()
+        .filter(|m| m.kind.is_allowed())
+        .collect();
+    let unfinished = incomplete
+        .map(|why| format!(" (the changes were not all compared: {why})"))
+        .unwrap_or_default();
     let (outcome, detail) = match changes {
         ChangesAfter::Nothing => (Outcome::Passed, "nothing was appended after this signature".to_owned()),
-        ChangesAfter::FurtherSignatures => (Outcome::Passed, format!("only further signatures followed ({signed})")),
+        ChangesAfter::FurtherSignatures if allowed.is_empty() => (
+            Outcome::Passed,
+            format!("only further signatures followed ({signed}){unfinished}"),
+        ),
+        ChangesAfter::FurtherSignatures => (
+            Outcome::Passed,
+            format!(
+                "only further signatures and validation data followed: {}{unfinished}",
+                describe(&allowed)
+            ),
+        ),
+        ChangesAfter::OtherContent if !harmful.is_empty() => (
+            Outcome::Failed,
+            format!(
+                "the document was changed after this signature: {}{unfinished}",
+                describe(&harmful)
+            ),
+        ),
         ChangesAfter::OtherContent => (
             Outcome::Failed,
-            format!("{revisions} revision(s) followed, of which only {signed} are signed: the document was changed after signing"),
+            format!("{revisions} revision(s) followed, of which only {signed} are signed: the document was changed after signing{unfinished}"),
         ),
     };
     report.checks.push(SignatureCheck {
         check: SignatureCheckKind::ChangesAfterSigning,
         outcome,
-        detail,
+        detail: detail.clone(),
     });
     if changes == ChangesAfter::OtherContent && report.indication != Indication::TotalFailed {
         report.indication = Indication::TotalFailed;
         report.sub_indication = Some(SubIndication::SigConstraintsFailure);
-        report.summary = "the document was changed after this signature".into();
+        report.summary = if harmful.is_empty() {
+            format!("the document was changed after this signature: {detail}")
+        } else {
+            detail
+        };
     }
 }
 
