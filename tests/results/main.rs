@@ -15,6 +15,7 @@ mod electronic_results;
 mod idempotency;
 mod officials;
 mod openapi;
+mod outside_validators;
 mod procedures;
 mod resource_limits;
 mod seed_scenario;
