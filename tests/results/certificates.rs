@@ -180,6 +180,14 @@ async fn registers_and_binds_personal_and_collective_certificates(app: TestApp) 
     let chain = fetched["verdict"]["chain"].as_array().unwrap();
     assert_eq!(chain.len(), 3, "leaf, issuing CA, root");
     assert_eq!(chain[2]["trust_anchor"], true);
+    // What a signature with it carries: the issuing CA, not the root; not in lists.
+    assert_eq!(fetched["chain_pem"], json!([pki.0.issuing_ca.pem()]));
+    assert_eq!(created["chain_pem"], fetched["chain_pem"]);
+    let (_, listed) = app
+        .get(&format!("/certificates?official={}", leader["id"]))
+        .await;
+    assert_eq!(listed["items"][0]["id"], id, "{listed}");
+    assert!(listed["items"][0].get("chain_pem").is_none(), "{listed}");
 
     // Communes have no tax code in the seed, so their certificates name them: case and Unicode
     // normalisation do not matter. A unit may hold several (the "second collective certificate").

@@ -17,6 +17,7 @@ mod hostile_documents;
 mod idempotency;
 mod officials;
 mod openapi;
+mod outside_validators;
 mod procedures;
 mod resource_limits;
 mod seed_scenario;

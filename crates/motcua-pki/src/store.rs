@@ -309,4 +309,24 @@ impl TrustStore {
     fn crl_from(&self, issuer: &Certificate) -> Option<Arc<VerifiedCrl>> {
         self.crls.get(&issuer.signer_id).cloned()
     }
+
+    /// The CA certificates between `leaf` and its trust anchor, issuing CA first: the chain
+    /// [`validate`](Self::validate) builds (from the store and `extra`) without the leaf and
+    /// without the anchor, which is what a signature should carry so that validators holding
+    /// only the root can build the path. When no chain reaches an anchor, the CA certificates of
+    /// the best partial chain.
+    pub fn intermediates_for(&self, leaf: &Certificate, extra: &[Certificate]) -> Vec<Certificate> {
+        let path = path::build(self, leaf, extra);
+        let end = if path.anchored {
+            path.certificates.len().saturating_sub(1)
+        } else {
+            path.certificates.len()
+        };
+        path.certificates
+            .get(1..end)
+            .unwrap_or_default()
+            .iter()
+            .map(|certificate| (*certificate).clone())
+            .collect()
+    }
 }

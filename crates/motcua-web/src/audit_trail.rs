@@ -29,7 +29,7 @@ use crate::context::WebContext;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::ValidQuery;
-use crate::keystore::OrganisationSigner;
+use crate::keystore::{chain_to_embed, OrganisationSigner};
 use crate::request_id::RequestId;
 
 /// Where a service finds the key that signs its checkpoints, and the trust store their
@@ -88,15 +88,24 @@ pub fn make_checkpoint(
         created_at, first.id.0, last.id.0, tree_size, &root_hash, &last.hash,
     );
     let signer = match key {
-        Some(key) => key.signer(conn)?,
+        Some(key) => key.signer(conn)?.map(|signer| (key, signer)),
         None => None,
     };
     let (signature, signer) = match signer {
-        Some(signer) => {
+        Some((key, signer)) => {
+            // The chain up to the root, completed from the trust store; without a readable
+            // store, the certificates that came with the key.
+            let chain = match key.trust_store(conn) {
+                Ok(store) => chain_to_embed(signer.as_ref(), &store),
+                Err(error) => {
+                    tracing::warn!(%error, "audit checkpoint: no trust store to complete the chain");
+                    signer.chain().to_vec()
+                }
+            };
             let signature = cms::sign_detached(
                 statement.as_bytes(),
                 signer.as_ref(),
-                signer.chain(),
+                &chain,
                 created_at.and_utc(),
                 true,
             )

@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use motcua_core::ids::CertificateId;
 use motcua_pki::cms::{KeySigner, Signer};
-use motcua_pki::Certificate;
+use motcua_pki::{Certificate, TrustStore};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
@@ -34,6 +34,13 @@ impl OrganisationSigner for KeySigner {
     fn chain(&self) -> &[Certificate] {
         KeySigner::chain(self)
     }
+}
+
+/// The CA certificates a signature by `signer` carries: its chain up to, not including, the
+/// trust anchor of `store`, built from the store and the certificates that came with the key (a
+/// PKCS#12 file may hold none, or not all), so that a validator given only the root can verify.
+pub fn chain_to_embed(signer: &dyn OrganisationSigner, store: &TrustStore) -> Vec<Certificate> {
+    store.intermediates_for(signer.certificate(), signer.chain())
 }
 
 /// An uploaded key, checked and ready to store.
@@ -219,5 +226,37 @@ mod tests {
         assert!(refused.to_string().contains("password"), "{refused}");
         assert!(format!("{keystore:?}").contains('…'));
         assert!(!format!("{keystore:?}").contains("key-store password"));
+    }
+
+    #[test]
+    fn signatures_carry_the_chain_up_to_the_root_even_without_it_in_the_file() {
+        let pki = TestPki::new(KeySpec::EcP256, chrono::Utc::now()).unwrap();
+        let unit = pki
+            .issue(&pki.organisation("UBND XÃ TĂNG TIẾN", "UBND THỊ XÃ VIỆT YÊN", "Bắc Giang"))
+            .unwrap();
+        let issuing = pki.issuing_ca.der().to_vec();
+        let store = pki.trust_store().unwrap();
+        for held in [
+            vec![],
+            vec![&pki.issuing_ca],
+            vec![&pki.issuing_ca, &pki.root],
+        ] {
+            let file = unit.pkcs12("p", &held).unwrap();
+            let signer = KeySigner::from_pkcs12(&file, "p").unwrap();
+            let chain = chain_to_embed(&signer, &store);
+            let ders: Vec<&[u8]> = chain.iter().map(Certificate::der).collect();
+            assert_eq!(
+                ders,
+                [issuing.as_slice()],
+                "with {} in the file",
+                held.len()
+            );
+        }
+        // Without a trust anchor, what the file holds is kept.
+        let file = unit.pkcs12("p", &[&pki.issuing_ca]).unwrap();
+        let signer = KeySigner::from_pkcs12(&file, "p").unwrap();
+        let chain = chain_to_embed(&signer, &TrustStore::new());
+        assert_eq!(chain.len(), 1);
+        assert_eq!(chain[0].der(), issuing.as_slice());
     }
 }

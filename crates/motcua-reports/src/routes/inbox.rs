@@ -69,6 +69,7 @@ pub async fn receive_package(
         return repeated_delivery(&stored, &package);
     }
     let store = state.trust_store()?;
+    let receipt_store = store.clone();
     let checked = package.clone();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
@@ -112,7 +113,9 @@ pub async fn receive_package(
                 received_at: utc(received_at),
                 receiver: signer.certificate().info().subject.text.clone(),
             };
-            let signed = sign_receipt(receipt, signer.as_ref(), signer.chain())
+            // The key's file may lack the intermediates: the trust roots complete the chain.
+            let chain = keystore::chain_to_embed(signer.as_ref(), &receipt_store);
+            let signed = sign_receipt(receipt, signer.as_ref(), &chain)
                 .map_err(|e| ApiError::Internal(format!("signing the receipt: {e}")))?;
             let signed_json = to_json_text(&signed)?;
             reports::insert_received(

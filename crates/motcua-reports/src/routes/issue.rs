@@ -42,6 +42,7 @@ pub async fn issue_report(
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
     let signers = state.clone();
+    let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
     let view = state
@@ -98,13 +99,10 @@ pub async fn issue_report(
                     local.format("%d/%m/%Y %H:%M:%S %:z").to_string(),
                 ],
             });
-            let signed = pades::sign_pdf(
-                &leader_signed.pdf,
-                signer.as_ref(),
-                signer.chain(),
-                &options,
-            )
-            .map_err(|e| ApiError::Internal(format!("organisation signature: {e}")))?;
+            // The key's file may lack the intermediates: the trust roots complete the chain.
+            let chain = keystore::chain_to_embed(signer.as_ref(), &store);
+            let signed = pades::sign_pdf(&leader_signed.pdf, signer.as_ref(), &chain, &options)
+                .map_err(|e| ApiError::Internal(format!("organisation signature: {e}")))?;
             let at = issued_at.naive_utc();
             reports::put_document(
                 conn,

@@ -71,13 +71,24 @@ struct SessionData {
 #[derive(Debug, Deserialize)]
 struct CertificatePem {
     pem: String,
+    /// The issuing CAs up to, not including, the root (absent from older results services).
+    #[serde(default)]
+    chain_pem: Vec<String>,
+}
+
+/// The leader's certificate as the results service registered it.
+struct LeaderCertificate {
+    id: CertificateId,
+    certificate: Certificate,
+    /// The CA certificates the results service chains it with.
+    chain: Vec<Certificate>,
 }
 
 /// The newest usable personal certificate of the official, from the results service.
 async fn leader_certificate(
     state: &AppState,
     official: OfficialId,
-) -> Result<(CertificateId, Certificate), ApiError> {
+) -> Result<LeaderCertificate, ApiError> {
     let client = state.results()?;
     let listed = client
         .official_certificates(official)
@@ -103,7 +114,20 @@ async fn leader_certificate(
         .ok()
         .and_then(|mut certificates| certificates.drain(..).next())
         .ok_or_else(|| ApiError::BadGateway("the leader's certificate cannot be read".into()))?;
-    Ok((chosen.id, certificate))
+    let mut chain = Vec::new();
+    for authority in &pem.chain_pem {
+        let parsed = parse_certificates(authority.as_bytes()).map_err(|e| {
+            ApiError::BadGateway(format!(
+                "a CA certificate of the leader's chain cannot be read: {e}"
+            ))
+        })?;
+        chain.extend(parsed);
+    }
+    Ok(LeaderCertificate {
+        id: chosen.id,
+        certificate,
+        chain,
+    })
 }
 
 /// Step 1: prepares the leader's signature of a report that is ready for signature.
@@ -132,7 +156,16 @@ pub async fn prepare_leader_signature(
         .signatory
         .clone()
         .ok_or_else(|| ApiError::Internal("a ready report without signatory".into()))?;
-    let (certificate_id, certificate) = leader_certificate(&state, signatory.official_id).await?;
+    let LeaderCertificate {
+        id: certificate_id,
+        certificate,
+        chain,
+    } = leader_certificate(&state, signatory.official_id).await?;
+    // The CA certificates the signature carries, up to the root, so that a validator given only
+    // the root can build the path: this service's trust roots and the chain the results service
+    // gave.
+    let chain = state.trust_store()?.intermediates_for(&certificate, &chain);
+    let chain_der: Vec<u8> = chain.iter().flat_map(Certificate::der).copied().collect();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
     let session = state
@@ -186,7 +219,7 @@ pub async fn prepare_leader_signature(
                 official_id: signatory.official_id,
                 official_name: signatory.full_name.clone(),
                 certificate: certificate.der().to_vec(),
-                chain: Vec::new(),
+                chain: chain_der,
                 prepared: to_json_text(&data)?,
                 pdf: prepared.pdf,
                 created_at: at,
@@ -254,7 +287,13 @@ pub async fn complete_leader_signature(
                 byte_range: data.byte_range,
                 prepared: data.prepared,
             };
-            let signed = pades::assemble_pdf(&prepared, &raw, &certificate, &[])
+            let chain = if session.chain.is_empty() {
+                Vec::new()
+            } else {
+                parse_certificates(&session.chain)
+                    .map_err(|e| ApiError::Internal(format!("the session's chain: {e}")))?
+            };
+            let signed = pades::assemble_pdf(&prepared, &raw, &certificate, &chain)
                 .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
             reports::complete_session(conn, &session.id, at)?;
             reports::put_document(

@@ -18,7 +18,9 @@ use motcua_db::certificates::{
 use motcua_db::officials::{self, Official, OfficialFilter};
 use motcua_db::units::{self, Unit, UnitFilter};
 use motcua_db::{now, trust, DbConnection, DbError};
-use motcua_pki::{Certificate, CertificateInfo, Purpose, RevocationPolicy, Verdict, VerdictStatus};
+use motcua_pki::{
+    Certificate, CertificateInfo, Purpose, RevocationPolicy, TrustStore, Verdict, VerdictStatus,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -75,6 +77,13 @@ pub struct CertificateView {
     /// The certificate in PEM; on a single certificate, not in lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pem: Option<String>,
+    /// The CA certificates from this certificate's issuer up to, not including, the root of the
+    /// trust store it chains to, each in PEM, issuing CA first: what a signature made with this
+    /// certificate carries, so that a validator given only the root can build the chain. Taken
+    /// from the trust store now; empty when the issuer is a root or is not in the trust store.
+    /// On a single certificate, not in lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_pem: Option<Vec<String>>,
 }
 
 impl CertificateView {
@@ -102,20 +111,28 @@ impl CertificateView {
             registered_by: c.registered_by,
             verdict: None,
             pem: None,
+            chain_pem: None,
         })
     }
 
-    /// The full view of one certificate: verdict and PEM included.
-    fn from_stored(c: StoredCertificate) -> Result<Self, ApiError> {
+    /// The full view of one certificate: verdict, PEM and its chain in `store` included.
+    fn from_stored(c: StoredCertificate, store: &TrustStore) -> Result<Self, ApiError> {
         let verdict: Verdict = serde_json::from_str(&c.verdict).map_err(|e| {
             ApiError::Internal(format!("stored verdict of certificate {}: {e}", c.id))
         })?;
-        let pem = Certificate::from_der(&c.der)
-            .map(|certificate| certificate.to_pem())
-            .ok();
+        let certificate = Certificate::from_der(&c.der).ok();
+        let pem = certificate.as_ref().map(Certificate::to_pem);
+        let chain_pem = certificate.map(|certificate| {
+            store
+                .intermediates_for(&certificate, &[])
+                .iter()
+                .map(Certificate::to_pem)
+                .collect()
+        });
         let mut view = Self::from_summary(c.into())?;
         view.verdict = Some(verdict);
         view.pem = pem;
+        view.chain_pem = chain_pem;
         Ok(view)
     }
 }
@@ -300,7 +317,7 @@ pub async fn register_certificate(
     )?;
     let actor = Actor::new(&who, &request_id);
     let shared = state.clone();
-    let stored = state
+    let view = state
         .write(move |conn| {
             let binding = bind_holder(conn, &who, holder, &certificate)?;
             let fingerprint = fingerprint(certificate.der());
@@ -363,10 +380,9 @@ pub async fn register_certificate(
                 stored.id,
                 &audited,
             )?;
-            Ok(stored)
+            CertificateView::from_stored(stored, &loaded.store)
         })
         .await?;
-    let view = CertificateView::from_stored(stored)?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/certificates/{}", view.id)))
         .json(view))
@@ -382,7 +398,8 @@ pub async fn get_certificate(
 ) -> Result<Json<CertificateView>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;
     let id = CertificateId(id.into_inner());
-    let stored = state
+    let shared = state.clone();
+    let view = state
         .read(move |conn| {
             let stored = certificates::find(conn, id)
                 .map_err(ApiError::not_found_as(format!("certificate {id}")))?;
@@ -396,10 +413,11 @@ pub async fn get_certificate(
                 }
             };
             who.require_unit(conn, unit)?;
-            Ok(stored)
+            let loaded = shared.trust.current(conn)?;
+            CertificateView::from_stored(stored, &loaded.store)
         })
         .await?;
-    Ok(Json(CertificateView::from_stored(stored)?))
+    Ok(Json(view))
 }
 
 /// Validate a certificate against the trust store without storing it, now or at a given time,

@@ -16,7 +16,7 @@ use motcua_db::signing::{self, ComponentFile, SigningSession};
 use motcua_db::{certificates, dossiers, now, officials, units, DbConnection, DbError};
 use motcua_pki::cms::{Indication, Prepared};
 use motcua_pki::pades::{self, PdfSignatureOptions, PreparedPdf};
-use motcua_pki::{Certificate, RevocationPolicy};
+use motcua_pki::{Certificate, RevocationPolicy, TrustStore};
 use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -205,9 +205,13 @@ pub async fn complete(
                 byte_range: data.byte_range,
                 prepared: data.prepared,
             };
-            let signed = pades::assemble_pdf(&prepared, &signature, &certificate, &[])
+            // The official's token holds the key; the issuing CAs come from the trust store,
+            // so that validators given only the root can build the chain.
+            let trust = app.trust.current(conn)?;
+            let chain = trust.store.intermediates_for(&certificate, &[]);
+            let signed = pades::assemble_pdf(&prepared, &signature, &certificate, &chain)
                 .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
-            check_signed(conn, &app, &signed)?;
+            check_signed(&app, &trust.store, &signed)?;
             let file = ComponentFile {
                 dossier_id: dossier.id,
                 position: session.position,
@@ -295,16 +299,9 @@ fn component_exists(
 }
 
 /// The assembled document must verify against the trust store now.
-fn check_signed(conn: &mut DbConnection, state: &AppState, signed: &[u8]) -> Result<(), ApiError> {
-    let trust = state.trust.current(conn)?;
-    let reports = pades::verify_pdf(
-        signed,
-        &trust.store,
-        &[],
-        Utc::now(),
-        RevocationPolicy::Require,
-    )
-    .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
+fn check_signed(state: &AppState, store: &TrustStore, signed: &[u8]) -> Result<(), ApiError> {
+    let reports = pades::verify_pdf(signed, store, &[], Utc::now(), RevocationPolicy::Require)
+        .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
     for report in &reports {
         state.web.metrics.verified(&report.report.indication);
     }

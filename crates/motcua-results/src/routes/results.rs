@@ -66,6 +66,8 @@ struct Chosen {
     subject: String,
     fingerprint: String,
     signer: Arc<dyn OrganisationSigner>,
+    /// The CA certificates the signature carries, up to the trust store's root.
+    chain: Vec<Certificate>,
 }
 
 /// Issue the electronic result of a dossier: the PDF in the body is signed with a usable
@@ -112,19 +114,19 @@ pub async fn issue_result(
     let mut options = PdfSignatureOptions::new(signed_at);
     options.reason = Some(format!("Kết quả giải quyết hồ sơ {code}"));
     let signer = chosen.signer.clone();
+    let chain = chosen.chain.clone();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let signed = actix_web::web::block(move || {
-        pades::sign_pdf(&pdf, signer.as_ref(), signer.chain(), &options)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
-    .map_err(|error| match error {
-        PkiError::InvalidPdf(reason) => {
-            ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
-        }
-        other => ApiError::Internal(format!("signing the result: {other}")),
-    })?;
+    let signed =
+        actix_web::web::block(move || pades::sign_pdf(&pdf, signer.as_ref(), &chain, &options))
+            .await
+            .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+            .map_err(|error| match error {
+                PkiError::InvalidPdf(reason) => {
+                    ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
+                }
+                other => ApiError::Internal(format!("signing the result: {other}")),
+            })?;
     let sha256 = hex::encode(motcua_pki::cms::sha256(&signed));
     let size = signed.len() as u64;
 
@@ -251,11 +253,14 @@ fn choose_certificate(
             continue;
         };
         let signer = state.signers.signer(id, &key.pkcs12, password)?;
+        // The key's file may lack the intermediates: the trust store completes the chain.
+        let chain = keystore::chain_to_embed(signer.as_ref(), &loaded.store);
         return Ok(Chosen {
             id,
             subject: candidate.subject,
             fingerprint: candidate.fingerprint,
             signer,
+            chain,
         });
     }
     let why = if reasons.is_empty() {
