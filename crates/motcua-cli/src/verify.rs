@@ -58,6 +58,9 @@ pub fn run(
 pub struct Described<'a> {
     pub location: String,
     pub coverage: Option<&'static str>,
+    /// What changed after the signature other than further signatures and validation data,
+    /// then what could not be walked in the document.
+    pub notes: Vec<String>,
     pub report: &'a SignatureReport,
 }
 
@@ -70,6 +73,23 @@ impl<'a> From<&'a PdfSignatureReport> for Described<'a> {
             } else {
                 "an earlier revision"
             }),
+            notes: signature
+                .modifications
+                .iter()
+                .filter(|change| !change.kind.is_allowed())
+                .map(|change| {
+                    format!(
+                        "changed after: {} (object {})",
+                        change.detail, change.object
+                    )
+                })
+                .chain(
+                    signature
+                        .document_warnings
+                        .iter()
+                        .map(|warning| format!("document:     {warning}")),
+                )
+                .collect(),
             report: &signature.report,
         }
     }
@@ -87,6 +107,7 @@ impl Verified {
             Self::Cms(location, report) => vec![Described {
                 location: location.clone(),
                 coverage: None,
+                notes: Vec::new(),
                 report,
             }],
         }
@@ -170,6 +191,9 @@ fn describe_one(
     );
     if let Some(coverage) = signature.coverage {
         let _ = writeln!(text, "  covers:       {coverage}");
+    }
+    for note in &signature.notes {
+        let _ = writeln!(text, "  {note}");
     }
     for line in revocation_lines(report, policy) {
         let _ = writeln!(text, "  revocation:   {line}");

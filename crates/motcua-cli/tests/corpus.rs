@@ -47,6 +47,22 @@ fn every_corpus_signature_on_the_command_line() {
     assert_all_agree("motcua verify", &mismatches, checked, 36);
 }
 
+/// What changed after a signature is listed, as the modification analysis found it.
+#[test]
+fn changes_after_signing_are_named() {
+    let case = corpus::load()
+        .cases
+        .into_iter()
+        .find(|case| case.id == "pdf-annotation-added")
+        .expect("the annotation case");
+    let (passed, printed) = verify(&case);
+    assert!(!passed, "{printed}");
+    assert!(
+        printed.contains("changed after: annotation (Text) added on page 1"),
+        "{printed}"
+    );
+}
+
 /// Runs `motcua verify` on the case; whether it exited 0, and what it printed.
 fn verify(case: &Case) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_motcua"));
