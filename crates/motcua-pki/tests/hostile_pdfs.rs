@@ -684,6 +684,71 @@ fn later_changes_are_named() -> common::TestResult {
     Ok(())
 }
 
+/// A byte range pointing at a hex string of a page's content blanks it for the parser; a
+/// later revision changing only that string must still be seen as a change.
+#[test]
+fn a_change_hidden_in_a_blanked_string_is_still_seen() -> common::TestResult {
+    let samples = samples();
+    let ids = &samples.ids;
+    let leader = samples.fixture.official()?;
+    let signer = KeySigner::new(leader.private_key().clone(), leader.certificate().clone())?;
+    // The page shows the hex string <41424344> ("ABCD"), after a /Contents name.
+    let original = motcua_pki::testpki::sample_pdf(") Tj /Contents <41424344> Tj (");
+    let signed = sign_pdf(
+        &original,
+        &signer,
+        &[samples.fixture.pki.issuing_ca.certificate().clone()],
+        &PdfSignatureOptions::new(now()),
+    )?;
+    let content_id = 4;
+    let text = "BT /F1 14 Tf 72 770 Td () Tj /Contents <45464748> Tj () Tj ET";
+    let changed = append(
+        &signed,
+        &[(
+            content_id,
+            format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        )],
+        ids.size,
+        1,
+    );
+    // Byte ranges pointing at the old and the new string, in an object of their own.
+    let old_hole = find(&changed, b"<41424344>");
+    let new_hole = find(&changed, b"<45464748>");
+    let pointers = format!(
+        "<< /A << /ByteRange [0 {} {} 0] >> /B << /ByteRange [0 {} {} 0] >> >>",
+        old_hole,
+        old_hole + 10,
+        new_hole,
+        new_hole + 10
+    );
+    let hidden = append(&changed, &[(ids.size, pointers)], ids.size + 1, 1);
+    // Not `verify_hostile`: this is another document than the samples.
+    let reports = verify_pdf_with(&hidden, &options(BUDGET))?;
+    assert_eq!(reports.len(), 1, "{reports:#?}");
+    assert_eq!(
+        reports[0].changes_after,
+        ChangesAfter::OtherContent,
+        "{reports:#?}"
+    );
+    assert_eq!(reports[0].report.indication, Indication::TotalFailed);
+    assert!(
+        reports[0]
+            .modifications
+            .iter()
+            .any(|m| m.object == format!("{content_id} 0")),
+        "{:#?}",
+        reports[0].modifications
+    );
+    Ok(())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .rposition(|window| window == needle)
+        .expect("found")
+}
+
 #[derive(Debug, Clone)]
 enum Hostile {
     Truncate(usize),

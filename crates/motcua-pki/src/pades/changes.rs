@@ -8,6 +8,7 @@
 //! allowed; anything else changes what was signed.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 
 use lopdf::xref::XrefEntry;
 use lopdf::{Dictionary, Object, ObjectId};
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::serialize::decode_text;
-use super::source::Source;
+use super::source::{object_span, Source};
 use crate::budget::Budget;
 
 /// Most objects compared for one signature.
@@ -88,9 +89,13 @@ pub(super) struct Analysis {
 }
 
 /// Compares the document as it stands (`current`) with its revision of `revision` bytes, read
-/// from the start of `view` (the bytes `current` was read from).
+/// from the start of `view` (the bytes `current` was read from: `pdf` with the `blanked`
+/// signature holes blanked). An object that reads the same in both but holds a blanked hole is
+/// compared byte for byte, so that a hole cannot hide a change.
 pub(super) fn analyse(
+    pdf: &[u8],
     view: &[u8],
+    blanked: &[Range<usize>],
     current: &Source<'_>,
     revision: usize,
     budget: &Budget,
@@ -108,6 +113,8 @@ pub(super) fn analyse(
         }
     };
     let mut comparison = Comparison {
+        pdf,
+        blanked,
         old: &old,
         new: current,
         old_roles: Roles::default(),
@@ -155,6 +162,8 @@ struct Roles {
 }
 
 struct Comparison<'s, 'a, 'b> {
+    pdf: &'s [u8],
+    blanked: &'s [Range<usize>],
     old: &'s Source<'a>,
     new: &'s Source<'b>,
     old_roles: Roles,
@@ -320,15 +329,18 @@ impl Comparison<'_, '_, '_> {
             roles.pages.push(node);
             let number = roles.pages.len();
             roles.page_numbers.insert(node, number);
-            if let Ok(contents) = dictionary.get(b"Contents") {
-                if let Ok(id) = contents.as_reference() {
-                    roles.contents.insert(id, number);
+            // A reference is not resolved: it is usually a large stream, and an indirect array
+            // of streams, if changed, is still reported (as an object changed).
+            match dictionary.get(b"Contents") {
+                Ok(Object::Reference(id)) => {
+                    roles.contents.insert(*id, number);
                 }
-                if let Ok(Object::Array(streams)) = document.resolve(contents) {
-                    for stream in references(&streams) {
+                Ok(Object::Array(streams)) => {
+                    for stream in references(streams) {
                         roles.contents.insert(stream, number);
                     }
                 }
+                _ => {}
             }
             if let Ok(annotations) = dictionary.get(b"Annots") {
                 if let Ok(id) = annotations.as_reference() {
@@ -534,7 +546,13 @@ impl Comparison<'_, '_, '_> {
     fn compare_objects(&mut self) {
         let (old_document, new_document) = (self.old, self.new);
         let mut changed = Vec::new();
-        for (number, entry) in &new_document.xref().entries {
+        for (index, (number, entry)) in new_document.xref().entries.iter().enumerate() {
+            if index % 4096 == 4095 {
+                if let Err(stop) = self.budget.check() {
+                    self.stop(stop.to_string());
+                    return;
+                }
+            }
             if changed.len() >= MAX_COMPARED {
                 self.stop(format!(
                     "more than {MAX_COMPARED} objects were written after this signature"
@@ -564,14 +582,57 @@ impl Comparison<'_, '_, '_> {
             }
             let old = old_generation.and_then(|g| self.old.object((number, g)).ok());
             let new = new_generation.and_then(|g| self.new.object((number, g)).ok());
-            if let (Some(old), Some(new)) = (&old, &new) {
-                if same_object(old, new) {
+            if let (Some(old_object), Some(new_object)) = (&old, &new) {
+                if same_object(old_object, new_object) {
+                    if self.hidden_change(
+                        (number, old_generation),
+                        (number, new_generation),
+                        new_object,
+                    ) {
+                        self.push(
+                            (number, new_generation.unwrap_or(0)),
+                            ModificationKind::Other,
+                            "object changed inside a string that a signature's byte range hid from the parser",
+                        );
+                    }
                     continue;
                 }
             }
             let id = (number, new_generation.or(old_generation).unwrap_or(0));
             self.classify(id, old.as_ref(), new.as_ref());
         }
+    }
+
+    /// Whether the two versions of an object that read the same differ in their bytes while one
+    /// of them holds a blanked hole (a signature dictionary holds its own, and is not compared).
+    fn hidden_change(
+        &self,
+        (number, old_generation): (u32, Option<u16>),
+        (_, new_generation): (u32, Option<u16>),
+        new: &Object,
+    ) -> bool {
+        if self.blanked.is_empty() || dictionary_of(new).is_some_and(is_signature_dictionary) {
+            return false;
+        }
+        let span = |document: &Source<'_>, generation: Option<u16>| {
+            let id = (number, generation?);
+            match document.location(id) {
+                super::source::Location::At(offset) => object_span(self.pdf, id, offset),
+                _ => None,
+            }
+        };
+        let (Some(old), Some(new)) = (
+            span(self.old, old_generation),
+            span(self.new, new_generation),
+        ) else {
+            return false;
+        };
+        let holds_hole = |span: &Range<usize>| {
+            self.blanked
+                .iter()
+                .any(|hole| hole.start < span.end && span.start < hole.end)
+        };
+        (holds_hole(&old) || holds_hole(&new)) && self.pdf.get(old) != self.pdf.get(new)
     }
 
     /// Classifies one object that differs from its signed version (`old` is `None` for a new

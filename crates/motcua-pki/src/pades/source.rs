@@ -5,11 +5,11 @@
 //! instead of loading (and copying the streams of) the whole document. Cross-reference streams,
 //! hybrid files and encrypted files are loaded whole by lopdf, as before.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use lopdf::xref::{Xref, XrefEntry, XrefType};
-use lopdf::{Dictionary, Document, Object, ObjectId, Reader};
+use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, Reader};
 
 use super::invalid;
 use crate::error::PkiError;
@@ -88,7 +88,7 @@ impl<'a> Source<'a> {
         if let Some(reader) = on_demand(pdf) {
             return Ok(Self::OnDemand(OnDemand::new(reader)));
         }
-        let document = Document::load_mem(pdf).map_err(invalid)?;
+        let document = load_whole(pdf).map_err(invalid)?;
         if document.is_encrypted() {
             return Err(invalid("encrypted PDFs cannot be signed"));
         }
@@ -101,9 +101,7 @@ impl<'a> Source<'a> {
         if let Some(reader) = on_demand(pdf) {
             return Ok(Self::OnDemand(OnDemand::new(reader)));
         }
-        Ok(Self::Whole(Box::new(
-            Document::load_mem(pdf).map_err(invalid)?,
-        )))
+        Ok(Self::Whole(Box::new(load_whole(pdf).map_err(invalid)?)))
     }
 
     fn document(&self) -> &Document {
@@ -171,31 +169,26 @@ impl<'a> Source<'a> {
 
     /// The object id of page `number` (from 1).
     pub(super) fn page(&self, number: u32) -> Result<ObjectId, PkiError> {
+        // The same bounded walk for both kinds: lopdf's page iterator has no visited set (a
+        // cycle yields the same pages again until its count of objects runs out).
         let missing = || invalid(format!("the document has no page {number}"));
-        match self {
-            Self::Whole(document) => document
-                .get_pages()
-                .get(&number)
-                .copied()
-                .ok_or_else(missing),
-            Self::OnDemand(_) if number == 0 => Err(missing()),
-            Self::OnDemand(_) => {
-                let root = self
-                    .trailer()
-                    .get(b"Root")
-                    .and_then(Object::as_reference)
-                    .map_err(|_| invalid("the trailer has no /Root"))?;
-                let pages = self
-                    .dictionary(root)?
-                    .get(b"Pages")
-                    .and_then(Object::as_reference)
-                    .map_err(|_| invalid("the catalog has no /Pages"))?;
-                let mut remaining = number;
-                let mut seen = HashSet::new();
-                self.find_page(pages, &mut remaining, &mut seen, 0)?
-                    .ok_or_else(missing)
-            }
+        if number == 0 {
+            return Err(missing());
         }
+        let root = self
+            .trailer()
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .map_err(|_| invalid("the trailer has no /Root"))?;
+        let pages = self
+            .dictionary(root)?
+            .get(b"Pages")
+            .and_then(Object::as_reference)
+            .map_err(|_| invalid("the catalog has no /Pages"))?;
+        let mut remaining = number;
+        let mut seen = HashSet::new();
+        self.find_page(pages, &mut remaining, &mut seen, 0)?
+            .ok_or_else(missing)
     }
 
     /// Walks the page tree under `node`, skipping whole subtrees by their `/Count`.
@@ -237,6 +230,61 @@ impl<'a> Source<'a> {
             }
         }
         Ok(None)
+    }
+}
+
+/// Most bytes the object streams of one document may inflate to when it is loaded whole.
+const MAX_INFLATED: usize = 256 << 20;
+
+thread_local! {
+    /// Bytes inflated so far from the object streams of the document being loaded.
+    static INFLATED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Loads `pdf` whole with lopdf, its object streams inflated within [`MAX_INFLATED`].
+fn load_whole(pdf: &[u8]) -> lopdf::Result<Document> {
+    INFLATED.with(|inflated| inflated.set(0));
+    Document::load_mem_with_options(pdf, LoadOptions::with_filter(bounded_object_streams))
+}
+
+/// Called by lopdf on each object it loads: inflates an object stream compressed with Flate
+/// alone here, within what is left of [`MAX_INFLATED`], instead of letting lopdf inflate it
+/// without limit (a few kilobytes can inflate to gigabytes). A stream beyond the limit is
+/// dropped, so the objects in it are missing. Other filters, and predictors, are left to lopdf
+/// (producers compress object streams with Flate alone).
+fn bounded_object_streams(id: ObjectId, object: &mut Object) -> Option<(ObjectId, Object)> {
+    // lopdf keeps what is returned for the objects found inside object streams (never streams)
+    // and the object itself for the others.
+    let Object::Stream(stream) = object else {
+        return Some((id, object.clone()));
+    };
+    let flate_only = match stream.dict.get(b"Filter") {
+        Ok(Object::Name(name)) => name == b"FlateDecode",
+        Ok(Object::Array(filters)) => {
+            matches!(filters.as_slice(), [Object::Name(name)] if name == b"FlateDecode")
+        }
+        _ => false,
+    };
+    if !stream.dict.has_type(b"ObjStm") || !flate_only || stream.dict.has(b"DecodeParms") {
+        return Some((id, Object::Null));
+    }
+    let left = MAX_INFLATED.saturating_sub(INFLATED.with(Cell::get));
+    let plain = inflate_within(&stream.content, left)?;
+    INFLATED.with(|inflated| inflated.set(inflated.get().saturating_add(plain.len())));
+    stream.dict.remove(b"Filter");
+    stream.set_content(plain);
+    Some((id, Object::Null))
+}
+
+/// `compressed` inflated as lopdf would (zlib, else raw deflate after the two header bytes,
+/// which also ignores a wrong checksum), within `limit` bytes; `None` beyond it or when
+/// neither reads.
+fn inflate_within(compressed: &[u8], limit: usize) -> Option<Vec<u8>> {
+    use miniz_oxide::inflate::{self, TINFLStatus};
+    match inflate::decompress_to_vec_zlib_with_limit(compressed, limit) {
+        Ok(plain) => Some(plain),
+        Err(error) if error.status == TINFLStatus::HasMoreOutput => None,
+        Err(_) => inflate::decompress_to_vec_with_limit(compressed.get(2..)?, limit).ok(),
     }
 }
 
@@ -452,11 +500,18 @@ mod tests {
         let pdf = three_pages();
         let on_demand = Source::open(&pdf).expect("opened");
         assert!(matches!(on_demand, Source::OnDemand(_)));
-        let whole = Source::Whole(Box::new(Document::load_mem(&pdf).expect("loaded")));
+        let loaded = Document::load_mem(&pdf).expect("loaded");
+        let pages = loaded.get_pages();
+        let whole = Source::Whole(Box::new(loaded));
         for number in 1..=3 {
             assert_eq!(
                 on_demand.page(number).expect("page"),
+                pages[&number],
+                "page {number}"
+            );
+            assert_eq!(
                 whole.page(number).expect("page"),
+                pages[&number],
                 "page {number}"
             );
         }
@@ -465,6 +520,51 @@ mod tests {
         assert!(on_demand.page(0).is_err());
         assert_eq!(on_demand.xref_start(), whole.xref_start());
         assert_eq!(on_demand.max_id(), 6);
+    }
+
+    #[test]
+    fn object_streams_inflate_within_a_limit() {
+        let small = miniz_oxide::deflate::compress_to_vec_zlib(b"1 0 << >>", 6);
+        assert_eq!(
+            inflate_within(&small, 1 << 20).as_deref(),
+            Some(&b"1 0 << >>"[..])
+        );
+        let bomb = miniz_oxide::deflate::compress_to_vec_zlib(&vec![0; 4 << 20], 9);
+        assert!(bomb.len() < 8 * 1024, "{} bytes", bomb.len());
+        assert_eq!(inflate_within(&bomb, 1 << 20), None);
+        assert_eq!(
+            inflate_within(&bomb, 8 << 20).map(|plain| plain.len()),
+            Some(4 << 20)
+        );
+        // Raw deflate behind a broken zlib header, as lopdf also reads it.
+        let mut headless = vec![0, 0];
+        headless.extend(miniz_oxide::deflate::compress_to_vec(b"2 0 [ ]", 6));
+        assert_eq!(
+            inflate_within(&headless, 1 << 20).as_deref(),
+            Some(&b"2 0 [ ]"[..])
+        );
+
+        // A document whose objects are in object streams still loads whole and reads.
+        let mut modern = Vec::new();
+        Document::load_mem(&three_pages())
+            .expect("loaded")
+            .save_modern(&mut modern)
+            .expect("saved");
+        let source = Source::open_for_reading(&modern).expect("opened");
+        assert!(matches!(source, Source::Whole(_)));
+        assert_eq!(source.page(3).expect("page"), (6, 0));
+    }
+
+    #[test]
+    fn a_page_tree_cycle_is_refused_for_both_kinds() {
+        let pdf = String::from_utf8_lossy(&three_pages())
+            .replace("/Kids [4 0 R 5 0 R]", "/Kids [3 0 R 4 0 R]")
+            .into_bytes();
+        let on_demand = Source::open(&pdf).expect("opened");
+        let whole = Source::Whole(Box::new(Document::load_mem(&pdf).expect("loaded")));
+        for source in [on_demand, whole] {
+            assert!(source.page(1).is_err());
+        }
     }
 
     #[test]

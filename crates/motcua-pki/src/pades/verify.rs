@@ -5,6 +5,7 @@
 //! [`Budget`] stops the work when its time runs out or the caller goes away.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -163,7 +164,7 @@ pub fn verify_pdf_with(
     let budget = &options.budget;
     let stopped = |stop: BudgetExceeded| PkiError::VerificationStopped(stop.to_string());
     budget.check().map_err(stopped)?;
-    let masked = without_signature_contents(pdf);
+    let (masked, blanked) = blank_signature_contents(pdf);
     let view = masked.as_deref().unwrap_or(pdf);
     let document = Source::open_for_reading(view)?;
     budget.check().map_err(stopped)?;
@@ -205,7 +206,7 @@ pub fn verify_pdf_with(
         reports.push(report);
     }
     reports.sort_by_key(|report| report.revision_length);
-    judge_later_changes(pdf, view, &document, &mut reports, budget);
+    judge_later_changes(pdf, (view, &blanked), &document, &mut reports, budget);
     for report in &mut reports {
         report.document_warnings.clone_from(&walk.problems);
     }
@@ -526,7 +527,7 @@ fn raw_byte_range(pdf: &[u8], at: usize) -> Vec<i64> {
 /// signing.
 fn judge_later_changes(
     pdf: &[u8],
-    view: &[u8],
+    (view, blanked): (&[u8], &[Range<usize>]),
     document: &Source<'_>,
     reports: &mut [PdfSignatureReport],
     budget: &Budget,
@@ -553,7 +554,7 @@ fn judge_later_changes(
         let analysis = analysable.then(|| {
             analyses
                 .entry(report.revision_length)
-                .or_insert_with(|| changes::analyse(view, document, start, budget))
+                .or_insert_with(|| changes::analyse(pdf, view, blanked, document, start, budget))
                 .clone()
         });
         report.changes_after = match &analysis {
@@ -583,25 +584,38 @@ fn judge_later_changes(
 /// which are read from the raw bytes by their byte range anyway. They are blanked out before the
 /// structure is parsed: `<hex…>` becomes `()` and spaces of the same length, so every offset of
 /// the cross-reference stays right. `None` when there is nothing to blank.
+///
+/// Only hex strings written after a `/Contents` key are blanked, each hole once: holes that
+/// overlap one already blanked are left, so the work is linear in the size of the file
+/// whatever byte ranges it holds.
 pub(super) fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
+    blank_signature_contents(pdf).0
+}
+
+/// [`without_signature_contents`], and the holes it blanked.
+fn blank_signature_contents(pdf: &[u8]) -> (Option<Vec<u8>>, Vec<Range<usize>>) {
+    let mut holes: Vec<(usize, usize)> = memchr::memmem::find_iter(pdf, b"/ByteRange")
+        .filter_map(|found| byte_range_at(pdf, found + b"/ByteRange".len()))
+        .map(|[_, hole_start, hole_end, _]| (hole_start, hole_end))
+        .filter(|(hole_start, hole_end)| {
+            after_contents_key(pdf, *hole_start) && hole_start < hole_end
+        })
+        .collect();
+    holes.sort_unstable();
+    holes.dedup();
     let mut masked: Option<Vec<u8>> = None;
-    for found in memchr::memmem::find_iter(pdf, b"/ByteRange") {
-        let Some([_, hole_start, hole_end, _]) = byte_range_at(pdf, found + b"/ByteRange".len())
-        else {
-            continue;
-        };
-        let hole = pdf.get(hole_start..hole_end).unwrap_or_default();
-        if hole.len() < 2 || hole.first() != Some(&b'<') || hole.last() != Some(&b'>') {
+    let mut blanked = Vec::new();
+    let mut blanked_to = 0;
+    for (hole_start, hole_end) in holes {
+        if hole_start < blanked_to {
             continue;
         }
-        // Only a value of `/Contents`: a byte range pointing elsewhere must not blank another
-        // string of the document.
-        let before = pdf.get(..hole_start).unwrap_or_default();
-        let key_end = before
-            .iter()
-            .rposition(|byte| !byte.is_ascii_whitespace())
-            .map_or(0, |last| last + 1);
-        if !before[..key_end].ends_with(b"/Contents") {
+        let hole = pdf.get(hole_start..hole_end).unwrap_or_default();
+        let is_hex_string = hole.len() >= 2
+            && hole.first() == Some(&b'<')
+            && hole.last() == Some(&b'>')
+            && all_hex(&hole[1..hole.len() - 1], true);
+        if !is_hex_string {
             continue;
         }
         let copy = masked.get_or_insert_with(|| pdf.to_vec());
@@ -610,8 +624,45 @@ pub(super) fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
             target[0] = b'(';
             target[1] = b')';
         }
+        blanked_to = hole_end;
+        blanked.push(hole_start..hole_end);
     }
-    masked
+    (masked, blanked)
+}
+
+/// Whether every byte is a hex digit (or, with `spaces`, whitespace), looked up 64 bytes at a
+/// time without a branch inside a block: several times faster than byte by byte on the large
+/// holes of signatures.
+fn all_hex(bytes: &[u8], spaces: bool) -> bool {
+    const fn table(spaces: bool) -> [bool; 256] {
+        let mut table = [false; 256];
+        let mut index = 0;
+        while index < 256 {
+            let byte = index as u8;
+            table[index] = byte.is_ascii_hexdigit() || (spaces && byte.is_ascii_whitespace());
+            index += 1;
+        }
+        table
+    }
+    static HEX: [bool; 256] = table(false);
+    static HEX_OR_SPACE: [bool; 256] = table(true);
+    let table = if spaces { &HEX_OR_SPACE } else { &HEX };
+    bytes.chunks(64).all(|block| {
+        block
+            .iter()
+            .fold(true, |all, byte| all & table[usize::from(*byte)])
+    })
+}
+
+/// Whether `at` follows a `/Contents` key (and whitespace): a byte range pointing elsewhere
+/// must not blank another string of the document.
+fn after_contents_key(pdf: &[u8], at: usize) -> bool {
+    let before = pdf.get(at.saturating_sub(64)..at).unwrap_or_default();
+    let key_end = before
+        .iter()
+        .rposition(|byte| !byte.is_ascii_whitespace())
+        .map_or(0, |last| last + 1);
+    before[..key_end].ends_with(b"/Contents")
 }
 
 /// The hex digits of the CMS at the start of a `/Contents` hole, without the zero padding after
@@ -829,11 +880,7 @@ fn check_byte_range(pdf: &[u8], byte_range: &[i64]) -> Result<[usize; 4], String
     let is_hex_string = hole.first() == Some(&b'<')
         && hole.last() == Some(&b'>')
         && hole.len() >= 2
-        && hole
-            .get(1..hole.len() - 1)
-            .unwrap_or_default()
-            .iter()
-            .all(u8::is_ascii_hexdigit);
+        && all_hex(hole.get(1..hole.len() - 1).unwrap_or_default(), false);
     if !is_hex_string {
         return Err("the unsigned hole of /ByteRange is not exactly the /Contents string".into());
     }
