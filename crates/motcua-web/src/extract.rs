@@ -50,12 +50,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for DocumentJson<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<Data<WebContext>>()
-            .map_or(crate::limits::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
-                web.limits.max_document_bytes
-            });
-        let read = read_json(req, payload, limit);
+        let read = read_json(req, payload, document_limit(req));
         Box::pin(async move { read.await.map(DocumentJson) })
     }
 }
@@ -98,11 +93,7 @@ impl FromRequest for PdfBody {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<Data<WebContext>>()
-            .map_or(crate::limits::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
-                web.limits.max_document_bytes
-            });
+        let limit = document_limit(req);
         let content_type_ok = media_type(req) == "application/pdf";
         let declared_length = declared_length(req);
         let payload = payload.take();
@@ -115,16 +106,29 @@ impl FromRequest for PdfBody {
             if declared_length.is_some_and(|length| length > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let bytes = read_body(payload, limit).await?;
-            if !bytes.starts_with(b"%PDF-") {
-                return Err(ApiError::invalid(
-                    "body",
-                    "is not a PDF document (it must start with %PDF-)",
-                ));
-            }
-            Ok(PdfBody(bytes))
+            read_pdf(payload, limit).await.map(PdfBody)
         })
     }
+}
+
+/// The largest document the service accepts (`max_document_bytes`).
+pub fn document_limit(req: &HttpRequest) -> usize {
+    req.app_data::<Data<WebContext>>()
+        .map_or(crate::limits::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
+            web.limits.max_document_bytes
+        })
+}
+
+/// A body that must be a PDF, read within `limit`: 422 when it does not start with `%PDF-`.
+pub async fn read_pdf(payload: Payload, limit: usize) -> Result<Bytes, ApiError> {
+    let bytes = read_body(payload, limit).await?;
+    if !bytes.starts_with(b"%PDF-") {
+        return Err(ApiError::invalid(
+            "body",
+            "is not a PDF document (it must start with %PDF-)",
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Reads a whole body, refusing it as soon as it passes `limit` bytes.

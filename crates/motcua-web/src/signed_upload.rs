@@ -3,14 +3,13 @@
 
 use actix_multipart::{Field, Multipart, MultipartError};
 use actix_web::dev::Payload;
-use actix_web::web::{Bytes, BytesMut, Data};
+use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 
-use crate::context::WebContext;
 use crate::error::ApiError;
-use crate::extract::{declared_length, media_type, read_body};
+use crate::extract::{declared_length, document_limit, media_type, read_body, read_pdf};
 use crate::limits::is_body_timeout;
 
 /// Media types of a CMS signature sent on its own.
@@ -49,11 +48,7 @@ impl FromRequest for SignedUpload {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<Data<WebContext>>()
-            .map_or(crate::limits::DEFAULT_MAX_DOCUMENT_BYTES, |web| {
-                web.limits.max_document_bytes
-            });
+        let limit = document_limit(req);
         let media_type = media_type(req);
         let declared_length = declared_length(req);
         let headers = req.headers().clone();
@@ -69,16 +64,7 @@ impl FromRequest for SignedUpload {
                 return Err(ApiError::PayloadTooLarge { limit: room });
             }
             match media_type.as_str() {
-                "application/pdf" => {
-                    let bytes = read_body(payload, limit).await?;
-                    if !bytes.starts_with(b"%PDF-") {
-                        return Err(ApiError::invalid(
-                            "body",
-                            "is not a PDF document (it must start with %PDF-)",
-                        ));
-                    }
-                    Ok(SignedUpload::Pdf(bytes))
-                }
+                "application/pdf" => Ok(SignedUpload::Pdf(read_pdf(payload, limit).await?)),
                 cms if CMS_MEDIA_TYPES.contains(&cms) => {
                     Ok(SignedUpload::AttachedCms(read_body(payload, limit).await?))
                 }
