@@ -123,8 +123,10 @@ pub(super) fn analyse(
         read: 0,
         analysis,
     };
-    comparison.old_roles = comparison.roles(&old);
-    comparison.new_roles = comparison.roles(current);
+    // The document as it stands first: its objects are mostly parsed already, and the signed
+    // revision's objects that did not move are taken from it.
+    comparison.new_roles = comparison.roles(current, None);
+    comparison.old_roles = comparison.roles(&old, Some(current));
     comparison.compare_pages();
     comparison.compare_form();
     comparison.compare_objects();
@@ -201,8 +203,10 @@ impl Comparison<'_, '_, '_> {
         });
     }
 
-    /// The roles of `document`'s objects, read within the limits.
-    fn roles(&mut self, document: &Source<'_>) -> Roles {
+    /// The roles of `document`'s objects, read within the limits; objects `shared` places
+    /// where `document` does are read from `shared`.
+    fn roles(&mut self, document: &Source<'_>, shared: Option<&Source<'_>>) -> Roles {
+        let reader = Objects { document, shared };
         let mut roles = Roles {
             root: document
                 .trailer()
@@ -216,18 +220,17 @@ impl Comparison<'_, '_, '_> {
                 .ok(),
             ..Roles::default()
         };
-        roles.catalog = roles
+        let catalog = roles
             .root
-            .and_then(|root| document.dictionary(root).ok())
+            .and_then(|root| reader.dictionary(root))
             .unwrap_or_default();
-        let catalog = roles.catalog.clone();
         roles.metadata = catalog.get(b"Metadata").and_then(Object::as_reference).ok();
         if let Ok(form) = catalog.get(b"AcroForm") {
             roles.form_id = form.as_reference().ok();
-            if let Ok(Object::Dictionary(form)) = document.resolve(form) {
+            if let Some(Object::Dictionary(form)) = reader.resolve(form) {
                 if let Ok(fields) = form.get(b"Fields") {
                     roles.fields_array = fields.as_reference().ok();
-                    if let Ok(Object::Array(fields)) = document.resolve(fields) {
+                    if let Some(Object::Array(fields)) = reader.resolve(fields) {
                         roles.fields = references(&fields);
                     }
                 }
@@ -236,16 +239,22 @@ impl Comparison<'_, '_, '_> {
         }
         if let Ok(dss) = catalog.get(b"DSS") {
             roles.dss_id = dss.as_reference().ok();
-            self.follow_dss(document, dss, &mut roles.dss);
+            self.follow_dss(&reader, dss, &mut roles.dss);
         }
         if let Ok(pages) = catalog.get(b"Pages").and_then(Object::as_reference) {
-            self.walk_pages(document, pages, &mut roles);
+            self.walk_pages(&reader, pages, &mut roles);
         }
+        roles.catalog = catalog;
         roles
     }
 
     /// Every object the validation data leads to.
-    fn follow_dss(&mut self, document: &Source<'_>, dss: &Object, found: &mut HashSet<ObjectId>) {
+    fn follow_dss(
+        &mut self,
+        reader: &Objects<'_, '_>,
+        dss: &Object,
+        found: &mut HashSet<ObjectId>,
+    ) {
         let mut pending = vec![dss.clone()];
         while let Some(object) = pending.pop() {
             let object = match object {
@@ -262,9 +271,9 @@ impl Comparison<'_, '_, '_> {
                     if !self.tick() {
                         return;
                     }
-                    match document.object(id) {
-                        Ok(object) => object,
-                        Err(_) => continue,
+                    match reader.object(id) {
+                        Some(object) => object,
+                        None => continue,
                     }
                 }
                 other => other,
@@ -289,7 +298,7 @@ impl Comparison<'_, '_, '_> {
     }
 
     /// The pages under `pages` in order, each object once, within the depth and count limits.
-    fn walk_pages(&mut self, document: &Source<'_>, pages: ObjectId, roles: &mut Roles) {
+    fn walk_pages(&mut self, reader: &Objects<'_, '_>, pages: ObjectId, roles: &mut Roles) {
         let mut seen = HashSet::new();
         let mut pending = vec![(pages, 0usize)];
         while let Some((node, depth)) = pending.pop() {
@@ -299,7 +308,7 @@ impl Comparison<'_, '_, '_> {
             if !self.tick() {
                 return;
             }
-            let Ok(dictionary) = document.dictionary(node) else {
+            let Some(dictionary) = reader.dictionary(node) else {
                 continue;
             };
             if let Ok(kids) = dictionary.get(b"Kids") {
@@ -310,7 +319,7 @@ impl Comparison<'_, '_, '_> {
                     ));
                     return;
                 }
-                if let Ok(Object::Array(kids)) = document.resolve(kids) {
+                if let Some(Object::Array(kids)) = reader.resolve(kids) {
                     let start = pending.len();
                     pending.extend(
                         references(&kids)
@@ -346,7 +355,7 @@ impl Comparison<'_, '_, '_> {
                 if let Ok(id) = annotations.as_reference() {
                     roles.annotation_arrays.insert(id, number);
                 }
-                if let Ok(Object::Array(annotations)) = document.resolve(annotations) {
+                if let Some(Object::Array(annotations)) = reader.resolve(annotations) {
                     let annotations = references(&annotations);
                     for annotation in &annotations {
                         roles.annotations.entry(*annotation).or_insert(number);
@@ -494,9 +503,10 @@ impl Comparison<'_, '_, '_> {
 
     /// The AcroForm: keys other than the field list, and fields taken off or added to it.
     fn compare_form(&mut self) {
+        // Not needed after this comparison.
         let (old_form, new_form) = (
-            self.old_roles.form.clone().unwrap_or_default(),
-            self.new_roles.form.clone().unwrap_or_default(),
+            self.old_roles.form.take().unwrap_or_default(),
+            self.new_roles.form.take().unwrap_or_default(),
         );
         let holder = self
             .new_roles
@@ -827,6 +837,43 @@ impl Comparison<'_, '_, '_> {
             (None, _) => {}
             (Some(_), None) => self.push(id, Kind::Other, "object removed"),
             (Some(_), Some(_)) => self.push(id, Kind::Other, "object changed"),
+        }
+    }
+}
+
+/// Reads the objects of one version of the document, taking those that did not move from
+/// the other version (parsed already).
+struct Objects<'s, 'r> {
+    document: &'s Source<'r>,
+    shared: Option<&'s Source<'r>>,
+}
+
+impl Objects<'_, '_> {
+    fn object(&self, id: ObjectId) -> Option<Object> {
+        let from = match self.shared {
+            Some(shared)
+                if entry_key_of(shared, id.0).is_some()
+                    && entry_key_of(shared, id.0) == entry_key_of(self.document, id.0) =>
+            {
+                shared
+            }
+            _ => self.document,
+        };
+        from.object(id).ok()
+    }
+
+    fn resolve(&self, object: &Object) -> Option<Object> {
+        match object {
+            Object::Reference(id) => self.object(*id),
+            other => Some(other.clone()),
+        }
+    }
+
+    fn dictionary(&self, id: ObjectId) -> Option<Dictionary> {
+        match self.object(id)? {
+            Object::Dictionary(dictionary) => Some(dictionary),
+            Object::Stream(stream) => Some(stream.dict),
+            _ => None,
         }
     }
 }
