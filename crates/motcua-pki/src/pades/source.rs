@@ -61,13 +61,9 @@ pub(super) enum Location {
     Missing,
 }
 
-/// The bytes of object `id` written at `offset`: from its `N G obj` header to the end of its
-/// `endobj`. `None` when no such header is there or the object has no end.
-pub(super) fn object_span(
-    pdf: &[u8],
-    id: ObjectId,
-    offset: usize,
-) -> Option<std::ops::Range<usize>> {
+/// Where the body of object `id` written at `offset` starts: after its `N G obj` header.
+/// `None` when no such header is there.
+pub(super) fn object_body(pdf: &[u8], id: ObjectId, offset: usize) -> Option<usize> {
     let mut tokens = Tokens::new(pdf, offset);
     let number = tokens.number()?;
     let generation = tokens.number()?;
@@ -78,8 +74,18 @@ pub(super) fn object_span(
     if !tokens.word()?.starts_with(b"obj") {
         return None;
     }
-    let after_header = tokens.at;
-    let end = after_header + memchr::memmem::find(pdf.get(after_header..)?, b"endobj")?;
+    Some(tokens.at)
+}
+
+/// The bytes of object `id` written at `offset`: from its `N G obj` header to the end of its
+/// `endobj`. `None` when no such header is there or the object has no end.
+pub(super) fn object_span(
+    pdf: &[u8],
+    id: ObjectId,
+    offset: usize,
+) -> Option<std::ops::Range<usize>> {
+    let body = object_body(pdf, id, offset)?;
+    let end = body + memchr::memmem::find(pdf.get(body..)?, b"endobj")?;
     Some(offset..end + b"endobj".len())
 }
 

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::changes::{self, Modification};
 use super::fields::{signature_fields, FieldWalk, SignatureField, SignatureValue};
 use super::serialize::{decode_text, parse_pdf_date};
-use super::source::{object_span, Location, Source};
+use super::source::{object_body, object_span, Location, Source};
 use crate::budget::{Budget, BudgetExceeded};
 use crate::cms::{
     verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
@@ -207,7 +207,12 @@ fn verify_found(
         if stop.is_none() {
             stop = budget.check().err();
         }
-        candidates.push(Candidate::new(pdf, document, field, stop.is_none()));
+        candidates.push(Candidate::new(
+            pdf,
+            (document, blanked),
+            field,
+            stop.is_none(),
+        ));
     }
     refuse_shared_holes(&mut candidates);
     let mut reports = Vec::with_capacity(candidates.len());
@@ -244,7 +249,12 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn new(pdf: &[u8], document: &Source<'_>, field: SignatureField, check: bool) -> Self {
+    fn new(
+        pdf: &[u8],
+        (document, blanked): (&Source<'_>, &[Range<usize>]),
+        field: SignatureField,
+        check: bool,
+    ) -> Self {
         let SignatureField {
             name,
             value,
@@ -277,8 +287,16 @@ impl Candidate {
                     .and_then(Object::as_str)
                     .ok()
                     .and_then(|date| parse_pdf_date(&decode_text(date)));
-                let range = check
-                    .then(|| own_byte_range(pdf, document, &name, holder, &signature, &byte_range));
+                let range = check.then(|| {
+                    own_byte_range(
+                        pdf,
+                        (document, blanked),
+                        &name,
+                        holder,
+                        &signature,
+                        &byte_range,
+                    )
+                });
                 Self {
                     field_name: name,
                     sub_filter,
@@ -399,10 +417,11 @@ fn no_contents(name: &str) -> String {
 
 /// Checks that the signature's byte range is well formed and its hole is the `/Contents` of
 /// the signature dictionary itself, written in the object `holder`: a field cannot borrow
-/// another field's signature.
+/// another field's signature. The hole must be the hex string after the object's first
+/// `/Contents` key; being hex, it cannot end the object, so only the bytes before it are read.
 fn own_byte_range(
     pdf: &[u8],
-    document: &Source<'_>,
+    (document, blanked): (&Source<'_>, &[Range<usize>]),
     name: &str,
     holder: Option<ObjectId>,
     signature: &Dictionary,
@@ -411,13 +430,15 @@ fn own_byte_range(
     if !signature.has(b"Contents") {
         return Err(no_contents(name));
     }
-    let (id, span) = holder_span(pdf, document, name, holder)?;
-    let own = own_contents(pdf, span);
-    let Some(own) = own.filter(|own| own.len() > 2) else {
+    let (id, body) = holder_body(pdf, document, name, holder)?;
+    let Some(own) = own_contents(pdf, body) else {
         return Err(no_contents(name));
     };
-    let range = check_byte_range(pdf, byte_range)?;
-    if range[1] != own.start || range[2] != own.end {
+    if pdf.get(own + 1) == Some(&b'>') {
+        return Err(no_contents(name));
+    }
+    let range = check_byte_range(pdf, byte_range, blanked)?;
+    if range[1] != own {
         return Err(format!(
             "the /ByteRange of the signature field {name} does not point at its own /Contents in its signature dictionary (object {} {})",
             id.0, id.1
@@ -426,20 +447,20 @@ fn own_byte_range(
     Ok(range)
 }
 
-/// Where the object holding a signature dictionary is written.
-fn holder_span(
+/// Where the body of the object holding a signature dictionary starts.
+fn holder_body(
     pdf: &[u8],
     document: &Source<'_>,
     name: &str,
     holder: Option<ObjectId>,
-) -> Result<(ObjectId, std::ops::Range<usize>), String> {
+) -> Result<(ObjectId, usize), String> {
     let Some(id) = holder else {
         return Err(format!(
             "the signature dictionary of the field {name} is not written in an object of the file"
         ));
     };
     match document.location(id) {
-        Location::At(offset) => object_span(pdf, id, offset).map(|span| (id, span)).ok_or_else(|| {
+        Location::At(offset) => object_body(pdf, id, offset).map(|body| (id, body)).ok_or_else(|| {
             format!(
                 "the cross-reference does not point at the signature dictionary of the field {name} (object {} {})",
                 id.0, id.1
@@ -456,10 +477,11 @@ fn holder_span(
     }
 }
 
-/// The hex string after the first `/Contents` key inside `span`, brackets included; `None`
-/// when that value is not a hex string.
-fn own_contents(pdf: &[u8], span: std::ops::Range<usize>) -> Option<std::ops::Range<usize>> {
-    let object = pdf.get(span.clone())?;
+/// Where the hex string after the first `/Contents` key of the object whose body starts at
+/// `body` opens (its `<`); `None` when the object has no such key before its `endobj` or the
+/// value is not a hex string.
+fn own_contents(pdf: &[u8], body: usize) -> Option<usize> {
+    let object = pdf.get(body..)?;
     let key = b"/Contents";
     let found = memchr::memmem::find_iter(object, key).find(|at| {
         // The whole name, not `/ContentsX`.
@@ -467,6 +489,10 @@ fn own_contents(pdf: &[u8], span: std::ops::Range<usize>) -> Option<std::ops::Ra
             .get(at + key.len())
             .is_some_and(|next| next.is_ascii_whitespace() || b"<([/".contains(next))
     })?;
+    if memchr::memmem::find(object.get(..found)?, b"endobj").is_some() {
+        // The key belongs to a later object.
+        return None;
+    }
     let mut at = found + key.len();
     while object.get(at).is_some_and(u8::is_ascii_whitespace) {
         at += 1;
@@ -474,8 +500,7 @@ fn own_contents(pdf: &[u8], span: std::ops::Range<usize>) -> Option<std::ops::Ra
     if object.get(at) != Some(&b'<') || object.get(at + 1) == Some(&b'<') {
         return None;
     }
-    let end = at + memchr::memchr(b'>', object.get(at..)?)?;
-    Some(span.start + at..span.start + end + 1)
+    Some(body + at)
 }
 
 /// The byte range as far as it reads, and the problem to report, for a signature dictionary
@@ -634,7 +659,7 @@ fn blank_signature_contents(pdf: &[u8]) -> (Option<Vec<u8>>, Vec<Range<usize>>) 
         let is_hex_string = hole.len() >= 2
             && hole.first() == Some(&b'<')
             && hole.last() == Some(&b'>')
-            && all_hex(&hole[1..hole.len() - 1], true);
+            && all_hex(&hole[1..hole.len() - 1]);
         if !is_hex_string {
             continue;
         }
@@ -650,30 +675,13 @@ fn blank_signature_contents(pdf: &[u8]) -> (Option<Vec<u8>>, Vec<Range<usize>>) 
     (masked, blanked)
 }
 
-/// Whether every byte is a hex digit (or, with `spaces`, whitespace). Branch-free arithmetic
-/// on blocks of 64 bytes, which the compiler turns into vector instructions: the holes of
-/// signatures are tens of kilobytes.
-fn all_hex(bytes: &[u8], spaces: bool) -> bool {
+/// Whether every byte is a hex digit. Branch-free arithmetic on blocks of 64 bytes, which the
+/// compiler turns into vector instructions: the holes of signatures are tens of kilobytes.
+fn all_hex(bytes: &[u8]) -> bool {
     let hex = |byte: u8| (byte.wrapping_sub(b'0') < 10) | ((byte | 0x20).wrapping_sub(b'a') < 6);
-    let space = |byte: u8| {
-        (byte == b' ')
-            | (byte == b'\n')
-            | (byte == b'\r')
-            | (byte == b'\t')
-            | (byte == 0x0c)
-            | (byte == 0)
-    };
-    if spaces {
-        bytes.chunks(64).all(|block| {
-            block
-                .iter()
-                .fold(true, |all, byte| all & (hex(*byte) | space(*byte)))
-        })
-    } else {
-        bytes
-            .chunks(64)
-            .all(|block| block.iter().fold(true, |all, byte| all & hex(*byte)))
-    }
+    bytes
+        .chunks(64)
+        .all(|block| block.iter().fold(true, |all, byte| all & hex(*byte)))
 }
 
 /// Whether `at` follows a `/Contents` key (and whitespace): a byte range pointing elsewhere
@@ -879,7 +887,11 @@ fn verify_contents(
 /// Checks that the byte range is `[0 a b c]` with the hole exactly the `/Contents` hex string
 /// and `b + c` the end of a revision (an `%%EOF` marker), so nothing of the revision is left
 /// unsigned.
-fn check_byte_range(pdf: &[u8], byte_range: &[i64]) -> Result<[usize; 4], String> {
+fn check_byte_range(
+    pdf: &[u8],
+    byte_range: &[i64],
+    blanked: &[Range<usize>],
+) -> Result<[usize; 4], String> {
     let values: Vec<usize> = byte_range
         .iter()
         .filter_map(|value| usize::try_from(*value).ok())
@@ -899,10 +911,15 @@ fn check_byte_range(pdf: &[u8], byte_range: &[i64]) -> Result<[usize; 4], String
         return Err("/ByteRange goes beyond the end of the file".into());
     }
     let hole = pdf.get(*first_length..*second_start).unwrap_or_default();
-    let is_hex_string = hole.first() == Some(&b'<')
-        && hole.last() == Some(&b'>')
-        && hole.len() >= 2
-        && all_hex(hole.get(1..hole.len() - 1).unwrap_or_default(), false);
+    // A hole blanked before parsing was found to be a hex string then.
+    let checked = blanked
+        .iter()
+        .any(|done| done.start == *first_length && done.end == *second_start);
+    let is_hex_string = checked
+        || (hole.first() == Some(&b'<')
+            && hole.last() == Some(&b'>')
+            && hole.len() >= 2
+            && all_hex(hole.get(1..hole.len() - 1).unwrap_or_default()));
     if !is_hex_string {
         return Err("the unsigned hole of /ByteRange is not exactly the /Contents string".into());
     }
@@ -946,19 +963,13 @@ mod tests {
     #[test]
     fn hex_check_agrees_with_the_standard_library() {
         for byte in 0..=u8::MAX {
-            let space = byte.is_ascii_whitespace() || byte == 0;
-            assert_eq!(all_hex(&[byte], false), byte.is_ascii_hexdigit(), "{byte}");
-            assert_eq!(
-                all_hex(&[byte], true),
-                byte.is_ascii_hexdigit() || space,
-                "{byte}"
-            );
+            assert_eq!(all_hex(&[byte]), byte.is_ascii_hexdigit(), "{byte}");
             // In a long block too, at every position.
             let mut block = vec![b'A'; 130];
             block[usize::from(byte) % 130] = byte;
-            assert_eq!(all_hex(&block, false), byte.is_ascii_hexdigit(), "{byte}");
+            assert_eq!(all_hex(&block), byte.is_ascii_hexdigit(), "{byte}");
         }
-        assert!(all_hex(b"", false));
+        assert!(all_hex(b""));
     }
 
     /// Signatures found when the budget runs out are INDETERMINATE / BUDGET_EXCEEDED, with
