@@ -544,18 +544,6 @@ async fn bytes(client: &reqwest::Client, url: String, key: &str) -> Vec<u8> {
     response.bytes().await.unwrap().to_vec()
 }
 
-async fn ok(
-    app: &ReportsApp,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> Value {
-    let (status, value) = app.call(method, path, key, body).await;
-    assert!(status.is_success(), "{path}: {status} {value}");
-    value
-}
-
 /// A folder of trust roots and CRLs, as `MOTCUA_TRUST_ROOTS_DIR`.
 fn trust_folder(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -705,18 +693,18 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
     })
     .await;
     let province_key = pki.organisation("UBND TỈNH BẮC GIANG", "UBND TỈNH BẮC GIANG");
-    ok(
-        &receiver,
-        Method::POST,
-        "/organisation-keys",
-        &receiver.admin_key,
-        Some(&json!({
-            "unit_id": province,
-            "pkcs12_base64": base64(&province_key.pkcs12(P12_PASSWORD, &[]).unwrap()),
-            "password": P12_PASSWORD,
-        })),
-    )
-    .await;
+    receiver
+        .ok(
+            Method::POST,
+            "/organisation-keys",
+            &receiver.admin_key,
+            Some(&json!({
+                "unit_id": province,
+                "pkcs12_base64": base64(&province_key.pkcs12(P12_PASSWORD, &[]).unwrap()),
+                "password": P12_PASSWORD,
+            })),
+        )
+        .await;
     let delivery_key = receiver.key(
         "UBND thị xã Việt Yên",
         Role::Integration,
@@ -743,18 +731,19 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
     .await;
     let admin = reports.admin_key.clone();
     let district_key = pki.organisation("UBND THỊ XÃ VIỆT YÊN", "UBND TỈNH BẮC GIANG");
-    ok(
-        &reports,
-        Method::POST,
-        "/organisation-keys",
-        &admin,
-        Some(&json!({
-            "unit_id": district,
-            "pkcs12_base64": base64(&district_key.pkcs12(P12_PASSWORD, &[&pki.issuing]).unwrap()),
-            "password": P12_PASSWORD,
-        })),
-    )
-    .await;
+    let district_pkcs12 = district_key.pkcs12(P12_PASSWORD, &[&pki.issuing]).unwrap();
+    reports
+        .ok(
+            Method::POST,
+            "/organisation-keys",
+            &admin,
+            Some(&json!({
+                "unit_id": district,
+                "pkcs12_base64": base64(&district_pkcs12),
+                "password": P12_PASSWORD,
+            })),
+        )
+        .await;
 
     // The leader, with a personal certificate registered in the results service.
     let (_, officials) = results
@@ -776,39 +765,39 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
 
     // The report: compiled, made ready, signed by the leader in two steps, issued with the
     // district's signature, delivered and acknowledged with the province's signed receipt.
-    let created = ok(
-        &reports,
-        Method::POST,
-        "/reports",
-        &admin,
-        Some(&json!({
-            "kind": "form_06", "unit_id": district, "periods": ["2024-Q1"],
-            "letterhead": {
-                "issuing_body": "UBND THỊ XÃ VIỆT YÊN",
-                "place": "Việt Yên",
-                "recipients": ["Văn phòng UBND tỉnh (b/c);", "Lưu: VT."],
-                "closing": "UBND thị xã Việt Yên trân trọng báo cáo./."
-            },
-        })),
-    )
-    .await;
+    let created = reports
+        .ok(
+            Method::POST,
+            "/reports",
+            &admin,
+            Some(&json!({
+                "kind": "form_06", "unit_id": district, "periods": ["2024-Q1"],
+                "letterhead": {
+                    "issuing_body": "UBND THỊ XÃ VIỆT YÊN",
+                    "place": "Việt Yên",
+                    "recipients": ["Văn phòng UBND tỉnh (b/c);", "Lưu: VT."],
+                    "closing": "UBND thị xã Việt Yên trân trọng báo cáo./."
+                },
+            })),
+        )
+        .await;
     let id = created["id"].as_str().unwrap().to_owned();
-    ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/ready"),
-        &admin,
-        Some(&json!({"signatory_official_id": leader["id"]})),
-    )
-    .await;
-    let session = ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/leader-signing-sessions"),
-        &admin,
-        None,
-    )
-    .await;
+    reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/ready"),
+            &admin,
+            Some(&json!({"signatory_official_id": leader["id"]})),
+        )
+        .await;
+    let session = reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/leader-signing-sessions"),
+            &admin,
+            None,
+        )
+        .await;
     let leader_signer = KeySigner::new(
         leader_token.private_key().clone(),
         leader_token.certificate().clone(),
@@ -817,49 +806,44 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
     let signature = leader_signer
         .sign(&decode(&session["to_be_signed_base64"]))
         .unwrap();
-    ok(
-        &reports,
-        Method::POST,
-        &format!(
-            "/leader-signing-sessions/{}/signature",
-            session["session_id"].as_str().unwrap()
-        ),
-        &admin,
-        Some(&json!({"signature_base64": base64(&signature)})),
-    )
-    .await;
-    ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/issue"),
-        &admin,
-        None,
-    )
-    .await;
+    reports
+        .ok(
+            Method::POST,
+            &format!(
+                "/leader-signing-sessions/{}/signature",
+                session["session_id"].as_str().unwrap()
+            ),
+            &admin,
+            Some(&json!({"signature_base64": base64(&signature)})),
+        )
+        .await;
+    reports
+        .ok(Method::POST, &format!("/reports/{id}/issue"), &admin, None)
+        .await;
     let report = bytes(
         &reports.client,
         reports.url(&format!("/reports/{id}/document")),
         &admin,
     )
     .await;
-    ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/submission"),
-        &admin,
-        None,
-    )
-    .await;
-    let waiting = Instant::now();
-    let delivery = loop {
-        let delivery = ok(
-            &reports,
-            Method::GET,
-            &format!("/reports/{id}/delivery"),
+    reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/submission"),
             &admin,
             None,
         )
         .await;
+    let waiting = Instant::now();
+    let delivery = loop {
+        let delivery = reports
+            .ok(
+                Method::GET,
+                &format!("/reports/{id}/delivery"),
+                &admin,
+                None,
+            )
+            .await;
         if delivery["receipt"].is_object() {
             break delivery;
         }
@@ -872,14 +856,14 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
     let receipt = &delivery["receipt"];
 
     // The receiver's audit checkpoint, signed with the province's key.
-    let receiver_checkpoint = ok(
-        &receiver,
-        Method::POST,
-        "/audit/checkpoints",
-        &receiver.admin_key,
-        None,
-    )
-    .await;
+    let receiver_checkpoint = receiver
+        .ok(
+            Method::POST,
+            "/audit/checkpoints",
+            &receiver.admin_key,
+            None,
+        )
+        .await;
     assert_eq!(receiver_checkpoint["signed"], true, "{receiver_checkpoint}");
     let made = started.elapsed();
 

@@ -79,6 +79,13 @@ impl ReportsApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// Like [`call`](Self::call), asserting a 2xx answer; returns its JSON.
+    pub async fn ok(&self, method: Method, path: &str, key: &str, body: Option<&Value>) -> Value {
+        let (status, value) = self.call(method, path, key, body).await;
+        assert!(status.is_success(), "{path}: {status} {value}");
+        value
+    }
+
     pub async fn call(
         &self,
         method: Method,

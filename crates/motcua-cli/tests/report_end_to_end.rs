@@ -171,18 +171,6 @@ fn letterhead() -> Value {
     })
 }
 
-async fn ok(
-    app: &ReportsApp,
-    method: Method,
-    path: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> Value {
-    let (status, value) = app.call(method, path, key, body).await;
-    assert!(status.is_success(), "{path}: {status} {value}");
-    value
-}
-
 async fn bytes(app: &ReportsApp, path: &str, key: &str) -> Vec<u8> {
     let response = app
         .client
@@ -218,7 +206,9 @@ fn sign_with_cli(pkcs12: &[u8], to_be_signed: &str) -> String {
 async fn wait_for_status(app: &ReportsApp, id: &str, key: &str, status: &str) -> Value {
     let started = Instant::now();
     loop {
-        let report = ok(app, Method::GET, &format!("/reports/{id}"), key, None).await;
+        let report = app
+            .ok(Method::GET, &format!("/reports/{id}"), key, None)
+            .await;
         if report["status"] == status {
             return report;
         }
@@ -258,14 +248,19 @@ async fn journey(backend: Backend) {
     })
     .await;
     let province_key = pki.organisation("UBND TỈNH BẮC GIANG");
-    ok(
-        &receiver,
-        Method::POST,
-        "/organisation-keys",
-        &receiver.admin_key.clone(),
-        Some(&json!({"unit_id": province, "pkcs12_base64": pki.pkcs12(&province_key), "password": P12_PASSWORD})),
-    )
-    .await;
+    let stored = json!({
+        "unit_id": province,
+        "pkcs12_base64": pki.pkcs12(&province_key),
+        "password": P12_PASSWORD,
+    });
+    receiver
+        .ok(
+            Method::POST,
+            "/organisation-keys",
+            &receiver.admin_key.clone(),
+            Some(&stored),
+        )
+        .await;
     let delivery_key = receiver.key(
         "UBND thị xã Việt Yên",
         Role::Integration,
@@ -293,27 +288,27 @@ async fn journey(backend: Backend) {
         &[],
     );
     let district_key = pki.organisation("UBND THỊ XÃ VIỆT YÊN");
-    ok(
-        &reports,
-        Method::POST,
-        "/organisation-keys",
-        &admin,
-        Some(&json!({"unit_id": district, "pkcs12_base64": pki.pkcs12(&district_key), "password": P12_PASSWORD})),
-    )
-    .await;
+    let stored = json!({
+        "unit_id": district,
+        "pkcs12_base64": pki.pkcs12(&district_key),
+        "password": P12_PASSWORD,
+    });
+    reports
+        .ok(Method::POST, "/organisation-keys", &admin, Some(&stored))
+        .await;
 
     // Compile the seed report: 2023 and Q1/2024 side by side.
-    let created = ok(
-        &reports,
-        Method::POST,
-        "/reports",
-        &officer,
-        Some(&json!({
-            "kind": "one_stop_activity", "unit_id": district, "periods": ["2023", "2024-Q1"],
-            "letterhead": letterhead(), "texts": texts(),
-        })),
-    )
-    .await;
+    let created = reports
+        .ok(
+            Method::POST,
+            "/reports",
+            &officer,
+            Some(&json!({
+                "kind": "one_stop_activity", "unit_id": district, "periods": ["2023", "2024-Q1"],
+                "letterhead": letterhead(), "texts": texts(),
+            })),
+        )
+        .await;
     let id = created["id"].as_str().unwrap().to_owned();
     let figures_json = bytes(&reports, &format!("/reports/{id}/figures"), &officer).await;
     let figures: Value = serde_json::from_slice(&figures_json).unwrap();
@@ -338,63 +333,63 @@ async fn journey(backend: Backend) {
     );
 
     // Ready for signature with the vice-chair as signatory; the leader signs with the CLI.
-    let ready = ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/ready"),
-        &officer,
-        Some(&json!({"signatory_official_id": leader_id})),
-    )
-    .await;
+    let ready = reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/ready"),
+            &officer,
+            Some(&json!({"signatory_official_id": leader_id})),
+        )
+        .await;
     assert_eq!(ready["status"], "ready_for_signature");
-    let session = ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/leader-signing-sessions"),
-        &officer,
-        None,
-    )
-    .await;
+    let session = reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/leader-signing-sessions"),
+            &officer,
+            None,
+        )
+        .await;
     let signature = sign_with_cli(
         &leader_certificate
             .pkcs12(P12_PASSWORD, &[&pki.pki.issuing_ca])
             .unwrap(),
         session["to_be_signed_base64"].as_str().unwrap(),
     );
-    let signed = ok(
-        &reports,
-        Method::POST,
-        &format!(
-            "/leader-signing-sessions/{}/signature",
-            session["session_id"].as_str().unwrap()
-        ),
-        &officer,
-        Some(&json!({"signature_base64": signature})),
-    )
-    .await;
+    let signed = reports
+        .ok(
+            Method::POST,
+            &format!(
+                "/leader-signing-sessions/{}/signature",
+                session["session_id"].as_str().unwrap()
+            ),
+            &officer,
+            Some(&json!({"signature_base64": signature})),
+        )
+        .await;
     assert_eq!(signed["status"], "leader_signed");
     assert_eq!(signed["leader"]["full_name"], LEADER);
 
     // Issue: number, time and the organisation's signature.
-    let issued = ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/issue"),
-        &officer,
-        None,
-    )
-    .await;
+    let issued = reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/issue"),
+            &officer,
+            None,
+        )
+        .await;
     assert_eq!(issued["status"], "issued");
     assert_eq!(issued["number_text"], "01/BC-UBND");
     let pdf = bytes(&reports, &format!("/reports/{id}/document"), &officer).await;
-    let verification = ok(
-        &reports,
-        Method::GET,
-        &format!("/reports/{id}/verification"),
-        &officer,
-        None,
-    )
-    .await;
+    let verification = reports
+        .ok(
+            Method::GET,
+            &format!("/reports/{id}/verification"),
+            &officer,
+            None,
+        )
+        .await;
     assert_eq!(verification["valid"], true, "{verification}");
     assert_eq!(verification["signatures"].as_array().unwrap().len(), 2);
     if let Some(keep) = std::env::var_os("MOTCUA_KEEP_REPORT_PDF") {
@@ -404,14 +399,14 @@ async fn journey(backend: Backend) {
     check_pdf_with_poppler(&pdf, &figures_json);
 
     // Submit while the receiver is down: the outbox fails and keeps the package.
-    let submitted = ok(
-        &reports,
-        Method::POST,
-        &format!("/reports/{id}/submission"),
-        &officer,
-        None,
-    )
-    .await;
+    let submitted = reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/submission"),
+            &officer,
+            None,
+        )
+        .await;
     assert_eq!(submitted["status"], "submitted");
     let started = Instant::now();
     loop {
@@ -445,37 +440,27 @@ async fn journey(backend: Backend) {
     receiver.restart().await;
     let acknowledged = wait_for_status(&reports, &id, &officer, "acknowledged").await;
     assert!(acknowledged["acknowledged_at"].is_string());
-    let delivery = ok(
-        &reports,
-        Method::GET,
-        &format!("/reports/{id}/delivery"),
-        &officer,
-        None,
-    )
-    .await;
+    let delivery = reports
+        .ok(
+            Method::GET,
+            &format!("/reports/{id}/delivery"),
+            &officer,
+            None,
+        )
+        .await;
     assert_eq!(delivery["receipt"]["receipt"]["report_id"], id.as_str());
     assert_eq!(receiver.count_rows("received_reports"), 1);
 
     // The province: verified, stored once, rolled up.
     let receiver_admin = receiver.admin_key.clone();
-    let received = ok(
-        &receiver,
-        Method::GET,
-        &format!("/inbox/{id}"),
-        &receiver_admin,
-        None,
-    )
-    .await;
+    let received = receiver
+        .ok(Method::GET, &format!("/inbox/{id}"), &receiver_admin, None)
+        .await;
     assert_eq!(received["verification"]["valid"], true, "{received}");
     assert_eq!(received["number_text"], "01/BC-UBND");
-    let rollup = ok(
-        &receiver,
-        Method::GET,
-        "/rollup?period=2023",
-        &receiver_admin,
-        None,
-    )
-    .await;
+    let rollup = receiver
+        .ok(Method::GET, "/rollup?period=2023", &receiver_admin, None)
+        .await;
     let level = |name: &str| {
         rollup["levels"]
             .as_array()
