@@ -1,6 +1,8 @@
 //! PostgreSQL becomes unreachable in the middle of dossier intake: the service answers 503
 //! problem+json and reports itself not ready, stays alive, and recovers on its own when the
-//! database returns, with every acknowledged dossier present and nothing half-written.
+//! database returns, with every acknowledged dossier present and nothing half-written. Once a
+//! connection has failed, the circuit breaker answers every request at once instead of after
+//! the pool's connect timeout.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -43,13 +45,32 @@ async fn intake_survives_a_database_outage() {
     assert_unavailable(status, &problem, "readiness while the database is down");
     let (status, _) = app.get("/health/live").await;
     assert_eq!(status, StatusCode::OK, "the process itself is alive");
-    let (status, problem) = app.post("/dossiers", &body).await;
-    assert_unavailable(status, &problem, "intake while the database is down");
-    let (status, problem) = app.get(&format!("/dossiers?unit={unit}")).await;
-    assert_unavailable(status, &problem, "a read while the database is down");
+    for _ in 0..5 {
+        let started = Instant::now();
+        let (status, problem) = app.post("/dossiers", &body).await;
+        assert_unavailable(status, &problem, "intake while the database is down");
+        let (status, problem) = app.get(&format!("/dossiers?unit={unit}")).await;
+        assert_unavailable(status, &problem, "a read while the database is down");
+        let (status, problem) = app.get("/health/ready").await;
+        assert_unavailable(status, &problem, "readiness while the database is down");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .contains("circuit breaker open"),
+            "{problem}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_millis(600),
+            "three answers during the outage took {:?}: the breaker answers at once",
+            started.elapsed()
+        );
+    }
+    assert_circuit_metric(&app, 1).await;
 
     proxy.restore();
     wait_until(|| async { app.get("/health/ready").await.0 == StatusCode::OK }).await;
+    assert_circuit_metric(&app, 0).await;
     // Intake goes on with the same pool and process: recovery needs no restart.
     let before = app.count_rows("dossiers");
     wait_until(|| async { app.count_rows("dossiers") >= before + 20 }).await;
@@ -99,9 +120,30 @@ async fn keep_filing(app: Arc<TestApp>, body: Value, running: Arc<AtomicBool>) -
             acknowledged.push(answer["code"].as_str().unwrap().to_owned());
         } else {
             assert_unavailable(status, &answer, "intake during the outage");
+            // The refusal is immediate now: back off a little, as a client honouring
+            // Retry-After would, rather than spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
     acknowledged
+}
+
+/// `motcua_db_circuit_open` on `/metrics` is `value`.
+async fn assert_circuit_metric(app: &TestApp, value: u8) {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("motcua_db_circuit_open"))
+        .unwrap_or_else(|| panic!("no circuit metric in {text}"));
+    assert!(line.ends_with(&format!(" {value}")), "{line}");
 }
 
 /// The daily sequence has no gaps: a transaction cut off by the outage took no number with it.

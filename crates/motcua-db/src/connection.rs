@@ -1,6 +1,7 @@
 //! Connections to either backend, picked from the URL scheme, and the pool that hands them out.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -8,6 +9,7 @@ use diesel::prelude::*;
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::breaker::{Breaker, TripOnConnectionError};
 use crate::{DbError, DbResult};
 
 /// One connection to whichever backend is configured; queries are written once against it.
@@ -78,6 +80,9 @@ impl Backend {
     }
 }
 
+/// How often a request waiting for a connection checks whether the circuit breaker opened.
+const BREAKER_CHECK_INTERVAL: Duration = Duration::from_millis(100);
+
 /// Sizes and timeouts of the pool.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolOptions {
@@ -95,7 +100,7 @@ impl Default for PoolOptions {
 }
 
 /// Opens connections of one backend, with that backend's own error when it fails.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ConnectionManager {
     backend: Backend,
     target: String,
@@ -135,11 +140,13 @@ impl ManageConnection for ConnectionManager {
     }
 }
 
-/// A pool of connections to one migrated database.
+/// A pool of connections to one migrated database, behind a circuit breaker.
 #[derive(Clone)]
 pub struct DbPool {
     pool: Pool<ConnectionManager>,
     backend: Backend,
+    breaker: Arc<Breaker>,
+    connect_timeout: Duration,
 }
 
 pub type PooledDbConnection = PooledConnection<ConnectionManager>;
@@ -160,21 +167,50 @@ impl DbPool {
         let (backend, target) = Backend::from_url(url)?;
         let manager = ConnectionManager { backend, target };
         migrate(&manager, database)?;
+        let breaker = Breaker::new(manager.clone());
         let pool = Pool::builder()
             .max_size(options.max_connections)
             .connection_timeout(options.connect_timeout)
+            .error_handler(Box::new(TripOnConnectionError(Arc::clone(&breaker))))
             .build(manager)
             .map_err(|e| format!("cannot open the database pool: {e}"))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            breaker,
+            connect_timeout: options.connect_timeout,
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
-    /// A connection from the pool; an exhausted pool or a database that is down is `Unavailable`.
+    /// A connection from the pool; an exhausted pool or a database that is down is `Unavailable`,
+    /// at once while the circuit breaker is open. The wait for a connection is cut in short
+    /// slices, so that a request already waiting when the breaker opens gives up then too.
     pub fn get(&self) -> DbResult<PooledDbConnection> {
-        self.pool.get().map_err(DbError::from)
+        let deadline = Instant::now() + self.connect_timeout;
+        loop {
+            if self.breaker.is_open() {
+                return Err(DbError::Unavailable(
+                    "the database could not be reached moments ago (circuit breaker open; it is \
+                     probed in the background)"
+                        .into(),
+                ));
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.pool.get_timeout(left.min(BREAKER_CHECK_INTERVAL)) {
+                Ok(conn) => return Ok(conn),
+                Err(error) if left <= BREAKER_CHECK_INTERVAL => return Err(error.into()),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// Whether the circuit breaker is open: requests are refused without trying the database.
+    pub fn circuit_open(&self) -> bool {
+        self.breaker.is_open()
     }
 
     /// How many connections are open and how many of them are idle.

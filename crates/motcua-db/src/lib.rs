@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod audit;
+mod breaker;
 pub mod calendar;
 pub mod certificates;
 mod connection;

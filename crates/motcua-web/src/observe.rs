@@ -37,6 +37,8 @@ pub struct Metrics {
     /// Reports waiting in the outbox.
     pub outbox_depth: IntGauge,
     db_connections: IntGaugeVec,
+    /// 1 while the database circuit breaker is open (requests refused at once), else 0.
+    db_circuit_open: IntGauge,
 }
 
 impl Metrics {
@@ -95,6 +97,12 @@ impl Metrics {
         )
         .unwrap_or_else(|_| unreachable_metric());
         let _ = registry.register(Box::new(db_connections.clone()));
+        let db_circuit_open = IntGauge::new(
+            "db_circuit_open",
+            "1 while the database circuit breaker is open (requests answered 503 at once)",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let _ = registry.register(Box::new(db_circuit_open.clone()));
         Self {
             registry,
             requests,
@@ -105,6 +113,7 @@ impl Metrics {
             outbox_attempts,
             outbox_depth,
             db_connections,
+            db_circuit_open,
         }
     }
 
@@ -209,6 +218,9 @@ pub async fn metrics(web: Data<WebContext>) -> Result<HttpResponse, ApiError> {
     gauges
         .with_label_values(&["in_use"])
         .set(i64::from(open.saturating_sub(idle)));
+    web.metrics
+        .db_circuit_open
+        .set(i64::from(web.db.circuit_open()));
     let mut out = Vec::new();
     TextEncoder::new()
         .encode(&web.metrics.registry.gather(), &mut out)
