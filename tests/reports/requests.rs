@@ -14,6 +14,7 @@ motcua_tests::with_each_backend!(
     keys_reach_only_their_units,
     a_service_without_receiver_refuses_packages,
     garbage_packages_are_refused_with_the_reason,
+    periods_and_bodies_are_read_strictly,
 );
 
 pub(crate) fn letterhead() -> Value {
@@ -466,4 +467,77 @@ async fn the_workflow_refuses_steps_out_of_order(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(reports.count_rows("report_documents"), 0);
+}
+
+/// The report service checks periods as the results service does (years 1900 to 2199, strict
+/// forms): 422 in a body, 400 in a query. A request the results service refuses as malformed is
+/// passed on as the same 4xx at once, never retried into a 502. A duplicate JSON key is 400.
+async fn periods_and_bodies_are_read_strictly(backend: Backend) {
+    let (_results, reports, district) = district(backend).await;
+    let admin = reports.admin_key.clone();
+    let audited = reports.count_rows("audit_events");
+    for period in [
+        "99999",
+        "12345-06",
+        "-5000-01-01..2024-01-01",
+        "+2024",
+        "2200-Q1",
+    ] {
+        let body = json!({"kind": "form_06", "unit_id": district, "periods": [period], "letterhead": letterhead()});
+        let (status, problem) = reports
+            .call(Method::POST, "/reports", &admin, Some(&body))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{period}: {problem}"
+        );
+        assert_eq!(
+            problem["invalid_params"][0]["name"], "periods[0]",
+            "{problem}"
+        );
+        let encoded = period.replace('+', "%2B");
+        for (path, name) in [
+            (format!("/rollup?period={encoded}"), "period"),
+            (format!("/inbox?periods=2023%20{encoded}"), "periods"),
+        ] {
+            let (status, problem) = reports.call(Method::GET, &path, &admin, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {problem}");
+            assert_eq!(problem["invalid_params"][0]["name"], name, "{problem}");
+        }
+    }
+
+    // The results service answers 400 (an id it cannot read): so does this one, at once.
+    let body = json!({"kind": "form_06", "unit_id": -4, "periods": ["2024-Q1"], "letterhead": letterhead()});
+    let started = std::time::Instant::now();
+    let (status, problem) = reports
+        .call(Method::POST, "/reports", &admin, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["type"], "/problems/bad-request", "{problem}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "not retried: {:?}",
+        started.elapsed()
+    );
+
+    let duplicate = format!(
+        r#"{{"kind": "form_06", "unit_id": {district}, "periods": ["2024-Q1"], "letterhead": {}, "periods": ["2023"]}}"#,
+        letterhead()
+    );
+    let response = reports
+        .client
+        .post(reports.url("/reports"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(duplicate)
+        .send()
+        .await
+        .unwrap();
+    let (status, problem) = motcua_tests::read(response).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "periods", "{problem}");
+
+    assert_eq!(reports.count_rows("reports"), 0);
+    assert_eq!(reports.count_rows("audit_events"), audited);
 }

@@ -10,7 +10,9 @@ use crate::dossiers::{create, dossier, procedure, step};
 
 on_both_backends!(
     counters_follow_every_kind_of_change,
-    counters_equal_raw_group_by_on_random_data
+    counters_equal_raw_group_by_on_random_data,
+    overdue_in_a_running_period_means_due_before_today,
+    random_periods_get_a_2xx_or_a_4xx_problem
 );
 
 fn counters_snapshot(app: &TestApp) -> Vec<motcua_db::statistics::CounterRow> {
@@ -257,5 +259,177 @@ async fn counters_equal_raw_group_by_on_random_data(app: TestApp) {
             );
         }
         previous = Some(form);
+    }
+}
+
+/// Biểu 06 for a period still running counts as overdue only the open dossiers due before today:
+/// one due later in the period is not late yet (a dossier due 7 December is not overdue on the
+/// 4th). Once the period has ended, every open dossier due within it is.
+async fn overdue_in_a_running_period_means_due_before_today(app: TestApp) {
+    use chrono::{Duration, Utc};
+    let seeded = app.seed_viet_yen();
+    let unit = seeded.communes[0].id.0;
+    let district = seeded.district.id.0;
+    let quick = procedure(&app, "1.000200", "Hộ tịch", 3).await;
+    let slow = procedure(&app, "1.000201", "Hộ tịch", 20).await;
+    let now = Utc::now();
+    let instant = |at: chrono::DateTime<Utc>| at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let late = create(
+        &app,
+        &dossier(unit, quick, "direct", &instant(now - Duration::days(40))),
+    )
+    .await;
+    let not_yet = create(
+        &app,
+        &dossier(unit, slow, "direct", &instant(now - Duration::hours(1))),
+    )
+    .await;
+    let day = |value: &Value| value["due_at"].as_str().unwrap()[..10].to_owned();
+    let today = motcua_core::dossier::vietnam_day(now);
+    assert!(day(&late) < today.to_string(), "{late}");
+    assert!(day(&not_yet) > today.to_string(), "{not_yet}");
+
+    let running = format!(
+        "{}..{}",
+        today - Duration::days(60),
+        today + Duration::days(60)
+    );
+    for method in ["counters", "raw"] {
+        for path in [
+            format!("/statistics/form-06?unit={district}&period={running}&method={method}"),
+            format!("/statistics/form-06?unit={unit}&period={running}&method={method}"),
+        ] {
+            let (status, form) = app.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{form}");
+            let total = &form["total"];
+            assert_eq!(total["in_progress"], 2, "{path}: {total}");
+            assert_eq!(
+                total["overdue"], 1,
+                "{path}: only the dossier due before today: {total}"
+            );
+            assert_eq!(total["within_due"], 1, "{path}: {total}");
+        }
+    }
+    let (_, indicators) = app
+        .get(&format!(
+            "/statistics/indicators?unit={district}&period={running}"
+        ))
+        .await;
+    let progress = indicators["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == "processing_progress")
+        .unwrap();
+    assert_eq!(progress["numerator"], 1, "within the due date: {progress}");
+    assert_eq!(progress["denominator"], 2, "{progress}");
+
+    // A period that has ended counts every open dossier due within it.
+    let ended = format!(
+        "{}..{}",
+        today - Duration::days(60),
+        today - Duration::days(1)
+    );
+    let (_, form) = app
+        .get(&format!(
+            "/statistics/form-06?unit={district}&period={ended}"
+        ))
+        .await;
+    assert_eq!(form["total"]["overdue"], 1, "{form}");
+    assert_consistent(
+        &app,
+        district,
+        &[running.as_str(), ended.as_str()],
+        "running",
+    )
+    .await;
+}
+
+/// A property test of period parsing over HTTP: random strings (digits of any length, signs,
+/// odd separators, other scripts' digits) as `period` and as a date filter get a 2xx or a 4xx
+/// problem, never a 5xx.
+async fn random_periods_get_a_2xx_or_a_4xx_problem(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let unit = seeded.district.id.0.to_string();
+    let mut rng = Rng::new(0x15_2026_1204);
+    let pieces = [
+        "2024",
+        "1900",
+        "2199",
+        "2200",
+        "1899",
+        "99999",
+        "0",
+        "-",
+        "+",
+        "..",
+        "-Q",
+        "Q",
+        "-0",
+        "12",
+        "31",
+        "29",
+        "02",
+        "13",
+        "00",
+        "/",
+        " ",
+        "_",
+        "T",
+        "Z",
+        "\u{2212}",
+        "٢٠٢٤",
+        "２０２４",
+        "🗓",
+        "e5",
+        "0x7E8",
+        ".",
+        ":",
+        "%",
+        "\u{202E}",
+        "1e400",
+        "-5000",
+        "12345",
+        "9223372036854775807",
+    ];
+    for i in 0..120 {
+        let mut text = String::new();
+        for _ in 0..=rng.below(6) {
+            text.push_str(pieces[usize::try_from(rng.below(pieces.len() as u64)).unwrap()]);
+        }
+        let (path, name) = match i % 3 {
+            0 => ("/statistics/form-06", "period"),
+            1 => ("/statistics/indicators", "period"),
+            _ => ("/dossiers", "received_from"),
+        };
+        let mut query = vec![(name, text.as_str())];
+        if name == "period" {
+            query.push(("unit", unit.as_str()));
+        }
+        let response = app
+            .client
+            .get(app.url(path))
+            .query(&query)
+            .bearer_auth(&app.admin_key)
+            .send()
+            .await
+            .unwrap();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let (status, answer) = motcua_tests::read(response).await;
+        assert!(
+            status.is_success() || status.is_client_error(),
+            "{path} {name}={text:?}: {status} {answer}"
+        );
+        if status.is_client_error() {
+            assert_eq!(content_type, "application/problem+json", "{text:?}");
+            assert_eq!(
+                answer["invalid_params"][0]["name"], name,
+                "{text:?}: {answer}"
+            );
+        }
     }
 }

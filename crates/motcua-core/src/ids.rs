@@ -60,3 +60,41 @@ id_type!(
     /// An imported certificate revocation list.
     CrlId
 );
+
+/// Parses an id as written in a path: canonical decimal only (`4`, not `+4`, `04` or `4.0`), so
+/// that one record has one address and a malformed id is told apart from a missing record.
+pub fn parse_canonical_id(text: &str) -> Result<i64, String> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    if !canonical {
+        return Err(format!(
+            "`{text}` is not an id: write it in decimal digits without sign, leading zeros or decimals"
+        ));
+    }
+    text.parse()
+        .map_err(|_| format!("`{text}` is not an id: it does not fit in 64 bits"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_canonical_id;
+
+    #[test]
+    fn ids_are_canonical_decimal() {
+        assert_eq!(parse_canonical_id("4"), Ok(4));
+        assert_eq!(parse_canonical_id("0"), Ok(0));
+        for bad in [
+            "+4",
+            "04",
+            "4.0",
+            "-4",
+            "",
+            " 4",
+            "٤",
+            "99999999999999999999",
+        ] {
+            assert!(parse_canonical_id(bad).is_err(), "{bad}");
+        }
+    }
+}

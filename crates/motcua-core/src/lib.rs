@@ -14,6 +14,7 @@ pub mod report;
 pub mod statistics;
 pub mod text;
 mod text_enum;
+pub mod time;
 pub mod unit;
 
 pub use text_enum::UnknownVariant;

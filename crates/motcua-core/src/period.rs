@@ -11,7 +11,10 @@ pub struct Period {
 }
 
 impl Period {
+    /// A period from `first_day` to `last_day`, both in the accepted range (see [`crate::time`]).
     pub fn new(first_day: NaiveDate, last_day: NaiveDate) -> Result<Self, String> {
+        crate::time::check_day(first_day)?;
+        crate::time::check_day(last_day)?;
         if last_day < first_day {
             return Err(format!(
                 "the period ends ({last_day}) before it starts ({first_day})"
@@ -49,32 +52,44 @@ impl Period {
 impl std::str::FromStr for Period {
     type Err = String;
 
-    /// Parses `2023`, `2024-Q1`, `2024-03` or `2024-01-01..2024-03-31`.
+    /// Parses `2023`, `2024-Q1`, `2024-03` or `2024-01-01..2024-03-31`, strictly: four-digit
+    /// years, two-digit months, no signs or spaces, years 1900 to 2199.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let text = text.trim();
         let bad = || {
             format!(
-                "`{text}` is not a period; use 2023, 2024-Q1, 2024-03 or 2024-01-01..2024-03-31"
+                "`{text}` is not a period; use 2023, 2024-Q1, 2024-03 or 2024-01-01..2024-03-31 (years 1900 to 2199)"
             )
         };
         if let Some((first, last)) = text.split_once("..") {
-            let first = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| bad())?;
-            let last = NaiveDate::parse_from_str(last, "%Y-%m-%d").map_err(|_| bad())?;
-            return Self::new(first, last);
-        }
-        if let Some((year, quarter)) = text.split_once("-Q") {
-            return Self::quarter(
-                year.parse().map_err(|_| bad())?,
-                quarter.parse().map_err(|_| bad())?,
+            return Self::new(
+                crate::time::parse_day(first)?,
+                crate::time::parse_day(last)?,
             );
         }
-        if let Some((year, month)) = text.split_once('-') {
-            return Self::month(
-                year.parse().map_err(|_| bad())?,
-                month.parse().map_err(|_| bad())?,
-            );
+        let digits = |part: &str, len: usize| {
+            (part.len() == len && part.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| part.parse::<u32>().ok())
+                .flatten()
+                .ok_or_else(bad)
+        };
+        let year = |part: &str| {
+            let year = i32::try_from(digits(part, 4)?).map_err(|_| bad())?;
+            if crate::time::year_in_range(year) {
+                Ok(year)
+            } else {
+                Err(format!(
+                    "`{text}` is out of range: {}",
+                    crate::time::OUT_OF_RANGE
+                ))
+            }
+        };
+        if let Some((y, quarter)) = text.split_once("-Q") {
+            return Self::quarter(year(y)?, digits(quarter, 1)?);
         }
-        Self::year(text.parse().map_err(|_| bad())?)
+        if let Some((y, month)) = text.split_once('-') {
+            return Self::month(year(y)?, digits(month, 2)?);
+        }
+        Self::year(year(text)?)
     }
 }
 
@@ -124,6 +139,24 @@ mod tests {
         assert!("2024-Q5".parse::<Period>().is_err());
         assert!("2024-03-01..2024-02-01".parse::<Period>().is_err());
         assert!("abc".parse::<Period>().is_err());
+        for bad in [
+            "99999",
+            "12345-06",
+            "+2024",
+            " 2024",
+            "2024-3",
+            "2024-Q01",
+            "1899",
+            "2200-01",
+            "-5000-01-01..2024-01-01",
+            "2024-01-01..2200-01-01",
+            "2024-13",
+            "٢٠٢٤",
+        ] {
+            assert!(bad.parse::<Period>().is_err(), "{bad}");
+        }
+        assert!("1900".parse::<Period>().is_ok());
+        assert!("2199-Q4".parse::<Period>().is_ok());
         assert_eq!(quarter_of(NaiveDate::from_ymd_opt(2024, 4, 1).unwrap()), 2);
     }
 }

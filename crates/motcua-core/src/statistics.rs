@@ -7,8 +7,9 @@
 //! - new (4), (5) = R within the period, by channel;
 //! - resolved (7)–(10) = S within the period, by [`Resolution`];
 //! - in progress (11) = R up to B − S up to B;
-//! - overdue (13) = dossiers due on or before B and not resolved by B
-//!   = `due` up to B − `due_met` up to B − `resolved_after_due` up to B, where `due_met` counts,
+//! - overdue (13) = dossiers due on or before C and not resolved by B, where C is
+//!   [`overdue_through`] (B once the period has ended, the day before today while it runs)
+//!   = `due` up to C − `due_met` up to C − `resolved_after_due` up to B, where `due_met` counts,
 //!   on the due day, dossiers resolved on or before it, and `resolved_after_due` counts, on the
 //!   resolution day, dossiers resolved after their due day. A dossier whose deadline is paused
 //!   (waiting for a supplement or a payment) has no due day and is never overdue.
@@ -69,6 +70,16 @@ impl Metric {
             Rating::Unsatisfied => Self::RatedUnsatisfied,
         }
     }
+}
+
+/// The last due day that makes a dossier still open at the end of a period overdue, for a period
+/// ending on `last_day`, as of `today` (Vietnam calendar days).
+///
+/// Once the period has ended, that is its last day. While it runs, it is the day before today: a
+/// dossier due later in the period is not late yet, and one due today can still be resolved on
+/// its due day, which counts as on time (days are compared by calendar day).
+pub fn overdue_through(last_day: NaiveDate, today: NaiveDate) -> NaiveDate {
+    last_day.min(today.pred_opt().unwrap_or(today))
 }
 
 /// The facts of one dossier that the statistics depend on.
@@ -187,6 +198,14 @@ mod tests {
                 (day(12), Metric::ResolvedAfterDue, 1)
             ]
         );
+    }
+
+    #[test]
+    fn overdue_in_a_running_period_means_due_before_today() {
+        assert_eq!(overdue_through(day(31), day(4)), day(3), "running");
+        assert_eq!(overdue_through(day(31), day(31)), day(30), "its last day");
+        let april = NaiveDate::from_ymd_opt(2024, 4, 2).unwrap();
+        assert_eq!(overdue_through(day(31), april), day(31), "ended");
     }
 
     #[test]

@@ -27,6 +27,28 @@ pub fn nfc_json(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Why text with a [`forbidden_character`] is refused.
+pub const FORBIDDEN_CHARACTERS: &str = "text may not contain control characters other than tab \
+and line breaks, nor bidirectional formatting characters (U+202A-U+202E, U+2066-U+2069, U+200E, \
+U+200F, U+061C)";
+
+/// Whether `c` may not appear in any text the services accept: control characters but tab and
+/// line breaks (no field needs one, and PostgreSQL cannot store or compare NUL), and the
+/// bidirectional formatting characters, which make a name display as something else
+/// ("Trojan Source").
+pub fn forbidden_character(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || matches!(
+            c,
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+        )
+}
+
+/// Whether `text` holds a [`forbidden_character`].
+pub fn has_forbidden_character(text: &str) -> bool {
+    text.chars().any(forbidden_character)
+}
+
 /// Collapses runs of white space and trims; names typed by people often carry stray spaces.
 pub fn tidy(text: &str) -> String {
     nfc(&text.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -57,6 +79,23 @@ mod tests {
         );
         assert_eq!(comparable_name("ĐỨC"), "đức");
         assert_ne!(comparable_name("Thượng Lan"), comparable_name("Thuong Lan"));
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_forbidden() {
+        for text in [
+            "a\u{0}b",
+            "x\u{1B}",
+            "abc\u{202E}cba",
+            "\u{2066}",
+            "\u{200F}",
+            "\u{061C}",
+        ] {
+            assert!(has_forbidden_character(text), "{text:?}");
+        }
+        for text in ["Thân Văn\tThuận", "line\nbreak\r\n", "ÂĂÊÔƠƯĐ", "\u{200D}"] {
+            assert!(!has_forbidden_character(text), "{text:?}");
+        }
     }
 
     #[test]

@@ -150,15 +150,36 @@ pub struct CounterSums {
 }
 
 /// Sums the counters `metrics` of `units` before `first` and from `first` to `last` (inclusive).
-///
-/// Each range is its own `SELECT`, so that every one is a plain range scan of the primary key
-/// (unit, grain, day) on both backends.
 pub fn sums(
     conn: &mut DbConnection,
     units: &[UnitId],
     metrics: &[Metric],
     first: NaiveDate,
     last: NaiveDate,
+) -> DbResult<Vec<CounterSums>> {
+    let before = ranges(None, first.pred_opt().unwrap_or(first));
+    let within = ranges(Some(first), last);
+    sum_buckets(conn, units, metrics, &before, &within)
+}
+
+/// Sums the counters `metrics` of `units` up to `last` (inclusive), in `before`.
+pub fn sums_through(
+    conn: &mut DbConnection,
+    units: &[UnitId],
+    metrics: &[Metric],
+    last: NaiveDate,
+) -> DbResult<Vec<CounterSums>> {
+    sum_buckets(conn, units, metrics, &ranges(None, last), &[])
+}
+
+/// Sums over the rows of `before` and of `within`. Each range is its own `SELECT`, so that every
+/// one is a plain range scan of the primary key (unit, grain, day) on both backends.
+fn sum_buckets(
+    conn: &mut DbConnection,
+    units: &[UnitId],
+    metrics: &[Metric],
+    before: &[(&'static str, NaiveDate, NaiveDate)],
+    within: &[(&'static str, NaiveDate, NaiveDate)],
 ) -> DbResult<Vec<CounterSums>> {
     if units.is_empty() {
         return Ok(Vec::new());
@@ -169,10 +190,8 @@ pub fn sums(
         .map(|m| format!("'{m}'"))
         .collect::<Vec<_>>()
         .join(",");
-    let before = ranges(None, first.pred_opt().unwrap_or(first))
-        .into_iter()
-        .map(|r| (0, r));
-    let within = ranges(Some(first), last).into_iter().map(|r| (1, r));
+    let before = before.iter().map(|r| (0, r));
+    let within = within.iter().map(|r| (1, r));
     let selects: Vec<String> = before
         .chain(within)
         .map(|(bucket, (grain, from, to))| {
@@ -294,17 +313,19 @@ pub struct RawForm06Row {
     pub overdue: i64,
 }
 
-/// The reference computation: one `GROUP BY` over every dossier of the units received by `last`.
+/// The reference computation: one `GROUP BY` over every dossier of the units received by `last`;
+/// open dossiers due on or before `overdue_through` are overdue.
 pub fn raw_form06(
     conn: &mut DbConnection,
     units: &[UnitId],
     first: NaiveDate,
     last: NaiveDate,
+    overdue_through: NaiveDate,
 ) -> DbResult<Vec<RawForm06Row>> {
     if units.is_empty() {
         return Ok(Vec::new());
     }
-    let (a, b) = (first, last);
+    let (a, b, c) = (first, last, overdue_through);
     let count =
         |condition: String| format!("CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS BIGINT)");
     let open_at_end = format!("(resolved_on IS NULL OR resolved_on > '{b}')");
@@ -321,7 +342,7 @@ pub fn raw_form06(
         on_time = count(format!("resolved_on >= '{a}' AND resolved_on <= '{b}' AND resolution = 'on_time'")),
         late = count(format!("resolved_on >= '{a}' AND resolved_on <= '{b}' AND resolution = 'late'")),
         in_progress = count(open_at_end.clone()),
-        overdue = count(format!("{open_at_end} AND due_on <= '{b}'")),
+        overdue = count(format!("{open_at_end} AND due_on <= '{c}'")),
         units = id_list(units),
     );
     Ok(diesel::sql_query(sql).load(conn)?)

@@ -75,6 +75,7 @@ pub fn app(
         ))
         .wrap(from_fn(idempotency::idempotent_post))
         .wrap(from_fn(motcua_web::limits::body_deadline))
+        .wrap(from_fn(motcua_web::extract::refuse_long_uris))
         .wrap(from_fn(motcua_web::observe::observe))
 }
 

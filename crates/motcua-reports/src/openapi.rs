@@ -12,7 +12,7 @@ use motcua_web::error::{InvalidParam, Problem};
 #[openapi(
     info(
         title = "motcua report service",
-        description = "Periodic reports of Vietnam's one-stop offices (Bộ phận Một cửa) to the province: compiled from the results service, rendered per Nghị định 30/2020, signed by the leader and the organisation, delivered, received and verified. Conventions: API-DESIGN.md.",
+        description = "Periodic reports of Vietnam's one-stop offices (Bộ phận Một cửa) to the province: compiled from the results service, rendered per Nghị định 30/2020, signed by the leader and the organisation, delivered, received and verified. Every date, instant and period lies in the years 1900 to 2199 (outside: 400 in a query or path, 422 in a body). Conventions: API-DESIGN.md.",
         license(name = "AGPL-3.0-or-later"),
     ),
     modifiers(&ApiKeyAuth),

@@ -12,7 +12,7 @@ use crate::error::{InvalidParam, Problem};
 #[openapi(
     info(
         title = "motcua results service",
-        description = "Units, procedures, officials, dossiers and electronic results of Vietnam's one-stop offices (Bộ phận Một cửa). Conventions: API-DESIGN.md.",
+        description = "Units, procedures, officials, dossiers and electronic results of Vietnam's one-stop offices (Bộ phận Một cửa). Every date, instant and period lies in the years 1900 to 2199 (outside: 400 in a query or path, 422 in a body). Conventions: API-DESIGN.md.",
         license(name = "AGPL-3.0-or-later"),
     ),
     modifiers(&ApiKeyAuth),

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
+
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
 use motcua_core::statistics::Metric;
@@ -21,7 +23,8 @@ pub const COUNTING_RULE: &str = "Counted in dossiers, by Vietnam calendar day. A
 its result is ready (`releasing`) or when it is closed without a result (`cancelled`: withdrawn or returned, `unresolved`: \
 processing stopped). Resolved dossiers are classified by their resolution day against their due day (before / on / after), \
 except that withdrawn or returned dossiers count as on time. Dossiers waiting for a supplement or a payment have their deadline \
-paused and count as within the due date; the due date moves by the working time spent waiting. Carried over = received before \
+paused and count as within the due date; the due date moves by the working time spent waiting. In a period still running, \
+an open dossier is overdue only when its due day is before today. Carried over = received before \
 the period and not resolved before it = in progress at the end of the previous period.";
 
 /// The 13 columns of Biểu 06, with the three channels kept apart.
@@ -186,19 +189,27 @@ pub fn form06(
 ) -> Result<Form06, ApiError> {
     let subtree = units::subtree(conn, root)?;
     let levels = unit_levels(conn)?;
+    let through = overdue_through(period);
     let per_unit_field = match method {
-        Method::Counters => from_counters(&statistics::sums(
-            conn,
-            &subtree,
-            &FORM06_METRICS,
-            period.first_day,
-            period.last_day,
-        )?),
+        Method::Counters => {
+            let sums = statistics::sums(
+                conn,
+                &subtree,
+                &FORM06_METRICS,
+                period.first_day,
+                period.last_day,
+            )?;
+            from_counters(
+                &sums,
+                due_through(conn, &subtree, period, through)?.as_deref(),
+            )
+        }
         Method::Raw => from_raw(statistics::raw_form06(
             conn,
             &subtree,
             period.first_day,
             period.last_day,
+            through,
         )?),
     };
     let mut rows: BTreeMap<(Level, String), Form06Columns> = BTreeMap::new();
@@ -255,6 +266,30 @@ const FORM06_METRICS: [Metric; 9] = [
 
 type Sums = HashMap<Metric, (i64, i64)>;
 
+/// The last due day that makes an open dossier overdue in `period`, today (the rule is
+/// [`motcua_core::statistics::overdue_through`]).
+fn overdue_through(period: Period) -> NaiveDate {
+    let today = motcua_core::dossier::vietnam_day(chrono::Utc::now());
+    motcua_core::statistics::overdue_through(period.last_day, today)
+}
+
+/// The `due` and `due_met` counters up to `through`, when that is not the period's last day
+/// (a running period); `None` when the sums of the period already hold them.
+fn due_through(
+    conn: &mut DbConnection,
+    subtree: &[UnitId],
+    period: Period,
+    through: NaiveDate,
+) -> Result<Option<Vec<CounterSums>>, ApiError> {
+    if through == period.last_day {
+        return Ok(None);
+    }
+    let metrics = [Metric::Due, Metric::DueMet];
+    Ok(Some(statistics::sums_through(
+        conn, subtree, &metrics, through,
+    )?))
+}
+
 fn group_sums(rows: &[CounterSums]) -> BTreeMap<(UnitId, String), Sums> {
     let mut grouped: BTreeMap<(UnitId, String), Sums> = BTreeMap::new();
     for row in rows {
@@ -272,13 +307,25 @@ fn group_sums(rows: &[CounterSums]) -> BTreeMap<(UnitId, String), Sums> {
     grouped
 }
 
-fn from_counters(rows: &[CounterSums]) -> Vec<((UnitId, String), Form06Columns)> {
+fn from_counters(
+    rows: &[CounterSums],
+    due_through: Option<&[CounterSums]>,
+) -> Vec<((UnitId, String), Form06Columns)> {
+    let due_through = due_through.map(group_sums);
     group_sums(rows)
         .into_iter()
         .map(|(key, sums)| {
             let before = |m: Metric| sums.get(&m).map_or(0, |s| s.0);
             let within = |m: Metric| sums.get(&m).map_or(0, |s| s.1);
             let upto = |m: Metric| before(m) + within(m);
+            // Due days up to the last one that makes an open dossier overdue.
+            let due_upto = |m: Metric| match &due_through {
+                Some(groups) => groups
+                    .get(&key)
+                    .and_then(|sums| sums.get(&m))
+                    .map_or(0, |s| s.0),
+                None => upto(m),
+            };
             let received = [
                 Metric::ReceivedOnline,
                 Metric::ReceivedDirect,
@@ -293,7 +340,8 @@ fn from_counters(rows: &[CounterSums]) -> Vec<((UnitId, String), Form06Columns)>
             let resolved_before: i64 = resolved.iter().map(|m| before(*m)).sum();
             let received_upto: i64 = received.iter().map(|m| upto(*m)).sum();
             let resolved_upto: i64 = resolved.iter().map(|m| upto(*m)).sum();
-            let overdue = upto(Metric::Due) - upto(Metric::DueMet) - upto(Metric::ResolvedAfterDue);
+            let overdue =
+                due_upto(Metric::Due) - due_upto(Metric::DueMet) - upto(Metric::ResolvedAfterDue);
             let columns = Form06Columns::from_parts(
                 received_before - resolved_before,
                 received.map(within),
@@ -417,9 +465,10 @@ pub fn indicators(
         period.first_day,
         period.last_day,
     )?;
+    let due = due_through(conn, &subtree, period, overdue_through(period))?;
     // Only the totals of Biểu 06 are needed, from the same sums.
     let mut t = Form06Columns::default();
-    for (_, columns) in from_counters(&sums) {
+    for (_, columns) in from_counters(&sums, due.as_deref()) {
         t.add(&columns);
     }
     t.check().map_err(ApiError::Internal)?;

@@ -1,7 +1,7 @@
 //! API keys. Admins only. The secret is shown once, when the key is created.
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{delete, get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource, Role, Scope};
@@ -17,7 +17,7 @@ use crate::auth::{display_prefix, generate_key, hash_key, parse_scopes, Principa
 use crate::context::WebContext;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{PathId, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 
@@ -239,7 +239,7 @@ pub async fn create_api_key(
 pub async fn get_api_key(
     state: Data<WebContext>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     who.require(Resource::ApiKeys, Access::Read)?;
     let id = ApiKeyId(id.into_inner());
@@ -254,7 +254,7 @@ pub async fn revoke_api_key(
     state: Data<WebContext>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<ApiKeyView>, ApiError> {
     who.require(Resource::ApiKeys, Access::Write)?;
     let id = ApiKeyId(id.into_inner());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{get, post, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -28,7 +28,7 @@ use crate::auth::Principal;
 use crate::context::WebContext;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::ValidQuery;
+use crate::extract::{PathId, ValidQuery};
 use crate::keystore::{chain_to_embed, OrganisationSigner};
 use crate::request_id::RequestId;
 
@@ -536,7 +536,7 @@ pub async fn latest_checkpoint(
 pub async fn get_checkpoint(
     state: Data<WebContext>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<CheckpointView>, ApiError> {
     who.require(Resource::Audit, Access::Read)?;
     let id = id.into_inner();
@@ -556,7 +556,7 @@ pub async fn get_checkpoint(
 pub async fn record_proof(
     state: Data<WebContext>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
     query: ValidQuery<ProofQuery>,
 ) -> Result<Json<InclusionProof>, ApiError> {
     who.require(Resource::Audit, Access::Read)?;

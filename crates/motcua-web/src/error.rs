@@ -97,6 +97,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The path and query are longer than the service reads.
+    #[error("the path and query are longer than the limit of {limit} bytes")]
+    UriTooLong { limit: usize },
     #[error("{0}")]
     UnsupportedMediaType(String),
     /// The body did not arrive within the body timeout.
@@ -178,6 +181,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict with the current state"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Self::UriTooLong { .. } => ("uri-too-long", "Path and query too long"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::RequestTimeout(_) => ("request-timeout", "The request took too long to send"),
             Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
@@ -256,6 +260,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -341,6 +346,12 @@ pub mod responses {
         )]
         NotFound(Problem),
         #[response(
+            status = 414,
+            description = "Path and query longer than 16 KiB",
+            content_type = "application/problem+json"
+        )]
+        UriTooLong(Problem),
+        #[response(
             status = 503,
             description = "The database is unavailable, or every signature slot is busy (`Retry-After` says when to retry)",
             content_type = "application/problem+json"
@@ -405,6 +416,12 @@ pub mod responses {
             content_type = "application/problem+json"
         )]
         Invalid(Problem),
+        #[response(
+            status = 414,
+            description = "Path and query longer than 16 KiB",
+            content_type = "application/problem+json"
+        )]
+        UriTooLong(Problem),
         #[response(
             status = 503,
             description = "The database is unavailable, or every signature slot is busy (`Retry-After` says when to retry)",

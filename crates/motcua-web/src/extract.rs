@@ -9,6 +9,7 @@ use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{Error, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
+use motcua_core::text::{has_forbidden_character, FORBIDDEN_CHARACTERS};
 use serde::de::DeserializeOwned;
 
 use crate::context::WebContext;
@@ -150,16 +151,22 @@ pub async fn read_body(mut payload: Payload, limit: usize) -> Result<Bytes, ApiE
     Ok(body.freeze())
 }
 
-/// Parses JSON text into `T`: syntax errors are 400, wrong content is 422 with the field path.
+/// Parses JSON text into `T`: syntax errors and duplicate keys are 400, wrong content is 422
+/// with the field path.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+    let value = crate::strict_json::parse(bytes).map_err(|e| match e {
+        crate::strict_json::Error::DuplicateKey(path) => ApiError::bad_param(
+            path,
+            "the key appears twice in its object; send each key once",
+        ),
+        crate::strict_json::Error::Syntax(e) => ApiError::BadRequest {
             detail: format!("the body is not valid JSON: {e}"),
             invalid_params: vec![InvalidParam::new("body", e.to_string())],
-        })?;
+        },
+    })?;
     let value = motcua_core::text::nfc_json(value);
     if let Some(path) = control_character_path(&value, String::new()) {
-        return Err(ApiError::invalid(path, CONTROL_CHARACTERS));
+        return Err(ApiError::invalid(path, FORBIDDEN_CHARACTERS));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
@@ -168,21 +175,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-const CONTROL_CHARACTERS: &str =
-    "text may not contain control characters other than tab and line breaks";
-
-/// Whether `text` holds a control character (NUL and the like), which no field or parameter
-/// needs and PostgreSQL cannot store or compare.
-fn has_control_character(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-}
-
-/// The path of the first string holding a control character.
+/// The path of the first string holding a forbidden character (control or bidirectional).
 fn control_character_path(value: &serde_json::Value, path: String) -> Option<String> {
     use serde_json::Value;
     match value {
-        Value::String(text) if has_control_character(text) => {
+        Value::String(text) if has_forbidden_character(text) => {
             Some(if path.is_empty() { "body".into() } else { path })
         }
         Value::Array(items) => items
@@ -195,7 +192,7 @@ fn control_character_path(value: &serde_json::Value, path: String) -> Option<Str
             } else {
                 format!("{path}.{k}")
             };
-            if has_control_character(k) {
+            if has_forbidden_character(k) {
                 Some(path)
             } else {
                 control_character_path(v, path)
@@ -205,16 +202,16 @@ fn control_character_path(value: &serde_json::Value, path: String) -> Option<Str
     }
 }
 
-/// Middleware refusing a path with a control character (e.g. `%00` in a dossier code) as 400 on
-/// `path`, as such text is refused in a body or a query: no record is named with one, and
-/// PostgreSQL cannot compare text holding NUL.
+/// Middleware refusing a path with a control or bidirectional character (e.g. `%00` in a dossier
+/// code) as 400 on `path`, as such text is refused in a body or a query: no record is named with
+/// one, and PostgreSQL cannot compare text holding NUL.
 pub async fn refuse_control_characters_in_path(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
-    if has_control_character(&path) {
-        return Ok(req.error_response(ApiError::bad_param("path", CONTROL_CHARACTERS)));
+    if has_forbidden_character(&path) {
+        return Ok(req.error_response(ApiError::bad_param("path", FORBIDDEN_CHARACTERS)));
     }
     next.call(req)
         .await
@@ -241,9 +238,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     let mut normalised = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        if has_control_character(&name) || has_control_character(&value) {
-            return Err(ApiError::bad_param(name.into_owned(), CONTROL_CHARACTERS));
+    for (name, value) in query_pairs(query)? {
+        if has_forbidden_character(&name) || has_forbidden_character(&value) {
+            return Err(ApiError::bad_param(name, FORBIDDEN_CHARACTERS));
         }
         normalised.append_pair(
             &motcua_core::text::nfc(&name),
@@ -263,6 +260,87 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         };
         ApiError::bad_param(name, reason)
     })
+}
+
+/// The decoded name and value of each query parameter. Unlike `form_urlencoded::parse`, bytes
+/// that are not UTF-8 are refused (400 naming the parameter) rather than replaced, so that a
+/// search never runs on text the client did not send.
+fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let decode = |part: &str| {
+        let plus_as_space = part.replace('+', " ");
+        percent_encoding::percent_decode_str(&plus_as_space)
+            .decode_utf8()
+            .map(std::borrow::Cow::into_owned)
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name_text = decode(name).map_err(|_| {
+                ApiError::bad_param(name, "the parameter name is not UTF-8 once percent-decoded")
+            })?;
+            let value_text = decode(value).map_err(|_| {
+                ApiError::bad_param(
+                    name_text.clone(),
+                    "the value is not UTF-8 once percent-decoded",
+                )
+            })?;
+            Ok((name_text, value_text))
+        })
+        .collect()
+}
+
+/// The longest request target (path and query) the service reads, below the HTTP codec's own
+/// limit of 65 534 bytes (longer targets get a bare `400` from the codec, before any of this
+/// code runs; see API-DESIGN.md).
+pub const MAX_URI_BYTES: usize = 16 * 1024;
+
+/// Middleware answering a request target longer than [`MAX_URI_BYTES`] with `414` problem+json.
+pub async fn refuse_long_uris(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let length = req
+        .uri()
+        .path_and_query()
+        .map_or(0, |target| target.as_str().len());
+    if length > MAX_URI_BYTES {
+        return Ok(req.error_response(ApiError::UriTooLong {
+            limit: MAX_URI_BYTES,
+        }));
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// A record id from the path segment `{id}`, in canonical decimal (`4`, never `+4`, `04` or
+/// `4.0`): anything else is 400 on `path`, not 404, as the id is malformed.
+#[derive(Debug, Clone, Copy)]
+pub struct PathId(pub i64);
+
+impl PathId {
+    pub fn into_inner(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromRequest for PathId {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let segment = req.match_info().get("id").unwrap_or_default();
+        std::future::ready(path_number(segment).map(PathId))
+    }
+}
+
+/// A number taken from a path segment (`{id}`, `{year}`, `{position}`): canonical decimal, or
+/// 400 on `path`. The one parser of numbers in paths.
+pub fn path_number(segment: &str) -> Result<i64, ApiError> {
+    motcua_core::ids::parse_canonical_id(segment)
+        .map_err(|reason| ApiError::bad_param("path", reason))
 }
 
 /// serde names an unknown field inside its message (`unknown field `x`, expected …`).
@@ -354,5 +432,34 @@ mod tests {
         );
         let probe = parse_query::<Probe>("name=Vie%CC%A3%CC%82t").unwrap();
         assert_eq!(probe.name, "Việt");
+        let probe = parse_query::<Probe>("name=a+b%2Bc&&limit=3").unwrap();
+        assert_eq!(probe.name, "a b+c");
+        let err = parse_query::<Probe>("name=%FF%FE").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest { invalid_params, .. } if invalid_params[0].name == "name")
+        );
+        let err = parse_query::<Probe>("name=%E2%80%AEabc").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest { invalid_params, .. } if invalid_params[0].name == "name")
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_path() {
+        let err = parse_json::<serde_json::Value>(br#"{"unit_id": 4, "unit_id": 5}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest { invalid_params, .. } if invalid_params[0].name == "unit_id")
+        );
+        let err =
+            parse_json::<serde_json::Value>(br#"{"a": [1, {"b": {"c": 1, "c": 2}}]}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::BadRequest { invalid_params, .. } if invalid_params[0].name == "a[1].b.c"),
+            "{err:?}"
+        );
+        // Keys equal once normalised to NFC are the same key.
+        let err = parse_json::<serde_json::Value>("{\"Yên\": 1, \"Ye\u{0302}n\": 2}".as_bytes())
+            .unwrap_err();
+        assert!(matches!(&err, ApiError::BadRequest { .. }), "{err:?}");
+        assert!(parse_json::<serde_json::Value>(br#"{"a": {"x": 1}, "b": {"x": 1}}"#).is_ok());
     }
 }

@@ -24,11 +24,14 @@ pub async fn live() -> Json<Health> {
 }
 
 /// The service can answer requests: its database responds.
+///
+/// While the database circuit breaker is open (a connection failed moments ago and the database
+/// is being probed in the background), the answer is 503 at once and its detail says so.
 #[utoipa::path(
     tag = "health",
     responses(
         (status = 200, body = Health),
-        (status = 503, description = "The database does not respond", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database does not respond, or its circuit breaker is open", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/health/ready")]

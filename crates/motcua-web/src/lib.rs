@@ -21,6 +21,7 @@ pub mod openapi;
 pub mod pagination;
 pub mod request_id;
 pub mod signed_upload;
+mod strict_json;
 pub mod verification;
 pub mod verification_page;
 

@@ -207,7 +207,8 @@ fn rejection(verification: &PackageVerification) -> ApiError {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
-    /// The periods as the report lists them, space-separated, e.g. `2023 2024-Q1`.
+    /// The periods as the report lists them, space-separated, e.g. `2023 2024-Q1` (years 1900 to
+    /// 2199).
     pub periods: Option<String>,
     pub kind: Option<ReportKind>,
 }
@@ -261,6 +262,13 @@ pub async fn list_received(
 ) -> Result<Json<Vec<ReceivedView>>, ApiError> {
     who.require(Resource::Reports, Access::Read)?;
     let query = query.into_inner();
+    if let Some(periods) = &query.periods {
+        for period in periods.split_whitespace() {
+            period
+                .parse::<motcua_core::period::Period>()
+                .map_err(|e| ApiError::bad_param("periods", e))?;
+        }
+    }
     let rows = state
         .read(move |conn| {
             reports::received(conn, query.periods.as_deref(), query.kind)?
@@ -343,7 +351,10 @@ pub async fn reverify_received(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RollupQuery {
-    /// One period, e.g. `2023` or `2024-Q1`.
+    /// One period: `2023`, `2024-Q1`, `2024-03` or `2024-01-01..2024-03-31` (years 1900 to 2199).
+    #[param(
+        pattern = r"^[0-9]{4}(-Q[1-4]|-[0-9]{2}|-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+    )]
     pub period: String,
 }
 

@@ -176,9 +176,41 @@ pub async fn compile(
                      access to the unit"
                 ))
             }
+            CompileError::Client(ClientError::Status {
+                status,
+                problem: Some(problem),
+                ..
+            }) if matches!(status.as_u16(), 400 | 422) => refused_by_results(status, &problem),
             CompileError::Invalid(detail) => ApiError::invalid("periods", detail),
             other => ApiError::BadGateway(format!("cannot compile the figures: {other}")),
         })
+}
+
+/// A request the results service refused as malformed (400) or invalid (422) is this request's
+/// fault, not the results service's: the same status, with the parameters it named, so the
+/// client can correct it (a retry would not help).
+fn refused_by_results(status: reqwest::StatusCode, problem: &crate::client::Problem) -> ApiError {
+    let detail = format!(
+        "the results service refused the request: {}",
+        problem.detail.as_deref().unwrap_or("no detail")
+    );
+    let invalid_params = problem
+        .invalid_params
+        .iter()
+        .map(|p| motcua_web::error::InvalidParam::new(&p.name, &p.reason))
+        .collect();
+    if status == reqwest::StatusCode::BAD_REQUEST {
+        ApiError::BadRequest {
+            detail,
+            invalid_params,
+        }
+    } else {
+        ApiError::Invalid {
+            detail,
+            invalid_params,
+            extensions: serde_json::Map::new(),
+        }
+    }
 }
 
 fn version_row(

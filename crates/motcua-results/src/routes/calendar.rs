@@ -10,9 +10,17 @@ use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::ValidJson;
+use crate::extract::{path_number, ValidJson};
 use crate::request_id::RequestId;
 use crate::state::{load_calendar, AppState};
+
+/// The year of the path: canonical decimal, in the accepted range.
+fn path_year(segment: &str) -> Result<i32, ApiError> {
+    i32::try_from(path_number(segment)?)
+        .ok()
+        .filter(|year| motcua_core::time::year_in_range(*year))
+        .ok_or_else(|| ApiError::bad_param("path", motcua_core::time::OUT_OF_RANGE))
+}
 
 /// The days off of a year: as loaded by an administrator, or else the shipped defaults (official
 /// decisions where known, the Labour Code rules otherwise; see `source`).
@@ -21,10 +29,10 @@ use crate::state::{load_calendar, AppState};
 pub async fn get_year(
     state: Data<AppState>,
     who: Principal,
-    year: Path<i32>,
+    year: Path<String>,
 ) -> Result<Json<YearCalendar>, ApiError> {
     who.require(Resource::Dossiers, Access::Read)?;
-    let year = year.into_inner();
+    let year = path_year(&year)?;
     let calendar = state.calendar();
     let data = calendar
         .holidays()
@@ -41,7 +49,7 @@ pub async fn put_year(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    year: Path<i32>,
+    year: Path<String>,
     body: ValidJson<YearCalendar>,
 ) -> Result<Json<YearCalendar>, ApiError> {
     if who.role != Role::Admin {
@@ -49,7 +57,7 @@ pub async fn put_year(
             "only admins change the calendar".into(),
         ));
     }
-    let year = year.into_inner();
+    let year = path_year(&year)?;
     let data = body.into_inner();
     if data.year != year {
         return Err(ApiError::invalid(

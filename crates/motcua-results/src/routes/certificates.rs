@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -33,7 +33,7 @@ use crate::certs::{
 };
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{PathId, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -162,6 +162,7 @@ pub struct ValidateCertificateRequest {
     /// The certificate alone: PEM text or its DER in base64.
     pub certificate: String,
     /// Validate at this time instead of now, e.g. when a document was signed.
+    #[serde(default, deserialize_with = "motcua_core::time::optional_instant")]
     pub at: Option<DateTime<Utc>>,
     /// Also check that the certificate names this official.
     pub official_id: Option<OfficialId>,
@@ -394,7 +395,7 @@ pub async fn register_certificate(
 pub async fn get_certificate(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<CertificateView>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;
     let id = CertificateId(id.into_inner());
@@ -616,7 +617,7 @@ const DEFAULT_EXPIRY_WINDOW_DAYS: i64 = 30;
 pub async fn certificate_coverage(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
     query: ValidQuery<CoverageQuery>,
 ) -> Result<Json<CertificateCoverage>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;

@@ -28,7 +28,7 @@ use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::ValidJson;
+use crate::extract::{path_number, ValidJson};
 use crate::lifecycle::{self, Counters};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -89,11 +89,12 @@ struct SessionData {
 pub async fn prepare(
     state: Data<AppState>,
     who: Principal,
-    path: Path<(String, i32)>,
+    path: Path<(String, String)>,
     body: ValidJson<SigningRequest>,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let (code, position) = path.into_inner();
+    let position = component_position(&position)?;
     let body = body.into_inner();
     let pdf = STANDARD
         .decode(body.pdf_base64.trim())
@@ -260,10 +261,11 @@ pub async fn complete(
 pub async fn download(
     state: Data<AppState>,
     who: Principal,
-    path: Path<(String, i32)>,
+    path: Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Read)?;
     let (code, position) = path.into_inner();
+    let position = component_position(&position)?;
     let file = state
         .read(move |conn| {
             let dossier = find(conn, &code)?;
@@ -279,6 +281,12 @@ pub async fn download(
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .body(file.pdf))
+}
+
+/// The component position of the path: canonical decimal (400 on `path` otherwise).
+fn component_position(segment: &str) -> Result<i32, ApiError> {
+    i32::try_from(path_number(segment)?)
+        .map_err(|_| ApiError::bad_param("path", "the component position is too large"))
 }
 
 fn component_exists(

@@ -196,6 +196,7 @@ pub struct NewDossierRequest {
     pub components: Vec<ComponentRequest>,
     pub receiving_official_id: Option<OfficialId>,
     /// When it arrived; default now. The due time counts from here when it is accepted at once.
+    #[serde(default, deserialize_with = "motcua_core::time::optional_instant")]
     pub submitted_at: Option<DateTime<Utc>>,
     /// `new` (default: accepted at the desk) or `receiving` (submitted online, to be accepted).
     pub status: Option<DossierStatus>,
@@ -206,6 +207,7 @@ pub struct NewDossierRequest {
 pub struct TransitionRequest {
     pub to: DossierStatus,
     /// When it happened; default now. Not before the dossier's latest event.
+    #[serde(default, deserialize_with = "motcua_core::time::optional_instant")]
     pub at: Option<DateTime<Utc>>,
     pub official_id: Option<OfficialId>,
     /// Required for `denied`, `waiting`, `paying`, `cancelled` and `unresolved`.
@@ -218,9 +220,11 @@ pub struct TransitionRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApologyRequest {
+    #[serde(deserialize_with = "motcua_core::time::instant")]
     pub new_appointment_at: DateTime<Utc>,
     pub reason: String,
     pub official_id: Option<OfficialId>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_instant")]
     pub at: Option<DateTime<Utc>>,
 }
 
@@ -228,6 +232,7 @@ pub struct ApologyRequest {
 #[serde(deny_unknown_fields)]
 pub struct RatingRequest {
     pub rating: Rating,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_instant")]
     pub at: Option<DateTime<Utc>>,
 }
 
@@ -235,6 +240,7 @@ pub struct RatingRequest {
 #[serde(deny_unknown_fields)]
 pub struct ComplaintRequest {
     pub content: String,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_instant")]
     pub at: Option<DateTime<Utc>>,
 }
 
@@ -250,11 +256,17 @@ pub struct DossierQuery {
     pub field: Option<String>,
     pub status: Option<DossierStatus>,
     pub channel: Option<Channel>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub received_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub received_to: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub due_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub due_to: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub resolved_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub resolved_to: Option<NaiveDate>,
     /// Only open dossiers past their due time now.
     pub overdue: Option<bool>,

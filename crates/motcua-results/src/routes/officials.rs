@@ -1,7 +1,7 @@
 //! Officials at one-stop desks.
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -19,7 +19,7 @@ use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
-use crate::extract::{double_option, ValidJson, ValidQuery};
+use crate::extract::{double_option, PathId, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -204,7 +204,7 @@ pub async fn create_official(
 pub async fn get_official(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<OfficialView>, ApiError> {
     who.require(Resource::Officials, Access::Read)?;
     let id = OfficialId(id.into_inner());
@@ -225,7 +225,7 @@ pub async fn update_official(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
     body: ValidJson<OfficialPatch>,
 ) -> Result<Json<OfficialView>, ApiError> {
     who.require(Resource::Officials, Access::Write)?;

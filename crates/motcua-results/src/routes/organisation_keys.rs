@@ -2,7 +2,7 @@
 //! Key material is accepted, never returned: lists show which certificates have a key.
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{get, post, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -20,7 +20,7 @@ use crate::auth::{Principal, UnitScope};
 use crate::certs::fingerprint;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::ValidJson;
+use crate::extract::{PathId, ValidJson};
 use crate::keystore;
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -83,7 +83,7 @@ pub async fn store_organisation_key(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
     body: ValidJson<StoreKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     who.require_admin("store organisation keys")?;
@@ -185,7 +185,7 @@ pub async fn store_organisation_key(
 pub async fn list_organisation_keys(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<OrganisationKeyList>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;
     let unit = UnitId(id.into_inner());

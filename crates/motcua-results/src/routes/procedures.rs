@@ -1,7 +1,7 @@
 //! The catalogue of administrative procedures, with every published version.
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::access::{Access, Resource};
@@ -19,7 +19,7 @@ use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
-use crate::extract::{double_option, ValidJson, ValidQuery};
+use crate::extract::{double_option, PathId, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -30,6 +30,7 @@ use crate::state::AppState;
 pub struct Decision {
     /// E.g. `1234/QĐ-UBND`.
     pub number: String,
+    #[serde(deserialize_with = "motcua_core::time::day")]
     pub date: NaiveDate,
 }
 
@@ -140,8 +141,8 @@ pub struct ProcedurePatch {
     #[schema(value_type = Option<String>)]
     pub fee_note: Option<Option<String>>,
     /// The day the procedure was abolished (bãi bỏ); `null` undoes a mistaken entry.
-    #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
+    #[serde(default, deserialize_with = "motcua_core::time::patched_day")]
     pub abolished_on: Option<Option<NaiveDate>>,
 }
 
@@ -258,7 +259,7 @@ fn check_supersedable(conn: &mut DbConnection, id: ProcedureId) -> Result<Proced
 pub async fn get_procedure(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<ProcedureView>, ApiError> {
     who.require(Resource::Procedures, Access::Read)?;
     let id = ProcedureId(id.into_inner());
@@ -273,7 +274,7 @@ pub async fn update_procedure(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
     body: ValidJson<ProcedurePatch>,
 ) -> Result<Json<ProcedureView>, ApiError> {
     who.require(Resource::Procedures, Access::Write)?;

@@ -24,7 +24,10 @@ use crate::statistics::{self, Form06, Indicators, Method};
 pub struct StatisticsQuery {
     /// The unit whose subtree is counted (units merged into it included).
     pub unit: UnitId,
-    /// `2023`, `2024-Q1`, `2024-03` or `2024-01-01..2024-03-31`.
+    /// `2023`, `2024-Q1`, `2024-03` or `2024-01-01..2024-03-31`; years 1900 to 2199.
+    #[param(
+        pattern = r"^[0-9]{4}(-Q[1-4]|-[0-9]{2}|-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+    )]
     pub period: String,
     /// `counters` (default) or `raw` (the reference GROUP BY over the dossiers; slower).
     pub method: Option<Method>,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{delete, get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -26,7 +26,7 @@ use crate::certs::{
 };
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{ValidJson, ValidQuery};
+use crate::extract::{PathId, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -283,7 +283,7 @@ pub async fn add_trust_anchors(
 pub async fn get_trust_anchor(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<TrustAnchorView>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;
     let id = TrustAnchorId(id.into_inner());
@@ -299,7 +299,7 @@ pub async fn remove_trust_anchor(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<TrustAnchorRemoved>, ApiError> {
     who.require_admin("change the trust store")?;
     let id = TrustAnchorId(id.into_inner());
@@ -418,7 +418,7 @@ pub async fn import_crl(
 pub async fn get_crl(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<CrlView>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;
     let id = CrlId(id.into_inner());

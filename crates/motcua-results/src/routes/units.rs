@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::header;
-use actix_web::web::{Data, Json, Path};
+use actix_web::web::{Data, Json};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::access::{Access, Resource};
@@ -22,7 +22,7 @@ use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
-use crate::extract::{double_option, ValidJson, ValidQuery};
+use crate::extract::{double_option, PathId, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -79,6 +79,7 @@ pub struct NewUnitRequest {
     pub tax_code: Option<String>,
     pub budget_code: Option<String>,
     /// First day the unit exists.
+    #[serde(deserialize_with = "motcua_core::time::day")]
     pub valid_from: NaiveDate,
 }
 
@@ -97,6 +98,7 @@ pub struct UnitPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub budget_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub valid_from: Option<NaiveDate>,
 }
 
@@ -106,6 +108,7 @@ pub struct MergeRequest {
     /// The unit that takes over.
     pub into: UnitId,
     /// First day the unit is part of `into`; the merged unit's last day is the day before.
+    #[serde(deserialize_with = "motcua_core::time::day")]
     pub effective_date: NaiveDate,
 }
 
@@ -119,6 +122,7 @@ pub struct UnitQuery {
     /// This unit and everything below it, including units merged into it.
     pub under: Option<UnitId>,
     /// Only units that exist on this day.
+    #[serde(default, deserialize_with = "motcua_core::time::optional_day")]
     pub active_on: Option<NaiveDate>,
     /// Part of the name.
     pub q: Option<String>,
@@ -206,7 +210,7 @@ pub async fn create_unit(
 pub async fn get_unit(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<UnitView>, ApiError> {
     who.require(Resource::Units, Access::Read)?;
     let id = UnitId(id.into_inner());
@@ -227,7 +231,7 @@ pub async fn update_unit(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
     body: ValidJson<UnitPatch>,
 ) -> Result<Json<UnitView>, ApiError> {
     who.require(Resource::Units, Access::Write)?;
@@ -270,7 +274,7 @@ pub async fn merge_unit(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-    id: Path<i64>,
+    id: PathId,
     body: ValidJson<MergeRequest>,
 ) -> Result<Json<UnitView>, ApiError> {
     who.require(Resource::Units, Access::Write)?;
@@ -371,7 +375,7 @@ pub struct StaffingTable {
 pub async fn staffing(
     state: Data<AppState>,
     who: Principal,
-    id: Path<i64>,
+    id: PathId,
 ) -> Result<Json<StaffingTable>, ApiError> {
     who.require(Resource::Officials, Access::Read)?;
     let id = UnitId(id.into_inner());
