@@ -193,6 +193,11 @@ impl DbPool {
         let deadline = Instant::now() + self.connect_timeout;
         loop {
             if self.breaker.is_open() {
+                // A connection that is open and answers is still used (a single failed attempt
+                // to grow the pool must not refuse work the pool can do); no waiting, though.
+                if let Some(conn) = self.pool.try_get() {
+                    return Ok(conn);
+                }
                 return Err(DbError::Unavailable(
                     "the database could not be reached moments ago (circuit breaker open; it is \
                      probed in the background)"

@@ -137,6 +137,23 @@ impl ClientError {
             _ => None,
         }
     }
+
+    /// Whether the service said that the id in the path names no record: 404, or 400 on `path`
+    /// (it is not an id at all, e.g. negative). Either way the id given by the caller is wrong.
+    pub fn is_unknown_record(&self) -> bool {
+        match self {
+            Self::Status {
+                status, problem, ..
+            } => {
+                *status == StatusCode::NOT_FOUND
+                    || (*status == StatusCode::BAD_REQUEST
+                        && problem
+                            .as_ref()
+                            .is_some_and(|p| p.invalid_params.iter().any(|i| i.name == "path")))
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A page of a keyset-paginated list.

@@ -93,9 +93,12 @@ pub async fn store_organisation_key(
         let unit = client
             .unit(body.unit_id)
             .await
-            .map_err(|error| match error.status().map(|s| s.as_u16()) {
-                Some(404) => ApiError::invalid("unit_id", "no such unit in the results service"),
-                _ => ApiError::BadGateway(format!("cannot read the unit: {error}")),
+            .map_err(|error| {
+                if error.is_unknown_record() {
+                    ApiError::invalid("unit_id", "no such unit in the results service")
+                } else {
+                    ApiError::BadGateway(format!("cannot read the unit: {error}"))
+                }
             })?
             .value;
         let binding = bind_to_unit(

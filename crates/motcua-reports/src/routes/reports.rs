@@ -167,7 +167,7 @@ pub async fn compile(
     figures::compile(client, unit, periods)
         .await
         .map_err(|error| match error {
-            CompileError::Client(ClientError::Status { status, .. }) if status.as_u16() == 404 => {
+            CompileError::Client(error) if error.is_unknown_record() => {
                 ApiError::invalid("unit_id", "no such unit in the results service")
             }
             CompileError::Client(ClientError::Status { status, .. }) if status.as_u16() == 403 => {
@@ -527,9 +527,12 @@ pub async fn make_ready(
         .results()?
         .official(official_id)
         .await
-        .map_err(|error| match error.status().map(|s| s.as_u16()) {
-            Some(404) => ApiError::invalid("signatory_official_id", "no such official"),
-            _ => ApiError::BadGateway(format!("cannot read the official: {error}")),
+        .map_err(|error| {
+            if error.is_unknown_record() {
+                ApiError::invalid("signatory_official_id", "no such official")
+            } else {
+                ApiError::BadGateway(format!("cannot read the official: {error}"))
+            }
         })?
         .value;
     if !official.active || official.unit_id != report.unit_id {
