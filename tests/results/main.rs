@@ -20,6 +20,7 @@ mod openapi;
 mod outside_validators;
 mod procedures;
 mod resource_limits;
+mod scope;
 mod seed_scenario;
 mod statistics;
 mod units;

@@ -371,6 +371,9 @@ pub async fn transition(
     let dossier = state
         .write(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
+            if let Some(official) = input.official_id {
+                who.require_official(conn, official, "official_id")?;
+            }
             let mut counters = Counters::default();
             let next =
                 lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
@@ -400,6 +403,9 @@ pub async fn apologise(
     let dossier = state
         .write(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
+            if let Some(official) = body.official_id {
+                who.require_official(conn, official, "official_id")?;
+            }
             lifecycle::apologise(
                 conn,
                 &dossier,
