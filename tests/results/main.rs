@@ -9,6 +9,7 @@ mod audit_trail;
 mod bad_input;
 mod certificates;
 mod component_signing;
+mod concurrency;
 mod corpus;
 mod database_outage;
 mod dossiers;
