@@ -10,4 +10,5 @@ mod database_outage;
 mod openapi;
 mod operations;
 mod requests;
+mod scope;
 mod verification_page;

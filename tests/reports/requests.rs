@@ -28,7 +28,7 @@ pub(crate) fn letterhead() -> Value {
 
 /// A results service with the seed district (units and staff, no dossiers) and a report
 /// service reading it.
-async fn district(backend: Backend) -> (TestApp, ReportsApp, i64) {
+pub(crate) async fn district(backend: Backend) -> (TestApp, ReportsApp, i64) {
     let results = TestApp::start(backend).await;
     let seeded = results.seed_viet_yen();
     let key = results.key("auditor", None, &[]).await;

@@ -1,6 +1,8 @@
 //! The steps of a report's life and the rules around them: who may act on a report, what a
 //! report looks like to clients, and rendering a version into its document.
 
+use actix_web::http::StatusCode;
+use actix_web::HttpResponse;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::ids::{OfficialId, UnitId};
@@ -9,6 +11,7 @@ use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::DbConnection;
 use motcua_document::RenderedDocument;
 use motcua_web::auth::Principal;
+use motcua_web::concurrency::{ETag, IfMatch};
 use motcua_web::error::ApiError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -53,6 +56,33 @@ pub fn require_unit_scope(who: &Principal, scope: &str, unit: UnitId) -> Result<
 /// The report, or 404.
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Report, ApiError> {
     reports::find(conn, id).map_err(ApiError::not_found_as(format!("report {id}")))
+}
+
+/// The report as `GET /reports/{id}` shows it now, and its `ETag`. Read again inside a change's
+/// transaction, so that both are exactly what a later read answers.
+pub fn current_view(conn: &mut DbConnection, id: &str) -> Result<(ReportView, ETag), ApiError> {
+    let report = find(conn, id)?;
+    let version = reports::version(conn, &report.id, report.current_version)?;
+    let view = view(&report, &version);
+    let etag = ETag::of(&view)?;
+    Ok((view, etag))
+}
+
+/// Refuses with 412 a conditional change of a report that changed since the client read it.
+/// Called inside the change's transaction, so no other change can come in between.
+pub fn require_unchanged(
+    conn: &mut DbConnection,
+    id: &str,
+    if_match: &IfMatch,
+) -> Result<(), ApiError> {
+    if_match.check_with(|| current_view(conn, id).map(|(_, etag)| etag))
+}
+
+/// The answer to a change of a report: the report as it now is, with its `ETag`.
+pub fn changed(status: StatusCode, (view, etag): (ReportView, ETag)) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag.header())
+        .json(view)
 }
 
 /// Refuses unless the report is in `expected`.

@@ -1,8 +1,9 @@
 //! The unit scope of API keys, read from this service's unit tree; authentication itself is
 //! shared (`motcua_web::auth`).
 
-use motcua_core::ids::UnitId;
-use motcua_db::{units, DbConnection};
+use motcua_core::ids::{OfficialId, UnitId};
+use motcua_db::officials::{self, Official};
+use motcua_db::{units, DbConnection, DbError};
 pub use motcua_web::auth::*;
 
 use crate::error::ApiError;
@@ -10,6 +11,13 @@ use crate::error::ApiError;
 /// What a key limited to a unit subtree may reach.
 pub trait UnitScope {
     fn require_unit(&self, conn: &mut DbConnection, unit: UnitId) -> Result<(), ApiError>;
+    fn require_official(
+        &self,
+        conn: &mut DbConnection,
+        official: OfficialId,
+        field: &str,
+    ) -> Result<Official, ApiError>;
+    fn require_tree_change(&self, what: &str) -> Result<(), ApiError>;
     fn listed_units(
         &self,
         conn: &mut DbConnection,
@@ -33,6 +41,49 @@ impl UnitScope for Principal {
             )))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// The official a request names in `field`, if the caller may name them: a known, active
+    /// official (422 on `field` otherwise) within the key's unit subtree (403 otherwise, as for
+    /// any record outside it).
+    fn require_official(
+        &self,
+        conn: &mut DbConnection,
+        official: OfficialId,
+        field: &str,
+    ) -> Result<Official, ApiError> {
+        let found = officials::find(conn, official).map_err(|error| match error {
+            DbError::NotFound => {
+                ApiError::invalid(field, "refers to an official who does not exist")
+            }
+            other => other.into(),
+        })?;
+        if !found.active {
+            return Err(ApiError::invalid(
+                field,
+                format!("official {official} is no longer active"),
+            ));
+        }
+        self.require_unit(conn, found.unit_id).map_err(|_| {
+            ApiError::Forbidden(format!(
+                "`{field}`: official {official} works at unit {}, outside the unit subtree this \
+                 key is limited to",
+                found.unit_id
+            ))
+        })?;
+        Ok(found)
+    }
+
+    /// Refuses with 403 a change of the unit tree's structure (parents, merges) by a key limited
+    /// to a unit: such a key could otherwise detach its own subtree from the units above it, and
+    /// from their statistics.
+    fn require_tree_change(&self, what: &str) -> Result<(), ApiError> {
+        match self.unit {
+            Some(root) => Err(ApiError::Forbidden(format!(
+                "a key limited to a unit ({root}) cannot change the unit tree: {what}"
+            ))),
+            None => Ok(()),
         }
     }
 

@@ -215,13 +215,27 @@ fn server_error_like(error: &ApiError) -> ApiError {
     }
 }
 
+/// Refuses a creation the key may not make: a unit outside its subtree (403), a receiving
+/// official outside it (403) or unknown or no longer active (422).
+pub(crate) fn require_allowed(
+    conn: &mut DbConnection,
+    who: &Principal,
+    input: &DossierInput,
+) -> Result<(), ApiError> {
+    who.require_unit(conn, input.unit_id)?;
+    if let Some(official) = input.receiving_official_id {
+        who.require_official(conn, official, "receiving_official_id")?;
+    }
+    Ok(())
+}
+
 /// One dossier in its own transaction (the connection's).
 fn create_alone(
     conn: &mut DbConnection,
     calendar: &WorkingCalendar,
     creation: &Creation,
 ) -> Result<Dossier, ApiError> {
-    creation.who.require_unit(conn, creation.input.unit_id)?;
+    require_allowed(conn, &creation.who, &creation.input)?;
     let mut counters = Counters::default();
     let dossier = lifecycle::create(
         conn,
@@ -246,12 +260,9 @@ fn create_together(
     let mut planned = Vec::new();
     let mut planned_at = Vec::new();
     for (index, creation) in creations.iter().enumerate() {
-        let plan = creation
-            .who
-            .require_unit(conn, creation.input.unit_id)
-            .and_then(|()| {
-                lifecycle::plan(conn, calendar, &creation.input, &creation.actor, &records)
-            });
+        let plan = require_allowed(conn, &creation.who, &creation.input).and_then(|()| {
+            lifecycle::plan(conn, calendar, &creation.input, &creation.actor, &records)
+        });
         match plan {
             Ok(plan) => {
                 planned.push(plan);

@@ -95,6 +95,9 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// An `If-Match` that no longer matches the resource.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("the request body is larger than the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
     /// The path and query are longer than the service reads.
@@ -180,6 +183,7 @@ impl ApiError {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict with the current state"),
+            Self::PreconditionFailed(_) => ("precondition-failed", "The resource has changed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             Self::UriTooLong { .. } => ("uri-too-long", "Path and query too long"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
@@ -259,6 +263,7 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -428,5 +433,16 @@ pub mod responses {
             content_type = "application/problem+json"
         )]
         Unavailable(Problem),
+    }
+
+    /// The failure of a change made conditional with `If-Match`.
+    #[derive(utoipa::IntoResponses)]
+    pub enum PreconditionErrors {
+        #[response(
+            status = 412,
+            description = "`If-Match` does not match the current `ETag`: the resource changed since it was read; nothing was changed",
+            content_type = "application/problem+json"
+        )]
+        PreconditionFailed(Problem),
     }
 }

@@ -32,7 +32,7 @@ use crate::package::{
 };
 use crate::state::AppState;
 use crate::verification::verify_stored;
-use crate::workflow::utc;
+use crate::workflow::{require_unit_scope, utc};
 
 /// Receives a report package. A delivery of a package already received (same report id and
 /// content) answers the same receipt with 200, so retries are harmless; a different package
@@ -271,7 +271,8 @@ pub async fn list_received(
     }
     let rows = state
         .read(move |conn| {
-            reports::received(conn, query.periods.as_deref(), query.kind)?
+            let rows = reports::received(conn, query.periods.as_deref(), query.kind)?;
+            within_scope(&who, rows)?
                 .iter()
                 .map(received_view)
                 .collect::<Result<Vec<_>, ApiError>>()
@@ -280,13 +281,61 @@ pub async fn list_received(
     Ok(Json(rows))
 }
 
-async fn find_received(state: &AppState, id: String) -> Result<ReceivedReport, ApiError> {
-    state
+/// A received report the key may read: 404 when none, 403 when its sender is outside the unit
+/// subtree the key is limited to.
+async fn find_received(
+    state: &AppState,
+    who: &Principal,
+    id: String,
+) -> Result<ReceivedReport, ApiError> {
+    who.require(Resource::Reports, Access::Read)?;
+    let row = state
         .read(move |conn| {
             reports::find_received(conn, &id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no report {id} was received")))
         })
-        .await
+        .await?;
+    require_unit_scope(who, &sender_scope(&row)?, row.sender_unit_id)?;
+    Ok(row)
+}
+
+/// The received reports a key limited to a unit may read: those its unit or a unit below it
+/// sent. The rule is the one of `/reports` ([`require_unit_scope`]).
+fn within_scope(
+    who: &Principal,
+    rows: Vec<ReceivedReport>,
+) -> Result<Vec<ReceivedReport>, ApiError> {
+    if who.unit.is_none() {
+        return Ok(rows);
+    }
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        if require_unit_scope(who, &sender_scope(&row)?, row.sender_unit_id).is_ok() {
+            kept.push(row);
+        }
+    }
+    Ok(kept)
+}
+
+/// The sender's place in the unit tree as its signed figures give it: its unit, then the units
+/// above it (as far as the sender's key could read them, so a scope never reaches further up than
+/// the sender declared).
+fn sender_scope(row: &ReceivedReport) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Node {
+        id: UnitId,
+    }
+    #[derive(Deserialize)]
+    struct Ancestry {
+        unit: Node,
+        parents: Vec<Node>,
+    }
+    let ancestry: Ancestry = serde_json::from_str(&row.figures)
+        .map_err(|e| ApiError::Internal(format!("stored figures of {}: {e}", row.report_id)))?;
+    let chain: Vec<UnitId> = std::iter::once(ancestry.unit.id)
+        .chain(ancestry.parents.iter().map(|parent| parent.id))
+        .collect();
+    Ok(reports::unit_scope(&chain))
 }
 
 /// One received report.
@@ -297,8 +346,7 @@ pub async fn get_received(
     who: Principal,
     id: Path<String>,
 ) -> Result<Json<ReceivedView>, ApiError> {
-    who.require(Resource::Reports, Access::Read)?;
-    let row = find_received(&state, id.into_inner()).await?;
+    let row = find_received(&state, &who, id.into_inner()).await?;
     Ok(Json(received_view(&row)?))
 }
 
@@ -310,8 +358,7 @@ pub async fn download_received(
     who: Principal,
     id: Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(Resource::Reports, Access::Read)?;
-    let row = find_received(&state, id.into_inner()).await?;
+    let row = find_received(&state, &who, id.into_inner()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/pdf")
         .body(row.pdf))
@@ -332,8 +379,7 @@ pub async fn reverify_received(
     who: Principal,
     id: Path<String>,
 ) -> Result<Json<Reverification>, ApiError> {
-    who.require(Resource::Reports, Access::Read)?;
-    let row = find_received(&state, id.into_inner()).await?;
+    let row = find_received(&state, &who, id.into_inner()).await?;
     let signatures = verify_stored(&state, &row.report_id, row.pdf.clone()).await?;
     let valid = signatures.len() >= 2
         && signatures.iter().all(|signature| {
@@ -401,7 +447,7 @@ pub async fn rollup(
         .map(|parsed| crate::client::period_label(&parsed))
         .map_err(|e| ApiError::bad_param("period", e))?;
     let rows = state
-        .read(|conn| Ok(reports::received(conn, None, None)?))
+        .read(move |conn| within_scope(&who, reports::received(conn, None, None)?))
         .await?;
     let corrected: HashSet<String> = rows.iter().filter_map(|row| row.corrects.clone()).collect();
     let mut levels: BTreeMap<String, Form06Columns> = BTreeMap::new();

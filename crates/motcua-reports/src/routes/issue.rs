@@ -1,8 +1,9 @@
 //! Issuing (number, time and the organisation's signature after the leader's), submitting to
 //! the province through the outbox, and the state of the delivery.
 
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post};
+use actix_web::{get, post, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Datelike, Utc};
@@ -13,7 +14,8 @@ use motcua_db::reports::{self, OutboxEntry, ReportDocument};
 use motcua_pki::pades::{self, PdfSignatureOptions, SignatureAppearance, SignatureMark};
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
-use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::concurrency::IfMatch;
+use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
 use motcua_web::keystore;
 use motcua_web::request_id::RequestId;
@@ -24,20 +26,21 @@ use crate::document::Issue;
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
 use crate::state::AppState;
 use crate::workflow::{
-    self, current_version, find, require_report, require_status, vietnam, view, ReportView, ISSUED,
-    LEADER_SIGNED,
+    self, changed, current_version, current_view, find, require_report, require_status,
+    require_unchanged, vietnam, ReportView, ISSUED, LEADER_SIGNED,
 };
 
 /// Numbers the report, stamps the time, and adds the organisation's signature (the seal over the
 /// left third of the leader's) with the unit's stored key. An issued report never changes.
-#[utoipa::path(tag = "signing", params(("id" = String, Path)), responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "signing", params(("id" = String, Path), IfMatch), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/issue")]
 pub async fn issue_report(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
-) -> Result<Json<ReportView>, ApiError> {
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
@@ -45,10 +48,11 @@ pub async fn issue_report(
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let view = state
+    let current = state
         .write(move |conn| {
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
+            require_unchanged(conn, &id, &if_match)?;
             require_status(&report, ReportStatus::LeaderSigned, "issue the report")?;
             let key = reports::current_key(conn, report.unit_id)?.ok_or_else(|| {
                 ApiError::Conflict(format!(
@@ -83,7 +87,7 @@ pub async fn issue_report(
                 "Ban hành văn bản số {number_text} lúc {}",
                 local.format("%Y-%m-%dT%H:%M:%S%:z")
             ));
-            options.location = Some(version.content.letterhead.place.clone());
+            options.location = Some(version.content.letterhead.place);
             options.appearance = Some(SignatureAppearance {
                 rect: rendered.signature_slots.seal,
                 mark: SignatureMark::Seal,
@@ -128,7 +132,7 @@ pub async fn issue_report(
                 &report.id,
                 &serde_json::json!({ "number": number_text, "organisation_key": key.id }),
             )?;
-            Ok(view(&report, &version.row))
+            current_view(conn, &report.id)
         })
         .await?;
     state
@@ -137,18 +141,19 @@ pub async fn issue_report(
         .signatures_made
         .with_label_values(&["report_organisation"])
         .inc();
-    Ok(Json(view))
+    Ok(changed(StatusCode::OK, current))
 }
 
 /// Queues the issued package for delivery to the province; the outbox delivers it.
-#[utoipa::path(tag = "delivery", params(("id" = String, Path)), responses((status = 200, body = ReportView), (status = 502, description = "The results service failed", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "delivery", params(("id" = String, Path), IfMatch), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), (status = 502, description = "The results service failed", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/submission")]
 pub async fn submit_report(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
-) -> Result<Json<ReportView>, ApiError> {
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let destination = state.config.receiver_url.clone().ok_or_else(|| {
         ApiError::Conflict(
@@ -183,8 +188,9 @@ pub async fn submit_report(
         budget_code: unit.budget_code,
     };
     let actor = Actor::new(&who, &request_id);
-    let view = state
+    let current = state
         .write(move |conn| {
+            require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Issued, "submit the report")?;
             let issued = reports::document(conn, &report.id, ISSUED)?
@@ -227,10 +233,10 @@ pub async fn submit_report(
                 &report.id,
                 &serde_json::json!({ "destination": destination }),
             )?;
-            Ok(view(&report, &version.row))
+            current_view(conn, &report.id)
         })
         .await?;
-    Ok(Json(view))
+    Ok(changed(StatusCode::OK, current))
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! Compiling reports and preparing them for signature: create (compile), list, read, new
 //! versions while a draft, make ready (render), and send back to draft.
 
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::Utc;
@@ -13,7 +14,8 @@ use motcua_db::now;
 use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
-use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::concurrency::IfMatch;
+use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::{ValidJson, ValidQuery};
 use motcua_web::request_id::RequestId;
@@ -27,8 +29,8 @@ use crate::figures::{self, CompileError, Compiled};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
-    self, current_version, find, require_report, require_status, require_unit_scope, view,
-    ReportView, RENDERED,
+    self, changed, current_version, current_view, find, require_report, require_status,
+    require_unchanged, require_unit_scope, view, ReportView, RENDERED,
 };
 
 /// At most this many periods side by side.
@@ -365,23 +367,22 @@ pub async fn list_reports(
 }
 
 /// One report.
-#[utoipa::path(tag = "reports", params(("id" = String, Path)), responses((status = 200, body = ReportView), ReadErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "reports", params(("id" = String, Path)), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "Strong entity tag of this representation; send it as `If-Match` to make a step conditional"))), ReadErrors), security(("api_key" = [])))]
 #[get("/reports/{id}")]
 pub async fn get_report(
     state: Data<AppState>,
     who: Principal,
     id: Path<String>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let view = state
+    let current = state
         .read(move |conn| {
             let report = find(conn, &id)?;
             require_report(&who, &report, Access::Read)?;
-            let version = reports::version(conn, &report.id, report.current_version)?;
-            Ok(view(&report, &version))
+            current_view(conn, &id)
         })
         .await?;
-    Ok(Json(view))
+    Ok(changed(StatusCode::OK, current))
 }
 
 /// Every version of a report: figures hashes, texts, and where the figures came from.
@@ -421,13 +422,14 @@ pub async fn list_versions(
 }
 
 /// A new version of a draft: other texts or letterhead, or figures compiled again.
-#[utoipa::path(tag = "reports", params(("id" = String, Path)), request_body = NewVersion, responses((status = 201, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = NewVersion, responses((status = 201, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/versions")]
 pub async fn create_version(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<NewVersion>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
@@ -473,8 +475,9 @@ pub async fn create_version(
     let number = report.current_version + 1;
     let version = version_row(&id, number, &compiled, &content, &who)?;
     let actor = Actor::new(&who, &request_id);
-    let view = state
+    let current = state
         .write(move |conn| {
+            require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Draft, "change the report")?;
             if report.current_version + 1 != number {
@@ -493,23 +496,24 @@ pub async fn create_version(
                 &report.id,
                 &serde_json::json!({ "version": number, "figures_sha256": version.figures_sha256 }),
             )?;
-            Ok(view(&report, &version))
+            current_view(conn, &report.id)
         })
         .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(changed(StatusCode::CREATED, current))
 }
 
 /// Freezes the draft for signature: fixes the signatory (the name and authority line are part
 /// of what is signed) and renders the document.
-#[utoipa::path(tag = "reports", params(("id" = String, Path)), request_body = MakeReady, responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/ready")]
 pub async fn make_ready(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<MakeReady>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let official_id = body.into_inner().signatory_official_id;
     let report = {
@@ -557,8 +561,9 @@ pub async fn make_ready(
         authority,
     };
     let actor = Actor::new(&who, &request_id);
-    let view = state
+    let current = state
         .write(move |conn| {
+            require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Draft, "make the report ready")?;
             let current = current_version(conn, &report)?;
@@ -605,32 +610,34 @@ pub async fn make_ready(
                 &report.id,
                 &serde_json::json!({ "version": number, "signatory": signatory }),
             )?;
-            Ok(view(&report, &version))
+            current_view(conn, &report.id)
         })
         .await?;
-    Ok(Json(view))
+    Ok(changed(StatusCode::OK, current))
 }
 
 /// Sends a report waiting for signature back to draft (e.g. the leader asks for changes).
-#[utoipa::path(tag = "reports", params(("id" = String, Path)), request_body = ReturnToDraft, responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = ReturnToDraft, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/return")]
 pub async fn return_to_draft(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<ReturnToDraft>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let reason = body.into_inner().reason;
     if reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "say why the report goes back"));
     }
     let actor = Actor::new(&who, &request_id);
-    let view = state
+    let current = state
         .write(move |conn| {
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
+            require_unchanged(conn, &id, &if_match)?;
             require_status(
                 &report,
                 ReportStatus::ReadyForSignature,
@@ -649,9 +656,8 @@ pub async fn return_to_draft(
                 &report.id,
                 &serde_json::json!({ "reason": reason }),
             )?;
-            let version = reports::version(conn, &report.id, report.current_version)?;
-            Ok(view(&report, &version))
+            current_view(conn, &report.id)
         })
         .await?;
-    Ok(Json(view))
+    Ok(changed(StatusCode::OK, current))
 }

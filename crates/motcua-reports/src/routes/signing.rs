@@ -3,7 +3,8 @@
 //! `motcua sign`) signs them; the service assembles and checks the signature. The personal key
 //! never reaches the server.
 
-use actix_web::web::{Data, Json, Path};
+use actix_web::http::StatusCode;
+use actix_web::web::{Data, Path};
 use actix_web::{post, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -21,7 +22,8 @@ use motcua_pki::pades::{
 use motcua_pki::{parse_certificates, Certificate};
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
-use motcua_web::error::responses::WriteErrors;
+use motcua_web::concurrency::IfMatch;
+use motcua_web::error::responses::{PreconditionErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::ValidJson;
 use motcua_web::request_id::RequestId;
@@ -32,8 +34,8 @@ use crate::document::Issue;
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
-    self, current_version, find, require_report, require_status, view, ReportView, LEADER_SIGNED,
-    RENDERED,
+    self, changed, current_version, current_view, find, require_report, require_status,
+    require_unchanged, ReportView, LEADER_SIGNED, RENDERED,
 };
 
 /// How long a prepared document waits for the token's signature.
@@ -131,12 +133,13 @@ async fn leader_certificate(
 }
 
 /// Step 1: prepares the leader's signature of a report that is ready for signature.
-#[utoipa::path(tag = "signing", params(("id" = String, Path)), responses((status = 201, body = LeaderSigningSession), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "signing", params(("id" = String, Path), IfMatch), responses((status = 201, body = LeaderSigningSession), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/leader-signing-sessions")]
 pub async fn prepare_leader_signature(
     state: Data<AppState>,
     who: Principal,
     id: Path<String>,
+    if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let (report, version) = {
@@ -170,6 +173,8 @@ pub async fn prepare_leader_signature(
     let _slot = state.web.signature_slot().await?;
     let session = state
         .write(move |conn| {
+            // The leader signs what the client read: a report changed since is not prepared.
+            require_unchanged(conn, &report.id, &if_match)?;
             let stored = reports::document(conn, &report.id, RENDERED)?
                 .ok_or_else(|| ApiError::Internal("a ready report without document".into()))?;
             // Rendering is deterministic: render again to know where the signature goes.
@@ -243,15 +248,16 @@ pub async fn prepare_leader_signature(
 }
 
 /// Step 2: the token's signature; the report becomes signed by the leader.
-#[utoipa::path(tag = "signing", params(("session_id" = String, Path)), request_body = LeaderSignature, responses((status = 200, body = ReportView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "signing", params(("session_id" = String, Path), IfMatch), request_body = LeaderSignature, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/leader-signing-sessions/{session_id}/signature")]
 pub async fn complete_leader_signature(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     session_id: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<LeaderSignature>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let session_id = session_id.into_inner();
     let raw = STANDARD
         .decode(body.into_inner().signature_base64.trim())
@@ -259,13 +265,14 @@ pub async fn complete_leader_signature(
     let actor = Actor::new(&who, &request_id);
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let view = state
+    let current = state
         .write(move |conn| {
             let session = reports::find_session(conn, &session_id).map_err(
                 ApiError::not_found_as(format!("signing session {session_id}")),
             )?;
             let mut report = find(conn, &session.report_id)?;
             require_report(&who, &report, Access::Write)?;
+            require_unchanged(conn, &report.id, &if_match)?;
             require_status(&report, ReportStatus::ReadyForSignature, "sign the report")?;
             let at = now();
             if session.completed_at.is_some() {
@@ -320,8 +327,7 @@ pub async fn complete_leader_signature(
                     "certificate_sha256": sha256_hex(&session.certificate),
                 }),
             )?;
-            let version = reports::version(conn, &report.id, report.current_version)?;
-            Ok(view(&report, &version))
+            current_view(conn, &report.id)
         })
         .await?;
     state
@@ -330,5 +336,5 @@ pub async fn complete_leader_signature(
         .signatures_made
         .with_label_values(&["report_leader"])
         .inc();
-    Ok(Json(view))
+    Ok(changed(StatusCode::OK, current))
 }

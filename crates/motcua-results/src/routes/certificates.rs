@@ -514,9 +514,7 @@ fn bind_holder(
 ) -> Result<Binding, ApiError> {
     match holder {
         Holder::Official(id) => {
-            let official =
-                officials::find(conn, id).map_err(ApiError::missing_reference("official_id"))?;
-            who.require_unit(conn, official.unit_id)?;
+            let official = who.require_official(conn, id, "official_id")?;
             Ok(bind_to_official(certificate, &official.personal_id))
         }
         Holder::Unit(id) => {

@@ -13,7 +13,7 @@ use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::Digitisation;
 use motcua_core::ids::{CertificateId, OfficialId};
 use motcua_db::signing::{self, ComponentFile, SigningSession};
-use motcua_db::{certificates, dossiers, now, officials, units, DbConnection, DbError};
+use motcua_db::{certificates, dossiers, now, units, DbConnection, DbError};
 use motcua_pki::cms::{Indication, Prepared};
 use motcua_pki::pades::{self, PdfSignatureOptions, PreparedPdf};
 use motcua_pki::{Certificate, RevocationPolicy, TrustStore};
@@ -109,9 +109,8 @@ pub async fn prepare(
             let dossier = find(conn, &code)?;
             who.require_unit(conn, dossier.unit_id)?;
             component_exists(conn, dossier.id, position)?;
-            let official = officials::find(conn, body.official_id)
-                .map_err(ApiError::missing_reference("official_id"))?;
-            if !official.active || !units::is_within(conn, dossier.unit_id, official.unit_id)? {
+            let official = who.require_official(conn, body.official_id, "official_id")?;
+            if !units::is_within(conn, dossier.unit_id, official.unit_id)? {
                 return Err(ApiError::invalid(
                     "official_id",
                     "the official does not work at the unit that received the dossier",

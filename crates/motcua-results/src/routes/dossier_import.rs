@@ -17,6 +17,7 @@ use crate::auth::{Principal, UnitScope};
 use crate::error::responses::WriteErrors;
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{media_type, parse_json, read_body};
+use crate::intake;
 use crate::lifecycle::{self, Counters, DossierInput, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -92,9 +93,9 @@ pub async fn import_dossiers(
             let mut counters = Counters::default();
             let mut codes = Vec::with_capacity(items.len());
             let mut rejected = Vec::new();
+            let mut outside = Vec::new();
             for item in &items {
-                let outcome = who
-                    .require_unit(conn, item.dossier.unit_id)
+                let outcome = require_allowed(conn, &who, item)
                     .and_then(|()| import_one(conn, &calendar, item, &actor, &mut counters));
                 match outcome {
                     Ok(code) => codes.push(code),
@@ -102,11 +103,15 @@ pub async fn import_dossiers(
                     Err(error @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => {
                         return Err(error)
                     }
+                    Err(ApiError::Forbidden(reason)) => outside.push((item.line, reason)),
                     Err(error) => rejected.push(RejectedLine {
                         line: item.line,
                         invalid_params: reasons(&error),
                     }),
                 }
+            }
+            if !outside.is_empty() {
+                return Err(outside_scope(&outside));
             }
             if !rejected.is_empty() {
                 return Err(rejection(&rejected));
@@ -121,6 +126,42 @@ pub async fn import_dossiers(
             imported: codes.len(),
             codes,
         }))
+}
+
+/// Refuses a line the key may not import, as it would refuse the same dossier created alone
+/// (403): its unit or an official it names is outside the key's unit subtree.
+fn require_allowed(
+    conn: &mut motcua_db::DbConnection,
+    who: &Principal,
+    item: &Item,
+) -> Result<(), ApiError> {
+    intake::require_allowed(conn, who, &item.dossier)?;
+    for (index, event) in item.events.iter().enumerate() {
+        if let Some(official) = event.official_id {
+            who.require_official(conn, official, &format!("events[{index}].official_id"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The whole import is refused when a line is outside the key's reach, like a single creation:
+/// 403 naming every such line.
+fn outside_scope(outside: &[(usize, String)]) -> ApiError {
+    // Named one by one up to a bound, so that a large import gets a readable answer.
+    const NAMED: usize = 100;
+    let mut lines: Vec<String> = outside
+        .iter()
+        .take(NAMED)
+        .map(|(line, reason)| format!("line {line}: {reason}"))
+        .collect();
+    if outside.len() > NAMED {
+        lines.push(format!("and {} more", outside.len() - NAMED));
+    }
+    ApiError::Forbidden(format!(
+        "{} line(s) outside the key's reach; nothing was imported. {}",
+        outside.len(),
+        lines.join("; ")
+    ))
 }
 
 fn import_one(

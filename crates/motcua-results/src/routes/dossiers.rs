@@ -1,6 +1,6 @@
 //! Dossiers: intake, the status machine, apologies, ratings, complaints, search and bulk import.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,7 +18,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::utc;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
-use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::concurrency::{ETag, IfMatch};
+use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::intake;
@@ -343,76 +344,122 @@ pub async fn create_dossier(
 }
 
 /// One dossier with its components and history.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), responses((status = 200, body = DossierView), ReadErrors), security(("api_key" = [])))]
+///
+/// Its `ETag` changes with every change of the dossier; send it back as `If-Match` to make a
+/// change conditional.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), responses((status = 200, body = DossierView, headers(("ETag" = String, description = "Strong entity tag of this representation"))), ReadErrors), security(("api_key" = [])))]
 #[get("/dossiers/{code}")]
 pub async fn get_dossier(
     state: Data<AppState>,
     who: Principal,
     code: Path<String>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Read)?;
-    let view = state
+    let (view, etag) = state
         .read(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
-            let components = dossiers::components(conn, dossier.id)?;
-            let events = dossiers::events(conn, dossier.id)?;
-            let mut view = DossierView::from(dossier);
-            view.components = Some(components.into_iter().map(component_view).collect());
-            view.history = Some(events.into_iter().map(event_view).collect());
-            Ok(view)
+            let view = full_view(conn, dossier)?;
+            let etag = ETag::of(&view)?;
+            Ok((view, etag))
         })
         .await?;
-    Ok(Json(view))
+    Ok(HttpResponse::Ok().insert_header(etag.header()).json(view))
+}
+
+/// The dossier as `GET /dossiers/{code}` shows it: with its components and history.
+fn full_view(conn: &mut DbConnection, dossier: Dossier) -> Result<DossierView, ApiError> {
+    let components = dossiers::components(conn, dossier.id)?;
+    let events = dossiers::events(conn, dossier.id)?;
+    let mut view = DossierView::from(dossier);
+    view.components = Some(components.into_iter().map(component_view).collect());
+    view.history = Some(events.into_iter().map(event_view).collect());
+    Ok(view)
+}
+
+/// The `ETag` of the dossier as it is now in the transaction, read again so that it is exactly
+/// what a `GET` would answer.
+pub(crate) fn current_etag(conn: &mut DbConnection, code: &str) -> Result<ETag, ApiError> {
+    let dossier = find(conn, code)?;
+    ETag::of(&full_view(conn, dossier)?)
+}
+
+/// The dossier a change addresses: within the caller's unit subtree and, when the request is
+/// conditional, still as the client read it (412 otherwise). Called inside the change's
+/// transaction, so no other change can come between the check and the change.
+pub(crate) fn find_for_change(
+    conn: &mut DbConnection,
+    who: &Principal,
+    code: &str,
+    if_match: &IfMatch,
+) -> Result<Dossier, ApiError> {
+    let dossier = find_visible(conn, who, code)?;
+    if_match.check_with(|| ETag::of(&full_view(conn, dossier.clone())?))?;
+    Ok(dossier)
+}
+
+/// The answer to a change of a dossier: its view, with the `ETag` of its new representation.
+fn changed(status: StatusCode, dossier: Dossier, etag: ETag) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header(etag.header())
+        .json(DossierView::from(dossier))
 }
 
 /// Move a dossier to another status (accept, refuse, process, request a supplement, resume,
 /// resolve, hand over, withdraw, stop).
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), request_body = TransitionRequest, responses((status = 200, body = DossierView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body = TransitionRequest, responses((status = 200, body = DossierView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/dossiers/{code}/transitions")]
 pub async fn transition(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     code: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<TransitionRequest>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let input = transition_input(body.into_inner(), Utc::now());
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
-    let dossier = state
+    let (dossier, etag) = state
         .write(move |conn| {
-            let dossier = find_visible(conn, &who, &code)?;
+            let dossier = find_for_change(conn, &who, &code, &if_match)?;
+            if let Some(official) = input.official_id {
+                who.require_official(conn, official, "official_id")?;
+            }
             let mut counters = Counters::default();
             let next =
                 lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
             counters.flush(conn)?;
-            Ok(next)
+            Ok((next, current_etag(conn, &code)?))
         })
         .await?;
-    Ok(Json(dossier.into()))
+    Ok(changed(StatusCode::OK, dossier, etag))
 }
 
 /// Apologise for an overdue dossier and give a new appointment.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), request_body = ApologyRequest, responses((status = 200, body = DossierView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body = ApologyRequest, responses((status = 200, body = DossierView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/dossiers/{code}/apologies")]
 pub async fn apologise(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     code: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<ApologyRequest>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let reason =
         required_text(&body.reason, "reason", 2000).map_err(|p| ApiError::invalid_all(vec![p]))?;
     let actor = Actor::new(&who, &request_id);
     let at = body.at.unwrap_or_else(Utc::now);
-    let dossier = state
+    let (dossier, etag) = state
         .write(move |conn| {
-            let dossier = find_visible(conn, &who, &code)?;
-            lifecycle::apologise(
+            let dossier = find_for_change(conn, &who, &code, &if_match)?;
+            if let Some(official) = body.official_id {
+                who.require_official(conn, official, "official_id")?;
+            }
+            let next = lifecycle::apologise(
                 conn,
                 &dossier,
                 body.new_appointment_at,
@@ -420,28 +467,30 @@ pub async fn apologise(
                 body.official_id,
                 &reason,
                 &actor,
-            )
+            )?;
+            Ok((next, current_etag(conn, &code)?))
         })
         .await?;
-    Ok(Json(dossier.into()))
+    Ok(changed(StatusCode::OK, dossier, etag))
 }
 
 /// Record the applicant's rating when the result is handed over.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), request_body = RatingRequest, responses((status = 200, body = DossierView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body = RatingRequest, responses((status = 200, body = DossierView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/dossiers/{code}/rating")]
 pub async fn rate(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     code: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<RatingRequest>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let actor = Actor::new(&who, &request_id);
-    let dossier = state
+    let (dossier, etag) = state
         .write(move |conn| {
-            let dossier = find_visible(conn, &who, &code)?;
+            let dossier = find_for_change(conn, &who, &code, &if_match)?;
             let mut counters = Counters::default();
             let next = lifecycle::rate(
                 conn,
@@ -452,20 +501,21 @@ pub async fn rate(
                 &mut counters,
             )?;
             counters.flush(conn)?;
-            Ok(next)
+            Ok((next, current_etag(conn, &code)?))
         })
         .await?;
-    Ok(Json(dossier.into()))
+    Ok(changed(StatusCode::OK, dossier, etag))
 }
 
 /// Record a complaint about a dossier.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), request_body = ComplaintRequest, responses((status = 201, body = DossierView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body = ComplaintRequest, responses((status = 201, body = DossierView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/dossiers/{code}/complaints")]
 pub async fn complain(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     code: Path<String>,
+    if_match: IfMatch,
     body: ValidJson<ComplaintRequest>,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
@@ -473,9 +523,9 @@ pub async fn complain(
     let content = required_text(&body.content, "content", 4000)
         .map_err(|p| ApiError::invalid_all(vec![p]))?;
     let actor = Actor::new(&who, &request_id);
-    let dossier = state
+    let (dossier, etag) = state
         .write(move |conn| {
-            let dossier = find_visible(conn, &who, &code)?;
+            let dossier = find_for_change(conn, &who, &code, &if_match)?;
             lifecycle::complain(
                 conn,
                 &dossier,
@@ -483,10 +533,11 @@ pub async fn complain(
                 body.at.unwrap_or_else(Utc::now),
                 &actor,
             )?;
-            Ok(dossier)
+            let etag = current_etag(conn, &code)?;
+            Ok((dossier, etag))
         })
         .await?;
-    Ok(HttpResponse::Created().json(DossierView::from(dossier)))
+    Ok(changed(StatusCode::CREATED, dossier, etag))
 }
 
 /// The dossier with `code`, if it lies within the caller's unit subtree.

@@ -21,12 +21,13 @@ use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::dossiers::{find, DossierView};
+use super::dossiers::{current_etag, find, find_for_change, DossierView};
 use super::utc;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{status_text, validate};
-use crate::error::responses::{ReadErrors, WriteErrors};
+use crate::concurrency::IfMatch;
+use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::PdfBody;
 use crate::keystore::{self, OrganisationSigner};
@@ -75,13 +76,14 @@ struct Chosen {
 /// dossier moves to `releasing` with `electronic_result`, all at once. Refused (409) when the
 /// dossier cannot move to `releasing`, already has a result, or the unit has no usable
 /// collective certificate with a stored key.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path)), request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 201, body = ResultView), WriteErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 201, body = ResultView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/dossiers/{code}/result")]
 pub async fn issue_result(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
     code: Path<String>,
+    if_match: IfMatch,
     body: PdfBody,
 ) -> Result<HttpResponse, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
@@ -133,10 +135,9 @@ pub async fn issue_result(
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
     let write_code = code.clone();
-    let (dossier, meta) = state
+    let (dossier, meta, etag) = state
         .write(move |conn| {
-            let dossier = find(conn, &write_code)?;
-            who.require_unit(conn, dossier.unit_id)?;
+            let dossier = find_for_change(conn, &who, &write_code, &if_match)?;
             let input = TransitionInput {
                 to: DossierStatus::Releasing,
                 at: signed_at,
@@ -176,7 +177,7 @@ pub async fn issue_result(
                 }),
             )?;
             counters.flush(conn)?;
-            Ok((next, meta))
+            Ok((next, meta, current_etag(conn, &write_code)?))
         })
         .await?;
     let view = ResultView {
@@ -199,6 +200,7 @@ pub async fn issue_result(
         .inc();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, view.download_url.clone()))
+        .insert_header(etag.header())
         .json(view))
 }
 

@@ -242,6 +242,9 @@ pub async fn update_unit(
         .write(move |conn| {
             find_unit(conn, id)?;
             who.require_unit(conn, id)?;
+            if changes.parent_id.is_some() {
+                who.require_tree_change("`parent_id` moves a unit")?;
+            }
             if let Some(Some(parent)) = changes.parent_id {
                 units::find(conn, parent).map_err(ApiError::missing_reference("parent_id"))?;
                 if units::is_within(conn, id, parent)? {
@@ -285,6 +288,7 @@ pub async fn merge_unit(
         .write(move |conn| {
             let unit = find_unit(conn, id)?;
             who.require_unit(conn, id)?;
+            who.require_tree_change("a merge closes a unit")?;
             let target =
                 units::find(conn, merge.into).map_err(ApiError::missing_reference("into"))?;
             who.require_unit(conn, target.id)?;
