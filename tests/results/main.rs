@@ -11,6 +11,7 @@ mod certificates;
 mod component_signing;
 mod corpus;
 mod database_outage;
+mod dossier_trail;
 mod dossiers;
 mod electronic_results;
 mod hostile_documents;
