@@ -1,12 +1,15 @@
 //! The report service's audit trail is tamper-evident like the results service's.
 
 use motcua_core::access::Role;
-use motcua_tests::audit::{delete_record, root_of_proof, tamper_with_record};
+use motcua_tests::audit::{delete_record, empty_trail, root_of_proof, tamper_with_record};
 use motcua_tests::{Backend, ReportsApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-motcua_tests::with_each_backend!(checkpoints_proofs_and_verification);
+motcua_tests::with_each_backend!(
+    checkpoints_proofs_and_verification,
+    truncating_or_emptying_the_trail_is_refused_or_detected
+);
 
 async fn checkpoints_proofs_and_verification(backend: Backend) {
     let app = ReportsApp::start(backend, |_| {}).await;
@@ -95,4 +98,48 @@ async fn checkpoints_proofs_and_verification(backend: Backend) {
         verification["broken_record"]["problem"],
         "prev_hash_mismatch"
     );
+}
+
+/// TRUNCATE is refused on PostgreSQL; a trail emptied anyway (the triggers lifted first, as the
+/// database's owner could) fails the verification against the checkpoint kept outside the
+/// database, here in its file.
+async fn truncating_or_emptying_the_trail_is_refused_or_detected(backend: Backend) {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("reports-audit-checkpoints.jsonl");
+    let logged = file.clone();
+    let mut app = ReportsApp::start(backend, move |config| {
+        config.audit.checkpoint_log = Some(logged);
+    })
+    .await;
+    let admin = app.admin_key.clone();
+    let (status, checkpoint) = app
+        .call(Method::POST, "/audit/checkpoints", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{checkpoint}");
+    if backend == Backend::Postgres {
+        use diesel::RunQueryDsl;
+        let mut conn = app.pool.get().unwrap();
+        for table in ["audit_events", "audit_checkpoints"] {
+            let refused = diesel::sql_query(format!("TRUNCATE {table}"))
+                .execute(&mut *conn)
+                .unwrap_err();
+            assert!(
+                refused.to_string().contains("TRUNCATE is refused"),
+                "{table}: {refused}"
+            );
+        }
+    }
+    assert_eq!(app.count_rows("audit_checkpoints"), 1);
+
+    empty_trail(&app.pool, backend);
+    app.restart().await;
+    let (status, verification) = app
+        .call(Method::GET, "/audit/verification", &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verification["valid"], false, "{verification}");
+    let outside = &verification["outside_copy"];
+    assert_eq!(outside["problem"], "trail_shortened", "{verification}");
+    assert_eq!(outside["source"], format!("file {}", file.display()));
+    assert_eq!(outside["checkpoint"]["root_hash"], checkpoint["root_hash"]);
 }

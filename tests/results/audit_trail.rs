@@ -1,7 +1,7 @@
 //! The tamper-evident audit trail: hash chain, checkpoints, inclusion proofs, verification.
 
-use motcua_tests::audit::{delete_record, root_of_proof, tamper_with_record};
-use motcua_tests::{on_both_backends, TestApp};
+use motcua_tests::audit::{delete_record, empty_trail, root_of_proof, tamper_with_record};
+use motcua_tests::{on_both_backends, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -171,6 +171,10 @@ async fn a_removed_record_is_detected(app: TestApp) {
     assert_eq!(verification["broken_record"], Value::Null);
     assert_eq!(verification["checkpoints"][0]["id"], checkpoint["id"]);
     assert_eq!(verification["checkpoints"][0]["problem"], "root_mismatch");
+    // The copy kept outside the database says the trail is now shorter than it was.
+    let outside = &verification["outside_copy"];
+    assert_eq!(outside["problem"], "trail_shortened", "{verification}");
+    assert_eq!(outside["checkpoint"]["root_hash"], checkpoint["root_hash"]);
 }
 
 /// Concurrent writers: the chain stays one line (the lock serialises appends).
@@ -191,9 +195,102 @@ async fn concurrent_appends_stay_linear(app: TestApp) {
     assert_eq!(verification["records_checked"], 26);
 }
 
+/// Emptying both tables of the trail (as the database's owner could, its triggers lifted first)
+/// leaves nothing inside the database to compare with: the newest checkpoint is also kept outside
+/// it, in the memory of the running service, in a file that survives a restart, in a log line
+/// and in a metric, and the verification compares the trail with it.
+async fn an_emptied_trail_fails_verification(backend: Backend) {
+    let folder = tempfile::tempdir().unwrap();
+    let file = folder.path().join("results.audit-checkpoints.jsonl");
+    let logged = file.clone();
+    let mut app = TestApp::start_with(backend, |config| {
+        config.audit.checkpoint_log = Some(logged);
+    })
+    .await;
+    let checkpoint = changes_and_checkpoint(&app).await;
+    let (_, verification) = app.get("/audit/verification").await;
+    assert_eq!(verification["valid"], true, "{verification}");
+    let outside = &verification["outside_copy"];
+    assert_eq!(outside["valid"], true, "{verification}");
+    assert_eq!(outside["source"], format!("file {}", file.display()));
+    assert_eq!(outside["checkpoint"]["checkpoint_id"], checkpoint["id"]);
+    assert_eq!(outside["checkpoint"]["root_hash"], checkpoint["root_hash"]);
+    let lines = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    let line: Value = serde_json::from_str(lines.trim()).unwrap();
+    assert_eq!(line["root_hash"], checkpoint["root_hash"]);
+    assert_eq!(line["last_record_id"], 4);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let root = checkpoint["root_hash"].as_str().unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "motcua_audit_checkpoint_last_record_id{{checkpoint_id=\"{}\",root_hash=\"{root}\",service=\"results\"}} 4",
+            checkpoint["id"]
+        )),
+        "{metrics}"
+    );
+
+    empty_trail(&app.pool, backend);
+    assert_eq!(app.count_rows("audit_events"), 0);
+    let (status, verification) = app.get("/audit/verification").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verification["valid"], false, "{verification}");
+    assert_eq!(verification["records_checked"], 0);
+    let outside = &verification["outside_copy"];
+    assert_eq!(outside["problem"], "trail_shortened", "{verification}");
+    assert!(
+        outside["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("is empty"),
+        "{verification}"
+    );
+
+    // After a restart the file still knows.
+    app.restart_with(|_| {}).await;
+    let (_, verification) = app.get("/audit/verification").await;
+    assert_eq!(verification["valid"], false, "{verification}");
+    assert_eq!(
+        verification["outside_copy"]["source"],
+        format!("file {}", file.display())
+    );
+    // New records after the emptying do not make it valid again: they do not give the root.
+    for name in ["a", "b", "c", "d", "e"] {
+        let (status, _) = app
+            .post("/api-keys", &json!({"name": name, "role": "auditor"}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (_, verification) = app.get("/audit/verification").await;
+    assert_eq!(verification["valid"], false, "{verification}");
+    assert_eq!(verification["outside_copy"]["problem"], "root_mismatch");
+
+    // Without a file, the running service remembers the checkpoint it made.
+    let app = TestApp::start(backend).await;
+    changes_and_checkpoint(&app).await;
+    empty_trail(&app.pool, backend);
+    let (_, verification) = app.get("/audit/verification").await;
+    assert_eq!(verification["valid"], false, "{verification}");
+    assert_eq!(verification["outside_copy"]["problem"], "trail_shortened");
+    assert_eq!(
+        verification["outside_copy"]["source"],
+        "memory of the running service"
+    );
+}
+
 on_both_backends!(
     chain_checkpoint_and_proofs,
     an_edited_record_is_named,
     a_removed_record_is_detected,
     concurrent_appends_stay_linear
 );
+
+motcua_tests::with_each_backend!(an_emptied_trail_fails_verification);

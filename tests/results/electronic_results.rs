@@ -21,7 +21,7 @@ on_both_backends!(
     bad_keys_are_refused,
     non_pdf_results_are_refused,
     tampered_pdf_fails_verification,
-    audit_checkpoints_are_signed_with_the_organisation_key,
+    audit_checkpoints_are_signed_with_the_configured_key,
 );
 
 const P12_PASSWORD: &str = "mật khẩu PKCS#12";
@@ -500,19 +500,102 @@ async fn tampered_pdf_fails_verification(app: TestApp) {
     assert_eq!(reports[0]["report"]["sub_indication"], "HASH_FAILURE");
 }
 
-async fn audit_checkpoints_are_signed_with_the_organisation_key(app: TestApp) {
+/// Checkpoints are signed with the key `MOTCUA_AUDIT_CHECKPOINT_KEY` names, not the newest one,
+/// and each names its certificate; without the setting they are unsigned, and a key that is not
+/// stored, or not usable, stops the start.
+async fn audit_checkpoints_are_signed_with_the_configured_key(mut app: TestApp) {
     let setup = Setup::new(&app).await;
     setup.store_key(&app).await;
+    let configured = app
+        .get(&format!("/certificates/{}", setup.certificate_id))
+        .await
+        .1["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A newer key of the commune, with a certificate of its own.
+    let other = organisation(&setup.pki, UNIT_NAME);
+    let other_unit = setup.commune;
+    let (status, registered) = app
+        .post(
+            "/certificates",
+            &json!({"certificate": other.pem(), "unit_id": other_unit}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let pkcs12 = other
+        .pkcs12(P12_PASSWORD, &[&setup.pki.issuing_ca])
+        .unwrap();
+    let (status, stored) = app
+        .post(
+            &format!("/units/{other_unit}/organisation-keys"),
+            &json!({"certificate_id": registered["id"], "pkcs12_base64": base64(&pkcs12), "password": P12_PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+
+    // Not configured: unsigned.
+    let (status, checkpoint) = app.post("/audit/checkpoints", &json!(null)).await;
+    assert_eq!(status, StatusCode::CREATED, "{checkpoint}");
+    assert_eq!(checkpoint["signed"], false, "{checkpoint}");
+    assert_eq!(checkpoint["signer_fingerprint"], Value::Null);
+
+    let fingerprint = configured.clone();
+    app.restart_with(|config| config.audit.checkpoint_key = Some(fingerprint))
+        .await;
     let (status, checkpoint) = app.post("/audit/checkpoints", &json!(null)).await;
     assert_eq!(status, StatusCode::CREATED, "{checkpoint}");
     assert_eq!(checkpoint["signed"], true, "{checkpoint}");
+    assert_eq!(checkpoint["signer_fingerprint"], configured.as_str());
     assert!(checkpoint["signer"].as_str().unwrap().contains(UNIT_NAME));
     assert!(!checkpoint["signature_base64"].as_str().unwrap().is_empty());
+    let (_, latest) = app.get("/audit/checkpoints/latest").await;
+    assert_eq!(latest["signer_fingerprint"], configured.as_str());
 
     let (status, verification) = app.get("/audit/verification").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(verification["valid"], true, "{verification}");
-    let check = &verification["checkpoints"][0];
+    let check = &verification["checkpoints"][1];
     assert_eq!(check["id"], checkpoint["id"]);
     assert_eq!(check["signature"], "TOTAL_PASSED", "{verification}");
+    assert_eq!(
+        verification["outside_copy"]["checkpoint"]["signer_fingerprint"],
+        configured.as_str()
+    );
+
+    // A key that is not stored, a certificate without a key, no key store: no start.
+    let unknown = "ab".repeat(32);
+    let without_key = registered_fingerprint_without_key(&app, &setup).await;
+    for (fingerprint, password, expected) in [
+        (unknown.as_str(), true, "no stored organisation key"),
+        (without_key.as_str(), true, "no stored organisation key"),
+        (configured.as_str(), false, "MOTCUA_KEYSTORE_PASSWORD"),
+    ] {
+        let mut config = app.state.config.clone();
+        config.audit.checkpoint_key = Some(fingerprint.to_owned());
+        if !password {
+            config.keystore_password = None;
+        }
+        let refused = motcua_results::state::AppState::new(app.pool.clone(), config)
+            .err()
+            .expect("the service refuses to start");
+        assert!(refused.contains("MOTCUA_AUDIT_CHECKPOINT_KEY"), "{refused}");
+        assert!(refused.contains(expected), "{refused}");
+    }
+}
+
+/// The fingerprint of a certificate registered for the commune with no key stored.
+async fn registered_fingerprint_without_key(app: &TestApp, setup: &Setup) -> String {
+    let certificate = organisation(&setup.pki, UNIT_NAME);
+    let (status, registered) = app
+        .post(
+            "/certificates",
+            &json!({"certificate": certificate.pem(), "unit_id": setup.commune}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    registered["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }

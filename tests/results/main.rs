@@ -12,6 +12,7 @@ mod component_signing;
 mod concurrency;
 mod corpus;
 mod database_outage;
+mod dossier_trail;
 mod dossiers;
 mod electronic_results;
 mod hostile_documents;

@@ -562,7 +562,7 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
     let [root_crl, issuing_crl] = pki.crls();
 
     // The results service trusts the root, knows the issuing CA and holds both CRLs.
-    let results = TestApp::start(backend).await;
+    let mut results = TestApp::start(backend).await;
     let seeded = results.seed_viet_yen();
     for (kind, certificate) in [("root", &pki.root), ("intermediate", &pki.issuing)] {
         let (status, added) = results
@@ -608,6 +608,14 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{stored}");
+    // Its key signs the audit checkpoints, as the service is told at start-up.
+    let fingerprint = registered["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    results
+        .restart_with(|config| config.audit.checkpoint_key = Some(fingerprint))
+        .await;
 
     // A dossier with a scanned component, which an official of the commune signs in two steps
     // with their token (here a key in memory).
@@ -672,7 +680,7 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
     )
     .await;
 
-    // The results service's audit checkpoint, signed with the newest usable organisation key.
+    // The results service's audit checkpoint, signed with the configured organisation key.
     let (status, results_checkpoint) = results.post("/audit/checkpoints", &json!(null)).await;
     assert_eq!(status, StatusCode::CREATED, "{results_checkpoint}");
     assert_eq!(results_checkpoint["signed"], true, "{results_checkpoint}");
@@ -687,7 +695,7 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
         ("issuing-ca.crl", &issuing_crl),
     ]);
     let receiver_dir = receiver_trust.path().to_owned();
-    let receiver = ReportsApp::start(backend, move |config| {
+    let mut receiver = ReportsApp::start(backend, move |config| {
         config.receiver_unit_id = Some(UnitId(province));
         config.trust_roots_dir = Some(receiver_dir);
     })
@@ -704,6 +712,10 @@ async fn every_signature_validates_outside_given_only_the_root(backend: Backend)
                 "password": P12_PASSWORD,
             })),
         )
+        .await;
+    let fingerprint = province_key.certificate().info().fingerprint_sha256.clone();
+    receiver
+        .restart_with(|config| config.audit.checkpoint_key = Some(fingerprint))
         .await;
     let delivery_key = receiver.key(
         "UBND thị xã Việt Yên",

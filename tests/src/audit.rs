@@ -86,3 +86,27 @@ pub fn delete_record(pool: &DbPool, backend: Backend, id: i64) {
     statements.push(format!("DELETE FROM audit_events WHERE id = {id}"));
     execute(pool, &statements);
 }
+
+/// Empties the audit trail, checkpoints included, as someone with the database's owner rights
+/// could: on PostgreSQL the triggers are disabled first (TRUNCATE is refused otherwise), on
+/// SQLite they are dropped and every row deleted.
+pub fn empty_trail(pool: &DbPool, backend: Backend) {
+    let statements: Vec<String> = match backend {
+        Backend::Postgres => vec![
+            "ALTER TABLE audit_events DISABLE TRIGGER ALL".into(),
+            "ALTER TABLE audit_checkpoints DISABLE TRIGGER ALL".into(),
+            "TRUNCATE audit_events, audit_checkpoints".into(),
+        ],
+        Backend::Sqlite => {
+            let mut statements = unprotect(backend);
+            statements.extend([
+                "DROP TRIGGER IF EXISTS audit_checkpoints_no_update".into(),
+                "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete".into(),
+                "DELETE FROM audit_events".into(),
+                "DELETE FROM audit_checkpoints".into(),
+            ]);
+            statements
+        }
+    };
+    execute(pool, &statements);
+}

@@ -153,6 +153,18 @@ impl TestApp {
         }
     }
 
+    /// Starts the service again on the same database with its configuration adjusted by `tune`
+    /// (settings read at start-up, e.g. a key that must be stored first); the address changes.
+    pub async fn restart_with(&mut self, tune: impl FnOnce(&mut ResultsConfig)) {
+        let mut config = self.state.config.clone();
+        tune(&mut config);
+        let state = Data::new(AppState::new(self.pool.clone(), config).expect("the service state"));
+        let (server, addr) = spawn_server(state.clone());
+        stop_server(std::mem::replace(&mut self.server, server));
+        self.state = state;
+        self.base_url = format!("http://{addr}");
+    }
+
     /// Loads the seed report's district and returns its units.
     pub fn seed_viet_yen(&self) -> SeededDistrict {
         let mut conn = self.pool.get().unwrap();

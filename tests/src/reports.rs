@@ -75,6 +75,13 @@ impl ReportsApp {
         self.server = Some(server);
     }
 
+    /// Like [`restart`](Self::restart), with the configuration adjusted by `tune` (settings read
+    /// at start-up, e.g. a key that must be stored first).
+    pub async fn restart_with(&mut self, tune: impl FnOnce(&mut ReportsConfig)) {
+        tune(&mut self.config);
+        self.restart().await;
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }

@@ -11,7 +11,10 @@ use diesel::prelude::*;
 use motcua_core::ids::{ApiKeyId, AuditEventId};
 use sha2::{Digest, Sha256};
 
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+
 use crate::schema::{audit_checkpoints, audit_events};
+use crate::unnest::{Statement, Unnest};
 use crate::{DbConnection, DbResult};
 
 /// The `prev_hash` of the first record.
@@ -155,8 +158,8 @@ struct ChainedAuditEvent<'a> {
     object_id: &'a str,
     request_id: &'a str,
     detail: &'a str,
-    prev_hash: &'a str,
-    hash: &'a str,
+    prev_hash: String,
+    hash: String,
 }
 
 /// The last record (highest id).
@@ -169,9 +172,25 @@ pub fn last(conn: &mut DbConnection) -> DbResult<Option<AuditEvent>> {
 }
 
 /// Appends one record, chained to the last one; call it inside the transaction that makes the
-/// change (it opens a savepoint, or a transaction when there is none). The id is the last id
-/// plus one, taken under the lock, so that it is known when the hash is computed.
+/// change (it opens a savepoint, or a transaction when there is none).
 pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> DbResult<AuditEventId> {
+    let ids = append_many(conn, std::slice::from_ref(event))?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| crate::DbError::Other("no audit record was appended".into()))
+}
+
+/// Appends records in the order given, each chained to the one before: one lock, one read of
+/// the last record and one multi-row insert whatever their number (the group-commit intake
+/// appends a record per dossier of its batch). Ids are the last id plus one, two, …, taken under
+/// the lock, so that they are known when the hashes are computed.
+pub fn append_many(
+    conn: &mut DbConnection,
+    events: &[NewAuditEvent],
+) -> DbResult<Vec<AuditEventId>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
     conn.transaction(|conn| {
         lock_trail(conn)?;
         let mut previous = last(conn)?;
@@ -179,29 +198,18 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> DbResult<AuditE
             chain_unchained(conn)?;
             previous = last(conn)?;
         }
-        let (id, prev_hash) = match previous {
-            Some(p) => (p.id.0 + 1, p.hash),
-            None => (1, GENESIS.to_owned()),
+        let (mut id, mut prev_hash) = match previous {
+            Some(p) => (p.id.0, p.hash),
+            None => (0, GENESIS.to_owned()),
         };
-        let at = event.at.trunc_subsecs(6);
-        let actor_key_id = event.actor_key_id;
-        let hash = record_hash(&RecordFields {
-            id,
-            at,
-            actor_key_id: actor_key_id.map(|k| k.0),
-            actor_name: &event.actor_name,
-            action: &event.action,
-            object_type: &event.object_type,
-            object_id: &event.object_id,
-            request_id: &event.request_id,
-            detail: &event.detail,
-            prev_hash: &prev_hash,
-        });
-        diesel::insert_into(audit_events::table)
-            .values(&ChainedAuditEvent {
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            id += 1;
+            let at = event.at.trunc_subsecs(6);
+            let hash = record_hash(&RecordFields {
                 id,
                 at,
-                actor_key_id,
+                actor_key_id: event.actor_key_id.map(|k| k.0),
                 actor_name: &event.actor_name,
                 action: &event.action,
                 object_type: &event.object_type,
@@ -209,11 +217,61 @@ pub fn append(conn: &mut DbConnection, event: &NewAuditEvent) -> DbResult<AuditE
                 request_id: &event.request_id,
                 detail: &event.detail,
                 prev_hash: &prev_hash,
-                hash: &hash,
-            })
-            .execute(conn)?;
-        Ok(AuditEventId(id))
+            });
+            rows.push(ChainedAuditEvent {
+                id,
+                at,
+                actor_key_id: event.actor_key_id,
+                actor_name: &event.actor_name,
+                action: &event.action,
+                object_type: &event.object_type,
+                object_id: &event.object_id,
+                request_id: &event.request_id,
+                detail: &event.detail,
+                prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            });
+        }
+        insert_chained(conn, &rows)?;
+        Ok(rows.iter().map(|r| AuditEventId(r.id)).collect())
     })
+}
+
+/// One statement on PostgreSQL (columns bound as arrays, see [`crate::unnest`]); statements of
+/// up to 500 rows on SQLite, under its limit on bound parameters.
+fn insert_chained(conn: &mut DbConnection, rows: &[ChainedAuditEvent<'_>]) -> DbResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            Unnest::<InsertChained>::new()
+                .column::<BigInt, _, _>(rows, |r| r.id)
+                .column::<Timestamp, _, _>(rows, |r| r.at)
+                .column::<Nullable<BigInt>, _, _>(rows, |r| r.actor_key_id)
+                .column::<Text, _, _>(rows, |r| r.actor_name)
+                .column::<Text, _, _>(rows, |r| r.action)
+                .column::<Text, _, _>(rows, |r| r.object_type)
+                .column::<Text, _, _>(rows, |r| r.object_id)
+                .column::<Text, _, _>(rows, |r| r.request_id)
+                .column::<Text, _, _>(rows, |r| r.detail)
+                .column::<Text, _, _>(rows, |r| r.prev_hash.as_str())
+                .column::<Text, _, _>(rows, |r| r.hash.as_str())
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(audit_events::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+struct InsertChained;
+impl Statement for InsertChained {
+    const INTO: &'static str = "audit_events (id, at, actor_key_id, actor_name, action, \
+         object_type, object_id, request_id, detail, prev_hash, hash)";
+    const THEN: &'static str = "";
 }
 
 /// Chains the records written before the trail was chained (their `hash` is empty), in id
@@ -305,6 +363,8 @@ pub struct Checkpoint {
     pub signature: Option<Vec<u8>>,
     /// Subject of the signing certificate.
     pub signer: Option<String>,
+    /// SHA-256 (hex) of the signing certificate's DER.
+    pub signer_fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -318,6 +378,7 @@ pub struct NewCheckpoint {
     pub last_record_hash: String,
     pub signature: Option<Vec<u8>>,
     pub signer: Option<String>,
+    pub signer_fingerprint: Option<String>,
 }
 
 /// The text a checkpoint's signature covers (UTF-8, lines ending in `\n`).

@@ -233,6 +233,8 @@ pub struct Event {
     pub official_id: Option<OfficialId>,
     pub actor_key_id: Option<ApiKeyId>,
     pub note: Option<String>,
+    /// The request that made the change (`-` for rows older than this column).
+    pub request_id: String,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -246,6 +248,7 @@ pub struct NewEvent {
     pub official_id: Option<OfficialId>,
     pub actor_key_id: Option<ApiKeyId>,
     pub note: Option<String>,
+    pub request_id: String,
 }
 
 struct TakeNumbers;
@@ -371,11 +374,12 @@ pub fn insert_components(conn: &mut DbConnection, components: &[NewComponent]) -
     Ok(())
 }
 
-pub fn insert_event(conn: &mut DbConnection, event: &NewEvent) -> DbResult<()> {
-    diesel::insert_into(dossier_events::table)
+/// Inserts one history event; returns its id.
+pub fn insert_event(conn: &mut DbConnection, event: &NewEvent) -> DbResult<DossierEventId> {
+    Ok(diesel::insert_into(dossier_events::table)
         .values(event)
-        .execute(conn)?;
-    Ok(())
+        .returning(dossier_events::id)
+        .get_result(conn)?)
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: DossierId) -> DbResult<Dossier> {
@@ -572,6 +576,7 @@ pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()>
                 .column::<Nullable<BigInt>, _, _>(rows, |e| e.official_id)
                 .column::<Nullable<BigInt>, _, _>(rows, |e| e.actor_key_id)
                 .column::<Nullable<Text>, _, _>(rows, |e| e.note.as_deref())
+                .column::<Text, _, _>(rows, |e| e.request_id.as_str())
                 .execute(pg)?;
         }
         DbConnection::Sqlite(lite) => {
@@ -585,6 +590,52 @@ pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()>
     Ok(())
 }
 
+/// Inserts one history event for each of several dossiers (each dossier once) like
+/// [`insert_events`]; returns their ids in the order given.
+pub fn insert_events_returning(
+    conn: &mut DbConnection,
+    rows: &[NewEvent],
+) -> DbResult<Vec<DossierEventId>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inserted: Vec<(DossierId, DossierEventId)> = match conn {
+        DbConnection::Postgresql(pg) => Unnest::<InsertEventsReturning>::new()
+            .column::<BigInt, _, _>(rows, |e| e.dossier_id)
+            .column::<Timestamp, _, _>(rows, |e| e.at)
+            .column::<Text, _, _>(rows, |e| e.kind.as_str())
+            .column::<Nullable<Text>, _, _>(rows, |e| e.from_status)
+            .column::<Nullable<Text>, _, _>(rows, |e| e.to_status)
+            .column::<Nullable<BigInt>, _, _>(rows, |e| e.official_id)
+            .column::<Nullable<BigInt>, _, _>(rows, |e| e.actor_key_id)
+            .column::<Nullable<Text>, _, _>(rows, |e| e.note.as_deref())
+            .column::<Text, _, _>(rows, |e| e.request_id.as_str())
+            .get_results(pg)?,
+        DbConnection::Sqlite(lite) => {
+            let mut inserted = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(1000) {
+                inserted.extend(
+                    diesel::insert_into(dossier_events::table)
+                        .values(chunk)
+                        .returning((dossier_events::dossier_id, dossier_events::id))
+                        .get_results::<(DossierId, DossierEventId)>(lite)?,
+                );
+            }
+            inserted
+        }
+    };
+    // RETURNING promises no order: match the ids to the dossiers given.
+    let by_dossier: std::collections::HashMap<DossierId, DossierEventId> =
+        inserted.into_iter().collect();
+    rows.iter()
+        .map(|row| {
+            by_dossier.get(&row.dossier_id).copied().ok_or_else(|| {
+                DbError::Other(format!("no event returned for dossier {}", row.dossier_id))
+            })
+        })
+        .collect()
+}
+
 struct InsertComponents;
 impl Statement for InsertComponents {
     const INTO: &'static str =
@@ -592,11 +643,22 @@ impl Statement for InsertComponents {
     const THEN: &'static str = "";
 }
 
+const EVENT_COLUMNS: &str = "dossier_events (dossier_id, at, kind, from_status, to_status, \
+     official_id, actor_key_id, note, request_id)";
+
 struct InsertEvents;
 impl Statement for InsertEvents {
-    const INTO: &'static str = "dossier_events (dossier_id, at, kind, from_status, to_status, \
-         official_id, actor_key_id, note)";
+    const INTO: &'static str = EVENT_COLUMNS;
     const THEN: &'static str = "";
+}
+
+struct InsertEventsReturning;
+impl Statement for InsertEventsReturning {
+    const INTO: &'static str = EVENT_COLUMNS;
+    const THEN: &'static str = "RETURNING dossier_id, id";
+}
+impl Returning for InsertEventsReturning {
+    type SqlType = (BigInt, BigInt);
 }
 
 const DOSSIER_COLUMNS: &str = "dossiers (code, unit_id, procedure_id, field, channel, status, \

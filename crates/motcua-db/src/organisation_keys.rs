@@ -85,13 +85,16 @@ pub fn list_for_unit(conn: &mut DbConnection, unit: UnitId) -> DbResult<Vec<KeyL
         .collect())
 }
 
-/// The newest stored key whose certificate is usable: what signs audit checkpoints.
-pub fn newest_usable(conn: &mut DbConnection) -> DbResult<Option<StoredKey>> {
+/// The stored key whose certificate has the SHA-256 `fingerprint` (hex), with whether that
+/// certificate is usable now: what `MOTCUA_AUDIT_CHECKPOINT_KEY` names.
+pub fn find_by_fingerprint(
+    conn: &mut DbConnection,
+    fingerprint: &str,
+) -> DbResult<Option<(StoredKey, bool)>> {
     Ok(organisation_keys::table
         .inner_join(certificates::table)
-        .filter(certificates::usable.eq(true))
-        .order(organisation_keys::id.desc())
-        .select(StoredKey::as_select())
+        .filter(certificates::fingerprint.eq(fingerprint))
+        .select((StoredKey::as_select(), certificates::usable))
         .first(conn)
         .optional()?)
 }

@@ -104,6 +104,7 @@ diesel::table! {
         last_record_hash -> Text,
         signature -> Nullable<Binary>,
         signer -> Nullable<Text>,
+        signer_fingerprint -> Nullable<Text>,
     }
 }
 
@@ -251,6 +252,7 @@ diesel::table! {
         official_id -> Nullable<BigInt>,
         actor_key_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
+        request_id -> Text,
     }
 }
 

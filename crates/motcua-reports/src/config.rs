@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use motcua_core::ids::UnitId;
+pub use motcua_web::audit_trail::TrailConfig;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -50,18 +51,22 @@ pub struct ReportsConfig {
     pub outbox_retry_base: Duration,
     /// Timeouts and the cap on signature work (see [`ServerLimits`]).
     pub server: ServerLimits,
+    /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
+    pub audit: TrailConfig,
 }
 
 impl ReportsConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let data_dir = std::env::var("MOTCUA_DATA_DIR").unwrap_or_else(|_| "data".to_owned());
+        let database_url = std::env::var("MOTCUA_REPORTS_DATABASE_URL")
+            .unwrap_or_else(|_| format!("sqlite://{data_dir}/reports.sqlite3"));
         Ok(Self {
+            audit: TrailConfig::from_env("reports", &database_url, &data_dir)?,
             bind: env_or(
                 "MOTCUA_REPORTS_BIND",
                 SocketAddr::from(([127, 0, 0, 1], 8081)),
             )?,
-            database_url: std::env::var("MOTCUA_REPORTS_DATABASE_URL")
-                .unwrap_or_else(|_| format!("sqlite://{data_dir}/reports.sqlite3")),
+            database_url,
             db_pool_size: env_or("MOTCUA_DB_POOL_SIZE", 10)?,
             workers: env_or("MOTCUA_WORKERS", default_workers())?,
             max_body_bytes: env_or("MOTCUA_MAX_BODY_BYTES", 1024 * 1024)?,
@@ -109,6 +114,7 @@ impl ReportsConfig {
             outbox_interval: Duration::from_millis(200),
             outbox_retry_base: Duration::from_millis(200),
             server: ServerLimits::default(),
+            audit: TrailConfig::default(),
         }
     }
 }

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use actix_web::web::Data;
-use motcua_core::ids::UnitId;
 use motcua_db::{DbConnection, DbPool};
 use motcua_pki::TrustStore;
 use motcua_web::audit_trail::CheckpointKey;
@@ -13,6 +12,7 @@ use motcua_web::error::ApiError;
 use motcua_web::keystore::KeyStore;
 use motcua_web::keystore::OrganisationSigner;
 use motcua_web::{Limits, WebContext};
+use sha2::{Digest, Sha256};
 
 use crate::client::{ClientOptions, ResultsClient};
 use crate::config::ReportsConfig;
@@ -52,16 +52,16 @@ impl AppState {
             .timeout(std::time::Duration::from_secs(120))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let audit_key = {
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            AuditKey::configured(&mut conn, &config)?
+        };
         Ok(Self {
             // Unit ids of keys refer to the results service's units: nothing to check here.
             web: Data::new(
                 WebContext::new("reports", db, limits, None)
-                    .with_checkpoint_key(Arc::new(AuditKey {
-                        password: config.keystore_password.clone(),
-                        unit: config.receiver_unit_id,
-                        trust_roots_dir: config.trust_roots_dir.clone(),
-                        keys: KeyStore::default(),
-                    }))
+                    .with_checkpoint_key(Arc::new(audit_key))
+                    .with_checkpoint_log(config.audit.checkpoint_log.clone())
                     .with_server_limits(&config.server),
             ),
             config,
@@ -110,14 +110,52 @@ impl AppState {
     }
 }
 
-/// Audit checkpoints are signed with the current key of the receiving unit
-/// (`MOTCUA_RECEIVER_UNIT_ID`) or, without one, the newest stored organisation key of any unit;
-/// unsigned when no key is stored or the key store is not enabled.
+/// Audit checkpoints are signed with the stored organisation key whose certificate
+/// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, checked at start-up; unsigned when it is unset.
 struct AuditKey {
-    password: Option<Secret>,
-    unit: Option<UnitId>,
+    /// The id of the configured key, and the key-store password.
+    configured: Option<(i64, Secret)>,
     trust_roots_dir: Option<PathBuf>,
     keys: KeyStore<i64>,
+}
+
+impl AuditKey {
+    /// The configured key, found and decrypted now: a service told to sign its checkpoints with
+    /// a key it cannot use does not start.
+    fn configured(conn: &mut DbConnection, config: &ReportsConfig) -> Result<Self, String> {
+        let mut key = Self {
+            configured: None,
+            trust_roots_dir: config.trust_roots_dir.clone(),
+            keys: KeyStore::default(),
+        };
+        let Some(fingerprint) = &config.audit.checkpoint_key else {
+            tracing::warn!(
+                "MOTCUA_AUDIT_CHECKPOINT_KEY is not set: audit checkpoints will not be signed"
+            );
+            return Ok(key);
+        };
+        let refused =
+            |reason: String| format!("MOTCUA_AUDIT_CHECKPOINT_KEY={fingerprint}: {reason}");
+        let password = config.keystore_password.clone().ok_or_else(|| {
+            refused("organisation keys are off (MOTCUA_KEYSTORE_PASSWORD is not set)".into())
+        })?;
+        let stored = motcua_db::reports::keys_of(conn, None)
+            .map_err(|e| refused(e.to_string()))?
+            .into_iter()
+            .find(|stored| hex::encode(Sha256::digest(&stored.certificate)) == *fingerprint)
+            .ok_or_else(|| {
+                refused(
+                    "no stored organisation key has a certificate with this SHA-256 fingerprint"
+                        .into(),
+                )
+            })?;
+        key.keys
+            .signer(stored.id, &stored.pkcs12, &password)
+            .map_err(|e| refused(format!("the key cannot be used: {e}")))?;
+        tracing::info!(key_id = stored.id, %fingerprint, "audit checkpoints are signed with the configured organisation key");
+        key.configured = Some((stored.id, password));
+        Ok(key)
+    }
 }
 
 impl CheckpointKey for AuditKey {
@@ -125,13 +163,12 @@ impl CheckpointKey for AuditKey {
         &self,
         conn: &mut DbConnection,
     ) -> Result<Option<Arc<dyn OrganisationSigner>>, ApiError> {
-        let Some(password) = &self.password else {
+        let Some((id, password)) = &self.configured else {
             return Ok(None);
         };
-        let key = match self.unit {
-            Some(unit) => motcua_db::reports::current_key(conn, unit)?,
-            None => motcua_db::reports::keys_of(conn, None)?.pop(),
-        };
+        let key = motcua_db::reports::keys_of(conn, None)?
+            .into_iter()
+            .find(|key| key.id == *id);
         match key {
             Some(key) => Ok(Some(self.keys.signer(key.id, &key.pkcs12, password)?)),
             None => Ok(None),

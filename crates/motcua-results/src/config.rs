@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use motcua_web::audit_trail::TrailConfig;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -36,18 +37,22 @@ pub struct ResultsConfig {
     pub keystore_password: Option<Secret>,
     /// Timeouts and the cap on signature work (see [`ServerLimits`]).
     pub server: ServerLimits,
+    /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
+    pub audit: TrailConfig,
 }
 
 impl ResultsConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
         let data_dir = std::env::var("MOTCUA_DATA_DIR").unwrap_or_else(|_| "data".to_owned());
+        let database_url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| format!("sqlite://{data_dir}/results.sqlite3"));
         Ok(Self {
+            audit: TrailConfig::from_env("results", &database_url, &data_dir)?,
             bind: env_or(
                 "MOTCUA_RESULTS_BIND",
                 SocketAddr::from(([127, 0, 0, 1], 8080)),
             )?,
-            database_url: std::env::var("DATABASE_URL")
-                .unwrap_or_else(|_| format!("sqlite://{data_dir}/results.sqlite3")),
+            database_url,
             db_pool_size: env_or("MOTCUA_DB_POOL_SIZE", 10)?,
             max_body_bytes: env_or("MOTCUA_MAX_BODY_BYTES", 1024 * 1024)?,
             max_import_bytes: env_or("MOTCUA_MAX_IMPORT_BYTES", 64 * 1024 * 1024)?,
@@ -79,6 +84,7 @@ impl ResultsConfig {
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             keystore_password: None,
             server: ServerLimits::default(),
+            audit: TrailConfig::default(),
         }
     }
 }

@@ -383,6 +383,7 @@ fn write_history(conn: &mut DbConnection, rows: &[NewDossier]) -> Result<u64, Ap
             official_id: None,
             actor_key_id: None,
             note: note.map(str::to_owned),
+            request_id: "-".into(),
         };
         events.push(event(row.submitted_at, None, DossierStatus::New, None));
         let processing_at = row.submitted_at + Duration::minutes(10);

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::audit::Actor;
 use crate::auth::UnitScope;
 use crate::error::ApiError;
-use crate::lifecycle::{self, Counters, DossierInput, Records};
+use crate::lifecycle::{self, Changes, DossierInput, Records};
 use crate::state::AppState;
 
 /// Most dossiers written in one transaction.
@@ -236,15 +236,15 @@ fn create_alone(
     creation: &Creation,
 ) -> Result<Dossier, ApiError> {
     require_allowed(conn, &creation.who, &creation.input)?;
-    let mut counters = Counters::default();
+    let mut changes = Changes::default();
     let dossier = lifecycle::create(
         conn,
         calendar,
         &creation.input,
         &creation.actor,
-        &mut counters,
+        &mut changes,
     )?;
-    counters.flush(conn)?;
+    changes.flush(conn)?;
     Ok(dossier)
 }
 
@@ -276,9 +276,9 @@ fn create_together(
             Err(failed) => return Err(failed),
         }
     }
-    let mut counters = Counters::default();
-    let written = lifecycle::write_planned(conn, planned, &mut counters)?;
-    counters.flush(conn)?;
+    let mut changes = Changes::default();
+    let written = lifecycle::write_planned(conn, planned, &mut changes)?;
+    changes.flush(conn)?;
     for (index, dossier) in planned_at.into_iter().zip(written) {
         if let Some(outcome) = outcomes.get_mut(index) {
             *outcome = Some(Ok(dossier));

@@ -1,6 +1,6 @@
 //! The rules of a dossier's life: creation with its code and due time, status transitions with
 //! deadline pauses and resolution, apologies, ratings and complaints. Every change updates the
-//! statistics counters in the same transaction.
+//! statistics counters and appends an audit record in the same transaction ([`Changes`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,13 +10,15 @@ use motcua_core::dossier::{
     dossier_code, vietnam_day, ApplicantKind, Channel, Digitisation, DossierStatus, Rating,
     Resolution,
 };
-use motcua_core::ids::{DossierId, OfficialId, ProcedureId, UnitId};
+use motcua_core::ids::{DossierEventId, DossierId, OfficialId, ProcedureId, UnitId};
 use motcua_core::statistics::delta;
+use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::dossiers::{self, Dossier, DossierState, NewComponent, NewDossier, NewEvent};
 use motcua_db::procedures::Procedure;
 use motcua_db::statistics::{self, CountDelta};
 use motcua_db::units::Unit;
 use motcua_db::{now, officials, procedures, units, DbConnection, DbError};
+use serde::Serialize;
 
 use crate::audit::Actor;
 use crate::error::ApiError;
@@ -65,15 +67,22 @@ pub struct TransitionInput {
     pub electronic_result: bool,
 }
 
-/// Counter changes collected during a request, written once before it commits.
+/// What a request changes besides the dossier rows: the counters of the statistics and one
+/// audit record per dossier per change, collected as it goes and written once before it commits.
+/// Written last, so that the trail's lock and the counter rows (shared by every dossier of a
+/// unit and day) are held as briefly as possible, and always in that order (trail, then
+/// counters), so that writers cannot deadlock.
 #[derive(Debug, Default)]
-pub struct Counters(Vec<CountDelta>);
+pub struct Changes {
+    counts: Vec<CountDelta>,
+    records: Vec<NewAuditEvent>,
+}
 
-impl Counters {
-    fn record(&mut self, dossier: &Dossier, before: Option<&Dossier>) {
+impl Changes {
+    fn count(&mut self, dossier: &Dossier, before: Option<&Dossier>) {
         let before_facts = before.map(Dossier::facts);
         for (day, metric, n) in delta(before_facts.as_ref(), &dossier.facts()) {
-            self.0.push(CountDelta {
+            self.counts.push(CountDelta {
                 unit_id: dossier.unit_id,
                 field: dossier.field.clone(),
                 day,
@@ -83,10 +92,98 @@ impl Counters {
         }
     }
 
-    /// Writes the collected changes; call last in the transaction, so the counter rows (shared
-    /// by every dossier of a unit and day) stay locked as briefly as possible.
+    /// Queues the audit record of `action` on `dossier`.
+    pub fn record(
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        dossier: &Dossier,
+        detail: &impl Serialize,
+    ) -> Result<(), ApiError> {
+        self.records
+            .push(actor.event(action, "dossier", &dossier.code, detail)?);
+        Ok(())
+    }
+
+    /// Writes the audit records (chained in one go) and the counter changes; call it last in
+    /// the transaction.
     pub fn flush(self, conn: &mut DbConnection) -> Result<(), ApiError> {
-        Ok(statistics::apply(conn, &self.0)?)
+        audit::append_many(conn, &self.records)?;
+        Ok(statistics::apply(conn, &self.counts)?)
+    }
+}
+
+/// The audit record of a dossier change: the history event it wrote (with its id, which links
+/// the two) and the dossier's lifecycle fields after it. The applicant's personal data stay out
+/// of the trail, which can never be erased; they do not change after creation.
+#[derive(Serialize)]
+struct ChangeRecord<'a> {
+    event: EventRecord<'a>,
+    after: StateRecord<'a>,
+}
+
+#[derive(Serialize)]
+struct EventRecord<'a> {
+    id: DossierEventId,
+    kind: &'a str,
+    at: NaiveDateTime,
+    from_status: Option<DossierStatus>,
+    to_status: Option<DossierStatus>,
+    official_id: Option<OfficialId>,
+    note: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct StateRecord<'a> {
+    unit_id: UnitId,
+    procedure_id: ProcedureId,
+    channel: Channel,
+    status: DossierStatus,
+    received_at: Option<NaiveDateTime>,
+    due_at: Option<NaiveDateTime>,
+    paused_at: Option<NaiveDateTime>,
+    resolved_at: Option<NaiveDateTime>,
+    resolution: Option<Resolution>,
+    returned_at: Option<NaiveDateTime>,
+    appointment_at: Option<NaiveDateTime>,
+    digitised: bool,
+    electronic_result: bool,
+    rating: Option<Rating>,
+    receiving_official_id: Option<OfficialId>,
+    field: &'a str,
+}
+
+impl<'a> ChangeRecord<'a> {
+    fn new(dossier: &'a Dossier, event: &'a NewEvent, event_id: DossierEventId) -> Self {
+        Self {
+            event: EventRecord {
+                id: event_id,
+                kind: &event.kind,
+                at: event.at,
+                from_status: event.from_status,
+                to_status: event.to_status,
+                official_id: event.official_id,
+                note: event.note.as_deref(),
+            },
+            after: StateRecord {
+                unit_id: dossier.unit_id,
+                procedure_id: dossier.procedure_id,
+                channel: dossier.channel,
+                status: dossier.status,
+                received_at: dossier.received_at,
+                due_at: dossier.due_at,
+                paused_at: dossier.paused_at,
+                resolved_at: dossier.resolved_at,
+                resolution: dossier.resolution,
+                returned_at: dossier.returned_at,
+                appointment_at: dossier.appointment_at,
+                digitised: dossier.digitised,
+                electronic_result: dossier.electronic_result,
+                rating: dossier.rating,
+                receiving_official_id: dossier.receiving_official_id,
+                field: &dossier.field,
+            },
+        }
     }
 }
 
@@ -100,11 +197,11 @@ pub fn create(
     calendar: &WorkingCalendar,
     input: &DossierInput,
     actor: &Actor,
-    counters: &mut Counters,
+    changes: &mut Changes,
 ) -> Result<Dossier, ApiError> {
     let records = Records::for_inputs(conn, std::iter::once(input))?;
     let planned = plan(conn, calendar, input, actor, &records)?;
-    let mut created = write_planned(conn, vec![planned], counters)?;
+    let mut created = write_planned(conn, vec![planned], changes)?;
     created
         .pop()
         .ok_or_else(|| ApiError::Internal("the dossier was not written".into()))
@@ -117,6 +214,7 @@ pub struct PlannedDossier {
     new: NewDossier,
     components: Vec<ComponentInput>,
     event: NewEvent,
+    actor: Actor,
 }
 
 /// The units and procedures that creations name, read once for all of them: a batch of
@@ -241,6 +339,7 @@ pub fn plan(
         official_id: input.receiving_official_id,
         actor_key_id: actor.key_id,
         note: None,
+        request_id: actor.request_id.clone(),
     };
     Ok(PlannedDossier {
         unit_code: unit.code.clone(),
@@ -248,22 +347,25 @@ pub fn plan(
         new,
         components: input.components.clone(),
         event,
+        actor: actor.clone(),
     })
 }
 
 /// Writes planned dossiers in a few statements whatever their number: their numbers (each unit
 /// and day numbered in the order given, consecutively), the dossiers, their components and
-/// history events; records their counter changes. Returns them in the order given.
+/// history events; queues their counter changes and audit records (one per dossier, appended
+/// together). Returns them in the order given.
 pub fn write_planned(
     conn: &mut DbConnection,
     mut planned: Vec<PlannedDossier>,
-    counters: &mut Counters,
+    changes: &mut Changes,
 ) -> Result<Vec<Dossier>, ApiError> {
     number(conn, &mut planned)?;
     let new: Vec<NewDossier> = planned.iter().map(|p| p.new.clone()).collect();
     let written = dossiers::insert_returning(conn, &new)?;
     let mut components = Vec::new();
-    let mut events = Vec::new();
+    let mut events = Vec::with_capacity(written.len());
+    let mut actors = Vec::with_capacity(written.len());
     for (dossier, planned) in written.iter().zip(planned) {
         components.extend(
             planned
@@ -282,10 +384,21 @@ pub fn write_planned(
             dossier_id: dossier.id,
             ..planned.event
         });
-        counters.record(dossier, None);
+        actors.push(planned.actor);
+        changes.count(dossier, None);
     }
     dossiers::insert_components(conn, &components)?;
-    dossiers::insert_events(conn, &events)?;
+    let event_ids = dossiers::insert_events_returning(conn, &events)?;
+    for (((dossier, event), event_id), actor) in
+        written.iter().zip(&events).zip(event_ids).zip(&actors)
+    {
+        changes.record(
+            actor,
+            "dossier.create",
+            dossier,
+            &ChangeRecord::new(dossier, event, event_id),
+        )?;
+    }
     Ok(written)
 }
 
@@ -330,7 +443,7 @@ pub fn transition(
     dossier: &Dossier,
     input: &TransitionInput,
     actor: &Actor,
-    counters: &mut Counters,
+    changes: &mut Changes,
 ) -> Result<Dossier, ApiError> {
     let from = dossier.status;
     if !from.can_move_to(input.to) {
@@ -380,14 +493,17 @@ pub fn transition(
         conn,
         &next,
         actor,
-        "status",
-        Some(from),
-        Some(input.to),
-        input.at.naive_utc(),
-        input.official_id,
-        input.note.clone(),
+        changes,
+        History {
+            kind: "status",
+            from_status: Some(from),
+            to_status: Some(input.to),
+            at: input.at.naive_utc(),
+            official_id: input.official_id,
+            note: input.note.clone(),
+        },
     )?;
-    counters.record(&next, Some(dossier));
+    changes.count(&next, Some(dossier));
     Ok(next)
 }
 
@@ -445,16 +561,29 @@ fn resume(
     Ok(())
 }
 
-/// An apology with a new appointment, for a dossier that is overdue (phiếu xin lỗi và hẹn lại).
+/// An apology (phiếu xin lỗi và hẹn lại), already validated field by field.
+#[derive(Debug, Clone)]
+pub struct ApologyInput {
+    pub new_appointment: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub official_id: Option<OfficialId>,
+    pub reason: String,
+}
+
+/// An apology with a new appointment, for a dossier that is overdue.
 pub fn apologise(
     conn: &mut DbConnection,
     dossier: &Dossier,
-    new_appointment: DateTime<Utc>,
-    at: DateTime<Utc>,
-    official_id: Option<OfficialId>,
-    reason: &str,
+    apology: &ApologyInput,
     actor: &Actor,
+    changes: &mut Changes,
 ) -> Result<Dossier, ApiError> {
+    let ApologyInput {
+        new_appointment,
+        at,
+        official_id,
+        ref reason,
+    } = *apology;
     check_event_time(conn, dossier, at)?;
     let open = dossier.received_at.is_some() && dossier.resolved_at.is_none();
     let overdue = dossier.due_at.is_some_and(|due| due.and_utc() < at);
@@ -487,12 +616,15 @@ pub fn apologise(
         conn,
         &next,
         actor,
-        "apology",
-        None,
-        None,
-        at.naive_utc(),
-        official_id,
-        Some(note),
+        changes,
+        History {
+            kind: "apology",
+            from_status: None,
+            to_status: None,
+            at: at.naive_utc(),
+            official_id,
+            note: Some(note),
+        },
     )?;
     Ok(next)
 }
@@ -504,7 +636,7 @@ pub fn rate(
     rating: Rating,
     at: DateTime<Utc>,
     actor: &Actor,
-    counters: &mut Counters,
+    changes: &mut Changes,
 ) -> Result<Dossier, ApiError> {
     if dossier.status != DossierStatus::Done {
         return Err(ApiError::Conflict(
@@ -531,14 +663,17 @@ pub fn rate(
         conn,
         &next,
         actor,
-        "rating",
-        None,
-        None,
-        at.naive_utc(),
-        None,
-        Some(rating.as_str().to_owned()),
+        changes,
+        History {
+            kind: "rating",
+            from_status: None,
+            to_status: None,
+            at: at.naive_utc(),
+            official_id: None,
+            note: Some(rating.as_str().to_owned()),
+        },
     )?;
-    counters.record(&next, Some(dossier));
+    changes.count(&next, Some(dossier));
     Ok(next)
 }
 
@@ -547,7 +682,7 @@ pub fn rate(
 pub fn component_digitised(
     conn: &mut DbConnection,
     dossier: &Dossier,
-    counters: &mut Counters,
+    changes: &mut Changes,
 ) -> Result<Dossier, ApiError> {
     let components = dossiers::components(conn, dossier.id)?;
     let digitised =
@@ -565,7 +700,7 @@ pub fn component_digitised(
         &DossierState::from(&next),
     )
     .map_err(changed_concurrently)?;
-    counters.record(&next, Some(dossier));
+    changes.count(&next, Some(dossier));
     Ok(next)
 }
 
@@ -576,47 +711,69 @@ pub fn complain(
     content: String,
     at: DateTime<Utc>,
     actor: &Actor,
+    changes: &mut Changes,
 ) -> Result<(), ApiError> {
     check_event_time(conn, dossier, at)?;
     event(
         conn,
         dossier,
         actor,
-        "complaint",
-        None,
-        None,
-        at.naive_utc(),
-        None,
-        Some(content),
+        changes,
+        History {
+            kind: "complaint",
+            from_status: None,
+            to_status: None,
+            at: at.naive_utc(),
+            official_id: None,
+            note: Some(content),
+        },
     )
 }
 
-#[allow(clippy::too_many_arguments)]
-fn event(
-    conn: &mut DbConnection,
-    dossier: &Dossier,
-    actor: &Actor,
-    kind: &str,
+/// A line of a dossier's history.
+struct History {
+    kind: &'static str,
     from_status: Option<DossierStatus>,
     to_status: Option<DossierStatus>,
     at: NaiveDateTime,
     official_id: Option<OfficialId>,
     note: Option<String>,
+}
+
+/// Writes `history` for `dossier` (as it is after the change) and queues its audit record.
+fn event(
+    conn: &mut DbConnection,
+    dossier: &Dossier,
+    actor: &Actor,
+    changes: &mut Changes,
+    history: History,
 ) -> Result<(), ApiError> {
-    dossiers::insert_event(
-        conn,
-        &NewEvent {
-            dossier_id: dossier.id,
-            at,
-            kind: kind.to_owned(),
-            from_status,
-            to_status,
-            official_id,
-            actor_key_id: actor.key_id,
-            note,
-        },
-    )?;
-    Ok(())
+    let new = NewEvent {
+        dossier_id: dossier.id,
+        at: history.at,
+        kind: history.kind.to_owned(),
+        from_status: history.from_status,
+        to_status: history.to_status,
+        official_id: history.official_id,
+        actor_key_id: actor.key_id,
+        note: history.note,
+        request_id: actor.request_id.clone(),
+    };
+    let id = dossiers::insert_event(conn, &new)?;
+    changes.record(
+        actor,
+        &format!("dossier.{}", action_of(history.kind)),
+        dossier,
+        &ChangeRecord::new(dossier, &new, id),
+    )
+}
+
+/// The audit action of a kind of history event.
+fn action_of(kind: &str) -> &str {
+    match kind {
+        "status" => "transition",
+        other => other,
+    }
 }
 
 fn due_time(

@@ -5,7 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use actix_web::web::Data;
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
-use motcua_core::ids::UnitId;
+use motcua_core::ids::{CertificateId, UnitId};
 use motcua_db::{DbConnection, DbPool};
 use motcua_pki::TrustStore;
 use motcua_web::audit_trail::CheckpointKey;
@@ -39,6 +39,7 @@ impl AppState {
     pub fn new(db: DbPool, config: ResultsConfig) -> Result<Self, String> {
         let mut conn = db.get().map_err(|e| e.to_string())?;
         let calendar = load_calendar(&mut conn).map_err(|e| e.to_string())?;
+        let audit_key = AuditKey::configured(&mut conn, &config)?;
         drop(conn);
         let limits = Limits {
             max_body_bytes: config.max_body_bytes,
@@ -53,10 +54,8 @@ impl AppState {
         Ok(Self {
             web: Data::new(
                 WebContext::new("results", db.clone(), limits, Some(unit_exists))
-                    .with_checkpoint_key(Arc::new(AuditKey {
-                        password: config.keystore_password.clone(),
-                        keys: KeyStore::default(),
-                    }))
+                    .with_checkpoint_key(Arc::new(audit_key))
+                    .with_checkpoint_log(config.audit.checkpoint_log.clone())
                     .with_server_limits(&config.server),
             ),
             db,
@@ -102,11 +101,56 @@ impl AppState {
     }
 }
 
-/// Audit checkpoints are signed with the newest stored organisation key whose certificate is
-/// usable (any unit's), when the key store is enabled; otherwise they are unsigned.
+/// Audit checkpoints are signed with the organisation key whose certificate
+/// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, checked at start-up; unsigned when it is unset.
 struct AuditKey {
-    password: Option<Secret>,
+    /// The certificate of the configured key, and the key-store password.
+    configured: Option<(CertificateId, Secret)>,
     keys: KeyStore,
+}
+
+impl AuditKey {
+    /// The configured key, found, usable and decrypted now: a service told to sign its
+    /// checkpoints with a key it cannot use does not start.
+    fn configured(conn: &mut DbConnection, config: &ResultsConfig) -> Result<Self, String> {
+        let keys = KeyStore::default();
+        let Some(fingerprint) = &config.audit.checkpoint_key else {
+            tracing::warn!(
+                "MOTCUA_AUDIT_CHECKPOINT_KEY is not set: audit checkpoints will not be signed"
+            );
+            return Ok(Self {
+                configured: None,
+                keys,
+            });
+        };
+        let refused =
+            |reason: String| format!("MOTCUA_AUDIT_CHECKPOINT_KEY={fingerprint}: {reason}");
+        let password = config.keystore_password.clone().ok_or_else(|| {
+            refused("organisation keys are off (MOTCUA_KEYSTORE_PASSWORD is not set)".into())
+        })?;
+        let (key, usable) = motcua_db::organisation_keys::find_by_fingerprint(conn, fingerprint)
+            .map_err(|e| refused(e.to_string()))?
+            .ok_or_else(|| {
+                refused(
+                    "no stored organisation key has a certificate with this SHA-256 fingerprint \
+                     (GET /units/{id}/organisation-keys lists them)"
+                        .into(),
+                )
+            })?;
+        if !usable {
+            return Err(refused(format!(
+                "the certificate {} is not usable (expired, revoked or not trusted)",
+                key.certificate_id
+            )));
+        }
+        keys.signer(key.certificate_id, &key.pkcs12, &password)
+            .map_err(|e| refused(format!("the key cannot be used: {e}")))?;
+        tracing::info!(certificate_id = %key.certificate_id, %fingerprint, "audit checkpoints are signed with the configured organisation key");
+        Ok(Self {
+            configured: Some((key.certificate_id, password)),
+            keys,
+        })
+    }
 }
 
 impl CheckpointKey for AuditKey {
@@ -114,12 +158,17 @@ impl CheckpointKey for AuditKey {
         &self,
         conn: &mut DbConnection,
     ) -> Result<Option<Arc<dyn OrganisationSigner>>, ApiError> {
-        let Some(password) = &self.password else {
+        let Some((certificate, password)) = &self.configured else {
             return Ok(None);
         };
-        match motcua_db::organisation_keys::newest_usable(conn)? {
+        // Checked again at each checkpoint: the certificate may have been revoked since.
+        if !motcua_db::certificates::find(conn, *certificate)?.usable {
+            tracing::warn!(certificate_id = %certificate, "the audit checkpoint key's certificate is no longer usable: checkpoint unsigned");
+            return Ok(None);
+        }
+        match motcua_db::organisation_keys::find_for_certificate(conn, *certificate)? {
             Some(key) => Ok(Some(self.keys.signer(
-                key.certificate_id,
+                *certificate,
                 &key.pkcs12,
                 password,
             )?)),

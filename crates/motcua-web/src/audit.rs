@@ -54,21 +54,30 @@ impl Actor {
         object_id: impl std::fmt::Display,
         detail: &impl Serialize,
     ) -> Result<(), ApiError> {
+        audit::append(conn, &self.event(action, object_type, object_id, detail)?)?;
+        Ok(())
+    }
+
+    /// The record [`Actor::record`] appends, for callers that append several in one go
+    /// ([`audit::append_many`]).
+    pub fn event(
+        &self,
+        action: &str,
+        object_type: &str,
+        object_id: impl std::fmt::Display,
+        detail: &impl Serialize,
+    ) -> Result<NewAuditEvent, ApiError> {
         let detail = serde_json::to_string(detail)
             .map_err(|e| ApiError::Internal(format!("audit detail: {e}")))?;
-        audit::append(
-            conn,
-            &NewAuditEvent {
-                at: now(),
-                actor_key_id: self.key_id,
-                actor_name: self.name.clone(),
-                action: action.to_owned(),
-                object_type: object_type.to_owned(),
-                object_id: object_id.to_string(),
-                request_id: self.request_id.clone(),
-                detail,
-            },
-        )?;
-        Ok(())
+        Ok(NewAuditEvent {
+            at: now(),
+            actor_key_id: self.key_id,
+            actor_name: self.name.clone(),
+            action: action.to_owned(),
+            object_type: object_type.to_owned(),
+            object_id: object_id.to_string(),
+            request_id: self.request_id.clone(),
+            detail,
+        })
     }
 }

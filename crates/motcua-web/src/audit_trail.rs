@@ -2,9 +2,13 @@
 //! 6962 tree heads over the records since the previous checkpoint), inclusion proofs, and the
 //! verification of the hash chain and of the checkpoints over a range of records.
 //!
-//! Which key signs checkpoints is the service's choice ([`CheckpointKey`]); without one a
-//! checkpoint is stored unsigned and says so (`signed: false`).
+//! Which key signs checkpoints is set explicitly (`MOTCUA_AUDIT_CHECKPOINT_KEY`, see
+//! [`TrailConfig`]; each service finds it with its [`CheckpointKey`]); without one a checkpoint
+//! is stored unsigned and says so (`signed: false`). Each checkpoint is also copied outside the
+//! database ([`CheckpointLog`]: a file of JSON lines, a log line, a metric), so that emptying or
+//! shortening the trail, checkpoints included, is detected by the verification.
 
+use std::path::{Path as FilePath, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +29,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::audit::Actor;
 use crate::auth::Principal;
+use crate::checkpoint_log::CheckpointRoot;
+use crate::config::ConfigError;
 use crate::context::WebContext;
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
@@ -61,6 +67,73 @@ pub fn checkpoint_interval_from_env() -> Result<Duration, String> {
 }
 
 pub const DEFAULT_CHECKPOINT_SECS: u64 = 3600;
+
+/// The settings of the audit trail that each service reads into its typed configuration.
+#[derive(Debug, Clone, Default)]
+pub struct TrailConfig {
+    /// `MOTCUA_AUDIT_CHECKPOINT_KEY`: the SHA-256 fingerprint (hex, colons allowed) of the
+    /// certificate of the stored organisation key that signs checkpoints; unset: checkpoints are
+    /// unsigned (a warning at start-up). A key that is not stored or cannot be used stops the
+    /// start.
+    pub checkpoint_key: Option<String>,
+    /// `MOTCUA_AUDIT_CHECKPOINT_LOG`: the file each checkpoint is appended to as a JSON line;
+    /// default beside the SQLite database (`<file>.audit-checkpoints.jsonl`), or
+    /// `<MOTCUA_DATA_DIR>/<service>-audit-checkpoints.jsonl` with PostgreSQL; none for an
+    /// in-memory database.
+    pub checkpoint_log: Option<PathBuf>,
+}
+
+impl TrailConfig {
+    pub fn from_env(
+        service: &str,
+        database_url: &str,
+        data_dir: &str,
+    ) -> Result<Self, ConfigError> {
+        const KEY: &str = "MOTCUA_AUDIT_CHECKPOINT_KEY";
+        let checkpoint_key = match std::env::var(KEY) {
+            Ok(text) if !text.trim().is_empty() => {
+                Some(parse_fingerprint(&text).map_err(|reason| ConfigError {
+                    name: KEY,
+                    value: text.clone(),
+                    reason,
+                })?)
+            }
+            _ => None,
+        };
+        let checkpoint_log = match std::env::var_os("MOTCUA_AUDIT_CHECKPOINT_LOG") {
+            Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+            _ => default_checkpoint_log(service, database_url, data_dir),
+        };
+        Ok(Self {
+            checkpoint_key,
+            checkpoint_log,
+        })
+    }
+}
+
+/// Beside the database: next to an SQLite file, in the data directory for PostgreSQL.
+fn default_checkpoint_log(service: &str, database_url: &str, data_dir: &str) -> Option<PathBuf> {
+    match database_url.strip_prefix("sqlite://") {
+        Some(file) if file.is_empty() || file.contains(":memory:") => None,
+        Some(file) => Some(PathBuf::from(format!("{file}.audit-checkpoints.jsonl"))),
+        None => Some(FilePath::new(data_dir).join(format!("{service}-audit-checkpoints.jsonl"))),
+    }
+}
+
+/// A certificate's SHA-256 fingerprint as stored: 64 lowercase hex digits (colons and spaces
+/// dropped).
+pub fn parse_fingerprint(text: &str) -> Result<String, String> {
+    let hex: String = text
+        .chars()
+        .filter(|c| !matches!(c, ':' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err("the SHA-256 fingerprint of the signing certificate: 64 hex digits".into())
+    }
+}
 
 fn leaf_of(record_hash: &str) -> Hash {
     let bytes = hex::decode(record_hash).unwrap_or_else(|_| record_hash.as_bytes().to_vec());
@@ -110,13 +183,15 @@ pub fn make_checkpoint(
                 true,
             )
             .map_err(|e| ApiError::Internal(format!("signing the audit checkpoint: {e}")))?;
+            let info = signer.certificate().info();
             (
                 Some(signature),
-                Some(signer.certificate().info().subject.text.clone()),
+                Some((info.subject.text.clone(), info.fingerprint_sha256.clone())),
             )
         }
         None => (None, None),
     };
+    let (signer, signer_fingerprint) = signer.unzip();
     let checkpoint = audit::insert_checkpoint(
         conn,
         &NewCheckpoint {
@@ -128,6 +203,7 @@ pub fn make_checkpoint(
             last_record_hash: last.hash.clone(),
             signature,
             signer,
+            signer_fingerprint,
         },
     )?;
     Ok(Some(checkpoint))
@@ -158,12 +234,7 @@ pub async fn checkpoint_round(web: &WebContext) {
         .write(move |conn| make_checkpoint(conn, key.as_deref()))
         .await
     {
-        Ok(Some(checkpoint)) => tracing::info!(
-            id = checkpoint.id,
-            tree_size = checkpoint.tree_size,
-            signed = checkpoint.signature.is_some(),
-            "audit checkpoint made"
-        ),
+        Ok(Some(checkpoint)) => web.checkpoint_log.publish(&checkpoint, &web.metrics),
         Ok(None) => tracing::debug!("no audit record since the last checkpoint"),
         Err(error) => tracing::warn!(%error, "audit checkpoint failed"),
     }
@@ -186,6 +257,9 @@ pub struct CheckpointView {
     pub signed: bool,
     /// Subject of the signing certificate.
     pub signer: Option<String>,
+    /// SHA-256 (hex) of the signing certificate's DER: the key set by
+    /// `MOTCUA_AUDIT_CHECKPOINT_KEY` when the checkpoint was made.
+    pub signer_fingerprint: Option<String>,
     /// Detached CMS signature (DER, base64) over `statement`.
     pub signature_base64: Option<String>,
     /// The exact text signed (UTF-8).
@@ -209,6 +283,7 @@ impl From<Checkpoint> for CheckpointView {
             root_hash: c.root_hash,
             last_record_hash: c.last_record_hash,
             signer: c.signer,
+            signer_fingerprint: c.signer_fingerprint,
         }
     }
 }
@@ -288,6 +363,31 @@ pub struct CheckpointCheck {
     pub signature: Option<Indication>,
 }
 
+/// What is wrong with the trail against the copy of its newest checkpoint kept outside the
+/// database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutsideProblem {
+    /// The trail ends before the last record the checkpoint covered, or is empty: records were
+    /// removed from its end (e.g. the tables were emptied).
+    TrailShortened,
+    /// The records the checkpoint covered no longer give its root.
+    RootMismatch,
+    /// The checkpoint is no longer in `audit_checkpoints`, or differs there.
+    CheckpointMissing,
+}
+
+/// The trail checked against the newest checkpoint kept outside the database.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutsideCheck {
+    /// Where the copy was read: `file <path>`, or the memory of the running service.
+    pub source: String,
+    pub checkpoint: CheckpointRoot,
+    pub valid: bool,
+    pub problem: Option<OutsideProblem>,
+    pub explanation: Option<String>,
+}
+
 /// The outcome of a verification of the trail.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Verification {
@@ -300,12 +400,17 @@ pub struct Verification {
     pub broken_record: Option<BrokenRecord>,
     /// The checkpoints that cover records of the range.
     pub checkpoints: Vec<CheckpointCheck>,
+    /// The trail against the newest checkpoint kept outside the database, when one can be read
+    /// and its records overlap the range; absent otherwise.
+    pub outside_copy: Option<OutsideCheck>,
 }
 
-/// Checks the chain over `from..=to` and the checkpoints that overlap it.
+/// Checks the chain over `from..=to`, the checkpoints that overlap it, and the trail against
+/// `outside` (where it was read, and the newest checkpoint kept outside the database).
 pub fn verify(
     conn: &mut DbConnection,
     key: Option<&dyn CheckpointKey>,
+    outside: Option<(String, CheckpointRoot)>,
     from: Option<AuditEventId>,
     to: Option<AuditEventId>,
 ) -> Result<Verification, ApiError> {
@@ -352,13 +457,85 @@ pub fn verify(
         .iter()
         .map(|c| check_checkpoint(conn, c, &store))
         .collect::<Result<Vec<_>, ApiError>>()?;
+    let outside_copy = match outside {
+        Some((source, root))
+            if from.is_none_or(|f| f.0 <= root.last_record_id)
+                && to.is_none_or(|t| t.0 >= root.first_record_id) =>
+        {
+            Some(check_outside(conn, source, root)?)
+        }
+        _ => None,
+    };
     Ok(Verification {
-        valid: broken_record.is_none() && checks.iter().all(|c| c.valid),
+        valid: broken_record.is_none()
+            && checks.iter().all(|c| c.valid)
+            && outside_copy.as_ref().is_none_or(|c| c.valid),
         from: from.map(|f| f.0),
         to: to.map(|t| t.0),
         records_checked: records.len() as u64,
         broken_record,
         checkpoints: checks,
+        outside_copy,
+    })
+}
+
+/// The trail against a checkpoint kept outside the database: its records are all there and
+/// still give its root, and the checkpoint is still stored as it was made.
+fn check_outside(
+    conn: &mut DbConnection,
+    source: String,
+    root: CheckpointRoot,
+) -> Result<OutsideCheck, ApiError> {
+    let last_id = audit::last(conn)?.map(|r| r.id.0);
+    let problem = if last_id.is_none_or(|last| last < root.last_record_id) {
+        let now = last_id.map_or_else(
+            || "is empty".to_owned(),
+            |last| format!("ends at record {last}"),
+        );
+        Some((
+            OutsideProblem::TrailShortened,
+            format!(
+                "the trail {now}, but checkpoint {} of {} covered records {} to {}: records \
+                 were removed",
+                root.checkpoint_id, root.created_at, root.first_record_id, root.last_record_id
+            ),
+        ))
+    } else {
+        let records = audit::range(
+            conn,
+            Some(AuditEventId(root.first_record_id)),
+            Some(AuditEventId(root.last_record_id)),
+        )?;
+        let leaves: Vec<Hash> = records.iter().map(|r| leaf_of(&r.hash)).collect();
+        let stored = audit::find_checkpoint(conn, root.checkpoint_id).ok();
+        if records.len() as u64 != root.tree_size.unsigned_abs()
+            || hex::encode(merkle::root(&leaves)) != root.root_hash
+        {
+            Some((
+                OutsideProblem::RootMismatch,
+                format!(
+                    "records {} to {} no longer give the root of checkpoint {}",
+                    root.first_record_id, root.last_record_id, root.checkpoint_id
+                ),
+            ))
+        } else if stored.is_none_or(|stored| CheckpointRoot::from(&stored) != root) {
+            Some((
+                OutsideProblem::CheckpointMissing,
+                format!(
+                    "checkpoint {} is no longer stored as it was made",
+                    root.checkpoint_id
+                ),
+            ))
+        } else {
+            None
+        }
+    };
+    Ok(OutsideCheck {
+        source,
+        checkpoint: root,
+        valid: problem.is_none(),
+        problem: problem.as_ref().map(|p| p.0),
+        explanation: problem.map(|p| p.1),
     })
 }
 
@@ -489,28 +666,28 @@ pub async fn create_checkpoint(
     who.require(Resource::Audit, Access::Write)?;
     let actor = Actor::new(&who, &request_id);
     let key = state.checkpoint_key.clone();
-    let checkpoint = state
+    let (checkpoint, view) = state
         .write(move |conn| {
             let checkpoint = make_checkpoint(conn, key.as_deref())?.ok_or_else(|| {
                 ApiError::Conflict("no audit record since the last checkpoint".into())
             })?;
-            let view = CheckpointView::from(checkpoint);
+            let view = CheckpointView::from(checkpoint.clone());
             actor.record(
                 conn,
                 "audit_checkpoint.create",
                 "audit_checkpoint",
-                view.id,
+                checkpoint.id,
                 &view,
             )?;
-            Ok(view)
+            Ok((checkpoint, view))
         })
         .await?;
+    // Copied outside once committed: a copy of a checkpoint rolled back would fail every
+    // later verification.
+    state.checkpoint_log.publish(&checkpoint, &state.metrics);
     Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/audit/checkpoints/{}", checkpoint.id),
-        ))
-        .json(checkpoint))
+        .insert_header((header::LOCATION, format!("/audit/checkpoints/{}", view.id)))
+        .json(view))
 }
 
 /// The latest checkpoint of the audit trail.
@@ -585,11 +762,13 @@ pub async fn verify_trail(
         }
     }
     let key = state.checkpoint_key.clone();
+    let outside = state.checkpoint_log.newest();
     let verification = state
         .read(move |conn| {
             verify(
                 conn,
                 key.as_deref(),
+                outside,
                 query.from.map(AuditEventId),
                 query.to.map(AuditEventId),
             )

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_trail;
 pub mod auth;
 pub mod background;
+pub mod checkpoint_log;
 pub mod concurrency;
 pub mod config;
 pub mod context;

@@ -39,6 +39,9 @@ pub struct Metrics {
     db_connections: IntGaugeVec,
     /// 1 while the database circuit breaker is open (requests refused at once), else 0.
     db_circuit_open: IntGauge,
+    /// The newest audit checkpoint: its last record id, labelled with its id and root hash,
+    /// so that a trail emptied or shortened in the database is still known from outside.
+    checkpoint_root: IntGaugeVec,
 }
 
 impl Metrics {
@@ -103,6 +106,15 @@ impl Metrics {
         )
         .unwrap_or_else(|_| unreachable_metric());
         let _ = registry.register(Box::new(db_circuit_open.clone()));
+        let checkpoint_root = IntGaugeVec::new(
+            Opts::new(
+                "audit_checkpoint_last_record_id",
+                "Last audit record covered by the newest checkpoint, by checkpoint id and root hash",
+            ),
+            &["checkpoint_id", "root_hash"],
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let _ = registry.register(Box::new(checkpoint_root.clone()));
         Self {
             registry,
             requests,
@@ -114,7 +126,16 @@ impl Metrics {
             outbox_depth,
             db_connections,
             db_circuit_open,
+            checkpoint_root,
         }
+    }
+
+    /// Shows `root` as the newest checkpoint (one series: the previous one is dropped).
+    pub fn checkpoint_made(&self, root: &crate::checkpoint_log::CheckpointRoot) {
+        self.checkpoint_root.reset();
+        self.checkpoint_root
+            .with_label_values(&[&root.checkpoint_id.to_string(), &root.root_hash])
+            .set(root.last_record_id);
     }
 
     /// Counts a signature verification by its indication.

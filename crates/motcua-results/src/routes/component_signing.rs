@@ -29,7 +29,7 @@ use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::{path_number, ValidJson};
-use crate::lifecycle::{self, Counters};
+use crate::lifecycle::{self, Changes};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
@@ -224,9 +224,8 @@ pub async fn complete(
             signing::put_file(conn, &file)?;
             signing::set_digitisation(conn, dossier.id, session.position, Digitisation::Digitised)?;
             signing::complete_session(conn, &session.id, now())?;
-            let mut counters = Counters::default();
-            lifecycle::component_digitised(conn, &dossier, &mut counters)?;
-            counters.flush(conn)?;
+            let mut changes = Changes::default();
+            let after = lifecycle::component_digitised(conn, &dossier, &mut changes)?;
             let view = ComponentFileView {
                 download: format!(
                     "/dossiers/{}/components/{}/file",
@@ -239,13 +238,15 @@ pub async fn complete(
                 certificate_id: file.certificate_id,
                 signed_at: utc(file.signed_at),
             };
-            actor.record(
-                conn,
+            // One record for the change: the component signed, and the dossier's `digitised`
+            // after it (the last component signed makes the whole dossier digitised).
+            changes.record(
+                &actor,
                 "component.signed",
-                "dossier",
-                &view.dossier_code,
-                &view,
+                &after,
+                &serde_json::json!({"component": &view, "dossier_digitised": after.digitised}),
             )?;
+            changes.flush(conn)?;
             Ok(view)
         })
         .await?;

@@ -18,7 +18,7 @@ use crate::error::responses::WriteErrors;
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{media_type, parse_json, read_body};
 use crate::intake;
-use crate::lifecycle::{self, Counters, DossierInput, TransitionInput};
+use crate::lifecycle::{self, Changes, DossierInput, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
@@ -90,13 +90,13 @@ pub async fn import_dossiers(
     let calendar = state.calendar();
     let codes = state
         .write(move |conn| {
-            let mut counters = Counters::default();
+            let mut changes = Changes::default();
             let mut codes = Vec::with_capacity(items.len());
             let mut rejected = Vec::new();
             let mut outside = Vec::new();
             for item in &items {
                 let outcome = require_allowed(conn, &who, item)
-                    .and_then(|()| import_one(conn, &calendar, item, &actor, &mut counters));
+                    .and_then(|()| import_one(conn, &calendar, item, &actor, &mut changes));
                 match outcome {
                     Ok(code) => codes.push(code),
                     // The database refused a statement: on PostgreSQL the transaction can go no further.
@@ -116,7 +116,7 @@ pub async fn import_dossiers(
             if !rejected.is_empty() {
                 return Err(rejection(&rejected));
             }
-            counters.flush(conn)?;
+            changes.flush(conn)?;
             Ok(codes)
         })
         .await?;
@@ -169,16 +169,16 @@ fn import_one(
     calendar: &motcua_core::calendar::WorkingCalendar,
     item: &Item,
     actor: &Actor,
-    counters: &mut Counters,
+    changes: &mut Changes,
 ) -> Result<String, ApiError> {
-    let mut dossier = lifecycle::create(conn, calendar, &item.dossier, actor, counters)?;
+    let mut dossier = lifecycle::create(conn, calendar, &item.dossier, actor, changes)?;
     for (index, event) in item.events.iter().enumerate() {
-        dossier = lifecycle::transition(conn, calendar, &dossier, event, actor, counters)
+        dossier = lifecycle::transition(conn, calendar, &dossier, event, actor, changes)
             .map_err(|e| prefix(e, &format!("events[{index}]")))?;
     }
     if let Some(rating) = &item.rating {
         let at = rating.at.unwrap_or_else(Utc::now);
-        dossier = lifecycle::rate(conn, &dossier, rating.rating, at, actor, counters)
+        dossier = lifecycle::rate(conn, &dossier, rating.rating, at, actor, changes)
             .map_err(|e| prefix(e, "rating"))?;
     }
     Ok(dossier.code)

@@ -8,7 +8,7 @@ use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::{
     ApplicantKind, Channel, Digitisation, DossierStatus, Rating, Resolution,
 };
-use motcua_core::ids::{OfficialId, ProcedureId, UnitId};
+use motcua_core::ids::{DossierEventId, OfficialId, ProcedureId, UnitId};
 use motcua_core::text::tidy;
 use motcua_db::dossiers::{self, Component, Dossier, DossierFilter, Event};
 use motcua_db::{now, DbConnection};
@@ -23,7 +23,9 @@ use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
 use crate::intake;
-use crate::lifecycle::{self, Applicant, ComponentInput, Counters, DossierInput, TransitionInput};
+use crate::lifecycle::{
+    self, ApologyInput, Applicant, Changes, ComponentInput, DossierInput, TransitionInput,
+};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
@@ -49,6 +51,9 @@ pub struct ComponentView {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
+    /// The event's id; its audit record (`/audit-events?object_type=dossier&object_id=<code>`)
+    /// names it as `detail.event.id`.
+    pub id: DossierEventId,
     pub at: DateTime<Utc>,
     /// `status`, `apology`, `rating` or `complaint`.
     pub kind: String,
@@ -56,6 +61,9 @@ pub struct EventView {
     pub to_status: Option<DossierStatus>,
     pub official_id: Option<OfficialId>,
     pub note: Option<String>,
+    /// The request that made the change (`X-Request-Id`), as in its audit record; `-` for
+    /// events older than this field.
+    pub request_id: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -144,12 +152,14 @@ fn component_view(c: Component) -> ComponentView {
 
 fn event_view(e: Event) -> EventView {
     EventView {
+        id: e.id,
         at: utc(e.at),
         kind: e.kind,
         from_status: e.from_status,
         to_status: e.to_status,
         official_id: e.official_id,
         note: e.note,
+        request_id: e.request_id,
     }
 }
 
@@ -426,10 +436,10 @@ pub async fn transition(
             if let Some(official) = input.official_id {
                 who.require_official(conn, official, "official_id")?;
             }
-            let mut counters = Counters::default();
+            let mut changes = Changes::default();
             let next =
-                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
-            counters.flush(conn)?;
+                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut changes)?;
+            changes.flush(conn)?;
             Ok((next, current_etag(conn, &code)?))
         })
         .await?;
@@ -459,15 +469,15 @@ pub async fn apologise(
             if let Some(official) = body.official_id {
                 who.require_official(conn, official, "official_id")?;
             }
-            let next = lifecycle::apologise(
-                conn,
-                &dossier,
-                body.new_appointment_at,
+            let mut changes = Changes::default();
+            let apology = ApologyInput {
+                new_appointment: body.new_appointment_at,
                 at,
-                body.official_id,
-                &reason,
-                &actor,
-            )?;
+                official_id: body.official_id,
+                reason,
+            };
+            let next = lifecycle::apologise(conn, &dossier, &apology, &actor, &mut changes)?;
+            changes.flush(conn)?;
             Ok((next, current_etag(conn, &code)?))
         })
         .await?;
@@ -491,16 +501,16 @@ pub async fn rate(
     let (dossier, etag) = state
         .write(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
-            let mut counters = Counters::default();
+            let mut changes = Changes::default();
             let next = lifecycle::rate(
                 conn,
                 &dossier,
                 body.rating,
                 body.at.unwrap_or_else(Utc::now),
                 &actor,
-                &mut counters,
+                &mut changes,
             )?;
-            counters.flush(conn)?;
+            changes.flush(conn)?;
             Ok((next, current_etag(conn, &code)?))
         })
         .await?;
@@ -526,15 +536,17 @@ pub async fn complain(
     let (dossier, etag) = state
         .write(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
+            let mut changes = Changes::default();
             lifecycle::complain(
                 conn,
                 &dossier,
                 content,
                 body.at.unwrap_or_else(Utc::now),
                 &actor,
+                &mut changes,
             )?;
-            let etag = current_etag(conn, &code)?;
-            Ok((dossier, etag))
+            changes.flush(conn)?;
+            Ok((dossier, current_etag(conn, &code)?))
         })
         .await?;
     Ok(changed(StatusCode::CREATED, dossier, etag))

@@ -31,7 +31,7 @@ use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::PdfBody;
 use crate::keystore::{self, OrganisationSigner};
-use crate::lifecycle::{self, Counters, TransitionInput};
+use crate::lifecycle::{self, Changes, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
 
@@ -145,9 +145,9 @@ pub async fn issue_result(
                 note: None,
                 electronic_result: true,
             };
-            let mut counters = Counters::default();
+            let mut changes = Changes::default();
             let next =
-                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
+                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut changes)?;
             let meta = dossier_results::insert(
                 conn,
                 &NewResult {
@@ -165,18 +165,17 @@ pub async fn issue_result(
                 )),
                 other => other.into(),
             })?;
-            actor.record(
-                conn,
+            changes.record(
+                &actor,
                 "dossier.result",
-                "dossier",
-                &write_code,
+                &next,
                 &serde_json::json!({
                     "sha256": meta.sha256,
                     "certificate_id": chosen.id,
                     "signed_at": signed_at,
                 }),
             )?;
-            counters.flush(conn)?;
+            changes.flush(conn)?;
             Ok((next, meta, current_etag(conn, &write_code)?))
         })
         .await?;
