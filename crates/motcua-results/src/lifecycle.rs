@@ -69,9 +69,10 @@ pub struct TransitionInput {
 
 /// What a request changes besides the dossier rows: the counters of the statistics and one
 /// audit record per dossier per change, collected as it goes and written once before it commits.
-/// Written last, so that the trail's lock and the counter rows (shared by every dossier of a
-/// unit and day) are held as briefly as possible, and always in that order (trail, then
-/// counters), so that writers cannot deadlock.
+/// Written last, so that the counter rows (shared by every dossier of a unit and day) and the
+/// trail's lock (shared by every writer) are held as briefly as possible; the trail's lock is
+/// taken after the counters, so that it is held only for the append and the commit, and always
+/// in that order, so that writers cannot deadlock.
 #[derive(Debug, Default)]
 pub struct Changes {
     counts: Vec<CountDelta>,
@@ -105,11 +106,12 @@ impl Changes {
         Ok(())
     }
 
-    /// Writes the audit records (chained in one go) and the counter changes; call it last in
+    /// Writes the counter changes and the audit records (chained in one go); call it last in
     /// the transaction.
     pub fn flush(self, conn: &mut DbConnection) -> Result<(), ApiError> {
+        statistics::apply(conn, &self.counts)?;
         audit::append_many(conn, &self.records)?;
-        Ok(statistics::apply(conn, &self.counts)?)
+        Ok(())
     }
 }
 
