@@ -20,6 +20,7 @@ mod openapi;
 mod outside_validators;
 mod procedures;
 mod resource_limits;
+mod secrets_at_rest;
 mod seed_scenario;
 mod statistics;
 mod units;

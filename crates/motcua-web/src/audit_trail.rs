@@ -8,9 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -23,6 +22,7 @@ use motcua_pki::{RevocationPolicy, TrustStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::context::WebContext;
@@ -485,12 +485,12 @@ pub async fn create_checkpoint(
     state: Data<WebContext>,
     who: Principal,
     request_id: RequestId,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Audit, Access::Write)?;
     let actor = Actor::new(&who, &request_id);
     let key = state.checkpoint_key.clone();
-    let checkpoint = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let checkpoint = make_checkpoint(conn, key.as_deref())?.ok_or_else(|| {
                 ApiError::Conflict("no audit record since the last checkpoint".into())
             })?;
@@ -502,15 +502,9 @@ pub async fn create_checkpoint(
                 view.id,
                 &view,
             )?;
-            Ok(view)
+            Answer::created(Some(format!("/audit/checkpoints/{}", view.id)), &view)
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/audit/checkpoints/{}", checkpoint.id),
-        ))
-        .json(checkpoint))
+        .await
 }
 
 /// The latest checkpoint of the audit trail.

@@ -11,6 +11,7 @@ use motcua_core::report::ReportStatus;
 use motcua_db::now;
 use motcua_db::reports::{self, OutboxEntry, ReportDocument};
 use motcua_pki::pades::{self, PdfSignatureOptions, SignatureAppearance, SignatureMark};
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
@@ -37,7 +38,7 @@ pub async fn issue_report(
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
@@ -45,8 +46,8 @@ pub async fn issue_report(
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let view = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_status(&report, ReportStatus::LeaderSigned, "issue the report")?;
@@ -128,7 +129,7 @@ pub async fn issue_report(
                 &report.id,
                 &serde_json::json!({ "number": number_text, "organisation_key": key.id }),
             )?;
-            Ok(view(&report, &version.row))
+            Answer::ok(&view(&report, &version.row))
         })
         .await?;
     state
@@ -137,7 +138,7 @@ pub async fn issue_report(
         .signatures_made
         .with_label_values(&["report_organisation"])
         .inc();
-    Ok(Json(view))
+    Ok(answer)
 }
 
 /// Queues the issued package for delivery to the province; the outbox delivers it.
@@ -148,7 +149,7 @@ pub async fn submit_report(
     who: Principal,
     request_id: RequestId,
     id: Path<String>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let destination = state.config.receiver_url.clone().ok_or_else(|| {
         ApiError::Conflict(
@@ -183,8 +184,8 @@ pub async fn submit_report(
         budget_code: unit.budget_code,
     };
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Issued, "submit the report")?;
             let issued = reports::document(conn, &report.id, ISSUED)?
@@ -227,10 +228,9 @@ pub async fn submit_report(
                 &report.id,
                 &serde_json::json!({ "destination": destination }),
             )?;
-            Ok(view(&report, &version.row))
+            Answer::ok(&view(&report, &version.row))
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

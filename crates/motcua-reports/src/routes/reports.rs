@@ -2,7 +2,7 @@
 //! versions while a draft, make ready (render), and send back to draft.
 
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use chrono::Utc;
 use motcua_core::access::Access;
 use motcua_core::access::Resource;
@@ -11,6 +11,7 @@ use motcua_core::period::Period;
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::now;
 use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
@@ -215,7 +216,7 @@ pub async fn create_report(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<CreateReport>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Reports, Access::Write)?;
     let body = body.into_inner();
     let periods = parse_periods(&body.periods)?;
@@ -257,8 +258,8 @@ pub async fn create_report(
     };
     let version = version_row(&id, 1, &compiled, &content, &who)?;
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             if let Some(corrected) = &report.corrects {
                 let old = reports::find(conn, corrected)
                     .map_err(ApiError::missing_reference("corrects"))?;
@@ -281,12 +282,12 @@ pub async fn create_report(
                     "figures_sha256": version.figures_sha256,
                 }),
             )?;
-            Ok(view(&report, &version))
+            Answer::created(
+                Some(format!("/reports/{}", report.id)),
+                &view(&report, &version),
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/reports/{}", view.id)))
-        .json(view))
+        .await
 }
 
 /// Reports the key may see, oldest first.
@@ -397,7 +398,7 @@ pub async fn create_version(
     request_id: RequestId,
     id: Path<String>,
     body: ValidJson<NewVersion>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(letterhead) = &body.letterhead {
@@ -441,8 +442,8 @@ pub async fn create_version(
     let number = report.current_version + 1;
     let version = version_row(&id, number, &compiled, &content, &who)?;
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Draft, "change the report")?;
             if report.current_version + 1 != number {
@@ -461,10 +462,9 @@ pub async fn create_version(
                 &report.id,
                 &serde_json::json!({ "version": number, "figures_sha256": version.figures_sha256 }),
             )?;
-            Ok(view(&report, &version))
+            Answer::created(None, &view(&report, &version))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await
 }
 
 /// Freezes the draft for signature: fixes the signatory (the name and authority line are part
@@ -477,7 +477,7 @@ pub async fn make_ready(
     request_id: RequestId,
     id: Path<String>,
     body: ValidJson<MakeReady>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let official_id = body.into_inner().signatory_official_id;
     let report = {
@@ -522,8 +522,8 @@ pub async fn make_ready(
         authority,
     };
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Draft, "make the report ready")?;
             let current = current_version(conn, &report)?;
@@ -570,10 +570,9 @@ pub async fn make_ready(
                 &report.id,
                 &serde_json::json!({ "version": number, "signatory": signatory }),
             )?;
-            Ok(view(&report, &version))
+            Answer::ok(&view(&report, &version))
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }
 
 /// Sends a report waiting for signature back to draft (e.g. the leader asks for changes).
@@ -585,15 +584,15 @@ pub async fn return_to_draft(
     request_id: RequestId,
     id: Path<String>,
     body: ValidJson<ReturnToDraft>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let reason = body.into_inner().reason;
     if reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "say why the report goes back"));
     }
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_status(
@@ -615,8 +614,7 @@ pub async fn return_to_draft(
                 &serde_json::json!({ "reason": reason }),
             )?;
             let version = reports::version(conn, &report.id, report.current_version)?;
-            Ok(view(&report, &version))
+            Answer::ok(&view(&report, &version))
         })
-        .await?;
-    Ok(Json(view))
+        .await
 }

@@ -3,8 +3,8 @@
 //! `motcua sign`) signs them; the service assembles and checks the signature. The personal key
 //! never reaches the server.
 
-use actix_web::web::{Data, Json, Path};
-use actix_web::{post, HttpResponse};
+use actix_web::post;
+use actix_web::web::{Data, Path};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -19,6 +19,7 @@ use motcua_pki::pades::{
     self, PdfSignatureOptions, PreparedPdf, SignatureAppearance, SignatureMark,
 };
 use motcua_pki::{parse_certificates, Certificate};
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::WriteErrors;
@@ -137,7 +138,7 @@ pub async fn prepare_leader_signature(
     state: Data<AppState>,
     who: Principal,
     id: Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let (report, version) = {
         let (who, id) = (who.clone(), id.clone());
@@ -168,8 +169,8 @@ pub async fn prepare_leader_signature(
     let chain_der: Vec<u8> = chain.iter().flat_map(Certificate::der).copied().collect();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let session = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let stored = reports::document(conn, &report.id, RENDERED)?
                 .ok_or_else(|| ApiError::Internal("a ready report without document".into()))?;
             // Rendering is deterministic: render again to know where the signature goes.
@@ -227,19 +228,23 @@ pub async fn prepare_leader_signature(
                 completed_at: None,
             };
             reports::insert_session(conn, &session)?;
-            Ok((session, data.prepared))
+            let prepared = data.prepared;
+            Answer::created(
+                None,
+                &LeaderSigningSession {
+                    session_id: session.id,
+                    report_id: session.report_id,
+                    official_id: session.official_id,
+                    certificate_id,
+                    to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(
+                        &prepared.to_be_signed,
+                    )),
+                    to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+                    expires_at: workflow::utc(session.expires_at),
+                },
+            )
         })
-        .await?;
-    let (session, prepared) = session;
-    Ok(HttpResponse::Created().json(LeaderSigningSession {
-        session_id: session.id,
-        report_id: session.report_id,
-        official_id: session.official_id,
-        certificate_id,
-        to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(&prepared.to_be_signed)),
-        to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
-        expires_at: workflow::utc(session.expires_at),
-    }))
+        .await
 }
 
 /// Step 2: the token's signature; the report becomes signed by the leader.
@@ -251,7 +256,7 @@ pub async fn complete_leader_signature(
     request_id: RequestId,
     session_id: Path<String>,
     body: ValidJson<LeaderSignature>,
-) -> Result<Json<ReportView>, ApiError> {
+) -> Result<Answer, ApiError> {
     let session_id = session_id.into_inner();
     let raw = STANDARD
         .decode(body.into_inner().signature_base64.trim())
@@ -259,8 +264,8 @@ pub async fn complete_leader_signature(
     let actor = Actor::new(&who, &request_id);
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let view = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let session = reports::find_session(conn, &session_id).map_err(
                 ApiError::not_found_as(format!("signing session {session_id}")),
             )?;
@@ -321,7 +326,7 @@ pub async fn complete_leader_signature(
                 }),
             )?;
             let version = reports::version(conn, &report.id, report.current_version)?;
-            Ok(view(&report, &version))
+            Answer::ok(&view(&report, &version))
         })
         .await?;
     state
@@ -330,5 +335,5 @@ pub async fn complete_leader_signature(
         .signatures_made
         .with_label_values(&["report_leader"])
         .inc();
-    Ok(Json(view))
+    Ok(answer)
 }

@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
@@ -37,6 +36,7 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_web::answer::Answer;
 
 /// A registered certificate and its latest verdict.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -305,7 +305,7 @@ pub async fn register_certificate(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<RegisterCertificateRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Certificates, Access::Write)?;
     let request = body.into_inner();
     let (holder, certificate) = both(
@@ -317,8 +317,8 @@ pub async fn register_certificate(
     )?;
     let actor = Actor::new(&who, &request_id);
     let shared = state.clone();
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let binding = bind_holder(conn, &who, holder, &certificate)?;
             let fingerprint = fingerprint(certificate.der());
             if let Some(existing) = certificates::find_by_fingerprint(conn, &fingerprint)? {
@@ -380,12 +380,10 @@ pub async fn register_certificate(
                 stored.id,
                 &audited,
             )?;
-            CertificateView::from_stored(stored, &loaded.store)
+            let view = CertificateView::from_stored(stored, &loaded.store)?;
+            Answer::created(Some(format!("/certificates/{}", view.id)), &view)
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/certificates/{}", view.id)))
-        .json(view))
+        .await
 }
 
 /// One certificate with its latest verdict.

@@ -1,9 +1,8 @@
 //! Bulk import of dossiers from other systems, also used to load historical data: a JSON array or
 //! NDJSON (one dossier per line), all or nothing, with a report of every rejected line.
 
-use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Payload};
-use actix_web::{post, HttpRequest, HttpResponse};
+use actix_web::{post, HttpRequest};
 use chrono::Utc;
 use motcua_core::access::{Access, Resource};
 use serde::{Deserialize, Serialize};
@@ -20,6 +19,7 @@ use crate::extract::{media_type, parse_json, read_body};
 use crate::lifecycle::{self, Counters, DossierInput, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_web::answer::Answer;
 
 /// The most dossiers one import may carry.
 pub const MAX_IMPORT_ITEMS: usize = 20_000;
@@ -72,7 +72,7 @@ pub async fn import_dossiers(
     request_id: RequestId,
     req: HttpRequest,
     payload: Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let ndjson = match media_type(&req).as_str() {
         "application/json" => false,
@@ -87,8 +87,8 @@ pub async fn import_dossiers(
     let items = parse_items(&body, ndjson)?;
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
-    let codes = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let mut counters = Counters::default();
             let mut codes = Vec::with_capacity(items.len());
             let mut rejected = Vec::new();
@@ -112,15 +112,15 @@ pub async fn import_dossiers(
                 return Err(rejection(&rejected));
             }
             counters.flush(conn)?;
-            Ok(codes)
+            Answer::created(
+                None,
+                &ImportReport {
+                    imported: codes.len(),
+                    codes,
+                },
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ImportReport {
-            imported: codes.len(),
-            codes,
-        }))
+        .await
 }
 
 fn import_one(

@@ -1,8 +1,7 @@
 //! Dossiers: intake, the status machine, apologies, ratings, complaints, search and bulk import.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::{
@@ -21,11 +20,12 @@ use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::intake;
 use crate::lifecycle::{self, Applicant, ComponentInput, Counters, DossierInput, TransitionInput};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use crate::{idempotency, intake};
+use motcua_web::answer::Answer;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApplicantView {
@@ -320,14 +320,25 @@ pub async fn create_dossier(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewDossierRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let input = validate_dossier(body.into_inner(), Utc::now()).map_err(ApiError::invalid_all)?;
     let actor = Actor::new(&who, &request_id);
-    let dossier = intake::create(&state, who, input, actor).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/dossiers/{}", dossier.code)))
-        .json(DossierView::from(dossier)))
+    let answer = |dossier: Dossier| {
+        Answer::created(
+            Some(format!("/dossiers/{}", dossier.code)),
+            &DossierView::from(dossier),
+        )
+    };
+    if idempotency::answer_is_kept() {
+        let calendar = state.calendar();
+        return state
+            .write_answer(move |conn| {
+                answer(intake::create_in(conn, &calendar, who, input, actor)?)
+            })
+            .await;
+    }
+    answer(intake::create(&state, who, input, actor).await?)
 }
 
 /// One dossier with its components and history.
@@ -363,22 +374,21 @@ pub async fn transition(
     request_id: RequestId,
     code: Path<String>,
     body: ValidJson<TransitionRequest>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let input = transition_input(body.into_inner(), Utc::now());
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
-    let dossier = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
             let mut counters = Counters::default();
             let next =
                 lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut counters)?;
             counters.flush(conn)?;
-            Ok(next)
+            Answer::ok(&DossierView::from(next))
         })
-        .await?;
-    Ok(Json(dossier.into()))
+        .await
 }
 
 /// Apologise for an overdue dossier and give a new appointment.
@@ -390,17 +400,17 @@ pub async fn apologise(
     request_id: RequestId,
     code: Path<String>,
     body: ValidJson<ApologyRequest>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let reason =
         required_text(&body.reason, "reason", 2000).map_err(|p| ApiError::invalid_all(vec![p]))?;
     let actor = Actor::new(&who, &request_id);
     let at = body.at.unwrap_or_else(Utc::now);
-    let dossier = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
-            lifecycle::apologise(
+            let next = lifecycle::apologise(
                 conn,
                 &dossier,
                 body.new_appointment_at,
@@ -408,10 +418,10 @@ pub async fn apologise(
                 body.official_id,
                 &reason,
                 &actor,
-            )
+            )?;
+            Answer::ok(&DossierView::from(next))
         })
-        .await?;
-    Ok(Json(dossier.into()))
+        .await
 }
 
 /// Record the applicant's rating when the result is handed over.
@@ -423,12 +433,12 @@ pub async fn rate(
     request_id: RequestId,
     code: Path<String>,
     body: ValidJson<RatingRequest>,
-) -> Result<Json<DossierView>, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let actor = Actor::new(&who, &request_id);
-    let dossier = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
             let mut counters = Counters::default();
             let next = lifecycle::rate(
@@ -440,10 +450,9 @@ pub async fn rate(
                 &mut counters,
             )?;
             counters.flush(conn)?;
-            Ok(next)
+            Answer::ok(&DossierView::from(next))
         })
-        .await?;
-    Ok(Json(dossier.into()))
+        .await
 }
 
 /// Record a complaint about a dossier.
@@ -455,14 +464,14 @@ pub async fn complain(
     request_id: RequestId,
     code: Path<String>,
     body: ValidJson<ComplaintRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let content = required_text(&body.content, "content", 4000)
         .map_err(|p| ApiError::invalid_all(vec![p]))?;
     let actor = Actor::new(&who, &request_id);
-    let dossier = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_visible(conn, &who, &code)?;
             lifecycle::complain(
                 conn,
@@ -471,10 +480,9 @@ pub async fn complain(
                 body.at.unwrap_or_else(Utc::now),
                 &actor,
             )?;
-            Ok(dossier)
+            Answer::created(None, &DossierView::from(dossier))
         })
-        .await?;
-    Ok(HttpResponse::Created().json(DossierView::from(dossier)))
+        .await
 }
 
 /// The dossier with `code`, if it lies within the caller's unit subtree.

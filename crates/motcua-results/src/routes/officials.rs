@@ -1,8 +1,7 @@
 //! Officials at one-stop desks.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, patch, post, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::identifiers::validate_cccd;
@@ -23,6 +22,7 @@ use crate::extract::{double_option, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_web::answer::Answer;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OfficialView {
@@ -174,12 +174,12 @@ pub async fn create_official(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewOfficialRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Officials, Access::Write)?;
     let new = validate_new_official(body.into_inner())?;
     let actor = Actor::new(&who, &request_id);
-    let official = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             units::find(conn, new.unit_id).map_err(ApiError::missing_reference("unit_id"))?;
             who.require_unit(conn, new.unit_id)?;
             let official = officials::insert(conn, &new).map_err(duplicate_personal_id)?;
@@ -190,12 +190,12 @@ pub async fn create_official(
                 official.id,
                 &OfficialView::from(official.clone()),
             )?;
-            Ok(official)
+            Answer::created(
+                Some(format!("/officials/{}", official.id)),
+                &OfficialView::from(official),
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/officials/{}", official.id)))
-        .json(OfficialView::from(official)))
+        .await
 }
 
 /// One official.

@@ -33,6 +33,7 @@ use crate::keystore::{self, OrganisationSigner};
 use crate::lifecycle::{self, Counters, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_web::answer::Answer;
 
 /// Collective certificates of a unit considered when choosing the signing one.
 const MAX_CANDIDATES: i64 = 500;
@@ -83,7 +84,7 @@ pub async fn issue_result(
     request_id: RequestId,
     code: Path<String>,
     body: PdfBody,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let code = code.into_inner();
     let pdf = body.into_inner();
@@ -133,8 +134,8 @@ pub async fn issue_result(
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
     let write_code = code.clone();
-    let (dossier, meta) = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let dossier = find(conn, &write_code)?;
             who.require_unit(conn, dossier.unit_id)?;
             let input = TransitionInput {
@@ -176,30 +177,28 @@ pub async fn issue_result(
                 }),
             )?;
             counters.flush(conn)?;
-            Ok((next, meta))
+            let view = ResultView {
+                dossier_code: code.clone(),
+                sha256: meta.sha256,
+                size,
+                certificate_id: meta.certificate_id,
+                signer: chosen.subject,
+                certificate_fingerprint_sha256: chosen.fingerprint,
+                signed_at: utc(meta.signed_at),
+                download_url: format!("/dossiers/{code}/result"),
+                verification_url: format!("/verify/dossiers/{code}"),
+                dossier: next.into(),
+            };
+            Answer::created(Some(view.download_url.clone()), &view)
         })
         .await?;
-    let view = ResultView {
-        dossier_code: code.clone(),
-        sha256: meta.sha256,
-        size,
-        certificate_id: meta.certificate_id,
-        signer: chosen.subject,
-        certificate_fingerprint_sha256: chosen.fingerprint,
-        signed_at: utc(meta.signed_at),
-        download_url: format!("/dossiers/{code}/result"),
-        verification_url: format!("/verify/dossiers/{code}"),
-        dossier: dossier.into(),
-    };
     state
         .web
         .metrics
         .signatures_made
         .with_label_values(&["electronic_result"])
         .inc();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, view.download_url.clone()))
-        .json(view))
+    Ok(answer)
 }
 
 /// The first usable collective certificate of `unit` (latest expiry first) that is valid now

@@ -17,6 +17,7 @@ use crate::extract::ValidQuery;
 use crate::request_id::RequestId;
 use crate::state::AppState;
 use crate::statistics::{self, Form06, Indicators, Method};
+use motcua_web::answer::Answer;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -95,15 +96,15 @@ pub async fn rebuild(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-) -> Result<Json<RebuildReport>, ApiError> {
+) -> Result<Answer, ApiError> {
     if who.role != Role::Admin {
         return Err(ApiError::Forbidden(
             "only admins rebuild the statistics".into(),
         ));
     }
     let actor = Actor::new(&who, &request_id);
-    let dossiers = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let read = motcua_db::statistics::rebuild(conn)?;
             actor.record(
                 conn,
@@ -112,8 +113,7 @@ pub async fn rebuild(
                 "dossier_counts",
                 &serde_json::json!({"dossiers": read}),
             )?;
-            Ok(read)
+            Answer::ok(&RebuildReport { dossiers: read })
         })
-        .await?;
-    Ok(Json(RebuildReport { dossiers }))
+        .await
 }
