@@ -2,7 +2,9 @@
 //! and (in later modules) dossiers and their electronic results.
 
 pub mod auth;
-pub use motcua_web::{audit, error, extract, idempotency, keystore, pagination, request_id};
+pub use motcua_web::{
+    answer, audit, error, extract, idempotency, keystore, pagination, request_id,
+};
 pub mod certs;
 pub mod config;
 pub mod generate;

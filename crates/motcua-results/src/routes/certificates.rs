@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{
@@ -36,7 +37,6 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 /// A registered certificate and its latest verdict.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use super::dossiers::find;
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -31,7 +32,6 @@ use crate::extract::ValidJson;
 use crate::lifecycle::{self, Counters};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 /// How long the service keeps a prepared document waiting for its signature.
 const SESSION_MINUTES: i64 = 60;

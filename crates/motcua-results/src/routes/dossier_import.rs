@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::dossiers::{
     transition_input, validate_dossier, NewDossierRequest, RatingRequest, TransitionRequest,
 };
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::WriteErrors;
@@ -19,7 +20,6 @@ use crate::extract::{media_type, parse_json, read_body};
 use crate::lifecycle::{self, Counters, DossierInput, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 /// The most dossiers one import may carry.
 pub const MAX_IMPORT_ITEMS: usize = 20_000;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -22,7 +23,6 @@ use crate::extract::{double_option, ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OfficialView {

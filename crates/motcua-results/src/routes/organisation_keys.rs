@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::fingerprint;
@@ -23,7 +24,6 @@ use crate::extract::ValidJson;
 use crate::keystore;
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use super::dossiers::{find, DossierView};
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{status_text, validate};
@@ -33,7 +34,6 @@ use crate::keystore::{self, OrganisationSigner};
 use crate::lifecycle::{self, Counters, TransitionInput};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 /// Collective certificates of a unit considered when choosing the signing one.
 const MAX_CANDIDATES: i64 = 500;

@@ -9,6 +9,7 @@ use motcua_core::period::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -17,7 +18,6 @@ use crate::extract::ValidQuery;
 use crate::request_id::RequestId;
 use crate::state::AppState;
 use crate::statistics::{self, Form06, Indicators, Method};
-use motcua_web::answer::Answer;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

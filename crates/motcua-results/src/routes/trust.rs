@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::certs::{
@@ -29,7 +30,6 @@ use crate::extract::{ValidJson, ValidQuery};
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use motcua_web::answer::Answer;
 
 /// A CA certificate of the trust store.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
