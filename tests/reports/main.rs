@@ -7,6 +7,7 @@
 mod api_fuzzing;
 mod audit_trail;
 mod database_outage;
+mod idempotency;
 mod openapi;
 mod operations;
 mod requests;

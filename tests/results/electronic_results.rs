@@ -29,10 +29,10 @@ pub(crate) const UNIT_NAME: &str = "UBND XÃ THƯỢNG LAN";
 
 /// A commune with a registered collective certificate and a dossier in `processing`.
 pub(crate) struct Setup {
-    pki: TestPki,
-    certificate: TestCert,
-    certificate_id: i64,
-    commune: i64,
+    pub(crate) pki: TestPki,
+    pub(crate) certificate: TestCert,
+    pub(crate) certificate_id: i64,
+    pub(crate) commune: i64,
     pub(crate) code: String,
 }
 
@@ -109,7 +109,7 @@ impl Setup {
         format!("/units/{}/organisation-keys", self.commune)
     }
 
-    fn result_path(&self) -> String {
+    pub(crate) fn result_path(&self) -> String {
         format!("/dossiers/{}/result", self.code)
     }
 }

@@ -23,6 +23,7 @@ mod outside_validators;
 mod procedures;
 mod resource_limits;
 mod scope;
+mod secrets_at_rest;
 mod seed_scenario;
 mod statistics;
 mod units;

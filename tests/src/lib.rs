@@ -12,6 +12,7 @@ pub mod audit;
 pub mod browser;
 pub mod corpus;
 mod database;
+pub mod dump;
 pub mod fuzzing;
 pub mod hostile;
 pub mod proxy;

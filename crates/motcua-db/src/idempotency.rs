@@ -1,10 +1,12 @@
-//! Remembered responses for POST requests retried with the same `Idempotency-Key`.
+//! Remembered responses for POST requests retried with the same `Idempotency-Key`. A record is
+//! written in the transaction of the change it answers, so it exists exactly when the change
+//! does.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::schema::idempotency_keys;
-use crate::{DbConnection, DbError, DbResult};
+use crate::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = idempotency_keys)]
@@ -12,7 +14,8 @@ pub struct IdempotencyRecord {
     pub scope: String,
     pub key: String,
     pub fingerprint: String,
-    /// `None` while the first request is still being processed.
+    /// `None` only inside the transaction that is writing the answer (and in rows left by
+    /// versions that claimed keys before answering).
     pub status: Option<i32>,
     pub content_type: Option<String>,
     pub location: Option<String>,
@@ -20,46 +23,41 @@ pub struct IdempotencyRecord {
     pub created_at: NaiveDateTime,
 }
 
-/// What happened when a request claimed its key.
-#[derive(Debug)]
-pub enum Claim {
-    /// This request is the first with the key and must be processed.
-    Claimed,
-    /// The key was used before; here is what was recorded.
-    Existing(IdempotencyRecord),
+/// The record of an earlier request with `key`, if any.
+pub fn find(
+    conn: &mut DbConnection,
+    scope: &str,
+    key: &str,
+) -> DbResult<Option<IdempotencyRecord>> {
+    Ok(idempotency_keys::table
+        .find((scope, key))
+        .select(IdempotencyRecord::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-/// Claims `key` for a request, or returns the record of the earlier request with it.
+/// Takes `key` in the caller's transaction, before its change: a concurrent request with the
+/// same key waits here (PostgreSQL) or before its transaction (SQLite) and then fails with
+/// [`crate::DbError::Duplicate`], rolling its own change back.
 pub fn claim(
     conn: &mut DbConnection,
     scope: &str,
     key: &str,
     fingerprint: &str,
     at: NaiveDateTime,
-) -> DbResult<Claim> {
-    let inserted = diesel::insert_into(idempotency_keys::table)
+) -> DbResult<()> {
+    diesel::insert_into(idempotency_keys::table)
         .values((
             idempotency_keys::scope.eq(scope),
             idempotency_keys::key.eq(key),
             idempotency_keys::fingerprint.eq(fingerprint),
             idempotency_keys::created_at.eq(at),
         ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(Claim::Claimed),
-        Err(error) => match DbError::from(error) {
-            DbError::Duplicate { .. } => Ok(Claim::Existing(
-                idempotency_keys::table
-                    .find((scope, key))
-                    .select(IdempotencyRecord::as_select())
-                    .first(conn)?,
-            )),
-            other => Err(other),
-        },
-    }
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Stores the response of the request that claimed the key.
+/// Stores the answer of the request that claimed the key, in the same transaction.
 pub fn complete(
     conn: &mut DbConnection,
     scope: &str,
@@ -77,12 +75,6 @@ pub fn complete(
             idempotency_keys::body.eq(body),
         ))
         .execute(conn)?;
-    Ok(())
-}
-
-/// Frees the key (the request failed in a way a retry may fix).
-pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> DbResult<()> {
-    diesel::delete(idempotency_keys::table.find((scope, key))).execute(conn)?;
     Ok(())
 }
 

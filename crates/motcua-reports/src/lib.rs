@@ -74,6 +74,8 @@ pub fn app(
             motcua_web::extract::refuse_control_characters_in_path,
         ))
         .wrap(from_fn(idempotency::idempotent_post))
+        // Before anything reads the body or writes: a bad key is refused from its headers.
+        .wrap(from_fn(motcua_web::auth::authenticate))
         .wrap(from_fn(motcua_web::limits::body_deadline))
         .wrap(from_fn(motcua_web::extract::refuse_long_uris))
         .wrap(from_fn(motcua_web::observe::observe))
@@ -110,6 +112,7 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
         async move { outbox::round(&state).await }
     });
     motcua_web::audit_trail::schedule_checkpoints(&mut background, state.web.clone())?;
+    idempotency::schedule_purge(&mut background, state.web.clone());
     RunningService::bind(
         move || app(state.clone()),
         workers,

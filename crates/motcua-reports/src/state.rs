@@ -89,6 +89,16 @@ impl AppState {
         self.web.write(work).await
     }
 
+    /// See [`motcua_web::WebContext::write_answer`].
+    pub async fn write_answer<F>(&self, work: F) -> Result<motcua_web::answer::Answer, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<motcua_web::answer::Answer, ApiError>
+            + Send
+            + 'static,
+    {
+        self.web.write_answer(work).await
+    }
+
     /// The results service client, or why reports cannot be compiled here.
     pub fn results(&self) -> Result<&ResultsClient, ApiError> {
         self.results.as_ref().ok_or_else(|| {

@@ -2,7 +2,6 @@
 //! report looks like to clients, and rendering a version into its document.
 
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::ids::{OfficialId, UnitId};
@@ -10,6 +9,7 @@ use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::DbConnection;
 use motcua_document::RenderedDocument;
+use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::{ETag, IfMatch};
 use motcua_web::error::ApiError;
@@ -78,11 +78,15 @@ pub fn require_unchanged(
     if_match.check_with(|| current_view(conn, id).map(|(_, etag)| etag))
 }
 
-/// The answer to a change of a report: the report as it now is, with its `ETag`.
-pub fn changed(status: StatusCode, (view, etag): (ReportView, ETag)) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(etag.header())
-        .json(view)
+/// The answer to a change of a report (`200` or `201`): the report as it now is, with its
+/// `ETag`.
+pub fn changed(status: StatusCode, (view, etag): (ReportView, ETag)) -> Result<Answer, ApiError> {
+    let answer = if status == StatusCode::CREATED {
+        Answer::created(None, &view)?
+    } else {
+        Answer::ok(&view)?
+    };
+    Ok(answer.with_etag(etag))
 }
 
 /// Refuses unless the report is in `expected`.

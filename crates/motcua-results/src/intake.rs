@@ -229,6 +229,18 @@ pub(crate) fn require_allowed(
     Ok(())
 }
 
+/// Creates a dossier in the caller's transaction rather than in a batch: for a request whose
+/// answer is kept with its dossier (`Idempotency-Key`), which a shared batch cannot do.
+pub fn create_in(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    who: Principal,
+    input: DossierInput,
+    actor: Actor,
+) -> Result<Dossier, ApiError> {
+    create_alone(conn, calendar, &Creation { who, input, actor })
+}
+
 /// One dossier in its own transaction (the connection's).
 fn create_alone(
     conn: &mut DbConnection,

@@ -3,7 +3,7 @@
 
 pub mod auth;
 pub use motcua_web::{
-    audit, concurrency, error, extract, idempotency, keystore, pagination, request_id,
+    answer, audit, concurrency, error, extract, idempotency, keystore, pagination, request_id,
 };
 pub mod certs;
 pub mod config;
@@ -73,6 +73,8 @@ pub fn app(
             motcua_web::extract::refuse_control_characters_in_path,
         ))
         .wrap(from_fn(idempotency::idempotent_post))
+        // Before anything reads the body or writes: a bad key is refused from its headers.
+        .wrap(from_fn(motcua_web::auth::authenticate))
         .wrap(from_fn(motcua_web::limits::body_deadline))
         .wrap(from_fn(motcua_web::extract::refuse_long_uris))
         .wrap(from_fn(motcua_web::observe::observe))
@@ -110,6 +112,7 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
     let (workers, bind, limits) = (config.workers, config.bind, config.server);
     let mut background = Background::new();
     motcua_web::audit_trail::schedule_checkpoints(&mut background, state.web.clone())?;
+    idempotency::schedule_purge(&mut background, state.web.clone());
     let revalidated = state.clone();
     background.every(
         "certificate revalidation",

@@ -1,8 +1,7 @@
 //! API keys. Admins only. The secret is shown once, when the key is created.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{delete, get, post, HttpResponse};
+use actix_web::{delete, get, post};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource, Role, Scope};
 use motcua_core::ids::{ApiKeyId, UnitId};
@@ -12,6 +11,7 @@ use motcua_db::{now, DbConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answer::{Answer, Secret};
 use crate::audit::Actor;
 use crate::auth::{display_prefix, generate_key, hash_key, parse_scopes, Principal};
 use crate::context::WebContext;
@@ -58,7 +58,10 @@ crate::page_type!(ApiKeyPage, ApiKeyView);
 /// The new key; `key` is never shown again.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreatedApiKey {
-    pub key: String,
+    /// The key itself, shown once. A replay of the creation (`Idempotent-Replayed: true`) has
+    /// `null` here: the secret is never kept, not even for retries.
+    #[schema(value_type = Option<String>, required = true)]
+    pub key: Secret,
     pub api_key: ApiKeyView,
 }
 
@@ -209,6 +212,9 @@ pub async fn list_api_keys(
 }
 
 /// Create an API key. The response carries the key itself, once.
+///
+/// The secret is never kept, not even for retries: a retry with the same `Idempotency-Key` gets
+/// the same answer with `key` null.
 #[utoipa::path(tag = "api-keys", request_body = NewApiKeyRequest, responses((status = 201, body = CreatedApiKey), WriteErrors), security(("api_key" = [])))]
 #[post("/api-keys")]
 pub async fn create_api_key(
@@ -216,21 +222,23 @@ pub async fn create_api_key(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewApiKeyRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::ApiKeys, Access::Write)?;
     let request = KeyRequest::validate(&body.into_inner())?;
     let actor = Actor::new(&who, &request_id);
     let unit_exists = state.unit_exists;
-    let (secret, key) = state
-        .write(move |conn| issue_key(conn, &actor, &request, unit_exists))
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api-keys/{}", key.id)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(CreatedApiKey {
-            key: secret,
-            api_key: key.into(),
-        }))
+    state
+        .write_answer(move |conn| {
+            let (secret, key) = issue_key(conn, &actor, &request, unit_exists)?;
+            Answer::created(
+                Some(format!("/api-keys/{}", key.id)),
+                &CreatedApiKey {
+                    key: Secret::new(secret),
+                    api_key: key.into(),
+                },
+            )
+        })
+        .await
 }
 
 /// One API key (without its secret).

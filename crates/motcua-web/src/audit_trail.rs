@@ -9,12 +9,11 @@
 //! shortening the trail, checkpoints included, is detected by the verification.
 
 use std::path::{Path as FilePath, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -27,6 +26,7 @@ use motcua_pki::{RevocationPolicy, TrustStore};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::checkpoint_log::CheckpointRoot;
@@ -662,12 +662,15 @@ pub async fn create_checkpoint(
     state: Data<WebContext>,
     who: Principal,
     request_id: RequestId,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Audit, Access::Write)?;
     let actor = Actor::new(&who, &request_id);
     let key = state.checkpoint_key.clone();
-    let (checkpoint, view) = state
-        .write(move |conn| {
+    // The checkpoint made, to copy outside once committed (none when the answer is a replay).
+    let made = Arc::new(Mutex::new(None));
+    let kept = Arc::clone(&made);
+    let answer = state
+        .write_answer(move |conn| {
             let checkpoint = make_checkpoint(conn, key.as_deref())?.ok_or_else(|| {
                 ApiError::Conflict("no audit record since the last checkpoint".into())
             })?;
@@ -679,15 +682,16 @@ pub async fn create_checkpoint(
                 checkpoint.id,
                 &view,
             )?;
-            Ok((checkpoint, view))
+            *kept.lock().unwrap_or_else(PoisonError::into_inner) = Some(checkpoint);
+            Answer::created(Some(format!("/audit/checkpoints/{}", view.id)), &view)
         })
         .await?;
     // Copied outside once committed: a copy of a checkpoint rolled back would fail every
     // later verification.
-    state.checkpoint_log.publish(&checkpoint, &state.metrics);
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/audit/checkpoints/{}", view.id)))
-        .json(view))
+    if let Some(checkpoint) = made.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        state.checkpoint_log.publish(&checkpoint, &state.metrics);
+    }
+    Ok(answer)
 }
 
 /// The latest checkpoint of the audit trail.

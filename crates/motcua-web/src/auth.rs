@@ -1,7 +1,9 @@
 //! Who is calling (the API key in `Authorization: Bearer …`) and what that key may do.
 
-use actix_web::dev::Payload;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::web::Data;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
@@ -59,6 +61,9 @@ impl FromRequest for Principal {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
+    /// The caller [`authenticate`] found. Without a key the future fails at its first poll: put
+    /// `Principal` before any body extractor, so that no byte of the body is read first (actix
+    /// polls a handler's extractors in order).
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let cached = req.extensions().get::<Principal>().cloned();
         let token = bearer_token(req);
@@ -73,32 +78,56 @@ impl FromRequest for Principal {
             })?;
             let state =
                 state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            let hash = hash_key(&token);
-            let principal = match state.keys.get(&hash) {
-                Some(principal) => principal,
-                None => {
-                    let lookup = hash.clone();
-                    let key = state
-                        .read(move |conn| Ok(api_keys::find_active_by_hash(conn, &lookup)?))
-                        .await?
-                        .ok_or_else(|| {
-                            ApiError::Unauthorized("the API key is unknown or revoked".into())
-                        })?;
-                    let principal = Principal {
-                        key_id: key.id,
-                        name: key.name,
-                        role: key.role,
-                        unit: key.unit_id,
-                        scopes: parse_scopes(&key.scopes),
-                    };
-                    state.keys.put(hash, principal.clone());
-                    principal
-                }
-            };
+            let principal = resolve(&state, &token).await?;
             req.extensions_mut().insert(principal.clone());
             Ok(principal)
         })
     }
+}
+
+/// Authenticates a request that carries a key from its headers alone, before anything reads
+/// its body or writes for it: an unknown or revoked key is answered 401 at once, whatever the
+/// body. A request without a key goes on; the endpoints that need one refuse it with the
+/// [`Principal`] extractor.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let token = bearer_token(req.request());
+    let state = req.app_data::<Data<WebContext>>().cloned();
+    if let (Some(token), Some(state)) = (token, state) {
+        match resolve(&state, &token).await {
+            Ok(principal) => {
+                req.extensions_mut().insert(principal);
+            }
+            Err(error) => return Ok(req.error_response(error)),
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The key's principal, from the cache or the database; 401 when it is unknown or revoked.
+async fn resolve(state: &WebContext, token: &str) -> Result<Principal, ApiError> {
+    let hash = hash_key(token);
+    if let Some(principal) = state.keys.get(&hash) {
+        return Ok(principal);
+    }
+    let lookup = hash.clone();
+    let key = state
+        .read(move |conn| Ok(api_keys::find_active_by_hash(conn, &lookup)?))
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("the API key is unknown or revoked".into()))?;
+    let principal = Principal {
+        key_id: key.id,
+        name: key.name,
+        role: key.role,
+        unit: key.unit_id,
+        scopes: parse_scopes(&key.scopes),
+    };
+    state.keys.put(hash, principal.clone());
+    Ok(principal)
 }
 
 /// The key from `Authorization: Bearer <key>` (or `X-API-Key: <key>`).

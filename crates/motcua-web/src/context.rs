@@ -6,6 +6,7 @@ use motcua_db::{write_transaction, DbConnection, DbPool};
 
 use std::sync::Arc;
 
+use crate::answer::Answer;
 use crate::audit_trail::CheckpointKey;
 use crate::auth::KeyCache;
 use crate::checkpoint_log::CheckpointLog;
@@ -96,6 +97,16 @@ impl WebContext {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
         self.read(move |conn| write_transaction(conn, work)).await
+    }
+
+    /// Like [`WebContext::write`] for a POST that changes something: `work` builds the answer
+    /// inside the transaction, and when the request has an `Idempotency-Key` the answer is kept
+    /// in that same transaction (see [`crate::idempotency`]).
+    pub async fn write_answer<F>(&self, work: F) -> Result<Answer, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<Answer, ApiError> + Send + 'static,
+    {
+        crate::idempotency::write_answer(self, work).await
     }
 }
 

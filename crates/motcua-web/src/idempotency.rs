@@ -1,28 +1,69 @@
-//! `Idempotency-Key` on POST: the first request with a key is processed and its response kept;
-//! a retry with the same key and the same request gets that response again and creates nothing.
+//! `Idempotency-Key` on POST: the first request with a key is processed and its answer kept;
+//! a retry with the same key and the same request gets that answer again and changes nothing.
 //! Keys are scoped to the credential that sent them and forgotten after a day.
+//!
+//! The answer is kept in the transaction of the change it answers
+//! ([`crate::WebContext::write_answer`]), so a key is remembered exactly when its change was
+//! made: there is no claim that a failure could leave "in progress". This middleware runs after
+//! authentication and only for an authenticated caller; it replays what is kept, and otherwise
+//! hands the key to the handler for the length of the request.
 
-use actix_web::body::{self, BoxBody, MessageBody};
+use std::cell::RefCell;
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, Data};
-use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
-use chrono::Duration;
-use motcua_db::idempotency::{self, Claim, IdempotencyRecord};
-use motcua_db::now;
+use actix_web::{Error, HttpMessage, Responder};
+use motcua_db::idempotency::{self, IdempotencyRecord};
+use motcua_db::{now, DbConnection};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{bearer_token, hash_key};
+use crate::answer::Answer;
+use crate::auth::{bearer_token, hash_key, Principal};
+use crate::background::Background;
 use crate::context::WebContext;
 use crate::error::ApiError;
 use crate::extract::read_body;
 
+pub use crate::answer::REPLAYED_HEADER;
+
 pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
-/// Set on a response that repeats the one given to an earlier request with the same key.
-pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 const RETENTION_HOURS: i64 = 24;
+/// How often expired keys are deleted: the table holds at most a day and an hour of keys.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// A key this request is the first to use, waiting for the handler's transaction.
+#[derive(Debug, Clone)]
+pub struct PendingKey {
+    scope: String,
+    key: String,
+    fingerprint: String,
+}
+
+tokio::task_local! {
+    /// The handler runs inside the middleware's future, so it sees the key of its own request.
+    static PENDING: RefCell<Option<PendingKey>>;
+}
+
+/// The key of the current request, for the one transaction that answers it (later calls get
+/// `None`).
+pub(crate) fn take_pending() -> Option<PendingKey> {
+    PENDING
+        .try_with(|pending| pending.borrow_mut().take())
+        .ok()
+        .flatten()
+}
+
+/// Whether the current request's answer is to be kept: a handler that usually answers from a
+/// shared transaction (the intake's batches) then writes in its own.
+pub fn answer_is_kept() -> bool {
+    PENDING
+        .try_with(|pending| pending.borrow().is_some())
+        .unwrap_or(false)
+}
 
 pub async fn idempotent_post(
     mut req: ServiceRequest,
@@ -32,11 +73,17 @@ pub async fn idempotent_post(
         .headers()
         .get(IDEMPOTENCY_KEY_HEADER)
         .map(|v| v.to_str().map(str::to_owned));
+    let authenticated = req.extensions().contains::<Principal>();
     let token = bearer_token(req.request());
     let state = req.app_data::<Data<WebContext>>().cloned();
-    let (Some(key), Some(token), Some(state), true) =
-        (key, token, state, req.method() == Method::POST)
-    else {
+    // Without a caller there is nothing to scope a key to: the handler refuses or serves it.
+    let (Some(key), Some(token), Some(state), true, true) = (
+        key,
+        token,
+        state,
+        authenticated,
+        req.method() == Method::POST,
+    ) else {
         return next
             .call(req)
             .await
@@ -57,107 +104,116 @@ pub async fn idempotent_post(
         Ok(body) => body,
         Err(error) => return Ok(req.error_response(error)),
     };
-    let scope = hash_key(&token);
-    let fingerprint = fingerprint(&req, &body);
-
-    let claim = {
-        let (scope, key, fingerprint) = (scope.clone(), key.clone(), fingerprint.clone());
+    let pending = PendingKey {
+        scope: hash_key(&token),
+        key,
+        fingerprint: fingerprint(&req, &body),
+    };
+    let earlier = {
+        let (scope, key) = (pending.scope.clone(), pending.key.clone());
         state
-            .read(move |conn| {
-                let at = now();
-                idempotency::purge_older_than(conn, at - Duration::hours(RETENTION_HOURS))?;
-                Ok(idempotency::claim(conn, &scope, &key, &fingerprint, at)?)
-            })
+            .read(move |conn| Ok(idempotency::find(conn, &scope, &key)?))
             .await
     };
-    match claim {
+    match earlier.and_then(|record| record.map(|r| replay(&r, &pending.fingerprint)).transpose()) {
         Err(error) => Ok(req.error_response(error)),
-        Ok(Claim::Existing(record)) => Ok(req.into_response(replay(&record, &fingerprint))),
-        Ok(Claim::Claimed) => {
+        Ok(Some(answer)) => {
+            let (request, _) = req.into_parts();
+            let response = answer.respond_to(&request);
+            Ok(ServiceResponse::new(request, response))
+        }
+        Ok(None) => {
             req.set_payload(payload_of(body));
-            let response = next.call(req).await?.map_into_boxed_body();
-            remember(&state, scope, key, response).await
+            PENDING
+                .scope(RefCell::new(Some(pending)), next.call(req))
+                .await
+                .map(ServiceResponse::map_into_boxed_body)
         }
     }
 }
 
-/// Keeps the response for retries, or frees the key when a retry might succeed.
-async fn remember(
-    state: &WebContext,
-    scope: String,
-    key: String,
-    response: ServiceResponse<BoxBody>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let status = response.status();
-    let (req, res) = response.into_parts();
-    let (res, res_body) = res.into_parts();
-    let bytes = body::to_bytes(res_body)
-        .await
-        .map_err(|_| ApiError::Internal("cannot buffer the response".into()))?;
-    let retry_may_succeed = status.is_server_error()
-        || matches!(
-            status,
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
-        );
-    let content_type = header_text(res.headers(), header::CONTENT_TYPE);
-    let location = header_text(res.headers(), header::LOCATION);
-    let stored = bytes.clone();
+/// Runs `work` in one write transaction that also keeps its answer under the request's key,
+/// if it has one. A concurrent request with the same key that committed first wins: this one
+/// is rolled back and gets that request's answer.
+pub(crate) async fn write_answer<F>(state: &WebContext, work: F) -> Result<Answer, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<Answer, ApiError> + Send + 'static,
+{
+    let Some(pending) = take_pending() else {
+        return state.write(work).await;
+    };
+    let kept = pending.clone();
     let outcome = state
-        .read(move |conn| {
-            if retry_may_succeed {
-                idempotency::release(conn, &scope, &key)?;
-            } else {
-                let status = i32::from(status.as_u16());
-                idempotency::complete(
-                    conn,
-                    &scope,
-                    &key,
-                    status,
-                    content_type.as_deref(),
-                    location.as_deref(),
-                    &stored,
-                )?;
-            }
-            Ok(())
+        .write(move |conn| {
+            idempotency::claim(conn, &kept.scope, &kept.key, &kept.fingerprint, now())?;
+            let answer = work(conn)?;
+            idempotency::complete(
+                conn,
+                &kept.scope,
+                &kept.key,
+                i32::from(answer.status.as_u16()),
+                answer.content_type.as_deref(),
+                answer.location.as_deref(),
+                &answer.remembered,
+            )?;
+            Ok(answer)
         })
         .await;
-    if let Err(error) = outcome {
-        // The change itself is committed; say so in the log rather than fail the response.
-        tracing::error!(%error, "could not record the idempotent response");
+    let Err(error) = outcome else {
+        return outcome;
+    };
+    // Rolled back. If another request with the key committed meanwhile, its answer is this
+    // one's too; otherwise nothing was kept and the error stands.
+    let (scope, key) = (pending.scope, pending.key);
+    match state
+        .read(move |conn| Ok(idempotency::find(conn, &scope, &key)?))
+        .await
+    {
+        Ok(Some(record)) => replay(&record, &pending.fingerprint),
+        _ => Err(error),
     }
-    Ok(ServiceResponse::new(req, res.set_body(BoxBody::new(bytes))))
 }
 
-fn replay(record: &IdempotencyRecord, fingerprint: &str) -> HttpResponse {
+/// Deletes expired keys every hour, so that none outlives its day by much.
+pub fn schedule_purge(background: &mut Background, state: Data<WebContext>) {
+    background.every("idempotency key purge", PURGE_INTERVAL, true, move || {
+        let state = state.clone();
+        async move {
+            let before = now() - chrono::Duration::hours(RETENTION_HOURS);
+            match state
+                .read(move |conn| Ok(idempotency::purge_older_than(conn, before)?))
+                .await
+            {
+                Ok(purged) => tracing::debug!(purged, "expired idempotency keys purged"),
+                Err(error) => tracing::warn!(%error, "could not purge expired idempotency keys"),
+            }
+        }
+    });
+}
+
+/// The kept answer, or why this request may not have it.
+fn replay(record: &IdempotencyRecord, fingerprint: &str) -> Result<Answer, ApiError> {
     if record.fingerprint != fingerprint {
-        return ApiError::invalid(
+        return Err(ApiError::invalid(
             "Idempotency-Key",
             "this key was already used for a different request; use a new key for a new request",
-        )
-        .error_response();
+        ));
     }
     let Some(status) = record
         .status
         .and_then(|s| u16::try_from(s).ok())
         .and_then(|s| StatusCode::from_u16(s).ok())
     else {
-        return ApiError::Conflict(
+        return Err(ApiError::Conflict(
             "a request with this Idempotency-Key is still being processed; retry later".into(),
-        )
-        .error_response();
+        ));
     };
-    let mut response = HttpResponse::build(status);
-    if let Some(content_type) = &record.content_type {
-        response.insert_header((header::CONTENT_TYPE, content_type.as_str()));
-    }
-    if let Some(location) = &record.location {
-        response.insert_header((header::LOCATION, location.as_str()));
-    }
-    response.insert_header((
-        HeaderName::from_static(REPLAYED_HEADER),
-        HeaderValue::from_static("true"),
-    ));
-    response.body(record.body.clone().unwrap_or_default())
+    Ok(Answer::replay(
+        status,
+        record.content_type.clone(),
+        record.location.clone(),
+        Bytes::from(record.body.clone().unwrap_or_default()),
+    ))
 }
 
 fn fingerprint(req: &ServiceRequest, body: &Bytes) -> String {
@@ -174,11 +230,4 @@ fn payload_of(bytes: Bytes) -> actix_web::dev::Payload {
     let (_, mut payload) = actix_http::h1::Payload::create(true);
     payload.unread_data(bytes);
     payload.into()
-}
-
-fn header_text(headers: &actix_web::http::header::HeaderMap, name: HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }

@@ -3,6 +3,7 @@
 //! audit trail writer, and the verification of signed PDFs and CMS signatures with its page for
 //! people.
 
+pub mod answer;
 pub mod api_keys;
 pub mod audit;
 pub mod audit_trail;

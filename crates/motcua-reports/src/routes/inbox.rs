@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use motcua_core::report::ReportKind;
 use motcua_db::now;
 use motcua_db::reports::{self, ReceivedReport};
 use motcua_pki::pades;
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
@@ -45,7 +47,7 @@ pub async fn receive_package(
     who: Principal,
     request_id: RequestId,
     body: DocumentJson<ReportPackage>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Submissions, Access::Write)?;
     let package = body.into_inner();
     let receiver_unit = state.config.receiver_unit_id.ok_or_else(|| {
@@ -90,11 +92,11 @@ pub async fn receive_package(
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
     let signers = state.clone();
-    let (status, receipt) = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             if let Some(stored) = reports::find_received(conn, &package.report_id)? {
                 // Another delivery of the same package won the race.
-                return Ok((false, stored_receipt(&stored)?));
+                return Answer::ok(&stored_receipt(&stored)?);
             }
             let key = reports::current_key(conn, receiver_unit)?.ok_or_else(|| {
                 ApiError::Conflict(format!(
@@ -151,37 +153,32 @@ pub async fn receive_package(
                     "pdf_sha256": verified.pdf_sha256,
                 }),
             )?;
-            Ok((true, signed))
+            Answer::created(None, &signed)
         })
         .await?;
-    Ok(if status {
+    if answer.status() == StatusCode::CREATED && !answer.is_replay() {
         state
             .web
             .metrics
             .signatures_made
             .with_label_values(&["receipt"])
             .inc();
-        HttpResponse::Created().json(receipt)
-    } else {
-        HttpResponse::Ok().json(receipt)
-    })
+    }
+    Ok(answer)
 }
 
 fn stored_receipt(stored: &ReceivedReport) -> Result<SignedReceipt, ApiError> {
     serde_json::from_str(&stored.receipt).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-fn repeated_delivery(
-    stored: &ReceivedReport,
-    package: &ReportPackage,
-) -> Result<HttpResponse, ApiError> {
+fn repeated_delivery(stored: &ReceivedReport, package: &ReportPackage) -> Result<Answer, ApiError> {
     let pdf = base64::Engine::decode(
         &base64::engine::general_purpose::STANDARD,
         package.pdf_base64.trim(),
     )
     .map_err(|_| ApiError::invalid("pdf_base64", "not base64"))?;
     if sha256_hex(&pdf) == stored.pdf_sha256 {
-        Ok(HttpResponse::Ok().json(stored_receipt(stored)?))
+        Answer::ok(&stored_receipt(stored)?)
     } else {
         Err(ApiError::Conflict(format!(
             "report {} was already received with other content; a correction is a new report \

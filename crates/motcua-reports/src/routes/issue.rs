@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Datelike, Utc};
@@ -12,6 +12,7 @@ use motcua_core::report::ReportStatus;
 use motcua_db::now;
 use motcua_db::reports::{self, OutboxEntry, ReportDocument};
 use motcua_pki::pades::{self, PdfSignatureOptions, SignatureAppearance, SignatureMark};
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
@@ -40,7 +41,7 @@ pub async fn issue_report(
     request_id: RequestId,
     id: Path<String>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
@@ -48,8 +49,8 @@ pub async fn issue_report(
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let current = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_unchanged(conn, &id, &if_match)?;
@@ -132,7 +133,7 @@ pub async fn issue_report(
                 &report.id,
                 &serde_json::json!({ "number": number_text, "organisation_key": key.id }),
             )?;
-            current_view(conn, &report.id)
+            changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
     state
@@ -141,7 +142,7 @@ pub async fn issue_report(
         .signatures_made
         .with_label_values(&["report_organisation"])
         .inc();
-    Ok(changed(StatusCode::OK, current))
+    Ok(answer)
 }
 
 /// Queues the issued package for delivery to the province; the outbox delivers it.
@@ -153,7 +154,7 @@ pub async fn submit_report(
     request_id: RequestId,
     id: Path<String>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let destination = state.config.receiver_url.clone().ok_or_else(|| {
         ApiError::Conflict(
@@ -188,8 +189,8 @@ pub async fn submit_report(
         budget_code: unit.budget_code,
     };
     let actor = Actor::new(&who, &request_id);
-    let current = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Issued, "submit the report")?;
@@ -233,10 +234,10 @@ pub async fn submit_report(
                 &report.id,
                 &serde_json::json!({ "destination": destination }),
             )?;
-            current_view(conn, &report.id)
+            changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
-    Ok(changed(StatusCode::OK, current))
+    Ok(answer)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -2,7 +2,7 @@
 //! province, receipts). Stored encrypted; no endpoint ever returns key material.
 
 use actix_web::web::{Data, Json};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -11,6 +11,7 @@ use motcua_db::now;
 use motcua_db::reports::{self, NewOrganisationKey};
 use motcua_pki::binding::bind_to_unit;
 use motcua_pki::Certificate;
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
@@ -72,7 +73,7 @@ pub async fn store_organisation_key(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<StoreOrganisationKey>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require_admin("store organisation keys")?;
     let body = body.into_inner();
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
@@ -119,8 +120,8 @@ pub async fn store_organisation_key(
         created_at: now(),
         created_by: Some(who.key_id),
     };
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let id = reports::insert_key(conn, &key)?;
             let stored = reports::keys_of(conn, Some(key.unit_id))?
                 .into_iter()
@@ -137,10 +138,9 @@ pub async fn store_organisation_key(
                     "fingerprint_sha256": view.fingerprint_sha256,
                 }),
             )?;
-            Ok(view)
+            Answer::created(None, &view)
         })
-        .await?;
-    Ok(HttpResponse::Created().json(view))
+        .await
 }
 
 /// Which organisation keys are stored (certificates only, never key material).

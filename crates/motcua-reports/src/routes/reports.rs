@@ -12,6 +12,7 @@ use motcua_core::period::Period;
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::now;
 use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
@@ -249,7 +250,7 @@ pub async fn create_report(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<CreateReport>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Reports, Access::Write)?;
     let body = body.into_inner();
     let periods = parse_periods(&body.periods)?;
@@ -291,8 +292,8 @@ pub async fn create_report(
     };
     let version = version_row(&id, 1, &compiled, &content, &who)?;
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             if let Some(corrected) = &report.corrects {
                 let old = reports::find(conn, corrected)
                     .map_err(ApiError::missing_reference("corrects"))?;
@@ -315,12 +316,12 @@ pub async fn create_report(
                     "figures_sha256": version.figures_sha256,
                 }),
             )?;
-            Ok(view(&report, &version))
+            Answer::created(
+                Some(format!("/reports/{}", report.id)),
+                &view(&report, &version),
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/reports/{}", view.id)))
-        .json(view))
+        .await
 }
 
 /// Reports the key may see, oldest first.
@@ -382,7 +383,8 @@ pub async fn get_report(
             current_view(conn, &id)
         })
         .await?;
-    Ok(changed(StatusCode::OK, current))
+    let (view, etag) = current;
+    Ok(HttpResponse::Ok().insert_header(etag.header()).json(view))
 }
 
 /// Every version of a report: figures hashes, texts, and where the figures came from.
@@ -431,7 +433,7 @@ pub async fn create_version(
     id: Path<String>,
     if_match: IfMatch,
     body: ValidJson<NewVersion>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let body = body.into_inner();
     if let Some(letterhead) = &body.letterhead {
@@ -475,8 +477,8 @@ pub async fn create_version(
     let number = report.current_version + 1;
     let version = version_row(&id, number, &compiled, &content, &who)?;
     let actor = Actor::new(&who, &request_id);
-    let current = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Draft, "change the report")?;
@@ -496,10 +498,10 @@ pub async fn create_version(
                 &report.id,
                 &serde_json::json!({ "version": number, "figures_sha256": version.figures_sha256 }),
             )?;
-            current_view(conn, &report.id)
+            changed(StatusCode::CREATED, current_view(conn, &report.id)?)
         })
         .await?;
-    Ok(changed(StatusCode::CREATED, current))
+    Ok(answer)
 }
 
 /// Freezes the draft for signature: fixes the signatory (the name and authority line are part
@@ -513,7 +515,7 @@ pub async fn make_ready(
     id: Path<String>,
     if_match: IfMatch,
     body: ValidJson<MakeReady>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let official_id = body.into_inner().signatory_official_id;
     let report = {
@@ -561,8 +563,8 @@ pub async fn make_ready(
         authority,
     };
     let actor = Actor::new(&who, &request_id);
-    let current = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             require_status(&report, ReportStatus::Draft, "make the report ready")?;
@@ -610,10 +612,10 @@ pub async fn make_ready(
                 &report.id,
                 &serde_json::json!({ "version": number, "signatory": signatory }),
             )?;
-            current_view(conn, &report.id)
+            changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
-    Ok(changed(StatusCode::OK, current))
+    Ok(answer)
 }
 
 /// Sends a report waiting for signature back to draft (e.g. the leader asks for changes).
@@ -626,15 +628,15 @@ pub async fn return_to_draft(
     id: Path<String>,
     if_match: IfMatch,
     body: ValidJson<ReturnToDraft>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let reason = body.into_inner().reason;
     if reason.trim().is_empty() {
         return Err(ApiError::invalid("reason", "say why the report goes back"));
     }
     let actor = Actor::new(&who, &request_id);
-    let current = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_unchanged(conn, &id, &if_match)?;
@@ -656,8 +658,8 @@ pub async fn return_to_draft(
                 &report.id,
                 &serde_json::json!({ "reason": reason }),
             )?;
-            current_view(conn, &report.id)
+            changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
-    Ok(changed(StatusCode::OK, current))
+    Ok(answer)
 }

@@ -4,8 +4,8 @@
 //! never reaches the server.
 
 use actix_web::http::StatusCode;
+use actix_web::post;
 use actix_web::web::{Data, Path};
-use actix_web::{post, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -20,6 +20,7 @@ use motcua_pki::pades::{
     self, PdfSignatureOptions, PreparedPdf, SignatureAppearance, SignatureMark,
 };
 use motcua_pki::{parse_certificates, Certificate};
+use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
@@ -140,7 +141,7 @@ pub async fn prepare_leader_signature(
     who: Principal,
     id: Path<String>,
     if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let (report, version) = {
         let (who, id) = (who.clone(), id.clone());
@@ -171,8 +172,8 @@ pub async fn prepare_leader_signature(
     let chain_der: Vec<u8> = chain.iter().flat_map(Certificate::der).copied().collect();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let session = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             // The leader signs what the client read: a report changed since is not prepared.
             require_unchanged(conn, &report.id, &if_match)?;
             let stored = reports::document(conn, &report.id, RENDERED)?
@@ -232,19 +233,23 @@ pub async fn prepare_leader_signature(
                 completed_at: None,
             };
             reports::insert_session(conn, &session)?;
-            Ok((session, data.prepared))
+            let prepared = data.prepared;
+            Answer::created(
+                None,
+                &LeaderSigningSession {
+                    session_id: session.id,
+                    report_id: session.report_id,
+                    official_id: session.official_id,
+                    certificate_id,
+                    to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(
+                        &prepared.to_be_signed,
+                    )),
+                    to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+                    expires_at: workflow::utc(session.expires_at),
+                },
+            )
         })
-        .await?;
-    let (session, prepared) = session;
-    Ok(HttpResponse::Created().json(LeaderSigningSession {
-        session_id: session.id,
-        report_id: session.report_id,
-        official_id: session.official_id,
-        certificate_id,
-        to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(&prepared.to_be_signed)),
-        to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
-        expires_at: workflow::utc(session.expires_at),
-    }))
+        .await
 }
 
 /// Step 2: the token's signature; the report becomes signed by the leader.
@@ -257,7 +262,7 @@ pub async fn complete_leader_signature(
     session_id: Path<String>,
     if_match: IfMatch,
     body: ValidJson<LeaderSignature>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     let session_id = session_id.into_inner();
     let raw = STANDARD
         .decode(body.into_inner().signature_base64.trim())
@@ -265,8 +270,8 @@ pub async fn complete_leader_signature(
     let actor = Actor::new(&who, &request_id);
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let current = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let session = reports::find_session(conn, &session_id).map_err(
                 ApiError::not_found_as(format!("signing session {session_id}")),
             )?;
@@ -327,7 +332,7 @@ pub async fn complete_leader_signature(
                     "certificate_sha256": sha256_hex(&session.certificate),
                 }),
             )?;
-            current_view(conn, &report.id)
+            changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
     state
@@ -336,5 +341,5 @@ pub async fn complete_leader_signature(
         .signatures_made
         .with_label_values(&["report_leader"])
         .inc();
-    Ok(changed(StatusCode::OK, current))
+    Ok(answer)
 }

@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
@@ -25,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{
@@ -306,7 +306,7 @@ pub async fn register_certificate(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<RegisterCertificateRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Certificates, Access::Write)?;
     let request = body.into_inner();
     let (holder, certificate) = both(
@@ -318,8 +318,8 @@ pub async fn register_certificate(
     )?;
     let actor = Actor::new(&who, &request_id);
     let shared = state.clone();
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let binding = bind_holder(conn, &who, holder, &certificate)?;
             let fingerprint = fingerprint(certificate.der());
             if let Some(existing) = certificates::find_by_fingerprint(conn, &fingerprint)? {
@@ -381,12 +381,10 @@ pub async fn register_certificate(
                 stored.id,
                 &audited,
             )?;
-            CertificateView::from_stored(stored, &loaded.store)
+            let view = CertificateView::from_stored(stored, &loaded.store)?;
+            Answer::created(Some(format!("/certificates/{}", view.id)), &view)
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/certificates/{}", view.id)))
-        .json(view))
+        .await
 }
 
 /// One certificate with its latest verdict.

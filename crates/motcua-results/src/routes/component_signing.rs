@@ -3,7 +3,6 @@
 //! signs them; the service assembles and checks the signature. The personal key never reaches
 //! the server.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -24,6 +23,7 @@ use utoipa::ToSchema;
 
 use super::dossiers::find;
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -91,7 +91,7 @@ pub async fn prepare(
     who: Principal,
     path: Path<(String, String)>,
     body: ValidJson<SigningRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let (code, position) = path.into_inner();
     let position = component_position(&position)?;
@@ -104,8 +104,8 @@ pub async fn prepare(
     }
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let session = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find(conn, &code)?;
             who.require_unit(conn, dossier.unit_id)?;
             component_exists(conn, dossier.id, position)?;
@@ -147,17 +147,19 @@ pub async fn prepare(
                 completed_at: None,
             };
             signing::insert_session(conn, &session)?;
-            Ok((session, data.prepared))
+            let prepared = data.prepared;
+            Answer::created(
+                None,
+                &SigningSessionView {
+                    to_be_signed_sha256: hex::encode(Sha256::digest(&prepared.to_be_signed)),
+                    to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+                    session_id: session.id,
+                    certificate_id: session.certificate_id,
+                    expires_at: utc(session.expires_at),
+                },
+            )
         })
-        .await?;
-    let (session, prepared) = session;
-    Ok(HttpResponse::Created().json(SigningSessionView {
-        to_be_signed_sha256: hex::encode(Sha256::digest(&prepared.to_be_signed)),
-        to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
-        session_id: session.id,
-        certificate_id: session.certificate_id,
-        expires_at: utc(session.expires_at),
-    }))
+        .await
 }
 
 /// Step 2: hand in the signature; the component is stored signed and marked digitised.
@@ -169,7 +171,7 @@ pub async fn complete(
     request_id: RequestId,
     id: Path<String>,
     body: ValidJson<SignatureRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let signature = STANDARD
         .decode(body.into_inner().signature_base64.trim())
@@ -178,8 +180,8 @@ pub async fn complete(
     let app = state.clone();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let session = signing::find_session(conn, &id)
                 .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
             if session.completed_at.is_some() || session.expires_at < now() {
@@ -247,12 +249,9 @@ pub async fn complete(
                 &serde_json::json!({"component": &view, "dossier_digitised": after.digitised}),
             )?;
             changes.flush(conn)?;
-            Ok(view)
+            Answer::created(Some(view.download.clone()), &view)
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, view.download.clone()))
-        .json(view))
+        .await
 }
 
 /// The signed scan of a component.

@@ -1,9 +1,8 @@
 //! Bulk import of dossiers from other systems, also used to load historical data: a JSON array or
 //! NDJSON (one dossier per line), all or nothing, with a report of every rejected line.
 
-use actix_web::http::header;
 use actix_web::web::{Bytes, Data, Payload};
-use actix_web::{post, HttpRequest, HttpResponse};
+use actix_web::{post, HttpRequest};
 use chrono::Utc;
 use motcua_core::access::{Access, Resource};
 use serde::{Deserialize, Serialize};
@@ -12,6 +11,7 @@ use utoipa::ToSchema;
 use super::dossiers::{
     transition_input, validate_dossier, NewDossierRequest, RatingRequest, TransitionRequest,
 };
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::WriteErrors;
@@ -73,7 +73,7 @@ pub async fn import_dossiers(
     request_id: RequestId,
     req: HttpRequest,
     payload: Payload,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let ndjson = match media_type(&req).as_str() {
         "application/json" => false,
@@ -88,8 +88,8 @@ pub async fn import_dossiers(
     let items = parse_items(&body, ndjson)?;
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
-    let codes = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let mut changes = Changes::default();
             let mut codes = Vec::with_capacity(items.len());
             let mut rejected = Vec::new();
@@ -117,15 +117,15 @@ pub async fn import_dossiers(
                 return Err(rejection(&rejected));
             }
             changes.flush(conn)?;
-            Ok(codes)
+            Answer::created(
+                None,
+                &ImportReport {
+                    imported: codes.len(),
+                    codes,
+                },
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(ImportReport {
-            imported: codes.len(),
-            codes,
-        }))
+        .await
 }
 
 /// Refuses a line the key may not import, as it would refuse the same dossier created alone

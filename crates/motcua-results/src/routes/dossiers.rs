@@ -1,6 +1,5 @@
 //! Dossiers: intake, the status machine, apologies, ratings, complaints, search and bulk import.
 
-use actix_web::http::{header, StatusCode};
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,19 +15,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::concurrency::{ETag, IfMatch};
 use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use crate::error::{ApiError, InvalidParam};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::intake;
 use crate::lifecycle::{
     self, ApologyInput, Applicant, Changes, ComponentInput, DossierInput, TransitionInput,
 };
 use crate::pagination::{finish_page, PageParams};
 use crate::request_id::RequestId;
 use crate::state::AppState;
+use crate::{idempotency, intake};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApplicantView {
@@ -343,14 +343,25 @@ pub async fn create_dossier(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewDossierRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let input = validate_dossier(body.into_inner(), Utc::now()).map_err(ApiError::invalid_all)?;
     let actor = Actor::new(&who, &request_id);
-    let dossier = intake::create(&state, who, input, actor).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/dossiers/{}", dossier.code)))
-        .json(DossierView::from(dossier)))
+    let answer = |dossier: Dossier| {
+        Answer::created(
+            Some(format!("/dossiers/{}", dossier.code)),
+            &DossierView::from(dossier),
+        )
+    };
+    if idempotency::answer_is_kept() {
+        let calendar = state.calendar();
+        return state
+            .write_answer(move |conn| {
+                answer(intake::create_in(conn, &calendar, who, input, actor)?)
+            })
+            .await;
+    }
+    answer(intake::create(&state, who, input, actor).await?)
 }
 
 /// One dossier with its components and history.
@@ -407,13 +418,6 @@ pub(crate) fn find_for_change(
     Ok(dossier)
 }
 
-/// The answer to a change of a dossier: its view, with the `ETag` of its new representation.
-fn changed(status: StatusCode, dossier: Dossier, etag: ETag) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header(etag.header())
-        .json(DossierView::from(dossier))
-}
-
 /// Move a dossier to another status (accept, refuse, process, request a supplement, resume,
 /// resolve, hand over, withdraw, stop).
 #[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body = TransitionRequest, responses((status = 200, body = DossierView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
@@ -425,13 +429,13 @@ pub async fn transition(
     code: Path<String>,
     if_match: IfMatch,
     body: ValidJson<TransitionRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let input = transition_input(body.into_inner(), Utc::now());
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
-    let (dossier, etag) = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
             if let Some(official) = input.official_id {
                 who.require_official(conn, official, "official_id")?;
@@ -440,10 +444,9 @@ pub async fn transition(
             let next =
                 lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut changes)?;
             changes.flush(conn)?;
-            Ok((next, current_etag(conn, &code)?))
+            Ok(Answer::ok(&DossierView::from(next))?.with_etag(current_etag(conn, &code)?))
         })
-        .await?;
-    Ok(changed(StatusCode::OK, dossier, etag))
+        .await
 }
 
 /// Apologise for an overdue dossier and give a new appointment.
@@ -456,15 +459,15 @@ pub async fn apologise(
     code: Path<String>,
     if_match: IfMatch,
     body: ValidJson<ApologyRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let reason =
         required_text(&body.reason, "reason", 2000).map_err(|p| ApiError::invalid_all(vec![p]))?;
     let actor = Actor::new(&who, &request_id);
     let at = body.at.unwrap_or_else(Utc::now);
-    let (dossier, etag) = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
             if let Some(official) = body.official_id {
                 who.require_official(conn, official, "official_id")?;
@@ -478,10 +481,9 @@ pub async fn apologise(
             };
             let next = lifecycle::apologise(conn, &dossier, &apology, &actor, &mut changes)?;
             changes.flush(conn)?;
-            Ok((next, current_etag(conn, &code)?))
+            Ok(Answer::ok(&DossierView::from(next))?.with_etag(current_etag(conn, &code)?))
         })
-        .await?;
-    Ok(changed(StatusCode::OK, dossier, etag))
+        .await
 }
 
 /// Record the applicant's rating when the result is handed over.
@@ -494,12 +496,12 @@ pub async fn rate(
     code: Path<String>,
     if_match: IfMatch,
     body: ValidJson<RatingRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let actor = Actor::new(&who, &request_id);
-    let (dossier, etag) = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
             let mut changes = Changes::default();
             let next = lifecycle::rate(
@@ -511,10 +513,9 @@ pub async fn rate(
                 &mut changes,
             )?;
             changes.flush(conn)?;
-            Ok((next, current_etag(conn, &code)?))
+            Ok(Answer::ok(&DossierView::from(next))?.with_etag(current_etag(conn, &code)?))
         })
-        .await?;
-    Ok(changed(StatusCode::OK, dossier, etag))
+        .await
 }
 
 /// Record a complaint about a dossier.
@@ -527,14 +528,14 @@ pub async fn complain(
     code: Path<String>,
     if_match: IfMatch,
     body: ValidJson<ComplaintRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let body = body.into_inner();
     let content = required_text(&body.content, "content", 4000)
         .map_err(|p| ApiError::invalid_all(vec![p]))?;
     let actor = Actor::new(&who, &request_id);
-    let (dossier, etag) = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
             let mut changes = Changes::default();
             lifecycle::complain(
@@ -546,10 +547,10 @@ pub async fn complain(
                 &mut changes,
             )?;
             changes.flush(conn)?;
-            Ok((dossier, current_etag(conn, &code)?))
+            Ok(Answer::created(None, &DossierView::from(dossier))?
+                .with_etag(current_etag(conn, &code)?))
         })
-        .await?;
-    Ok(changed(StatusCode::CREATED, dossier, etag))
+        .await
 }
 
 /// The dossier with `code`, if it lies within the caller's unit subtree.

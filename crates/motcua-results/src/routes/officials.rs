@@ -1,8 +1,7 @@
 //! Officials at one-stop desks.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{get, patch, post, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::identifiers::validate_cccd;
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -174,12 +174,12 @@ pub async fn create_official(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewOfficialRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Officials, Access::Write)?;
     let new = validate_new_official(body.into_inner())?;
     let actor = Actor::new(&who, &request_id);
-    let official = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             units::find(conn, new.unit_id).map_err(ApiError::missing_reference("unit_id"))?;
             who.require_unit(conn, new.unit_id)?;
             let official = officials::insert(conn, &new).map_err(duplicate_personal_id)?;
@@ -190,12 +190,12 @@ pub async fn create_official(
                 official.id,
                 &OfficialView::from(official.clone()),
             )?;
-            Ok(official)
+            Answer::created(
+                Some(format!("/officials/{}", official.id)),
+                &OfficialView::from(official),
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/officials/{}", official.id)))
-        .json(OfficialView::from(official)))
+        .await
 }
 
 /// One official.

@@ -1,9 +1,8 @@
 //! Private keys of units' collective certificates, stored encrypted to sign electronic results.
 //! Key material is accepted, never returned: lists show which certificates have a key.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::fingerprint;
@@ -85,7 +85,7 @@ pub async fn store_organisation_key(
     request_id: RequestId,
     id: PathId,
     body: ValidJson<StoreKeyRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require_admin("store organisation keys")?;
     let unit = UnitId(id.into_inner());
     let request = body.into_inner();
@@ -106,8 +106,8 @@ pub async fn store_organisation_key(
             .await
             .map_err(|e| ApiError::Internal(format!("sealing task failed: {e}")))??;
     let actor = Actor::new(&who, &request_id);
-    let view = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             units::find(conn, unit).map_err(ApiError::not_found_as(format!("unit {unit}")))?;
             let stored = certificates::find(conn, certificate_id).map_err(|e| match e {
                 DbError::NotFound => ApiError::invalid(
@@ -171,12 +171,9 @@ pub async fn store_organisation_key(
                 created_at: utc(created_at),
             };
             actor.record(conn, "organisation_key.store", "certificate", certificate_id, &view)?;
-            Ok(view)
+            Answer::created(Some(format!("/units/{unit}/organisation-keys")), &view)
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/units/{unit}/organisation-keys")))
-        .json(view))
+        .await
 }
 
 /// Which collective certificates of the unit have a stored key (ids and fingerprints only).

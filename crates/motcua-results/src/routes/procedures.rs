@@ -1,8 +1,7 @@
 //! The catalogue of administrative procedures, with every published version.
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{get, patch, post, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::ids::ProcedureId;
@@ -15,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -209,14 +209,14 @@ pub async fn create_procedure(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewProcedureRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Procedures, Access::Write)?;
     let body = body.into_inner();
     let supersedes = body.supersedes.clone();
     let new = validate_new_procedure(body)?;
     let actor = Actor::new(&who, &request_id);
-    let procedure = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             if let Some(old) = &supersedes {
                 check_supersedable(conn, old.id)?;
                 // One version in force per code is a unique index on rows nobody superseded;
@@ -235,12 +235,12 @@ pub async fn create_procedure(
                 actor.record(conn, "procedure.supersede", "procedure", old.id, &serde_json::json!({"superseded_by": created.id}))?;
             }
             actor.record(conn, "procedure.create", "procedure", created.id, &ProcedureView::from(created.clone()))?;
-            Ok(created)
+            Answer::created(
+                Some(format!("/procedures/{}", created.id)),
+                &ProcedureView::from(created),
+            )
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/procedures/{}", procedure.id)))
-        .json(ProcedureView::from(procedure)))
+        .await
 }
 
 fn check_supersedable(conn: &mut DbConnection, id: ProcedureId) -> Result<Procedure, ApiError> {

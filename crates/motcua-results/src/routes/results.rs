@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use super::dossiers::{current_etag, find, find_for_change, DossierView};
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{status_text, validate};
@@ -85,7 +86,7 @@ pub async fn issue_result(
     code: Path<String>,
     if_match: IfMatch,
     body: PdfBody,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let code = code.into_inner();
     let pdf = body.into_inner();
@@ -135,8 +136,8 @@ pub async fn issue_result(
     let actor = Actor::new(&who, &request_id);
     let calendar = state.calendar();
     let write_code = code.clone();
-    let (dossier, meta, etag) = state
-        .write(move |conn| {
+    let answer = state
+        .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &write_code, &if_match)?;
             let input = TransitionInput {
                 to: DossierStatus::Releasing,
@@ -176,31 +177,29 @@ pub async fn issue_result(
                 }),
             )?;
             changes.flush(conn)?;
-            Ok((next, meta, current_etag(conn, &write_code)?))
+            let etag = current_etag(conn, &write_code)?;
+            let view = ResultView {
+                dossier_code: code.clone(),
+                sha256: meta.sha256,
+                size,
+                certificate_id: meta.certificate_id,
+                signer: chosen.subject,
+                certificate_fingerprint_sha256: chosen.fingerprint,
+                signed_at: utc(meta.signed_at),
+                download_url: format!("/dossiers/{code}/result"),
+                verification_url: format!("/verify/dossiers/{code}"),
+                dossier: next.into(),
+            };
+            Ok(Answer::created(Some(view.download_url.clone()), &view)?.with_etag(etag))
         })
         .await?;
-    let view = ResultView {
-        dossier_code: code.clone(),
-        sha256: meta.sha256,
-        size,
-        certificate_id: meta.certificate_id,
-        signer: chosen.subject,
-        certificate_fingerprint_sha256: chosen.fingerprint,
-        signed_at: utc(meta.signed_at),
-        download_url: format!("/dossiers/{code}/result"),
-        verification_url: format!("/verify/dossiers/{code}"),
-        dossier: dossier.into(),
-    };
     state
         .web
         .metrics
         .signatures_made
         .with_label_values(&["electronic_result"])
         .inc();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, view.download_url.clone()))
-        .insert_header(etag.header())
-        .json(view))
+    Ok(answer)
 }
 
 /// The first usable collective certificate of `unit` (latest expiry first) that is valid now

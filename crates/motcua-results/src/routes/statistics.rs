@@ -9,6 +9,7 @@ use motcua_core::period::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -98,15 +99,15 @@ pub async fn rebuild(
     state: Data<AppState>,
     who: Principal,
     request_id: RequestId,
-) -> Result<Json<RebuildReport>, ApiError> {
+) -> Result<Answer, ApiError> {
     if who.role != Role::Admin {
         return Err(ApiError::Forbidden(
             "only admins rebuild the statistics".into(),
         ));
     }
     let actor = Actor::new(&who, &request_id);
-    let dossiers = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let read = motcua_db::statistics::rebuild(conn)?;
             actor.record(
                 conn,
@@ -115,8 +116,7 @@ pub async fn rebuild(
                 "dossier_counts",
                 &serde_json::json!({"dossiers": read}),
             )?;
-            Ok(read)
+            Answer::ok(&RebuildReport { dossiers: read })
         })
-        .await?;
-    Ok(Json(RebuildReport { dossiers }))
+        .await
 }

@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{delete, get, post, HttpResponse};
+use actix_web::{delete, get, post};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::TrustAnchorKind;
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::certs::{
@@ -222,7 +222,7 @@ pub async fn add_trust_anchors(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewTrustAnchorRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require_admin("change the trust store")?;
     let request = body.into_inner();
     let kind = request.kind;
@@ -237,7 +237,7 @@ pub async fn add_trust_anchors(
         .map_err(|e| ApiError::invalid("certificate", e.to_string()))?;
     }
     let actor = Actor::new(&who, &request_id);
-    let (added, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+    let change = move |conn: &mut DbConnection, actor: &Actor| {
         refuse_collisions(conn, kind, &certificates)?;
         let mut added = Vec::new();
         let mut present = Vec::new();
@@ -263,18 +263,18 @@ pub async fn add_trust_anchors(
             )));
         }
         Ok((added, Rebuild::FromDatabase))
+    };
+    change_trust_store(&state, actor, change, |added, revalidation| {
+        let location = added.first().map(|a| format!("/trust-anchors/{}", a.id));
+        Answer::created(
+            location,
+            &TrustAnchorsAdded {
+                anchors: added,
+                revalidation,
+            },
+        )
     })
-    .await?;
-    let location = added
-        .first()
-        .map(|a| format!("/trust-anchors/{}", a.id))
-        .unwrap_or_default();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(TrustAnchorsAdded {
-            anchors: added,
-            revalidation,
-        }))
+    .await
 }
 
 /// One CA certificate of the trust store.
@@ -300,11 +300,11 @@ pub async fn remove_trust_anchor(
     who: Principal,
     request_id: RequestId,
     id: PathId,
-) -> Result<Json<TrustAnchorRemoved>, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require_admin("change the trust store")?;
     let id = TrustAnchorId(id.into_inner());
     let actor = Actor::new(&who, &request_id);
-    let (anchor, revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+    let change = move |conn: &mut DbConnection, actor: &Actor| {
         let anchor = find_anchor(conn, id)?;
         if let Some(removed_at) = anchor.removed_at {
             return Err(ApiError::Conflict(format!(
@@ -316,12 +316,14 @@ pub async fn remove_trust_anchor(
         let view = TrustAnchorView::from(removed);
         actor.record(conn, "trust_anchor.remove", "trust_anchor", id, &view)?;
         Ok((view, Rebuild::FromDatabase))
+    };
+    change_trust_store(&state, actor, change, |anchor, revalidation| {
+        Answer::ok(&TrustAnchorRemoved {
+            anchor,
+            revalidation,
+        })
     })
-    .await?;
-    Ok(Json(TrustAnchorRemoved {
-        anchor,
-        revalidation,
-    }))
+    .await
 }
 
 /// List imported CRLs, in id order.
@@ -365,12 +367,12 @@ pub async fn import_crl(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewCrlRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require_admin("change the trust store")?;
     let der = upload_crl("crl", &body.into_inner().crl)?;
     let actor = Actor::new(&who, &request_id);
     let shared = state.clone();
-    let ((crl, current), revalidation) = change_trust_store(&state, actor, move |conn, actor| {
+    let change = move |conn: &mut DbConnection, actor: &Actor| {
         let fingerprint = fingerprint(&der);
         if let Some(held) = trust::find_crl_by_fingerprint(conn, &fingerprint)? {
             return Err(ApiError::Conflict(format!(
@@ -401,15 +403,18 @@ pub async fn import_crl(
         let view = CrlView::from(record);
         actor.record(conn, "crl.import", "crl", view.id, &view)?;
         Ok(((view, info.current), Rebuild::Use(Box::new(store))))
+    };
+    change_trust_store(&state, actor, change, |(crl, current), revalidation| {
+        Answer::created(
+            Some(format!("/crls/{}", crl.id)),
+            &CrlImported {
+                crl,
+                current,
+                revalidation,
+            },
+        )
     })
-    .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/crls/{}", crl.id)))
-        .json(CrlImported {
-            crl,
-            current,
-            revalidation,
-        }))
+    .await
 }
 
 /// One imported CRL.
@@ -440,18 +445,22 @@ enum Rebuild {
 
 /// Runs `change` in one transaction with the trust store's version row locked, then rebuilds
 /// the store, revalidates every registered certificate against it (audit records by the same
-/// actor) and, once committed, makes it the store in memory.
-async fn change_trust_store<T, F>(
+/// actor), builds the answer in that transaction and, once committed, makes the new store the
+/// one in memory.
+async fn change_trust_store<T, F, A>(
     state: &Data<AppState>,
     actor: Actor,
     change: F,
-) -> Result<(T, RevalidationSummary), ApiError>
+    answer: A,
+) -> Result<Answer, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Rebuild), ApiError> + Send + 'static,
+    A: FnOnce(T, RevalidationSummary) -> Result<Answer, ApiError> + Send + 'static,
 {
-    let (value, revalidation, loaded) = state
-        .write(move |conn| {
+    let (built, installed) = std::sync::mpsc::channel();
+    let answer = state
+        .write_answer(move |conn| {
             trust::lock_version(conn)?;
             let (value, rebuild) = change(conn, &actor)?;
             let version = trust::bump_version(conn, now())?;
@@ -461,15 +470,17 @@ where
             };
             let revalidation = revalidate_all(conn, &store, now().and_utc(), &actor)?;
             trust::mark_revalidated(conn, now())?;
-            Ok((
-                value,
-                revalidation,
-                Arc::new(LoadedTrust { version, store }),
-            ))
+            let answer = answer(value, revalidation)?;
+            // Installed only once committed (a replayed answer installs nothing).
+            let _ = built.send(Arc::new(LoadedTrust { version, store }));
+            Ok(answer)
         })
         .await?;
-    state.trust.install(loaded);
-    Ok((value, revalidation))
+    match installed.try_recv() {
+        Ok(loaded) if !answer.is_replay() => state.trust.install(loaded),
+        _ => {}
+    }
+    Ok(answer)
 }
 
 /// 409 when a new root carries the name of a root in the store with another key: the store

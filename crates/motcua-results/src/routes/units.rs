@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::http::header;
 use actix_web::web::{Data, Json};
-use actix_web::{get, patch, post, HttpResponse};
+use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::identifiers::{validate_budget_code, validate_tax_code, validate_unit_code};
@@ -18,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
+use crate::answer::Answer;
 use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::error::responses::{ReadErrors, WriteErrors};
@@ -174,12 +174,12 @@ pub async fn create_unit(
     who: Principal,
     request_id: RequestId,
     body: ValidJson<NewUnitRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Units, Access::Write)?;
     let new = validate_new_unit(body.into_inner())?;
     let actor = Actor::new(&who, &request_id);
-    let unit = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             if let Some(parent) = new.parent_id {
                 units::find(conn, parent).map_err(ApiError::missing_reference("parent_id"))?;
                 who.require_unit(conn, parent)?;
@@ -196,12 +196,9 @@ pub async fn create_unit(
                 unit.id,
                 &UnitView::from(unit.clone()),
             )?;
-            Ok(unit)
+            Answer::created(Some(format!("/units/{}", unit.id)), &UnitView::from(unit))
         })
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/units/{}", unit.id)))
-        .json(UnitView::from(unit)))
+        .await
 }
 
 /// One unit.
@@ -279,13 +276,13 @@ pub async fn merge_unit(
     request_id: RequestId,
     id: PathId,
     body: ValidJson<MergeRequest>,
-) -> Result<Json<UnitView>, ApiError> {
+) -> Result<Answer, ApiError> {
     who.require(Resource::Units, Access::Write)?;
     let id = UnitId(id.into_inner());
     let merge = body.into_inner();
     let actor = Actor::new(&who, &request_id);
-    let unit = state
-        .write(move |conn| {
+    state
+        .write_answer(move |conn| {
             let unit = find_unit(conn, id)?;
             who.require_unit(conn, id)?;
             who.require_tree_change("a merge closes a unit")?;
@@ -301,10 +298,9 @@ pub async fn merge_unit(
                 id,
                 &UnitView::from(merged.clone()),
             )?;
-            Ok(merged)
+            Answer::ok(&UnitView::from(merged))
         })
-        .await?;
-    Ok(Json(unit.into()))
+        .await
 }
 
 fn check_merge(
