@@ -37,6 +37,14 @@ impl Breaker {
         self.open.load(Ordering::SeqCst)
     }
 
+    /// A connection answered: the database is reachable (the probe, still running, ends at its
+    /// next round).
+    pub fn close(&self) {
+        if self.open.swap(false, Ordering::SeqCst) {
+            tracing::info!("database reachable again: circuit breaker closed");
+        }
+    }
+
     /// A connection could not be made: refuse requests until the probe reaches the database.
     fn trip(self: &Arc<Self>) {
         if !self.open.swap(true, Ordering::SeqCst) {
@@ -73,8 +81,7 @@ impl Breaker {
                 // In this order, a failure in between starts a new probe rather than leaving the
                 // breaker open with none.
                 self.probing.store(false, Ordering::SeqCst);
-                self.open.store(false, Ordering::SeqCst);
-                tracing::info!("database reachable again: circuit breaker closed");
+                self.close();
                 return;
             }
         }

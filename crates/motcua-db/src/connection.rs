@@ -193,9 +193,11 @@ impl DbPool {
         let deadline = Instant::now() + self.connect_timeout;
         loop {
             if self.breaker.is_open() {
-                // A connection that is open and answers is still used (a single failed attempt
-                // to grow the pool must not refuse work the pool can do); no waiting, though.
+                // A connection that is open and answers the check is used, and shows that the
+                // database is back (a single failed attempt to grow the pool must not refuse work
+                // the pool can do); no waiting, though.
                 if let Some(conn) = self.pool.try_get() {
+                    self.breaker.close();
                     return Ok(conn);
                 }
                 return Err(DbError::Unavailable(
