@@ -170,23 +170,11 @@ async fn step(
     if_match: Option<&str>,
     body: Option<&Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = reports
+    let request = reports
         .client
         .request(method, reports.url(path))
         .bearer_auth(&reports.admin_key);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let (status, body) = motcua_tests::read(response).await;
-    (status, etag, body)
+    motcua_tests::send_conditional(request, if_match, body).await
 }
 
 async fn read_report(reports: &ReportsApp, path: String) -> (String, Value) {

@@ -220,15 +220,7 @@ async fn an_emptied_trail_fails_verification(backend: Backend) {
     let line: Value = serde_json::from_str(lines.trim()).unwrap();
     assert_eq!(line["root_hash"], checkpoint["root_hash"]);
     assert_eq!(line["last_record_id"], 4);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let root = checkpoint["root_hash"].as_str().unwrap();
     assert!(
         metrics.contains(&format!(

@@ -19,23 +19,11 @@ async fn send(
     if_match: Option<&str>,
     body: Option<&Value>,
 ) -> (StatusCode, Option<String>, Value) {
-    let mut request = app
+    let request = app
         .client
         .request(method, app.url(path))
         .bearer_auth(&app.admin_key);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    let etag = response
-        .headers()
-        .get("etag")
-        .map(|v| v.to_str().unwrap().to_owned());
-    let (status, body) = motcua_tests::read(response).await;
-    (status, etag, body)
+    motcua_tests::send_conditional(request, if_match, body).await
 }
 
 async fn read_dossier(app: &TestApp, code: &str) -> (String, Value) {

@@ -130,15 +130,7 @@ async fn keep_filing(app: Arc<TestApp>, body: Value, running: Arc<AtomicBool>) -
 
 /// `motcua_db_circuit_open` on `/metrics` is `value`.
 async fn assert_circuit_metric(app: &TestApp, value: u8) {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     let line = text
         .lines()
         .find(|line| line.starts_with("motcua_db_circuit_open"))

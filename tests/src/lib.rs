@@ -217,6 +217,12 @@ impl TestApp {
         read(response).await
     }
 
+    /// The service's `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await.unwrap();
+        response.text().await.unwrap()
+    }
+
     /// POSTs raw bytes as `content_type`, without a key; returns status and JSON.
     pub async fn post_bytes(
         &self,
@@ -306,6 +312,28 @@ fn count_rows(pool: &DbPool, table: &str) -> i64 {
         .get_result::<Count>(&mut *conn)
         .unwrap()
         .n
+}
+
+/// Sends `request` with `If-Match: if_match` (when given) and `body` (when given); returns
+/// status, `ETag` and body.
+pub async fn send_conditional(
+    mut request: reqwest::RequestBuilder,
+    if_match: Option<&str>,
+    body: Option<&Value>,
+) -> (StatusCode, Option<String>, Value) {
+    if let Some(tag) = if_match {
+        request = request.header("If-Match", tag);
+    }
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let etag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = read(response).await;
+    (status, etag, body)
 }
 
 /// Status and JSON body (or the body as a JSON string when it is not JSON).

@@ -559,6 +559,20 @@ pub fn insert_many(conn: &mut DbConnection, rows: &[NewDossier]) -> DbResult<()>
     Ok(())
 }
 
+/// The columns of history events, bound as arrays for a statement that reads them with `unnest`.
+fn event_rows<'a, S: Statement>(rows: &'a [NewEvent]) -> Unnest<'a, S> {
+    Unnest::<S>::new()
+        .column::<BigInt, _, _>(rows, |e| e.dossier_id)
+        .column::<Timestamp, _, _>(rows, |e| e.at)
+        .column::<Text, _, _>(rows, |e| e.kind.as_str())
+        .column::<Nullable<Text>, _, _>(rows, |e| e.from_status)
+        .column::<Nullable<Text>, _, _>(rows, |e| e.to_status)
+        .column::<Nullable<BigInt>, _, _>(rows, |e| e.official_id)
+        .column::<Nullable<BigInt>, _, _>(rows, |e| e.actor_key_id)
+        .column::<Nullable<Text>, _, _>(rows, |e| e.note.as_deref())
+        .column::<Text, _, _>(rows, |e| e.request_id.as_str())
+}
+
 /// Inserts many history events at once: one statement on PostgreSQL, statements of up to 1 000
 /// rows on SQLite.
 pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()> {
@@ -567,17 +581,7 @@ pub fn insert_events(conn: &mut DbConnection, rows: &[NewEvent]) -> DbResult<()>
     }
     match conn {
         DbConnection::Postgresql(pg) => {
-            Unnest::<InsertEvents>::new()
-                .column::<BigInt, _, _>(rows, |e| e.dossier_id)
-                .column::<Timestamp, _, _>(rows, |e| e.at)
-                .column::<Text, _, _>(rows, |e| e.kind.as_str())
-                .column::<Nullable<Text>, _, _>(rows, |e| e.from_status)
-                .column::<Nullable<Text>, _, _>(rows, |e| e.to_status)
-                .column::<Nullable<BigInt>, _, _>(rows, |e| e.official_id)
-                .column::<Nullable<BigInt>, _, _>(rows, |e| e.actor_key_id)
-                .column::<Nullable<Text>, _, _>(rows, |e| e.note.as_deref())
-                .column::<Text, _, _>(rows, |e| e.request_id.as_str())
-                .execute(pg)?;
+            event_rows::<InsertEvents>(rows).execute(pg)?;
         }
         DbConnection::Sqlite(lite) => {
             for chunk in rows.chunks(1000) {
@@ -600,17 +604,9 @@ pub fn insert_events_returning(
         return Ok(Vec::new());
     }
     let inserted: Vec<(DossierId, DossierEventId)> = match conn {
-        DbConnection::Postgresql(pg) => Unnest::<InsertEventsReturning>::new()
-            .column::<BigInt, _, _>(rows, |e| e.dossier_id)
-            .column::<Timestamp, _, _>(rows, |e| e.at)
-            .column::<Text, _, _>(rows, |e| e.kind.as_str())
-            .column::<Nullable<Text>, _, _>(rows, |e| e.from_status)
-            .column::<Nullable<Text>, _, _>(rows, |e| e.to_status)
-            .column::<Nullable<BigInt>, _, _>(rows, |e| e.official_id)
-            .column::<Nullable<BigInt>, _, _>(rows, |e| e.actor_key_id)
-            .column::<Nullable<Text>, _, _>(rows, |e| e.note.as_deref())
-            .column::<Text, _, _>(rows, |e| e.request_id.as_str())
-            .get_results(pg)?,
+        DbConnection::Postgresql(pg) => {
+            event_rows::<InsertEventsReturning>(rows).get_results(pg)?
+        }
         DbConnection::Sqlite(lite) => {
             let mut inserted = Vec::with_capacity(rows.len());
             for chunk in rows.chunks(1000) {
