@@ -12,21 +12,17 @@ pub mod openapi;
 pub mod outbox;
 pub mod package;
 pub mod routes;
+pub mod signature_check;
 pub mod state;
-pub mod verification;
 pub mod workflow;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use actix_web::App;
 use motcua_db::{Database, DbPool, PoolOptions};
 use motcua_web::background::{Background, RunningService};
-use motcua_web::error::ApiError;
 use motcua_web::idempotency;
-use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ReportsConfig;
 use crate::state::AppState;
@@ -43,42 +39,15 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .app_data(state.web.clone())
-        .app_data(state)
-        .app_data(
-            web::PathConfig::default()
-                .error_handler(|err, _| ApiError::bad_param("path", err.to_string()).into()),
-        )
-        .configure(routes::configure)
-        .split_for_parts();
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(doc)))
-        // HTML for people, outside the OpenAPI document.
-        .configure(routes::verification_page::configure)
-        .route(
-            "/docs",
-            web::get().to(|| async {
-                actix_web::HttpResponse::PermanentRedirect()
-                    .insert_header(("Location", "/docs/"))
-                    .finish()
-            }),
-        )
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
-                "no such endpoint; see /docs".into(),
-            ))
-        }))
-        .wrap(from_fn(
-            motcua_web::extract::refuse_control_characters_in_path,
-        ))
-        .wrap(from_fn(idempotency::idempotent_post))
-        // Before anything reads the body or writes: a bad key is refused from its headers.
-        .wrap(from_fn(motcua_web::auth::authenticate))
-        .wrap(from_fn(motcua_web::limits::body_deadline))
-        .wrap(from_fn(motcua_web::extract::refuse_long_uris))
-        .wrap(from_fn(motcua_web::observe::observe))
+    let (web, audit) = (state.web.clone(), state.audit.clone());
+    motcua_web::service::app(
+        state,
+        web,
+        openapi::base(),
+        routes::configure,
+        routes::verification_page::configure,
+    )
+    .app_data(audit)
 }
 
 /// Opens the database (migrating it) and binds the server; the caller runs the returned future.
@@ -111,7 +80,7 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
         let state = delivering.clone();
         async move { outbox::round(&state).await }
     });
-    motcua_web::audit_trail::schedule_checkpoints(&mut background, state.web.clone())?;
+    motcua_audit::schedule_checkpoints(&mut background, state.web.clone(), state.audit.clone())?;
     idempotency::schedule_purge(&mut background, state.web.clone());
     RunningService::bind(
         move || app(state.clone()),

@@ -10,18 +10,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
-    motcua_web::observe::init_logging();
-    let outcome = async {
-        let config = ReportsConfig::from_env().map_err(|e| e.to_string())?;
-        let (server, addr) = motcua_reports::start(config)?;
-        tracing::info!("report service listening on http://{addr}");
-        server.run().await.map_err(|e| e.to_string())
-    };
-    match outcome.await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("motcua-reports: {message}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    motcua_web::service::run("motcua-reports", "report service", || {
+        motcua_reports::start(ReportsConfig::from_env().map_err(|e| e.to_string())?)
+    })
+    .await
 }

@@ -2,9 +2,6 @@
 //! and (in later modules) dossiers and their electronic results.
 
 pub mod auth;
-pub use motcua_web::{
-    answer, audit, concurrency, error, extract, idempotency, keystore, pagination, request_id,
-};
 pub mod certs;
 pub mod config;
 pub mod generate;
@@ -18,16 +15,12 @@ pub mod statistics;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use actix_web::App;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_web::background::{Background, RunningService};
-use utoipa_actix_web::AppExt;
-use utoipa_swagger_ui::SwaggerUi;
 
 use crate::config::ResultsConfig;
-use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The application with every route, middleware and error handler.
@@ -42,42 +35,15 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .app_data(state.web.clone())
-        .app_data(state)
-        .app_data(
-            web::PathConfig::default()
-                .error_handler(|err, _| ApiError::bad_param("path", err.to_string()).into()),
-        )
-        .configure(routes::configure)
-        .split_for_parts();
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", openapi::finish(doc)))
-        // HTML for people, outside the OpenAPI document.
-        .configure(routes::verification_page::configure)
-        .route(
-            "/docs",
-            web::get().to(|| async {
-                actix_web::HttpResponse::PermanentRedirect()
-                    .insert_header(("location", "/docs/"))
-                    .finish()
-            }),
-        )
-        .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
-                "no such endpoint; see /docs".into(),
-            ))
-        }))
-        .wrap(from_fn(
-            motcua_web::extract::refuse_control_characters_in_path,
-        ))
-        .wrap(from_fn(idempotency::idempotent_post))
-        // Before anything reads the body or writes: a bad key is refused from its headers.
-        .wrap(from_fn(motcua_web::auth::authenticate))
-        .wrap(from_fn(motcua_web::limits::body_deadline))
-        .wrap(from_fn(motcua_web::extract::refuse_long_uris))
-        .wrap(from_fn(motcua_web::observe::observe))
+    let (web, audit) = (state.web.clone(), state.audit.clone());
+    motcua_web::service::app(
+        state,
+        web,
+        openapi::base(),
+        routes::configure,
+        routes::verification_page::configure,
+    )
+    .app_data(audit)
 }
 
 /// Opens the database (migrating it) and binds the server; the caller runs the returned future.
@@ -111,8 +77,8 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
     }
     let (workers, bind, limits) = (config.workers, config.bind, config.server);
     let mut background = Background::new();
-    motcua_web::audit_trail::schedule_checkpoints(&mut background, state.web.clone())?;
-    idempotency::schedule_purge(&mut background, state.web.clone());
+    motcua_audit::schedule_checkpoints(&mut background, state.web.clone(), state.audit.clone())?;
+    motcua_web::idempotency::schedule_purge(&mut background, state.web.clone());
     let revalidated = state.clone();
     background.every(
         "certificate revalidation",

@@ -1,12 +1,7 @@
 //! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
 
-use actix_web::App;
-use motcua_web::openapi::{committed_form, ApiKeyAuth};
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa::OpenApi;
-use utoipa_actix_web::AppExt;
-
-use crate::error::{InvalidParam, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,8 +10,6 @@ use crate::error::{InvalidParam, Problem};
         description = "Units, procedures, officials, dossiers and electronic results of Vietnam's one-stop offices (Bộ phận Một cửa). Every date, instant and period lies in the years 1900 to 2199 (outside: 400 in a query or path, 422 in a body). Conventions: API-DESIGN.md.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    modifiers(&ApiKeyAuth),
-    components(schemas(Problem, InvalidParam)),
     tags(
         (name = "units", description = "Administrative units (tỉnh, huyện, xã) and one-stop desks"),
         (name = "procedures", description = "Catalogue of administrative procedures (TTHC)"),
@@ -39,19 +32,7 @@ pub fn base() -> OpenApiDoc {
     BaseDoc::openapi()
 }
 
-/// The whole document, as served at `/openapi.json` and committed in `api-spec/`.
-pub fn document() -> OpenApiDoc {
-    let (_, doc) = App::new()
-        .into_utoipa_app()
-        .openapi(base())
-        .configure(crate::routes::configure)
-        .split_for_parts();
-    finish(doc)
-}
-
-pub use motcua_web::openapi::finish;
-
-/// The document as committed: pretty JSON with a final newline.
+/// The whole document, as committed in `api-spec/` and served at `/openapi.json`.
 pub fn document_json() -> String {
-    committed_form(&document())
+    motcua_web::openapi::document_json(base(), crate::routes::configure)
 }

@@ -4,12 +4,8 @@
 use motcua_core::ids::UnitId;
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
-use std::sync::Arc;
-
 use crate::answer::Answer;
-use crate::audit_trail::CheckpointKey;
 use crate::auth::KeyCache;
-use crate::checkpoint_log::CheckpointLog;
 use crate::error::ApiError;
 use crate::limits::{Limits, ServerLimits, SignatureJobs, VerificationLimits};
 use crate::observe::Metrics;
@@ -25,10 +21,6 @@ pub struct WebContext {
     pub keys: KeyCache,
     pub unit_exists: Option<UnitExists>,
     pub metrics: Metrics,
-    /// The key that signs audit checkpoints (none: checkpoints are unsigned).
-    pub checkpoint_key: Option<Arc<dyn CheckpointKey>>,
-    /// Where checkpoints are copied outside the database.
-    pub checkpoint_log: CheckpointLog,
     /// Slots for signing and verifying.
     pub signature_jobs: SignatureJobs,
     /// What one verification may take.
@@ -44,8 +36,6 @@ impl WebContext {
             keys: KeyCache::default(),
             unit_exists,
             metrics: Metrics::new(service),
-            checkpoint_key: None,
-            checkpoint_log: CheckpointLog::new(None),
             signature_jobs: signature_jobs(&ServerLimits::default()),
             verification: VerificationLimits::default(),
         }
@@ -55,18 +45,6 @@ impl WebContext {
     pub fn with_server_limits(mut self, limits: &ServerLimits) -> Self {
         self.signature_jobs = signature_jobs(limits);
         self.verification = limits.verification;
-        self
-    }
-
-    /// Signs audit checkpoints with the key `key` finds.
-    pub fn with_checkpoint_key(mut self, key: Arc<dyn CheckpointKey>) -> Self {
-        self.checkpoint_key = Some(key);
-        self
-    }
-
-    /// Copies checkpoints to `file` (see [`CheckpointLog`]).
-    pub fn with_checkpoint_log(mut self, file: Option<std::path::PathBuf>) -> Self {
-        self.checkpoint_log = CheckpointLog::new(file);
         self
     }
 

@@ -130,12 +130,12 @@ impl Metrics {
         }
     }
 
-    /// Shows `root` as the newest checkpoint (one series: the previous one is dropped).
-    pub fn checkpoint_made(&self, root: &crate::checkpoint_log::CheckpointRoot) {
+    /// Shows a checkpoint's root as the newest (one series: the previous one is dropped).
+    pub fn checkpoint_made(&self, checkpoint_id: i64, root_hash: &str, last_record_id: i64) {
         self.checkpoint_root.reset();
         self.checkpoint_root
-            .with_label_values(&[&root.checkpoint_id.to_string(), &root.root_hash])
-            .set(root.last_record_id);
+            .with_label_values(&[&checkpoint_id.to_string(), root_hash])
+            .set(last_record_id);
     }
 
     /// Counts a signature verification by its indication.

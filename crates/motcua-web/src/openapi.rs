@@ -40,3 +40,41 @@ pub fn committed_form(doc: &OpenApiDoc) -> String {
     json.push('\n');
     json
 }
+
+/// What every service's document has beside its own info and tags: the API-key scheme and the
+/// problem schemas.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    modifiers(&ApiKeyAuth),
+    components(schemas(crate::error::Problem, crate::error::InvalidParam))
+)]
+struct Shared;
+
+/// A service's base document (its `info` and `tags`) with what every service's document has:
+/// the parts no handler declares.
+pub fn base(service: OpenApiDoc) -> OpenApiDoc {
+    service.merge_from(<Shared as utoipa::OpenApi>::openapi())
+}
+
+/// The whole document of a service whose base is `service` and whose documented routes
+/// `routes` registers, as served at `/openapi.json`.
+pub fn document(
+    service: OpenApiDoc,
+    routes: impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig),
+) -> OpenApiDoc {
+    use utoipa_actix_web::AppExt;
+    let (_, doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(base(service))
+        .configure(routes)
+        .split_for_parts();
+    finish(doc)
+}
+
+/// [`document`] as committed in `api-spec/`.
+pub fn document_json(
+    service: OpenApiDoc,
+    routes: impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig),
+) -> String {
+    committed_form(&document(service, routes))
+}

@@ -12,7 +12,7 @@ use motcua_db::audit::Checkpoint;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::observe::Metrics;
+use motcua_web::observe::Metrics;
 
 /// A checkpoint's tree head as copied outside the database.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -78,7 +78,7 @@ impl CheckpointLog {
             signer_fingerprint = root.signer_fingerprint.as_deref().unwrap_or("-"),
             "audit checkpoint root"
         );
-        metrics.checkpoint_made(&root);
+        metrics.checkpoint_made(root.checkpoint_id, &root.root_hash, root.last_record_id);
         if let Some(file) = &self.file {
             if let Err(error) = append_line(file, &root) {
                 tracing::error!(%error, file = %file.display(), "audit checkpoint not copied to its file");

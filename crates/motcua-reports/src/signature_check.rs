@@ -1,4 +1,4 @@
-//! How this service verifies a signed PDF now: against the trust roots of
+//! How this service checks the signatures of a signed PDF now: against the trust roots of
 //! `MOTCUA_TRUST_ROOTS_DIR`, with revocation checked where a CRL is at hand (a province
 //! receiving from many districts may not hold every CRL). The report and inbox endpoints and
 //! the verification page all go through here.
@@ -7,7 +7,7 @@ use chrono::Utc;
 use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
 use motcua_pki::RevocationPolicy;
 use motcua_web::error::ApiError;
-use motcua_web::verification::{verify_signed_pdf, VerificationError};
+use motcua_web::verify_upload::{verify_signed_pdf, VerificationError};
 
 use crate::state::AppState;
 

@@ -18,8 +18,8 @@ use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
 use openssl::stack::Stack;
 
-use crate::config::Secret;
-use crate::error::ApiError;
+use motcua_web::config::Secret;
+use motcua_web::error::ApiError;
 
 /// PBKDF2 iterations of the stored files.
 const KEY_ITERATIONS: u32 = 100_000;

@@ -11,15 +11,15 @@ use motcua_db::{now, DbConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::answer::{Answer, Secret};
-use crate::audit::Actor;
-use crate::auth::{display_prefix, generate_key, hash_key, parse_scopes, Principal};
-use crate::context::WebContext;
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::{ApiError, InvalidParam};
-use crate::extract::{PathId, ValidJson, ValidQuery};
-use crate::pagination::{finish_page, PageParams};
-use crate::request_id::RequestId;
+use motcua_audit::Actor;
+use motcua_web::answer::{Answer, Secret};
+use motcua_web::auth::{display_prefix, generate_key, hash_key, parse_scopes, Principal};
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::{ApiError, InvalidParam};
+use motcua_web::extract::{PathId, ValidJson, ValidQuery};
+use motcua_web::pagination::{finish_page, PageParams};
+use motcua_web::request_id::RequestId;
+use motcua_web::WebContext;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApiKeyView {
@@ -53,7 +53,7 @@ impl From<ApiKey> for ApiKeyView {
     }
 }
 
-crate::page_type!(ApiKeyPage, ApiKeyView);
+motcua_web::page_type!(ApiKeyPage, ApiKeyView);
 
 /// The new key; `key` is never shown again.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -156,7 +156,7 @@ pub fn issue_key(
     conn: &mut DbConnection,
     actor: &Actor,
     request: &KeyRequest,
-    unit_exists: Option<crate::context::UnitExists>,
+    unit_exists: Option<motcua_web::context::UnitExists>,
 ) -> Result<(String, ApiKey), ApiError> {
     if let (Some(unit), Some(exists)) = (request.unit_id, unit_exists) {
         exists(conn, unit).map_err(ApiError::missing_reference("unit_id"))?;

@@ -5,9 +5,9 @@ use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::{now, DbConnection};
 use serde::Serialize;
 
-use crate::auth::Principal;
-use crate::error::ApiError;
-use crate::request_id::RequestId;
+use motcua_web::auth::Principal;
+use motcua_web::error::ApiError;
+use motcua_web::request_id::RequestId;
 
 /// Who made a change, and in which request.
 #[derive(Debug, Clone)]

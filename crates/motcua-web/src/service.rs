@@ -1,0 +1,93 @@
+//! What both services' applications and programs are built from: the middleware stack, the
+//! OpenAPI document and its Swagger UI, the `/docs` redirect, the default 404, and the `main`
+//! that reads the configuration and runs the server.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::web::{self, Data};
+use actix_web::App;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::background::RunningService;
+use crate::error::ApiError;
+use crate::WebContext;
+
+/// The application of a service: `state` and `web` as data, the routes of its OpenAPI document
+/// (`routes`, documented over `openapi_base`, see [`crate::openapi::base`]), the pages for
+/// people outside it (`pages`), and every middleware and error handler both services share.
+pub fn app<S: 'static>(
+    state: Data<S>,
+    web: Data<WebContext>,
+    openapi_base: OpenApiDoc,
+    routes: impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig),
+    pages: impl FnOnce(&mut web::ServiceConfig),
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(crate::openapi::base(openapi_base))
+        .app_data(web)
+        .app_data(state)
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|err, _| ApiError::bad_param("path", err.to_string()).into()),
+        )
+        .configure(routes)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", crate::openapi::finish(doc)))
+        // HTML for people, outside the OpenAPI document.
+        .configure(pages)
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                actix_web::HttpResponse::PermanentRedirect()
+                    .insert_header(("location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::NotFound(
+                "no such endpoint; see /docs".into(),
+            ))
+        }))
+        .wrap(from_fn(crate::extract::refuse_control_characters_in_path))
+        .wrap(from_fn(crate::idempotency::idempotent_post))
+        // Before anything reads the body or writes: a bad key is refused from its headers.
+        .wrap(from_fn(crate::auth::authenticate))
+        .wrap(from_fn(crate::limits::body_deadline))
+        .wrap(from_fn(crate::extract::refuse_long_uris))
+        .wrap(from_fn(crate::observe::observe))
+}
+
+/// The `main` of a service program named `program`: logging, then `start` (which reads the
+/// configuration and binds), then the server until it stops. Failures are printed, and the exit
+/// code says so.
+pub async fn run(
+    program: &str,
+    service: &str,
+    start: impl FnOnce() -> Result<(RunningService, std::net::SocketAddr), String>,
+) -> std::process::ExitCode {
+    crate::observe::init_logging();
+    let outcome = async {
+        let (server, addr) = start()?;
+        tracing::info!("{service} listening on http://{addr}");
+        server.run().await.map_err(|e| e.to_string())
+    };
+    match outcome.await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{program}: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
