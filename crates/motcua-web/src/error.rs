@@ -30,41 +30,99 @@ impl InvalidParam {
 }
 
 /// An RFC 9457 problem document.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+///
+/// Members particular to a kind of problem are either untyped (`extensions`) or a typed
+/// extension written after them (see [`ApiError::problem_json`]), such as the verdict of a
+/// refused certificate ([`CertificateRefusal`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
-    /// A URI reference naming the kind of problem; see API-DESIGN.md for the list.
     #[serde(rename = "type")]
     pub problem_type: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_params: Vec<InvalidParam>,
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extensions: serde_json::Map<String, serde_json::Value>,
+}
+
+// The documented form of `Problem`, typed extensions included: what a client may receive. The
+// doc comments below are the schema's descriptions.
+/// An RFC 9457 problem document.
+#[derive(ToSchema)]
+#[schema(as = Problem)]
+#[allow(dead_code)]
+struct ProblemSchema {
+    /// A URI reference naming the kind of problem; see API-DESIGN.md for the list.
+    #[serde(rename = "type")]
+    problem_type: String,
+    title: String,
+    status: u16,
+    detail: String,
     /// `urn:motcua:request:<request id>`: the request in the service's logs and audit trail
     /// (the same id as the `X-Request-Id` response header).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance: Option<String>,
+    instance: Option<String>,
     /// The fields that were wrong, for validation problems.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub invalid_params: Vec<InvalidParam>,
+    invalid_params: Vec<InvalidParam>,
     /// Members particular to a kind of problem, e.g. `rejected` lines of an import.
     #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
     #[schema(value_type = Object)]
-    pub extensions: serde_json::Map<String, serde_json::Value>,
+    extensions: serde_json::Map<String, serde_json::Value>,
     /// For a refused certificate: the verdict of its validation, with every check made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<Box<Verdict>>,
+    verdict: Option<Box<Verdict>>,
     /// For a refused certificate: whether it names its holder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    binding: Option<Binding>,
+}
+
+impl utoipa::PartialSchema for Problem {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        ProblemSchema::schema()
+    }
+}
+
+impl ToSchema for Problem {
+    fn name() -> std::borrow::Cow<'static, str> {
+        ProblemSchema::name()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        ProblemSchema::schemas(schemas);
+    }
+}
+
+/// A certificate refused at registration: it does not name its holder or is not valid. Its
+/// verdict and binding are the typed extension members of the problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateRefusal {
+    #[serde(skip)]
+    pub detail: String,
+    /// One entry per failed check, each naming the check.
+    #[serde(skip)]
+    pub invalid_params: Vec<InvalidParam>,
+    pub verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub binding: Option<Binding>,
 }
 
-/// A certificate refused at registration: it does not name its holder or is not valid.
-#[derive(Debug, Clone)]
-pub struct CertificateRefusal {
-    pub detail: String,
-    /// One entry per failed check, each naming the check.
-    pub invalid_params: Vec<InvalidParam>,
-    pub verdict: Verdict,
-    pub binding: Option<Binding>,
+/// A problem with its typed extension members written after the others.
+#[derive(Serialize)]
+struct Extended<'a, E: Serialize> {
+    #[serde(flatten)]
+    problem: &'a Problem,
+    #[serde(flatten)]
+    extension: &'a E,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -208,13 +266,6 @@ impl ApiError {
             Self::Invalid { extensions, .. } => extensions.clone(),
             _ => serde_json::Map::new(),
         };
-        let (verdict, binding) = match self {
-            Self::CertificateRefused(refusal) => (
-                Some(Box::new(refusal.verdict.clone())),
-                refusal.binding.clone(),
-            ),
-            _ => (None, None),
-        };
         // Internal details stay in the log; the client gets a stable sentence.
         let detail = match self {
             Self::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
@@ -228,9 +279,21 @@ impl ApiError {
             instance: None,
             invalid_params,
             extensions,
-            verdict,
-            binding,
         }
+    }
+
+    /// The problem document as sent: [`ApiError::problem`] with the typed extension members of
+    /// the error, if any.
+    pub fn problem_json(&self) -> Vec<u8> {
+        let problem = self.problem();
+        let json = match self {
+            Self::CertificateRefused(refusal) => serde_json::to_vec(&Extended {
+                problem: &problem,
+                extension: refusal.as_ref(),
+            }),
+            _ => serde_json::to_vec(&problem),
+        };
+        json.unwrap_or_default()
     }
 }
 
@@ -287,7 +350,7 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_secs() {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static(seconds)));
         }
-        response.body(serde_json::to_vec(&self.problem()).unwrap_or_default())
+        response.body(self.problem_json())
     }
 }
 
@@ -444,5 +507,49 @@ pub mod responses {
             content_type = "application/problem+json"
         )]
         PreconditionFailed(Problem),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use motcua_pki::binding::BindingMethod;
+    use motcua_pki::{Purpose, RevocationPolicy, VerdictStatus};
+
+    use super::*;
+
+    #[test]
+    fn a_refused_certificate_is_told_with_its_verdict_and_binding_after_the_other_members() {
+        let refusal = ApiError::CertificateRefused(Box::new(CertificateRefusal {
+            detail: "the certificate is not trusted".into(),
+            invalid_params: vec![InvalidParam::new("chain", "no trust anchor")],
+            verdict: Verdict {
+                status: VerdictStatus::Untrusted,
+                summary: "no path".into(),
+                revocation: None,
+                chain: Vec::new(),
+                checks: Vec::new(),
+                validated_at: chrono::DateTime::UNIX_EPOCH,
+                purpose: Purpose::Signing,
+                revocation_policy: RevocationPolicy::Require,
+            },
+            binding: Some(Binding {
+                bound: false,
+                method: BindingMethod::Cccd,
+                detail: "no CCCD".into(),
+            }),
+        }));
+        let body = String::from_utf8(refusal.problem_json()).unwrap();
+        assert!(
+            body.starts_with(
+                r#"{"type":"/problems/validation-error","title":"The request has invalid values","status":422,"detail":"the certificate is not trusted","invalid_params":[{"name":"chain","reason":"no trust anchor"}],"verdict":{"status":"untrusted","#
+            ),
+            "{body}"
+        );
+        assert!(
+            body.ends_with(r#"},"binding":{"bound":false,"method":"cccd","detail":"no CCCD"}}"#),
+            "{body}"
+        );
     }
 }
