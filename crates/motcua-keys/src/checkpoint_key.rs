@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use motcua_audit::config::TrailConfig;
 use motcua_audit::{CheckpointKey, CheckpointSignature};
 use motcua_db::DbConnection;
 use motcua_pki::cms;
@@ -47,6 +48,35 @@ impl<K: std::hash::Hash + Eq + Copy + std::fmt::Display + Send + Sync> StoredChe
         self.keys.signer(id, pkcs12, &password)?;
         self.configured = Some((id, password));
         Ok(self)
+    }
+
+    /// Signs with the key `MOTCUA_AUDIT_CHECKPOINT_KEY` names, if set (unset: a warning, and
+    /// checkpoints stay unsigned). `find` gives the stored key whose certificate has that
+    /// fingerprint, or why there is none. The key is decrypted now: a service told to sign its
+    /// checkpoints with a key it cannot use does not start.
+    pub fn configured(
+        self,
+        trail: &TrailConfig,
+        password: Option<&Secret>,
+        find: impl FnOnce(&str) -> Result<(K, Vec<u8>), String>,
+    ) -> Result<Self, String> {
+        let Some(fingerprint) = &trail.checkpoint_key else {
+            tracing::warn!(
+                "MOTCUA_AUDIT_CHECKPOINT_KEY is not set: audit checkpoints will not be signed"
+            );
+            return Ok(self);
+        };
+        let refused =
+            |reason: String| format!("MOTCUA_AUDIT_CHECKPOINT_KEY={fingerprint}: {reason}");
+        let password = password.cloned().ok_or_else(|| {
+            refused("organisation keys are off (MOTCUA_KEYSTORE_PASSWORD is not set)".into())
+        })?;
+        let (id, pkcs12) = find(fingerprint).map_err(refused)?;
+        let signed = self
+            .signed_with(id, &pkcs12, password)
+            .map_err(|e| refused(format!("the key cannot be used: {e}")))?;
+        tracing::info!(key = %id, %fingerprint, "audit checkpoints are signed with the configured organisation key");
+        Ok(signed)
     }
 
     /// For services that register it: `Some`, as the trail's key.

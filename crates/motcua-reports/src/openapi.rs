@@ -1,34 +1,22 @@
-//! The OpenAPI document, generated from the handlers' `#[utoipa::path]` attributes.
+//! The OpenAPI document: the service's title, description and tags here, the rest generated
+//! from the handlers' `#[utoipa::path]` attributes (see [`motcua_web::openapi::document`]).
 
 use utoipa::openapi::OpenApi as OpenApiDoc;
-use utoipa::OpenApi;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "motcua report service",
-        description = "Periodic reports of Vietnam's one-stop offices (Bộ phận Một cửa) to the province: compiled from the results service, rendered per Nghị định 30/2020, signed by the leader and the organisation, delivered, received and verified. Every date, instant and period lies in the years 1900 to 2199 (outside: 400 in a query or path, 422 in a body). Conventions: API-DESIGN.md.",
-        license(name = "AGPL-3.0-or-later"),
-    ),
-    tags(
-        (name = "reports", description = "Periodic reports to the provincial People's Committee office: compiled from the records, versions, documents, figures"),
-        (name = "signing", description = "The leader's two-step personal signature and issuing with the organisation's signature"),
-        (name = "delivery", description = "Submission to the province through the outbox"),
-        (name = "inbox", description = "Receiver mode: reports received from lower units, verified and acknowledged, and the roll-up"),
-        (name = "organisation-keys", description = "Keys of units' collective certificates (admins only; never returned)"),
-        (name = "api-keys", description = "Credentials of people and systems (at a receiver: the keys issued to lower units)"),
-        (name = "audit", description = "Tamper-evident audit trail: checkpoints, inclusion proofs, verification"),
-        (name = "health", description = "Probes"),
-    )
-)]
-struct BaseDoc;
-
-/// The parts of the document that no handler declares: info, tags, security scheme.
+/// What no handler declares: title, description, and the tags (`name: description`, one a line).
 pub fn base() -> OpenApiDoc {
-    BaseDoc::openapi()
-}
-
-/// The whole document, as committed in `api-spec/` and served at `/openapi.json`.
-pub fn document_json() -> String {
-    motcua_web::openapi::document_json(base(), crate::routes::configure)
+    motcua_web::openapi::service(
+        "motcua report service",
+        "Periodic reports of Vietnam's one-stop offices (Bộ phận Một cửa) to the province: compiled from the results service, rendered per Nghị định 30/2020, signed by the leader and the organisation, delivered, received and verified. Every date, instant and period lies in the years 1900 to 2199 (outside: 400 in a query or path, 422 in a body). Conventions: API-DESIGN.md.",
+        "\
+reports: Periodic reports to the provincial People's Committee office: compiled from the records, versions, documents, figures
+signing: The leader's two-step personal signature and issuing with the organisation's signature
+delivery: Submission to the province through the outbox
+inbox: Receiver mode: reports received from lower units, verified and acknowledged, and the roll-up
+organisation-keys: Keys of units' collective certificates (admins only; never returned)
+api-keys: Credentials of people and systems (at a receiver: the keys issued to lower units)
+audit: Tamper-evident audit trail: checkpoints, inclusion proofs, verification
+health: Probes
+",
+    )
 }

@@ -106,41 +106,30 @@ fn trust_store_of(dir: Option<&std::path::Path>) -> Result<TrustStore, ApiError>
 }
 
 /// Audit checkpoints are signed with the stored organisation key whose certificate
-/// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, found and decrypted at start-up (a service told to sign
-/// its checkpoints with a key it cannot use does not start); unsigned when it is unset.
+/// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, checked at start-up; unsigned when it is unset.
 fn checkpoint_key(
     conn: &mut DbConnection,
     config: &ReportsConfig,
 ) -> Result<StoredCheckpointKey<i64>, String> {
     let trust_roots_dir = config.trust_roots_dir.clone();
-    let unsigned = StoredCheckpointKey::unsigned(
+    StoredCheckpointKey::unsigned(
         stored_checkpoint_key,
         Box::new(move |_: &mut DbConnection| trust_store_of(trust_roots_dir.as_deref())),
-    );
-    let Some(fingerprint) = &config.audit.checkpoint_key else {
-        tracing::warn!(
-            "MOTCUA_AUDIT_CHECKPOINT_KEY is not set: audit checkpoints will not be signed"
-        );
-        return Ok(unsigned);
-    };
-    let refused = |reason: String| format!("MOTCUA_AUDIT_CHECKPOINT_KEY={fingerprint}: {reason}");
-    let password = config.keystore_password.clone().ok_or_else(|| {
-        refused("organisation keys are off (MOTCUA_KEYSTORE_PASSWORD is not set)".into())
-    })?;
-    let stored = motcua_db::reports::keys_of(conn, None)
-        .map_err(|e| refused(e.to_string()))?
-        .into_iter()
-        .find(|stored| hex::encode(Sha256::digest(&stored.certificate)) == *fingerprint)
-        .ok_or_else(|| {
-            refused(
-                "no stored organisation key has a certificate with this SHA-256 fingerprint".into(),
-            )
-        })?;
-    let signed = unsigned
-        .signed_with(stored.id, &stored.pkcs12, password)
-        .map_err(|e| refused(format!("the key cannot be used: {e}")))?;
-    tracing::info!(key_id = stored.id, %fingerprint, "audit checkpoints are signed with the configured organisation key");
-    Ok(signed)
+    )
+    .configured(
+        &config.audit,
+        config.keystore_password.as_ref(),
+        |fingerprint| {
+            let stored = motcua_db::reports::keys_of(conn, None)
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .find(|stored| hex::encode(Sha256::digest(&stored.certificate)) == *fingerprint)
+                .ok_or(
+                    "no stored organisation key has a certificate with this SHA-256 fingerprint",
+                )?;
+            Ok((stored.id, stored.pkcs12))
+        },
+    )
 }
 
 /// The stored key `id`, looked up again at each checkpoint.

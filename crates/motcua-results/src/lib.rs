@@ -13,61 +13,29 @@ pub mod seed;
 pub mod state;
 pub mod statistics;
 
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::web::Data;
-use actix_web::App;
-use motcua_db::{DbPool, PoolOptions};
-use motcua_web::background::{Background, RunningService};
+use motcua_db::{Database, DbPool};
+use motcua_web::background::Background;
+use motcua_web::service::{open_pool, Listen, Started};
 
 use crate::config::ResultsConfig;
 use crate::state::AppState;
 
-/// The application with every route, middleware and error handler.
-pub fn app(
-    state: Data<AppState>,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
-    let (web, audit) = (state.web.clone(), state.audit.clone());
-    motcua_web::service::app(
-        state,
-        web,
-        openapi::base(),
-        routes::configure,
-        routes::verification_page::configure,
-    )
-    .app_data(audit)
-}
-
 /// Opens the database (migrating it) and binds the server; the caller runs the returned future.
-pub fn start(config: ResultsConfig) -> Result<(RunningService, std::net::SocketAddr), String> {
-    let options = PoolOptions {
-        max_connections: config.db_pool_size,
-        ..PoolOptions::default()
-    };
-    let db = DbPool::open(&config.database_url, options)?;
+pub fn start(config: ResultsConfig) -> Started {
+    let db = open_pool(Database::Results, &config.database_url, config.db_pool_size)?;
     start_with_pool(config, db)
 }
 
 /// Like [`start`], with an already open pool. Call it inside an actix system.
-pub fn start_with_pool(
-    config: ResultsConfig,
-    db: DbPool,
-) -> Result<(RunningService, std::net::SocketAddr), String> {
+pub fn start_with_pool(config: ResultsConfig, db: DbPool) -> Started {
     serve(Data::new(AppState::new(db, config)?))
 }
 
 /// Installs the configured trust roots (first start only), binds the server for `state` and
 /// starts its background work (certificate revalidation, audit checkpoints). Call it inside an
 /// actix system.
-pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketAddr), String> {
+pub fn serve(state: Data<AppState>) -> Started {
     let config = &state.config;
     if let Some(dir) = &config.trust_roots_dir {
         let added = certs::install_default_roots(&state.db, dir)?;
@@ -75,7 +43,6 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
             tracing::info!(added, dir = %dir.display(), "trust store initialised from MOTCUA_TRUST_ROOTS_DIR");
         }
     }
-    let (workers, bind, limits) = (config.workers, config.bind, config.server);
     let mut background = Background::new();
     motcua_audit::schedule_checkpoints(&mut background, state.web.clone(), state.audit.clone())?;
     motcua_web::idempotency::schedule_purge(&mut background, state.web.clone());
@@ -89,11 +56,7 @@ pub fn serve(state: Data<AppState>) -> Result<(RunningService, std::net::SocketA
             async move { certs::revalidation_round(&state).await }
         },
     );
-    RunningService::bind(
-        move || app(state.clone()),
-        workers,
-        bind,
-        limits,
-        background,
-    )
+    let listen = Listen::new(config.workers, config.bind, config.server);
+    let (web, audit) = (state.web.clone(), state.audit.clone());
+    motcua_web::service::bind(state, web, audit, routes::ROUTES, listen, background)
 }

@@ -95,47 +95,35 @@ impl std::ops::Deref for AppState {
 }
 
 /// Audit checkpoints are signed with the organisation key whose certificate
-/// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, checked at start-up (found, usable and decrypted now: a
-/// service told to sign its checkpoints with a key it cannot use does not start); unsigned when
-/// it is unset.
+/// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, checked at start-up; unsigned when it is unset.
 fn checkpoint_key(
     conn: &mut DbConnection,
     config: &ResultsConfig,
 ) -> Result<StoredCheckpointKey<CertificateId>, String> {
-    let unsigned = StoredCheckpointKey::unsigned(
+    StoredCheckpointKey::unsigned(
         stored_checkpoint_key,
         Box::new(|conn: &mut DbConnection| crate::certs::build_store(conn)),
-    );
-    let Some(fingerprint) = &config.audit.checkpoint_key else {
-        tracing::warn!(
-            "MOTCUA_AUDIT_CHECKPOINT_KEY is not set: audit checkpoints will not be signed"
-        );
-        return Ok(unsigned);
-    };
-    let refused = |reason: String| format!("MOTCUA_AUDIT_CHECKPOINT_KEY={fingerprint}: {reason}");
-    let password = config.keystore_password.clone().ok_or_else(|| {
-        refused("organisation keys are off (MOTCUA_KEYSTORE_PASSWORD is not set)".into())
-    })?;
-    let (key, usable) = motcua_db::organisation_keys::find_by_fingerprint(conn, fingerprint)
-        .map_err(|e| refused(e.to_string()))?
-        .ok_or_else(|| {
-            refused(
-                "no stored organisation key has a certificate with this SHA-256 fingerprint \
-                 (GET /units/{id}/organisation-keys lists them)"
-                    .into(),
-            )
-        })?;
-    if !usable {
-        return Err(refused(format!(
-            "the certificate {} is not usable (expired, revoked or not trusted)",
-            key.certificate_id
-        )));
-    }
-    let signed = unsigned
-        .signed_with(key.certificate_id, &key.pkcs12, password)
-        .map_err(|e| refused(format!("the key cannot be used: {e}")))?;
-    tracing::info!(certificate_id = %key.certificate_id, %fingerprint, "audit checkpoints are signed with the configured organisation key");
-    Ok(signed)
+    )
+    .configured(
+        &config.audit,
+        config.keystore_password.as_ref(),
+        |fingerprint| {
+            let (key, usable) =
+                motcua_db::organisation_keys::find_by_fingerprint(conn, fingerprint)
+                    .map_err(|e| e.to_string())?
+                    .ok_or(
+                        "no stored organisation key has a certificate with this SHA-256 \
+                            fingerprint (GET /units/{id}/organisation-keys lists them)",
+                    )?;
+            if !usable {
+                return Err(format!(
+                    "the certificate {} is not usable (expired, revoked or not trusted)",
+                    key.certificate_id
+                ));
+            }
+            Ok((key.certificate_id, key.pkcs12))
+        },
+    )
 }
 
 /// The stored key of `certificate`, checked again at each checkpoint: the certificate may have

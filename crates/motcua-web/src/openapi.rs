@@ -78,3 +78,27 @@ pub fn document_json(
 ) -> String {
     committed_form(&document(service, routes))
 }
+
+/// A service's own part of its document: title, description and tags, given as lines
+/// `name: description` in the order they are listed.
+pub fn service(title: &str, description: &str, tags: &str) -> OpenApiDoc {
+    use utoipa::openapi::tag::TagBuilder;
+    use utoipa::openapi::{InfoBuilder, License, OpenApiBuilder};
+    let info = InfoBuilder::new()
+        .title(title)
+        .description(Some(description))
+        .license(Some(License::new("AGPL-3.0-or-later")))
+        .version(env!("CARGO_PKG_VERSION"))
+        .build();
+    let tags: Vec<_> = tags
+        .lines()
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, about)| {
+            TagBuilder::new()
+                .name(name)
+                .description(Some(about))
+                .build()
+        })
+        .collect();
+    OpenApiBuilder::new().info(info).tags(Some(tags)).build()
+}

@@ -11,6 +11,8 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use motcua_db::{Database, DbPool, PoolOptions};
+
 use crate::background::RunningService;
 use crate::error::ApiError;
 use crate::WebContext;
@@ -75,7 +77,7 @@ pub fn app<S: 'static>(
 pub async fn run(
     program: &str,
     service: &str,
-    start: impl FnOnce() -> Result<(RunningService, std::net::SocketAddr), String>,
+    start: impl FnOnce() -> Started,
 ) -> std::process::ExitCode {
     crate::observe::init_logging();
     let outcome = async {
@@ -90,4 +92,76 @@ pub async fn run(
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A service bound and ready to run, with the address it listens on; or why it could not start.
+pub type Started = Result<(RunningService, std::net::SocketAddr), String>;
+
+/// Opens `database` at `url` (migrating it) with at most `max_connections` connections.
+pub fn open_pool(database: Database, url: &str, max_connections: u32) -> Result<DbPool, String> {
+    let options = PoolOptions {
+        max_connections,
+        ..PoolOptions::default()
+    };
+    DbPool::open_database(database, url, options)
+}
+
+/// The routes of a service: those of its OpenAPI document (over its base, see
+/// [`crate::openapi::base`]) and the pages for people outside it.
+#[derive(Clone, Copy)]
+pub struct Routes {
+    pub openapi_base: fn() -> OpenApiDoc,
+    pub documented: fn(&mut utoipa_actix_web::service_config::ServiceConfig),
+    pub pages: fn(&mut web::ServiceConfig),
+}
+
+/// Where and how a service listens.
+#[derive(Clone, Copy)]
+pub struct Listen {
+    pub workers: usize,
+    pub bind: std::net::SocketAddr,
+    pub limits: crate::ServerLimits,
+}
+
+impl Listen {
+    pub fn new(workers: usize, bind: std::net::SocketAddr, limits: crate::ServerLimits) -> Self {
+        Self {
+            workers,
+            bind,
+            limits,
+        }
+    }
+}
+
+/// Binds the [`app`] of a service with its `state`, the further `data` its handlers extract and
+/// its `routes`, and starts its `background` work. Call it inside an actix system.
+pub fn bind<S, D>(
+    state: Data<S>,
+    web: Data<WebContext>,
+    data: Data<D>,
+    routes: Routes,
+    listen: Listen,
+    background: crate::background::Background,
+) -> Started
+where
+    S: Send + Sync + 'static,
+    D: Send + Sync + 'static,
+{
+    RunningService::bind(
+        move || {
+            let base = (routes.openapi_base)();
+            app(
+                state.clone(),
+                web.clone(),
+                base,
+                routes.documented,
+                routes.pages,
+            )
+            .app_data(data.clone())
+        },
+        listen.workers,
+        listen.bind,
+        listen.limits,
+        background,
+    )
 }

@@ -1,6 +1,8 @@
 //! The route table: every endpoint of the report service, one file per group.
 
-pub use motcua_web::{api_keys, audit_trail, health, observe};
+use motcua_audit::routes as audit_trail;
+use motcua_keys::api_keys;
+use motcua_web::{health, observe};
 pub mod exports;
 pub mod inbox;
 pub mod issue;
@@ -49,3 +51,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit_trail::get_checkpoint)
         .service(audit_trail::verify_trail);
 }
+
+/// The service's routes, for [`motcua_web::service::bind`].
+pub const ROUTES: motcua_web::service::Routes = motcua_web::service::Routes {
+    openapi_base: crate::openapi::base,
+    documented: configure,
+    pages: verification_page::configure,
+};
