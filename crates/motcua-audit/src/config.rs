@@ -87,3 +87,32 @@ pub fn parse_fingerprint(text: &str) -> Result<String, String> {
         Err("the SHA-256 fingerprint of the signing certificate: 64 hex digits".into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_read_with_or_without_colons_and_in_either_case() {
+        let hex = "AB".repeat(32);
+        let colons = vec!["ab"; 32].join(":");
+        assert_eq!(parse_fingerprint(&hex).as_deref(), Ok("ab".repeat(32).as_str()));
+        assert_eq!(parse_fingerprint(&colons).as_deref(), Ok("ab".repeat(32).as_str()));
+        assert!(parse_fingerprint("abcd").is_err());
+        assert!(parse_fingerprint(&"zz".repeat(32)).is_err());
+    }
+
+    #[test]
+    fn the_checkpoint_log_lies_beside_the_database() {
+        let log = |url| default_checkpoint_log("results", url, "/var/lib/motcua");
+        assert_eq!(log("sqlite://:memory:"), None);
+        assert_eq!(
+            log("sqlite:///data/results.db"),
+            Some(PathBuf::from("/data/results.db.audit-checkpoints.jsonl"))
+        );
+        assert_eq!(
+            log("postgres://localhost/results"),
+            Some(PathBuf::from("/var/lib/motcua/results-audit-checkpoints.jsonl"))
+        );
+    }
+}
