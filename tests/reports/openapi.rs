@@ -4,7 +4,10 @@ const COMMITTED: &str = include_str!("../../api-spec/reports.openapi.json");
 
 #[test]
 fn committed_document_matches_the_code() {
-    let generated = motcua_reports::openapi::document_json();
+    let generated = motcua_web::openapi::document_json(
+        motcua_reports::openapi::base(),
+        motcua_reports::routes::configure,
+    );
     if generated != COMMITTED {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),

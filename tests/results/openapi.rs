@@ -7,7 +7,10 @@ const COMMITTED: &str = include_str!("../../api-spec/results.openapi.json");
 
 #[test]
 fn committed_document_matches_the_code() {
-    let generated = motcua_results::openapi::document_json();
+    let generated = motcua_web::openapi::document_json(
+        motcua_results::openapi::base(),
+        motcua_results::routes::configure,
+    );
     if generated != COMMITTED {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),

@@ -96,8 +96,14 @@ mod tests {
     fn fingerprints_are_read_with_or_without_colons_and_in_either_case() {
         let hex = "AB".repeat(32);
         let colons = vec!["ab"; 32].join(":");
-        assert_eq!(parse_fingerprint(&hex).as_deref(), Ok("ab".repeat(32).as_str()));
-        assert_eq!(parse_fingerprint(&colons).as_deref(), Ok("ab".repeat(32).as_str()));
+        assert_eq!(
+            parse_fingerprint(&hex).as_deref(),
+            Ok("ab".repeat(32).as_str())
+        );
+        assert_eq!(
+            parse_fingerprint(&colons).as_deref(),
+            Ok("ab".repeat(32).as_str())
+        );
         assert!(parse_fingerprint("abcd").is_err());
         assert!(parse_fingerprint(&"zz".repeat(32)).is_err());
     }
@@ -112,7 +118,9 @@ mod tests {
         );
         assert_eq!(
             log("postgres://localhost/results"),
-            Some(PathBuf::from("/var/lib/motcua/results-audit-checkpoints.jsonl"))
+            Some(PathBuf::from(
+                "/var/lib/motcua/results-audit-checkpoints.jsonl"
+            ))
         );
     }
 }

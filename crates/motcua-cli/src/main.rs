@@ -8,13 +8,13 @@ use std::time::Duration;
 mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use motcua_audit::Actor;
 use motcua_core::access::Role;
 use motcua_core::ids::UnitId;
 use motcua_db::{Database, DbPool, PoolOptions};
+use motcua_keys::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
 use motcua_reports::config::ReportsConfig;
-use motcua_results::audit::Actor;
 use motcua_results::config::ResultsConfig;
-use motcua_results::routes::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
 
 /// The services allocate and free document buffers (100 KB to 50 MB) at every request; glibc's
 /// allocator returns such memory to the system and faults it back in on the next one, which cost
@@ -410,11 +410,17 @@ fn write_openapi(out: &std::path::Path) -> Result<(), String> {
     for (name, document) in [
         (
             "results.openapi.json",
-            motcua_results::openapi::document_json(),
+            motcua_web::openapi::document_json(
+                motcua_results::openapi::base(),
+                motcua_results::routes::configure,
+            ),
         ),
         (
             "reports.openapi.json",
-            motcua_reports::openapi::document_json(),
+            motcua_web::openapi::document_json(
+                motcua_reports::openapi::base(),
+                motcua_reports::routes::configure,
+            ),
         ),
     ] {
         let path = out.join(name);

@@ -1,5 +1,5 @@
 //! Private keys of units' collective certificates, encrypted at rest (see
-//! `motcua_results::keystore`). Rows are never returned by the API, only which certificates
+//! `motcua_keys::keystore`). Rows are never returned by the API, only which certificates
 //! have one.
 
 use chrono::NaiveDateTime;

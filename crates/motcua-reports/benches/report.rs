@@ -24,12 +24,14 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use chrono::{DateTime, FixedOffset, Utc};
+use motcua_audit::Actor;
 use motcua_core::access::Role;
 use motcua_core::ids::{OfficialId, UnitId};
 use motcua_core::period::Period;
 use motcua_core::report::ReportKind;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_document::RenderedDocument;
+use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_pki::cms::{KeySigner, Signer};
 use motcua_pki::pades::{self, PdfSignatureOptions, SignatureAppearance, SignatureMark};
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestPki};
@@ -40,8 +42,6 @@ use motcua_reports::document::Issue;
 use motcua_reports::figures::{self, Compiled};
 use motcua_reports::workflow::vietnam;
 use motcua_results::config::ResultsConfig;
-use motcua_web::api_keys::{issue_key, KeyRequest};
-use motcua_web::audit::Actor;
 
 /// The allocator of the service binaries, so that the figures are theirs.
 #[global_allocator]

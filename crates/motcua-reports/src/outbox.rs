@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use motcua_audit::Actor;
 use motcua_core::report::ReportStatus;
 use motcua_db::now;
 use motcua_db::reports::{self, OutboxEntry};
-use motcua_web::audit::Actor;
 use motcua_web::error::{to_json_text, ApiError};
 
 use crate::package::{verify_receipt, ReportPackage, SignedReceipt};

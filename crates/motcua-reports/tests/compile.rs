@@ -11,16 +11,16 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
+use motcua_audit::Actor;
 use motcua_core::access::Role;
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
 use motcua_db::{DbPool, PoolOptions};
+use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_reports::client::{ClientError, ClientOptions, ResultsClient, Unit};
 use motcua_reports::figures::{compile, CompileError, Figures, FIGURES_SCHEMA};
-use motcua_results::audit::Actor;
 use motcua_results::config::ResultsConfig;
-use motcua_results::routes::api_keys::{issue_key, KeyRequest};
 use motcua_results::seed::SeededDistrict;
 use reqwest::StatusCode;
 

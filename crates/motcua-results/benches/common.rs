@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use motcua_audit::Actor;
 use motcua_core::access::Role;
 use motcua_db::DbPool;
-use motcua_results::audit::Actor;
-use motcua_results::routes::api_keys::{issue_key, KeyRequest};
+use motcua_keys::api_keys::{issue_key, KeyRequest};
 
 use psql::admin_execute;
 

@@ -112,7 +112,7 @@ fn prepare(pool: &DbPool, dossiers: u64, districts: u32) -> UnitId {
 
 fn time(
     runs: usize,
-    mut work: impl FnMut() -> Result<(), motcua_results::error::ApiError>,
+    mut work: impl FnMut() -> Result<(), motcua_web::error::ApiError>,
 ) -> (Duration, Duration) {
     let mut samples: Vec<Duration> = (0..runs)
         .map(|_| {

@@ -6,7 +6,7 @@ use motcua_db::officials::{self, Official};
 use motcua_db::{units, DbConnection, DbError};
 pub use motcua_web::auth::*;
 
-use crate::error::ApiError;
+use motcua_web::error::ApiError;
 
 /// What a key limited to a unit subtree may reach.
 pub trait UnitScope {

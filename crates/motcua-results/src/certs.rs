@@ -28,9 +28,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::audit::Actor;
-use crate::error::{ApiError, CertificateRefusal, InvalidParam};
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::error::{ApiError, CertificateRefusal, InvalidParam};
 
 /// Newest CRLs kept per issuer name when the store is rebuilt (a re-keyed CA signs with two keys
 /// for a while, each with its own CRL).

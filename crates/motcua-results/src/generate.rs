@@ -21,8 +21,8 @@ use motcua_db::statistics::{self, CountDelta};
 use motcua_db::units::{self, NewUnit, Unit};
 use motcua_db::{now, write_transaction, DbConnection};
 
-use crate::error::ApiError;
 use crate::seed::{seed_viet_yen, SeededDistrict};
+use motcua_web::error::ApiError;
 
 /// The seed report's figures, as this generator reproduces them.
 pub mod viet_yen_figures {

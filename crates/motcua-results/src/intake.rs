@@ -20,11 +20,11 @@ use motcua_db::{Backend, DbConnection};
 use motcua_web::auth::Principal;
 use tokio::sync::oneshot;
 
-use crate::audit::Actor;
 use crate::auth::UnitScope;
-use crate::error::ApiError;
 use crate::lifecycle::{self, Changes, DossierInput, Records};
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::error::ApiError;
 
 /// Most dossiers written in one transaction.
 const MAX_BATCH: usize = 64;

@@ -20,8 +20,8 @@ use motcua_db::units::Unit;
 use motcua_db::{now, officials, procedures, units, DbConnection, DbError};
 use serde::Serialize;
 
-use crate::audit::Actor;
-use crate::error::ApiError;
+use motcua_audit::Actor;
+use motcua_web::error::ApiError;
 
 /// Who applies, already validated.
 #[derive(Debug, Clone)]

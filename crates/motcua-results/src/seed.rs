@@ -11,8 +11,8 @@ use motcua_db::units::{self, NewUnit, Unit};
 use motcua_db::{now, write_transaction, DbConnection};
 use serde::Deserialize;
 
-use crate::audit::Actor;
-use crate::error::ApiError;
+use motcua_audit::Actor;
+use motcua_web::error::ApiError;
 
 const VIET_YEN: &str = include_str!("../seed/viet-yen.json");
 

@@ -15,7 +15,7 @@ use motcua_db::{procedures, DbConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use motcua_web::error::ApiError;
 
 /// The counting rule, stated in every response so a reader of the figures knows it.
 pub const COUNTING_RULE: &str = "Counted in dossiers, by Vietnam calendar day. A dossier is received when it is accepted \

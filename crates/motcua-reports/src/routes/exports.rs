@@ -14,8 +14,8 @@ use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::signature_check::verify_stored;
 use crate::state::AppState;
-use crate::verification::verify_stored;
 use crate::workflow::{current_version, find, require_report, ISSUED, LEADER_SIGNED, RENDERED};
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]

@@ -8,19 +8,19 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
+use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
 use motcua_core::ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_db::now;
 use motcua_db::reports::{self, ReceivedReport};
+use motcua_keys::keystore;
 use motcua_pki::pades;
 use motcua_web::answer::Answer;
-use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError, InvalidParam};
 use motcua_web::extract::{DocumentJson, ValidQuery};
-use motcua_web::keystore;
 use motcua_web::openapi::PdfDocument;
 use motcua_web::request_id::RequestId;
 use serde::{Deserialize, Serialize};
@@ -32,8 +32,8 @@ use crate::package::{
     sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
     SignedReceipt,
 };
+use crate::signature_check::verify_stored;
 use crate::state::AppState;
-use crate::verification::verify_stored;
 use crate::workflow::{require_unit_scope, utc};
 
 /// Receives a report package. A delivery of a package already received (same report id and

@@ -9,6 +9,7 @@ use actix_web::web::{Data, Path};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
+use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::ids::{CertificateId, OfficialId};
@@ -21,7 +22,6 @@ use motcua_pki::pades::{
 };
 use motcua_pki::{parse_certificates, Certificate};
 use motcua_web::answer::Answer;
-use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
 use motcua_web::error::responses::{PreconditionErrors, WriteErrors};

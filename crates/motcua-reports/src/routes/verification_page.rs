@@ -6,8 +6,8 @@ use actix_web::web::{self, Data, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use motcua_web::verification_page::{answer_upload, Lang, Page, PAGE_PATH};
 
+use crate::signature_check::verify_now;
 use crate::state::AppState;
-use crate::verification::verify_now;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(

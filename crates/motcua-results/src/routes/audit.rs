@@ -11,11 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::auth::Principal;
-use crate::error::responses::ReadErrors;
-use crate::error::ApiError;
-use crate::extract::ValidQuery;
-use crate::pagination::{finish_page, PageParams};
 use crate::state::AppState;
+use motcua_web::error::responses::ReadErrors;
+use motcua_web::error::ApiError;
+use motcua_web::extract::ValidQuery;
+use motcua_web::pagination::{finish_page, PageParams};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AuditEventView {

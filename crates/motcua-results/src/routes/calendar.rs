@@ -6,13 +6,13 @@ use motcua_core::access::{Access, Resource, Role};
 use motcua_core::calendar::YearCalendar;
 use motcua_db::now;
 
-use crate::audit::Actor;
 use crate::auth::Principal;
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::{path_number, ValidJson};
-use crate::request_id::RequestId;
 use crate::state::{load_calendar, AppState};
+use motcua_audit::Actor;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::{path_number, ValidJson};
+use motcua_web::request_id::RequestId;
 
 /// The year of the path: canonical decimal, in the accepted range.
 fn path_year(segment: &str) -> Result<i32, ApiError> {

@@ -24,19 +24,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{
     bind_to_official, bind_to_unit, fingerprint, parse_status, refusal, status_text, to_json_text,
     upload_certificate, upload_certificates, validate, Binding,
 };
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::{PathId, ValidJson, ValidQuery};
-use crate::pagination::{finish_page, PageParams};
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::{PathId, ValidJson, ValidQuery};
+use motcua_web::pagination::{finish_page, PageParams};
+use motcua_web::request_id::RequestId;
 
 /// A registered certificate and its latest verdict.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -23,15 +23,15 @@ use utoipa::ToSchema;
 
 use super::dossiers::find;
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::{path_number, ValidJson};
 use crate::lifecycle::{self, Changes};
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::{path_number, ValidJson};
+use motcua_web::request_id::RequestId;
 
 /// How long the service keeps a prepared document waiting for its signature.
 const SESSION_MINUTES: i64 = 60;

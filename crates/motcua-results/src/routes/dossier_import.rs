@@ -11,16 +11,16 @@ use utoipa::ToSchema;
 use super::dossiers::{
     transition_input, validate_dossier, NewDossierRequest, RatingRequest, TransitionRequest,
 };
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
-use crate::error::responses::WriteErrors;
-use crate::error::{ApiError, InvalidParam};
-use crate::extract::{media_type, parse_json, read_body};
 use crate::intake;
 use crate::lifecycle::{self, Changes, DossierInput, TransitionInput};
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::WriteErrors;
+use motcua_web::error::{ApiError, InvalidParam};
+use motcua_web::extract::{media_type, parse_json, read_body};
+use motcua_web::request_id::RequestId;
 
 /// The most dossiers one import may carry.
 pub const MAX_IMPORT_ITEMS: usize = 20_000;

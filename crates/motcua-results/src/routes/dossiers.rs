@@ -15,20 +15,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
-use crate::concurrency::{ETag, IfMatch};
-use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
-use crate::error::{ApiError, InvalidParam};
-use crate::extract::{ValidJson, ValidQuery};
+use crate::intake;
 use crate::lifecycle::{
     self, ApologyInput, Applicant, Changes, ComponentInput, DossierInput, TransitionInput,
 };
-use crate::pagination::{finish_page, PageParams};
-use crate::request_id::RequestId;
 use crate::state::AppState;
-use crate::{idempotency, intake};
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::concurrency::{ETag, IfMatch};
+use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
+use motcua_web::error::{ApiError, InvalidParam};
+use motcua_web::extract::{ValidJson, ValidQuery};
+use motcua_web::idempotency;
+use motcua_web::pagination::{finish_page, PageParams};
+use motcua_web::request_id::RequestId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ApplicantView {

@@ -14,15 +14,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::{ApiError, InvalidParam};
-use crate::extract::{double_option, PathId, ValidJson, ValidQuery};
-use crate::pagination::{finish_page, PageParams};
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::{ApiError, InvalidParam};
+use motcua_web::extract::{double_option, PathId, ValidJson, ValidQuery};
+use motcua_web::pagination::{finish_page, PageParams};
+use motcua_web::request_id::RequestId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OfficialView {

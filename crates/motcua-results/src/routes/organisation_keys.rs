@@ -14,16 +14,16 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::fingerprint;
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::{PathId, ValidJson};
-use crate::keystore;
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_keys::keystore;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::{PathId, ValidJson};
+use motcua_web::request_id::RequestId;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

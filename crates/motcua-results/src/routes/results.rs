@@ -23,18 +23,18 @@ use utoipa::ToSchema;
 
 use super::dossiers::{current_etag, find, find_for_change, DossierView};
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
 use crate::certs::{status_text, validate};
-use crate::concurrency::IfMatch;
-use crate::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::PdfBody;
-use crate::keystore::{self, OrganisationSigner};
 use crate::lifecycle::{self, Changes, TransitionInput};
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_keys::keystore::{self, OrganisationSigner};
+use motcua_web::answer::Answer;
+use motcua_web::concurrency::IfMatch;
+use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::PdfBody;
+use motcua_web::request_id::RequestId;
 
 /// Collective certificates of a unit considered when choosing the signing one.
 const MAX_CANDIDATES: i64 = 500;

@@ -9,15 +9,15 @@ use motcua_core::period::Period;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::{Principal, UnitScope};
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::ValidQuery;
-use crate::request_id::RequestId;
 use crate::state::AppState;
 use crate::statistics::{self, Form06, Indicators, Method};
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::ValidQuery;
+use motcua_web::request_id::RequestId;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -17,19 +17,19 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
-use crate::answer::Answer;
-use crate::audit::Actor;
 use crate::auth::Principal;
 use crate::certs::{
     build_store, fingerprint, new_anchor, revalidate_all, upload_certificates, upload_crl,
     LoadedTrust, RevalidationSummary,
 };
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::{PathId, ValidJson, ValidQuery};
-use crate::pagination::{finish_page, PageParams};
-use crate::request_id::RequestId;
 use crate::state::AppState;
+use motcua_audit::Actor;
+use motcua_web::answer::Answer;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::{PathId, ValidJson, ValidQuery};
+use motcua_web::pagination::{finish_page, PageParams};
+use motcua_web::request_id::RequestId;
 
 /// A CA certificate of the trust store.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -10,15 +10,15 @@ use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
 use motcua_pki::{Budget, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
 use motcua_web::signed_upload::SignedUpload;
-use motcua_web::verification::{verify_signed_cms, verify_signed_pdf, VerificationError};
+use motcua_web::verify_upload::{verify_signed_cms, verify_signed_pdf, VerificationError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::results::stored_result;
-use crate::error::responses::{ReadErrors, WriteErrors};
-use crate::error::ApiError;
-use crate::extract::ValidQuery;
 use crate::state::AppState;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
+use motcua_web::error::ApiError;
+use motcua_web::extract::ValidQuery;
 
 /// Whether revocation data is required.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]

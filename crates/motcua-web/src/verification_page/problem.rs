@@ -7,7 +7,7 @@ use actix_web::ResponseError;
 use super::html::Html;
 use super::text::Lang;
 use crate::error::ApiError;
-use crate::verification::VerificationError;
+use crate::verify_upload::VerificationError;
 
 /// What went wrong before a report could be made.
 #[derive(Debug)]

@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use motcua_pki::pades::PdfSignatureReport;
 
 use super::{dossier_code, read_pdf_upload, Lang, Page, PageProblem, Subject};
-use crate::verification::VerificationError;
+use crate::verify_upload::VerificationError;
 
 /// What a request of the page asks for: its language and, on the results service, a dossier.
 #[derive(Debug, Clone, PartialEq, Eq)]
