@@ -31,10 +31,12 @@ pub struct CountDelta {
 const DAY: &str = "d";
 const MONTH: &str = "m";
 const YEAR: &str = "y";
-/// Rows per upsert statement, well under both backends' limits on bound parameters.
+/// Rows per SQLite upsert statement: six bound values each, well under SQLite's limit on bound
+/// parameters (32 766 since 3.32; the bundled library is newer).
 const ROWS_PER_STATEMENT: usize = 400;
+const _: () = assert!(ROWS_PER_STATEMENT * 6 <= 32_766);
 
-/// Adds the deltas to the day and month counters (merging repeated keys first).
+/// Adds the deltas to the day, month and year counters (merging repeated keys first).
 pub fn apply(conn: &mut DbConnection, deltas: &[CountDelta]) -> DbResult<()> {
     let mut merged: HashMap<(UnitId, &str, NaiveDate, &str, Metric), i64> = HashMap::new();
     for delta in deltas {
@@ -64,9 +66,9 @@ pub fn apply(conn: &mut DbConnection, deltas: &[CountDelta]) -> DbResult<()> {
         DbConnection::Postgresql(pg) => {
             upsert_prepared(pg, &rows)?;
         }
-        DbConnection::Sqlite(_) => {
+        DbConnection::Sqlite(lite) => {
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                upsert(conn, chunk)?;
+                upsert_bound(lite, chunk)?;
             }
         }
     }
@@ -95,31 +97,27 @@ fn upsert_prepared(pg: &mut diesel::PgConnection, rows: &[Row<'_>]) -> DbResult<
     Ok(())
 }
 
-fn upsert(conn: &mut DbConnection, rows: &[Row<'_>]) -> DbResult<()> {
-    // Integers, dates and metric names are formatted by this code; the field name comes from
-    // the catalogue and is quoted as an SQL string literal.
-    let values: Vec<String> = rows
-        .iter()
-        .map(|((unit, grain, day, field, metric), n)| {
-            format!(
-                "({unit}, '{grain}', '{day}', {}, '{metric}', {n})",
-                quote(field)
-            )
-        })
-        .collect();
+/// One `INSERT … VALUES (?, …), …` per chunk, every value bound: the statement text depends only
+/// on the number of rows, so full chunks reuse one prepared statement.
+fn upsert_bound(lite: &mut diesel::SqliteConnection, rows: &[Row<'_>]) -> DbResult<()> {
+    let placeholders = vec!["(?, ?, ?, ?, ?, ?)"; rows.len()].join(", ");
     let sql = format!(
-        "INSERT INTO {} VALUES {} {}",
+        "INSERT INTO {} VALUES {placeholders} {}",
         AddToCounts::INTO,
-        values.join(", "),
         AddToCounts::THEN
     );
-    diesel::sql_query(sql).execute(conn)?;
+    let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+    for ((unit, grain, day, field, metric), n) in rows {
+        query = query
+            .bind::<BigInt, _>(unit.0)
+            .bind::<Text, _>(*grain)
+            .bind::<Date, _>(*day)
+            .bind::<Text, _>(*field)
+            .bind::<Text, _>(metric.as_str())
+            .bind::<BigInt, _>(*n);
+    }
+    query.execute(lite)?;
     Ok(())
-}
-
-/// An SQL string literal; both backends read `''` as one quote and nothing else as special.
-fn quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 fn first_of_month(day: NaiveDate) -> NaiveDate {

@@ -36,6 +36,7 @@ mod parse;
 mod path;
 mod signature;
 mod store;
+#[cfg(any(test, feature = "test-pki"))]
 pub mod testpki;
 mod validate;
 mod verdict;

@@ -274,6 +274,7 @@ fn create_together(
     for (index, creation) in creations.iter().enumerate() {
         let plan = require_allowed(conn, &creation.who, &creation.input).and_then(|()| {
             lifecycle::plan(conn, calendar, &creation.input, &creation.actor, &records)
+                .map_err(ApiError::from)
         });
         match plan {
             Ok(plan) => {

@@ -1,5 +1,6 @@
 //! The results service: the catalogue of procedures, the units and officials of one-stop desks,
-//! and (in later modules) dossiers and their electronic results.
+//! dossiers from intake to their (electronically signed) results, the certificates and trust
+//! store that signatures are checked against, and the statistics counted from the dossiers.
 
 pub mod auth;
 pub mod certs;

@@ -4,19 +4,22 @@
 //! later revisions), every signature's byte range must be its own `/Contents` hole, and a
 //! [`Budget`] stops the work when its time runs out or the caller goes away.
 
+mod byte_range;
+mod later_changes;
+
 use std::collections::HashMap;
 use std::ops::Range;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use lopdf::{Dictionary, Object, ObjectId};
+use lopdf::Object;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::changes::{self, Modification};
+use super::changes::Modification;
 use super::fields::{signature_fields, FieldWalk, SignatureField, SignatureValue};
 use super::serialize::{decode_text, parse_pdf_date};
-use super::source::{object_body, object_span, Location, Source};
+use super::source::Source;
 use crate::budget::{Budget, BudgetExceeded};
 use crate::cms::{
     verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
@@ -27,6 +30,9 @@ use crate::error::PkiError;
 use crate::parse::Certificate;
 use crate::store::TrustStore;
 use crate::verdict::{Outcome, RevocationPolicy};
+
+use byte_range::{blank_signature_contents, own_byte_range, signature_hex, unreadable};
+use later_changes::judge_later_changes;
 
 /// Most signatures [`verify_pdf`] accepts in one document.
 pub const DEFAULT_MAX_SIGNATURES: usize = 50;
@@ -410,221 +416,6 @@ fn refuse_shared_holes(candidates: &mut [Candidate]) {
     }
 }
 
-/// The message for a signature field with an empty or missing `/Contents`.
-fn no_contents(name: &str) -> String {
-    format!("the signature field {name} has no /Contents")
-}
-
-/// Checks that the signature's byte range is well formed and its hole is the `/Contents` of
-/// the signature dictionary itself, written in the object `holder`: a field cannot borrow
-/// another field's signature. The hole must be the hex string after the object's first
-/// `/Contents` key; being hex, it cannot end the object, so only the bytes before it are read.
-fn own_byte_range(
-    pdf: &[u8],
-    (document, blanked): (&Source<'_>, &[Range<usize>]),
-    name: &str,
-    holder: Option<ObjectId>,
-    signature: &Dictionary,
-    byte_range: &[i64],
-) -> Result<[usize; 4], String> {
-    if !signature.has(b"Contents") {
-        return Err(no_contents(name));
-    }
-    let (id, body) = holder_body(pdf, document, name, holder)?;
-    let Some(own) = own_contents(pdf, body) else {
-        return Err(no_contents(name));
-    };
-    if pdf.get(own + 1) == Some(&b'>') {
-        return Err(no_contents(name));
-    }
-    let range = check_byte_range(pdf, byte_range, blanked)?;
-    if range[1] != own {
-        return Err(format!(
-            "the /ByteRange of the signature field {name} does not point at its own /Contents in its signature dictionary (object {} {})",
-            id.0, id.1
-        ));
-    }
-    Ok(range)
-}
-
-/// Where the body of the object holding a signature dictionary starts.
-fn holder_body(
-    pdf: &[u8],
-    document: &Source<'_>,
-    name: &str,
-    holder: Option<ObjectId>,
-) -> Result<(ObjectId, usize), String> {
-    let Some(id) = holder else {
-        return Err(format!(
-            "the signature dictionary of the field {name} is not written in an object of the file"
-        ));
-    };
-    match document.location(id) {
-        Location::At(offset) => object_body(pdf, id, offset).map(|body| (id, body)).ok_or_else(|| {
-            format!(
-                "the cross-reference does not point at the signature dictionary of the field {name} (object {} {})",
-                id.0, id.1
-            )
-        }),
-        Location::InObjectStream(_) => Err(format!(
-            "the signature dictionary of the field {name} (object {} {}) is inside an object stream, which cannot hold a /Contents hole",
-            id.0, id.1
-        )),
-        Location::Missing => Err(format!(
-            "the signature dictionary of the field {name} (object {} {}) is not in the cross-reference",
-            id.0, id.1
-        )),
-    }
-}
-
-/// Where the hex string after the first `/Contents` key of the object whose body starts at
-/// `body` opens (its `<`); `None` when the object has no such key before its `endobj` or the
-/// value is not a hex string.
-fn own_contents(pdf: &[u8], body: usize) -> Option<usize> {
-    let object = pdf.get(body..)?;
-    let key = b"/Contents";
-    let found = memchr::memmem::find_iter(object, key).find(|at| {
-        // The whole name, not `/ContentsX`.
-        object
-            .get(at + key.len())
-            .is_some_and(|next| next.is_ascii_whitespace() || b"<([/".contains(next))
-    })?;
-    if memchr::memmem::find(object.get(..found)?, b"endobj").is_some() {
-        // The key belongs to a later object.
-        return None;
-    }
-    let mut at = found + key.len();
-    while object.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    if object.get(at) != Some(&b'<') || object.get(at + 1) == Some(&b'<') {
-        return None;
-    }
-    Some(body + at)
-}
-
-/// The byte range as far as it reads, and the problem to report, for a signature dictionary
-/// the parser refused.
-fn unreadable(
-    pdf: &[u8],
-    document: &Source<'_>,
-    holder: Option<ObjectId>,
-    error: &str,
-) -> (Vec<i64>, String) {
-    let object = holder.map_or_else(
-        || " ".to_owned(),
-        |id| format!(" (object {} {}) ", id.0, id.1),
-    );
-    let fallback = format!("the signature dictionary{object}cannot be read: {error}");
-    let span = holder.and_then(|id| match document.location(id) {
-        Location::At(offset) => object_span(pdf, id, offset),
-        _ => None,
-    });
-    let Some(span) = span else {
-        return (Vec::new(), fallback);
-    };
-    let Some(found) = pdf
-        .get(span.clone())
-        .and_then(|object| memchr::memmem::find(object, b"/ByteRange"))
-    else {
-        return (Vec::new(), fallback);
-    };
-    let at = span.start + found + b"/ByteRange".len();
-    let written = raw_byte_range(pdf, at);
-    let fits = byte_range_at(pdf, at).is_some_and(|range| {
-        range[2]
-            .checked_add(range[3])
-            .is_some_and(|end| end <= pdf.len())
-            && range[0]
-                .checked_add(range[1])
-                .is_some_and(|end| end <= pdf.len())
-    });
-    if fits {
-        (written, fallback)
-    } else {
-        (
-            written,
-            "/ByteRange is not four integers that fit the file".to_owned(),
-        )
-    }
-}
-
-/// The integers of `[a b c d]` after `at` that fit an `i64`.
-fn raw_byte_range(pdf: &[u8], at: usize) -> Vec<i64> {
-    let Some(rest) = pdf.get(at..at.saturating_add(200)) else {
-        return Vec::new();
-    };
-    let text = String::from_utf8_lossy(rest.split(|b| *b == b']').next().unwrap_or_default());
-    text.trim_start()
-        .strip_prefix('[')
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(4)
-        .filter_map(|number| number.parse().ok())
-        .collect()
-}
-
-/// Classifies what followed each signature. Each revision of a PDF ends with `%%EOF`; the
-/// objects written after a signature's revision are compared with their signed versions
-/// ([`changes::analyse`]): only later signatures and validation data may be added. When that
-/// comparison cannot be completed, every revision after a signature must be one that a later
-/// signature covers, and the last one must be signed, or the document was changed after
-/// signing.
-fn judge_later_changes(
-    pdf: &[u8],
-    (view, blanked): (&[u8], &[Range<usize>]),
-    document: &Source<'_>,
-    reports: &mut [PdfSignatureReport],
-    budget: &Budget,
-) {
-    let ends: Vec<u64> = reports.iter().map(|r| r.revision_length).collect();
-    let mut analyses: HashMap<u64, changes::Analysis> = HashMap::new();
-    for report in reports.iter_mut() {
-        let start = usize::try_from(report.revision_length).unwrap_or(usize::MAX);
-        let revisions_after = pdf.get(start..).map_or(0, count_eof_markers);
-        let signed_after = ends
-            .iter()
-            .filter(|end| **end > report.revision_length)
-            .count();
-        let last_is_signed = ends
-            .last()
-            .is_some_and(|end| usize::try_from(*end).ok() == Some(pdf.len()));
-        let by_revisions = if last_is_signed && revisions_after == signed_after {
-            ChangesAfter::FurtherSignatures
-        } else {
-            ChangesAfter::OtherContent
-        };
-        let stopped = report.report.sub_indication == Some(SubIndication::BudgetExceeded);
-        let analysable = !report.covers_whole_document && start > 0 && !stopped;
-        let analysis = analysable.then(|| {
-            analyses
-                .entry(report.revision_length)
-                .or_insert_with(|| changes::analyse(pdf, view, blanked, document, start, budget))
-                .clone()
-        });
-        report.changes_after = match &analysis {
-            _ if report.covers_whole_document => ChangesAfter::Nothing,
-            Some(analysis) if analysis.modifications.iter().any(|m| !m.kind.is_allowed()) => {
-                ChangesAfter::OtherContent
-            }
-            Some(analysis) if analysis.incomplete.is_none() => ChangesAfter::FurtherSignatures,
-            _ => by_revisions,
-        };
-        let incomplete = analysis.as_ref().and_then(|a| a.incomplete.clone());
-        report.modifications = analysis.map(|a| a.modifications).unwrap_or_default();
-        if stopped {
-            continue;
-        }
-        record_changes(
-            &mut report.report,
-            report.changes_after,
-            &report.modifications,
-            incomplete.as_deref(),
-            (revisions_after, signed_after),
-        );
-    }
-}
-
 /// The PDF parser spends most of its time decoding the large hex strings that hold signatures,
 /// which are read from the raw bytes by their byte range anyway. They are blanked out before the
 /// structure is parsed: `<hex…>` becomes `()` and spaces of the same length, so every offset of
@@ -635,190 +426,6 @@ fn judge_later_changes(
 /// whatever byte ranges it holds.
 pub(super) fn without_signature_contents(pdf: &[u8]) -> Option<Vec<u8>> {
     blank_signature_contents(pdf).0
-}
-
-/// [`without_signature_contents`], and the holes it blanked.
-fn blank_signature_contents(pdf: &[u8]) -> (Option<Vec<u8>>, Vec<Range<usize>>) {
-    let mut holes: Vec<(usize, usize)> = memchr::memmem::find_iter(pdf, b"/ByteRange")
-        .filter_map(|found| byte_range_at(pdf, found + b"/ByteRange".len()))
-        .map(|[_, hole_start, hole_end, _]| (hole_start, hole_end))
-        .filter(|(hole_start, hole_end)| {
-            after_contents_key(pdf, *hole_start) && hole_start < hole_end
-        })
-        .collect();
-    holes.sort_unstable();
-    holes.dedup();
-    let mut masked: Option<Vec<u8>> = None;
-    let mut blanked = Vec::new();
-    let mut blanked_to = 0;
-    for (hole_start, hole_end) in holes {
-        if hole_start < blanked_to {
-            continue;
-        }
-        let hole = pdf.get(hole_start..hole_end).unwrap_or_default();
-        let is_hex_string = hole.len() >= 2
-            && hole.first() == Some(&b'<')
-            && hole.last() == Some(&b'>')
-            && all_hex(&hole[1..hole.len() - 1]);
-        if !is_hex_string {
-            continue;
-        }
-        let copy = masked.get_or_insert_with(|| pdf.to_vec());
-        if let Some(target) = copy.get_mut(hole_start..hole_end) {
-            target.fill(b' ');
-            target[0] = b'(';
-            target[1] = b')';
-        }
-        blanked_to = hole_end;
-        blanked.push(hole_start..hole_end);
-    }
-    (masked, blanked)
-}
-
-/// Whether every byte is a hex digit. Branch-free arithmetic on blocks of 64 bytes, which the
-/// compiler turns into vector instructions: the holes of signatures are tens of kilobytes.
-fn all_hex(bytes: &[u8]) -> bool {
-    let hex = |byte: u8| (byte.wrapping_sub(b'0') < 10) | ((byte | 0x20).wrapping_sub(b'a') < 6);
-    bytes
-        .chunks(64)
-        .all(|block| block.iter().fold(true, |all, byte| all & hex(*byte)))
-}
-
-/// Whether `at` follows a `/Contents` key (and whitespace): a byte range pointing elsewhere
-/// must not blank another string of the document.
-fn after_contents_key(pdf: &[u8], at: usize) -> bool {
-    let before = pdf.get(at.saturating_sub(64)..at).unwrap_or_default();
-    let key_end = before
-        .iter()
-        .rposition(|byte| !byte.is_ascii_whitespace())
-        .map_or(0, |last| last + 1);
-    before[..key_end].ends_with(b"/Contents")
-}
-
-/// The hex digits of the CMS at the start of a `/Contents` hole, without the zero padding after
-/// it: the DER header gives the length, so only the signature itself is decoded. The whole hole
-/// when the header cannot be read (the decoder then reports the problem).
-fn signature_hex(hole: &[u8]) -> &[u8] {
-    let header: Vec<u8> = hole
-        .get(..12)
-        .and_then(|h| hex::decode(h).ok())
-        .unwrap_or_default();
-    let total = match header.as_slice() {
-        [_, length, ..] if *length < 0x80 => Some(2 + usize::from(*length)),
-        [_, 0x81, a, ..] => Some(3 + usize::from(*a)),
-        [_, 0x82, a, b, ..] => Some(4 + (usize::from(*a) << 8 | usize::from(*b))),
-        [_, 0x83, a, b, c, ..] => {
-            Some(5 + (usize::from(*a) << 16 | usize::from(*b) << 8 | usize::from(*c)))
-        }
-        _ => None,
-    };
-    total
-        .and_then(|bytes| hole.get(..bytes * 2))
-        .unwrap_or(hole)
-}
-
-/// Reads `[a b c d]` after `at`.
-fn byte_range_at(pdf: &[u8], at: usize) -> Option<[usize; 4]> {
-    let rest = pdf.get(at..at.saturating_add(100))?;
-    let text = std::str::from_utf8(rest.split(|b| *b == b']').next()?).ok()?;
-    let mut numbers = text
-        .trim_start()
-        .strip_prefix('[')?
-        .split_whitespace()
-        .map(|n| n.parse::<usize>().ok());
-    let range = [
-        numbers.next()??,
-        numbers.next()??,
-        numbers.next()??,
-        numbers.next()??,
-    ];
-    Some(range)
-}
-
-fn count_eof_markers(bytes: &[u8]) -> usize {
-    bytes
-        .windows(5)
-        .filter(|window| *window == b"%%EOF")
-        .count()
-}
-
-/// At most this many modifications are named in a report's summary and check.
-const MODIFICATIONS_NAMED: usize = 10;
-
-/// `page 1 content changed (object 4 0), …`.
-fn describe(modifications: &[&Modification]) -> String {
-    let mut text = modifications
-        .iter()
-        .take(MODIFICATIONS_NAMED)
-        .map(|m| format!("{} (object {})", m.detail, m.object))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if modifications.len() > MODIFICATIONS_NAMED {
-        text.push_str(&format!(
-            " and {} more",
-            modifications.len() - MODIFICATIONS_NAMED
-        ));
-    }
-    text
-}
-
-fn record_changes(
-    report: &mut SignatureReport,
-    changes: ChangesAfter,
-    modifications: &[Modification],
-    incomplete: Option<&str>,
-    (revisions, signed): (usize, usize),
-) {
-    let harmful: Vec<&Modification> = modifications
-        .iter()
-        .filter(|m| !m.kind.is_allowed())
-        .collect();
-    let allowed: Vec<&Modification> = modifications
-        .iter()
-        .filter(|m| m.kind.is_allowed())
-        .collect();
-    let unfinished = incomplete
-        .map(|why| format!(" (the changes were not all compared: {why})"))
-        .unwrap_or_default();
-    let (outcome, detail) = match changes {
-        ChangesAfter::Nothing => (Outcome::Passed, "nothing was appended after this signature".to_owned()),
-        ChangesAfter::FurtherSignatures if allowed.is_empty() => (
-            Outcome::Passed,
-            format!("only further signatures followed ({signed}){unfinished}"),
-        ),
-        ChangesAfter::FurtherSignatures => (
-            Outcome::Passed,
-            format!(
-                "only further signatures and validation data followed: {}{unfinished}",
-                describe(&allowed)
-            ),
-        ),
-        ChangesAfter::OtherContent if !harmful.is_empty() => (
-            Outcome::Failed,
-            format!(
-                "the document was changed after this signature: {}{unfinished}",
-                describe(&harmful)
-            ),
-        ),
-        ChangesAfter::OtherContent => (
-            Outcome::Failed,
-            format!("{revisions} revision(s) followed, of which only {signed} are signed: the document was changed after signing{unfinished}"),
-        ),
-    };
-    report.checks.push(SignatureCheck {
-        check: SignatureCheckKind::ChangesAfterSigning,
-        outcome,
-        detail: detail.clone(),
-    });
-    if changes == ChangesAfter::OtherContent && report.indication != Indication::TotalFailed {
-        report.indication = Indication::TotalFailed;
-        report.sub_indication = Some(SubIndication::SigConstraintsFailure);
-        report.summary = if harmful.is_empty() {
-            format!("the document was changed after this signature: {detail}")
-        } else {
-            detail
-        };
-    }
 }
 
 fn verify_contents(
@@ -884,56 +491,6 @@ fn verify_contents(
     report
 }
 
-/// Checks that the byte range is `[0 a b c]` with the hole exactly the `/Contents` hex string
-/// and `b + c` the end of a revision (an `%%EOF` marker), so nothing of the revision is left
-/// unsigned.
-fn check_byte_range(
-    pdf: &[u8],
-    byte_range: &[i64],
-    blanked: &[Range<usize>],
-) -> Result<[usize; 4], String> {
-    let values: Vec<usize> = byte_range
-        .iter()
-        .filter_map(|value| usize::try_from(*value).ok())
-        .collect();
-    let [start, first_length, second_start, second_length] = values.as_slice() else {
-        return Err("/ByteRange is not four integers that fit the file".into());
-    };
-    let range = [*start, *first_length, *second_start, *second_length];
-    if *start != 0 {
-        return Err("/ByteRange does not start at the beginning of the file".into());
-    }
-    if second_start <= first_length {
-        return Err("/ByteRange parts overlap".into());
-    }
-    let end = second_start.saturating_add(*second_length);
-    if end > pdf.len() {
-        return Err("/ByteRange goes beyond the end of the file".into());
-    }
-    let hole = pdf.get(*first_length..*second_start).unwrap_or_default();
-    // A hole blanked before parsing was found to be a hex string then.
-    let checked = blanked
-        .iter()
-        .any(|done| done.start == *first_length && done.end == *second_start);
-    let is_hex_string = checked
-        || (hole.first() == Some(&b'<')
-            && hole.last() == Some(&b'>')
-            && hole.len() >= 2
-            && all_hex(hole.get(1..hole.len() - 1).unwrap_or_default()));
-    if !is_hex_string {
-        return Err("the unsigned hole of /ByteRange is not exactly the /Contents string".into());
-    }
-    let revision = pdf.get(..end).unwrap_or_default();
-    let trimmed = revision
-        .iter()
-        .rposition(|byte| !byte.is_ascii_whitespace())
-        .map_or(&[][..], |last| revision.get(..=last).unwrap_or_default());
-    if !trimmed.ends_with(b"%%EOF") {
-        return Err("/ByteRange does not end at the end of a revision".into());
-    }
-    Ok(range)
-}
-
 fn failed_report(problem: impl Into<String>, validated_at: DateTime<Utc>) -> SignatureReport {
     let problem = problem.into();
     SignatureReport {
@@ -955,6 +512,7 @@ fn failed_report(problem: impl Into<String>, validated_at: DateTime<Utc>) -> Sig
 
 #[cfg(test)]
 mod tests {
+    use super::byte_range::all_hex;
     use super::*;
     use crate::cms::KeySigner;
     use crate::pades::{sign_pdf, PdfSignatureOptions};

@@ -174,12 +174,12 @@ fn import_one(
     let mut dossier = lifecycle::create(conn, calendar, &item.dossier, actor, changes)?;
     for (index, event) in item.events.iter().enumerate() {
         dossier = lifecycle::transition(conn, calendar, &dossier, event, actor, changes)
-            .map_err(|e| prefix(e, &format!("events[{index}]")))?;
+            .map_err(|e| prefix(e.into(), &format!("events[{index}]")))?;
     }
     if let Some(rating) = &item.rating {
         let at = rating.at.unwrap_or_else(Utc::now);
         dossier = lifecycle::rate(conn, &dossier, rating.rating, at, actor, changes)
-            .map_err(|e| prefix(e, "rating"))?;
+            .map_err(|e| prefix(e.into(), "rating"))?;
     }
     Ok(dossier.code)
 }

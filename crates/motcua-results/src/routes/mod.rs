@@ -9,6 +9,7 @@ pub mod certificates;
 pub mod component_signing;
 pub mod dossier_import;
 pub mod dossiers;
+mod lifecycle_errors;
 pub mod officials;
 pub mod organisation_keys;
 pub mod procedures;
