@@ -11,7 +11,7 @@ use motcua_core::ids::{OfficialId, UnitId};
 use motcua_core::period::Period;
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::now;
-use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
+use motcua_db::reports::{self, ReportDocument, ReportVersion};
 use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
@@ -27,6 +27,7 @@ use crate::client::ClientError;
 use crate::content::{authority_for, Letterhead, ReportTexts, Signatory, VersionContent};
 use crate::document::Issue;
 use crate::figures::{self, CompileError, Compiled};
+use crate::lifecycle::{self, NewDraft, Step, Transition};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
@@ -261,30 +262,16 @@ pub async fn create_report(
     let scope = reports::unit_scope(&chain);
     require_unit_scope(&who, &scope, body.unit_id)?;
     let id = uuid::Uuid::now_v7().to_string();
-    let at = now();
-    let report = Report {
+    let report = lifecycle::draft(NewDraft {
         id: id.clone(),
         kind: body.kind,
         unit_id: body.unit_id,
         unit_name: compiled.figures.unit.name.clone(),
         unit_scope: scope,
         periods: compiled.figures.periods.join(" "),
-        status: ReportStatus::Draft,
         corrects: body.corrects.clone(),
-        current_version: 1,
-        leader_official_id: None,
-        leader_name: None,
-        leader_signed_at: None,
-        number: None,
-        number_year: None,
-        number_text: None,
-        issued_at: None,
-        submitted_at: None,
-        acknowledged_at: None,
-        created_at: at,
-        created_by: Some(who.key_id),
-        updated_at: at,
-    };
+        created_by: who.key_id,
+    });
     let content = VersionContent {
         texts: body.texts,
         letterhead: body.letterhead,
@@ -304,18 +291,7 @@ pub async fn create_report(
                     ));
                 }
             }
-            reports::insert(conn, &report)?;
-            reports::insert_version(conn, &version)?;
-            actor.record(
-                conn,
-                "report.compiled",
-                "report",
-                &report.id,
-                &serde_json::json!({
-                    "kind": report.kind, "unit_id": report.unit_id, "periods": report.periods,
-                    "figures_sha256": version.figures_sha256,
-                }),
-            )?;
+            lifecycle::create(conn, &report, &version, &actor)?;
             Answer::created(
                 Some(format!("/reports/{}", report.id)),
                 &view(&report, &version),
@@ -524,7 +500,7 @@ pub async fn make_ready(
             .read(move |conn| {
                 let report = find(conn, &id)?;
                 require_report(&who, &report, Access::Write)?;
-                require_status(&report, ReportStatus::Draft, "make the report ready")?;
+                lifecycle::check(&report, Transition::MakeReady)?;
                 Ok(report)
             })
             .await?
@@ -567,7 +543,7 @@ pub async fn make_ready(
         .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
-            require_status(&report, ReportStatus::Draft, "make the report ready")?;
+            lifecycle::check(&report, Transition::MakeReady)?;
             let current = current_version(conn, &report)?;
             let mut content = current.content.clone();
             content.signatory = Some(signatory.clone());
@@ -600,18 +576,11 @@ pub async fn make_ready(
                     created_at: now(),
                 },
             )?;
-            report.status = ReportStatus::ReadyForSignature;
-            report.leader_official_id = Some(signatory.official_id);
-            report.leader_name = Some(signatory.full_name.clone());
-            report.updated_at = now();
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.ready_for_signature",
-                "report",
-                &report.id,
-                &serde_json::json!({ "version": number, "signatory": signatory }),
-            )?;
+            let step = Step::MakeReady {
+                version: number,
+                signatory,
+            };
+            lifecycle::take(conn, &mut report, step, &actor)?;
             changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
@@ -640,24 +609,9 @@ pub async fn return_to_draft(
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_unchanged(conn, &id, &if_match)?;
-            require_status(
-                &report,
-                ReportStatus::ReadyForSignature,
-                "return the report",
-            )?;
+            lifecycle::check(&report, Transition::ReturnToDraft)?;
             reports::delete_documents(conn, &report.id)?;
-            report.status = ReportStatus::Draft;
-            report.leader_official_id = None;
-            report.leader_name = None;
-            report.updated_at = now();
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.returned_to_draft",
-                "report",
-                &report.id,
-                &serde_json::json!({ "reason": reason }),
-            )?;
+            lifecycle::take(conn, &mut report, Step::ReturnToDraft { reason }, &actor)?;
             changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
