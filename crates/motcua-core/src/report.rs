@@ -47,18 +47,15 @@ impl ReportStatus {
         )
     }
 
-    /// The statuses reachable from this one.
+    /// The statuses reachable from this one, in the order of [`ReportStatus::ALL`].
     pub fn next_statuses(self) -> Vec<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .filter(|next| self.can_move_to(*next))
-            .collect()
+        let reachable = |next: &&Self| self.can_move_to(**next);
+        Self::ALL.iter().filter(reachable).copied().collect()
     }
 
-    /// No transition leaves these.
+    /// No transition leaves these: the province has acknowledged the report.
     pub fn is_final(self) -> bool {
-        self.next_statuses().is_empty()
+        !Self::ALL.iter().any(|next| self.can_move_to(*next))
     }
 
     /// Whether the report's content can still change.

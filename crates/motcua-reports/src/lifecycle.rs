@@ -235,8 +235,11 @@ pub struct NewDraft {
     pub kind: ReportKind,
     pub unit_id: UnitId,
     pub unit_name: String,
-    pub unit_scope: String,
-    pub periods: String,
+    /// The reporting unit and the units above it, nearest first, as the figures name them:
+    /// keys of each of these units see the report.
+    pub ancestry: Vec<UnitId>,
+    pub periods: Vec<String>,
+    /// The issued report this one corrects.
     pub corrects: Option<String>,
     pub created_by: ApiKeyId,
 }
@@ -245,15 +248,18 @@ pub struct NewDraft {
 pub fn draft(new: NewDraft) -> Report {
     let at = now();
     Report {
+        unit_scope: reports::unit_scope(&new.ancestry),
+        periods: new.periods.join(" "),
+        status: ReportStatus::Draft,
+        current_version: 1,
+        created_at: at,
+        created_by: Some(new.created_by),
+        updated_at: at,
         id: new.id,
         kind: new.kind,
         unit_id: new.unit_id,
         unit_name: new.unit_name,
-        unit_scope: new.unit_scope,
-        periods: new.periods,
-        status: ReportStatus::Draft,
         corrects: new.corrects,
-        current_version: 1,
         leader_official_id: None,
         leader_name: None,
         leader_signed_at: None,
@@ -263,9 +269,6 @@ pub fn draft(new: NewDraft) -> Report {
         issued_at: None,
         submitted_at: None,
         acknowledged_at: None,
-        created_at: at,
-        created_by: Some(new.created_by),
-        updated_at: at,
     }
 }
 

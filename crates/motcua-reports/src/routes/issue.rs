@@ -29,13 +29,12 @@ use motcua_web::request_id::RequestId;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::document::Issue;
 use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
 use crate::state::AppState;
 use crate::workflow::{
-    self, changed, current_version, current_view, find, require_report, require_unchanged, vietnam,
-    ReportView, ISSUED, LEADER_SIGNED,
+    self, changed, current_version, current_view, find, read_for_step, require_report,
+    require_unchanged, vietnam, ReportView, ISSUED, LEADER_SIGNED,
 };
 
 /// How often an issue is prepared and signed again when concurrent issues of the unit took the
@@ -137,14 +136,7 @@ async fn prepare_issue(
             let leader_signed = reports::document(conn, &report.id, LEADER_SIGNED)?
                 .ok_or_else(|| ApiError::Internal("a signed report without document".into()))?;
             let version = current_version(conn, &report)?;
-            let rendered = workflow::render(
-                &report,
-                &version,
-                Issue {
-                    number_text: None,
-                    date: None,
-                },
-            )?;
+            let rendered = workflow::render_unnumbered(&report, &version)?;
             let (_, etag) = current_view(conn, &id)?;
             let issued_at = Utc::now();
             let year = issued_at.with_timezone(&vietnam()).year();
@@ -290,18 +282,7 @@ pub async fn submit_report(
                 .into(),
         )
     })?;
-    let (report, version) = {
-        let (who, id) = (who.clone(), id.clone());
-        state
-            .read(move |conn| {
-                let report = find(conn, &id)?;
-                require_report(&who, &report, Access::Write)?;
-                lifecycle::check(&report, Transition::Submit)?;
-                let version = current_version(conn, &report)?;
-                Ok((report, version))
-            })
-            .await?
-    };
+    let (report, version) = read_for_step(&state, &who, &id, Transition::Submit).await?;
     let unit = state
         .results()?
         .unit(report.unit_id)

@@ -11,7 +11,7 @@ use motcua_core::ids::{OfficialId, UnitId};
 use motcua_core::period::Period;
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::now;
-use motcua_db::reports::{self, ReportDocument, ReportVersion};
+use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
 use motcua_web::answer::Answer;
 use motcua_web::audit::Actor;
 use motcua_web::auth::Principal;
@@ -25,7 +25,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::client::ClientError;
 use crate::content::{authority_for, Letterhead, ReportTexts, Signatory, VersionContent};
-use crate::document::Issue;
 use crate::figures::{self, CompileError, Compiled};
 use crate::lifecycle::{self, NewDraft, Step, Transition};
 use crate::package::sha256_hex;
@@ -257,21 +256,21 @@ pub async fn create_report(
     let periods = parse_periods(&body.periods)?;
     check_letterhead(&body.letterhead)?;
     let compiled = compile(&state, body.unit_id, &periods).await?;
-    let mut chain = vec![compiled.figures.unit.id];
-    chain.extend(compiled.figures.parents.iter().map(|parent| parent.id));
-    let scope = reports::unit_scope(&chain);
-    require_unit_scope(&who, &scope, body.unit_id)?;
-    let id = uuid::Uuid::now_v7().to_string();
     let report = lifecycle::draft(NewDraft {
-        id: id.clone(),
+        id: uuid::Uuid::now_v7().to_string(),
         kind: body.kind,
         unit_id: body.unit_id,
         unit_name: compiled.figures.unit.name.clone(),
-        unit_scope: scope,
-        periods: compiled.figures.periods.join(" "),
+        ancestry: std::iter::once(&compiled.figures.unit)
+            .chain(&compiled.figures.parents)
+            .map(|unit| unit.id)
+            .collect(),
+        periods: compiled.figures.periods.clone(),
         corrects: body.corrects.clone(),
         created_by: who.key_id,
     });
+    require_unit_scope(&who, &report.unit_scope, body.unit_id)?;
+    let id = report.id.clone();
     let content = VersionContent {
         texts: body.texts,
         letterhead: body.letterhead,
@@ -480,31 +479,13 @@ pub async fn create_version(
     Ok(answer)
 }
 
-/// Freezes the draft for signature: fixes the signatory (the name and authority line are part
-/// of what is signed) and renders the document.
-#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
-#[post("/reports/{id}/ready")]
-pub async fn make_ready(
-    state: Data<AppState>,
-    who: Principal,
-    request_id: RequestId,
-    id: Path<String>,
-    if_match: IfMatch,
-    body: ValidJson<MakeReady>,
-) -> Result<Answer, ApiError> {
-    let id = id.into_inner();
-    let official_id = body.into_inner().signatory_official_id;
-    let report = {
-        let (who, id) = (who.clone(), id.clone());
-        state
-            .read(move |conn| {
-                let report = find(conn, &id)?;
-                require_report(&who, &report, Access::Write)?;
-                lifecycle::check(&report, Transition::MakeReady)?;
-                Ok(report)
-            })
-            .await?
-    };
+/// The official who will sign, from the results service: an active Chủ tịch or Phó Chủ tịch of
+/// the reporting unit.
+async fn signatory(
+    state: &AppState,
+    report: &Report,
+    official_id: OfficialId,
+) -> Result<Signatory, ApiError> {
     let official = state
         .results()?
         .official(official_id)
@@ -532,12 +513,40 @@ pub async fn make_ready(
             ),
         )
     })?;
-    let signatory = Signatory {
+    Ok(Signatory {
         official_id,
-        full_name: official.full_name.clone(),
+        full_name: official.full_name,
         title,
         authority,
+    })
+}
+
+/// Freezes the draft for signature: fixes the signatory (the name and authority line are part
+/// of what is signed) and renders the document.
+#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
+#[post("/reports/{id}/ready")]
+pub async fn make_ready(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<String>,
+    if_match: IfMatch,
+    body: ValidJson<MakeReady>,
+) -> Result<Answer, ApiError> {
+    let id = id.into_inner();
+    let official_id = body.into_inner().signatory_official_id;
+    let report = {
+        let (who, id) = (who.clone(), id.clone());
+        state
+            .read(move |conn| {
+                let report = find(conn, &id)?;
+                require_report(&who, &report, Access::Write)?;
+                lifecycle::check(&report, Transition::MakeReady)?;
+                Ok(report)
+            })
+            .await?
     };
+    let signatory = signatory(&state, &report, official_id).await?;
     let actor = Actor::new(&who, &request_id);
     let answer = state
         .write_answer(move |conn| {
@@ -558,14 +567,7 @@ pub async fn make_ready(
             reports::insert_version(conn, &version)?;
             report.current_version = number;
             let decoded = workflow::decode_version(version.clone())?;
-            let rendered = workflow::render(
-                &report,
-                &decoded,
-                Issue {
-                    number_text: None,
-                    date: None,
-                },
-            )?;
+            let rendered = workflow::render_unnumbered(&report, &decoded)?;
             reports::put_document(
                 conn,
                 &ReportDocument {

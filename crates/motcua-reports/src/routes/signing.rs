@@ -30,12 +30,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::content::Signatory;
-use crate::document::Issue;
 use crate::lifecycle::{self, Step, Transition};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
-    self, changed, current_version, current_view, find, require_report, require_unchanged,
+    self, changed, current_view, find, read_for_step, require_report, require_unchanged,
     ReportView, LEADER_SIGNED, RENDERED,
 };
 
@@ -137,18 +136,7 @@ pub async fn prepare_leader_signature(
     if_match: IfMatch,
 ) -> Result<Answer, ApiError> {
     let id = id.into_inner();
-    let (report, version) = {
-        let (who, id) = (who.clone(), id.clone());
-        state
-            .read(move |conn| {
-                let report = find(conn, &id)?;
-                require_report(&who, &report, Access::Write)?;
-                lifecycle::check(&report, Transition::SignByLeader)?;
-                let version = current_version(conn, &report)?;
-                Ok((report, version))
-            })
-            .await?
-    };
+    let (report, version) = read_for_step(&state, &who, &id, Transition::SignByLeader).await?;
     let signatory = version
         .content
         .signatory
@@ -173,14 +161,7 @@ pub async fn prepare_leader_signature(
             let stored = reports::document(conn, &report.id, RENDERED)?
                 .ok_or_else(|| ApiError::Internal("a ready report without document".into()))?;
             // Rendering is deterministic: render again to know where the signature goes.
-            let rendered = workflow::render(
-                &report,
-                &version,
-                Issue {
-                    number_text: None,
-                    date: None,
-                },
-            )?;
+            let rendered = workflow::render_unnumbered(&report, &version)?;
             if sha256_hex(&rendered.pdf) != stored.sha256 {
                 return Err(ApiError::Internal(format!(
                     "report {} renders differently than when it was made ready",
