@@ -504,6 +504,84 @@ async fn journey(backend: Backend) {
     assert_eq!(receiver.count_rows("received_reports"), 1);
 
     tampered_packages_are_refused(&receiver, &reports, &package, &pki, &id, district).await;
+    let leader = (leader_id, &leader_certificate);
+    two_reports_issued_at_once(&reports, &officer, district, leader, &pki).await;
+}
+
+/// Compiles a report of the district and has the leader sign it.
+async fn leader_signed_report(
+    reports: &ReportsApp,
+    officer: &str,
+    district: i64,
+    (leader_id, leader_certificate): (i64, &TestCert),
+    pki: &Pki,
+) -> String {
+    let created = reports
+        .ok(
+            Method::POST,
+            "/reports",
+            officer,
+            Some(&json!({
+                "kind": "one_stop_activity", "unit_id": district, "periods": ["2023"],
+                "letterhead": letterhead(), "texts": texts(),
+            })),
+        )
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let ready = json!({"signatory_official_id": leader_id});
+    let path = format!("/reports/{id}/ready");
+    reports.ok(Method::POST, &path, officer, Some(&ready)).await;
+    let path = format!("/reports/{id}/leader-signing-sessions");
+    let session = reports.ok(Method::POST, &path, officer, None).await;
+    let signature = sign_with_cli(
+        &leader_certificate
+            .pkcs12(P12_PASSWORD, &[&pki.pki.issuing_ca])
+            .unwrap(),
+        session["to_be_signed_base64"].as_str().unwrap(),
+    );
+    let path = format!(
+        "/leader-signing-sessions/{}/signature",
+        session["session_id"].as_str().unwrap()
+    );
+    let body = json!({"signature_base64": signature});
+    let signed = reports.ok(Method::POST, &path, officer, Some(&body)).await;
+    assert_eq!(signed["status"], "leader_signed");
+    id
+}
+
+/// Two reports of the same unit issued at the same moment both succeed, with the next two
+/// numbers: the organisation's signature is made outside the write transaction, and an issue
+/// whose number was taken meanwhile is signed again with the next one.
+async fn two_reports_issued_at_once(
+    reports: &ReportsApp,
+    officer: &str,
+    district: i64,
+    leader: (i64, &TestCert),
+    pki: &Pki,
+) {
+    let first = leader_signed_report(reports, officer, district, leader, pki).await;
+    let second = leader_signed_report(reports, officer, district, leader, pki).await;
+    let (first_path, second_path) = (
+        format!("/reports/{first}/issue"),
+        format!("/reports/{second}/issue"),
+    );
+    let ((first_status, first), (second_status, second)) = tokio::join!(
+        reports.call(Method::POST, &first_path, officer, None),
+        reports.call(Method::POST, &second_path, officer, None),
+    );
+    assert_eq!(first_status, StatusCode::OK, "{first}");
+    assert_eq!(second_status, StatusCode::OK, "{second}");
+    let mut numbers = [
+        first["number_text"].as_str().unwrap(),
+        second["number_text"].as_str().unwrap(),
+    ];
+    numbers.sort_unstable();
+    assert_eq!(numbers, ["02/BC-UBND", "03/BC-UBND"]);
+    for id in [&first["id"], &second["id"]] {
+        let path = format!("/reports/{}/verification", id.as_str().unwrap());
+        let verification = reports.ok(Method::GET, &path, officer, None).await;
+        assert_eq!(verification["valid"], true, "{verification}");
+    }
 }
 
 fn check_pdf_with_poppler(pdf: &[u8], figures_json: &[u8]) {

@@ -33,6 +33,31 @@ crate::text_enum! {
 }
 
 impl ReportStatus {
+    /// Whether a report in this status may move to `next`. A report only goes forward, except
+    /// that a report waiting for signature can be sent back to draft.
+    pub fn can_move_to(self, next: Self) -> bool {
+        use ReportStatus::*;
+        matches!(
+            (self, next),
+            (Draft, ReadyForSignature)
+                | (ReadyForSignature, Draft | LeaderSigned)
+                | (LeaderSigned, Issued)
+                | (Issued, Submitted)
+                | (Submitted, Acknowledged)
+        )
+    }
+
+    /// The statuses reachable from this one, in the order of [`ReportStatus::ALL`].
+    pub fn next_statuses(self) -> Vec<Self> {
+        let reachable = |next: &&Self| self.can_move_to(**next);
+        Self::ALL.iter().filter(reachable).copied().collect()
+    }
+
+    /// No transition leaves these: the province has acknowledged the report.
+    pub fn is_final(self) -> bool {
+        !Self::ALL.iter().any(|next| self.can_move_to(*next))
+    }
+
     /// Whether the report's content can still change.
     pub fn is_draft(self) -> bool {
         self == ReportStatus::Draft
@@ -51,5 +76,49 @@ impl ReportKind {
     /// The document type's abbreviation in the number line ("Số: 05/BC-UBND").
     pub fn number_suffix(self) -> &'static str {
         "BC-UBND"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReportStatus::{self, *};
+
+    #[test]
+    fn transition_table() {
+        let expected: &[(ReportStatus, &[ReportStatus])] = &[
+            (Draft, &[ReadyForSignature]),
+            (ReadyForSignature, &[Draft, LeaderSigned]),
+            (LeaderSigned, &[Issued]),
+            (Issued, &[Submitted]),
+            (Submitted, &[Acknowledged]),
+            (Acknowledged, &[]),
+        ];
+        assert_eq!(expected.len(), ReportStatus::ALL.len());
+        for (from, to) in expected {
+            assert_eq!(from.next_statuses(), to.to_vec(), "from {from}");
+        }
+    }
+
+    #[test]
+    fn forbidden_moves() {
+        assert!(!Draft.can_move_to(LeaderSigned));
+        assert!(!Draft.can_move_to(Issued));
+        assert!(!LeaderSigned.can_move_to(Draft));
+        assert!(!Issued.can_move_to(Draft));
+        assert!(!Acknowledged.can_move_to(Submitted));
+        for status in ReportStatus::ALL {
+            assert!(!status.can_move_to(*status), "{status} to itself");
+        }
+    }
+
+    #[test]
+    fn final_and_issued() {
+        assert!(Acknowledged.is_final());
+        assert!(ReportStatus::ALL
+            .iter()
+            .filter(|status| **status != Acknowledged)
+            .all(|status| !status.is_final()));
+        assert!(Issued.is_issued() && Submitted.is_issued() && Acknowledged.is_issued());
+        assert!(!LeaderSigned.is_issued());
     }
 }

@@ -1,12 +1,107 @@
-//! Two-step signing sessions and the signed files of dossier components.
+//! Two-step signing sessions, shared by every table that keeps them (dossier components here,
+//! the leader's report signature in [`crate::reports`]), and the signed files of dossier
+//! components.
+//!
+//! A session keeps a prepared document on the server while a token the server never sees
+//! signs it: it opens with an expiry, is used once, and is refused after.
 
-use chrono::NaiveDateTime;
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::ids::{CertificateId, DossierId, OfficialId};
 
 use crate::schema::{certificates, component_files, dossier_components, signing_sessions};
-use crate::{DbConnection, DbError, DbResult};
+use crate::{DbConnection, DbResult};
+
+/// The id and times of a new session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionOpening {
+    pub id: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+impl SessionOpening {
+    /// A session opened now that waits `minutes` for its signature.
+    pub fn now(minutes: i64) -> Self {
+        let created_at = crate::now();
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            created_at,
+            expires_at: created_at + Duration::minutes(minutes),
+        }
+    }
+}
+
+/// Why a session can no longer take a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionClosed {
+    /// A signature was already handed in.
+    Used,
+    /// Its time ran out.
+    Expired,
+}
+
+/// Refuses a session that was used or whose time ran out at `at`.
+pub fn check_open(
+    completed_at: Option<NaiveDateTime>,
+    expires_at: NaiveDateTime,
+    at: NaiveDateTime,
+) -> Result<(), SessionClosed> {
+    if completed_at.is_some() {
+        Err(SessionClosed::Used)
+    } else if at > expires_at {
+        Err(SessionClosed::Expired)
+    } else {
+        Ok(())
+    }
+}
+
+/// `insert_session`, `find_session` and `complete_session` for a session table (`id` key,
+/// nullable `completed_at`) and its row type.
+macro_rules! session_storage {
+    ($table:ident, $row:ty) => {
+        pub fn insert_session(
+            conn: &mut $crate::DbConnection,
+            session: &$row,
+        ) -> $crate::DbResult<()> {
+            diesel::insert_into($table::table)
+                .values(session)
+                .execute(conn)?;
+            Ok(())
+        }
+
+        pub fn find_session(conn: &mut $crate::DbConnection, id: &str) -> $crate::DbResult<$row> {
+            Ok($table::table
+                .find(id)
+                .select(<$row>::as_select())
+                .first(conn)?)
+        }
+
+        /// Marks the session used; refused when another request completed it first.
+        pub fn complete_session(
+            conn: &mut $crate::DbConnection,
+            id: &str,
+            at: chrono::NaiveDateTime,
+        ) -> $crate::DbResult<()> {
+            let updated = diesel::update(
+                $table::table
+                    .find(id)
+                    .filter($table::completed_at.is_null()),
+            )
+            .set($table::completed_at.eq(at))
+            .execute(conn)?;
+            if updated == 1 {
+                Ok(())
+            } else {
+                Err($crate::DbError::Refused(
+                    "the signing session was already completed".into(),
+                ))
+            }
+        }
+    };
+}
+pub(crate) use session_storage;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_sessions)]
@@ -35,37 +130,7 @@ pub struct ComponentFile {
     pub signed_at: NaiveDateTime,
 }
 
-pub fn insert_session(conn: &mut DbConnection, session: &SigningSession) -> DbResult<()> {
-    diesel::insert_into(signing_sessions::table)
-        .values(session)
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn find_session(conn: &mut DbConnection, id: &str) -> DbResult<SigningSession> {
-    Ok(signing_sessions::table
-        .find(id)
-        .select(SigningSession::as_select())
-        .first(conn)?)
-}
-
-/// Marks the session used; refused when another request completed it first.
-pub fn complete_session(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> DbResult<()> {
-    let updated = diesel::update(
-        signing_sessions::table
-            .find(id)
-            .filter(signing_sessions::completed_at.is_null()),
-    )
-    .set(signing_sessions::completed_at.eq(at))
-    .execute(conn)?;
-    if updated == 1 {
-        Ok(())
-    } else {
-        Err(DbError::Refused(
-            "the signing session was already completed".into(),
-        ))
-    }
-}
+session_storage!(signing_sessions, SigningSession);
 
 /// Stores (or replaces) the signed file of a component.
 pub fn put_file(conn: &mut DbConnection, file: &ComponentFile) -> DbResult<()> {

@@ -10,7 +10,8 @@ use common::{days, now, Fixture, TestResult};
 use motcua_pki::cms::{Indication, KeySigner, RsaPadding, Signer, SubIndication};
 use motcua_pki::pades::{
     assemble_pdf, prepare_pdf, sign_pdf, verify_pdf, ChangesAfter, PdfSignatureOptions,
-    PdfSignatureReport, SignatureAppearance, SignatureMark,
+    PdfSignatureReport, PendingSignature, SignatureAppearance, SignatureLevel, SignatureMark,
+    SignatureRequest,
 };
 use motcua_pki::testpki::{KeySpec, TestCert};
 use motcua_pki::{Certificate, IdentifierKind, PkiError, RevocationPolicy};
@@ -623,5 +624,48 @@ fn content_changed_after_signing_fails_and_further_signatures_do_not() -> TestRe
             "{printed}"
         );
     }
+    Ok(())
+}
+
+/// The signature request services use: one step with a held key, or prepared, kept as JSON
+/// between the two steps (as sessions keep it) and assembled with the token's signature.
+#[test]
+fn signature_requests_sign_in_one_or_two_steps() -> TestResult {
+    let fixture = Fixture::new(KeySpec::Rsa2048)?;
+    let leader = fixture.official()?;
+    let request = SignatureRequest::new(now() - days(1))
+        .field("LanhDao", 1)
+        .reason("Phê duyệt")
+        .location("Việt Yên, Bắc Giang")
+        .appearance(SignatureAppearance::new(
+            [300.0, 100.0, 450.0, 160.0],
+            SignatureMark::Personal,
+        ));
+    assert_eq!(request.level(), SignatureLevel::BaselineB);
+    assert_eq!(request.options().field_name.as_deref(), Some("LanhDao"));
+    let (prepared, pending) = request.prepare(&minimal_pdf(), leader.certificate())?;
+    let stored = serde_json::to_string(&pending).map_err(|e| e.to_string())?;
+    let pending: PendingSignature = serde_json::from_str(&stored).map_err(|e| e.to_string())?;
+    let raw = signer_of(&leader)?.sign(pending.to_be_signed())?;
+    let once = pending.assemble(prepared, &raw, leader.certificate(), &chain(&fixture))?;
+
+    let seal = SignatureRequest::new(now())
+        .field("ToChuc", 1)
+        .chain(chain(&fixture));
+    let twice = seal.sign(&once, &signer_of(&organisation(&fixture)?)?)?;
+    let reports = verify(&fixture, &twice)?;
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    for report in &reports {
+        assert!(report.report.is_valid(), "{report:#?}");
+    }
+
+    // Sessions stored before signature levels existed are B-B.
+    let mut older: serde_json::Value = serde_json::from_str(&stored).map_err(|e| e.to_string())?;
+    older
+        .as_object_mut()
+        .ok_or("not an object")?
+        .remove("level");
+    let older: PendingSignature = serde_json::from_value(older).map_err(|e| e.to_string())?;
+    assert_eq!(older.level, SignatureLevel::BaselineB);
     Ok(())
 }

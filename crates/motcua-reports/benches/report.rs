@@ -33,7 +33,7 @@ use motcua_db::{DbPool, PoolOptions};
 use motcua_document::RenderedDocument;
 use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_pki::cms::{KeySigner, Signer};
-use motcua_pki::pades::{self, PdfSignatureOptions, SignatureAppearance, SignatureMark};
+use motcua_pki::pades::{self, SignatureAppearance, SignatureMark, SignatureRequest};
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestPki};
 use motcua_pki::{Certificate, RevocationPolicy};
 use motcua_reports::client::{ClientOptions, ProcedureFilter, ResultsClient};
@@ -521,23 +521,24 @@ fn one_report(
     // (c) The leader's signature: POST /reports/{id}/leader-signing-sessions prepares it, the
     // token signs `to_be_signed`, POST /leader-signing-sessions/{id}/signature assembles it.
     let started = Instant::now();
-    let mut options = PdfSignatureOptions::new(Utc::now());
-    options.field_name = Some("LanhDao".into());
-    options.page = rendered.signature_slots.page;
-    options.reason = Some(format!("{} ký duyệt báo cáo", signatory.full_name));
-    options.location = Some(content.letterhead.place.clone());
-    options.appearance = Some(SignatureAppearance {
-        rect: rendered.signature_slots.signer,
-        mark: SignatureMark::Personal,
-        text: vec![
-            "Ký bởi: Thân Văn Thuận".into(),
-            "Thời gian ký: 05/04/2024 10:12:30 +07:00".into(),
-        ],
-    });
+    let request = SignatureRequest::new(Utc::now())
+        .field("LanhDao", rendered.signature_slots.page)
+        .reason(format!("{} ký duyệt báo cáo", signatory.full_name))
+        .location(content.letterhead.place.clone())
+        .appearance(SignatureAppearance {
+            rect: rendered.signature_slots.signer,
+            mark: SignatureMark::Personal,
+            text: vec![
+                "Ký bởi: Thân Văn Thuận".into(),
+                "Thời gian ký: 05/04/2024 10:12:30 +07:00".into(),
+            ],
+        });
     let certificate = keys.leader.certificate();
-    let prepared = pades::prepare_pdf(&rendered.pdf, certificate, &options).unwrap();
-    let raw = keys.leader.sign(&prepared.prepared.to_be_signed).unwrap();
-    let leader_signed = pades::assemble_pdf(&prepared, &raw, certificate, &[]).unwrap();
+    let (prepared_pdf, pending) = request.prepare(&rendered.pdf, certificate).unwrap();
+    let raw = keys.leader.sign(pending.to_be_signed()).unwrap();
+    let leader_signed = pending
+        .assemble(prepared_pdf, &raw, certificate, &[])
+        .unwrap();
     let leader = started.elapsed();
 
     // (d) POST /reports/{id}/issue: number, time and the organisation's seal.
@@ -545,25 +546,24 @@ fn one_report(
     let issued_at = Utc::now();
     let local = issued_at.with_timezone(&vietnam());
     let number_text = format!("01/{}", ReportKind::OneStopActivity.number_suffix());
-    let mut options = PdfSignatureOptions::new(issued_at);
-    options.field_name = Some("ToChuc".into());
-    options.page = rendered.signature_slots.page;
-    options.reason = Some(format!(
-        "Ban hành văn bản số {number_text} lúc {}",
-        local.format("%Y-%m-%dT%H:%M:%S%:z")
-    ));
-    options.location = Some(content.letterhead.place);
-    options.appearance = Some(SignatureAppearance {
-        rect: rendered.signature_slots.seal,
-        mark: SignatureMark::Seal,
-        text: vec![
-            "UBND THỊ XÃ VIỆT YÊN".into(),
-            "Số: 05/BC-UBND".into(),
-            "05/04/2024 10:12:30 +07:00".into(),
-        ],
-    });
-    let issued =
-        pades::sign_pdf(&leader_signed, &keys.organisation, &keys.chain, &options).unwrap();
+    let request = SignatureRequest::new(issued_at)
+        .field("ToChuc", rendered.signature_slots.page)
+        .reason(format!(
+            "Ban hành văn bản số {number_text} lúc {}",
+            local.format("%Y-%m-%dT%H:%M:%S%:z")
+        ))
+        .location(content.letterhead.place)
+        .appearance(SignatureAppearance {
+            rect: rendered.signature_slots.seal,
+            mark: SignatureMark::Seal,
+            text: vec![
+                "UBND THỊ XÃ VIỆT YÊN".into(),
+                "Số: 05/BC-UBND".into(),
+                "05/04/2024 10:12:30 +07:00".into(),
+            ],
+        })
+        .chain(keys.chain.clone());
+    let issued = request.sign(&leader_signed, &keys.organisation).unwrap();
     let organisation = started.elapsed();
 
     Run {

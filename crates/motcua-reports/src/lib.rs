@@ -8,6 +8,7 @@ pub mod config;
 pub mod content;
 pub mod document;
 pub mod figures;
+pub mod lifecycle;
 pub mod openapi;
 pub mod outbox;
 pub mod package;

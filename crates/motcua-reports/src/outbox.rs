@@ -5,15 +5,31 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use motcua_audit::Actor;
-use motcua_core::report::ReportStatus;
 use motcua_db::now;
 use motcua_db::reports::{self, OutboxEntry};
-use motcua_web::error::{to_json_text, ApiError};
 
+use crate::lifecycle::{self, Step};
 use crate::package::{verify_receipt, ReportPackage, SignedReceipt};
 use crate::state::AppState;
+
+/// Why a round of the worker stopped: it is logged, and the next round tries again.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    /// The database could not be read or written.
+    #[error("outbox storage: {0}")]
+    Storage(String),
+    /// The receipt could not be kept as text.
+    #[error("the receipt cannot be stored: {0}")]
+    Receipt(#[from] serde_json::Error),
+}
+
+impl From<motcua_web::error::ApiError> for OutboxError {
+    /// The shared database helpers answer in HTTP terms; the worker keeps only what failed.
+    fn from(error: motcua_web::error::ApiError) -> Self {
+        OutboxError::Storage(error.to_string())
+    }
+}
 
 /// Entries looked at per round.
 const BATCH: i64 = 20;
@@ -29,7 +45,7 @@ pub async fn round(state: &AppState) {
 }
 
 /// Sends every due entry once; returns how many were delivered.
-pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
+pub async fn deliver_due(state: &AppState) -> Result<usize, OutboxError> {
     let (due, depth) = state
         .read(|conn| {
             Ok((
@@ -119,30 +135,22 @@ async fn acknowledge(
     state: &AppState,
     entry: &OutboxEntry,
     receipt: SignedReceipt,
-) -> Result<(), ApiError> {
+) -> Result<(), OutboxError> {
     let id = entry.report_id.clone();
-    let receipt_json = to_json_text(&receipt)?;
+    let receipt_json = serde_json::to_string(&receipt)?;
     state
         .write(move |conn| {
             let at = now();
             reports::record_delivery(conn, &id, &receipt_json, at)?;
             let mut report = reports::find(conn, &id)?;
-            report.status = ReportStatus::Acknowledged;
-            report.acknowledged_at = Some(at);
-            report.updated_at = at;
-            reports::save(conn, &report)?;
-            Actor::system("outbox").record(
-                conn,
-                "report.acknowledged",
-                "report",
-                &id,
-                &serde_json::json!({
-                    "receiver": receipt.receipt.receiver,
-                    "received_at": receipt.receipt.received_at,
-                    "acknowledged_at": Utc::now(),
-                }),
-            )?;
+            let step = Step::Acknowledge {
+                at,
+                receiver: receipt.receipt.receiver,
+                received_at: receipt.receipt.received_at,
+            };
+            lifecycle::take(conn, &mut report, step, &Actor::system("outbox"))?;
             Ok(())
         })
-        .await
+        .await?;
+    Ok(())
 }

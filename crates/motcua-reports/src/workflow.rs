@@ -19,6 +19,8 @@ use utoipa::ToSchema;
 use crate::content::VersionContent;
 use crate::document::{self, Issue};
 use crate::figures::Figures;
+use crate::lifecycle::{self, Transition};
+use crate::state::AppState;
 
 /// Vietnam's time zone (UTC+7, no daylight saving): document dates are Vietnamese dates.
 pub fn vietnam() -> FixedOffset {
@@ -101,6 +103,26 @@ pub fn require_status(report: &Report, expected: ReportStatus, step: &str) -> Re
     }
 }
 
+/// The report and its current version, read for `transition` by a key that may write it:
+/// the first, read-only phase of a step that works outside the write transaction.
+pub async fn read_for_step(
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    transition: Transition,
+) -> Result<(Report, DecodedVersion), ApiError> {
+    let (who, id) = (who.clone(), id.to_owned());
+    state
+        .read(move |conn| {
+            let report = find(conn, &id)?;
+            require_report(&who, &report, Access::Write)?;
+            lifecycle::check(&report, transition)?;
+            let version = current_version(conn, &report)?;
+            Ok((report, version))
+        })
+        .await
+}
+
 /// The current version of a report, decoded.
 pub struct DecodedVersion {
     pub row: ReportVersion,
@@ -154,6 +176,19 @@ pub fn render(
         ),
         other => ApiError::Internal(format!("rendering report {}: {other}", report.id)),
     })
+}
+
+/// Renders a version as the leader signs it: without number and date, which the issue adds
+/// in the organisation's signature.
+pub fn render_unnumbered(
+    report: &Report,
+    version: &DecodedVersion,
+) -> Result<RenderedDocument, ApiError> {
+    let issue = Issue {
+        number_text: None,
+        date: None,
+    };
+    render(report, version, issue)
 }
 
 /// The date of `at` in Vietnam.

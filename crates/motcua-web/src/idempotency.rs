@@ -49,7 +49,7 @@ tokio::task_local! {
 }
 
 /// The key of the current request, for the one transaction that answers it (later calls get
-/// `None`).
+/// `None`, unless that transaction was rolled back).
 pub(crate) fn take_pending() -> Option<PendingKey> {
     PENDING
         .try_with(|pending| pending.borrow_mut().take())
@@ -163,15 +163,26 @@ where
         return outcome;
     };
     // Rolled back. If another request with the key committed meanwhile, its answer is this
-    // one's too; otherwise nothing was kept and the error stands.
-    let (scope, key) = (pending.scope, pending.key);
+    // one's too; otherwise nothing was kept and the error stands, and the key is left for a
+    // later transaction of the same request (a step tried again, e.g. an issue whose number
+    // was taken meanwhile).
+    let (scope, key) = (pending.scope.clone(), pending.key.clone());
     match state
         .read(move |conn| Ok(idempotency::find(conn, &scope, &key)?))
         .await
     {
         Ok(Some(record)) => replay(&record, &pending.fingerprint),
-        _ => Err(error),
+        _ => {
+            restore_pending(pending);
+            Err(error)
+        }
     }
+}
+
+/// Gives the key back to the current request when the transaction that took it was rolled
+/// back without keeping an answer.
+fn restore_pending(pending: PendingKey) {
+    let _ = PENDING.try_with(|slot| *slot.borrow_mut() = Some(pending));
 }
 
 /// Deletes expired keys every hour, so that none outlives its day by much.

@@ -12,7 +12,7 @@ use self::schema::{
     organisation_keys, outbox, received_reports, report_documents, report_signing_sessions,
     report_versions, reports,
 };
-use crate::{DbConnection, DbError, DbResult};
+use crate::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = reports, treat_none_as_null = true)]
@@ -255,37 +255,7 @@ pub fn document(
         .optional()?)
 }
 
-pub fn insert_session(conn: &mut DbConnection, session: &SigningSession) -> DbResult<()> {
-    diesel::insert_into(report_signing_sessions::table)
-        .values(session)
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn find_session(conn: &mut DbConnection, id: &str) -> DbResult<SigningSession> {
-    Ok(report_signing_sessions::table
-        .find(id)
-        .select(SigningSession::as_select())
-        .first(conn)?)
-}
-
-/// Marks the session used; refused when another request completed it first.
-pub fn complete_session(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> DbResult<()> {
-    let updated = diesel::update(
-        report_signing_sessions::table
-            .find(id)
-            .filter(report_signing_sessions::completed_at.is_null()),
-    )
-    .set(report_signing_sessions::completed_at.eq(at))
-    .execute(conn)?;
-    if updated == 1 {
-        Ok(())
-    } else {
-        Err(DbError::Refused(
-            "the signing session was already completed".into(),
-        ))
-    }
-}
+crate::signing::session_storage!(report_signing_sessions, SigningSession);
 
 pub fn insert_key(conn: &mut DbConnection, key: &NewOrganisationKey) -> DbResult<i64> {
     Ok(diesel::insert_into(organisation_keys::table)

@@ -10,6 +10,9 @@
 //! zero-filled `/Contents` and returns the bytes the signer must sign; [`assemble_pdf`] checks
 //! the signature and fills the hole. [`sign_pdf`] does both with a [`Signer`].
 //!
+//! [`SignatureRequest`] is what services use: the level, appearance, reason and chain of a
+//! signature in one place.
+//!
 //! [`verify_pdf`] checks every signature of a document: its byte range, then the CMS as
 //! [`verify_detached`](crate::cms::verify_detached) does, then what later revisions changed.
 //! [`verify_pdf_with`] does the same within the limits of [`VerifyOptions`]: a number of
@@ -20,6 +23,7 @@
 mod attachments;
 mod changes;
 mod fields;
+mod request;
 mod serialize;
 mod sign;
 mod source;
@@ -27,6 +31,7 @@ mod verify;
 
 pub use attachments::{embedded_files, EmbeddedFile};
 pub use changes::{Modification, ModificationKind};
+pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
     SignatureMark,

@@ -15,7 +15,7 @@ use motcua_core::report::ReportKind;
 use motcua_db::now;
 use motcua_db::reports::{self, ReceivedReport};
 use motcua_keys::keystore;
-use motcua_pki::pades;
+use motcua_pki::{pades, TrustStore};
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
@@ -30,7 +30,7 @@ use crate::client::Form06Columns;
 use crate::figures::Figures;
 use crate::package::{
     sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
-    SignedReceipt,
+    SignedReceipt, VerifiedPackage,
 };
 use crate::signature_check::verify_stored;
 use crate::state::AppState;
@@ -55,14 +55,7 @@ pub async fn receive_package(
             "this report service is not a receiver (MOTCUA_RECEIVER_UNIT_ID is not set)".into(),
         )
     })?;
-    if let Some(unit) = who.unit {
-        if unit != package.sender.unit_id {
-            return Err(ApiError::Forbidden(format!(
-                "this key sends for unit {unit}, not for unit {}",
-                package.sender.unit_id
-            )));
-        }
-    }
+    require_sender(&who, &package)?;
     let id = package.report_id.clone();
     let already = state
         .read(move |conn| Ok(reports::find_received(conn, &id)?))
@@ -72,23 +65,9 @@ pub async fn receive_package(
     }
     let store = state.trust_store()?;
     let receipt_store = store.clone();
-    let checked = package.clone();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let verification = match &verified {
-        Ok(verified) => &verified.verification,
-        Err(verification) => verification,
-    };
-    for signature in &verification.signatures {
-        state.web.metrics.verified(&signature.report.indication);
-    }
-    let verified = match verified {
-        Ok(verified) => verified,
-        Err(verification) => return Err(rejection(&verification)),
-    };
+    let verified = verified_package(&state, &package, store).await?;
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
     let signers = state.clone();
@@ -106,42 +85,15 @@ pub async fn receive_package(
             })?;
             let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
             let received_at = now();
-            let receipt = Receipt {
-                report_id: package.report_id.clone(),
-                sender_unit_id: package.sender.unit_id,
-                number_text: package.number_text.clone(),
-                pdf_sha256: verified.pdf_sha256.clone(),
-                figures_sha256: package.figures_sha256.clone(),
-                received_at: utc(received_at),
-                receiver: signer.certificate().info().subject.text.clone(),
-            };
+            let receiver = signer.certificate().info().subject.text.clone();
+            let receipt = receipt_for(&package, &verified, received_at, receiver);
             // The key's file may lack the intermediates: the trust roots complete the chain.
             let chain = keystore::chain_to_embed(signer.as_ref(), &receipt_store);
             let signed = sign_receipt(receipt, signer.as_ref(), &chain)
                 .map_err(|e| ApiError::Internal(format!("signing the receipt: {e}")))?;
             let signed_json = to_json_text(&signed)?;
-            reports::insert_received(
-                conn,
-                &ReceivedReport {
-                    report_id: package.report_id.clone(),
-                    sender_unit_id: package.sender.unit_id,
-                    sender_unit_name: package.sender.name.clone(),
-                    sender_level: package.sender.level.clone(),
-                    kind: package.kind,
-                    periods: package.periods.join(" "),
-                    number_text: package.number_text.clone(),
-                    issued_at: package.issued_at.naive_utc(),
-                    corrects: package.corrects.clone(),
-                    figures: verified.figures_json.clone(),
-                    figures_sha256: package.figures_sha256.clone(),
-                    pdf: verified.pdf.clone(),
-                    pdf_sha256: verified.pdf_sha256.clone(),
-                    verification: to_json_text(&verified.verification)?,
-                    receipt: signed_json,
-                    received_at,
-                    received_by: Some(who.key_id),
-                },
-            )?;
+            let row = received_row(&package, &verified, signed_json, received_at, &who)?;
+            reports::insert_received(conn, &row)?;
             actor.record(
                 conn,
                 "report.received",
@@ -165,6 +117,85 @@ pub async fn receive_package(
             .inc();
     }
     Ok(answer)
+}
+
+/// Refuses a key limited to a unit that sends another unit's package.
+fn require_sender(who: &Principal, package: &ReportPackage) -> Result<(), ApiError> {
+    match who.unit {
+        Some(unit) if unit != package.sender.unit_id => Err(ApiError::Forbidden(format!(
+            "this key sends for unit {unit}, not for unit {}",
+            package.sender.unit_id
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Verifies the package on the blocking pool, counting each signature's verdict; a package
+/// that fails is refused with its verification report.
+async fn verified_package(
+    state: &AppState,
+    package: &ReportPackage,
+    store: TrustStore,
+) -> Result<VerifiedPackage, ApiError> {
+    let checked = package.clone();
+    let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let verification = match &verified {
+        Ok(verified) => &verified.verification,
+        Err(verification) => verification,
+    };
+    for signature in &verification.signatures {
+        state.web.metrics.verified(&signature.report.indication);
+    }
+    verified.map_err(|verification| rejection(&verification))
+}
+
+/// What the receipt of a verified package says.
+fn receipt_for(
+    package: &ReportPackage,
+    verified: &VerifiedPackage,
+    received_at: chrono::NaiveDateTime,
+    receiver: String,
+) -> Receipt {
+    Receipt {
+        report_id: package.report_id.clone(),
+        sender_unit_id: package.sender.unit_id,
+        number_text: package.number_text.clone(),
+        pdf_sha256: verified.pdf_sha256.clone(),
+        figures_sha256: package.figures_sha256.clone(),
+        received_at: utc(received_at),
+        receiver,
+    }
+}
+
+/// The stored row of a verified package and its signed receipt.
+fn received_row(
+    package: &ReportPackage,
+    verified: &VerifiedPackage,
+    receipt: String,
+    received_at: chrono::NaiveDateTime,
+    who: &Principal,
+) -> Result<ReceivedReport, ApiError> {
+    Ok(ReceivedReport {
+        report_id: package.report_id.clone(),
+        sender_unit_id: package.sender.unit_id,
+        sender_unit_name: package.sender.name.clone(),
+        sender_level: package.sender.level.clone(),
+        kind: package.kind,
+        periods: package.periods.join(" "),
+        number_text: package.number_text.clone(),
+        issued_at: package.issued_at.naive_utc(),
+        corrects: package.corrects.clone(),
+        figures: verified.figures_json.clone(),
+        figures_sha256: package.figures_sha256.clone(),
+        pdf: verified.pdf.clone(),
+        pdf_sha256: verified.pdf_sha256.clone(),
+        verification: to_json_text(&verified.verification)?,
+        receipt,
+        received_at,
+        received_by: Some(who.key_id),
+    })
 }
 
 fn stored_receipt(stored: &ReceivedReport) -> Result<SignedReceipt, ApiError> {

@@ -1,6 +1,9 @@
 //! Issuing (number, time and the organisation's signature after the leader's), submitting to
 //! the province through the outbox, and the state of the delivery.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post};
@@ -9,27 +12,46 @@ use base64::Engine;
 use chrono::{DateTime, Datelike, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Access;
-use motcua_core::report::ReportStatus;
-use motcua_db::now;
+use motcua_core::ids::UnitId;
 use motcua_db::reports::{self, OutboxEntry, ReportDocument};
-use motcua_keys::keystore;
-use motcua_pki::pades::{self, PdfSignatureOptions, SignatureAppearance, SignatureMark};
+use motcua_db::{now, DbConnection, DbError};
+use motcua_document::RenderedDocument;
+use motcua_keys::keystore::{self, OrganisationSigner};
+use motcua_pki::pades::{SignatureAppearance, SignatureMark, SignatureRequest};
+use motcua_pki::TrustStore;
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
-use motcua_web::concurrency::IfMatch;
+use motcua_web::concurrency::{ETag, IfMatch};
+use motcua_web::config::Secret;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
 use motcua_web::request_id::RequestId;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::document::Issue;
+use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
 use crate::state::AppState;
 use crate::workflow::{
-    self, changed, current_version, current_view, find, require_report, require_status,
+    self, changed, current_version, current_view, find, read_for_step, require_report,
     require_unchanged, vietnam, ReportView, ISSUED, LEADER_SIGNED,
 };
+
+/// How often an issue is prepared and signed again when concurrent issues of the unit took the
+/// number it was signed with.
+const ISSUE_ATTEMPTS: usize = 3;
+
+/// An issue prepared from a read of the report, signed outside any write transaction.
+struct PreparedIssue {
+    etag: ETag,
+    key_id: i64,
+    signer: Arc<dyn OrganisationSigner>,
+    leader_signed: Vec<u8>,
+    request: SignatureRequest,
+    number: i32,
+    year: i32,
+    number_text: String,
+}
 
 /// Numbers the report, stamps the time, and adds the organisation's signature (the seal over the
 /// left third of the leader's) with the unit's stored key. An issued report never changes.
@@ -45,16 +67,64 @@ pub async fn issue_report(
     let id = id.into_inner();
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
-    let signers = state.clone();
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let answer = state
-        .write_answer(move |conn| {
-            let mut report = find(conn, &id)?;
+    let mut attempt = 1;
+    loop {
+        let prepared = prepare_issue(&state, &who, &id, &if_match, &password, &store).await?;
+        let (prepared, signed) = sign_issue(prepared).await?;
+        let number_taken = Arc::new(AtomicBool::new(false));
+        let stored = {
+            let (who, id, if_match) = (who.clone(), id.clone(), if_match.clone());
+            let (actor, taken) = (actor.clone(), number_taken.clone());
+            state
+                .write_answer(move |conn| {
+                    store_issue(conn, &who, &id, &if_match, &actor, prepared, signed, &taken)
+                })
+                .await
+        };
+        match stored {
+            Err(_) if number_taken.load(Ordering::SeqCst) && attempt < ISSUE_ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+            Ok(answer) => {
+                state
+                    .web
+                    .metrics
+                    .signatures_made
+                    .with_label_values(&["report_organisation"])
+                    .inc();
+                return Ok(answer);
+            }
+        }
+    }
+}
+
+/// Reads the report and everything its issue needs, and takes the next free number of the
+/// unit; nothing is reserved, [`store_issue`] checks the number is still free.
+async fn prepare_issue(
+    state: &Data<AppState>,
+    who: &Principal,
+    id: &str,
+    if_match: &IfMatch,
+    password: &Secret,
+    store: &TrustStore,
+) -> Result<PreparedIssue, ApiError> {
+    let (who, id, if_match, password) = (
+        who.clone(),
+        id.to_owned(),
+        if_match.clone(),
+        password.clone(),
+    );
+    let (signers, store) = (state.clone(), store.clone());
+    state
+        .read(move |conn| {
+            let report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_unchanged(conn, &id, &if_match)?;
-            require_status(&report, ReportStatus::LeaderSigned, "issue the report")?;
+            lifecycle::check(&report, Transition::Issue)?;
             let key = reports::current_key(conn, report.unit_id)?.ok_or_else(|| {
                 ApiError::Conflict(format!(
                     "no organisation key is stored for unit {}; an admin uploads it at \
@@ -66,83 +136,132 @@ pub async fn issue_report(
             let leader_signed = reports::document(conn, &report.id, LEADER_SIGNED)?
                 .ok_or_else(|| ApiError::Internal("a signed report without document".into()))?;
             let version = current_version(conn, &report)?;
-            let rendered = workflow::render(
-                &report,
-                &version,
-                Issue {
-                    number_text: None,
-                    date: None,
-                },
-            )?;
+            let rendered = workflow::render_unnumbered(&report, &version)?;
+            let (_, etag) = current_view(conn, &id)?;
             let issued_at = Utc::now();
-            let local = issued_at.with_timezone(&vietnam());
-            let year = local.year();
+            let year = issued_at.with_timezone(&vietnam()).year();
             let number = reports::next_number(conn, report.unit_id, year)?;
             let number_text = format!("{number:02}/{}", report.kind.number_suffix());
-            let mut options = PdfSignatureOptions::new(issued_at);
-            options.field_name = Some("ToChuc".into());
-            options.page = rendered.signature_slots.page;
-            // The number and time the system assigns are part of the organisation's signature
-            // (NĐ 30, electronic documents): hh:mm:ss in Vietnam time, ISO 8601.
-            options.reason = Some(format!(
-                "Ban hành văn bản số {number_text} lúc {}",
-                local.format("%Y-%m-%dT%H:%M:%S%:z")
-            ));
-            options.location = Some(version.content.letterhead.place);
-            options.appearance = Some(SignatureAppearance {
-                rect: rendered.signature_slots.seal,
-                mark: SignatureMark::Seal,
-                text: vec![
-                    signer
-                        .certificate()
-                        .info()
-                        .subject
-                        .first("CN")
-                        .unwrap_or_default()
-                        .to_owned(),
-                    format!("Số: {number_text}"),
-                    local.format("%d/%m/%Y %H:%M:%S %:z").to_string(),
-                ],
-            });
-            // The key's file may lack the intermediates: the trust roots complete the chain.
-            let chain = keystore::chain_to_embed(signer.as_ref(), &store);
-            let signed = pades::sign_pdf(&leader_signed.pdf, signer.as_ref(), &chain, &options)
-                .map_err(|e| ApiError::Internal(format!("organisation signature: {e}")))?;
-            let at = issued_at.naive_utc();
-            reports::put_document(
-                conn,
-                &ReportDocument {
-                    report_id: report.id.clone(),
-                    stage: ISSUED.into(),
-                    sha256: sha256_hex(&signed),
-                    pdf: signed,
-                    created_at: at,
-                },
-            )?;
-            report.status = ReportStatus::Issued;
-            report.number = Some(number);
-            report.number_year = Some(year);
-            report.number_text = Some(number_text.clone());
-            report.issued_at = Some(at);
-            report.updated_at = at;
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.issued",
-                "report",
-                &report.id,
-                &serde_json::json!({ "number": number_text, "organisation_key": key.id }),
-            )?;
-            changed(StatusCode::OK, current_view(conn, &report.id)?)
+            let place = version.content.letterhead.place;
+            let request = issue_signature(issued_at, &number_text, place, &rendered, &signer)
+                // The key's file may lack the intermediates: the trust roots complete the chain.
+                .chain(keystore::chain_to_embed(signer.as_ref(), &store));
+            Ok(PreparedIssue {
+                etag,
+                key_id: key.id,
+                signer,
+                leader_signed: leader_signed.pdf,
+                request,
+                number,
+                year,
+                number_text,
+            })
         })
-        .await?;
-    state
-        .web
-        .metrics
-        .signatures_made
-        .with_label_values(&["report_organisation"])
-        .inc();
-    Ok(answer)
+        .await
+}
+
+/// The organisation's signature: the number and time the system assigns are part of it (NĐ 30,
+/// electronic documents), in Vietnam time.
+fn issue_signature(
+    issued_at: DateTime<Utc>,
+    number_text: &str,
+    place: String,
+    rendered: &RenderedDocument,
+    signer: &Arc<dyn OrganisationSigner>,
+) -> SignatureRequest {
+    let local = issued_at.with_timezone(&vietnam());
+    let name = signer.certificate().info().subject.first("CN");
+    SignatureRequest::new(issued_at)
+        .field("ToChuc", rendered.signature_slots.page)
+        .reason(format!(
+            "Ban hành văn bản số {number_text} lúc {}",
+            local.format("%Y-%m-%dT%H:%M:%S%:z")
+        ))
+        .location(place)
+        .appearance(SignatureAppearance {
+            rect: rendered.signature_slots.seal,
+            mark: SignatureMark::Seal,
+            text: vec![
+                name.unwrap_or_default().to_owned(),
+                format!("Số: {number_text}"),
+                local.format("%d/%m/%Y %H:%M:%S %:z").to_string(),
+            ],
+        })
+}
+
+/// Makes the organisation's signature on the blocking pool, outside any transaction.
+async fn sign_issue(prepared: PreparedIssue) -> Result<(PreparedIssue, Vec<u8>), ApiError> {
+    actix_web::web::block(move || {
+        let signed = prepared
+            .request
+            .sign(&prepared.leader_signed, prepared.signer.as_ref())
+            .map_err(|e| ApiError::Internal(format!("organisation signature: {e}")))?;
+        Ok((prepared, signed))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+}
+
+/// Stores the signed document and issues the report, if it is as [`prepare_issue`] read it and
+/// its number is still free; a number taken meanwhile sets `number_taken`.
+#[allow(clippy::too_many_arguments)]
+fn store_issue(
+    conn: &mut DbConnection,
+    who: &Principal,
+    id: &str,
+    if_match: &IfMatch,
+    actor: &Actor,
+    prepared: PreparedIssue,
+    signed: Vec<u8>,
+    number_taken: &AtomicBool,
+) -> Result<Answer, ApiError> {
+    let mut report = find(conn, id)?;
+    require_report(who, &report, Access::Write)?;
+    require_unchanged(conn, id, if_match)?;
+    lifecycle::check(&report, Transition::Issue)?;
+    let (_, etag) = current_view(conn, id)?;
+    let free = reports::next_number(conn, report.unit_id, prepared.year)? == prepared.number;
+    let unit = report.unit_id;
+    if etag != prepared.etag || !free {
+        return Err(numbered_meanwhile(id, unit, number_taken));
+    }
+    let at = prepared.request.signing_time().naive_utc();
+    reports::put_document(
+        conn,
+        &ReportDocument {
+            report_id: report.id.clone(),
+            stage: ISSUED.into(),
+            sha256: sha256_hex(&signed),
+            pdf: signed,
+            created_at: at,
+        },
+    )?;
+    let step = Step::Issue {
+        at,
+        number: prepared.number,
+        year: prepared.year,
+        number_text: prepared.number_text,
+        organisation_key: prepared.key_id,
+    };
+    // Where concurrent transactions do not wait for each other (PostgreSQL), the unique
+    // number refuses the later one.
+    match lifecycle::take(conn, &mut report, step, actor) {
+        Err(LifecycleError::Db(DbError::Duplicate { .. })) => {
+            return Err(numbered_meanwhile(id, unit, number_taken))
+        }
+        taken => taken?,
+    }
+    changed(StatusCode::OK, current_view(conn, &report.id)?)
+}
+
+/// The refusal when other issues of the unit took the number; the flag lets the handler
+/// prepare and sign again.
+fn numbered_meanwhile(id: &str, unit: UnitId, number_taken: &AtomicBool) -> ApiError {
+    number_taken.store(true, Ordering::SeqCst);
+    ApiError::Conflict(format!(
+        "report {id} could not be numbered: other reports of unit {unit} were issued meanwhile; \
+         try again"
+    ))
 }
 
 /// Queues the issued package for delivery to the province; the outbox delivers it.
@@ -163,18 +282,7 @@ pub async fn submit_report(
                 .into(),
         )
     })?;
-    let (report, version) = {
-        let (who, id) = (who.clone(), id.clone());
-        state
-            .read(move |conn| {
-                let report = find(conn, &id)?;
-                require_report(&who, &report, Access::Write)?;
-                require_status(&report, ReportStatus::Issued, "submit the report")?;
-                let version = current_version(conn, &report)?;
-                Ok((report, version))
-            })
-            .await?
-    };
+    let (report, version) = read_for_step(&state, &who, &id, Transition::Submit).await?;
     let unit = state
         .results()?
         .unit(report.unit_id)
@@ -193,7 +301,7 @@ pub async fn submit_report(
         .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
-            require_status(&report, ReportStatus::Issued, "submit the report")?;
+            lifecycle::check(&report, Transition::Submit)?;
             let issued = reports::document(conn, &report.id, ISSUED)?
                 .ok_or_else(|| ApiError::Internal("an issued report without document".into()))?;
             let package = ReportPackage {
@@ -223,17 +331,7 @@ pub async fn submit_report(
                     created_at: at,
                 },
             )?;
-            report.status = ReportStatus::Submitted;
-            report.submitted_at = Some(at);
-            report.updated_at = at;
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.submitted",
-                "report",
-                &report.id,
-                &serde_json::json!({ "destination": destination }),
-            )?;
+            lifecycle::take(conn, &mut report, Step::Submit { at, destination }, &actor)?;
             changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;

@@ -25,8 +25,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::client::ClientError;
 use crate::content::{authority_for, Letterhead, ReportTexts, Signatory, VersionContent};
-use crate::document::Issue;
 use crate::figures::{self, CompileError, Compiled};
+use crate::lifecycle::{self, NewDraft, Step, Transition};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
@@ -256,35 +256,21 @@ pub async fn create_report(
     let periods = parse_periods(&body.periods)?;
     check_letterhead(&body.letterhead)?;
     let compiled = compile(&state, body.unit_id, &periods).await?;
-    let mut chain = vec![compiled.figures.unit.id];
-    chain.extend(compiled.figures.parents.iter().map(|parent| parent.id));
-    let scope = reports::unit_scope(&chain);
-    require_unit_scope(&who, &scope, body.unit_id)?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let at = now();
-    let report = Report {
-        id: id.clone(),
+    let report = lifecycle::draft(NewDraft {
+        id: uuid::Uuid::now_v7().to_string(),
         kind: body.kind,
         unit_id: body.unit_id,
         unit_name: compiled.figures.unit.name.clone(),
-        unit_scope: scope,
-        periods: compiled.figures.periods.join(" "),
-        status: ReportStatus::Draft,
+        ancestry: std::iter::once(&compiled.figures.unit)
+            .chain(&compiled.figures.parents)
+            .map(|unit| unit.id)
+            .collect(),
+        periods: compiled.figures.periods.clone(),
         corrects: body.corrects.clone(),
-        current_version: 1,
-        leader_official_id: None,
-        leader_name: None,
-        leader_signed_at: None,
-        number: None,
-        number_year: None,
-        number_text: None,
-        issued_at: None,
-        submitted_at: None,
-        acknowledged_at: None,
-        created_at: at,
-        created_by: Some(who.key_id),
-        updated_at: at,
-    };
+        created_by: who.key_id,
+    });
+    require_unit_scope(&who, &report.unit_scope, body.unit_id)?;
+    let id = report.id.clone();
     let content = VersionContent {
         texts: body.texts,
         letterhead: body.letterhead,
@@ -304,18 +290,7 @@ pub async fn create_report(
                     ));
                 }
             }
-            reports::insert(conn, &report)?;
-            reports::insert_version(conn, &version)?;
-            actor.record(
-                conn,
-                "report.compiled",
-                "report",
-                &report.id,
-                &serde_json::json!({
-                    "kind": report.kind, "unit_id": report.unit_id, "periods": report.periods,
-                    "figures_sha256": version.figures_sha256,
-                }),
-            )?;
+            lifecycle::create(conn, &report, &version, &actor)?;
             Answer::created(
                 Some(format!("/reports/{}", report.id)),
                 &view(&report, &version),
@@ -504,31 +479,13 @@ pub async fn create_version(
     Ok(answer)
 }
 
-/// Freezes the draft for signature: fixes the signatory (the name and authority line are part
-/// of what is signed) and renders the document.
-#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
-#[post("/reports/{id}/ready")]
-pub async fn make_ready(
-    state: Data<AppState>,
-    who: Principal,
-    request_id: RequestId,
-    id: Path<String>,
-    if_match: IfMatch,
-    body: ValidJson<MakeReady>,
-) -> Result<Answer, ApiError> {
-    let id = id.into_inner();
-    let official_id = body.into_inner().signatory_official_id;
-    let report = {
-        let (who, id) = (who.clone(), id.clone());
-        state
-            .read(move |conn| {
-                let report = find(conn, &id)?;
-                require_report(&who, &report, Access::Write)?;
-                require_status(&report, ReportStatus::Draft, "make the report ready")?;
-                Ok(report)
-            })
-            .await?
-    };
+/// The official who will sign, from the results service: an active Chủ tịch or Phó Chủ tịch of
+/// the reporting unit.
+async fn signatory(
+    state: &AppState,
+    report: &Report,
+    official_id: OfficialId,
+) -> Result<Signatory, ApiError> {
     let official = state
         .results()?
         .official(official_id)
@@ -556,18 +513,46 @@ pub async fn make_ready(
             ),
         )
     })?;
-    let signatory = Signatory {
+    Ok(Signatory {
         official_id,
-        full_name: official.full_name.clone(),
+        full_name: official.full_name,
         title,
         authority,
+    })
+}
+
+/// Freezes the draft for signature: fixes the signatory (the name and authority line are part
+/// of what is signed) and renders the document.
+#[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
+#[post("/reports/{id}/ready")]
+pub async fn make_ready(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: Path<String>,
+    if_match: IfMatch,
+    body: ValidJson<MakeReady>,
+) -> Result<Answer, ApiError> {
+    let id = id.into_inner();
+    let official_id = body.into_inner().signatory_official_id;
+    let report = {
+        let (who, id) = (who.clone(), id.clone());
+        state
+            .read(move |conn| {
+                let report = find(conn, &id)?;
+                require_report(&who, &report, Access::Write)?;
+                lifecycle::check(&report, Transition::MakeReady)?;
+                Ok(report)
+            })
+            .await?
     };
+    let signatory = signatory(&state, &report, official_id).await?;
     let actor = Actor::new(&who, &request_id);
     let answer = state
         .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
-            require_status(&report, ReportStatus::Draft, "make the report ready")?;
+            lifecycle::check(&report, Transition::MakeReady)?;
             let current = current_version(conn, &report)?;
             let mut content = current.content.clone();
             content.signatory = Some(signatory.clone());
@@ -582,14 +567,7 @@ pub async fn make_ready(
             reports::insert_version(conn, &version)?;
             report.current_version = number;
             let decoded = workflow::decode_version(version.clone())?;
-            let rendered = workflow::render(
-                &report,
-                &decoded,
-                Issue {
-                    number_text: None,
-                    date: None,
-                },
-            )?;
+            let rendered = workflow::render_unnumbered(&report, &decoded)?;
             reports::put_document(
                 conn,
                 &ReportDocument {
@@ -600,18 +578,11 @@ pub async fn make_ready(
                     created_at: now(),
                 },
             )?;
-            report.status = ReportStatus::ReadyForSignature;
-            report.leader_official_id = Some(signatory.official_id);
-            report.leader_name = Some(signatory.full_name.clone());
-            report.updated_at = now();
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.ready_for_signature",
-                "report",
-                &report.id,
-                &serde_json::json!({ "version": number, "signatory": signatory }),
-            )?;
+            let step = Step::MakeReady {
+                version: number,
+                signatory,
+            };
+            lifecycle::take(conn, &mut report, step, &actor)?;
             changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;
@@ -640,24 +611,9 @@ pub async fn return_to_draft(
             let mut report = find(conn, &id)?;
             require_report(&who, &report, Access::Write)?;
             require_unchanged(conn, &id, &if_match)?;
-            require_status(
-                &report,
-                ReportStatus::ReadyForSignature,
-                "return the report",
-            )?;
+            lifecycle::check(&report, Transition::ReturnToDraft)?;
             reports::delete_documents(conn, &report.id)?;
-            report.status = ReportStatus::Draft;
-            report.leader_official_id = None;
-            report.leader_name = None;
-            report.updated_at = now();
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.returned_to_draft",
-                "report",
-                &report.id,
-                &serde_json::json!({ "reason": reason }),
-            )?;
+            lifecycle::take(conn, &mut report, Step::ReturnToDraft { reason }, &actor)?;
             changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;

@@ -8,18 +8,16 @@ use actix_web::post;
 use actix_web::web::{Data, Path};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::ids::{CertificateId, OfficialId};
-use motcua_core::report::ReportStatus;
 use motcua_db::now;
 use motcua_db::reports::{self, ReportDocument, SigningSession};
-use motcua_pki::cms::Prepared;
-use motcua_pki::pades::{
-    self, PdfSignatureOptions, PreparedPdf, SignatureAppearance, SignatureMark,
-};
+use motcua_db::signing::{check_open, SessionClosed, SessionOpening};
+use motcua_document::RenderedDocument;
+use motcua_pki::pades::{PendingSignature, SignatureAppearance, SignatureMark, SignatureRequest};
 use motcua_pki::{parse_certificates, Certificate};
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
@@ -31,12 +29,13 @@ use motcua_web::request_id::RequestId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::document::Issue;
+use crate::content::Signatory;
+use crate::lifecycle::{self, Step, Transition};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
-    self, changed, current_version, current_view, find, require_report, require_status,
-    require_unchanged, ReportView, LEADER_SIGNED, RENDERED,
+    self, changed, current_view, find, read_for_step, require_report, require_unchanged,
+    ReportView, LEADER_SIGNED, RENDERED,
 };
 
 /// How long a prepared document waits for the token's signature.
@@ -62,12 +61,6 @@ pub struct LeaderSignature {
     /// The raw signature over `to_be_signed` (base64): PKCS#1 v1.5 for RSA, DER or `r || s` for
     /// ECDSA.
     pub signature_base64: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct SessionData {
-    byte_range: [usize; 4],
-    prepared: Prepared,
 }
 
 /// `CertificateView` of the results service, the part needed here.
@@ -143,18 +136,7 @@ pub async fn prepare_leader_signature(
     if_match: IfMatch,
 ) -> Result<Answer, ApiError> {
     let id = id.into_inner();
-    let (report, version) = {
-        let (who, id) = (who.clone(), id.clone());
-        state
-            .read(move |conn| {
-                let report = find(conn, &id)?;
-                require_report(&who, &report, Access::Write)?;
-                require_status(&report, ReportStatus::ReadyForSignature, "sign the report")?;
-                let version = current_version(conn, &report)?;
-                Ok((report, version))
-            })
-            .await?
-    };
+    let (report, version) = read_for_step(&state, &who, &id, Transition::SignByLeader).await?;
     let signatory = version
         .content
         .signatory
@@ -179,61 +161,33 @@ pub async fn prepare_leader_signature(
             let stored = reports::document(conn, &report.id, RENDERED)?
                 .ok_or_else(|| ApiError::Internal("a ready report without document".into()))?;
             // Rendering is deterministic: render again to know where the signature goes.
-            let rendered = workflow::render(
-                &report,
-                &version,
-                Issue {
-                    number_text: None,
-                    date: None,
-                },
-            )?;
+            let rendered = workflow::render_unnumbered(&report, &version)?;
             if sha256_hex(&rendered.pdf) != stored.sha256 {
                 return Err(ApiError::Internal(format!(
                     "report {} renders differently than when it was made ready",
                     report.id
                 )));
             }
-            let signing_time = Utc::now();
-            let mut options = PdfSignatureOptions::new(signing_time);
-            options.field_name = Some("LanhDao".into());
-            options.page = rendered.signature_slots.page;
-            options.reason = Some(format!("{} ký duyệt báo cáo", signatory.full_name));
-            options.location = Some(version.content.letterhead.place.clone());
-            options.appearance = Some(SignatureAppearance {
-                rect: rendered.signature_slots.signer,
-                mark: SignatureMark::Personal,
-                text: vec![
-                    format!("Ký bởi: {}", signatory.full_name),
-                    format!(
-                        "Thời gian ký: {}",
-                        signing_time
-                            .with_timezone(&workflow::vietnam())
-                            .format("%d/%m/%Y %H:%M:%S %:z")
-                    ),
-                ],
-            });
-            let prepared = pades::prepare_pdf(&stored.pdf, &certificate, &options)
+            let request = leader_signature(&signatory, &rendered, version.content.letterhead.place);
+            let (pdf, pending) = request
+                .prepare(&stored.pdf, &certificate)
                 .map_err(|e| ApiError::Internal(format!("preparing the signature: {e}")))?;
-            let data = SessionData {
-                byte_range: prepared.byte_range,
-                prepared: prepared.prepared.clone(),
-            };
-            let at = now();
+            let opening = SessionOpening::now(SESSION_MINUTES);
             let session = SigningSession {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: opening.id,
                 report_id: report.id.clone(),
                 official_id: signatory.official_id,
                 official_name: signatory.full_name.clone(),
                 certificate: certificate.der().to_vec(),
                 chain: chain_der,
-                prepared: to_json_text(&data)?,
-                pdf: prepared.pdf,
-                created_at: at,
-                expires_at: at + Duration::minutes(SESSION_MINUTES),
+                prepared: to_json_text(&pending)?,
+                pdf,
+                created_at: opening.created_at,
+                expires_at: opening.expires_at,
                 completed_at: None,
             };
             reports::insert_session(conn, &session)?;
-            let prepared = data.prepared;
+            let to_be_signed = pending.to_be_signed();
             Answer::created(
                 None,
                 &LeaderSigningSession {
@@ -241,15 +195,35 @@ pub async fn prepare_leader_signature(
                     report_id: session.report_id,
                     official_id: session.official_id,
                     certificate_id,
-                    to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(
-                        &prepared.to_be_signed,
-                    )),
-                    to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+                    to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(to_be_signed)),
+                    to_be_signed_base64: STANDARD.encode(to_be_signed),
                     expires_at: workflow::utc(session.expires_at),
                 },
             )
         })
         .await
+}
+
+/// The leader's personal signature, where NĐ 30 puts it.
+fn leader_signature(
+    signatory: &Signatory,
+    rendered: &RenderedDocument,
+    place: String,
+) -> SignatureRequest {
+    let signing_time = Utc::now();
+    let local = signing_time.with_timezone(&workflow::vietnam());
+    SignatureRequest::new(signing_time)
+        .field("LanhDao", rendered.signature_slots.page)
+        .reason(format!("{} ký duyệt báo cáo", signatory.full_name))
+        .location(place)
+        .appearance(SignatureAppearance {
+            rect: rendered.signature_slots.signer,
+            mark: SignatureMark::Personal,
+            text: vec![
+                format!("Ký bởi: {}", signatory.full_name),
+                format!("Thời gian ký: {}", local.format("%d/%m/%Y %H:%M:%S %:z")),
+            ],
+        })
 }
 
 /// Step 2: the token's signature; the report becomes signed by the leader.
@@ -278,34 +252,28 @@ pub async fn complete_leader_signature(
             let mut report = find(conn, &session.report_id)?;
             require_report(&who, &report, Access::Write)?;
             require_unchanged(conn, &report.id, &if_match)?;
-            require_status(&report, ReportStatus::ReadyForSignature, "sign the report")?;
+            lifecycle::check(&report, Transition::SignByLeader)?;
             let at = now();
-            if session.completed_at.is_some() {
-                return Err(ApiError::Conflict(
-                    "the signing session was already used".into(),
-                ));
-            }
-            if at > session.expires_at {
-                return Err(ApiError::Conflict(
-                    "the signing session has expired; prepare a new one".into(),
-                ));
-            }
-            let data: SessionData = serde_json::from_str(&session.prepared)
+            check_open(session.completed_at, session.expires_at, at).map_err(|closed| {
+                ApiError::Conflict(match closed {
+                    SessionClosed::Used => "the signing session was already used".into(),
+                    SessionClosed::Expired => {
+                        "the signing session has expired; prepare a new one".into()
+                    }
+                })
+            })?;
+            let pending: PendingSignature = serde_json::from_str(&session.prepared)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             let certificate = Certificate::from_der(&session.certificate)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let prepared = PreparedPdf {
-                pdf: session.pdf.clone(),
-                byte_range: data.byte_range,
-                prepared: data.prepared,
-            };
             let chain = if session.chain.is_empty() {
                 Vec::new()
             } else {
                 parse_certificates(&session.chain)
                     .map_err(|e| ApiError::Internal(format!("the session's chain: {e}")))?
             };
-            let signed = pades::assemble_pdf(&prepared, &raw, &certificate, &chain)
+            let signed = pending
+                .assemble(session.pdf.clone(), &raw, &certificate, &chain)
                 .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
             reports::complete_session(conn, &session.id, at)?;
             reports::put_document(
@@ -318,20 +286,12 @@ pub async fn complete_leader_signature(
                     created_at: at,
                 },
             )?;
-            report.status = ReportStatus::LeaderSigned;
-            report.leader_signed_at = Some(at);
-            report.updated_at = at;
-            reports::save(conn, &report)?;
-            actor.record(
-                conn,
-                "report.signed_by_leader",
-                "report",
-                &report.id,
-                &serde_json::json!({
-                    "official_id": session.official_id,
-                    "certificate_sha256": sha256_hex(&session.certificate),
-                }),
-            )?;
+            let step = Step::SignByLeader {
+                at,
+                official_id: session.official_id,
+                certificate_sha256: sha256_hex(&session.certificate),
+            };
+            lifecycle::take(conn, &mut report, step, &actor)?;
             changed(StatusCode::OK, current_view(conn, &report.id)?)
         })
         .await?;

@@ -7,14 +7,14 @@ use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::Digitisation;
 use motcua_core::ids::{CertificateId, OfficialId};
-use motcua_db::signing::{self, ComponentFile, SigningSession};
+use motcua_db::signing::{self, check_open, ComponentFile, SessionOpening, SigningSession};
 use motcua_db::{certificates, dossiers, now, units, DbConnection, DbError};
-use motcua_pki::cms::{Indication, Prepared};
-use motcua_pki::pades::{self, PdfSignatureOptions, PreparedPdf};
+use motcua_pki::cms::Indication;
+use motcua_pki::pades::{self, PendingSignature, SignatureRequest as PdfSignatureRequest};
 use motcua_pki::{Certificate, RevocationPolicy, TrustStore};
 use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
@@ -76,13 +76,6 @@ pub struct ComponentFileView {
     pub download: String,
 }
 
-/// What a session keeps besides the prepared document.
-#[derive(Debug, Serialize, Deserialize)]
-struct SessionData {
-    byte_range: [usize; 4],
-    prepared: Prepared,
-}
-
 /// Step 1: prepare the signature of a scanned component.
 #[utoipa::path(tag = "dossiers", params(("code" = String, Path), ("position" = i32, Path)), request_body = SigningRequest, responses((status = 201, body = SigningSessionView), WriteErrors), security(("api_key" = [])))]
 #[post("/dossiers/{code}/components/{position}/signing-sessions")]
@@ -125,34 +118,30 @@ pub async fn prepare(
                 })?;
             let certificate =
                 Certificate::from_der(&der).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let prepared =
-                pades::prepare_pdf(&pdf, &certificate, &PdfSignatureOptions::new(Utc::now()))
-                    .map_err(|e| ApiError::invalid("pdf_base64", e.to_string()))?;
-            let at = now();
-            let data = SessionData {
-                byte_range: prepared.byte_range,
-                prepared: prepared.prepared.clone(),
-            };
+            let (pdf, pending) = PdfSignatureRequest::new(Utc::now())
+                .prepare(&pdf, &certificate)
+                .map_err(|e| ApiError::invalid("pdf_base64", e.to_string()))?;
+            let opening = SessionOpening::now(SESSION_MINUTES);
             let session = SigningSession {
-                id: uuid::Uuid::new_v4().to_string(),
+                id: opening.id,
                 dossier_id: dossier.id,
                 position,
                 official_id: official.id,
                 certificate_id,
-                prepared: serde_json::to_string(&data)
+                prepared: serde_json::to_string(&pending)
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
-                pdf: prepared.pdf,
-                created_at: at,
-                expires_at: at + Duration::minutes(SESSION_MINUTES),
+                pdf,
+                created_at: opening.created_at,
+                expires_at: opening.expires_at,
                 completed_at: None,
             };
             signing::insert_session(conn, &session)?;
-            let prepared = data.prepared;
+            let to_be_signed = pending.to_be_signed();
             Answer::created(
                 None,
                 &SigningSessionView {
-                    to_be_signed_sha256: hex::encode(Sha256::digest(&prepared.to_be_signed)),
-                    to_be_signed_base64: STANDARD.encode(&prepared.to_be_signed),
+                    to_be_signed_sha256: hex::encode(Sha256::digest(to_be_signed)),
+                    to_be_signed_base64: STANDARD.encode(to_be_signed),
                     session_id: session.id,
                     certificate_id: session.certificate_id,
                     expires_at: utc(session.expires_at),
@@ -184,11 +173,11 @@ pub async fn complete(
         .write_answer(move |conn| {
             let session = signing::find_session(conn, &id)
                 .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
-            if session.completed_at.is_some() || session.expires_at < now() {
-                return Err(ApiError::Conflict(
+            check_open(session.completed_at, session.expires_at, now()).map_err(|_| {
+                ApiError::Conflict(
                     "this signing session is completed or expired; prepare a new one".into(),
-                ));
-            }
+                )
+            })?;
             let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
             who.require_unit(conn, dossier.unit_id)?;
             let stored = certificates::find(conn, session.certificate_id)?;
@@ -200,18 +189,14 @@ pub async fn complete(
             }
             let certificate = Certificate::from_der(&stored.der)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let data: SessionData = serde_json::from_str(&session.prepared)
+            let pending: PendingSignature = serde_json::from_str(&session.prepared)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let prepared = PreparedPdf {
-                pdf: session.pdf.clone(),
-                byte_range: data.byte_range,
-                prepared: data.prepared,
-            };
             // The official's token holds the key; the issuing CAs come from the trust store,
             // so that validators given only the root can build the chain.
             let trust = app.trust.current(conn)?;
             let chain = trust.store.intermediates_for(&certificate, &[]);
-            let signed = pades::assemble_pdf(&prepared, &signature, &certificate, &chain)
+            let signed = pending
+                .assemble(session.pdf.clone(), &signature, &certificate, &chain)
                 .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
             check_signed(&app, &trust.store, &signed)?;
             let file = ComponentFile {

@@ -15,7 +15,7 @@ use motcua_core::ids::{CertificateId, UnitId};
 use motcua_db::certificates::{self, CertificateFilter};
 use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
-use motcua_pki::pades::{self, PdfSignatureOptions};
+use motcua_pki::pades::SignatureRequest;
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
@@ -114,22 +114,21 @@ pub async fn issue_result(
         })
         .await?;
 
-    let mut options = PdfSignatureOptions::new(signed_at);
-    options.reason = Some(format!("Kết quả giải quyết hồ sơ {code}"));
+    let request = SignatureRequest::new(signed_at)
+        .reason(format!("Kết quả giải quyết hồ sơ {code}"))
+        .chain(chosen.chain.clone());
     let signer = chosen.signer.clone();
-    let chain = chosen.chain.clone();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let signed =
-        actix_web::web::block(move || pades::sign_pdf(&pdf, signer.as_ref(), &chain, &options))
-            .await
-            .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
-            .map_err(|error| match error {
-                PkiError::InvalidPdf(reason) => {
-                    ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
-                }
-                other => ApiError::Internal(format!("signing the result: {other}")),
-            })?;
+    let signed = actix_web::web::block(move || request.sign(&pdf, signer.as_ref()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+        .map_err(|error| match error {
+            PkiError::InvalidPdf(reason) => {
+                ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
+            }
+            other => ApiError::Internal(format!("signing the result: {other}")),
+        })?;
     let sha256 = hex::encode(motcua_pki::cms::sha256(&signed));
     let size = signed.len() as u64;
 
