@@ -4,6 +4,7 @@
 use actix_web::web::{Data, Json};
 use actix_web::{get, post};
 use motcua_core::access::{Access, Resource, Role};
+use motcua_core::form06::{Form06, Indicators, Method};
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,7 @@ use crate::error::ApiError;
 use crate::extract::ValidQuery;
 use crate::request_id::RequestId;
 use crate::state::AppState;
-use crate::statistics::{self, Form06, Indicators, Method};
+use crate::statistics;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
