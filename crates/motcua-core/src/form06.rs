@@ -105,6 +105,34 @@ impl Form06Columns {
         total
     }
 
+    /// Every column in declaration order: (3), (4), (5), of (5) direct and postal, (6) to (13).
+    pub fn values(&self) -> [i64; 13] {
+        [
+            self.total,
+            self.new_online,
+            self.new_direct_postal,
+            self.new_direct,
+            self.new_postal,
+            self.carried_over,
+            self.resolved,
+            self.resolved_early,
+            self.resolved_on_time,
+            self.resolved_late,
+            self.in_progress,
+            self.within_due,
+            self.overdue,
+        ]
+    }
+
+    /// The columns the form prints, (3) to (13), with (5) as one figure.
+    pub fn printed(&self) -> [i64; 11] {
+        let [total, online, direct_postal, _, _, rest @ ..] = self.values();
+        let mut printed = [0; 11];
+        printed[..3].copy_from_slice(&[total, online, direct_postal]);
+        printed[3..].copy_from_slice(&rest);
+        printed
+    }
+
     /// New dossiers of the period: (4) + (5).
     pub fn new_total(&self) -> i64 {
         self.new_online + self.new_direct_postal
@@ -265,6 +293,8 @@ mod tests {
         assert_eq!(c.total, 14);
         assert_eq!(c.new_total(), 12);
         assert_eq!(c.within_due, 5);
+        assert_eq!(c.values(), [14, 3, 9, 4, 5, 2, 6, 1, 2, 3, 8, 5, 3]);
+        assert_eq!(c.printed(), [14, 3, 9, 2, 6, 1, 2, 3, 8, 5, 3]);
         assert_eq!(Form06Columns::sum([&c, &c]).total, 28);
     }
 

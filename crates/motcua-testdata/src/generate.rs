@@ -1,0 +1,787 @@
+//! Generated dossiers: the seed report's district with records whose statistics reproduce the
+//! report's figures, and the same generator at any scale for benchmarks. Rows are written in bulk
+//! with their final state (and optionally their history); the statistics counters are fed from
+//! the same rows, so they equal what the lifecycle would have produced.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use motcua_core::calendar::WorkingCalendar;
+use motcua_core::dossier::{
+    dossier_code, vietnam_day, ApplicantKind, Channel, DossierStatus, Rating, Resolution,
+};
+use motcua_core::identifiers::tax_code_check_digit;
+use motcua_core::ids::{DossierId, ProcedureId, UnitId};
+use motcua_core::procedure::OnlineServiceLevel;
+use motcua_core::statistics::contributions;
+use motcua_core::unit::UnitKind;
+use motcua_db::dossiers::{self, NewDossier, NewEvent};
+use motcua_db::procedures::{self, NewProcedure};
+use motcua_db::statistics::{self, CountDelta};
+use motcua_db::units::{self, NewUnit, Unit};
+use motcua_db::{now, write_transaction, DbConnection};
+
+use motcua_results::seed::{seed_viet_yen, SeededDistrict};
+use motcua_web::error::ApiError;
+
+/// The seed report's figures, as this generator reproduces them.
+pub mod viet_yen_figures {
+    /// District level, 2023: carried over from 2022, and new by channel (online, direct, postal).
+    pub const DISTRICT_2023: (u64, [u64; 3]) = (67, [9054, 1445, 160]);
+    /// District level: in progress at the end of 2023 (= carried into Q1/2024).
+    pub const DISTRICT_OPEN_END_2023: u64 = 474;
+    /// District level, Q1/2024. The report prints 3155 new, but its channels add up to 3159:
+    /// the records decide.
+    pub const DISTRICT_Q1_2024: [u64; 3] = [3151, 4, 4];
+    pub const COMMUNE_2023: (u64, [u64; 3]) = (109, [27627, 833, 47]);
+    pub const COMMUNE_OPEN_END_2023: u64 = 223;
+    pub const COMMUNE_Q1_2024: [u64; 3] = [4255, 3, 19];
+    /// Procedures in the catalogue and those offered online: district (254, 241), commune (156, 144).
+    pub const DISTRICT_PROCEDURES: (usize, usize) = (254, 241);
+    pub const COMMUNE_PROCEDURES: (usize, usize) = (156, 144);
+}
+
+const DISTRICT_FIELDS: [&str; 12] = [
+    "Đất đai",
+    "Hộ tịch",
+    "Xây dựng",
+    "Đăng ký kinh doanh",
+    "Lao động - Thương binh và Xã hội",
+    "Tư pháp",
+    "Giáo dục và Đào tạo",
+    "Y tế",
+    "Văn hóa",
+    "Môi trường",
+    "Kinh tế hợp tác",
+    "Nội vụ",
+];
+const COMMUNE_FIELDS: [&str; 8] = [
+    "Hộ tịch",
+    "Chứng thực",
+    "Bảo trợ xã hội",
+    "Người có công",
+    "Đất đai",
+    "Văn hóa",
+    "Nông nghiệp",
+    "Tư pháp",
+];
+const PROCESSING_DAYS: [i32; 10] = [0, 1, 2, 3, 5, 7, 10, 15, 20, 30];
+
+/// A small deterministic random source (xorshift), so generated data can be reproduced.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
+    }
+
+    fn chance(&mut self, percent_tenths: u64) -> bool {
+        self.below(1000) < percent_tenths
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(usize::try_from(self.below(items.len() as u64)).unwrap_or(0))
+    }
+
+    /// Favours the first items: a few procedures carry most dossiers.
+    fn pick_skewed<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        let a = self.below(items.len() as u64);
+        let b = self.below(items.len() as u64);
+        items.get(usize::try_from(a.min(b)).unwrap_or(0))
+    }
+}
+
+/// A procedure as the generator needs it.
+#[derive(Debug, Clone)]
+pub struct ProcedureRef {
+    pub id: ProcedureId,
+    pub field: String,
+    pub processing_days: i32,
+}
+
+/// One window of dossiers to generate at a set of units.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub units: Vec<(UnitId, String)>,
+    pub procedures: Vec<ProcedureRef>,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// New dossiers by channel: online, direct, postal.
+    pub channels: [u64; 3],
+    /// How many stay unresolved at the end of the window (resolved in the weeks after).
+    pub open_at_end: u64,
+    /// Tenths of a percent of results issued electronically.
+    pub electronic_results: u64,
+}
+
+/// What was generated.
+#[derive(Debug, Clone, Default)]
+pub struct Generated {
+    pub dossiers: u64,
+    pub events: u64,
+}
+
+/// Writes the batch: dossiers, (optionally) their history, the day sequences and the counters.
+pub fn generate_batch(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    batch: &Batch,
+    rng: &mut Rng,
+    with_history: bool,
+) -> Result<Generated, ApiError> {
+    let total: u64 = batch.channels.iter().sum();
+    let mut plans: Vec<Plan> = (0..total)
+        .map(|i| plan_one(calendar, batch, rng, i))
+        .collect::<Result<_, _>>()?;
+    plans.sort_by_key(|p| (p.unit.0, p.received_at));
+    let mut numbers: HashMap<(UnitId, NaiveDate), i32> = HashMap::new();
+    let mut rows = Vec::with_capacity(plans.len());
+    let mut counters: HashMap<(UnitId, String, NaiveDate, motcua_core::statistics::Metric), i64> =
+        HashMap::new();
+    for plan in &plans {
+        let day = vietnam_day(plan.received_at);
+        let number = numbers.entry((plan.unit, day)).or_insert(0);
+        *number += 1;
+        let row = plan.to_row(
+            dossier_code(&plan.unit_code, day, u32::try_from(*number).unwrap_or(0)),
+            rng,
+        );
+        for (day, metric) in contributions(&row.facts()) {
+            *counters
+                .entry((row.unit_id, row.field.clone(), day, metric))
+                .or_default() += 1;
+        }
+        rows.push(row);
+    }
+    write_transaction(conn, |conn| {
+        dossiers::insert_many(conn, &rows)?;
+        let sequences: Vec<(UnitId, NaiveDate, i32)> =
+            numbers.iter().map(|((u, d), n)| (*u, *d, *n)).collect();
+        dossiers::insert_sequences(conn, &sequences)?;
+        let deltas: Vec<CountDelta> = counters
+            .iter()
+            .map(|((unit_id, field, day, metric), n)| CountDelta {
+                unit_id: *unit_id,
+                field: field.clone(),
+                day: *day,
+                metric: *metric,
+                n: *n,
+            })
+            .collect();
+        statistics::apply(conn, &deltas)?;
+        let events = if with_history {
+            write_history(conn, &rows)?
+        } else {
+            0
+        };
+        Ok(Generated {
+            dossiers: rows.len() as u64,
+            events,
+        })
+    })
+}
+
+/// The planned life of one dossier.
+struct Plan {
+    unit: UnitId,
+    unit_code: String,
+    procedure: ProcedureRef,
+    channel: Channel,
+    received_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    resolved_at: DateTime<Utc>,
+    closing: DossierStatus,
+    electronic_result: bool,
+}
+
+fn plan_one(
+    calendar: &WorkingCalendar,
+    batch: &Batch,
+    rng: &mut Rng,
+    index: u64,
+) -> Result<Plan, ApiError> {
+    let [online, direct, _] = batch.channels;
+    // The first `open_at_end` dossiers (online first, as most dossiers are) stay open.
+    let channel = if index < online {
+        Channel::Online
+    } else if index < online + direct {
+        Channel::Direct
+    } else {
+        Channel::Postal
+    };
+    let (unit, unit_code) = rng
+        .pick(&batch.units)
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("a batch needs units".into()))?;
+    let procedure = rng
+        .pick_skewed(&batch.procedures)
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("a batch needs procedures".into()))?;
+    let end_of_window = at_local(batch.last_day, 17, 30);
+    let stays_open = index < batch.open_at_end;
+    let window_days = (batch.last_day - batch.first_day).num_days().max(0);
+    let offset = if stays_open {
+        window_days - i64::try_from(rng.below(12)).unwrap_or(0)
+    } else {
+        i64::try_from(rng.below(u64::try_from(window_days + 1).unwrap_or(1))).unwrap_or(0)
+    };
+    let mut day = batch.first_day + Duration::days(offset.clamp(0, window_days));
+    while !calendar.is_working_day(day) && day > batch.first_day {
+        day = day.pred_opt().unwrap_or(day);
+    }
+    let received_at = at_local(
+        day,
+        7 + u32::try_from(rng.below(9)).unwrap_or(0),
+        u32::try_from(rng.below(60)).unwrap_or(0),
+    );
+    let days = u32::try_from(procedure.processing_days).unwrap_or(0);
+    let due_at = calendar
+        .due_time(received_at, days)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let resolved_at = if stays_open {
+        end_of_window + Duration::hours(14 + i64::try_from(rng.below(24 * 20)).unwrap_or(0))
+    } else {
+        resolution_time(rng, received_at, due_at)
+            .min(end_of_window.max(received_at + Duration::minutes(30)))
+    };
+    let closing = match rng.below(1000) {
+        0..=9 => DossierStatus::Cancelled,
+        10..=14 => DossierStatus::Unresolved,
+        _ => DossierStatus::Releasing,
+    };
+    let electronic_result =
+        closing == DossierStatus::Releasing && rng.chance(batch.electronic_results);
+    Ok(Plan {
+        unit,
+        unit_code,
+        procedure,
+        channel,
+        received_at,
+        due_at,
+        resolved_at,
+        closing,
+        electronic_result,
+    })
+}
+
+/// Most results come before the due time, some on the day, a few late.
+fn resolution_time(rng: &mut Rng, received: DateTime<Utc>, due: DateTime<Utc>) -> DateTime<Utc> {
+    let span = (due - received).num_minutes().max(60);
+    let minutes = match rng.below(100) {
+        0..=84 => i64::try_from(rng.below(u64::try_from(span).unwrap_or(60))).unwrap_or(0),
+        85..=96 => span,
+        _ => span + 60 * 24 * (1 + i64::try_from(rng.below(5)).unwrap_or(0)),
+    };
+    received + Duration::minutes(minutes.max(20))
+}
+
+fn at_local(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+    let local = NaiveDateTime::new(
+        day,
+        NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN),
+    );
+    (local - Duration::hours(7)).and_utc()
+}
+
+impl Plan {
+    fn to_row(&self, code: String, rng: &mut Rng) -> NewDossier {
+        let now_utc = Utc::now();
+        let received = self.received_at.naive_utc();
+        let due_on = vietnam_day(self.due_at);
+        let resolved = self.resolved_at <= now_utc;
+        let resolved_on = vietnam_day(self.resolved_at);
+        let returned_at = (resolved && self.closing == DossierStatus::Releasing)
+            .then(|| {
+                self.resolved_at + Duration::hours(2 + i64::try_from(rng.below(60)).unwrap_or(0))
+            })
+            .filter(|at| *at <= now_utc);
+        let status = match (resolved, returned_at) {
+            (false, _) => DossierStatus::Processing,
+            (true, Some(_)) => DossierStatus::Done,
+            (true, None) => self.closing,
+        };
+        let rating = returned_at.and_then(|_| match rng.below(1000) {
+            0..=479 => Some(Rating::Satisfied),
+            480..=494 => Some(Rating::Normal),
+            495..=499 => Some(Rating::Unsatisfied),
+            _ => None,
+        });
+        let (applicant_kind, applicant_id_number) = applicant(rng);
+        let at = now();
+        NewDossier {
+            code,
+            unit_id: self.unit,
+            procedure_id: self.procedure.id,
+            field: self.procedure.field.clone(),
+            channel: self.channel,
+            status,
+            applicant_kind,
+            applicant_name: person_name(rng),
+            applicant_id_number,
+            applicant_address: None,
+            applicant_phone: None,
+            applicant_email: None,
+            request_content: None,
+            receiving_official_id: None,
+            submitted_at: received,
+            received_at: Some(received),
+            received_on: Some(vietnam_day(self.received_at)),
+            due_at: Some(self.due_at.naive_utc()),
+            due_on: Some(due_on),
+            paused_at: None,
+            resolved_at: resolved.then(|| self.resolved_at.naive_utc()),
+            resolved_on: resolved.then_some(resolved_on),
+            resolution: resolved
+                .then(|| Resolution::classify(self.closing, resolved_on, Some(due_on))),
+            returned_at: returned_at.map(|r| r.naive_utc()),
+            appointment_at: None,
+            digitised: rng.chance(950),
+            reused: rng.chance(988),
+            electronic_result: resolved && self.electronic_result,
+            rating,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
+/// The status history of generated dossiers: reception, processing, then how they closed.
+fn write_history(conn: &mut DbConnection, rows: &[NewDossier]) -> Result<u64, ApiError> {
+    let codes: Vec<String> = rows.iter().map(|r| r.code.clone()).collect();
+    let ids: HashMap<String, DossierId> =
+        dossiers::ids_by_code(conn, &codes)?.into_iter().collect();
+    let mut events = Vec::with_capacity(rows.len() * 4);
+    for row in rows {
+        let Some(id) = ids.get(&row.code).copied() else {
+            continue;
+        };
+        let event = |at: NaiveDateTime,
+                     from: Option<DossierStatus>,
+                     to: DossierStatus,
+                     note: Option<&str>| NewEvent {
+            dossier_id: id,
+            at,
+            kind: "status".into(),
+            from_status: from,
+            to_status: Some(to),
+            official_id: None,
+            actor_key_id: None,
+            note: note.map(str::to_owned),
+            request_id: "-".into(),
+        };
+        events.push(event(row.submitted_at, None, DossierStatus::New, None));
+        let processing_at = row.submitted_at + Duration::minutes(10);
+        events.push(event(
+            processing_at,
+            Some(DossierStatus::New),
+            DossierStatus::Processing,
+            None,
+        ));
+        let closing = match row.status {
+            DossierStatus::Done => Some(DossierStatus::Releasing),
+            DossierStatus::Cancelled | DossierStatus::Unresolved | DossierStatus::Releasing => {
+                Some(row.status)
+            }
+            _ => None,
+        };
+        if let (Some(closing), Some(at)) = (closing, row.resolved_at) {
+            let note = (closing != DossierStatus::Releasing).then_some("theo đề nghị của công dân");
+            events.push(event(
+                at.max(processing_at),
+                Some(DossierStatus::Processing),
+                closing,
+                note,
+            ));
+        }
+        if let Some(at) = row.returned_at {
+            events.push(event(
+                at,
+                Some(DossierStatus::Releasing),
+                DossierStatus::Done,
+                None,
+            ));
+        }
+    }
+    dossiers::insert_events(conn, &events)?;
+    Ok(events.len() as u64)
+}
+
+fn applicant(rng: &mut Rng) -> (ApplicantKind, String) {
+    if rng.chance(100) {
+        loop {
+            let digits: Vec<u32> = (0..9)
+                .map(|i| {
+                    if i == 0 {
+                        0
+                    } else {
+                        u32::try_from(rng.below(10)).unwrap_or(0)
+                    }
+                })
+                .collect();
+            if let Some(check) = tax_code_check_digit(&digits) {
+                let text: String = digits
+                    .iter()
+                    .chain(std::iter::once(&check))
+                    .map(|d| char::from(b'0' + u8::try_from(*d).unwrap_or(0)))
+                    .collect();
+                return (ApplicantKind::Business, text);
+            }
+        }
+    }
+    let sex_century = rng.below(4);
+    let year = rng.below(100);
+    (
+        ApplicantKind::Citizen,
+        format!("024{sex_century}{year:02}{:06}", rng.below(1_000_000)),
+    )
+}
+
+fn person_name(rng: &mut Rng) -> String {
+    const FAMILY: [&str; 12] = [
+        "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đỗ", "Thân", "Ngô", "Dương", "Bùi", "Đặng",
+    ];
+    const MIDDLE: [&str; 8] = ["Văn", "Thị", "Đức", "Minh", "Thu", "Hồng", "Ngọc", "Quang"];
+    const GIVEN: [&str; 20] = [
+        "An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hạnh", "Hoa", "Hùng", "Lan", "Linh",
+        "Long", "Mai", "Nam", "Phương", "Quân", "Sơn", "Thảo", "Yến",
+    ];
+    fn pick(rng: &mut Rng, items: &[&'static str]) -> &'static str {
+        rng.pick(items).copied().unwrap_or("")
+    }
+    format!(
+        "{} {} {}",
+        pick(rng, &FAMILY),
+        pick(rng, &MIDDLE),
+        pick(rng, &GIVEN)
+    )
+}
+
+/// The catalogue of the seed district: 254 district-level procedures (241 online) and 156
+/// commune-level ones (144 online), as the report counts them. Returns (district, commune).
+pub fn catalogue(
+    conn: &mut DbConnection,
+) -> Result<(Vec<ProcedureRef>, Vec<ProcedureRef>), ApiError> {
+    use viet_yen_figures::{COMMUNE_PROCEDURES, DISTRICT_PROCEDURES};
+    write_transaction(conn, |conn| {
+        let district = procedures_at(conn, "2", DISTRICT_PROCEDURES, &DISTRICT_FIELDS, true)?;
+        let commune = procedures_at(conn, "1", COMMUNE_PROCEDURES, &COMMUNE_FIELDS, false)?;
+        Ok((district, commune))
+    })
+}
+
+fn procedures_at(
+    conn: &mut DbConnection,
+    prefix: &str,
+    (total, online): (usize, usize),
+    fields: &[&str],
+    district: bool,
+) -> Result<Vec<ProcedureRef>, ApiError> {
+    let mut refs = Vec::with_capacity(total);
+    for i in 0..total {
+        let code = format!("{prefix}.{:06}", 900_000 + i);
+        let field = fields
+            .get(i % fields.len())
+            .copied()
+            .unwrap_or("Khác")
+            .to_owned();
+        let processing_days = PROCESSING_DAYS
+            .get(i % PROCESSING_DAYS.len())
+            .copied()
+            .unwrap_or(3);
+        let existing = procedures::list(
+            conn,
+            &procedures::ProcedureFilter {
+                code: Some(code.clone()),
+                current_only: true,
+                ..Default::default()
+            },
+            None,
+            1,
+        )?;
+        let procedure = match existing.into_iter().next() {
+            Some(found) => found,
+            None => {
+                let at = now();
+                procedures::insert(
+                    conn,
+                    &NewProcedure {
+                        name: format!("Thủ tục {} số {}", field.to_lowercase(), i + 1),
+                        code,
+                        field,
+                        level_province: false,
+                        level_district: district,
+                        level_commune: !district,
+                        processing_days,
+                        online_level: if i < online {
+                            if i % 3 == 0 {
+                                OnlineServiceLevel::Partial
+                            } else {
+                                OnlineServiceLevel::Full
+                            }
+                        } else {
+                            OnlineServiceLevel::None
+                        },
+                        non_boundary: i < 4 && district,
+                        fee_vnd: None,
+                        fee_note: None,
+                        decision_number: format!("{}/QĐ-UBND", 100 + i),
+                        decision_date: NaiveDate::from_ymd_opt(2022, 6, 1).unwrap_or_default(),
+                        supersedes_id: None,
+                        supersede_kind: None,
+                        created_at: at,
+                        updated_at: at,
+                    },
+                )?
+            }
+        };
+        refs.push(ProcedureRef {
+            id: procedure.id,
+            field: procedure.field,
+            processing_days: procedure.processing_days,
+        });
+    }
+    Ok(refs)
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+fn unit_refs(units: &[&Unit]) -> Vec<(UnitId, String)> {
+    units.iter().map(|u| (u.id, u.code.clone())).collect()
+}
+
+/// The seed report's district with its dossiers of December 2022 (carried into 2023), 2023 and
+/// Q1/2024, reproducing the report's figures. Refuses to run twice on the same database.
+pub fn viet_yen(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    with_history: bool,
+) -> Result<(SeededDistrict, Generated), ApiError> {
+    use viet_yen_figures::*;
+    let seeded = seed_viet_yen(conn)?;
+    let (district_procedures, commune_procedures) = catalogue(conn)?;
+    let desk = unit_refs(&[&seeded.district_desk]);
+    let communes = unit_refs(&seeded.communes.iter().collect::<Vec<_>>());
+    let existing = dossiers::list(
+        conn,
+        &dossiers::DossierFilter {
+            among_units: Some(vec![seeded.district_desk.id]),
+            ..Default::default()
+        },
+        None,
+        1,
+    )?;
+    if !existing.is_empty() {
+        return Err(ApiError::Conflict(
+            "the seed district already has dossiers".into(),
+        ));
+    }
+    let batch = |units: &[(UnitId, String)],
+                 procedures: &[ProcedureRef],
+                 window: (NaiveDate, NaiveDate),
+                 channels: [u64; 3],
+                 open_at_end: u64,
+                 electronic_results: u64| Batch {
+        units: units.to_vec(),
+        procedures: procedures.to_vec(),
+        first_day: window.0,
+        last_day: window.1,
+        channels,
+        open_at_end,
+        electronic_results,
+    };
+    let december_2022 = (day(2022, 12, 1), day(2022, 12, 31));
+    let year_2023 = (day(2023, 1, 1), day(2023, 12, 31));
+    let q1_2024 = (day(2024, 1, 1), day(2024, 3, 31));
+    let batches = [
+        batch(
+            &desk,
+            &district_procedures,
+            december_2022,
+            split(DISTRICT_2023.0),
+            DISTRICT_2023.0,
+            900,
+        ),
+        batch(
+            &desk,
+            &district_procedures,
+            year_2023,
+            DISTRICT_2023.1,
+            DISTRICT_OPEN_END_2023,
+            927,
+        ),
+        batch(
+            &desk,
+            &district_procedures,
+            q1_2024,
+            DISTRICT_Q1_2024,
+            250,
+            1000,
+        ),
+        batch(
+            &communes,
+            &commune_procedures,
+            december_2022,
+            split(COMMUNE_2023.0),
+            COMMUNE_2023.0,
+            900,
+        ),
+        batch(
+            &communes,
+            &commune_procedures,
+            year_2023,
+            COMMUNE_2023.1,
+            COMMUNE_OPEN_END_2023,
+            927,
+        ),
+        batch(
+            &communes,
+            &commune_procedures,
+            q1_2024,
+            COMMUNE_Q1_2024,
+            200,
+            1000,
+        ),
+    ];
+    let mut rng = Rng::new(0x0076_6965_7479_656e);
+    let mut total = Generated::default();
+    for batch in &batches {
+        let generated = generate_batch(conn, calendar, batch, &mut rng, with_history)?;
+        total.dossiers += generated.dossiers;
+        total.events += generated.events;
+    }
+    Ok((seeded, total))
+}
+
+/// A count split over the channels roughly as the seed district's dossiers are.
+fn split(total: u64) -> [u64; 3] {
+    let online = total * 85 / 100;
+    let postal = total / 50;
+    [online, total - online - postal, postal]
+}
+
+/// `districts` synthetic districts (a desk and 17 communes each) with `total` dossiers spread
+/// over 2023 and 2024, for benchmarks. Returns the district units.
+pub fn scale(
+    conn: &mut DbConnection,
+    calendar: &WorkingCalendar,
+    districts: u32,
+    total: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Vec<Unit>, ApiError> {
+    let (district_procedures, commune_procedures) = catalogue(conn)?;
+    let mut all_procedures = district_procedures;
+    all_procedures.extend(commune_procedures);
+    let tree = write_transaction(conn, |conn| synthetic_districts(conn, districts))?;
+    let months: Vec<(NaiveDate, NaiveDate)> = (0..24)
+        .map(|m| {
+            let first = day(2023 + m / 12, u32::try_from(m % 12 + 1).unwrap_or(1), 1);
+            let next = if first.month() == 12 {
+                day(first.year() + 1, 1, 1)
+            } else {
+                day(first.year(), first.month() + 1, 1)
+            };
+            (first, next.pred_opt().unwrap_or(first))
+        })
+        .collect();
+    let per_batch = total / (u64::from(districts.max(1)) * months.len() as u64);
+    let mut rng = Rng::new(0x5ca1e);
+    let mut written = 0;
+    for (first, last) in months {
+        for (_, units) in &tree {
+            let batch = Batch {
+                units: unit_refs(&units.iter().collect::<Vec<_>>()),
+                procedures: all_procedures.clone(),
+                first_day: first,
+                last_day: last,
+                channels: split(per_batch),
+                open_at_end: per_batch / 50,
+                electronic_results: 950,
+            };
+            written += generate_batch(conn, calendar, &batch, &mut rng, false)?.dossiers;
+            progress(written);
+        }
+    }
+    Ok(tree.into_iter().map(|(district, _)| district).collect())
+}
+
+fn synthetic_districts(
+    conn: &mut DbConnection,
+    districts: u32,
+) -> Result<Vec<(Unit, Vec<Unit>)>, ApiError> {
+    let since = day(2000, 1, 1);
+    let add = |conn: &mut DbConnection,
+               code: String,
+               name: String,
+               kind: UnitKind,
+               parent: Option<UnitId>|
+     -> Result<Unit, ApiError> {
+        let at = now();
+        Ok(units::insert(
+            conn,
+            &NewUnit {
+                code,
+                name,
+                kind,
+                parent_id: parent,
+                tax_code: None,
+                budget_code: None,
+                valid_from: since,
+                created_at: at,
+                updated_at: at,
+            },
+        )?)
+    };
+    let province = add(
+        conn,
+        "000.00.00.H98".into(),
+        "UBND tỉnh thử nghiệm".into(),
+        UnitKind::Province,
+        None,
+    )?;
+    let mut tree = Vec::new();
+    for d in 1..=districts {
+        let district = add(
+            conn,
+            format!("000.00.{d:02}.H98"),
+            format!("UBND huyện thử nghiệm {d}"),
+            UnitKind::District,
+            Some(province.id),
+        )?;
+        let mut units = vec![add(
+            conn,
+            format!("000.99.{d:02}.H98"),
+            format!("Bộ phận Một cửa huyện {d}"),
+            UnitKind::OneStopDesk,
+            Some(district.id),
+        )?];
+        for c in 1..=17 {
+            units.push(add(
+                conn,
+                format!("000.{c:02}.{d:02}.H98"),
+                format!("UBND xã thử nghiệm {d}.{c}"),
+                UnitKind::Commune,
+                Some(district.id),
+            )?);
+        }
+        tree.push((district, units));
+    }
+    Ok(tree)
+}
