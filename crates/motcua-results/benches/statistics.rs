@@ -98,7 +98,7 @@ fn prepare(pool: &DbPool, dossiers: u64, districts: u32) -> UnitId {
         let _ = std::io::stderr().flush();
     };
     let made =
-        motcua_results::generate::scale(&mut conn, &calendar, districts, dossiers, &mut report)
+        motcua_testdata::generate::scale(&mut conn, &calendar, districts, dossiers, &mut report)
             .expect("generate");
     eprintln!(
         "\rgenerated {dossiers} dossiers in {:.0} s",

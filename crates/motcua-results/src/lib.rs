@@ -7,7 +7,6 @@ pub use motcua_web::{
 };
 pub mod certs;
 pub mod config;
-pub mod generate;
 pub mod intake;
 pub mod lifecycle;
 pub mod openapi;
