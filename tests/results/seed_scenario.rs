@@ -32,7 +32,7 @@ async fn biểu_06_reproduces_the_seed_report(app: TestApp) {
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
     let mut conn = app.pool.get().unwrap();
     let (seeded, generated) =
-        motcua_results::generate::viet_yen(&mut conn, &calendar, false).unwrap();
+        motcua_testdata::generate::viet_yen(&mut conn, &calendar, false).unwrap();
     drop(conn);
     assert_eq!(
         generated.dossiers,

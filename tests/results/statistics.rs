@@ -1,7 +1,7 @@
 //! The counters behind the statistics always equal the raw GROUP BY over the dossiers, after every
 //! kind of change and on randomised data, and a rebuild reproduces them exactly.
 
-use motcua_results::generate::Rng;
+use motcua_testdata::generate::Rng;
 use motcua_tests::{on_both_backends, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};

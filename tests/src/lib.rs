@@ -31,9 +31,9 @@ use motcua_core::calendar::WorkingCalendar;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_results::config::{ResultsConfig, Secret};
-use motcua_results::generate::{catalogue, generate_batch, Batch, Rng};
 use motcua_results::seed::SeededDistrict;
 use motcua_results::state::AppState;
+use motcua_testdata::generate::{catalogue, generate_batch, Batch, Rng};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 

@@ -349,7 +349,7 @@ fn generate(db: &DbPool, scenario: Scenario) -> Result<(), String> {
     let started = std::time::Instant::now();
     match scenario {
         Scenario::VietYen { history } => {
-            let (seeded, made) = motcua_results::generate::viet_yen(&mut conn, &calendar, history)
+            let (seeded, made) = motcua_testdata::generate::viet_yen(&mut conn, &calendar, history)
                 .map_err(|e| e.to_string())?;
             eprintln!(
                 "{} dossiers and {} events for {} (unit {}).",
@@ -361,7 +361,7 @@ fn generate(db: &DbPool, scenario: Scenario) -> Result<(), String> {
             districts,
         } => {
             let mut report = |written: u64| eprint!("\r{written} dossiers written");
-            let made = motcua_results::generate::scale(
+            let made = motcua_testdata::generate::scale(
                 &mut conn,
                 &calendar,
                 districts,

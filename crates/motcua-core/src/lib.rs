@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod certificate;
 pub mod dossier;
+pub mod form06;
 pub mod identifiers;
 pub mod ids;
 pub mod official;

@@ -22,7 +22,6 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
 use chrono::{DateTime, FixedOffset, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Role;
@@ -41,7 +40,7 @@ use motcua_reports::content::{authority_for, Letterhead, ReportTexts, Signatory,
 use motcua_reports::document::Issue;
 use motcua_reports::figures::{self, Compiled};
 use motcua_reports::workflow::vietnam;
-use motcua_results::config::ResultsConfig;
+use motcua_testdata::service::ResultsService;
 
 /// The allocator of the service binaries, so that the figures are theirs.
 #[global_allocator]
@@ -65,7 +64,7 @@ fn main() {
     let (district, pool) = prepare(pool, &url);
     let key = auditor_key(&pool);
     let backend = format!("{:?}", pool.backend());
-    let service = start_results_service(&url, pool);
+    let service = ResultsService::start(&url, pool, None);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -80,6 +79,7 @@ fn main() {
         let compiled = runtime
             .block_on(figures::compile(
                 &client,
+                ReportKind::OneStopActivity,
                 district,
                 std::slice::from_ref(&period),
             ))
@@ -220,13 +220,13 @@ fn prepare(pool: DbPool, url: &str) -> (UnitId, DbPool) {
         pool
     };
     let mut conn = pool.get().expect("a connection");
-    let calendar = motcua_results::state::load_calendar(&mut conn).expect("the calendar");
+    let calendar = motcua_testdata::working_calendar(&mut conn).expect("the calendar");
     let started = Instant::now();
     let mut progress = |written: u64| {
         eprint!("\rgenerating: {written} dossiers");
         let _ = std::io::stderr().flush();
     };
-    let made = motcua_results::generate::scale(&mut conn, &calendar, 1, DOSSIERS, &mut progress)
+    let made = motcua_testdata::generate::scale(&mut conn, &calendar, 1, DOSSIERS, &mut progress)
         .expect("generate");
     eprintln!(
         "\rgenerated {} dossiers in {:.0} s",
@@ -300,38 +300,6 @@ fn auditor_key(pool: &DbPool) -> String {
     })
     .expect("a key");
     secret
-}
-
-/// The results service on loopback, in this process, on its own actix system thread.
-struct Service {
-    base_url: String,
-    server: ServerHandle,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let server = self.server.clone();
-        let _ =
-            std::thread::spawn(move || actix_web::rt::System::new().block_on(server.stop(false)))
-                .join();
-    }
-}
-
-fn start_results_service(url: &str, pool: DbPool) -> Service {
-    let config = ResultsConfig::for_database(url.to_owned());
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let (server, addr) = motcua_results::start_with_pool(config, pool).unwrap();
-            sender.send((server.handle(), addr)).unwrap();
-            let _ = server.run().await;
-        });
-    });
-    let (server, addr) = receiver.recv().unwrap();
-    Service {
-        base_url: format!("http://{addr}"),
-        server,
-    }
 }
 
 /// The test PKI (RSA 2048, as Vietnam's), the leader's personal key and the district's
@@ -507,6 +475,7 @@ fn one_report(
     let compiled = runtime
         .block_on(figures::compile(
             client,
+            ReportKind::OneStopActivity,
             district,
             std::slice::from_ref(period),
         ))

@@ -3,11 +3,13 @@
 //! Every successful answer comes with the [`Source`] it was read from: the path and query, the
 //! SHA-256 of the exact body bytes and the time it was fetched, so that a report can list what
 //! its figures were compiled from. Response types mirror the OpenAPI schemas and ignore unknown
-//! members (API-DESIGN.md, "Versioning"); enum values are kept as text for the same reason.
+//! members (API-DESIGN.md, "Versioning"); enum values are kept as text for the same reason. The
+//! columns and indicators of the statistics, which carry no enum, are `motcua_core::form06`'s.
 
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use motcua_core::form06::{Form06Columns, Indicators};
 use motcua_core::ids::{CertificateId, OfficialId, ProcedureId, UnitId};
 use motcua_core::period::Period;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -185,61 +187,6 @@ pub struct Unit {
     pub merged_into_id: Option<UnitId>,
 }
 
-/// `Form06Columns`: the 13 columns of Biểu 06/VPCP/KSTT, with the three channels kept apart.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Form06Columns {
-    /// (3) dossiers to resolve: (4) + (5) + (6).
-    pub total: i64,
-    /// (4) new, received online.
-    pub new_online: i64,
-    /// (5) new, received directly or by post.
-    pub new_direct_postal: i64,
-    /// Of (5): received directly.
-    pub new_direct: i64,
-    /// Of (5): received by post (bưu chính công ích).
-    pub new_postal: i64,
-    /// (6) carried over from the previous period.
-    pub carried_over: i64,
-    /// (7) resolved: (8) + (9) + (10).
-    pub resolved: i64,
-    /// (8) before the due date.
-    pub resolved_early: i64,
-    /// (9) on the due date.
-    pub resolved_on_time: i64,
-    /// (10) after the due date.
-    pub resolved_late: i64,
-    /// (11) in progress at the end of the period: (12) + (13).
-    pub in_progress: i64,
-    /// (12) in progress, within the due date.
-    pub within_due: i64,
-    /// (13) in progress, overdue.
-    pub overdue: i64,
-}
-
-impl Form06Columns {
-    /// Column-wise sum.
-    pub fn add(&mut self, other: &Self) {
-        self.total += other.total;
-        self.new_online += other.new_online;
-        self.new_direct_postal += other.new_direct_postal;
-        self.new_direct += other.new_direct;
-        self.new_postal += other.new_postal;
-        self.carried_over += other.carried_over;
-        self.resolved += other.resolved;
-        self.resolved_early += other.resolved_early;
-        self.resolved_on_time += other.resolved_on_time;
-        self.resolved_late += other.resolved_late;
-        self.in_progress += other.in_progress;
-        self.within_due += other.within_due;
-        self.overdue += other.overdue;
-    }
-
-    /// New dossiers of the period: (4) + (5).
-    pub fn new_total(&self) -> i64 {
-        self.new_online + self.new_direct_postal
-    }
-}
-
 /// `Form06Row`: one field (lĩnh vực) of one level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Form06Row {
@@ -271,30 +218,8 @@ pub struct Form06 {
     pub total: Form06Columns,
 }
 
-/// `Indicator`: one QĐ 766 indicator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Indicator {
-    pub key: String,
-    pub name: String,
-    pub numerator: i64,
-    pub denominator: i64,
-    /// Percent, two decimals; absent when the denominator is zero.
-    pub rate_percent: Option<f64>,
-    pub target_percent: Option<f64>,
-    pub max_points: f64,
-    pub score: Option<f64>,
-}
-
-/// `Indicators`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Indicators {
-    pub unit_id: UnitId,
-    pub period: Period,
-    pub indicators: Vec<Indicator>,
-}
-
 /// `CoverageFigure`: part of a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct CoverageFigure {
     pub covered: i64,
     pub total: i64,

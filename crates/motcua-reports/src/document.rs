@@ -3,6 +3,7 @@
 //! attached as JSON so that one signature covers both.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use motcua_core::form06::Form06Columns;
 use motcua_core::period::Period;
 use motcua_core::report::ReportKind;
 use motcua_document::{
@@ -10,7 +11,6 @@ use motcua_document::{
     Table,
 };
 
-use crate::client::Form06Columns;
 use crate::content::VersionContent;
 use crate::figures::{Figures, LevelForm06, PeriodForm06};
 
@@ -376,22 +376,7 @@ const FORM06_HEADS: [&str; 11] = [
 ];
 
 fn form06_cells(c: &Form06Columns) -> Vec<String> {
-    [
-        c.total,
-        c.new_online,
-        c.new_direct_postal,
-        c.carried_over,
-        c.resolved,
-        c.resolved_early,
-        c.resolved_on_time,
-        c.resolved_late,
-        c.in_progress,
-        c.within_due,
-        c.overdue,
-    ]
-    .into_iter()
-    .map(number)
-    .collect()
+    c.printed().into_iter().map(number).collect()
 }
 
 fn form06_table(first_head: &str, rows: Vec<(String, Form06Columns, bool)>) -> Table {

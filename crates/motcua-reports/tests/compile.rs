@@ -7,21 +7,20 @@
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
 use motcua_audit::Actor;
 use motcua_core::access::Role;
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
-use motcua_db::{DbPool, PoolOptions};
+use motcua_core::report::ReportKind;
 use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_reports::client::{ClientError, ClientOptions, ResultsClient, Unit};
 use motcua_reports::figures::{compile, CompileError, Figures, FIGURES_SCHEMA};
-use motcua_results::config::ResultsConfig;
-use motcua_results::seed::SeededDistrict;
+use motcua_testdata::service::{self, ResultsService};
+use motcua_testdata::SeededDistrict;
 use reqwest::StatusCode;
 
 /// The results service on a temporary SQLite file, with the seed district generated.
@@ -30,36 +29,17 @@ struct Service {
     /// An auditor key: reads everything, changes nothing.
     key: String,
     seeded: SeededDistrict,
-    server: ServerHandle,
+    _service: ResultsService,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        // Stopping from another thread, so the test's runtime is never blocked on the server's.
-        let server = self.server.clone();
-        let _ =
-            std::thread::spawn(move || actix_web::rt::System::new().block_on(server.stop(false)))
-                .join();
-    }
 }
 
 fn start_service() -> Service {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/results.sqlite3", dir.path().display());
-    let mut config = ResultsConfig::for_database(url.clone());
-    config.workers = 1;
-    let pool = DbPool::open(
-        &url,
-        PoolOptions {
-            max_connections: config.db_pool_size,
-            ..PoolOptions::default()
-        },
-    )
-    .unwrap();
+    let pool = service::pool(&url).unwrap();
     let mut conn = pool.get().unwrap();
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
-    let (seeded, _) = motcua_results::generate::viet_yen(&mut conn, &calendar, false).unwrap();
+    let (seeded, _) = motcua_testdata::generate::viet_yen(&mut conn, &calendar, false).unwrap();
     let request = KeyRequest {
         name: "report service".into(),
         role: Role::Auditor,
@@ -71,20 +51,12 @@ fn start_service() -> Service {
     })
     .unwrap();
     drop(conn);
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let (server, addr) = motcua_results::start_with_pool(config, pool).unwrap();
-            sender.send((server.handle(), addr)).unwrap();
-            let _ = server.run().await;
-        });
-    });
-    let (server, addr) = receiver.recv().unwrap();
+    let service = ResultsService::start(&url, pool, Some(1));
     Service {
-        base_url: format!("http://{addr}"),
+        base_url: service.base_url.clone(),
         key,
         seeded,
-        server,
+        _service: service,
         _dir: dir,
     }
 }
@@ -129,7 +101,9 @@ async fn compiles_the_seed_report_from_the_results_service() {
         .iter()
         .map(|p| p.parse().unwrap())
         .collect();
-    let compiled = compile(&client, district, &periods).await.unwrap();
+    let compiled = compile(&client, ReportKind::OneStopActivity, district, &periods)
+        .await
+        .unwrap();
     let f = &compiled.figures;
 
     assert_eq!(f.schema, FIGURES_SCHEMA);
@@ -316,7 +290,9 @@ async fn compiles_the_seed_report_from_the_results_service() {
     let mut changed = f.clone();
     changed.form06[0].levels[0].total.new_postal += 1;
     assert_ne!(changed.sha256().unwrap(), compiled.figures_sha256);
-    let again = compile(&client, district, &periods).await.unwrap();
+    let again = compile(&client, ReportKind::OneStopActivity, district, &periods)
+        .await
+        .unwrap();
     assert_eq!(
         again.figures_sha256, compiled.figures_sha256,
         "same records, same hash"
@@ -332,9 +308,14 @@ async fn compiles_the_seed_report_from_the_results_service() {
         && l.ends_with(",12,2,10")));
 
     // A unit that does not exist: the service's 404 problem, not retried.
-    let err = compile(&client, UnitId(999_999), &periods)
-        .await
-        .unwrap_err();
+    let err = compile(
+        &client,
+        ReportKind::OneStopActivity,
+        UnitId(999_999),
+        &periods,
+    )
+    .await
+    .unwrap_err();
     match err {
         CompileError::Client(ClientError::Status {
             status, problem, ..
@@ -626,7 +607,9 @@ async fn compiling_refuses_the_seed_misprint() {
     let server = fake_with(seed_misprint);
     let client = ResultsClient::new(&server.base_url, "k", fast()).unwrap();
     let q1: Period = "2024-Q1".parse().unwrap();
-    let err = compile(&client, UnitId(7), &[q1]).await.unwrap_err();
+    let err = compile(&client, ReportKind::OneStopActivity, UnitId(7), &[q1])
+        .await
+        .unwrap_err();
     match err {
         CompileError::Invariant { rule, detail } => {
             assert_eq!(rule, "(3) = (4) + (5) + (6)");

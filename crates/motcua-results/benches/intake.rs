@@ -88,7 +88,7 @@ fn run_intake(url: &str, duration: Duration) -> Outcome {
         let mut conn = pool.get().expect("a connection");
         let seeded = motcua_results::seed::seed_viet_yen(&mut conn).expect("seed");
         let (district_procedures, _) =
-            motcua_results::generate::catalogue(&mut conn).expect("catalogue");
+            motcua_testdata::generate::catalogue(&mut conn).expect("catalogue");
         let mut units = vec![seeded.district_desk.id];
         units.extend(seeded.communes.iter().map(|c| c.id));
         (units, district_procedures[0].id)

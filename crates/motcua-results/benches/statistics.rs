@@ -14,10 +14,11 @@ mod common;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
+use motcua_core::form06::Method;
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
 use motcua_db::{DbPool, PoolOptions};
-use motcua_results::statistics::{form06, Method};
+use motcua_results::statistics::form06;
 
 fn main() {
     let dossiers: u64 = std::env::var("MOTCUA_BENCH_DOSSIERS")
@@ -97,7 +98,7 @@ fn prepare(pool: &DbPool, dossiers: u64, districts: u32) -> UnitId {
         let _ = std::io::stderr().flush();
     };
     let made =
-        motcua_results::generate::scale(&mut conn, &calendar, districts, dossiers, &mut report)
+        motcua_testdata::generate::scale(&mut conn, &calendar, districts, dossiers, &mut report)
             .expect("generate");
     eprintln!(
         "\rgenerated {dossiers} dossiers in {:.0} s",

@@ -5,7 +5,6 @@
 pub mod auth;
 pub mod certs;
 pub mod config;
-pub mod generate;
 pub mod intake;
 pub mod lifecycle;
 pub mod openapi;

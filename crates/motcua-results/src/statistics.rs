@@ -1,10 +1,13 @@
 //! Biểu 06/VPCP/KSTT and the QĐ 766 indicators, computed in the database for any unit subtree and
-//! period, with the form's invariants checked on every table.
+//! period, with the form's invariants (`motcua_core::form06`) checked on every table.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 
+use motcua_core::form06::{
+    Form06, Form06Columns, Form06Row, Indicator, Indicators, LevelTotal, Method,
+};
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
 use motcua_core::statistics::Metric;
@@ -12,8 +15,6 @@ use motcua_core::unit::{Level, UnitKind};
 use motcua_db::statistics::{self, CounterSums, RawForm06Row};
 use motcua_db::units::{self, Unit, UnitFilter};
 use motcua_db::{procedures, DbConnection};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use motcua_web::error::ApiError;
 
@@ -26,160 +27,6 @@ except that withdrawn or returned dossiers count as on time. Dossiers waiting fo
 paused and count as within the due date; the due date moves by the working time spent waiting. In a period still running, \
 an open dossier is overdue only when its due day is before today. Carried over = received before \
 the period and not resolved before it = in progress at the end of the previous period.";
-
-/// The 13 columns of Biểu 06, with the three channels kept apart.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Form06Columns {
-    /// (3) dossiers to resolve: (4) + (5) + (6).
-    pub total: i64,
-    /// (4) new, received online.
-    pub new_online: i64,
-    /// (5) new, received directly or by post.
-    pub new_direct_postal: i64,
-    pub new_direct: i64,
-    pub new_postal: i64,
-    /// (6) carried over from the previous period.
-    pub carried_over: i64,
-    /// (7) resolved: (8) + (9) + (10).
-    pub resolved: i64,
-    /// (8) resolved before the due date.
-    pub resolved_early: i64,
-    /// (9) resolved on the due date.
-    pub resolved_on_time: i64,
-    /// (10) resolved after the due date.
-    pub resolved_late: i64,
-    /// (11) in progress at the end of the period: (12) + (13).
-    pub in_progress: i64,
-    /// (12) in progress, within the due date.
-    pub within_due: i64,
-    /// (13) in progress, overdue.
-    pub overdue: i64,
-}
-
-impl Form06Columns {
-    fn from_parts(
-        carried_over: i64,
-        new: [i64; 3],
-        resolved: [i64; 3],
-        in_progress: i64,
-        overdue: i64,
-    ) -> Self {
-        let [new_online, new_direct, new_postal] = new;
-        let [resolved_early, resolved_on_time, resolved_late] = resolved;
-        Self {
-            total: carried_over + new_online + new_direct + new_postal,
-            new_online,
-            new_direct_postal: new_direct + new_postal,
-            new_direct,
-            new_postal,
-            carried_over,
-            resolved: resolved_early + resolved_on_time + resolved_late,
-            resolved_early,
-            resolved_on_time,
-            resolved_late,
-            in_progress,
-            within_due: in_progress - overdue,
-            overdue,
-        }
-    }
-
-    fn add(&mut self, other: &Self) {
-        self.total += other.total;
-        self.new_online += other.new_online;
-        self.new_direct_postal += other.new_direct_postal;
-        self.new_direct += other.new_direct;
-        self.new_postal += other.new_postal;
-        self.carried_over += other.carried_over;
-        self.resolved += other.resolved;
-        self.resolved_early += other.resolved_early;
-        self.resolved_on_time += other.resolved_on_time;
-        self.resolved_late += other.resolved_late;
-        self.in_progress += other.in_progress;
-        self.within_due += other.within_due;
-        self.overdue += other.overdue;
-    }
-
-    /// The form's own arithmetic; a table that breaks it is a bug, never a figure to print.
-    pub fn check(&self) -> Result<(), String> {
-        let checks = [
-            (
-                "(3) = (4) + (5) + (6)",
-                self.total == self.new_online + self.new_direct_postal + self.carried_over,
-            ),
-            (
-                "(5) = direct + postal",
-                self.new_direct_postal == self.new_direct + self.new_postal,
-            ),
-            (
-                "(7) = (8) + (9) + (10)",
-                self.resolved == self.resolved_early + self.resolved_on_time + self.resolved_late,
-            ),
-            (
-                "(11) = (12) + (13)",
-                self.in_progress == self.within_due + self.overdue,
-            ),
-            (
-                "(3) = (7) + (11)",
-                self.total == self.resolved + self.in_progress,
-            ),
-        ];
-        if let Some((rule, _)) = checks.iter().find(|(_, holds)| !holds) {
-            return Err(format!("Biểu 06 invariant {rule} does not hold: {self:?}"));
-        }
-        let values = [
-            self.carried_over,
-            self.new_online,
-            self.new_direct,
-            self.new_postal,
-            self.resolved_early,
-            self.resolved_on_time,
-            self.resolved_late,
-            self.within_due,
-            self.overdue,
-        ];
-        if values.iter().any(|v| *v < 0) {
-            return Err(format!("Biểu 06 has a negative figure: {self:?}"));
-        }
-        Ok(())
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Form06Row {
-    pub level: Level,
-    /// Field (lĩnh vực).
-    pub field: String,
-    pub columns: Form06Columns,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LevelTotal {
-    pub level: Level,
-    pub columns: Form06Columns,
-}
-
-/// How the figures were computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// From the counters kept with every change (the normal way).
-    #[default]
-    Counters,
-    /// Straight from the dossiers with one GROUP BY (the reference, slower).
-    Raw,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Form06 {
-    pub unit_id: UnitId,
-    pub period: Period,
-    pub method: Method,
-    pub rule: String,
-    /// By level, then field.
-    pub rows: Vec<Form06Row>,
-    pub levels: Vec<LevelTotal>,
-    pub total: Form06Columns,
-}
 
 pub fn form06(
     conn: &mut DbConnection,
@@ -396,59 +243,6 @@ fn unit_levels(conn: &mut DbConnection) -> Result<HashMap<UnitId, Level>, ApiErr
         Level::Province
     };
     Ok(all.values().map(|u| (u.id, level_of(u))).collect())
-}
-
-/// One QĐ 766 indicator: a rate and its score.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Indicator {
-    pub key: String,
-    pub name: String,
-    pub numerator: i64,
-    pub denominator: i64,
-    /// Percent, two decimals; absent when the denominator is zero.
-    pub rate_percent: Option<f64>,
-    /// Percent; `None` when the score is proportional to the rate.
-    pub target_percent: Option<f64>,
-    pub max_points: f64,
-    /// P_max if rate ≥ target, else rate × P_max ÷ target (or rate × P_max without a target).
-    pub score: Option<f64>,
-}
-
-impl Indicator {
-    fn new(
-        key: &str,
-        name: &str,
-        numerator: i64,
-        denominator: i64,
-        target_percent: Option<f64>,
-        max_points: f64,
-    ) -> Self {
-        #[allow(clippy::cast_precision_loss)]
-        let rate = (denominator > 0).then(|| numerator as f64 * 100.0 / denominator as f64);
-        let score = rate.map(|rate| match target_percent {
-            Some(target) if rate >= target => max_points,
-            Some(target) => rate * max_points / target,
-            None => rate * max_points / 100.0,
-        });
-        let round = |v: f64| (v * 100.0).round() / 100.0;
-        Self {
-            key: key.into(),
-            name: name.into(),
-            numerator,
-            denominator,
-            rate_percent: rate.map(round),
-            target_percent,
-            max_points,
-            score: score.map(round),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Indicators {
-    pub unit_id: UnitId,
-    pub period: Period,
-    pub indicators: Vec<Indicator>,
 }
 
 /// The QĐ 766 indicators the records support, for the period.

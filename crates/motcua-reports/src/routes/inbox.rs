@@ -10,6 +10,7 @@ use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
+use motcua_core::form06::Form06Columns;
 use motcua_core::ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_db::now;
@@ -26,7 +27,6 @@ use motcua_web::request_id::RequestId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::client::Form06Columns;
 use crate::figures::Figures;
 use crate::package::{
     sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
@@ -435,6 +435,7 @@ pub struct RollupQuery {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RollupLevel {
     pub level: String,
+    #[schema(value_type = crate::figures::schema::Form06ColumnsSchema)]
     pub columns: Form06Columns,
 }
 
@@ -452,6 +453,7 @@ pub struct Rollup {
     pub period: String,
     /// Biểu 06 summed over the received reports, by level.
     pub levels: Vec<RollupLevel>,
+    #[schema(value_type = crate::figures::schema::Form06ColumnsSchema)]
     pub total: Form06Columns,
     /// Staff at the one-stop desks of the reporting units.
     pub staff: i64,

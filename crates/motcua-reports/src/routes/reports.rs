@@ -163,11 +163,12 @@ fn check_letterhead(letterhead: &Letterhead) -> Result<(), ApiError> {
 /// Figures from the results service, or a problem that says what went wrong there.
 pub async fn compile(
     state: &AppState,
+    kind: ReportKind,
     unit: UnitId,
     periods: &[Period],
 ) -> Result<Compiled, ApiError> {
     let client = state.results()?;
-    figures::compile(client, unit, periods)
+    figures::compile(client, kind, unit, periods)
         .await
         .map_err(|error| match error {
             CompileError::Client(error) if error.is_unknown_record() => {
@@ -255,7 +256,7 @@ pub async fn create_report(
     let body = body.into_inner();
     let periods = parse_periods(&body.periods)?;
     check_letterhead(&body.letterhead)?;
-    let compiled = compile(&state, body.unit_id, &periods).await?;
+    let compiled = compile(&state, body.kind, body.unit_id, &periods).await?;
     let report = lifecycle::draft(NewDraft {
         id: uuid::Uuid::now_v7().to_string(),
         kind: body.kind,
@@ -434,7 +435,7 @@ pub async fn create_version(
                 .map(str::to_owned)
                 .collect::<Vec<_>>(),
         )?;
-        compile(&state, report.unit_id, &periods).await?
+        compile(&state, report.kind, report.unit_id, &periods).await?
     } else {
         Compiled {
             sources: serde_json::from_str(&current.row.sources)

@@ -4,6 +4,7 @@
 use actix_web::web::{Data, Json};
 use actix_web::{get, post};
 use motcua_core::access::{Access, Resource, Role};
+use motcua_core::form06::{Form06, Indicators, Method};
 use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, UnitScope};
 use crate::state::AppState;
-use crate::statistics::{self, Form06, Indicators, Method};
+use crate::statistics;
 use motcua_audit::Actor;
 use motcua_web::answer::Answer;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};

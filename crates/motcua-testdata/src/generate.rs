@@ -21,7 +21,7 @@ use motcua_db::statistics::{self, CountDelta};
 use motcua_db::units::{self, NewUnit, Unit};
 use motcua_db::{now, write_transaction, DbConnection};
 
-use crate::seed::{seed_viet_yen, SeededDistrict};
+use motcua_results::seed::{seed_viet_yen, SeededDistrict};
 use motcua_web::error::ApiError;
 
 /// The seed report's figures, as this generator reproduces them.

@@ -1,0 +1,225 @@
+//! The figures of a report as they are frozen: every section, the compiled whole and its hash.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_core::form06::{Form06Columns, Indicator};
+use motcua_core::ids::UnitId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::client::{CoverageFigure, Source};
+
+/// The value of [`Figures::schema`].
+pub const FIGURES_SCHEMA: &str = "motcua.report-figures/1";
+
+/// A unit as the report names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub id: UnitId,
+    pub code: String,
+    pub name: String,
+    /// `province`, `district`, `commune`, `one_stop_desk`, `department`, `other`.
+    pub kind: String,
+    /// `province`, `district` or `commune`: the level of Biểu 06 the unit counts at (desks and
+    /// other bodies take the level of the unit above them, as the results service does).
+    pub level: String,
+}
+
+/// One field (lĩnh vực) row of Biểu 06.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldRow {
+    pub field: String,
+    pub columns: Form06Columns,
+}
+
+/// The rows of one level of Biểu 06 and their total row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelForm06 {
+    /// `province`, `district` or `commune`.
+    pub level: String,
+    /// In the results service's order (by field name).
+    pub fields: Vec<FieldRow>,
+    pub total: Form06Columns,
+}
+
+/// Biểu 06/VPCP/KSTT of one period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeriodForm06 {
+    /// As in [`Figures::periods`].
+    pub period: String,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    /// In the results service's order (province, district, commune).
+    pub levels: Vec<LevelForm06>,
+    pub total: Form06Columns,
+}
+
+/// The QĐ 766 indicators of one period, as the results service returns them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodIndicators {
+    pub period: String,
+    pub indicators: Vec<Indicator>,
+}
+
+/// A count of a count.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    pub numerator: i64,
+    pub denominator: i64,
+    /// Two decimals; absent when the denominator is 0.
+    pub percent: Option<f64>,
+}
+
+impl Rate {
+    pub fn new(numerator: i64, denominator: i64) -> Self {
+        Self {
+            numerator,
+            denominator,
+            percent: percent(numerator, denominator, 100.0),
+        }
+    }
+}
+
+/// Digitisation and electronic results of one level in one period.
+///
+/// The rules are those of the results service's QĐ 766 indicators: `digitisation` = dossiers
+/// received in the period with every component digitised at reception ÷ dossiers received in the
+/// period (indicator `digitisation_rate`); `electronic_result` = dossiers resolved in the period
+/// with an electronic result ÷ dossiers resolved in the period (indicator
+/// `electronic_result_rate`). The service computes them for a unit subtree only, so a level's
+/// counts are those of the subtrees where the level starts minus the subtrees below them where
+/// another level starts (e.g. district level = the district's subtree minus its communes').
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LevelRates {
+    pub period: String,
+    pub level: String,
+    pub digitisation: Rate,
+    pub electronic_result: Rate,
+}
+
+/// Online public service offered by the catalogue at one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OnlineCoverage {
+    pub level: String,
+    /// Procedure versions in force handled at this level.
+    pub procedures: i64,
+    /// Of which offering online service (full or partial).
+    pub online: i64,
+    /// `online / procedures`, percent, two decimals.
+    pub rate_percent: Option<f64>,
+    /// Of which received regardless of administrative boundaries (phi địa giới).
+    pub non_boundary: i64,
+}
+
+/// The catalogue's online-service coverage (the catalogue is the province's, not the unit's).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OnlineCoverageTable {
+    /// The levels of the unit's subtree, province first.
+    pub levels: Vec<OnlineCoverage>,
+    /// Sum over the levels, as the seed report adds them (a procedure handled at two levels
+    /// counts twice).
+    pub procedures: i64,
+    pub online: i64,
+    /// Distinct procedures received regardless of administrative boundaries, at any of the
+    /// levels.
+    pub non_boundary: i64,
+}
+
+/// Certificates held in the unit's subtree, as of the compilation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertificateFigures {
+    /// Active officials with a usable, unexpired personal certificate.
+    pub officials: CoverageFigure,
+    /// Desks (communes and one-stop desks existing today) with a usable, unexpired collective
+    /// certificate.
+    pub desks: CoverageFigure,
+    /// Of those, the commune desks ("100 % Bộ phận Một cửa cấp xã").
+    pub commune_desks: CoverageFigure,
+}
+
+/// One row of the staffing appendix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRow {
+    /// TT, from 1.
+    pub ordinal: u32,
+    pub unit_id: UnitId,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub total: i64,
+    /// Own establishment and seconded (thuộc biên chế hoặc biệt phái).
+    pub own_staff: i64,
+    /// Sent by specialised agencies (do các cơ quan chuyên môn được cử đến).
+    pub agency_sent: i64,
+}
+
+/// The staffing appendix: communes first, then the other desks (the seed's order), each group in
+/// the results service's order (unit id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Staffing {
+    pub rows: Vec<StaffRow>,
+    pub total: i64,
+    pub own_staff: i64,
+    pub agency_sent: i64,
+}
+
+/// Everything a report prints as a figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figures {
+    /// [`FIGURES_SCHEMA`].
+    pub schema: String,
+    pub unit: UnitRef,
+    /// Parent chain, nearest first, root last (it stops early where the key may not read).
+    pub parents: Vec<UnitRef>,
+    /// `2023`, `2024-Q1`, … in the order asked.
+    pub periods: Vec<String>,
+    /// The counting rule of Biểu 06, as the results service states it.
+    pub counting_rule: String,
+    /// Biểu 06 per period.
+    pub form06: Vec<PeriodForm06>,
+    /// QĐ 766 indicators per period.
+    pub indicators: Vec<PeriodIndicators>,
+    /// Per period, then level.
+    pub level_rates: Vec<LevelRates>,
+    pub online_coverage: OnlineCoverageTable,
+    pub certificates: CertificateFigures,
+    pub staffing: Staffing,
+}
+
+/// Compiled figures, where they came from, and their hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compiled {
+    pub figures: Figures,
+    /// Every response read, in the order fetched.
+    pub sources: Vec<Source>,
+    pub compiled_at: DateTime<Utc>,
+    /// SHA-256 (hex) of [`Figures::canonical_json`].
+    pub figures_sha256: String,
+}
+
+pub(crate) fn percent(numerator: i64, denominator: i64, scale: f64) -> Option<f64> {
+    #[allow(clippy::cast_precision_loss)]
+    let rate = (denominator > 0).then(|| numerator as f64 * 100.0 / denominator as f64);
+    rate.map(|r| (r * scale).round() / scale)
+}
+
+/// Covered of total, as the results service rates it (one decimal).
+pub(crate) fn coverage(covered: usize, total: usize) -> CoverageFigure {
+    let covered = i64::try_from(covered).unwrap_or(i64::MAX);
+    let total = i64::try_from(total).unwrap_or(i64::MAX);
+    CoverageFigure {
+        covered,
+        total,
+        percent: percent(covered, total, 10.0),
+    }
+}
+
+impl Figures {
+    /// The bytes that are hashed: `serde_json::to_vec` of the struct (see the module doc).
+    pub fn canonical_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+
+    /// SHA-256 (hex) of [`Figures::canonical_json`].
+    pub fn sha256(&self) -> Result<String, serde_json::Error> {
+        Ok(hex::encode(Sha256::digest(self.canonical_json()?)))
+    }
+}
