@@ -2,7 +2,7 @@
 //! bad input names its field and changes nothing; keys reach only what they may.
 
 use motcua_core::access::Role;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_reports::config::Secret;
 use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};

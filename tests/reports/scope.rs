@@ -2,7 +2,7 @@
 //! reports carry an `ETag` that makes their steps conditional with `If-Match`.
 
 use motcua_core::access::Role;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_db::reports::{insert_received, ReceivedReport};
 use motcua_reports::package::{Receipt, SignedReceipt};

@@ -24,7 +24,8 @@ async fn keys_are_shown_once_and_stored_hashed(app: TestApp) {
     assert!(secret.starts_with(fetched["prefix"].as_str().unwrap()));
 
     let mut conn = app.pool.get().unwrap();
-    let stored = motcua_db::api_keys::find(&mut conn, motcua_core::ids::ApiKeyId(id)).unwrap();
+    let stored =
+        motcua_db::api_keys::find(&mut conn, motcua_core::record_ids::ApiKeyId(id)).unwrap();
     assert_ne!(stored.key_hash, secret);
     assert_eq!(stored.key_hash.len(), 64, "SHA-256 hex");
 }

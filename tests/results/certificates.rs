@@ -1234,6 +1234,7 @@ async fn default_roots_and_scheduled_revalidation(backend: Backend) {
     assert_eq!(event["detail"]["new_status"], "valid");
 
     // Restarting with the folder configured does not add the roots again.
-    let added = motcua_results::certs::install_default_roots(&app.pool, dir.path()).unwrap();
+    let added =
+        motcua_results::certificate_registry::install_default_roots(&app.pool, dir.path()).unwrap();
     assert_eq!(added, 0);
 }

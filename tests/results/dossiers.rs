@@ -395,7 +395,10 @@ async fn batch_writes_stay_prepared_on_postgres() {
 /// to write more rows for it directly.
 async fn a_dossier_to_extend(
     app: &TestApp,
-) -> (motcua_db::PooledDbConnection, motcua_core::ids::DossierId) {
+) -> (
+    motcua_db::PooledDbConnection,
+    motcua_core::record_ids::DossierId,
+) {
     let seeded = app.seed_viet_yen();
     let proc_id = procedure(app, "1.000102", "Hộ tịch", 1).await;
     let body = dossier(
@@ -416,7 +419,7 @@ async fn a_dossier_to_extend(
 
 /// Digitised components of `dossier` at `positions`.
 fn new_components(
-    dossier: motcua_core::ids::DossierId,
+    dossier: motcua_core::record_ids::DossierId,
     positions: std::ops::RangeInclusive<i32>,
 ) -> Vec<motcua_db::dossiers::NewComponent> {
     positions

@@ -30,7 +30,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::Role;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_pki::cms::{KeySigner, Signer};
 use motcua_pki::testpki::{sample_pdf, CertSpec, CrlSpec, KeySpec, NameSpec, TestCert, TestPki};
 use motcua_pki::{parse_certificates, IdentifierKind};

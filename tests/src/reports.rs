@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use actix_web::dev::ServerHandle;
 use motcua_audit::Actor;
 use motcua_core::access::Role;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_db::{Database, DbPool, PoolOptions};
 use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_reports::config::{ReportsConfig, Secret};

@@ -1,6 +1,6 @@
 //! Writing the audit trail: one record per change, in the transaction of the change.
 
-use motcua_core::ids::ApiKeyId;
+use motcua_core::record_ids::ApiKeyId;
 use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::{now, DbConnection};
 use serde::Serialize;
@@ -68,7 +68,7 @@ impl Actor {
         detail: &impl Serialize,
     ) -> Result<NewAuditEvent, ApiError> {
         let detail = serde_json::to_string(detail)
-            .map_err(|e| ApiError::Internal(format!("audit detail: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("audit detail: {e}")))?;
         Ok(NewAuditEvent {
             at: now(),
             actor_key_id: self.key_id,

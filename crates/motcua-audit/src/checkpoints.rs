@@ -13,7 +13,7 @@ use std::sync::Arc;
 use actix_web::web::Data;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use motcua_core::ids::AuditEventId;
+use motcua_core::record_ids::AuditEventId;
 use motcua_db::audit::{self, AuditEvent, Checkpoint, NewCheckpoint};
 use motcua_db::merkle::{self, Hash};
 use motcua_db::{now, DbConnection};
@@ -92,8 +92,8 @@ pub fn make_checkpoint(
     let leaves: Vec<Hash> = records.iter().map(|r| leaf_of(&r.hash)).collect();
     let root_hash = hex::encode(merkle::root(&leaves));
     let created_at = now();
-    let tree_size = i64::try_from(records.len())
-        .map_err(|_| ApiError::Internal("too many audit records".into()))?;
+    let tree_size =
+        i64::try_from(records.len()).map_err(|_| ApiError::internal("too many audit records"))?;
     let statement = audit::statement(
         created_at, first.id.0, last.id.0, tree_size, &root_hash, &last.hash,
     );
@@ -261,9 +261,9 @@ pub fn proof(
     let index = records
         .iter()
         .position(|r| r.id == record)
-        .ok_or_else(|| ApiError::Internal(format!("audit record {record} vanished")))?;
+        .ok_or_else(|| ApiError::internal(format!("audit record {record} vanished")))?;
     let path = merkle::inclusion_path(&leaves, index)
-        .ok_or_else(|| ApiError::Internal("inclusion path out of range".into()))?;
+        .ok_or_else(|| ApiError::internal("inclusion path out of range"))?;
     Ok(InclusionProof {
         record_id: record.0,
         leaf_hash: hex::encode(leaf_of(&event.hash)),

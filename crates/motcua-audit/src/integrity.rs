@@ -2,7 +2,7 @@
 //! checkpoint over them, and the trail against the newest checkpoint kept outside the database.
 
 use chrono::Utc;
-use motcua_core::ids::AuditEventId;
+use motcua_core::record_ids::AuditEventId;
 use motcua_db::audit::{self, Checkpoint, GENESIS};
 use motcua_db::merkle::{self, Hash};
 use motcua_db::DbConnection;
@@ -273,7 +273,7 @@ fn check_checkpoint(
                 RevocationPolicy::BestEffort,
             )
             .map_err(|e| {
-                ApiError::Internal(format!("verifying checkpoint {}: {e}", checkpoint.id))
+                ApiError::internal(format!("verifying checkpoint {}: {e}", checkpoint.id))
             })?;
             if report.indication == Indication::TotalFailed && problem.is_none() {
                 problem = Some((

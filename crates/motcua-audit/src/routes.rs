@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use actix_web::web::{Data, Json};
 use actix_web::{get, post};
 use motcua_core::access::{Access, Resource};
-use motcua_core::ids::AuditEventId;
+use motcua_core::record_ids::AuditEventId;
 use motcua_db::audit;
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;

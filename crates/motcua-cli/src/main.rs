@@ -10,7 +10,7 @@ mod verify;
 use clap::{Parser, Subcommand, ValueEnum};
 use motcua_audit::Actor;
 use motcua_core::access::Role;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_db::{Database, DbPool, PoolOptions};
 use motcua_keys::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
 use motcua_reports::config::ReportsConfig;

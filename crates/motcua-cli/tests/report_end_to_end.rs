@@ -15,7 +15,7 @@ use base64::Engine;
 use chrono::Utc;
 use motcua_core::access::Role;
 use motcua_core::calendar::WorkingCalendar;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_pki::cms::KeySigner;
 use motcua_pki::pades::{self, PdfSignatureOptions};
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestCert, TestPki};

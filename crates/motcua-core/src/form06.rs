@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::ids::UnitId;
 use crate::period::Period;
+use crate::record_ids::UnitId;
 use crate::unit::Level;
 
 /// The names of the form's rules between the columns of one row, as the form states them.

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use motcua_core::access::Role;
-use motcua_core::ids::{ApiKeyId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, UnitId};
 
 use crate::schema::api_keys;
 use crate::{DbConnection, DbResult};

@@ -8,7 +8,7 @@
 
 use chrono::{NaiveDateTime, SubsecRound};
 use diesel::prelude::*;
-use motcua_core::ids::{ApiKeyId, AuditEventId};
+use motcua_core::record_ids::{ApiKeyId, AuditEventId};
 use sha2::{Digest, Sha256};
 
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};

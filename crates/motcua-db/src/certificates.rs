@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use motcua_core::certificate::CertificateKind;
-use motcua_core::ids::{ApiKeyId, CertificateId, OfficialId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, CertificateId, OfficialId, UnitId};
 
 use crate::schema::{certificates, officials};
 use crate::{DbConnection, DbResult};

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use motcua_core::ids::{ApiKeyId, CertificateId, DossierId};
+use motcua_core::record_ids::{ApiKeyId, CertificateId, DossierId};
 
 use crate::schema::dossier_results;
 use crate::{DbConnection, DbResult};

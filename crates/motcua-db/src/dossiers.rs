@@ -6,7 +6,9 @@ use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use motcua_core::dossier::{
     vietnam_day, ApplicantKind, Channel, Digitisation, DossierStatus, Rating, Resolution,
 };
-use motcua_core::ids::{ApiKeyId, DossierEventId, DossierId, OfficialId, ProcedureId, UnitId};
+use motcua_core::record_ids::{
+    ApiKeyId, DossierEventId, DossierId, OfficialId, ProcedureId, UnitId,
+};
 use motcua_core::statistics::DossierFacts;
 
 use crate::schema::{dossier_components, dossier_events, dossiers};

@@ -2,8 +2,8 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use motcua_core::ids::{OfficialId, UnitId};
 use motcua_core::official::{Agency, OfficialRole, StaffingCategory};
+use motcua_core::record_ids::{OfficialId, UnitId};
 
 use crate::schema::officials;
 use crate::units::escape_like;

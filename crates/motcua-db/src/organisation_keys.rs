@@ -4,7 +4,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use motcua_core::ids::{ApiKeyId, CertificateId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, CertificateId, UnitId};
 
 use crate::schema::{certificates, organisation_keys};
 use crate::{DbConnection, DbResult};

@@ -2,8 +2,8 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use motcua_core::ids::ProcedureId;
 use motcua_core::procedure::{OnlineServiceLevel, SupersedeKind};
+use motcua_core::record_ids::ProcedureId;
 
 use crate::schema::procedures;
 use crate::units::escape_like;

@@ -8,7 +8,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use motcua_core::certificate::CertificateKind;
-use motcua_core::ids::{CertificateId, DossierId, OfficialId};
+use motcua_core::record_ids::{CertificateId, DossierId, OfficialId};
 
 use crate::schema::{certificates, component_files, dossier_components, signing_sessions};
 use crate::{DbConnection, DbResult};

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
-use motcua_core::ids::{DossierId, UnitId};
+use motcua_core::record_ids::{DossierId, UnitId};
 use motcua_core::statistics::{contributions, Metric};
 
 use crate::dossiers;

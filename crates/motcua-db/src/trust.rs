@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use motcua_core::certificate::TrustAnchorKind;
-use motcua_core::ids::{ApiKeyId, CrlId, TrustAnchorId};
+use motcua_core::record_ids::{ApiKeyId, CrlId, TrustAnchorId};
 
 use crate::schema::{crls, trust_anchors, trust_store};
 use crate::{DbConnection, DbResult};

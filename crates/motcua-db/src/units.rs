@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_core::unit::UnitKind;
 
 use crate::schema::units;

@@ -4,7 +4,7 @@ use actix_web::web::{Data, Json};
 use actix_web::{delete, get, post};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource, Role, Scope};
-use motcua_core::ids::{ApiKeyId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, UnitId};
 use motcua_core::text::tidy;
 use motcua_db::api_keys::{self, ApiKey, NewApiKey};
 use motcua_db::{now, DbConnection};

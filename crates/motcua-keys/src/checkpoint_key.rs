@@ -114,7 +114,7 @@ impl<K: std::hash::Hash + Eq + Copy + std::fmt::Display + Send + Sync> Checkpoin
             }
         };
         let cms = cms::sign_detached(statement, signer.as_ref(), &chain, at, true)
-            .map_err(|e| ApiError::Internal(format!("signing the audit checkpoint: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("signing the audit checkpoint: {e}")))?;
         let info = signer.certificate().info();
         Ok(Some(CheckpointSignature {
             cms,

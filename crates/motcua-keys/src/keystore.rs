@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use motcua_core::ids::CertificateId;
+use motcua_core::record_ids::CertificateId;
 use motcua_pki::cms::{KeySigner, Signer};
 use motcua_pki::{Certificate, TrustStore};
 use openssl::hash::MessageDigest;
@@ -79,11 +79,11 @@ pub fn seal(uploaded: &[u8], password: &str, keystore: &Secret) -> Result<Sealed
     KeySigner::new(key.clone(), certificate.clone())
         .map_err(|e| ApiError::invalid("pkcs12_base64", e.to_string()))?;
     let mut authorities =
-        Stack::new().map_err(|e| ApiError::Internal(format!("PKCS#12 chain: {e}")))?;
+        Stack::new().map_err(|e| ApiError::internal(format!("PKCS#12 chain: {e}")))?;
     for authority in parsed.ca.into_iter().flatten() {
         authorities
             .push(authority)
-            .map_err(|e| ApiError::Internal(format!("PKCS#12 chain: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("PKCS#12 chain: {e}")))?;
     }
     let name = certificate
         .info()
@@ -102,7 +102,7 @@ pub fn seal(uploaded: &[u8], password: &str, keystore: &Secret) -> Result<Sealed
         .mac_md(MessageDigest::sha256())
         .build2(keystore.expose())
         .and_then(|file| file.to_der())
-        .map_err(|e| ApiError::Internal(format!("encrypting the key: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("encrypting the key: {e}")))?;
     Ok(SealedKey {
         pkcs12,
         certificate,
@@ -153,7 +153,7 @@ impl<K: std::hash::Hash + Eq + Copy + std::fmt::Display> KeyStore<K> {
         }
         let signer = Arc::new(
             KeySigner::from_pkcs12(stored, keystore.expose()).map_err(|e| {
-                ApiError::Internal(format!(
+                ApiError::internal(format!(
                     "the stored key of certificate {certificate} cannot be opened with the \
                  configured key-store password: {e}"
                 ))

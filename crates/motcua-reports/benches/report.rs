@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Role;
-use motcua_core::ids::{OfficialId, UnitId};
 use motcua_core::period::Period;
+use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_core::report::ReportKind;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_document::RenderedDocument;
@@ -37,8 +37,8 @@ use motcua_pki::testpki::{CrlSpec, KeySpec, TestPki};
 use motcua_pki::{Certificate, RevocationPolicy};
 use motcua_reports::client::{ClientOptions, ProcedureFilter, ResultsClient};
 use motcua_reports::content::{authority_for, Letterhead, ReportTexts, Signatory, VersionContent};
-use motcua_reports::document::Issue;
 use motcua_reports::figures::{self, Compiled};
+use motcua_reports::report_document::Issue;
 use motcua_reports::workflow::vietnam;
 use motcua_testdata::service::ResultsService;
 
@@ -446,7 +446,7 @@ fn render(
     created: DateTime<FixedOffset>,
 ) -> RenderedDocument {
     let json = compiled.figures.canonical_json().unwrap();
-    let document = motcua_reports::document::build(
+    let document = motcua_reports::report_document::build(
         ReportKind::OneStopActivity,
         &compiled.figures,
         &json,

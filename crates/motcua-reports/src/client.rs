@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::form06::{Form06Columns, Indicators};
-use motcua_core::ids::{CertificateId, OfficialId, ProcedureId, UnitId};
 use motcua_core::period::Period;
+use motcua_core::record_ids::{CertificateId, OfficialId, ProcedureId, UnitId};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;

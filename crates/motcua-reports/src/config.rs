@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 

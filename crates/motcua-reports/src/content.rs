@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use motcua_core::ids::OfficialId;
+use motcua_core::record_ids::OfficialId;
 
 /// The free-text sections, as the drafter writes them. Paragraphs are separated by blank lines;
 /// a paragraph starting with "- " is printed as a bullet.

@@ -6,12 +6,12 @@
 pub mod client;
 pub mod config;
 pub mod content;
-pub mod document;
 pub mod figures;
 pub mod lifecycle;
 pub mod openapi;
 pub mod outbox;
 pub mod package;
+pub mod report_document;
 pub mod routes;
 pub mod signature_check;
 pub mod state;

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use motcua_audit::Actor;
-use motcua_core::ids::{ApiKeyId, OfficialId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::{now, DbConnection, DbError};
@@ -132,7 +132,7 @@ impl From<LifecycleError> for ApiError {
         match error {
             LifecycleError::NotAllowed { .. } => ApiError::Conflict(error.to_string()),
             LifecycleError::Db(error) => error.into(),
-            LifecycleError::Record(_) => ApiError::Internal(error.to_string()),
+            LifecycleError::Record(_) => ApiError::internal(error.to_string()),
         }
     }
 }

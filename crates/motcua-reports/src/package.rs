@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_pki::binding::bind_subject_to_unit;
 use motcua_pki::cms::{self, Indication, Signer};
@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::document::FIGURES_ATTACHMENT;
 use crate::figures::Figures;
+use crate::report_document::FIGURES_ATTACHMENT;
 
 /// The unit that issued a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -38,7 +38,7 @@ pub async fn verify_stored(
         Ok(signatures) => Ok(signatures),
         Err(VerificationError::NoSignatures) => Ok(Vec::new()),
         Err(VerificationError::Unreadable(error) | VerificationError::TooManySignatures(error)) => {
-            Err(ApiError::Internal(format!(
+            Err(ApiError::internal(format!(
                 "stored document of {what}: {error}"
             )))
         }

@@ -100,7 +100,7 @@ impl std::ops::Deref for AppState {
 fn trust_store_of(dir: Option<&std::path::Path>) -> Result<TrustStore, ApiError> {
     match dir {
         Some(dir) => TrustStore::from_dir(dir)
-            .map_err(|e| ApiError::Internal(format!("MOTCUA_TRUST_ROOTS_DIR: {e}"))),
+            .map_err(|e| ApiError::internal(format!("MOTCUA_TRUST_ROOTS_DIR: {e}"))),
         None => Ok(TrustStore::new()),
     }
 }

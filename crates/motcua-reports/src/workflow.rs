@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, Utc};
 use motcua_core::access::{Access, Resource};
-use motcua_core::ids::{OfficialId, UnitId};
+use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::DbConnection;
@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::content::VersionContent;
-use crate::document::{self, Issue};
 use crate::figures::Figures;
 use crate::lifecycle::{self, Transition};
+use crate::report_document::{self, Issue};
 use crate::state::AppState;
 
 /// Vietnam's time zone (UTC+7, no daylight saving): document dates are Vietnamese dates.
@@ -140,9 +140,9 @@ pub fn current_version(
 
 pub fn decode_version(row: ReportVersion) -> Result<DecodedVersion, ApiError> {
     let figures = serde_json::from_str(&row.figures)
-        .map_err(|e| ApiError::Internal(format!("stored figures of {}: {e}", row.report_id)))?;
+        .map_err(|e| ApiError::internal(format!("stored figures of {}: {e}", row.report_id)))?;
     let content = serde_json::from_str(&row.texts)
-        .map_err(|e| ApiError::Internal(format!("stored texts of {}: {e}", row.report_id)))?;
+        .map_err(|e| ApiError::internal(format!("stored texts of {}: {e}", row.report_id)))?;
     Ok(DecodedVersion {
         row,
         figures,
@@ -158,7 +158,7 @@ pub fn render(
     issue: Issue<'_>,
 ) -> Result<RenderedDocument, ApiError> {
     let created = version.row.created_at.and_utc().with_timezone(&vietnam());
-    let document = document::build(
+    let document = report_document::build(
         report.kind,
         &version.figures,
         version.row.figures.as_bytes(),
@@ -174,7 +174,7 @@ pub fn render(
                 c as u32
             ),
         ),
-        other => ApiError::Internal(format!("rendering report {}: {other}", report.id)),
+        other => ApiError::internal(format!("rendering report {}: {other}", report.id)),
     })
 }
 

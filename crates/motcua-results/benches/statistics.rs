@@ -15,8 +15,8 @@ use std::io::Write as _;
 use std::time::{Duration, Instant};
 
 use motcua_core::form06::Method;
-use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
+use motcua_core::record_ids::UnitId;
 use motcua_db::{DbPool, PoolOptions};
 use motcua_results::statistics::form06;
 

@@ -1,7 +1,7 @@
 //! The unit scope of API keys, read from this service's unit tree; authentication itself is
 //! shared (`motcua_web::auth`).
 
-use motcua_core::ids::{OfficialId, UnitId};
+use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_db::officials::{self, Official};
 use motcua_db::{units, DbConnection, DbError};
 pub use motcua_web::auth::*;

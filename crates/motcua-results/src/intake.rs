@@ -125,7 +125,7 @@ pub async fn create(
     }
     outcome
         .await
-        .map_err(|_| ApiError::Internal("the dossier writer stopped".into()))?
+        .map_err(|_| ApiError::internal("the dossier writer stopped"))?
 }
 
 /// Writes batches until no creation waits.
@@ -211,7 +211,7 @@ async fn write_batch(state: &Data<AppState>, batch: Vec<Waiting>) {
 fn server_error_like(error: &ApiError) -> ApiError {
     match error {
         ApiError::Unavailable(reason) => ApiError::Unavailable(reason.clone()),
-        other => ApiError::Internal(other.to_string()),
+        other => ApiError::internal(other.to_string()),
     }
 }
 
@@ -300,7 +300,7 @@ fn create_together(
     Ok(outcomes
         .into_iter()
         .map(|outcome| {
-            outcome.unwrap_or_else(|| Err(ApiError::Internal("a dossier was not written".into())))
+            outcome.unwrap_or_else(|| Err(ApiError::internal("a dossier was not written")))
         })
         .collect())
 }

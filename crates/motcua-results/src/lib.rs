@@ -3,7 +3,7 @@
 //! store that signatures are checked against, and the statistics counted from the dossiers.
 
 pub mod auth;
-pub mod certs;
+pub mod certificate_registry;
 pub mod config;
 pub mod intake;
 pub mod lifecycle;
@@ -38,7 +38,7 @@ pub fn start_with_pool(config: ResultsConfig, db: DbPool) -> Started {
 pub fn serve(state: Data<AppState>) -> Started {
     let config = &state.config;
     if let Some(dir) = &config.trust_roots_dir {
-        let added = certs::install_default_roots(&state.db, dir)?;
+        let added = certificate_registry::install_default_roots(&state.db, dir)?;
         if added > 0 {
             tracing::info!(added, dir = %dir.display(), "trust store initialised from MOTCUA_TRUST_ROOTS_DIR");
         }
@@ -53,7 +53,7 @@ pub fn serve(state: Data<AppState>) -> Started {
         true,
         move || {
             let state = revalidated.clone();
-            async move { certs::revalidation_round(&state).await }
+            async move { certificate_registry::revalidation_round(&state).await }
         },
     );
     let listen = Listen::new(config.workers, config.bind, config.server);

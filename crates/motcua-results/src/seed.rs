@@ -3,8 +3,8 @@
 //! data generator and the tests.
 
 use chrono::NaiveDate;
-use motcua_core::ids::UnitId;
 use motcua_core::official::{Agency, OfficialRole, StaffingCategory};
+use motcua_core::record_ids::UnitId;
 use motcua_core::unit::UnitKind;
 use motcua_db::officials::{self, NewOfficial};
 use motcua_db::units::{self, NewUnit, Unit};
@@ -78,7 +78,7 @@ pub struct SeededDistrict {
 /// Loads the district, unless its code is already present (then returns what is there).
 pub fn seed_viet_yen(conn: &mut DbConnection) -> Result<SeededDistrict, ApiError> {
     let seed: SeedFile = serde_json::from_str(VIET_YEN)
-        .map_err(|e| ApiError::Internal(format!("seed file: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("seed file: {e}")))?;
     if let Ok(district) = units::find_by_code(conn, &seed.district.code) {
         return existing(conn, &seed, district);
     }
@@ -198,7 +198,7 @@ fn existing(
 }
 
 fn date(y: i32, m: u32, d: u32) -> Result<NaiveDate, ApiError> {
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::Internal("bad seed date".into()))
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| ApiError::internal("bad seed date"))
 }
 
 fn add_unit(

@@ -6,14 +6,14 @@ use std::sync::{Arc, RwLock};
 use actix_web::web::Data;
 use motcua_audit::AuditTrail;
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
-use motcua_core::ids::{CertificateId, UnitId};
+use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::{DbConnection, DbPool};
 use motcua_keys::checkpoint_key::StoredCheckpointKey;
 use motcua_keys::keystore::KeyStore;
 use motcua_web::error::ApiError;
 use motcua_web::{Limits, WebContext};
 
-use crate::certs::TrustCache;
+use crate::certificate_registry::TrustCache;
 use crate::config::ResultsConfig;
 use crate::intake::{writers_for, IntakeQueue};
 
@@ -102,7 +102,7 @@ fn checkpoint_key(
 ) -> Result<StoredCheckpointKey<CertificateId>, String> {
     StoredCheckpointKey::unsigned(
         stored_checkpoint_key,
-        Box::new(|conn: &mut DbConnection| crate::certs::build_store(conn)),
+        Box::new(|conn: &mut DbConnection| crate::certificate_registry::build_store(conn)),
     )
     .configured(
         &config.audit,
@@ -149,14 +149,13 @@ pub fn unit_exists(conn: &mut DbConnection, unit: UnitId) -> motcua_db::DbResult
 
 /// The shipped calendar with the years an administrator stored.
 pub fn load_calendar(conn: &mut DbConnection) -> Result<WorkingCalendar, ApiError> {
-    let mut holidays =
-        HolidayCalendar::vietnam_defaults().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut holidays = HolidayCalendar::vietnam_defaults().map_err(ApiError::internal_from)?;
     for (year, data) in motcua_db::calendar::all(conn)? {
         let parsed = YearCalendar::from_json(&data)
-            .map_err(|e| ApiError::Internal(format!("stored calendar of {year}: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("stored calendar of {year}: {e}")))?;
         holidays
             .insert(parsed)
-            .map_err(|e| ApiError::Internal(format!("stored calendar of {year}: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("stored calendar of {year}: {e}")))?;
     }
     Ok(WorkingCalendar::new(holidays))
 }

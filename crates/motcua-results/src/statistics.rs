@@ -8,8 +8,8 @@ use chrono::NaiveDate;
 use motcua_core::form06::{
     Form06, Form06Columns, Form06Row, Indicator, Indicators, LevelTotal, Method,
 };
-use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
+use motcua_core::record_ids::UnitId;
 use motcua_core::statistics::Metric;
 use motcua_core::unit::{Level, UnitKind};
 use motcua_db::statistics::{self, CounterSums, RawForm06Row};
@@ -75,7 +75,7 @@ pub fn form06(
         .chain(by_level.values())
         .chain(std::iter::once(&total));
     for columns in all {
-        columns.check().map_err(ApiError::Internal)?;
+        columns.check().map_err(ApiError::internal)?;
     }
     Ok(Form06 {
         unit_id: root,
@@ -265,7 +265,7 @@ pub fn indicators(
     for (_, columns) in from_counters(&sums, due.as_deref()) {
         t.add(&columns);
     }
-    t.check().map_err(ApiError::Internal)?;
+    t.check().map_err(ApiError::internal)?;
     let within = |metric: Metric| {
         sums.iter()
             .filter(|s| s.metric == metric.as_str())

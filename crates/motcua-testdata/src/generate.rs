@@ -11,8 +11,8 @@ use motcua_core::dossier::{
     dossier_code, vietnam_day, ApplicantKind, Channel, DossierStatus, Rating, Resolution,
 };
 use motcua_core::identifiers::tax_code_check_digit;
-use motcua_core::ids::{DossierId, ProcedureId, UnitId};
 use motcua_core::procedure::OnlineServiceLevel;
+use motcua_core::record_ids::{DossierId, ProcedureId, UnitId};
 use motcua_core::statistics::contributions;
 use motcua_core::unit::UnitKind;
 use motcua_db::dossiers::{self, NewDossier, NewEvent};
@@ -228,11 +228,11 @@ fn plan_one(
     let (unit, unit_code) = rng
         .pick(&batch.units)
         .cloned()
-        .ok_or_else(|| ApiError::Internal("a batch needs units".into()))?;
+        .ok_or_else(|| ApiError::internal("a batch needs units"))?;
     let procedure = rng
         .pick_skewed(&batch.procedures)
         .cloned()
-        .ok_or_else(|| ApiError::Internal("a batch needs procedures".into()))?;
+        .ok_or_else(|| ApiError::internal("a batch needs procedures"))?;
     let end_of_window = at_local(batch.last_day, 17, 30);
     let stays_open = index < batch.open_at_end;
     let window_days = (batch.last_day - batch.first_day).num_days().max(0);
@@ -253,7 +253,7 @@ fn plan_one(
     let days = u32::try_from(procedure.processing_days).unwrap_or(0);
     let due_at = calendar
         .due_time(received_at, days)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::internal_from)?;
     let resolved_at = if stays_open {
         end_of_window + Duration::hours(14 + i64::try_from(rng.below(24 * 20)).unwrap_or(0))
     } else {

@@ -48,7 +48,7 @@ impl Answer {
         location: Option<String>,
         value: &impl Serialize,
     ) -> Result<Self, ApiError> {
-        let cannot = |e: serde_json::Error| ApiError::Internal(format!("answer: {e}"));
+        let cannot = |e: serde_json::Error| ApiError::internal(format!("answer: {e}"));
         let body = serde_json::to_vec(value).map_err(cannot)?;
         let remembered = without_secrets(value).map_err(cannot)?;
         Ok(Self {

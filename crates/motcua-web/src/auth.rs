@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use base64::Engine;
 use futures_util::future::LocalBoxFuture;
 use motcua_core::access::{Access, Resource, Role, Scope};
-use motcua_core::ids::{ApiKeyId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, UnitId};
 use motcua_db::api_keys;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -76,8 +76,7 @@ impl FromRequest for Principal {
             let token = token.ok_or_else(|| {
                 ApiError::Unauthorized("send an API key as `Authorization: Bearer <key>`".into())
             })?;
-            let state =
-                state.ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let principal = resolve(&state, &token).await?;
             req.extensions_mut().insert(principal.clone());
             Ok(principal)

@@ -24,7 +24,7 @@ impl ETag {
     /// and two instances of the service agree on it without a shared counter.
     pub fn of(representation: &impl Serialize) -> Result<Self, ApiError> {
         let json = serde_json::to_vec(representation)
-            .map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("encoding JSON: {e}")))?;
         Ok(Self(format!("\"{}\"", hex::encode(Sha256::digest(json)))))
     }
 

@@ -1,7 +1,7 @@
 //! What the shared extractors and middleware need of a service: its database, its request
 //! limits and its cache of API keys. Each service registers one as `Data<WebContext>`.
 
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_db::{write_transaction, DbConnection, DbPool};
 
 use crate::answer::Answer;
@@ -65,7 +65,7 @@ impl WebContext {
             work(&mut conn)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("database task failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
     }
 
     /// Like [`WebContext::read`], inside one write transaction: all of it happens, or none.

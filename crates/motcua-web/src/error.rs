@@ -175,10 +175,70 @@ pub enum ApiError {
     #[error("{0}")]
     BadGateway(String),
     #[error("{0}")]
-    Internal(String),
+    Internal(InternalError),
+}
+
+/// An unexpected failure: a message for the log and, when there is one, the error behind it (its
+/// chain of causes is logged too). Clients only ever see a fixed sentence.
+#[derive(Debug)]
+pub struct InternalError {
+    message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl InternalError {
+    /// The message and every cause behind it, `: `-separated, for the log.
+    pub fn chain(&self) -> String {
+        let mut text = self.message.clone();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            // `internal_from` takes its message from the source: start at the source's cause.
+            Some(source) if source.to_string() == self.message => source.source(),
+            Some(source) => Some(source.as_ref()),
+            None => None,
+        };
+        while let Some(cause) = next {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            next = cause.source();
+        }
+        text
+    }
+}
+
+impl std::fmt::Display for InternalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for InternalError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|source| source.as_ref() as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl ApiError {
+    /// An unexpected failure described by `message` (logged, never shown to the client).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(InternalError {
+            message: message.into(),
+            source: None,
+        })
+    }
+
+    /// An unexpected failure caused by `error`, kept with its causes for the log.
+    pub fn internal_from(
+        error: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        let source = error.into();
+        Self::Internal(InternalError {
+            message: source.to_string(),
+            source: Some(source),
+        })
+    }
+
     /// A validation failure of one field.
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::invalid_all(vec![InvalidParam::new(name, reason)])
@@ -299,7 +359,7 @@ impl ApiError {
 
 /// JSON text of a value kept in a text column (verdicts, receipts, report versions).
 pub fn to_json_text(value: &impl Serialize) -> Result<String, ApiError> {
-    serde_json::to_string(value).map_err(|e| ApiError::Internal(format!("encoding JSON: {e}")))
+    serde_json::to_string(value).map_err(|e| ApiError::internal(format!("encoding JSON: {e}")))
 }
 
 impl ApiError {
@@ -338,9 +398,12 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Internal(detail) | Self::Unavailable(detail) | Self::BadGateway(detail) = self
-        {
-            tracing::error!(%detail, "request failed");
+        match self {
+            Self::Internal(error) => tracing::error!(detail = %error.chain(), "request failed"),
+            Self::Unavailable(detail) | Self::BadGateway(detail) => {
+                tracing::error!(%detail, "request failed");
+            }
+            _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
@@ -371,7 +434,7 @@ impl From<DbError> for ApiError {
             DbError::Unavailable(reason) => {
                 ApiError::Unavailable(format!("the database is unavailable: {reason}"))
             }
-            DbError::Other(reason) => ApiError::Internal(reason),
+            DbError::Other(reason) => ApiError::internal(reason),
         }
     }
 }

@@ -339,7 +339,7 @@ impl FromRequest for PathId {
 /// A number taken from a path segment (`{id}`, `{year}`, `{position}`): canonical decimal, or
 /// 400 on `path`. The one parser of numbers in paths.
 pub fn path_number(segment: &str) -> Result<i64, ApiError> {
-    motcua_core::ids::parse_canonical_id(segment)
+    motcua_core::record_ids::parse_canonical_id(segment)
         .map_err(|reason| ApiError::bad_param("path", reason))
 }
 

@@ -39,9 +39,8 @@ pub async fn ready(web: Data<WebContext>) -> Result<Json<Health>, ApiError> {
     web.read(|conn| Ok(motcua_db::ping(conn)?))
         .await
         .map_err(|e| match e {
-            ApiError::Internal(detail) | ApiError::Unavailable(detail) => {
-                ApiError::Unavailable(detail)
-            }
+            ApiError::Internal(error) => ApiError::Unavailable(error.to_string()),
+            ApiError::Unavailable(detail) => ApiError::Unavailable(detail),
             other => other,
         })?;
     Ok(Json(Health {

@@ -245,7 +245,7 @@ pub async fn metrics(web: Data<WebContext>) -> Result<HttpResponse, ApiError> {
     let mut out = Vec::new();
     TextEncoder::new()
         .encode(&web.metrics.registry.gather(), &mut out)
-        .map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
+        .map_err(|e| ApiError::internal(format!("metrics: {e}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(out))

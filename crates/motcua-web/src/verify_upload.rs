@@ -110,7 +110,7 @@ where
         verify(budget)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?;
+    .map_err(|e| ApiError::internal(format!("verification task failed: {e}")))?;
     Ok(result?)
 }
 

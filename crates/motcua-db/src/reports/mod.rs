@@ -5,7 +5,7 @@ pub mod schema;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use motcua_core::ids::{ApiKeyId, OfficialId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 
 use self::schema::{

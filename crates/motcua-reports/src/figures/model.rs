@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::form06::{Form06Columns, Indicator};
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use motcua_core::form06::{Form06Columns, Indicator};
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 
 use super::model::{coverage, *};
 use super::rules::{self, check_commune_sum, CompileError};

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
 use motcua_core::form06::Form06Columns;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_db::now;
 use motcua_db::reports::{self, ReceivedReport};
@@ -90,7 +90,7 @@ pub async fn receive_package(
             // The key's file may lack the intermediates: the trust roots complete the chain.
             let chain = keystore::chain_to_embed(signer.as_ref(), &receipt_store);
             let signed = sign_receipt(receipt, signer.as_ref(), &chain)
-                .map_err(|e| ApiError::Internal(format!("signing the receipt: {e}")))?;
+                .map_err(|e| ApiError::internal(format!("signing the receipt: {e}")))?;
             let signed_json = to_json_text(&signed)?;
             let row = received_row(&package, &verified, signed_json, received_at, &who)?;
             reports::insert_received(conn, &row)?;
@@ -140,7 +140,7 @@ async fn verified_package(
     let checked = package.clone();
     let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(ApiError::internal_from)?;
     let verification = match &verified {
         Ok(verified) => &verified.verification,
         Err(verification) => verification,
@@ -199,7 +199,7 @@ fn received_row(
 }
 
 fn stored_receipt(stored: &ReceivedReport) -> Result<SignedReceipt, ApiError> {
-    serde_json::from_str(&stored.receipt).map_err(|e| ApiError::Internal(e.to_string()))
+    serde_json::from_str(&stored.receipt).map_err(ApiError::internal_from)
 }
 
 fn repeated_delivery(stored: &ReceivedReport, package: &ReportPackage) -> Result<Answer, ApiError> {
@@ -274,8 +274,7 @@ fn received_view(row: &ReceivedReport) -> Result<ReceivedView, ApiError> {
         pdf_sha256: row.pdf_sha256.clone(),
         figures_sha256: row.figures_sha256.clone(),
         received_at: utc(row.received_at),
-        verification: serde_json::from_str(&row.verification)
-            .map_err(|e| ApiError::Internal(e.to_string()))?,
+        verification: serde_json::from_str(&row.verification).map_err(ApiError::internal_from)?,
         receipt: stored_receipt(row)?,
     })
 }
@@ -359,7 +358,7 @@ fn sender_scope(row: &ReceivedReport) -> Result<String, ApiError> {
         parents: Vec<Node>,
     }
     let ancestry: Ancestry = serde_json::from_str(&row.figures)
-        .map_err(|e| ApiError::Internal(format!("stored figures of {}: {e}", row.report_id)))?;
+        .map_err(|e| ApiError::internal(format!("stored figures of {}: {e}", row.report_id)))?;
     let chain: Vec<UnitId> = std::iter::once(ancestry.unit.id)
         .chain(ancestry.parents.iter().map(|parent| parent.id))
         .collect();
@@ -491,7 +490,7 @@ pub async fn rollup(
             continue;
         }
         let figures: Figures =
-            serde_json::from_str(&row.figures).map_err(|e| ApiError::Internal(e.to_string()))?;
+            serde_json::from_str(&row.figures).map_err(ApiError::internal_from)?;
         let Some(form) = figures.form06.iter().find(|form| form.period == label) else {
             continue;
         };

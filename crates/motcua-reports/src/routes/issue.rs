@@ -12,7 +12,7 @@ use base64::Engine;
 use chrono::{DateTime, Datelike, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Access;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_db::reports::{self, OutboxEntry, ReportDocument};
 use motcua_db::{now, DbConnection, DbError};
 use motcua_document::RenderedDocument;
@@ -134,7 +134,7 @@ async fn prepare_issue(
             })?;
             let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
             let leader_signed = reports::document(conn, &report.id, LEADER_SIGNED)?
-                .ok_or_else(|| ApiError::Internal("a signed report without document".into()))?;
+                .ok_or_else(|| ApiError::internal("a signed report without document"))?;
             let version = current_version(conn, &report)?;
             let rendered = workflow::render_unnumbered(&report, &version)?;
             let (_, etag) = current_view(conn, &id)?;
@@ -195,11 +195,11 @@ async fn sign_issue(prepared: PreparedIssue) -> Result<(PreparedIssue, Vec<u8>),
         let signed = prepared
             .request
             .sign(&prepared.leader_signed, prepared.signer.as_ref())
-            .map_err(|e| ApiError::Internal(format!("organisation signature: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("organisation signature: {e}")))?;
         Ok((prepared, signed))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+    .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
 }
 
 /// Stores the signed document and issues the report, if it is as [`prepare_issue`] read it and
@@ -303,7 +303,7 @@ pub async fn submit_report(
             let mut report = find(conn, &id)?;
             lifecycle::check(&report, Transition::Submit)?;
             let issued = reports::document(conn, &report.id, ISSUED)?
-                .ok_or_else(|| ApiError::Internal("an issued report without document".into()))?;
+                .ok_or_else(|| ApiError::internal("an issued report without document"))?;
             let package = ReportPackage {
                 report_id: report.id.clone(),
                 kind: report.kind,
@@ -321,8 +321,7 @@ pub async fn submit_report(
                 &OutboxEntry {
                     report_id: report.id.clone(),
                     destination: destination.clone(),
-                    package: serde_json::to_vec(&package)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?,
+                    package: serde_json::to_vec(&package).map_err(ApiError::internal_from)?,
                     attempts: 0,
                     next_attempt_at: at,
                     last_error: None,
@@ -371,7 +370,7 @@ pub async fn get_delivery(
                 .as_deref()
                 .map(serde_json::from_str::<SignedReceipt>)
                 .transpose()
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                .map_err(ApiError::internal_from)?;
             Ok(DeliveryView {
                 report_id: entry.report_id,
                 destination: entry.destination,

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_audit::Actor;
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 use motcua_db::now;
 use motcua_db::reports::{self, NewOrganisationKey};
 use motcua_keys::keystore;
@@ -50,8 +50,7 @@ pub struct OrganisationKeyView {
 }
 
 fn key_view(key: &reports::OrganisationKey) -> Result<OrganisationKeyView, ApiError> {
-    let certificate =
-        Certificate::from_der(&key.certificate).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let certificate = Certificate::from_der(&key.certificate).map_err(ApiError::internal_from)?;
     let info = certificate.info();
     Ok(OrganisationKeyView {
         id: key.id,
@@ -89,7 +88,7 @@ pub async fn store_organisation_key(
     let sealed =
         actix_web::web::block(move || keystore::seal(&uploaded, &body.password, &password))
             .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
+            .map_err(ApiError::internal_from)??;
     if let Some(client) = &state.results {
         let unit = client
             .unit(body.unit_id)
@@ -126,7 +125,7 @@ pub async fn store_organisation_key(
             let stored = reports::keys_of(conn, Some(key.unit_id))?
                 .into_iter()
                 .find(|stored| stored.id == id)
-                .ok_or_else(|| ApiError::Internal("the stored key vanished".into()))?;
+                .ok_or_else(|| ApiError::internal("the stored key vanished"))?;
             let view = key_view(&stored)?;
             actor.record(
                 conn,

@@ -8,8 +8,8 @@ use chrono::Utc;
 use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::access::Resource;
-use motcua_core::ids::{OfficialId, UnitId};
 use motcua_core::period::Period;
+use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::now;
 use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
@@ -231,9 +231,9 @@ fn version_row(
             compiled
                 .figures
                 .canonical_json()
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+                .map_err(ApiError::internal_from)?,
         )
-        .map_err(|e| ApiError::Internal(e.to_string()))?,
+        .map_err(ApiError::internal_from)?,
         figures_sha256: compiled.figures_sha256.clone(),
         sources: to_json_text(&compiled.sources)?,
         compiled_at: compiled.compiled_at.naive_utc(),
@@ -379,8 +379,8 @@ pub async fn list_versions(
             reports::versions(conn, &report.id)?
                 .into_iter()
                 .map(|row| {
-                    let sources = serde_json::from_str(&row.sources)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    let sources =
+                        serde_json::from_str(&row.sources).map_err(ApiError::internal_from)?;
                     let decoded = workflow::decode_version(row)?;
                     Ok(VersionView {
                         version: decoded.row.version,
@@ -438,8 +438,7 @@ pub async fn create_version(
         compile(&state, report.kind, report.unit_id, &periods).await?
     } else {
         Compiled {
-            sources: serde_json::from_str(&current.row.sources)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            sources: serde_json::from_str(&current.row.sources).map_err(ApiError::internal_from)?,
             compiled_at: workflow::utc(current.row.compiled_at),
             figures_sha256: current.row.figures_sha256.clone(),
             figures: current.figures,

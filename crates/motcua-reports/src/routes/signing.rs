@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::certificate::CertificateKind;
-use motcua_core::ids::{CertificateId, OfficialId};
+use motcua_core::record_ids::{CertificateId, OfficialId};
 use motcua_db::now;
 use motcua_db::reports::{self, ReportDocument, SigningSession};
 use motcua_db::signing::{check_open, SessionClosed, SessionOpening};
@@ -141,7 +141,7 @@ pub async fn prepare_leader_signature(
         .content
         .signatory
         .clone()
-        .ok_or_else(|| ApiError::Internal("a ready report without signatory".into()))?;
+        .ok_or_else(|| ApiError::internal("a ready report without signatory"))?;
     let LeaderCertificate {
         id: certificate_id,
         certificate,
@@ -159,11 +159,11 @@ pub async fn prepare_leader_signature(
             // The leader signs what the client read: a report changed since is not prepared.
             require_unchanged(conn, &report.id, &if_match)?;
             let stored = reports::document(conn, &report.id, RENDERED)?
-                .ok_or_else(|| ApiError::Internal("a ready report without document".into()))?;
+                .ok_or_else(|| ApiError::internal("a ready report without document"))?;
             // Rendering is deterministic: render again to know where the signature goes.
             let rendered = workflow::render_unnumbered(&report, &version)?;
             if sha256_hex(&rendered.pdf) != stored.sha256 {
-                return Err(ApiError::Internal(format!(
+                return Err(ApiError::internal(format!(
                     "report {} renders differently than when it was made ready",
                     report.id
                 )));
@@ -171,7 +171,7 @@ pub async fn prepare_leader_signature(
             let request = leader_signature(&signatory, &rendered, version.content.letterhead.place);
             let (pdf, pending) = request
                 .prepare(&stored.pdf, &certificate)
-                .map_err(|e| ApiError::Internal(format!("preparing the signature: {e}")))?;
+                .map_err(|e| ApiError::internal(format!("preparing the signature: {e}")))?;
             let opening = SessionOpening::now(SESSION_MINUTES);
             let session = SigningSession {
                 id: opening.id,
@@ -262,15 +262,15 @@ pub async fn complete_leader_signature(
                     }
                 })
             })?;
-            let pending: PendingSignature = serde_json::from_str(&session.prepared)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let certificate = Certificate::from_der(&session.certificate)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let pending: PendingSignature =
+                serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
+            let certificate =
+                Certificate::from_der(&session.certificate).map_err(ApiError::internal_from)?;
             let chain = if session.chain.is_empty() {
                 Vec::new()
             } else {
                 parse_certificates(&session.chain)
-                    .map_err(|e| ApiError::Internal(format!("the session's chain: {e}")))?
+                    .map_err(|e| ApiError::internal(format!("the session's chain: {e}")))?
             };
             let signed = pending
                 .assemble(session.pdf.clone(), &raw, &certificate, &chain)

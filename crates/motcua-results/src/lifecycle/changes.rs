@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 use motcua_core::dossier::{Channel, DossierStatus, Rating, Resolution};
-use motcua_core::ids::{DossierEventId, OfficialId, ProcedureId, UnitId};
+use motcua_core::record_ids::{DossierEventId, OfficialId, ProcedureId, UnitId};
 use motcua_core::statistics::delta;
 use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::dossiers::{Dossier, NewEvent};

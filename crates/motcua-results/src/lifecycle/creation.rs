@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::NaiveDate;
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::dossier::{dossier_code, vietnam_day, DossierStatus};
-use motcua_core::ids::{DossierId, ProcedureId, UnitId};
+use motcua_core::record_ids::{DossierId, ProcedureId, UnitId};
 use motcua_db::dossiers::{self, Dossier, NewComponent, NewDossier, NewEvent};
 use motcua_db::procedures::Procedure;
 use motcua_db::units::Unit;

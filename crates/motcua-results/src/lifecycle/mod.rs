@@ -12,7 +12,7 @@ mod transitions;
 use chrono::{DateTime, Utc};
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::dossier::{ApplicantKind, Channel, Digitisation, DossierStatus};
-use motcua_core::ids::{OfficialId, ProcedureId, UnitId};
+use motcua_core::record_ids::{OfficialId, ProcedureId, UnitId};
 use motcua_db::dossiers::{self, Dossier};
 use motcua_db::{DbConnection, DbError};
 

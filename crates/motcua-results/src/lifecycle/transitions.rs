@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::dossier::{vietnam_day, DossierStatus, Rating, Resolution};
-use motcua_core::ids::OfficialId;
+use motcua_core::record_ids::OfficialId;
 use motcua_db::dossiers::{self, Dossier, DossierState, NewEvent};
 use motcua_db::{now, officials, procedures, DbConnection};
 

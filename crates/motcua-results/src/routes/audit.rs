@@ -4,7 +4,7 @@ use actix_web::get;
 use actix_web::web::{Data, Json};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
-use motcua_core::ids::{ApiKeyId, AuditEventId};
+use motcua_core::record_ids::{ApiKeyId, AuditEventId};
 use motcua_db::audit::{self, AuditEvent, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -69,9 +69,7 @@ pub async fn put_year(
     check
         .insert(data.clone())
         .map_err(|e| ApiError::invalid("days_off", e.to_string()))?;
-    let json = data
-        .to_json()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let json = data.to_json().map_err(ApiError::internal_from)?;
     let actor = Actor::new(&who, &request_id);
     let stored = data.clone();
     let calendar = state

@@ -9,7 +9,7 @@ use actix_web::{get, post};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
-use motcua_core::ids::{ApiKeyId, CertificateId, OfficialId, UnitId};
+use motcua_core::record_ids::{ApiKeyId, CertificateId, OfficialId, UnitId};
 use motcua_core::unit::UnitKind;
 use motcua_db::certificates::{
     self, CertificateFilter, CertificateSummary, NewCertificate, StoredCertificate,
@@ -25,7 +25,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::auth::{Principal, UnitScope};
-use crate::certs::{
+use crate::certificate_registry::{
     bind_to_official, bind_to_unit, fingerprint, parse_status, refusal, status_text, to_json_text,
     upload_certificate, upload_certificates, validate, Binding,
 };
@@ -89,7 +89,7 @@ pub struct CertificateView {
 impl CertificateView {
     fn from_summary(c: CertificateSummary) -> Result<Self, ApiError> {
         let binding: Binding = serde_json::from_str(&c.binding).map_err(|e| {
-            ApiError::Internal(format!("stored binding of certificate {}: {e}", c.id))
+            ApiError::internal(format!("stored binding of certificate {}: {e}", c.id))
         })?;
         Ok(Self {
             id: c.id,
@@ -118,7 +118,7 @@ impl CertificateView {
     /// The full view of one certificate: verdict, PEM and its chain in `store` included.
     fn from_stored(c: StoredCertificate, store: &TrustStore) -> Result<Self, ApiError> {
         let verdict: Verdict = serde_json::from_str(&c.verdict).map_err(|e| {
-            ApiError::Internal(format!("stored verdict of certificate {}: {e}", c.id))
+            ApiError::internal(format!("stored verdict of certificate {}: {e}", c.id))
         })?;
         let certificate = Certificate::from_der(&c.der).ok();
         let pem = certificate.as_ref().map(Certificate::to_pem);
@@ -406,7 +406,7 @@ pub async fn get_certificate(
                 (Some(official), _) => find_official(conn, official)?.unit_id,
                 (None, Some(unit)) => unit,
                 (None, None) => {
-                    return Err(ApiError::Internal(format!(
+                    return Err(ApiError::internal(format!(
                         "certificate {id} has no holder"
                     )))
                 }
@@ -744,6 +744,6 @@ fn count_verdict(state: &AppState, verdict: &motcua_pki::Verdict) {
         .web
         .metrics
         .certificate_verdicts
-        .with_label_values(&[crate::certs::status_text(verdict.status)])
+        .with_label_values(&[crate::certificate_registry::status_text(verdict.status)])
         .inc();
 }

@@ -10,7 +10,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::Digitisation;
-use motcua_core::ids::{CertificateId, OfficialId};
+use motcua_core::record_ids::{CertificateId, OfficialId};
 use motcua_db::signing::{self, check_open, ComponentFile, SessionOpening, SigningSession};
 use motcua_db::{certificates, dossiers, now, units, DbConnection, DbError};
 use motcua_pki::cms::Indication;
@@ -116,8 +116,7 @@ pub async fn prepare(
                         "the official has no usable personal certificate registered",
                     )
                 })?;
-            let certificate =
-                Certificate::from_der(&der).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let certificate = Certificate::from_der(&der).map_err(ApiError::internal_from)?;
             let (pdf, pending) = PdfSignatureRequest::new(Utc::now())
                 .prepare(&pdf, &certificate)
                 .map_err(|e| ApiError::invalid("pdf_base64", e.to_string()))?;
@@ -128,8 +127,7 @@ pub async fn prepare(
                 position,
                 official_id: official.id,
                 certificate_id,
-                prepared: serde_json::to_string(&pending)
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+                prepared: serde_json::to_string(&pending).map_err(ApiError::internal_from)?,
                 pdf,
                 created_at: opening.created_at,
                 expires_at: opening.expires_at,
@@ -187,10 +185,10 @@ pub async fn complete(
                     "the official's certificate is no longer usable",
                 ));
             }
-            let certificate = Certificate::from_der(&stored.der)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            let pending: PendingSignature = serde_json::from_str(&session.prepared)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let certificate =
+                Certificate::from_der(&stored.der).map_err(ApiError::internal_from)?;
+            let pending: PendingSignature =
+                serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
             // The official's token holds the key; the issuing CAs come from the trust store,
             // so that validators given only the root can build the chain.
             let trust = app.trust.current(conn)?;
@@ -275,7 +273,7 @@ fn component_position(segment: &str) -> Result<i32, ApiError> {
 
 fn component_exists(
     conn: &mut DbConnection,
-    dossier: motcua_core::ids::DossierId,
+    dossier: motcua_core::record_ids::DossierId,
     position: i32,
 ) -> Result<(), ApiError> {
     if dossiers::components(conn, dossier)?

@@ -7,7 +7,7 @@ use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::{
     ApplicantKind, Channel, Digitisation, DossierStatus, Rating, Resolution,
 };
-use motcua_core::ids::{DossierEventId, OfficialId, ProcedureId, UnitId};
+use motcua_core::record_ids::{DossierEventId, OfficialId, ProcedureId, UnitId};
 use motcua_core::text::tidy;
 use motcua_db::dossiers::{self, Component, Dossier, DossierFilter, Event};
 use motcua_db::{now, DbConnection};
@@ -306,7 +306,7 @@ pub async fn list_dossiers(
     };
     let (limit, after) = (
         page.limit()?,
-        page.after()?.map(motcua_core::ids::DossierId),
+        page.after()?.map(motcua_core::record_ids::DossierId),
     );
     let rows = state
         .read(move |conn| {

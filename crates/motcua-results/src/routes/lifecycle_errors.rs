@@ -11,7 +11,7 @@ impl From<LifecycleError> for ApiError {
                 ApiError::missing_reference(field)(motcua_db::DbError::NotFound)
             }
             LifecycleError::Conflict(detail) => ApiError::Conflict(detail),
-            LifecycleError::Internal(detail) => ApiError::Internal(detail),
+            LifecycleError::Internal(detail) => ApiError::internal(detail),
             LifecycleError::Db(error) => error.into(),
         }
     }

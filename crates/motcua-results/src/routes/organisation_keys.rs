@@ -7,7 +7,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
-use motcua_core::ids::{CertificateId, UnitId};
+use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::organisation_keys::{self, KeyListing, NewKey};
 use motcua_db::{certificates, now, units, DbError};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::utc;
 use crate::auth::{Principal, UnitScope};
-use crate::certs::fingerprint;
+use crate::certificate_registry::fingerprint;
 use crate::state::AppState;
 use motcua_audit::Actor;
 use motcua_keys::keystore;
@@ -104,7 +104,7 @@ pub async fn store_organisation_key(
     let sealed =
         actix_web::web::block(move || keystore::seal(&uploaded, &request.password, &password))
             .await
-            .map_err(|e| ApiError::Internal(format!("sealing task failed: {e}")))??;
+            .map_err(|e| ApiError::internal(format!("sealing task failed: {e}")))??;
     let actor = Actor::new(&who, &request_id);
     state
         .write_answer(move |conn| {

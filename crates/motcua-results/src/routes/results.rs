@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
 use motcua_core::dossier::DossierStatus;
-use motcua_core::ids::{CertificateId, UnitId};
+use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::certificates::{self, CertificateFilter};
 use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use super::dossiers::{current_etag, find, find_for_change, DossierView};
 use super::utc;
 use crate::auth::{Principal, UnitScope};
-use crate::certs::{status_text, validate};
+use crate::certificate_registry::{status_text, validate};
 use crate::lifecycle::{self, Changes, TransitionInput};
 use crate::state::AppState;
 use motcua_audit::Actor;
@@ -122,12 +122,12 @@ pub async fn issue_result(
     let _slot = state.web.signature_slot().await?;
     let signed = actix_web::web::block(move || request.sign(&pdf, signer.as_ref()))
         .await
-        .map_err(|e| ApiError::Internal(format!("signing task failed: {e}")))?
+        .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
         .map_err(|error| match error {
             PkiError::InvalidPdf(reason) => {
                 ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
             }
-            other => ApiError::Internal(format!("signing the result: {other}")),
+            other => ApiError::internal(format!("signing the result: {other}")),
         })?;
     let sha256 = hex::encode(motcua_pki::cms::sha256(&signed));
     let size = signed.len() as u64;
@@ -237,7 +237,7 @@ fn choose_certificate(
         }
         let stored = certificates::find(conn, id)?;
         let certificate = Certificate::from_der(&stored.der)
-            .map_err(|e| ApiError::Internal(format!("stored certificate {id}: {e}")))?;
+            .map_err(|e| ApiError::internal(format!("stored certificate {id}: {e}")))?;
         let verdict = validate(&loaded.store, &certificate, at, RevocationPolicy::Require);
         if !verdict.is_valid() {
             reasons.push(format!(
@@ -302,7 +302,7 @@ pub async fn download_result(
 fn stored_pdf(
     conn: &mut DbConnection,
     code: &str,
-    dossier: motcua_core::ids::DossierId,
+    dossier: motcua_core::record_ids::DossierId,
 ) -> Result<Vec<u8>, ApiError> {
     dossier_results::find_pdf(conn, dossier)?
         .ok_or_else(|| ApiError::not_found(format!("electronic result of dossier {code}")))

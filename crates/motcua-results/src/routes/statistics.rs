@@ -5,8 +5,8 @@ use actix_web::web::{Data, Json};
 use actix_web::{get, post};
 use motcua_core::access::{Access, Resource, Role};
 use motcua_core::form06::{Form06, Indicators, Method};
-use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
+use motcua_core::record_ids::UnitId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

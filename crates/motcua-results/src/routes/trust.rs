@@ -9,7 +9,7 @@ use actix_web::{delete, get, post};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::TrustAnchorKind;
-use motcua_core::ids::{ApiKeyId, CrlId, TrustAnchorId};
+use motcua_core::record_ids::{ApiKeyId, CrlId, TrustAnchorId};
 use motcua_db::trust::{self, CrlRecord, NewCrl, TrustAnchor, TrustAnchorFilter};
 use motcua_db::{now, DbConnection};
 use motcua_pki::{Certificate, PkiError, TrustStore};
@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::auth::Principal;
-use crate::certs::{
+use crate::certificate_registry::{
     build_store, fingerprint, new_anchor, revalidate_all, upload_certificates, upload_crl,
     LoadedTrust, RevalidationSummary,
 };

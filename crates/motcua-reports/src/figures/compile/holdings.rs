@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 
 use super::tree::COMMUNE;
 use super::Compilation;

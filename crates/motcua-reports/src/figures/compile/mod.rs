@@ -13,8 +13,8 @@ mod periods;
 mod tree;
 
 use chrono::Utc;
-use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
+use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 
 use self::periods::PeriodFigures;

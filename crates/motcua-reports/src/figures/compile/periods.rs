@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use futures_util::{StreamExt, TryStreamExt};
 use motcua_core::form06::{Form06Columns, Indicators};
-use motcua_core::ids::UnitId;
 use motcua_core::period::Period;
+use motcua_core::record_ids::UnitId;
 
 use super::tree::COMMUNE;
 use super::Compilation;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use motcua_core::ids::UnitId;
+use motcua_core::record_ids::UnitId;
 
 use crate::client::Unit;
 use crate::figures::model::UnitRef;

@@ -14,7 +14,7 @@ use actix_web::web::Data;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::certificate::TrustAnchorKind;
-use motcua_core::ids::{ApiKeyId, CertificateId};
+use motcua_core::record_ids::{ApiKeyId, CertificateId};
 use motcua_db::certificates::{self, VerdictUpdate};
 use motcua_db::trust::{self, NewTrustAnchor};
 use motcua_db::units::Unit;
@@ -220,7 +220,7 @@ pub fn status_text(status: VerdictStatus) -> &'static str {
 /// The status of a stored text.
 pub fn parse_status(text: &str) -> Result<VerdictStatus, ApiError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|e| ApiError::Internal(format!("stored verdict status `{text}`: {e}")))
+        .map_err(|e| ApiError::internal(format!("stored verdict status `{text}`: {e}")))
 }
 
 /// Serialises a verdict (or anything else) for a JSON text column.
@@ -492,7 +492,7 @@ mod tests {
     }
 
     use chrono::NaiveDate;
-    use motcua_core::ids::UnitId;
+    use motcua_core::record_ids::UnitId;
     use motcua_core::unit::UnitKind;
     use motcua_pki::testpki::{CertSpec, KeySpec, NameSpec, TestPki};
 
