@@ -248,15 +248,9 @@ fn create_alone(
     creation: &Creation,
 ) -> Result<Dossier, ApiError> {
     require_allowed(conn, &creation.who, &creation.input)?;
-    let mut changes = Changes::default();
-    let dossier = lifecycle::create(
-        conn,
-        calendar,
-        &creation.input,
-        &creation.actor,
-        &mut changes,
-    )?;
-    changes.flush(conn)?;
+    let dossier = Changes::within(conn, |conn, changes| {
+        lifecycle::create(conn, calendar, &creation.input, &creation.actor, changes)
+    })?;
     Ok(dossier)
 }
 
@@ -289,9 +283,9 @@ fn create_together(
             Err(failed) => return Err(failed),
         }
     }
-    let mut changes = Changes::default();
-    let written = lifecycle::write_planned(conn, planned, &mut changes)?;
-    changes.flush(conn)?;
+    let written = Changes::within(conn, |conn, changes| {
+        lifecycle::write_planned(conn, planned, changes)
+    })?;
     for (index, dossier) in planned_at.into_iter().zip(written) {
         if let Some(outcome) = outcomes.get_mut(index) {
             *outcome = Some(Ok(dossier));

@@ -20,17 +20,31 @@ use motcua_audit::Actor;
 /// taken after the counters, so that it is held only for the append and the commit, and always
 /// in that order, so that writers cannot deadlock.
 ///
-/// Marked `#[must_use]` rather than flushed by a drop guard: flushing writes to the database and
-/// can fail, which a `Drop` cannot report, and a guard would also write on the error path of a
-/// transaction about to roll back. The queued changes are lost unless [`Changes::flush`] runs.
-#[must_use = "the queued counter changes and audit records are written only by `flush`"]
-#[derive(Debug, Default)]
+/// A `Changes` exists only inside [`Changes::within`], which writes it when the work succeeds:
+/// no path can queue changes and forget them. Not a drop guard, because writing can fail, which a
+/// `Drop` cannot report, and a failed change must write nothing before its transaction rolls back.
+#[derive(Debug)]
 pub struct Changes {
     counts: Vec<CountDelta>,
     records: Vec<NewAuditEvent>,
 }
 
 impl Changes {
+    /// Runs `work` with an empty set of changes and, when it succeeds, writes what it queued;
+    /// call it last in the transaction, after which only reads remain.
+    pub fn within<T, E: From<LifecycleError>>(
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut DbConnection, &mut Changes) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut changes = Changes {
+            counts: Vec::new(),
+            records: Vec::new(),
+        };
+        let done = work(conn, &mut changes)?;
+        changes.flush(conn)?;
+        Ok(done)
+    }
+
     pub(super) fn count(&mut self, dossier: &Dossier, before: Option<&Dossier>) {
         let before_facts = before.map(Dossier::facts);
         for (day, metric, n) in delta(before_facts.as_ref(), &dossier.facts()) {
@@ -59,9 +73,8 @@ impl Changes {
         Ok(())
     }
 
-    /// Writes the counter changes and the audit records (chained in one go); call it last in
-    /// the transaction.
-    pub fn flush(self, conn: &mut DbConnection) -> Result<(), LifecycleError> {
+    /// Writes the counter changes and the audit records (chained in one go).
+    fn flush(self, conn: &mut DbConnection) -> Result<(), LifecycleError> {
         statistics::apply(conn, &self.counts)?;
         audit::append_many(conn, &self.records)?;
         Ok(())

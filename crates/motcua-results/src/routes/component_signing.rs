@@ -209,29 +209,26 @@ pub async fn complete(
             signing::put_file(conn, &file)?;
             signing::set_digitisation(conn, dossier.id, session.position, Digitisation::Digitised)?;
             signing::complete_session(conn, &session.id, now())?;
-            let mut changes = Changes::default();
-            let after = lifecycle::component_digitised(conn, &dossier, &mut changes)?;
             let view = ComponentFileView {
                 download: format!(
                     "/dossiers/{}/components/{}/file",
                     dossier.code, file.position
                 ),
-                dossier_code: dossier.code,
+                dossier_code: dossier.code.clone(),
                 position: file.position,
                 sha256: file.sha256,
                 official_id: file.official_id,
                 certificate_id: file.certificate_id,
                 signed_at: utc(file.signed_at),
             };
-            // One record for the change: the component signed, and the dossier's `digitised`
-            // after it (the last component signed makes the whole dossier digitised).
-            changes.record(
-                &actor,
-                "component.signed",
-                &after,
-                &serde_json::json!({"component": &view, "dossier_digitised": after.digitised}),
-            )?;
-            changes.flush(conn)?;
+            Changes::within(conn, |conn, changes| {
+                let after = lifecycle::component_digitised(conn, &dossier, changes)?;
+                // One record for the change: the component signed, and the dossier's `digitised`
+                // after it (the last component signed makes the whole dossier digitised).
+                let detail =
+                    serde_json::json!({"component": &view, "dossier_digitised": after.digitised});
+                changes.record(&actor, "component.signed", &after, &detail)
+            })?;
             Answer::created(Some(view.download.clone()), &view)
         })
         .await

@@ -90,33 +90,9 @@ pub async fn import_dossiers(
     let calendar = state.calendar();
     state
         .write_answer(move |conn| {
-            let mut changes = Changes::default();
-            let mut codes = Vec::with_capacity(items.len());
-            let mut rejected = Vec::new();
-            let mut outside = Vec::new();
-            for item in &items {
-                let outcome = require_allowed(conn, &who, item)
-                    .and_then(|()| import_one(conn, &calendar, item, &actor, &mut changes));
-                match outcome {
-                    Ok(code) => codes.push(code),
-                    // The database refused a statement: on PostgreSQL the transaction can go no further.
-                    Err(error @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => {
-                        return Err(error)
-                    }
-                    Err(ApiError::Forbidden(reason)) => outside.push((item.line, reason)),
-                    Err(error) => rejected.push(RejectedLine {
-                        line: item.line,
-                        invalid_params: reasons(&error),
-                    }),
-                }
-            }
-            if !outside.is_empty() {
-                return Err(outside_scope(&outside));
-            }
-            if !rejected.is_empty() {
-                return Err(rejection(&rejected));
-            }
-            changes.flush(conn)?;
+            let codes = Changes::within(conn, |conn, changes| {
+                import_all(conn, &calendar, &who, &items, &actor, changes)
+            })?;
             Answer::created(
                 None,
                 &ImportReport {
@@ -126,6 +102,41 @@ pub async fn import_dossiers(
             )
         })
         .await
+}
+
+/// Every line in the connection's transaction, or nothing: the codes of the dossiers made.
+fn import_all(
+    conn: &mut motcua_db::DbConnection,
+    calendar: &motcua_core::calendar::WorkingCalendar,
+    who: &Principal,
+    items: &[Item],
+    actor: &Actor,
+    changes: &mut Changes,
+) -> Result<Vec<String>, ApiError> {
+    let mut codes = Vec::with_capacity(items.len());
+    let mut rejected = Vec::new();
+    let mut outside = Vec::new();
+    for item in items {
+        let outcome = require_allowed(conn, who, item)
+            .and_then(|()| import_one(conn, calendar, item, actor, changes));
+        match outcome {
+            Ok(code) => codes.push(code),
+            // The database refused a statement: on PostgreSQL the transaction can go no further.
+            Err(error @ (ApiError::Internal(_) | ApiError::Unavailable(_))) => return Err(error),
+            Err(ApiError::Forbidden(reason)) => outside.push((item.line, reason)),
+            Err(error) => rejected.push(RejectedLine {
+                line: item.line,
+                invalid_params: reasons(&error),
+            }),
+        }
+    }
+    if !outside.is_empty() {
+        return Err(outside_scope(&outside));
+    }
+    if !rejected.is_empty() {
+        return Err(rejection(&rejected));
+    }
+    Ok(codes)
 }
 
 /// Refuses a line the key may not import, as it would refuse the same dossier created alone

@@ -441,10 +441,9 @@ pub async fn transition(
             if let Some(official) = input.official_id {
                 who.require_official(conn, official, "official_id")?;
             }
-            let mut changes = Changes::default();
-            let next =
-                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut changes)?;
-            changes.flush(conn)?;
+            let next = Changes::within(conn, |conn, changes| {
+                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, changes)
+            })?;
             Ok(Answer::ok(&DossierView::from(next))?.with_etag(current_etag(conn, &code)?))
         })
         .await
@@ -473,15 +472,15 @@ pub async fn apologise(
             if let Some(official) = body.official_id {
                 who.require_official(conn, official, "official_id")?;
             }
-            let mut changes = Changes::default();
             let apology = ApologyInput {
                 new_appointment: body.new_appointment_at,
                 at,
                 official_id: body.official_id,
                 reason,
             };
-            let next = lifecycle::apologise(conn, &dossier, &apology, &actor, &mut changes)?;
-            changes.flush(conn)?;
+            let next = Changes::within(conn, |conn, changes| {
+                lifecycle::apologise(conn, &dossier, &apology, &actor, changes)
+            })?;
             Ok(Answer::ok(&DossierView::from(next))?.with_etag(current_etag(conn, &code)?))
         })
         .await
@@ -504,16 +503,10 @@ pub async fn rate(
     state
         .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
-            let mut changes = Changes::default();
-            let next = lifecycle::rate(
-                conn,
-                &dossier,
-                body.rating,
-                body.at.unwrap_or_else(Utc::now),
-                &actor,
-                &mut changes,
-            )?;
-            changes.flush(conn)?;
+            let at = body.at.unwrap_or_else(Utc::now);
+            let next = Changes::within(conn, |conn, changes| {
+                lifecycle::rate(conn, &dossier, body.rating, at, &actor, changes)
+            })?;
             Ok(Answer::ok(&DossierView::from(next))?.with_etag(current_etag(conn, &code)?))
         })
         .await
@@ -538,16 +531,10 @@ pub async fn complain(
     state
         .write_answer(move |conn| {
             let dossier = find_for_change(conn, &who, &code, &if_match)?;
-            let mut changes = Changes::default();
-            lifecycle::complain(
-                conn,
-                &dossier,
-                content,
-                body.at.unwrap_or_else(Utc::now),
-                &actor,
-                &mut changes,
-            )?;
-            changes.flush(conn)?;
+            let at = body.at.unwrap_or_else(Utc::now);
+            Changes::within(conn, |conn, changes| {
+                lifecycle::complain(conn, &dossier, content, at, &actor, changes)
+            })?;
             Ok(Answer::created(None, &DossierView::from(dossier))?
                 .with_etag(current_etag(conn, &code)?))
         })

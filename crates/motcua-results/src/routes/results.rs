@@ -145,37 +145,38 @@ pub async fn issue_result(
                 note: None,
                 electronic_result: true,
             };
-            let mut changes = Changes::default();
-            let next =
-                lifecycle::transition(conn, &calendar, &dossier, &input, &actor, &mut changes)?;
-            let meta = dossier_results::insert(
-                conn,
-                &NewResult {
-                    dossier_id: dossier.id,
-                    pdf: signed,
-                    sha256,
-                    certificate_id: chosen.id,
-                    signed_at: signed_at.naive_utc(),
-                    signed_by: actor.key_id,
-                },
-            )
-            .map_err(|e| match e {
-                DbError::Duplicate { .. } => ApiError::Conflict(format!(
-                    "dossier {write_code} already has an electronic result"
-                )),
-                other => other.into(),
+            let (next, meta) = Changes::within(conn, |conn, changes| {
+                let next =
+                    lifecycle::transition(conn, &calendar, &dossier, &input, &actor, changes)?;
+                let meta = dossier_results::insert(
+                    conn,
+                    &NewResult {
+                        dossier_id: dossier.id,
+                        pdf: signed,
+                        sha256,
+                        certificate_id: chosen.id,
+                        signed_at: signed_at.naive_utc(),
+                        signed_by: actor.key_id,
+                    },
+                )
+                .map_err(|e| match e {
+                    DbError::Duplicate { .. } => ApiError::Conflict(format!(
+                        "dossier {write_code} already has an electronic result"
+                    )),
+                    other => other.into(),
+                })?;
+                changes.record(
+                    &actor,
+                    "dossier.result",
+                    &next,
+                    &serde_json::json!({
+                        "sha256": meta.sha256,
+                        "certificate_id": chosen.id,
+                        "signed_at": signed_at,
+                    }),
+                )?;
+                Ok::<_, ApiError>((next, meta))
             })?;
-            changes.record(
-                &actor,
-                "dossier.result",
-                &next,
-                &serde_json::json!({
-                    "sha256": meta.sha256,
-                    "certificate_id": chosen.id,
-                    "signed_at": signed_at,
-                }),
-            )?;
-            changes.flush(conn)?;
             let etag = current_etag(conn, &write_code)?;
             let view = ResultView {
                 dossier_code: code.clone(),
