@@ -142,12 +142,29 @@ pub fn check(report: &Report, transition: Transition) -> Result<(), LifecycleErr
     if report.status.can_move_to(transition.to()) {
         Ok(())
     } else {
-        Err(LifecycleError::NotAllowed {
-            doing: transition.doing(),
-            report: report.id.clone(),
-            status: report.status,
-            expected: transition.from(),
-        })
+        Err(not_allowed(report, transition.doing(), transition.from()))
+    }
+}
+
+/// Refuses a change that is not a move (an edit of a draft) unless the report is in `expected`.
+pub fn require_status(
+    report: &Report,
+    expected: ReportStatus,
+    doing: &'static str,
+) -> Result<(), LifecycleError> {
+    if report.status == expected {
+        Ok(())
+    } else {
+        Err(not_allowed(report, doing, expected))
+    }
+}
+
+fn not_allowed(report: &Report, doing: &'static str, expected: ReportStatus) -> LifecycleError {
+    LifecycleError::NotAllowed {
+        doing,
+        report: report.id.clone(),
+        status: report.status,
+        expected,
     }
 }
 

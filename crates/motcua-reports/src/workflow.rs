@@ -91,18 +91,6 @@ pub fn changed(status: StatusCode, (view, etag): (ReportView, ETag)) -> Result<A
     Ok(answer.with_etag(etag))
 }
 
-/// Refuses unless the report is in `expected`.
-pub fn require_status(report: &Report, expected: ReportStatus, step: &str) -> Result<(), ApiError> {
-    if report.status == expected {
-        Ok(())
-    } else {
-        Err(ApiError::Conflict(format!(
-            "cannot {step}: report {} is `{}`, not `{expected}`",
-            report.id, report.status
-        )))
-    }
-}
-
 /// The report and its current version, read for `transition` by a key that may write it:
 /// the first, read-only phase of a step that works outside the write transaction.
 pub async fn read_for_step(

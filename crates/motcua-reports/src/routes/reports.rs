@@ -30,8 +30,8 @@ use crate::lifecycle::{self, NewDraft, Step, Transition};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
-    self, changed, current_version, current_view, find, require_report, require_status,
-    require_unchanged, require_unit_scope, view, ReportView, RENDERED,
+    self, changed, current_version, current_view, find, require_report, require_unchanged,
+    require_unit_scope, view, ReportView, RENDERED,
 };
 
 /// At most this many periods side by side.
@@ -421,7 +421,7 @@ pub async fn create_version(
             .read(move |conn| {
                 let report = find(conn, &id)?;
                 require_report(&who, &report, Access::Write)?;
-                require_status(&report, ReportStatus::Draft, "change the report")?;
+                lifecycle::require_status(&report, ReportStatus::Draft, "change the report")?;
                 let current = current_version(conn, &report)?;
                 Ok((report, current))
             })
@@ -456,7 +456,7 @@ pub async fn create_version(
         .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
-            require_status(&report, ReportStatus::Draft, "change the report")?;
+            lifecycle::require_status(&report, ReportStatus::Draft, "change the report")?;
             if report.current_version + 1 != number {
                 return Err(ApiError::Conflict(
                     "another version was made meanwhile; read the report again".into(),
