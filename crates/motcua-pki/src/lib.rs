@@ -22,6 +22,7 @@
 //! # }
 //! ```
 
+pub mod archival;
 pub mod binding;
 mod budget;
 pub mod cms;
