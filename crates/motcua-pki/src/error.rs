@@ -157,6 +157,33 @@ pub enum PkiError {
     #[error("signature refused: {0}")]
     SignatureRefused(String),
 
+    /// The input is not an RFC 3161 timestamp token.
+    #[error("not an RFC 3161 timestamp token: {0}")]
+    InvalidTimestamp(String),
+
+    /// A certificate was given to sign timestamps that RFC 3161 does not allow to.
+    #[error("{subject} cannot sign timestamps: {reason}")]
+    TsaCertificate {
+        /// The certificate subject, as an RFC 4514 string.
+        subject: String,
+        /// What its extensions lack.
+        reason: String,
+    },
+
+    /// The timestamp configuration cannot be used.
+    #[error("invalid timestamp configuration: {0}")]
+    TsaConfig(String),
+
+    /// No configured timestamp authority answered with a token that passed every check.
+    #[error(
+        "no timestamp authority gave a usable timestamp: {}",
+        crate::tsp::TsaFailure::describe_all(failures)
+    )]
+    TimestampUnavailable {
+        /// Each authority asked, in order, and why its answer was not used.
+        failures: Vec<crate::tsp::TsaFailure>,
+    },
+
     /// A test-PKI request cannot be honoured.
     #[error("invalid test PKI request: {0}")]
     TestPki(String),

@@ -39,6 +39,7 @@ mod signature;
 mod store;
 #[cfg(any(test, feature = "test-pki"))]
 pub mod testpki;
+pub mod tsp;
 mod validate;
 mod verdict;
 
@@ -54,5 +55,5 @@ pub use signature::HashAlg;
 pub use store::TrustStore;
 pub use verdict::{
     ChainEntry, Check, CheckKind, Outcome, Purpose, RevocationInfo, RevocationPolicy, Verdict,
-    VerdictStatus, SIGNING_EXTENDED_KEY_USAGES,
+    VerdictStatus, SIGNING_EXTENDED_KEY_USAGES, TIMESTAMPING_EXTENDED_KEY_USAGE,
 };

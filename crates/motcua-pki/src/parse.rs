@@ -161,6 +161,8 @@ pub struct Certificate {
     /// Serial without leading zero bytes, the form CRL lookups use.
     pub(crate) serial: Vec<u8>,
     pub(crate) extended_key_usage_oids: Option<Vec<String>>,
+    /// Whether extendedKeyUsage is marked critical (RFC 3161 §2.3 requires it of a TSA).
+    pub(crate) extended_key_usage_critical: bool,
     pub(crate) unhandled_critical_extensions: Vec<String>,
     pub(crate) subject_key_id: Option<Vec<u8>>,
     pub(crate) authority_key_id: Option<Vec<u8>>,
@@ -273,6 +275,7 @@ impl Certificate {
             spki_der,
             serial,
             extended_key_usage_oids: extensions.extended_key_usage,
+            extended_key_usage_critical: extensions.extended_key_usage_critical,
             unhandled_critical_extensions: extensions.unhandled_critical,
             subject_key_id: extensions.subject_key_id,
             authority_key_id: extensions.authority_key_id,
@@ -382,6 +385,7 @@ fn parse_numbered(der: &[u8], index: usize) -> Result<Certificate, PkiError> {
 struct Extensions {
     key_usage: Option<Vec<KeyUsageFlag>>,
     extended_key_usage: Option<Vec<String>>,
+    extended_key_usage_critical: bool,
     basic_constraints: Option<BasicConstraintsInfo>,
     crl_distribution_points: Vec<String>,
     subject_key_id: Option<Vec<u8>>,
@@ -400,6 +404,9 @@ impl Extensions {
             }
             if extension.critical && !HANDLED_EXTENSIONS.contains(&oid.as_str()) {
                 read.unhandled_critical.push(oid.clone());
+            }
+            if oid == "2.5.29.37" {
+                read.extended_key_usage_critical = extension.critical;
             }
             read.apply(extension.parsed_extension(), &oid)?;
             seen.push(oid);

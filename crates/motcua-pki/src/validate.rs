@@ -16,7 +16,7 @@ use crate::parse::{eku_name, Certificate, KeyUsageFlag};
 use crate::path::Path;
 use crate::verdict::{
     ChainEntry, Check, CheckKind, Outcome, Purpose, RevocationInfo, RevocationPolicy, Verdict,
-    VerdictStatus, SIGNING_EXTENDED_KEY_USAGES,
+    VerdictStatus, SIGNING_EXTENDED_KEY_USAGES, TIMESTAMPING_EXTENDED_KEY_USAGE,
 };
 
 /// The revocation evidence found for one certificate of the chain.
@@ -92,6 +92,8 @@ pub(crate) fn evaluate(
             check_issuer_role(&mut findings, &position);
         } else if purpose == Purpose::Signing {
             check_signing_usage(&mut findings, certificate);
+        } else if purpose == Purpose::Timestamping {
+            check_timestamping_usage(&mut findings, certificate);
         }
         check_critical_extensions(&mut findings, certificate);
         if let (Some(issuer), false) = (position.issuer, position.anchor) {
@@ -389,6 +391,69 @@ fn check_signing_usage(findings: &mut Findings, certificate: &Certificate) {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            VerdictStatus::WrongKeyUsage,
+        ),
+    }
+}
+
+/// RFC 3161 §2.3: a TSA certificate has exactly one extended key usage, timeStamping, in a
+/// critical extension; its keyUsage, if any, allows signing and nothing else.
+fn check_timestamping_usage(findings: &mut Findings, certificate: &Certificate) {
+    match &certificate.info().key_usage {
+        None => findings.passed(
+            CheckKind::KeyUsage,
+            certificate,
+            "no keyUsage extension: usage not restricted".into(),
+        ),
+        Some(flags)
+            if !flags.is_empty()
+                && flags.iter().all(|flag| {
+                    matches!(
+                        flag,
+                        KeyUsageFlag::DigitalSignature | KeyUsageFlag::NonRepudiation
+                    )
+                }) =>
+        {
+            findings.passed(
+                CheckKind::KeyUsage,
+                certificate,
+                "keyUsage allows only digitalSignature and/or nonRepudiation".into(),
+            )
+        }
+        Some(_) => findings.failed(
+            CheckKind::KeyUsage,
+            certificate,
+            "keyUsage of a timestamping certificate must allow digitalSignature and/or \
+             nonRepudiation and nothing else (RFC 3161 §2.3)"
+                .into(),
+            VerdictStatus::WrongKeyUsage,
+        ),
+    }
+    let problem = match &certificate.extended_key_usage_oids {
+        None => Some("no extendedKeyUsage extension: a TSA certificate needs timeStamping".into()),
+        Some(usages) if usages.as_slice() != [TIMESTAMPING_EXTENDED_KEY_USAGE] => Some(format!(
+            "extendedKeyUsage ({}) must hold timeStamping and nothing else",
+            usages
+                .iter()
+                .map(|oid| eku_name(oid))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Some(_) if !certificate.extended_key_usage_critical => {
+            Some("extendedKeyUsage timeStamping is not marked critical".to_owned())
+        }
+        Some(_) => None,
+    };
+    match problem {
+        None => findings.passed(
+            CheckKind::ExtendedKeyUsage,
+            certificate,
+            "critical extendedKeyUsage allows timestamping only (RFC 3161 §2.3)".into(),
+        ),
+        Some(detail) => findings.failed(
+            CheckKind::ExtendedKeyUsage,
+            certificate,
+            format!("{detail} (RFC 3161 §2.3)"),
             VerdictStatus::WrongKeyUsage,
         ),
     }

@@ -16,6 +16,10 @@ pub enum Purpose {
     /// extendedKeyUsage, when present, from [`SIGNING_EXTENDED_KEY_USAGES`].
     #[default]
     Signing,
+    /// Signing RFC 3161 timestamps (§2.3): the leaf needs a critical extendedKeyUsage holding
+    /// only timeStamping ([`TIMESTAMPING_EXTENDED_KEY_USAGE`]), and a keyUsage, when present,
+    /// limited to digitalSignature and nonRepudiation.
+    Timestamping,
     /// Chain checks only: the leaf's keyUsage and extendedKeyUsage are not looked at.
     Any,
 }
@@ -30,6 +34,10 @@ pub const SIGNING_EXTENDED_KEY_USAGES: &[(&str, &str)] = &[
     ("1.3.6.1.4.1.311.10.3.12", "Microsoft document signing"),
     ("1.2.840.113583.1.1.5", "Adobe Authentic Documents Trust"),
 ];
+
+/// id-kp-timeStamping (RFC 5280 §4.2.1.12): the only extended key usage a TSA certificate may
+/// have.
+pub const TIMESTAMPING_EXTENDED_KEY_USAGE: &str = "1.3.6.1.5.5.7.3.8";
 
 /// Whether revocation information is mandatory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]

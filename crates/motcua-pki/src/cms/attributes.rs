@@ -45,7 +45,7 @@ pub(super) fn sorted_set(mut elements: Vec<Vec<u8>>) -> Vec<u8> {
 
 /// `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }` with one ESSCertIDv2:
 /// the hash algorithm is left out because SHA-256 is its DEFAULT (DER omits defaults).
-fn signing_certificate_v2(certificate: &Certificate) -> Vec<u8> {
+pub(crate) fn signing_certificate_v2(certificate: &Certificate) -> Vec<u8> {
     // The certificate's fingerprint is the SHA-256 of its DER.
     let ess_cert_id = der::sequence(&[
         der::octet_string(&certificate.fingerprint),
@@ -119,6 +119,45 @@ pub(super) fn check_signing_certificate_v2(
     if let Some(issuer_serial) = fields.next() {
         let expected = self::issuer_serial(certificate);
         if issuer_serial.encoded != expected.as_slice() {
+            return Err(SigningCertificateMismatch::Other(
+                "its issuer and serial designate another certificate".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a signing-certificate (v1) attribute value against `certificate`: the first
+/// ESSCertID designates the signer by the SHA-1 hash of its DER and, when present, by issuer and
+/// serial (RFC 2634 §5.4).
+pub(super) fn check_signing_certificate_v1(
+    value: &Element<'_>,
+    certificate: &Certificate,
+) -> Result<(), SigningCertificateMismatch> {
+    let malformed =
+        |what: &str| SigningCertificateMismatch::Malformed(format!("signing-certificate: {what}"));
+    let first = der::elements(value.content)
+        .ok()
+        .and_then(|outer| outer.into_iter().next())
+        .filter(|certs| certs.tag == der::TAG_SEQUENCE)
+        .and_then(|certs| der::elements(certs.content).ok())
+        .and_then(|ids| ids.into_iter().next())
+        .ok_or_else(|| malformed("no ESSCertID"))?;
+    let mut fields = der::elements(first.content)
+        .map_err(|_| malformed("not DER"))?
+        .into_iter();
+    let cert_hash = fields
+        .next()
+        .filter(|field| field.tag == der::TAG_OCTET_STRING)
+        .ok_or_else(|| malformed("no certificate hash"))?;
+    let actual = openssl::sha::sha1(certificate.der());
+    if cert_hash.content != actual.as_slice() {
+        return Err(SigningCertificateMismatch::Other(
+            "its SHA-1 hash designates another certificate".into(),
+        ));
+    }
+    if let Some(issuer_serial) = fields.next() {
+        if issuer_serial.encoded != self::issuer_serial(certificate).as_slice() {
             return Err(SigningCertificateMismatch::Other(
                 "its issuer and serial designate another certificate".into(),
             ));

@@ -41,15 +41,20 @@ mod report;
 mod sign;
 mod verify;
 
+pub(crate) use attributes::signing_certificate_v2;
+pub(crate) use parse::signed_data as parse_signed_data;
 pub use report::{
     CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
     SignerIdentity, SubIndication, ValidationMoment,
 };
-pub(crate) use sign::assemble_from;
 pub use sign::{
     assemble, prepare, prepare_with_padding, sign_detached, KeySigner, Prepared, RsaPadding, Signer,
 };
-pub(crate) use verify::{verify as verify_with_context, Context as VerifyContext};
+pub(crate) use sign::{assemble_from, signature_scheme};
+pub(crate) use verify::{
+    verify as verify_with_context, verify_parsed, Context as VerifyContext, Encapsulation,
+    Profile as VerifyProfile,
+};
 pub use verify::{verify_cms, verify_detached, CmsForm, CmsVerification};
 
 /// A CMS signature as DER, from DER or from PEM text (`PKCS7` or `CMS` block), as `.p7s` files

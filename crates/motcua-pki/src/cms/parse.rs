@@ -70,13 +70,13 @@ impl<'a> SignerInfo<'a> {
     }
 }
 
-pub(super) struct SignedData<'a> {
-    pub(super) certificates: Vec<Certificate>,
+pub(crate) struct SignedData<'a> {
+    pub(crate) certificates: Vec<Certificate>,
     /// Whether the content is inside the SignedData (not a detached signature).
     pub(super) has_content: bool,
     /// The content inside, when it is one DER OCTET STRING (an attached signature).
-    pub(super) content: Option<&'a [u8]>,
-    pub(super) content_type: String,
+    pub(crate) content: Option<&'a [u8]>,
+    pub(crate) content_type: String,
     pub(super) signer_infos: Vec<SignerInfo<'a>>,
 }
 
@@ -96,7 +96,7 @@ fn oid_of(element: Option<&Element<'_>>, what: &str) -> Result<String, PkiError>
 }
 
 /// Parses `ContentInfo { id-signedData, [0] SignedData }`.
-pub(super) fn signed_data(input: &[u8]) -> Result<SignedData<'_>, PkiError> {
+pub(crate) fn signed_data(input: &[u8]) -> Result<SignedData<'_>, PkiError> {
     let top = der::elements(input).map_err(|_| {
         invalid("not DER (indefinite lengths and other BER forms are not accepted)")
     })?;

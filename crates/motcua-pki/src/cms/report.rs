@@ -138,6 +138,8 @@ pub enum SignatureCheckKind {
     SigningTime,
     /// The signer certificate's chain, validity and revocation.
     CertificateValidation,
+    /// A timestamp token's message imprint equals the digest of the timestamped data.
+    MessageImprint,
     /// What was appended to a signed PDF after the signature: nothing, or only further
     /// signatures (passed), or other content (failed).
     ChangesAfterSigning,

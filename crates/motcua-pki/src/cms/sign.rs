@@ -412,7 +412,7 @@ pub fn sign_detached(
 }
 
 /// The signature scheme for a key and its AlgorithmIdentifier DER.
-fn signature_scheme(
+pub(crate) fn signature_scheme(
     key: &PKey<Public>,
     rsa_padding: RsaPadding,
 ) -> Result<(SignatureAlgorithm, Vec<u8>), PkiError> {

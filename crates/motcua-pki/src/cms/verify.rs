@@ -85,7 +85,13 @@ pub fn verify_cms(
         CmsForm::Detached => Encapsulation::Detached,
         CmsForm::Attached => Encapsulation::Attached,
     };
-    let signature = verify_parsed(&parsed, &[content], encapsulation, &context)?;
+    let signature = verify_parsed(
+        &parsed,
+        &[content],
+        encapsulation,
+        &Profile::SIGNATURE,
+        &context,
+    )?;
     Ok(CmsVerification {
         form,
         content_length: u64::try_from(content.len()).unwrap_or(u64::MAX),
@@ -119,9 +125,37 @@ pub struct CmsVerification {
 
 /// Whether the content is expected inside the signature or beside it.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Encapsulation {
+pub(crate) enum Encapsulation {
     Detached,
     Attached,
+}
+
+/// What kind of SignedData is expected: a document signature, or an RFC 3161 timestamp token.
+#[derive(Clone, Copy)]
+pub(crate) struct Profile {
+    /// The eContentType, and value of the content-type attribute, expected (dotted).
+    pub(crate) content_type: &'static str,
+    /// Its name, for messages.
+    pub(crate) content_type_name: &'static str,
+    /// What the signer certificate is validated for.
+    pub(crate) purpose: Purpose,
+    /// Whether the SHA-1 signing-certificate attribute (v1) binds the certificate when v2 is
+    /// absent: RFC 3161 §2.4.1 allows it in tokens, CAdES baseline does not in signatures.
+    pub(crate) signing_certificate_v1: bool,
+    /// Whether the time given outside the CMS (`Context::claimed_time_outside`, a token's
+    /// genTime) takes the place of any signing-time attribute.
+    pub(crate) outside_time_first: bool,
+}
+
+impl Profile {
+    /// A CAdES / PAdES signature of data.
+    pub(crate) const SIGNATURE: Profile = Profile {
+        content_type: oid::DATA,
+        content_type_name: "id-data",
+        purpose: Purpose::Signing,
+        signing_certificate_v1: false,
+        outside_time_first: false,
+    };
 }
 
 /// What a verification needs besides the signature and content.
@@ -201,13 +235,20 @@ pub(crate) fn verify(
     context: &Context<'_>,
 ) -> Result<SignatureReport, PkiError> {
     let parsed = parse::signed_data(cms)?;
-    verify_parsed(&parsed, content, Encapsulation::Detached, context)
+    verify_parsed(
+        &parsed,
+        content,
+        Encapsulation::Detached,
+        &Profile::SIGNATURE,
+        context,
+    )
 }
 
-fn verify_parsed(
+pub(crate) fn verify_parsed(
     parsed: &parse::SignedData<'_>,
     content: &[&[u8]],
     encapsulation: Encapsulation,
+    profile: &Profile,
     context: &Context<'_>,
 ) -> Result<SignatureReport, PkiError> {
     use SignatureCheckKind as Kind;
@@ -218,7 +259,7 @@ fn verify_parsed(
         )));
     };
     let mut findings = Findings::default();
-    check_format(parsed, signer, encapsulation, &mut findings);
+    check_format(parsed, signer, encapsulation, profile, &mut findings);
 
     let certificate = parsed
         .certificates
@@ -262,8 +303,8 @@ fn verify_parsed(
         ));
     }
     check_signature_value(signer, certificate, &mut findings);
-    check_signing_certificate(signer, certificate, &mut findings);
-    let claimed = claimed_signing_time(signer, context, &mut findings);
+    check_signing_certificate(signer, certificate, profile, &mut findings);
+    let claimed = claimed_signing_time(signer, profile, context, &mut findings);
 
     let mut extra = parsed.certificates.clone();
     extra.extend(context.supplied.iter().cloned());
@@ -271,7 +312,7 @@ fn verify_parsed(
         certificate,
         &extra,
         context.validation_time,
-        Purpose::Signing,
+        profile.purpose,
         context.policy,
     );
     // Revocation is judged from the freshest evidence (at validation time, with the revocation
@@ -281,7 +322,7 @@ fn verify_parsed(
             certificate,
             &extra,
             at,
-            Purpose::Signing,
+            profile.purpose,
             RevocationPolicy::BestEffort,
         )
     });
@@ -341,24 +382,29 @@ fn check_format(
     parsed: &parse::SignedData<'_>,
     signer: &SignerInfo<'_>,
     encapsulation: Encapsulation,
+    profile: &Profile,
     findings: &mut Findings,
 ) {
     let mut problems = Vec::new();
     if parsed.has_content && encapsulation == Encapsulation::Detached {
         problems.push("the content is inside the signature, a detached one was expected".into());
     }
-    if parsed.content_type != oid::DATA {
+    if parsed.content_type != profile.content_type {
         problems.push(format!(
-            "the signed content type is {}, not id-data",
-            parsed.content_type
+            "the signed content type is {}, not {}",
+            parsed.content_type, profile.content_type_name
         ));
     }
     if signer.attributes.is_empty() {
         problems.push("the signature has no signed attributes".into());
     }
     match signer.single_value(oid::CONTENT_TYPE) {
-        Ok(Some(value)) if der::oid(oid::DATA).is_ok_and(|data| data == value.encoded) => {}
-        Ok(Some(_)) => problems.push("the content-type attribute is not id-data".into()),
+        Ok(Some(value))
+            if der::oid(profile.content_type).is_ok_and(|wanted| wanted == value.encoded) => {}
+        Ok(Some(_)) => problems.push(format!(
+            "the content-type attribute is not {}",
+            profile.content_type_name
+        )),
         Ok(None) => problems.push("the content-type attribute is missing".into()),
         Err(problem) => problems.push(problem),
     }
@@ -521,6 +567,7 @@ fn check_signature_value(
 fn check_signing_certificate(
     signer: &SignerInfo<'_>,
     certificate: &Certificate,
+    profile: &Profile,
     findings: &mut Findings,
 ) {
     let kind = SignatureCheckKind::SigningCertificateAttribute;
@@ -551,6 +598,9 @@ fn check_signing_certificate(
                 );
             }
         },
+        Ok(None) if profile.signing_certificate_v1 => {
+            check_signing_certificate_v1(signer, certificate, findings);
+        }
         Ok(None) => {
             // CAdES baseline requires v2: v1 binds the certificate with SHA-1 only.
             let detail = if signer
@@ -567,12 +617,53 @@ fn check_signing_certificate(
     }
 }
 
+/// The SHA-1 signing-certificate attribute (RFC 2634 §5.4), accepted where the profile allows.
+fn check_signing_certificate_v1(
+    signer: &SignerInfo<'_>,
+    certificate: &Certificate,
+    findings: &mut Findings,
+) {
+    let kind = SignatureCheckKind::SigningCertificateAttribute;
+    let result = match signer.single_value(oid::SIGNING_CERTIFICATE) {
+        Ok(Some(value)) => attributes::check_signing_certificate_v1(value, certificate),
+        Ok(None) => Err(SigningCertificateMismatch::Malformed(
+            "neither signing-certificate-v2 nor signing-certificate is present, so nothing \
+             binds the signature to its certificate"
+                .into(),
+        )),
+        Err(problem) => Err(SigningCertificateMismatch::Malformed(problem)),
+    };
+    match result {
+        Ok(()) => findings.passed(
+            kind,
+            "signing-certificate (SHA-1) designates the signer certificate",
+        ),
+        Err(SigningCertificateMismatch::Other(detail)) => findings.failed(
+            kind,
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            format!("signing-certificate: {detail}"),
+        ),
+        Err(SigningCertificateMismatch::Malformed(detail)) => findings.failed(
+            kind,
+            Indication::TotalFailed,
+            SubIndication::FormatFailure,
+            detail,
+        ),
+    }
+}
+
 fn claimed_signing_time(
     signer: &SignerInfo<'_>,
+    profile: &Profile,
     context: &Context<'_>,
     findings: &mut Findings,
 ) -> Option<DateTime<Utc>> {
     let kind = SignatureCheckKind::SigningTime;
+    if let (true, Some(at)) = (profile.outside_time_first, context.claimed_time_outside) {
+        findings.passed(kind, format!("the content states the time {at}"));
+        return Some(at);
+    }
     match signer.single_value(oid::SIGNING_TIME) {
         Ok(Some(value)) => match attributes::parse_time(value) {
             Some(at) => {

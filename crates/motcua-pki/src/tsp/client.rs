@@ -1,0 +1,306 @@
+//! Asking timestamp authorities for tokens over HTTP (RFC 3161 §3.4), one after the other
+//! until one answers a token that passes every check.
+
+use std::error::Error as _;
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+
+use super::response::{self, GRANTED, GRANTED_WITH_MODS};
+use super::{check_token, timestamp_request, TimestampCheck};
+use crate::budget::Budget;
+use crate::cms::SubIndication;
+use crate::error::PkiError;
+use crate::store::TrustStore;
+use crate::verdict::RevocationPolicy;
+
+/// Where and how to ask for timestamps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaConfig {
+    /// The authorities, asked in this order.
+    pub endpoints: Vec<TsaEndpoint>,
+    /// Longest wait for one authority (connection and answer), in seconds in a config file.
+    #[serde(default = "default_timeout", deserialize_with = "seconds")]
+    pub timeout: Duration,
+    /// The TSA policy to ask for and require (dotted OID); any when absent.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Largest response accepted; a token with its chain is a few KiB.
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: usize,
+    /// Largest accepted difference between a token's genTime and the local clock, in seconds
+    /// in a config file.
+    #[serde(default = "default_max_clock_skew", deserialize_with = "seconds")]
+    pub max_clock_skew: Duration,
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_max_response_bytes() -> usize {
+    1024 * 1024
+}
+
+fn default_max_clock_skew() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let value = f64::deserialize(deserializer)?;
+    Duration::try_from_secs_f64(value).map_err(serde::de::Error::custom)
+}
+
+/// One timestamp authority.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaEndpoint {
+    /// Its HTTP(S) URL.
+    pub url: String,
+    /// What it requires to answer, if anything.
+    #[serde(default)]
+    pub credentials: Option<TsaCredentials>,
+}
+
+/// Credentials some authorities require.
+#[derive(Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TsaCredentials {
+    /// HTTP Basic authentication.
+    Basic {
+        /// User name.
+        user: String,
+        /// Password.
+        password: String,
+    },
+    /// An `Authorization: Bearer` token.
+    Bearer(String),
+}
+
+impl fmt::Debug for TsaCredentials {
+    /// Names the kind and the user, never a secret.
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Basic { user, .. } => write!(formatter, "Basic {{ user: {user:?}, .. }}"),
+            Self::Bearer(_) => formatter.write_str("Bearer(..)"),
+        }
+    }
+}
+
+/// A checked timestamp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamp {
+    /// The DER `TimeStampToken`, as the authority sent it.
+    pub token: Vec<u8>,
+    /// The time it states.
+    pub gen_time: DateTime<Utc>,
+    /// The authority that gave it.
+    pub url: String,
+    /// The TSA certificate's subject.
+    pub tsa: String,
+}
+
+/// Why one authority's answer was not used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TsaFailure {
+    /// The authority.
+    pub url: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+impl TsaFailure {
+    /// Every failure, as one sentence naming each URL.
+    pub(crate) fn describe_all(failures: &[TsaFailure]) -> String {
+        if failures.is_empty() {
+            return "no authority is configured".into();
+        }
+        failures
+            .iter()
+            .map(|failure| format!("{}: {}", failure.url, failure.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Asks the configured authorities for timestamps.
+#[derive(Debug, Clone)]
+pub struct TsaClient {
+    config: TsaConfig,
+    http: reqwest::Client,
+}
+
+impl TsaClient {
+    /// A client for `config`; refuses a configuration without endpoints.
+    pub fn new(config: TsaConfig) -> Result<Self, PkiError> {
+        if config.endpoints.is_empty() {
+            return Err(PkiError::TsaConfig(
+                "no timestamp authority endpoint is configured".into(),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .build()
+            .map_err(|error| PkiError::HttpClient(error_chain(&error)))?;
+        Ok(Self { config, http })
+    }
+
+    /// A timestamp of the SHA-256 `imprint` from the first authority, in configured order, whose
+    /// answer passes every check: granted, for this imprint and nonce, carrying the TSA
+    /// certificate, which chains to a trust anchor of `store` and may sign timestamps (its
+    /// revocation checked when `store` holds CRLs for it), under the configured policy, with a
+    /// genTime within the allowed clock skew.
+    pub async fn timestamp(
+        &self,
+        imprint: [u8; 32],
+        store: &TrustStore,
+    ) -> Result<Timestamp, PkiError> {
+        let mut failures = Vec::new();
+        for endpoint in &self.config.endpoints {
+            match self.ask(endpoint, &imprint, store).await {
+                Ok(timestamp) => return Ok(timestamp),
+                Err(reason) => failures.push(TsaFailure {
+                    url: endpoint.url.clone(),
+                    reason,
+                }),
+            }
+        }
+        Err(PkiError::TimestampUnavailable { failures })
+    }
+
+    async fn ask(
+        &self,
+        endpoint: &TsaEndpoint,
+        imprint: &[u8; 32],
+        store: &TrustStore,
+    ) -> Result<Timestamp, String> {
+        let request = timestamp_request(imprint, self.config.policy.as_deref())
+            .map_err(|error| error.to_string())?;
+        let body = self.post(endpoint, request.der).await?;
+        let answer = response::decode(&body)?;
+        if ![GRANTED, GRANTED_WITH_MODS].contains(&answer.status) {
+            return Err(format!("the request was refused: {}", answer.describe()));
+        }
+        let token = answer
+            .token
+            .ok_or_else(|| format!("{} but no token came with it", answer.describe()))?;
+        let now = Utc::now();
+        let check = check_token(
+            token,
+            imprint,
+            store,
+            now,
+            RevocationPolicy::BestEffort,
+            &Budget::new(self.config.timeout),
+        )
+        .map_err(|error| error.to_string())?;
+        self.judge(&check, &request.nonce, now)?;
+        Ok(Timestamp {
+            token: token.to_vec(),
+            gen_time: check.gen_time,
+            url: endpoint.url.clone(),
+            tsa: check.tsa.map(|tsa| tsa.subject).unwrap_or_default(),
+        })
+    }
+
+    /// The checks of a token beyond its own validity: what this request asked for.
+    fn judge(
+        &self,
+        check: &TimestampCheck,
+        nonce: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        if check.sub_indication == Some(SubIndication::NoSigningCertificateFound)
+            && check.tsa.is_none()
+        {
+            return Err(
+                "the token lacks the TSA certificate that the request asked for (certReq)".into(),
+            );
+        }
+        if !check.is_valid() {
+            return Err(format!("the token is not acceptable: {}", check.summary));
+        }
+        if check.nonce.as_deref() != Some(hex::encode(nonce).as_str()) {
+            return Err(
+                "the token does not echo the request's nonce: it answers another request (replayed?)".into(),
+            );
+        }
+        if let Some(policy) = &self.config.policy {
+            if &check.policy != policy {
+                return Err(format!(
+                    "the token was issued under policy {}, not the required {policy}",
+                    check.policy
+                ));
+            }
+        }
+        let skew = (check.gen_time - now).abs();
+        let allowed =
+            chrono::Duration::from_std(self.config.max_clock_skew).unwrap_or(chrono::Duration::MAX);
+        if skew > allowed {
+            return Err(format!(
+                "the token's genTime {} is {} s away from the local clock {now}; at most {} s is allowed",
+                check.gen_time,
+                skew.num_seconds(),
+                allowed.num_seconds()
+            ));
+        }
+        Ok(())
+    }
+
+    /// POSTs the query and reads at most `max_response_bytes` of a successful answer.
+    async fn post(&self, endpoint: &TsaEndpoint, query: Vec<u8>) -> Result<Vec<u8>, String> {
+        let mut request = self
+            .http
+            .post(&endpoint.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/timestamp-query")
+            .header(reqwest::header::ACCEPT, "application/timestamp-reply")
+            .body(query);
+        request = match &endpoint.credentials {
+            Some(TsaCredentials::Basic { user, password }) => {
+                request.basic_auth(user, Some(password))
+            }
+            Some(TsaCredentials::Bearer(token)) => request.bearer_auth(token),
+            None => request,
+        };
+        let mut response = request.send().await.map_err(|error| error_chain(&error))?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP status {}", response.status()));
+        }
+        let limit = self.config.max_response_bytes;
+        let too_large = || format!("the answer is larger than {limit} bytes");
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| error_chain(&error))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+/// reqwest's top-level message hides the cause (refused connection, timeout…): include it.
+fn error_chain(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
