@@ -112,10 +112,10 @@ impl TimestampAuthority {
             unsigned_attrs: None,
         };
         let fixed_attributes = [
-            attribute(ID_CONTENT_TYPE, ID_TST_INFO.to_der().map_err(encoding)?)?,
+            attribute(ID_CONTENT_TYPE, &ID_TST_INFO.to_der().map_err(encoding)?)?,
             attribute(
                 ID_SIGNING_CERTIFICATE_V2,
-                signing_certificate_v2(&certificate),
+                &signing_certificate_v2(&certificate),
             )?,
         ];
         Ok(Self {
@@ -211,7 +211,7 @@ impl TimestampAuthority {
         let [content_type, signing_certificate] = self.fixed_attributes.clone();
         let message_digest = attribute(
             ID_MESSAGE_DIGEST,
-            OctetString::new(digest.to_vec())
+            &OctetString::new(digest.to_vec())
                 .and_then(|digest| digest.to_der())
                 .map_err(encoding)?,
         )?;
@@ -251,8 +251,8 @@ fn reject(failure: FailureInfo, reason: &str) -> Result<Vec<u8>, PkiError> {
     response::encode(response::REJECTION, Some(reason), Some(failure), None)
 }
 
-fn attribute(oid: ObjectIdentifier, value_der: Vec<u8>) -> Result<Attribute, PkiError> {
-    let value = Any::from_der(&value_der).map_err(encoding)?;
+fn attribute(oid: ObjectIdentifier, value_der: &[u8]) -> Result<Attribute, PkiError> {
+    let value = Any::from_der(value_der).map_err(encoding)?;
     Ok(Attribute {
         oid,
         values: SetOfVec::try_from(vec![value]).map_err(encoding)?,

@@ -86,6 +86,7 @@ impl TimestampCheck {
 }
 
 /// What the token's imprint is compared with.
+#[derive(Clone, Copy)]
 enum Timestamped<'a> {
     /// The digest itself, made with the hash the token names.
     Digest(&'a [u8]),
