@@ -37,6 +37,7 @@
 //! ```
 
 mod crl;
+mod ocsp;
 use crate::der;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -56,6 +57,7 @@ use openssl::x509::{X509Builder, X509Name, X509};
 
 use self::crl::{asn1_time, build_crl, raw_extension};
 pub use self::crl::{CrlSpec, RevokedSpec};
+pub use self::ocsp::{OcspIndex, OpensslOcspResponder, ServeMode, StaticHttpServer};
 use crate::error::PkiError;
 use crate::names::{attribute_oid, IdentifierKind};
 use crate::parse::{Certificate, KeyUsageFlag};
@@ -204,6 +206,10 @@ pub struct CertSpec {
     pub extended_key_usage: Vec<String>,
     /// URL of the CRL distribution point.
     pub crl_url: Option<String>,
+    /// URL of the OCSP responder (authorityInfoAccess).
+    pub ocsp_url: Option<String>,
+    /// Adds id-pkix-ocsp-nocheck (for OCSP responder certificates).
+    pub ocsp_nocheck: bool,
     /// Adds a critical extension ([`UNKNOWN_EXTENSION_OID`]) that no validator understands.
     pub unknown_critical_extension: bool,
     /// Digest of the issuer's signature.
@@ -230,6 +236,8 @@ impl CertSpec {
             key_usage: vec![KeyUsageFlag::DigitalSignature, KeyUsageFlag::NonRepudiation],
             extended_key_usage: Vec::new(),
             crl_url: None,
+            ocsp_url: None,
+            ocsp_nocheck: false,
             unknown_critical_extension: false,
             digest: HashAlg::Sha256,
             rsa_pss: false,
@@ -283,6 +291,12 @@ impl CertSpec {
     pub fn expired(mut self) -> Self {
         self.not_before = days_after(self.reference, -366);
         self.not_after = days_after(self.reference, -1);
+        self
+    }
+
+    /// Names `url` as the OCSP responder (authorityInfoAccess id-ad-ocsp).
+    pub fn ocsp_url(mut self, url: &str) -> Self {
+        self.ocsp_url = Some(url.to_owned());
         self
     }
 
@@ -614,6 +628,16 @@ fn add_extensions(
             false,
             &crl_distribution_points(url),
         )?);
+    }
+    if let Some(url) = &spec.ocsp_url {
+        extensions.push(raw_extension(
+            "1.3.6.1.5.5.7.1.1",
+            false,
+            &ocsp::authority_info_access(url)?,
+        )?);
+    }
+    if spec.ocsp_nocheck {
+        extensions.push(raw_extension(ocsp::OID_OCSP_NOCHECK, false, &der::null())?);
     }
     if spec.unknown_critical_extension {
         extensions.push(raw_extension(UNKNOWN_EXTENSION_OID, true, &der::null())?);
