@@ -89,7 +89,7 @@ impl RevocationReason {
         }
     }
 
-    fn from_code(code: u8) -> Option<Self> {
+    pub(crate) fn from_code(code: u8) -> Option<Self> {
         [
             Self::Unspecified,
             Self::KeyCompromise,
@@ -147,6 +147,8 @@ pub(crate) struct Crl {
     pub(crate) this_update: DateTime<Utc>,
     pub(crate) next_update: Option<DateTime<Utc>>,
     number: Option<Vec<u8>>,
+    /// The whole CRL as received, to hand on as validation data (e.g. into a PDF's /DSS).
+    pub(crate) der: Vec<u8>,
     tbs: Vec<u8>,
     signature_algorithm: SignatureAlgorithm,
     signature: Vec<u8>,
@@ -163,13 +165,19 @@ pub(crate) struct VerifiedCrl {
     pub(crate) signer_id: [u8; 32],
 }
 
-/// What a CRL says about one certificate at one time.
+/// What a piece of revocation evidence (a CRL or an OCSP response) says about one certificate
+/// at one time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CrlStatus {
-    /// The CRL is no evidence for this certificate at this time.
+    /// The evidence does not decide for this certificate at this time.
     Unknown(String),
-    NotRevoked(String),
-    /// Revoked, with the description of the CRL that says so.
+    /// Not revoked at the validation time; `issued` is when the evidence was issued, so that
+    /// the freshest of several can be preferred.
+    NotRevoked {
+        detail: String,
+        issued: DateTime<Utc>,
+    },
+    /// Revoked, with the phrase saying which evidence says so ("listed on the CRL from …").
     Revoked(RevokedEntry, String),
 }
 
@@ -228,6 +236,7 @@ impl Crl {
                 .transpose()
                 .map_err(invalid)?,
             number: extensions.number,
+            der: der.to_vec(),
             tbs: tbs.as_ref().to_vec(),
             signature_algorithm: SignatureAlgorithm::from_identifiers(
                 &parsed.signature_algorithm,
@@ -320,18 +329,22 @@ impl VerifiedCrl {
         }
         let listed = crl.entries.get(&certificate.serial);
         if let Some(entry) = listed.filter(|entry| entry.revoked_at <= at) {
-            return CrlStatus::Revoked(*entry, self.describe());
+            return CrlStatus::Revoked(*entry, format!("listed on {}", self.describe()));
         }
         if let Some(reason) = self.staleness(at) {
             return CrlStatus::Unknown(reason);
         }
-        match listed {
-            Some(entry) => CrlStatus::NotRevoked(format!(
+        let detail = match listed {
+            Some(entry) => format!(
                 "revoked on {}, after the validation time ({})",
                 entry.revoked_at,
                 self.describe()
-            )),
-            None => CrlStatus::NotRevoked(format!("not listed on {}", self.describe())),
+            ),
+            None => format!("not listed on {}", self.describe()),
+        };
+        CrlStatus::NotRevoked {
+            detail,
+            issued: crl.this_update,
         }
     }
 

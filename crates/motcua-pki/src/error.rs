@@ -109,9 +109,36 @@ pub enum PkiError {
         reason: String,
     },
 
-    /// The HTTP client for CRL downloads could not be created.
-    #[error("cannot create the HTTP client for CRL downloads: {0}")]
+    /// The HTTP client for revocation data downloads could not be created.
+    #[error("cannot create the HTTP client for CRL and OCSP downloads: {0}")]
     HttpClient(String),
+
+    /// An OCSP response cannot be used (malformed, unsuccessful, unauthorised signer, stale,
+    /// for another certificate, or without the nonce that was sent).
+    #[error("OCSP response refused: {0}")]
+    InvalidOcsp(String),
+
+    /// No chain from the certificate to a trusted root could be built, so its validation data
+    /// cannot be gathered.
+    #[error("no trusted chain for {subject}: {reason}; add the missing CA certificates to the trust store")]
+    NoTrustedPath {
+        /// The certificate subject, as an RFC 4514 string.
+        subject: String,
+        /// Why the chain ends.
+        reason: String,
+    },
+
+    /// No current revocation data (OCSP response or CRL) could be had for a certificate.
+    #[error(
+        "no current revocation data for {subject}: {failures}; check the network access to \
+         these hosts, or import a current CRL of its issuer into the trust store"
+    )]
+    RevocationUnavailable {
+        /// The certificate subject, as an RFC 4514 string.
+        subject: String,
+        /// Every source tried and why it failed.
+        failures: String,
+    },
 
     /// An OpenSSL operation failed (key generation, signing, encoding).
     #[error("OpenSSL failed while {context}: {source}")]

@@ -1,5 +1,5 @@
 //! X.509 certificates of the Vietnamese government PKI for motcua: parsing with the Vietnamese
-//! text of names intact, path validation at a given time with CRL revocation, and a test PKI
+//! text of names intact, path validation at a given time with CRL and OCSP revocation, and a test PKI
 //! that mirrors the real hierarchy.
 //!
 //! ```no_run
@@ -29,12 +29,12 @@ pub mod cms;
 mod crl;
 mod der;
 mod error;
-mod fetch;
 mod memo;
 mod names;
 pub mod pades;
 mod parse;
 mod path;
+pub mod revocation;
 mod signature;
 mod store;
 #[cfg(any(test, feature = "test-pki"))]
@@ -46,10 +46,13 @@ mod verdict;
 pub use budget::{Budget, BudgetExceeded, CancelOnDrop, Canceller};
 pub use crl::{CrlInfo, RevocationReason};
 pub use error::PkiError;
-pub use fetch::CrlFetcher;
 pub use names::{DistinguishedName, Identifier, IdentifierKind, NameAttribute};
 pub use parse::{
     parse_certificates, BasicConstraintsInfo, Certificate, CertificateInfo, KeyUsageFlag,
+};
+pub use revocation::{
+    check_ocsp_response, CrlRefresh, CrlRefreshOutcome, OcspAnswer, OcspCertStatus,
+    RevocationConfig, RevocationFetcher, SuppliedRevocation, UrlRewrite,
 };
 pub use signature::HashAlg;
 pub use store::TrustStore;

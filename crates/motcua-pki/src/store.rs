@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 
 use crate::crl::{Crl, CrlInfo, VerifiedCrl};
 use crate::error::PkiError;
-use crate::fetch::CrlFetcher;
 use crate::parse::{parse_certificates, Certificate};
 use crate::path;
+use crate::revocation::{RevocationFetcher, SuppliedRevocation};
 use crate::validate::{evaluate, Evidence};
 use crate::verdict::{Purpose, RevocationPolicy, Verdict};
 
@@ -161,9 +161,9 @@ impl TrustStore {
         evaluate(&path, &evidence, at, purpose, policy)
     }
 
-    /// Like [`validate`](Self::validate), but when the store has no CRL that covers `at` for a
-    /// certificate, downloads one from the certificate's HTTP CRL distribution points through
-    /// `fetcher` (which caches it until its nextUpdate).
+    /// Like [`validate`](Self::validate), but when the store has no CRL that decides for a
+    /// certificate, asks `fetcher` for an OCSP answer or a CRL from the sources the certificate
+    /// names (cached until they expire).
     pub async fn validate_fetching(
         &self,
         leaf: &Certificate,
@@ -171,21 +171,48 @@ impl TrustStore {
         at: DateTime<Utc>,
         purpose: Purpose,
         policy: RevocationPolicy,
-        fetcher: &CrlFetcher,
+        fetcher: &RevocationFetcher,
     ) -> Verdict {
         let path = path::build(self, leaf, extra_intermediates);
-        let mut evidence = Vec::new();
-        for pair in path.certificates.windows(2) {
-            let [certificate, issuer] = pair else {
-                continue;
-            };
-            let held = Evidence::from_store(self.crl_from(issuer));
-            if held.covers(certificate, at) {
-                evidence.push(held);
-            } else {
-                evidence.push(fetcher.evidence(certificate, issuer, at, held).await);
-            }
-        }
+        let evidence = fetcher.evidence_for_validation(self, &path, at).await;
+        evaluate(&path, &evidence, at, purpose, policy)
+    }
+
+    /// Like [`validate`](Self::validate), offline, with the revocation data that came with the
+    /// document (`supplied`, e.g. from a PDF's /DSS) besides the store's CRLs. A supplied CRL or
+    /// OCSP response counts for a certificate only if it verifies against that certificate's
+    /// issuer in the path; a revocation before `at` decides, else the freshest evidence proving
+    /// the certificate not revoked. Supplied certificates help build the chain, never as
+    /// anchors.
+    pub fn validate_with(
+        &self,
+        leaf: &Certificate,
+        extra_intermediates: &[Certificate],
+        at: DateTime<Utc>,
+        purpose: Purpose,
+        policy: RevocationPolicy,
+        supplied: &SuppliedRevocation,
+    ) -> Verdict {
+        let candidates: Vec<Certificate> = extra_intermediates
+            .iter()
+            .chain(supplied.certificates())
+            .cloned()
+            .collect();
+        let path = path::build(self, leaf, &candidates);
+        let evidence: Vec<Evidence> = path
+            .certificates
+            .windows(2)
+            .map(|pair| match pair {
+                [certificate, issuer] => {
+                    let mut evidence = Evidence::from_store(self.crl_from(issuer));
+                    for source in supplied.sources(certificate, issuer) {
+                        evidence.push(source);
+                    }
+                    evidence
+                }
+                _ => Evidence::default(),
+            })
+            .collect();
         evaluate(&path, &evidence, at, purpose, policy)
     }
 
@@ -273,7 +300,7 @@ impl TrustStore {
             })
     }
 
-    fn keep_newest(&mut self, verified: VerifiedCrl) -> CrlInfo {
+    pub(crate) fn keep_newest(&mut self, verified: VerifiedCrl) -> CrlInfo {
         let held = self.crls.get(&verified.signer_id);
         if held.is_some_and(|held| !verified.crl.is_newer_than(&held.crl)) {
             return verified.crl.info(false);
@@ -306,8 +333,32 @@ impl TrustStore {
             .is_some_and(|stored| stored.anchor)
     }
 
-    fn crl_from(&self, issuer: &Certificate) -> Option<Arc<VerifiedCrl>> {
+    pub(crate) fn crl_from(&self, issuer: &Certificate) -> Option<Arc<VerifiedCrl>> {
         self.crls.get(&issuer.signer_id).cloned()
+    }
+
+    /// Every CA certificate of the store (roots and intermediates).
+    pub(crate) fn ca_certificates(&self) -> Vec<Certificate> {
+        self.certificates
+            .iter()
+            .map(|stored| stored.certificate.clone())
+            .collect()
+    }
+
+    /// The store certificates that `authority` signed.
+    pub(crate) fn certificates_issued_by<'a>(
+        &'a self,
+        authority: &'a Certificate,
+    ) -> impl Iterator<Item = &'a Certificate> + 'a {
+        self.certificates
+            .iter()
+            .map(|stored| &stored.certificate)
+            .filter(move |issued| {
+                issued.fingerprint != authority.fingerprint
+                    && self
+                        .link(issued, authority)
+                        .is_some_and(|link| link.is_ok())
+            })
     }
 
     /// The CA certificates between `leaf` and its trust anchor, issuing CA first: the chain

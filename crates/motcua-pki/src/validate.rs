@@ -14,56 +14,124 @@ use chrono::{DateTime, Utc};
 use crate::crl::{CrlStatus, VerifiedCrl};
 use crate::parse::{eku_name, Certificate, KeyUsageFlag};
 use crate::path::Path;
+use crate::revocation::OcspAnswer;
 use crate::verdict::{
     ChainEntry, Check, CheckKind, Outcome, Purpose, RevocationInfo, RevocationPolicy, Verdict,
     VerdictStatus, SIGNING_EXTENDED_KEY_USAGES, TIMESTAMPING_EXTENDED_KEY_USAGE,
 };
 
-/// The revocation evidence found for one certificate of the chain.
+/// One piece of revocation evidence about a certificate.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    Crl(Arc<VerifiedCrl>),
+    Ocsp(Arc<OcspAnswer>),
+}
+
+impl Source {
+    fn status(&self, certificate: &Certificate, at: DateTime<Utc>) -> CrlStatus {
+        match self {
+            Self::Crl(crl) => crl.status(certificate, at),
+            Self::Ocsp(answer) => answer.status_at(at),
+        }
+    }
+}
+
+/// The revocation evidence found for one certificate of the chain: CRLs and OCSP answers, each
+/// already verified against the certificate's issuer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Evidence {
-    crl: Option<Arc<VerifiedCrl>>,
-    /// Why no better CRL could be had (e.g. a failed download).
+    sources: Vec<Source>,
+    /// Why no better evidence could be had (e.g. a failed download), or where it came from.
     note: Option<String>,
 }
 
 impl Evidence {
     pub(crate) fn from_store(crl: Option<Arc<VerifiedCrl>>) -> Self {
-        Self { crl, note: None }
+        Self {
+            sources: crl.map(Source::Crl).into_iter().collect(),
+            note: None,
+        }
     }
 
-    pub(crate) fn new(crl: Option<Arc<VerifiedCrl>>, note: Option<String>) -> Self {
-        Self { crl, note }
+    pub(crate) fn new(sources: Vec<Source>, note: Option<String>) -> Self {
+        Self { sources, note }
     }
 
-    pub(crate) fn crl(&self) -> Option<&Arc<VerifiedCrl>> {
-        self.crl.as_ref()
+    pub(crate) fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
+    pub(crate) fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    pub(crate) fn push(&mut self, source: Source) {
+        self.sources.push(source);
     }
 
     /// Whether this evidence decides the status of `certificate` at `at`.
     pub(crate) fn covers(&self, certificate: &Certificate, at: DateTime<Utc>) -> bool {
-        self.crl
-            .as_ref()
-            .is_some_and(|crl| !matches!(crl.status(certificate, at), CrlStatus::Unknown(_)))
+        self.sources
+            .iter()
+            .any(|source| !matches!(source.status(certificate, at), CrlStatus::Unknown(_)))
     }
 
+    /// The deciding answer: a revocation before `at` from any source (a CA never un-revokes),
+    /// else the freshest source proving the certificate not revoked, else why none decides.
     fn status(
         &self,
         certificate: &Certificate,
         issuer: &Certificate,
         at: DateTime<Utc>,
     ) -> CrlStatus {
-        let status = match &self.crl {
-            Some(crl) => crl.status(certificate, at),
-            None => CrlStatus::Unknown(format!(
-                "no CRL from {} is available",
-                issuer.subject_text()
-            )),
+        let statuses: Vec<CrlStatus> = self
+            .sources
+            .iter()
+            .map(|source| source.status(certificate, at))
+            .collect();
+        let revoked = statuses
+            .iter()
+            .filter(|status| matches!(status, CrlStatus::Revoked(..)))
+            .min_by_key(|status| match status {
+                CrlStatus::Revoked(entry, _) => Some(entry.revoked_at),
+                _ => None,
+            });
+        let freshest = statuses
+            .iter()
+            .filter_map(|status| match status {
+                CrlStatus::NotRevoked { issued, .. } => Some((*issued, status)),
+                _ => None,
+            })
+            .max_by_key(|(issued, _)| *issued)
+            .map(|(_, status)| status);
+        let status = match revoked.or(freshest) {
+            Some(status) => status.clone(),
+            None => {
+                let reasons: Vec<String> = statuses
+                    .into_iter()
+                    .filter_map(|status| match status {
+                        CrlStatus::Unknown(reason) => Some(reason),
+                        _ => None,
+                    })
+                    .collect();
+                CrlStatus::Unknown(if reasons.is_empty() {
+                    format!(
+                        "no CRL or OCSP response from {} is available",
+                        issuer.subject_text()
+                    )
+                } else {
+                    reasons.join("; ")
+                })
+            }
         };
         match (status, &self.note) {
             (CrlStatus::Unknown(reason), Some(note)) => {
                 CrlStatus::Unknown(format!("{reason}; {note}"))
             }
+            (CrlStatus::NotRevoked { detail, issued }, Some(note)) => CrlStatus::NotRevoked {
+                detail: format!("{detail} ({note})"),
+                issued,
+            },
             (status, _) => status,
         }
     }
@@ -487,7 +555,7 @@ fn check_revocation(
     policy: RevocationPolicy,
 ) {
     match status {
-        CrlStatus::NotRevoked(detail) => {
+        CrlStatus::NotRevoked { detail, .. } => {
             findings.passed(CheckKind::Revocation, certificate, detail)
         }
         CrlStatus::Revoked(entry, source) => {
@@ -498,10 +566,7 @@ fn check_revocation(
             findings.failed(
                 CheckKind::Revocation,
                 certificate,
-                format!(
-                    "revoked on {}{reason}, listed on {source}",
-                    entry.revoked_at
-                ),
+                format!("revoked on {}{reason}, {source}", entry.revoked_at),
                 VerdictStatus::Revoked,
             );
             findings.revocation.get_or_insert(RevocationInfo {

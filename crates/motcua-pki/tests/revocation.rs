@@ -10,8 +10,8 @@ use chrono::Utc;
 use common::{days, now, outcome, Fixture, TestResult};
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestCert, TestPki};
 use motcua_pki::{
-    CheckKind, CrlFetcher, Outcome, PkiError, Purpose, RevocationPolicy, RevocationReason,
-    TrustStore, VerdictStatus,
+    CheckKind, Outcome, PkiError, Purpose, RevocationConfig, RevocationFetcher, RevocationPolicy,
+    RevocationReason, TrustStore, VerdictStatus,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -204,6 +204,13 @@ fn certificate_on_hold_is_revoked_while_listed() -> TestResult {
     Ok(())
 }
 
+fn fetcher(timeout: Duration) -> Result<RevocationFetcher, PkiError> {
+    RevocationFetcher::new(RevocationConfig {
+        timeout,
+        ..RevocationConfig::default()
+    })
+}
+
 /// A one-route HTTP server on 127.0.0.1 serving a CRL at `/ca.crl` (404 elsewhere) and counting
 /// the requests it answers. The body can be set after the URL is known, since the certificates
 /// that name the URL must exist before the CRL that lists them.
@@ -293,7 +300,7 @@ impl Online {
             .issue(&self.pki.individual(name, "024085001234").crl_url(url))
     }
 
-    async fn validate(&self, leaf: &TestCert, fetcher: &CrlFetcher) -> motcua_pki::Verdict {
+    async fn validate(&self, leaf: &TestCert, fetcher: &RevocationFetcher) -> motcua_pki::Verdict {
         self.store
             .validate_fetching(
                 leaf.certificate(),
@@ -318,7 +325,7 @@ async fn crl_is_fetched_once_and_cached_until_next_update() -> TestResult {
         Utc::now() - days(1),
         Some(RevocationReason::KeyCompromise),
     ))?);
-    let fetcher = CrlFetcher::new(Duration::from_secs(5))?;
+    let fetcher = fetcher(Duration::from_secs(5))?;
 
     for _ in 0..3 {
         let verdict = online.validate(&good, &fetcher).await;
@@ -358,7 +365,7 @@ async fn failed_or_forged_downloads_give_revocation_unknown() -> TestResult {
             .issuing_ca
             .crl_signed_with(&CrlSpec::current(Utc::now()), &impostor_key)?,
     );
-    let fetcher = CrlFetcher::new(Duration::from_secs(5))?;
+    let fetcher = fetcher(Duration::from_secs(5))?;
 
     let forged_leaf = online.leaf("Thân Văn Thuận", &server.url())?;
     let verdict = online.validate(&forged_leaf, &fetcher).await;
@@ -399,7 +406,7 @@ async fn stale_downloaded_crl_is_not_cached() -> TestResult {
     let server = CrlServer::start().await?;
     server.serve(online.pki.crl(&CrlSpec::stale(Utc::now()))?);
     let leaf = online.leaf("Thân Văn Thuận", &server.url())?;
-    let fetcher = CrlFetcher::new(Duration::from_secs(5))?;
+    let fetcher = fetcher(Duration::from_secs(5))?;
     for attempt in 1..=2 {
         let verdict = online.validate(&leaf, &fetcher).await;
         assert_eq!(verdict.status, VerdictStatus::RevocationUnknown);

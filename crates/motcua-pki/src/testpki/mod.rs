@@ -37,6 +37,7 @@
 //! ```
 
 mod crl;
+mod ocsp;
 pub mod tsa;
 use crate::der;
 
@@ -57,6 +58,7 @@ use openssl::x509::{X509Builder, X509Name, X509};
 
 use self::crl::{asn1_time, build_crl, raw_extension};
 pub use self::crl::{CrlSpec, RevokedSpec};
+pub use self::ocsp::{OcspIndex, OpensslOcspResponder, ServeMode, StaticHttpServer};
 use crate::error::PkiError;
 use crate::names::{attribute_oid, IdentifierKind};
 use crate::parse::{Certificate, KeyUsageFlag};
@@ -207,6 +209,10 @@ pub struct CertSpec {
     pub extended_key_usage_critical: bool,
     /// URL of the CRL distribution point.
     pub crl_url: Option<String>,
+    /// URL of the OCSP responder (authorityInfoAccess).
+    pub ocsp_url: Option<String>,
+    /// Adds id-pkix-ocsp-nocheck (for OCSP responder certificates).
+    pub ocsp_nocheck: bool,
     /// Adds a critical extension ([`UNKNOWN_EXTENSION_OID`]) that no validator understands.
     pub unknown_critical_extension: bool,
     /// Digest of the issuer's signature.
@@ -234,6 +240,8 @@ impl CertSpec {
             extended_key_usage: Vec::new(),
             extended_key_usage_critical: false,
             crl_url: None,
+            ocsp_url: None,
+            ocsp_nocheck: false,
             unknown_critical_extension: false,
             digest: HashAlg::Sha256,
             rsa_pss: false,
@@ -293,6 +301,12 @@ impl CertSpec {
     pub fn expired(mut self) -> Self {
         self.not_before = days_after(self.reference, -366);
         self.not_after = days_after(self.reference, -1);
+        self
+    }
+
+    /// Names `url` as the OCSP responder (authorityInfoAccess id-ad-ocsp).
+    pub fn ocsp_url(mut self, url: &str) -> Self {
+        self.ocsp_url = Some(url.to_owned());
         self
     }
 
@@ -628,6 +642,16 @@ fn add_extensions(
             false,
             &crl_distribution_points(url),
         )?);
+    }
+    if let Some(url) = &spec.ocsp_url {
+        extensions.push(raw_extension(
+            "1.3.6.1.5.5.7.1.1",
+            false,
+            &ocsp::authority_info_access(url)?,
+        )?);
+    }
+    if spec.ocsp_nocheck {
+        extensions.push(raw_extension(ocsp::OID_OCSP_NOCHECK, false, &der::null())?);
     }
     if spec.unknown_critical_extension {
         extensions.push(raw_extension(UNKNOWN_EXTENSION_OID, true, &der::null())?);
