@@ -202,6 +202,8 @@ pub struct CertSpec {
     pub key_usage: Vec<KeyUsageFlag>,
     /// extendedKeyUsage OIDs; empty for none.
     pub extended_key_usage: Vec<String>,
+    /// Marks extendedKeyUsage critical, as RFC 3161 §2.3 requires of a timestamping authority.
+    pub extended_key_usage_critical: bool,
     /// URL of the CRL distribution point.
     pub crl_url: Option<String>,
     /// Adds a critical extension ([`UNKNOWN_EXTENSION_OID`]) that no validator understands.
@@ -229,6 +231,7 @@ impl CertSpec {
             path_len: None,
             key_usage: vec![KeyUsageFlag::DigitalSignature, KeyUsageFlag::NonRepudiation],
             extended_key_usage: Vec::new(),
+            extended_key_usage_critical: false,
             crl_url: None,
             unknown_critical_extension: false,
             digest: HashAlg::Sha256,
@@ -277,6 +280,12 @@ impl CertSpec {
     pub fn extended_key_usage(mut self, oids: &[&str]) -> Self {
         self.extended_key_usage = oids.iter().map(|oid| (*oid).to_owned()).collect();
         self
+    }
+
+    /// Sets the extendedKeyUsage OIDs in a critical extension (a timestamping authority's).
+    pub fn critical_extended_key_usage(mut self, oids: &[&str]) -> Self {
+        self.extended_key_usage_critical = true;
+        self.extended_key_usage(oids)
     }
 
     /// Broken case: expired a day before the reference time (valid the year before).
@@ -592,7 +601,11 @@ fn add_extensions(
             .iter()
             .map(|oid| der::oid(oid))
             .collect::<Result<Vec<_>, _>>()?;
-        extensions.push(raw_extension("2.5.29.37", false, &der::sequence(&oids))?);
+        extensions.push(raw_extension(
+            "2.5.29.37",
+            spec.extended_key_usage_critical,
+            &der::sequence(&oids),
+        )?);
     }
     let issuer_x509 = issuer.map(|issuer| issuer.x509.as_ref());
     extensions.push(
