@@ -8,6 +8,8 @@
 //! then raised with [`SignatureRequest::extend`], which needs the outside services
 //! ([`ArchivalServices`]); [`SignatureRequest::sign_archival`] does both.
 
+use std::future::Future;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -131,15 +133,17 @@ impl SignatureRequest {
         sign_pdf(pdf, signer, &self.chain, &self.options)
     }
 
-    /// Signs `pdf` in one step and raises the signature to the level asked for.
-    pub async fn sign_archival(
-        &self,
+    /// Signs `pdf` in one step and raises the signature to the level asked for. The B-B
+    /// signature is made when this is called, so that the future holds no reference to the
+    /// signer and can move between threads.
+    pub fn sign_archival<'a>(
+        &'a self,
         pdf: &[u8],
         signer: &dyn Signer,
-        services: &impl ArchivalServices,
-    ) -> Result<Vec<u8>, PkiError> {
-        let signed = self.sign(pdf, signer)?;
-        self.extend(signed, services).await
+        services: &'a impl ArchivalServices,
+    ) -> impl Future<Output = Result<Vec<u8>, PkiError>> + Send + 'a {
+        let signed = self.sign(pdf, signer);
+        async move { self.extend(signed?, services).await }
     }
 
     /// Raises the last signature of `signed_pdf` (made with this request, in one step or two)
