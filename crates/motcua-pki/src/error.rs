@@ -179,6 +179,22 @@ pub enum PkiError {
         limit: usize,
     },
 
+    /// The `/Contents` hole reserved for a signature cannot hold it once extended.
+    #[error(
+        "the signature needs {needed} bytes but its /Contents holds only {reserved}: sign \
+         again with the level set on the request, which reserves room for the timestamp"
+    )]
+    ContentsTooSmall {
+        /// Bytes of the extended CMS.
+        needed: usize,
+        /// Bytes the hole holds.
+        reserved: usize,
+    },
+
+    /// A signature cannot be raised to the level asked for.
+    #[error("the signature cannot be extended: {0}")]
+    CannotExtend(String),
+
     /// A signature handed in for assembly was refused: it does not verify over the prepared
     /// data with the certificate's key, or the certificate is not the one it was prepared for.
     #[error("signature refused: {0}")]

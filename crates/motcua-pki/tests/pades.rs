@@ -641,7 +641,7 @@ fn signature_requests_sign_in_one_or_two_steps() -> TestResult {
             [300.0, 100.0, 450.0, 160.0],
             SignatureMark::Personal,
         ));
-    assert_eq!(request.level(), SignatureLevel::BaselineB);
+    assert_eq!(request.signature_level(), SignatureLevel::BaselineB);
     assert_eq!(request.options().field_name.as_deref(), Some("LanhDao"));
     let (prepared, pending) = request.prepare(&minimal_pdf(), leader.certificate())?;
     let stored = serde_json::to_string(&pending).map_err(|e| e.to_string())?;

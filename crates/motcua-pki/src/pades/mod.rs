@@ -23,6 +23,7 @@
 mod attachments;
 mod changes;
 mod fields;
+mod ltv;
 mod request;
 mod serialize;
 mod sign;
@@ -31,6 +32,7 @@ mod verify;
 
 pub use attachments::{embedded_files, EmbeddedFile};
 pub use changes::{Modification, ModificationKind};
+pub use ltv::{newest_document_timestamp, renew_archive_timestamp, DocumentTimestampInfo};
 pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,

@@ -3,13 +3,21 @@
 //! [`SignatureRequest`] and sign in one step ([`SignatureRequest::sign`]) or two
 //! ([`SignatureRequest::prepare`], then [`PendingSignature::assemble`]); a new signature level
 //! (B-T, B-LT, B-LTA) changes this module, not the handlers.
+//!
+//! Above B-B, the signature is made as B-B first ([`SignatureRequest::sign`] or the two steps),
+//! then raised with [`SignatureRequest::extend`], which needs the outside services
+//! ([`ArchivalServices`]); [`SignatureRequest::sign_archival`] does both.
+
+use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::ltv::extend_pdf;
 use super::sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
 };
+use crate::archival::ArchivalServices;
 use crate::cms::{Prepared, Signer};
 use crate::error::PkiError;
 use crate::parse::Certificate;
@@ -21,7 +29,30 @@ pub enum SignatureLevel {
     /// B-B: the signature with the signer's certificate, no timestamp.
     #[default]
     BaselineB,
+    /// B-T: B-B with a timestamp over the signature value, proving it existed then.
+    BaselineT,
+    /// B-LT: B-T with the certificates and revocation data of the signer and of the
+    /// timestamping authority in the document's `/DSS`.
+    BaselineLt,
+    /// B-LTA: B-LT with a document timestamp over everything, renewed before it expires.
+    BaselineLta,
 }
+
+impl SignatureLevel {
+    /// Raises the last signature of `signed_pdf` to this level (see
+    /// [`SignatureRequest::extend`]); for the two-step path, with the session's level.
+    pub async fn extend(
+        self,
+        signed_pdf: Vec<u8>,
+        services: &impl ArchivalServices,
+    ) -> Result<Vec<u8>, PkiError> {
+        extend_pdf(signed_pdf, self, services).await
+    }
+}
+
+/// Bytes reserved for the CMS above B-B: the B-B signature, its chain and a timestamp token
+/// with the authority's chain.
+const ARCHIVAL_RESERVED_BYTES: usize = 32 * 1024;
 
 /// What signature to add to a PDF.
 #[derive(Debug, Clone)]
@@ -41,8 +72,18 @@ impl SignatureRequest {
         }
     }
 
-    pub fn level(&self) -> SignatureLevel {
+    /// The level asked for.
+    pub fn signature_level(&self) -> SignatureLevel {
         self.level
+    }
+
+    /// Asks for `level`; above B-B, reserves room for the timestamp in `/Contents`.
+    pub fn level(mut self, level: SignatureLevel) -> Self {
+        self.level = level;
+        if level != SignatureLevel::BaselineB {
+            self.options.reserved_bytes = self.options.reserved_bytes.max(ARCHIVAL_RESERVED_BYTES);
+        }
+        self
     }
 
     pub fn signing_time(&self) -> DateTime<Utc> {
@@ -86,11 +127,33 @@ impl SignatureRequest {
         &self.options
     }
 
-    /// Signs `pdf` in one step with a key the service holds.
+    /// Signs `pdf` in one step with a key the service holds: the B-B signature, whatever the
+    /// level (see [`sign_archival`](Self::sign_archival)).
     pub fn sign(&self, pdf: &[u8], signer: &dyn Signer) -> Result<Vec<u8>, PkiError> {
-        match self.level {
-            SignatureLevel::BaselineB => sign_pdf(pdf, signer, &self.chain, &self.options),
-        }
+        sign_pdf(pdf, signer, &self.chain, &self.options)
+    }
+
+    /// Signs `pdf` in one step and raises the signature to the level asked for. The B-B
+    /// signature is made when this is called, so that the future holds no reference to the
+    /// signer and can move between threads.
+    pub fn sign_archival<'a>(
+        &'a self,
+        pdf: &[u8],
+        signer: &dyn Signer,
+        services: &'a impl ArchivalServices,
+    ) -> impl Future<Output = Result<Vec<u8>, PkiError>> + Send + 'a {
+        let signed = self.sign(pdf, signer);
+        async move { self.extend(signed?, services).await }
+    }
+
+    /// Raises the last signature of `signed_pdf` (made with this request, in one step or two)
+    /// to the level asked for: B-B is returned as it is.
+    pub async fn extend(
+        &self,
+        signed_pdf: Vec<u8>,
+        services: &impl ArchivalServices,
+    ) -> Result<Vec<u8>, PkiError> {
+        extend_pdf(signed_pdf, self.level, services).await
     }
 
     /// First of two steps, for a key the service does not hold: the document with its
@@ -135,7 +198,9 @@ impl PendingSignature {
     }
 
     /// Second step: checks `raw_signature` and fills the placeholder of `pdf` (the document
-    /// [`SignatureRequest::prepare`] returned).
+    /// [`SignatureRequest::prepare`] returned). The signature is B-B; above it, pass the
+    /// result to [`SignatureLevel::extend`] (keep the level before assembling) or
+    /// [`SignatureRequest::extend`].
     pub fn assemble(
         self,
         pdf: Vec<u8>,
@@ -148,8 +213,6 @@ impl PendingSignature {
             byte_range: self.byte_range,
             prepared: self.prepared,
         };
-        match self.level {
-            SignatureLevel::BaselineB => assemble_pdf(&prepared, raw_signature, certificate, chain),
-        }
+        assemble_pdf(&prepared, raw_signature, certificate, chain)
     }
 }

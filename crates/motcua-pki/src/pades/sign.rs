@@ -169,13 +169,42 @@ fn prepare_pdf_with(
     options: &PdfSignatureOptions,
     rsa_padding: RsaPadding,
 ) -> Result<PreparedPdf, PkiError> {
-    let document = Source::open(pdf)?;
-    let root_id = document
-        .trailer()
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|_| invalid("the trailer has no /Root"))?;
-    let page_id = document.page(options.page)?;
+    let (output, byte_range) = append_field_with_hole(pdf, options, FieldValue::Signature)?;
+    let digest = signed_digest(&output, byte_range)?;
+    let prepared = cms::prepare_with_padding(
+        &digest,
+        signer_certificate,
+        options.signing_time,
+        false,
+        rsa_padding,
+    )?;
+    Ok(PreparedPdf {
+        pdf: output,
+        byte_range,
+        prepared,
+    })
+}
+
+/// What the value of a new field is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FieldValue {
+    /// A `/Sig` dictionary for a CAdES signature.
+    Signature,
+    /// A `/DocTimeStamp` dictionary for an RFC 3161 token (ETSI EN 319 142-1 §5.4.3).
+    DocumentTimestamp,
+}
+
+impl FieldValue {
+    fn name_prefix(self) -> &'static str {
+        match self {
+            Self::Signature => "Signature",
+            Self::DocumentTimestamp => "DocumentTimestamp",
+        }
+    }
+}
+
+/// The first free object number of `document`.
+pub(super) fn next_free_id(document: &Source<'_>) -> u32 {
     let declared_size = document
         .trailer()
         .get(b"Size")
@@ -183,7 +212,51 @@ fn prepare_pdf_with(
         .ok()
         .and_then(|size| u32::try_from(size).ok())
         .unwrap_or(0);
-    let mut next_id = declared_size.max(document.max_id().saturating_add(1));
+    declared_size.max(document.max_id().saturating_add(1))
+}
+
+/// The trailer of an update of `document`: `/Size`, `/Root`, `/Info` and `/ID` kept, `/Prev`
+/// chained to the previous cross-reference.
+pub(super) fn update_trailer(
+    document: &Source<'_>,
+    size: u32,
+    root_id: ObjectId,
+) -> Result<Dictionary, PkiError> {
+    let mut trailer = Dictionary::new();
+    trailer.set("Size", i64::from(size));
+    trailer.set("Root", Object::Reference(root_id));
+    for key in [&b"Info"[..], b"ID"] {
+        if let Ok(value) = document.trailer().get(key) {
+            trailer.set(key.to_vec(), value.clone());
+        }
+    }
+    trailer.set(
+        "Prev",
+        i64::try_from(document.xref_start()).map_err(invalid)?,
+    );
+    Ok(trailer)
+}
+
+/// The catalog's object id.
+pub(super) fn root_id(document: &Source<'_>) -> Result<ObjectId, PkiError> {
+    document
+        .trailer()
+        .get(b"Root")
+        .and_then(Object::as_reference)
+        .map_err(|_| invalid("the trailer has no /Root"))
+}
+
+/// Appends a field whose value is `kind` with a zero-filled `/Contents` hole of
+/// `options.reserved_bytes`; returns the document and its filled-in `/ByteRange`.
+pub(super) fn append_field_with_hole(
+    pdf: &[u8],
+    options: &PdfSignatureOptions,
+    kind: FieldValue,
+) -> Result<(Vec<u8>, [usize; 4]), PkiError> {
+    let document = Source::open(pdf)?;
+    let root_id = root_id(&document)?;
+    let page_id = document.page(options.page)?;
+    let mut next_id = next_free_id(&document);
     let mut allocate = || {
         let id = (next_id, 0);
         next_id = next_id.saturating_add(1);
@@ -199,7 +272,7 @@ fn prepare_pdf_with(
         &document,
         &mut catalog,
         widget_id,
-        options,
+        (options, kind),
         &mut allocate,
         &mut update,
     )?;
@@ -241,25 +314,14 @@ fn prepare_pdf_with(
     widget.set("V", Object::Reference(signature_id));
     update.dictionary(widget_id, &widget)?;
 
-    let (signature_body, byte_range_at, contents_at) = signature_dictionary(options)?;
+    let (signature_body, byte_range_at, contents_at) = signature_dictionary(options, kind)?;
     let hole_length = options.reserved_bytes.saturating_mul(2).saturating_add(2);
     update.objects.push(UpdateObject {
         id: signature_id,
         body: signature_body,
     });
 
-    let mut trailer = Dictionary::new();
-    trailer.set("Size", i64::from(next_id));
-    trailer.set("Root", Object::Reference(root_id));
-    for key in [&b"Info"[..], b"ID"] {
-        if let Ok(value) = document.trailer().get(key) {
-            trailer.set(key.to_vec(), value.clone());
-        }
-    }
-    trailer.set(
-        "Prev",
-        i64::try_from(document.xref_start()).map_err(invalid)?,
-    );
+    let trailer = update_trailer(&document, next_id, root_id)?;
     drop(document);
     let (mut output, bodies) = append_update(pdf, &update.objects, &trailer)?;
     let signature_at = *bodies
@@ -283,20 +345,7 @@ fn prepare_pdf_with(
         .get_mut(signature_at + byte_range_at..signature_at + byte_range_at + filled.len())
         .ok_or_else(|| invalid("byte range placeholder out of bounds"))?;
     placeholder.copy_from_slice(&filled);
-
-    let digest = signed_digest(&output, byte_range)?;
-    let prepared = cms::prepare_with_padding(
-        &digest,
-        signer_certificate,
-        options.signing_time,
-        false,
-        rsa_padding,
-    )?;
-    Ok(PreparedPdf {
-        pdf: output,
-        byte_range,
-        prepared,
-    })
+    Ok((output, byte_range))
 }
 
 /// Second step: checks `raw_signature` (see [`cms::assemble`]) and writes the CMS into the
@@ -314,7 +363,11 @@ pub fn assemble_pdf(
 }
 
 /// Writes the CMS `signed` in hex into the `/Contents` hole of `pdf`.
-fn fill_contents(pdf: &mut [u8], byte_range: [usize; 4], signed: &[u8]) -> Result<(), PkiError> {
+pub(super) fn fill_contents(
+    pdf: &mut [u8],
+    byte_range: [usize; 4],
+    signed: &[u8],
+) -> Result<(), PkiError> {
     let [_, start, end, _] = byte_range;
     let capacity = end.saturating_sub(start).saturating_sub(2);
     if signed.len() * 2 > capacity {
@@ -448,11 +501,17 @@ pub(super) fn signed_digest(pdf: &[u8], byte_range: [usize; 4]) -> Result<[u8; 3
 /// hole are inside it.
 fn signature_dictionary(
     options: &PdfSignatureOptions,
+    kind: FieldValue,
 ) -> Result<(Vec<u8>, usize, usize), PkiError> {
     let mut body = Vec::new();
-    body.extend_from_slice(
-        b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange ",
-    );
+    body.extend_from_slice(match kind {
+        FieldValue::Signature => {
+            &b"<</Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange "[..]
+        }
+        FieldValue::DocumentTimestamp => {
+            b"<</Type /DocTimeStamp /Filter /Adobe.PPKLite /SubFilter /ETSI.RFC3161 /ByteRange "
+        }
+    });
     let byte_range_at = body.len();
     body.extend_from_slice(BYTE_RANGE_PLACEHOLDER);
     body.extend_from_slice(b" /Contents ");
@@ -460,6 +519,11 @@ fn signature_dictionary(
     body.push(b'<');
     body.resize(body.len() + options.reserved_bytes.saturating_mul(2), b'0');
     body.push(b'>');
+    if kind == FieldValue::DocumentTimestamp {
+        // The token holds the time and the authority; nothing else belongs here.
+        body.extend_from_slice(b">>");
+        return Ok((body, byte_range_at, contents_at));
+    }
     body.extend_from_slice(b" /M ");
     write_object(
         &mut body,
@@ -508,7 +572,7 @@ fn add_field(
     document: &Source<'_>,
     catalog: &mut Dictionary,
     widget_id: ObjectId,
-    options: &PdfSignatureOptions,
+    (options, kind): (&PdfSignatureOptions, FieldValue),
     allocate: &mut impl FnMut() -> ObjectId,
     update: &mut Update,
 ) -> Result<String, PkiError> {
@@ -524,7 +588,7 @@ fn add_field(
         }
         Some(name) => name.clone(),
         None => (1..)
-            .map(|number| format!("Signature{number}"))
+            .map(|number| format!("{}{number}", kind.name_prefix()))
             .find(|name| !existing.contains(name))
             .unwrap_or_default(),
     };

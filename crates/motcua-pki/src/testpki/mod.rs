@@ -205,7 +205,7 @@ pub struct CertSpec {
     pub key_usage: Vec<KeyUsageFlag>,
     /// extendedKeyUsage OIDs; empty for none.
     pub extended_key_usage: Vec<String>,
-    /// Whether extendedKeyUsage is marked critical (as RFC 3161 requires of a TSA).
+    /// Marks extendedKeyUsage critical, as RFC 3161 §2.3 requires of a timestamping authority.
     pub extended_key_usage_critical: bool,
     /// URL of the CRL distribution point.
     pub crl_url: Option<String>,
@@ -291,10 +291,10 @@ impl CertSpec {
         self
     }
 
-    /// Marks extendedKeyUsage critical.
-    pub fn critical_extended_key_usage(mut self) -> Self {
+    /// Sets the extendedKeyUsage OIDs in a critical extension (a timestamping authority's).
+    pub fn critical_extended_key_usage(mut self, oids: &[&str]) -> Self {
         self.extended_key_usage_critical = true;
-        self
+        self.extended_key_usage(oids)
     }
 
     /// Broken case: expired a day before the reference time (valid the year before).

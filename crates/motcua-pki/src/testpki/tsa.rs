@@ -35,8 +35,7 @@ impl TestPki {
             .add("O", Self::CA_ORGANISATION)
             .add("CN", "Dịch vụ cấp dấu thời gian (thử nghiệm)");
         let mut spec = CertSpec::new(subject, self.now)
-            .extended_key_usage(&[TIMESTAMPING_EXTENDED_KEY_USAGE])
-            .critical_extended_key_usage();
+            .critical_extended_key_usage(&[TIMESTAMPING_EXTENDED_KEY_USAGE]);
         spec.key_usage = vec![KeyUsageFlag::DigitalSignature, KeyUsageFlag::NonRepudiation];
         spec
     }

@@ -1,0 +1,622 @@
+//! PAdES B-T, B-LT and B-LTA through the signing seam, with `openssl ts -reply` as the
+//! timestamping authority and the test PKI's CRLs as validation data; the documents are
+//! checked by poppler's `pdfsig`, `qpdf --check`, pyHanko's AdES (LTA) validation and
+//! `openssl ts -verify` on every token. A tool that is missing skips the test on a developer's
+//! machine and fails it in CI.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chrono::{DateTime, Utc};
+use cms::content_info::ContentInfo;
+use cms::signed_data::SignedData;
+use der::{Decode, Encode, SliceReader};
+use motcua_pki::archival::{ArchivalServices, ValidationData};
+use motcua_pki::cms::{Indication, KeySigner};
+use motcua_pki::pades::{
+    newest_document_timestamp, renew_archive_timestamp, verify_pdf, PdfSignatureOptions,
+    PdfSignatureReport, SignatureLevel, SignatureRequest,
+};
+use motcua_pki::testpki::{sample_pdf, CrlSpec, KeySpec, TestCert, TestPki};
+use motcua_pki::{Certificate, HashAlg, IdentifierKind, PkiError, RevocationPolicy};
+use tempfile::TempDir;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+type Failure = Box<dyn std::error::Error>;
+
+const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+
+/// Runs `program`; `None` when it is not installed and `CI` is unset (then the test skips).
+fn run(program: &str, args: &[&str]) -> Result<Option<Output>, Failure> {
+    match Command::new(program).args(args).output() {
+        Ok(output) => Ok(Some(output)),
+        Err(error)
+            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
+        {
+            eprintln!("{program} is not installed; skipped");
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The test PKI, a timestamping authority it issued, and `openssl ts` configured for it.
+struct Archive {
+    pki: TestPki,
+    tsa: TestCert,
+    directory: TempDir,
+}
+
+impl Archive {
+    /// `None` when openssl is not installed (outside CI).
+    fn new() -> Result<Option<Self>, Failure> {
+        if run("openssl", &["version"])?.is_none() {
+            return Ok(None);
+        }
+        let pki = TestPki::new(KeySpec::Rsa2048, Utc::now())?;
+        let tsa = pki.issue(
+            &pki.organisation(
+                "Dịch vụ cấp dấu thời gian",
+                "Ban Cơ yếu Chính phủ",
+                "Hà Nội",
+            )
+            .critical_extended_key_usage(&[TIME_STAMPING]),
+        )?;
+        let directory = tempfile::tempdir()?;
+        let path = |name: &str| directory.path().join(name);
+        std::fs::write(path("tsa.pem"), tsa.pem())?;
+        std::fs::write(path("tsa.key"), tsa.private_key_pem()?)?;
+        std::fs::write(path("chain.pem"), pki.issuing_ca.pem())?;
+        std::fs::write(path("root.pem"), pki.root.pem())?;
+        write_for_inspection(pki.root.pem().as_bytes(), "root.pem");
+        std::fs::write(path("serial"), "01\n")?;
+        let config = format!(
+            "[ tsa ]\ndefault_tsa = tsa_config\n[ tsa_config ]\nserial = {}\n\
+             crypto_device = builtin\nsigner_cert = {}\ncerts = {}\nsigner_key = {}\n\
+             signer_digest = sha256\ndefault_policy = 1.2.3.4.1\ndigests = sha256\n\
+             accuracy = secs:1\nordering = no\ntsa_name = yes\ness_cert_id_chain = no\n\
+             ess_cert_id_alg = sha256\n",
+            path("serial").display(),
+            path("tsa.pem").display(),
+            path("chain.pem").display(),
+            path("tsa.key").display(),
+        );
+        std::fs::write(path("tsa.cnf"), config)?;
+        Ok(Some(Self {
+            pki,
+            tsa,
+            directory,
+        }))
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.directory.path().join(name)
+    }
+
+    fn signer(&self, cert: &TestCert) -> Result<KeySigner, PkiError> {
+        KeySigner::new(cert.private_key().clone(), cert.certificate().clone())
+    }
+
+    fn leader(&self) -> Result<TestCert, PkiError> {
+        self.pki
+            .issue(&self.pki.individual("Thân Văn Thuận", "024085001234"))
+    }
+
+    fn organisation(&self) -> Result<TestCert, PkiError> {
+        self.pki.issue(
+            &self
+                .pki
+                .organisation("UBND XÃ TĂNG TIẾN", "UBND THỊ XÃ VIỆT YÊN", "Bắc Giang")
+                .identifier(IdentifierKind::TaxCode, "2400123456"),
+        )
+    }
+
+    fn chain(&self) -> Vec<Certificate> {
+        vec![self.pki.issuing_ca.certificate().clone()]
+    }
+
+    /// A token from `openssl ts -reply`, in a directory of its own so that requests made in
+    /// parallel do not meet.
+    fn stamp(&self, imprint: [u8; 32]) -> Result<Vec<u8>, Failure> {
+        let work = tempfile::tempdir()?;
+        let query = work.path().join("request.tsq");
+        let token = work.path().join("token.der");
+        let query_text = query.display().to_string();
+        let asked = run(
+            "openssl",
+            &[
+                "ts",
+                "-query",
+                "-digest",
+                &hex::encode(imprint),
+                "-sha256",
+                "-cert",
+                "-out",
+                &query_text,
+            ],
+        )?
+        .ok_or("openssl disappeared")?;
+        if !asked.status.success() {
+            return Err(text(&asked).into());
+        }
+        let config = self.path("tsa.cnf").display().to_string();
+        let token_text = token.display().to_string();
+        let replied = run(
+            "openssl",
+            &[
+                "ts",
+                "-reply",
+                "-config",
+                &config,
+                "-queryfile",
+                &query_text,
+                "-token_out",
+                "-out",
+                &token_text,
+            ],
+        )?
+        .ok_or("openssl disappeared")?;
+        if !replied.status.success() {
+            return Err(text(&replied).into());
+        }
+        Ok(std::fs::read(token)?)
+    }
+
+    /// Whether `openssl ts -verify` accepts `token` over `data`, trusting only the root.
+    fn token_verifies(&self, token: &[u8], data: &[u8]) -> Result<(), Failure> {
+        let work = tempfile::tempdir()?;
+        let token_path = work.path().join("token.der");
+        let data_path = work.path().join("data");
+        std::fs::write(&token_path, token)?;
+        std::fs::write(&data_path, data)?;
+        let output = run(
+            "openssl",
+            &[
+                "ts",
+                "-verify",
+                "-token_in",
+                "-in",
+                &token_path.display().to_string(),
+                "-data",
+                &data_path.display().to_string(),
+                "-CAfile",
+                &self.path("root.pem").display().to_string(),
+                "-untrusted",
+                &self.path("chain.pem").display().to_string(),
+            ],
+        )?
+        .ok_or("openssl disappeared")?;
+        let printed = text(&output);
+        if output.status.success() && printed.contains("Verification: OK") {
+            Ok(())
+        } else {
+            Err(printed.into())
+        }
+    }
+}
+
+impl ArchivalServices for Archive {
+    async fn timestamp(&self, imprint: [u8; 32]) -> Result<Vec<u8>, PkiError> {
+        self.stamp(imprint)
+            .map_err(|error| PkiError::SignatureRefused(format!("openssl ts: {error}")))
+    }
+
+    async fn validation_data(
+        &self,
+        leaf: &Certificate,
+        _extra: &[Certificate],
+    ) -> Result<ValidationData, PkiError> {
+        // Issued now, after the timestamp it accompanies.
+        let now = Utc::now();
+        Ok(ValidationData {
+            certificates: vec![
+                leaf.der().to_vec(),
+                self.pki.issuing_ca.der().to_vec(),
+                self.pki.root.der().to_vec(),
+            ],
+            crls: vec![
+                self.pki.crl(&CrlSpec::current(now))?,
+                self.pki.root_crl(&CrlSpec::current(now))?,
+            ],
+            ocsp_responses: Vec::new(),
+        })
+    }
+}
+
+/// A signature value of the document, read by its byte range.
+struct Embedded {
+    sub_filter: String,
+    signed_bytes: Vec<u8>,
+    content_info: Vec<u8>,
+}
+
+/// Every signature and document timestamp of `pdf`, in file order, by scanning for the byte
+/// ranges motcua writes.
+fn embedded(pdf: &[u8]) -> Result<Vec<Embedded>, Failure> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = find(pdf, b"/ByteRange [", from) {
+        let start = at + b"/ByteRange [".len();
+        let end = find(pdf, b"]", start).ok_or("unterminated byte range")?;
+        let numbers: Vec<usize> = std::str::from_utf8(&pdf[start..end])?
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        let [0, first, second, length] = numbers[..] else {
+            return Err("unexpected byte range".into());
+        };
+        let digits = &pdf[first + 1..second - 1];
+        let contents = hex::decode(digits)?;
+        let mut reader = SliceReader::new(&contents)?;
+        let content_info = ContentInfo::decode(&mut reader)?.to_der()?;
+        let dictionary_start = pdf[..at]
+            .windows(2)
+            .rposition(|window| window == b"<<")
+            .ok_or("no dictionary")?;
+        let dictionary = String::from_utf8_lossy(&pdf[dictionary_start..first]);
+        let sub_filter = dictionary
+            .split("/SubFilter /")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default()
+            .to_owned();
+        let mut signed_bytes = pdf[..first].to_vec();
+        signed_bytes.extend_from_slice(&pdf[second..second + length]);
+        found.push(Embedded {
+            sub_filter,
+            signed_bytes,
+            content_info,
+        });
+        from = end;
+    }
+    Ok(found)
+}
+
+fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .windows(needle.len())
+        .position(|window| window == needle)
+        .map(|at| at + from)
+}
+
+/// The signature value and the signature timestamp token (if any) of a CAdES signature.
+fn signature_value_and_token(content_info: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Failure> {
+    let signed: SignedData = ContentInfo::from_der(content_info)?.content.decode_as()?;
+    let signer = signed
+        .signer_infos
+        .0
+        .get(0)
+        .ok_or("no signer info")?
+        .clone();
+    let token = signer
+        .unsigned_attrs
+        .iter()
+        .flat_map(|attributes| attributes.iter())
+        .find(|attribute| attribute.oid.to_string() == "1.2.840.113549.1.9.16.2.14")
+        .and_then(|attribute| attribute.values.get(0))
+        .map(Encode::to_der)
+        .transpose()?;
+    Ok((signer.signature.as_bytes().to_vec(), token))
+}
+
+/// Checks every token of `pdf` with `openssl ts -verify`; returns the counts of signature
+/// timestamps and document timestamps.
+fn check_tokens(archive: &Archive, pdf: &[u8]) -> Result<(usize, usize), Failure> {
+    let (mut signature_timestamps, mut document_timestamps) = (0, 0);
+    for value in embedded(pdf)? {
+        if value.sub_filter == "ETSI.RFC3161" {
+            archive.token_verifies(&value.content_info, &value.signed_bytes)?;
+            document_timestamps += 1;
+        } else if let (signature, Some(token)) = signature_value_and_token(&value.content_info)? {
+            archive.token_verifies(&token, &signature)?;
+            signature_timestamps += 1;
+        }
+    }
+    Ok((signature_timestamps, document_timestamps))
+}
+
+/// What `pdfsig` says of each signature, in file order: `Some(true)` valid, `Some(false)` not
+/// verified (poppler before 24 cannot verify document timestamps: "Unable to validate this
+/// type of signature"); an invalid signature fails the test. `None` when the tool is missing.
+fn pdfsig_verdicts(pdf: &[u8]) -> Result<Option<Vec<(String, bool)>>, Failure> {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("signed.pdf");
+    std::fs::write(&path, pdf)?;
+    let Some(output) = run("pdfsig", &[&path.display().to_string()])? else {
+        return Ok(None);
+    };
+    let printed = text(&output);
+    let mut verdicts = Vec::new();
+    for block in printed.split("Signature #").skip(1) {
+        let field = block
+            .split("Signature Field Name: ")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_default()
+            .to_owned();
+        let valid = block.contains("Signature Validation: Signature is Valid.");
+        let unverified =
+            block.contains("Signature Validation: Signature has not yet been verified.");
+        assert!(valid || unverified, "{printed}");
+        verdicts.push((field, valid));
+    }
+    Ok(Some(verdicts))
+}
+
+/// `qpdf --check` finds no problem.
+fn qpdf_check(pdf: &[u8]) -> TestResult {
+    let directory = tempfile::tempdir()?;
+    let path = directory.path().join("signed.pdf");
+    std::fs::write(&path, pdf)?;
+    let Some(output) = run("qpdf", &["--check", &path.display().to_string()])? else {
+        return Ok(());
+    };
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("No syntax or stream encoding errors"),
+        "{}",
+        text(&output)
+    );
+    Ok(())
+}
+
+/// pyHanko's AdES validation (`adesverify`, which follows the LTA profile: signature
+/// timestamps, `/DSS` revocation data, document timestamps) trusting only the root, without
+/// network; the output when every signature passes.
+fn pyhanko_adesverify(archive: &Archive, pdf: &[u8]) -> Result<Option<String>, Failure> {
+    let path = archive.directory.path().join(format!(
+        "ades-{}.pdf",
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    std::fs::write(&path, pdf)?;
+    let Some(output) = run(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--trust",
+            &archive.path("root.pem").display().to_string(),
+            &path.display().to_string(),
+        ],
+    )?
+    else {
+        return Ok(None);
+    };
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    Ok(Some(printed))
+}
+
+fn write_for_inspection(pdf: &[u8], name: &str) {
+    if let Some(directory) = std::env::var_os("MOTCUA_LTV_OUT") {
+        let _ = std::fs::write(Path::new(&directory).join(name), pdf);
+    }
+}
+
+/// What motcua's verifier says of the CAdES signatures (document timestamps left out).
+fn motcua_reports(archive: &Archive, pdf: &[u8]) -> Result<Vec<PdfSignatureReport>, Failure> {
+    let now = Utc::now();
+    let mut store = archive.pki.trust_store()?;
+    store.add_crl(&archive.pki.root_crl(&CrlSpec::current(now))?)?;
+    store.add_crl(&archive.pki.crl(&CrlSpec::current(now))?)?;
+    Ok(
+        verify_pdf(pdf, &store, &[], now, RevocationPolicy::Require)?
+            .into_iter()
+            .filter(|report| report.sub_filter != "ETSI.RFC3161")
+            .collect(),
+    )
+}
+
+fn request(level: SignatureLevel) -> SignatureRequest {
+    SignatureRequest::new(Utc::now())
+        .reason("Phê duyệt")
+        .level(level)
+}
+
+const LEVELS: [SignatureLevel; 4] = [
+    SignatureLevel::BaselineB,
+    SignatureLevel::BaselineT,
+    SignatureLevel::BaselineLt,
+    SignatureLevel::BaselineLta,
+];
+
+/// How many signature and document timestamps a single signature has at `level`.
+fn expected_tokens(level: SignatureLevel) -> (usize, usize) {
+    match level {
+        SignatureLevel::BaselineB => (0, 0),
+        SignatureLevel::BaselineT | SignatureLevel::BaselineLt => (1, 0),
+        SignatureLevel::BaselineLta => (1, 1),
+    }
+}
+
+/// Checks a document with `signatures` CAdES signatures and the expected tokens with every
+/// tool.
+fn check_document(
+    archive: &Archive,
+    pdf: &[u8],
+    signatures: usize,
+    tokens: (usize, usize),
+    level: SignatureLevel,
+) -> TestResult {
+    assert_eq!(check_tokens(archive, pdf)?, tokens);
+    if let Some(verdicts) = pdfsig_verdicts(pdf)? {
+        assert_eq!(verdicts.len(), signatures + tokens.1, "{verdicts:?}");
+        for (field, valid) in verdicts {
+            // Only document timestamps may be left unverified by an older poppler.
+            assert!(valid || field.starts_with("DocumentTimestamp"), "{field}");
+        }
+    }
+    qpdf_check(pdf)?;
+    let reports = motcua_reports(archive, pdf)?;
+    assert_eq!(reports.len(), signatures);
+    for report in &reports {
+        assert!(report.report.is_valid(), "{report:#?}");
+    }
+    if matches!(
+        level,
+        SignatureLevel::BaselineLt | SignatureLevel::BaselineLta
+    ) {
+        if let Some(printed) = pyhanko_adesverify(archive, pdf)? {
+            eprintln!("{printed}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn one_signature_at_every_level() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let leader = archive.leader()?;
+    for level in LEVELS {
+        let signed = request(level)
+            .chain(archive.chain())
+            .sign_archival(&sample_pdf("BAO CAO"), &archive.signer(&leader)?, &archive)
+            .await?;
+        write_for_inspection(&signed, &format!("single-{level:?}.pdf"));
+        check_document(&archive, &signed, 1, expected_tokens(level), level)?;
+        let newest = newest_document_timestamp(&signed)?;
+        assert_eq!(newest.is_some(), level == SignatureLevel::BaselineLta);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn leader_in_two_steps_then_organisation_in_one() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let leader = archive.leader()?;
+    let organisation = archive.organisation()?;
+    for level in LEVELS {
+        // The leader's key stays with the leader: prepare, sign outside, assemble, timestamp.
+        let leader_request = request(level).field("LanhDao", 1);
+        let (prepared, pending) =
+            leader_request.prepare(&sample_pdf("BAO CAO"), leader.certificate())?;
+        let session_level = pending.level;
+        let raw = motcua_pki::cms::Signer::sign(&archive.signer(&leader)?, pending.to_be_signed())?;
+        let once = pending.assemble(prepared, &raw, leader.certificate(), &archive.chain())?;
+        let once = session_level.extend(once, &archive).await?;
+        let twice = request(level)
+            .field("DonVi", 1)
+            .chain(archive.chain())
+            .sign_archival(&once, &archive.signer(&organisation)?, &archive)
+            .await?;
+        write_for_inspection(&twice, &format!("two-{level:?}.pdf"));
+        assert!(twice.starts_with(&once));
+        let (signature_timestamps, document_timestamps) = expected_tokens(level);
+        check_document(
+            &archive,
+            &twice,
+            2,
+            (signature_timestamps * 2, document_timestamps * 2),
+            level,
+        )?;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn renewal_adds_a_document_timestamp_each_time() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let signed = request(SignatureLevel::BaselineLt)
+        .chain(archive.chain())
+        .sign_archival(
+            &sample_pdf("BAO CAO"),
+            &archive.signer(&archive.leader()?)?,
+            &archive,
+        )
+        .await?;
+    assert_eq!(newest_document_timestamp(&signed)?, None);
+    let before: DateTime<Utc> = Utc::now() - chrono::Duration::seconds(2);
+    let once = renew_archive_timestamp(&signed, &archive).await?;
+    let first = newest_document_timestamp(&once)?.ok_or("no document timestamp")?;
+    assert!(first.generation_time >= before, "{first:?}");
+    assert_eq!(
+        first.tsa_certificate_not_after,
+        archive.tsa.certificate().info().not_after
+    );
+    assert_eq!(first.hash_algorithm, Some(HashAlg::Sha256));
+    let twice = renew_archive_timestamp(&once, &archive).await?;
+    write_for_inspection(&twice, "renewed-twice.pdf");
+    assert!(twice.starts_with(&once) && once.starts_with(&signed));
+    let second = newest_document_timestamp(&twice)?.ok_or("no document timestamp")?;
+    assert!(second.generation_time >= first.generation_time);
+    check_document(&archive, &twice, 1, (1, 2), SignatureLevel::BaselineLta)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_hole_too_small_for_the_timestamp_is_refused() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let leader = archive.leader()?;
+    let mut options = PdfSignatureOptions::new(Utc::now());
+    options.reserved_bytes = 3000;
+    let signed = motcua_pki::pades::sign_pdf(
+        &sample_pdf("BAO CAO"),
+        &archive.signer(&leader)?,
+        &archive.chain(),
+        &options,
+    )?;
+    let refused = SignatureLevel::BaselineT.extend(signed, &archive).await;
+    assert!(
+        matches!(
+            refused,
+            Err(PkiError::ContentsTooSmall { reserved: 3000, .. })
+        ),
+        "{refused:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn levels_are_stored_by_name_and_old_sessions_stay_b_b() -> TestResult {
+    for (level, name) in
+        LEVELS
+            .iter()
+            .zip(["baseline_b", "baseline_t", "baseline_lt", "baseline_lta"])
+    {
+        assert_eq!(serde_json::to_value(level)?, serde_json::json!(name));
+    }
+    let request = SignatureRequest::new(Utc::now()).level(SignatureLevel::BaselineLta);
+    assert_eq!(request.signature_level(), SignatureLevel::BaselineLta);
+    assert_eq!(request.options().reserved_bytes, 32 * 1024);
+    assert_eq!(
+        SignatureRequest::new(Utc::now()).options().reserved_bytes,
+        16 * 1024
+    );
+    Ok(())
+}
+
+/// The futures handlers await must be sendable between threads.
+#[test]
+fn archival_futures_are_send() -> TestResult {
+    fn send<T: Send>(_: &T) {}
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let pdf = sample_pdf("BAO CAO");
+    let signer = archive.signer(&archive.leader()?)?;
+    let request = request(SignatureLevel::BaselineLta);
+    send(&request.sign_archival(&pdf, &signer, &archive));
+    send(&request.extend(pdf.clone(), &archive));
+    send(&renew_archive_timestamp(&pdf, &archive));
+    drop(signer);
+    Ok(())
+}
