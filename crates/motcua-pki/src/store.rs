@@ -129,6 +129,14 @@ impl TrustStore {
             .find(|held| held.signer_id != certificate.signer_id)
     }
 
+    /// The same roots and intermediates without any CRL: with a document's own revocation
+    /// data, it tells whether that data alone validates a certificate.
+    pub fn without_crls(&self) -> TrustStore {
+        let mut store = self.clone();
+        store.crls.clear();
+        store
+    }
+
     /// Imports a CRL (DER or PEM). Its issuer must already be in the store, with a key that
     /// verifies the CRL's signature and, when keyUsage is present, cRLSign. A CRL older than the
     /// one held for the same issuer is accepted but not used (`current: false`).

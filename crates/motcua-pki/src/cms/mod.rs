@@ -36,12 +36,15 @@
 //! [`TrustStore`]: crate::TrustStore
 
 mod attributes;
+mod context;
+mod long_term;
 mod parse;
 mod report;
 mod sign;
 mod verify;
 
 pub(crate) use attributes::signing_certificate_v2;
+pub use long_term::ProofOfExistence;
 pub(crate) use parse::signed_data as parse_signed_data;
 pub use report::{
     CertificateValidation, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
@@ -52,8 +55,8 @@ pub use sign::{
 };
 pub(crate) use sign::{assemble_from, signature_scheme};
 pub(crate) use verify::{
-    verify as verify_with_context, verify_parsed, Context as VerifyContext, Encapsulation,
-    Profile as VerifyProfile,
+    signer_certificate, verify as verify_with_context, verify_parsed, Context as VerifyContext,
+    Encapsulation, Profile as VerifyProfile,
 };
 pub use verify::{verify_cms, verify_detached, CmsForm, CmsVerification};
 

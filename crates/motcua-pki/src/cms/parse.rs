@@ -49,6 +49,8 @@ pub(super) struct SignerInfo<'a> {
     pub(super) attributes: Vec<Attribute<'a>>,
     pub(super) signature_algorithm: SignatureAlgorithm,
     pub(super) signature: &'a [u8],
+    /// The unsigned attributes (such as signature timestamps), in order.
+    pub(super) unsigned_attributes: Vec<Attribute<'a>>,
 }
 
 impl<'a> SignerInfo<'a> {
@@ -190,15 +192,7 @@ fn signer_info<'a>(info: &Element<'a>) -> Result<SignerInfo<'a>, PkiError> {
     let mut attributes = Vec::new();
     if let Some(signed) = next.filter(|field| field.tag == der::context(0, true)) {
         signed_attributes_der = der::tlv(der::TAG_SET, signed.content);
-        for attribute in children(&signed, "signedAttrs")? {
-            let parts = children(&attribute, "attribute")?;
-            let oid = oid_of(parts.first(), "attribute")?;
-            let values = match parts.get(1) {
-                Some(set) if set.tag == der::TAG_SET => children(set, "attribute values")?,
-                _ => return Err(invalid("attribute without a value set")),
-            };
-            attributes.push(Attribute { oid, values });
-        }
+        attributes = attributes_of(&signed, "signedAttrs")?;
         next = fields.next();
     }
     let algorithm = next
@@ -209,6 +203,12 @@ fn signer_info<'a>(info: &Element<'a>) -> Result<SignerInfo<'a>, PkiError> {
         .next()
         .filter(|field| field.tag == der::TAG_OCTET_STRING)
         .ok_or_else(|| invalid("SignerInfo has no signature"))?;
+    let unsigned_attributes = match fields.next() {
+        Some(unsigned) if unsigned.tag == der::context(1, true) => {
+            attributes_of(&unsigned, "unsignedAttrs")?
+        }
+        _ => Vec::new(),
+    };
     Ok(SignerInfo {
         sid,
         digest,
@@ -217,7 +217,23 @@ fn signer_info<'a>(info: &Element<'a>) -> Result<SignerInfo<'a>, PkiError> {
         attributes,
         signature_algorithm,
         signature: signature.content,
+        unsigned_attributes,
     })
+}
+
+/// The attributes of a `[0]` signedAttrs or `[1]` unsignedAttrs field.
+fn attributes_of<'a>(field: &Element<'a>, what: &str) -> Result<Vec<Attribute<'a>>, PkiError> {
+    let mut attributes = Vec::new();
+    for attribute in children(field, what)? {
+        let parts = children(&attribute, "attribute")?;
+        let oid = oid_of(parts.first(), "attribute")?;
+        let values = match parts.get(1) {
+            Some(set) if set.tag == der::TAG_SET => children(set, "attribute values")?,
+            _ => return Err(invalid("attribute without a value set")),
+        };
+        attributes.push(Attribute { oid, values });
+    }
+    Ok(attributes)
 }
 
 /// Reads the SignerInfo's signatureAlgorithm. CMS also allows the bare key algorithm

@@ -5,8 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::long_term::ProofOfExistence;
 use crate::names::Identifier;
+use crate::pades::SignatureLevel;
 use crate::parse::Certificate;
+use crate::tsp::TimestampCheck;
 use crate::verdict::{Outcome, Verdict};
 
 /// Main indication (ETSI EN 319 102-1 §5.1.3).
@@ -107,6 +110,8 @@ pub enum ValidationMoment {
     ClaimedSigningTime,
     /// At the validation time (now).
     ValidationTime,
+    /// At the earliest time a timestamp proves the signature existed.
+    ProofOfExistence,
 }
 
 /// The signer certificate's verdict at one moment.
@@ -140,6 +145,8 @@ pub enum SignatureCheckKind {
     CertificateValidation,
     /// A timestamp token's message imprint equals the digest of the timestamped data.
     MessageImprint,
+    /// A signature timestamp (RFC 3161 token over the signature value) and its TSA.
+    SignatureTimestamp,
     /// What was appended to a signed PDF after the signature: nothing, or only further
     /// signatures (passed), or other content (failed).
     ChangesAfterSigning,
@@ -178,6 +185,15 @@ pub struct SignatureReport {
     pub checks: Vec<SignatureCheck>,
     /// When the verification was made.
     pub validated_at: DateTime<Utc>,
+    /// The signature timestamps found on the signature and how each was judged.
+    #[serde(default)]
+    pub timestamps: Vec<TimestampCheck>,
+    /// The earliest time a valid timestamp proves the signature existed at.
+    #[serde(default)]
+    pub proof_of_existence: Option<ProofOfExistence>,
+    /// The baseline level the signature reaches (B-B, B-T, B-LT, B-LTA) when it passes.
+    #[serde(default)]
+    pub level: Option<SignatureLevel>,
 }
 
 impl SignatureReport {

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::attributes::{self, SigningCertificateMismatch};
+pub(crate) use super::context::Context;
+use super::long_term;
 use super::oid;
 use super::parse::{self, SignerInfo};
 use super::report::{
@@ -19,7 +21,7 @@ use crate::pades::VerifyOptions;
 use crate::parse::Certificate;
 use crate::signature::{self, SignatureAlgorithm};
 use crate::store::TrustStore;
-use crate::verdict::{Outcome, Purpose, RevocationPolicy, Verdict, VerdictStatus};
+use crate::verdict::{Outcome, Purpose, RevocationPolicy};
 
 /// Verifies a detached CMS signature (DER ContentInfo) of `content`.
 ///
@@ -38,14 +40,7 @@ pub fn verify_detached(
     policy: RevocationPolicy,
 ) -> Result<SignatureReport, PkiError> {
     let budget = Budget::unlimited();
-    let context = Context {
-        store,
-        supplied,
-        validation_time,
-        policy,
-        claimed_time_outside: None,
-        budget: &budget,
-    };
+    let context = Context::new(store, supplied, validation_time, policy, &budget);
     verify(cms, &[content], &context)
 }
 
@@ -61,14 +56,13 @@ pub fn verify_cms(
     content: Option<&[u8]>,
     options: &VerifyOptions<'_>,
 ) -> Result<CmsVerification, PkiError> {
-    let context = Context {
-        store: options.store,
-        supplied: options.supplied,
-        validation_time: options.validation_time,
-        policy: options.policy,
-        claimed_time_outside: None,
-        budget: &options.budget,
-    };
+    let context = Context::new(
+        options.store,
+        options.supplied,
+        options.validation_time,
+        options.policy,
+        &options.budget,
+    );
     let parsed = parse::signed_data(cms)?;
     let (form, content) = match (content, parsed.content) {
         (Some(content), _) => (CmsForm::Detached, content),
@@ -158,22 +152,10 @@ impl Profile {
     };
 }
 
-/// What a verification needs besides the signature and content.
-pub(crate) struct Context<'a> {
-    pub(crate) store: &'a TrustStore,
-    pub(crate) supplied: &'a [Certificate],
-    pub(crate) validation_time: DateTime<Utc>,
-    pub(crate) policy: RevocationPolicy,
-    /// A signing time claimed outside the CMS (a PDF's `/M`), used when the CMS has none.
-    pub(crate) claimed_time_outside: Option<DateTime<Utc>>,
-    /// Checked while the content is hashed; the verification stops when it runs out.
-    pub(crate) budget: &'a Budget,
-}
-
 /// Checks and problems found so far; the indication is the first TOTAL_FAILED problem, else the
 /// first INDETERMINATE one, because a proven failure outweighs a missing proof.
 #[derive(Default)]
-struct Findings {
+pub(super) struct Findings {
     checks: Vec<SignatureCheck>,
     problems: Vec<(Indication, SubIndication, String)>,
 }
@@ -200,7 +182,7 @@ impl Findings {
         self.push(check, Outcome::Failed, detail);
     }
 
-    fn push(&mut self, check: SignatureCheckKind, outcome: Outcome, detail: String) {
+    pub(super) fn push(&mut self, check: SignatureCheckKind, outcome: Outcome, detail: String) {
         self.checks.push(SignatureCheck {
             check,
             outcome,
@@ -242,6 +224,21 @@ pub(crate) fn verify(
         &Profile::SIGNATURE,
         context,
     )
+}
+
+/// The certificate of the only signer of `parsed`, from the signature or `supplied`.
+pub(crate) fn signer_certificate<'a>(
+    parsed: &'a parse::SignedData<'_>,
+    supplied: &'a [Certificate],
+) -> Option<&'a Certificate> {
+    let [signer] = parsed.signer_infos.as_slice() else {
+        return None;
+    };
+    parsed
+        .certificates
+        .iter()
+        .chain(supplied)
+        .find(|certificate| signer.sid.matches(certificate))
 }
 
 pub(crate) fn verify_parsed(
@@ -306,35 +303,47 @@ pub(crate) fn verify_parsed(
     check_signing_certificate(signer, certificate, profile, &mut findings);
     let claimed = claimed_signing_time(signer, profile, context, &mut findings);
 
+    let timestamps = if profile.purpose == Purpose::Signing {
+        long_term::signature_timestamps(signer, context, &mut findings)
+    } else {
+        Vec::new()
+    };
+    let proof = long_term::proof_of_existence(&timestamps, context.archival_proof);
     let mut extra = parsed.certificates.clone();
     extra.extend(context.supplied.iter().cloned());
-    let now = context.store.validate(
-        certificate,
-        &extra,
-        context.validation_time,
-        profile.purpose,
-        context.policy,
-    );
+    let validate = |at, policy| context.validate(certificate, &extra, at, profile.purpose, policy);
+    let now = validate(context.validation_time, context.policy);
     // Revocation is judged from the freshest evidence (at validation time, with the revocation
     // date); the claimed time only decides whether the dates of the certificate fit.
-    let at_signing = claimed.map(|at| {
-        context.store.validate(
-            certificate,
-            &extra,
-            at,
-            profile.purpose,
-            RevocationPolicy::BestEffort,
-        )
-    });
-    match certificate_problem(&now, at_signing.as_ref(), claimed) {
-        Some((indication, sub_indication, detail)) => findings.failed(
+    let at_signing = claimed.map(|at| validate(at, RevocationPolicy::BestEffort));
+    let at_proof = proof
+        .as_ref()
+        .map(|proof| validate(proof.time, context.policy));
+    let problem = long_term::certificate_problem(&now, at_signing.as_ref(), claimed);
+    match long_term::decide(
+        problem,
+        &now,
+        at_proof.as_ref().zip(proof.as_ref()),
+        claimed,
+    ) {
+        Err((indication, sub_indication, detail)) => findings.failed(
             Kind::CertificateValidation,
             indication,
             sub_indication,
             detail,
         ),
-        None => findings.passed(Kind::CertificateValidation, now.summary.clone()),
+        Ok(detail) => findings.passed(Kind::CertificateValidation, detail),
     }
+    let level = findings.problems.is_empty().then(|| {
+        long_term::level_reached(
+            certificate,
+            &extra,
+            &timestamps,
+            proof.as_ref(),
+            profile.purpose,
+            context,
+        )
+    });
     let mut validations = Vec::new();
     if let Some(verdict) = at_signing {
         validations.push(CertificateValidation {
@@ -342,18 +351,28 @@ pub(crate) fn verify_parsed(
             verdict,
         });
     }
+    if let Some(verdict) = at_proof {
+        validations.push(CertificateValidation {
+            moment: ValidationMoment::ProofOfExistence,
+            verdict,
+        });
+    }
     validations.push(CertificateValidation {
         moment: ValidationMoment::ValidationTime,
         verdict: now,
     });
-    Ok(report(
+    let mut report = report(
         findings,
         Some(certificate),
         claimed,
         signer,
         validations,
         context,
-    ))
+    );
+    report.timestamps = timestamps;
+    report.proof_of_existence = proof;
+    report.level = level;
+    Ok(report)
 }
 
 fn report(
@@ -375,6 +394,9 @@ fn report(
         certificate_validations,
         checks: findings.checks,
         validated_at: context.validation_time,
+        timestamps: Vec::new(),
+        proof_of_existence: None,
+        level: None,
     }
 }
 
@@ -699,89 +721,5 @@ fn claimed_signing_time(
             );
             None
         }
-    }
-}
-
-/// Maps the certificate verdicts onto ETSI indications. A B-B signature has no proof of
-/// existence (timestamp), so the claimed time can condemn a signature (the signer states it
-/// signed when the certificate was unusable) but never rescue one.
-fn certificate_problem(
-    now: &Verdict,
-    at_signing: Option<&Verdict>,
-    claimed: Option<DateTime<Utc>>,
-) -> Option<(Indication, SubIndication, String)> {
-    use Indication::{Indeterminate, TotalFailed};
-    let signing_status = at_signing.map(|verdict| verdict.status);
-    let summary = now.summary.clone();
-    match now.status {
-        VerdictStatus::Valid => match signing_status {
-            Some(VerdictStatus::Expired) => Some((
-                TotalFailed,
-                SubIndication::Expired,
-                "the certificate had expired at the claimed signing time".into(),
-            )),
-            Some(VerdictStatus::NotYetValid) => Some((
-                TotalFailed,
-                SubIndication::NotYetValid,
-                "the certificate was not yet valid at the claimed signing time".into(),
-            )),
-            _ => None,
-        },
-        VerdictStatus::BadSignature
-        | VerdictStatus::ConstraintViolation
-        | VerdictStatus::WrongKeyUsage => Some((
-            Indeterminate,
-            SubIndication::ChainConstraintsFailure,
-            summary,
-        )),
-        VerdictStatus::Untrusted => Some((
-            Indeterminate,
-            SubIndication::NoCertificateChainFound,
-            summary,
-        )),
-        VerdictStatus::Revoked => {
-            let revoked_at = now
-                .revocation
-                .as_ref()
-                .map(|revocation| revocation.revoked_at);
-            match (revoked_at, claimed) {
-                (Some(revoked_at), Some(claimed)) if revoked_at <= claimed => Some((
-                    TotalFailed,
-                    SubIndication::Revoked,
-                    format!("the certificate was revoked at {revoked_at}, before the claimed signing time {claimed}"),
-                )),
-                _ => Some((
-                    Indeterminate,
-                    SubIndication::RevokedNoPoe,
-                    format!("{summary}; nothing proves the signature was made before"),
-                )),
-            }
-        }
-        VerdictStatus::Expired | VerdictStatus::NotYetValid => match signing_status {
-            Some(VerdictStatus::Expired) => Some((
-                TotalFailed,
-                SubIndication::Expired,
-                "the certificate had expired at the claimed signing time".into(),
-            )),
-            Some(VerdictStatus::NotYetValid) => Some((
-                TotalFailed,
-                SubIndication::NotYetValid,
-                "the certificate was not yet valid at the claimed signing time".into(),
-            )),
-            Some(VerdictStatus::Revoked) => Some((
-                TotalFailed,
-                SubIndication::Revoked,
-                "the certificate was revoked at the claimed signing time".into(),
-            )),
-            _ if now.status == VerdictStatus::NotYetValid => {
-                Some((TotalFailed, SubIndication::NotYetValid, summary))
-            }
-            _ => Some((
-                Indeterminate,
-                SubIndication::OutOfBoundsNoPoe,
-                format!("{summary}; no timestamp proves the signature was made while it was valid"),
-            )),
-        },
-        VerdictStatus::RevocationUnknown => Some((Indeterminate, SubIndication::TryLater, summary)),
     }
 }

@@ -39,7 +39,7 @@ pub use sign::{
     SignatureMark,
 };
 pub use verify::{
-    verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureReport, VerifyOptions,
+    verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureKind, PdfSignatureReport, VerifyOptions,
     DEFAULT_MAX_SIGNATURES, DEFAULT_VERIFY_BUDGET,
 };
 

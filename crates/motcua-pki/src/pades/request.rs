@@ -12,6 +12,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::ltv::extend_pdf;
 use super::sign::{
@@ -23,7 +24,7 @@ use crate::error::PkiError;
 use crate::parse::Certificate;
 
 /// The PAdES baseline level of a signature (ETSI EN 319 142-1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureLevel {
     /// B-B: the signature with the signer's certificate, no timestamp.

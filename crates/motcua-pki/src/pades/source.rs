@@ -285,7 +285,7 @@ fn bounded_object_streams(id: ObjectId, object: &mut Object) -> Option<(ObjectId
 /// `compressed` inflated as lopdf would (zlib, else raw deflate after the two header bytes,
 /// which also ignores a wrong checksum), within `limit` bytes; `None` beyond it or when
 /// neither reads.
-fn inflate_within(compressed: &[u8], limit: usize) -> Option<Vec<u8>> {
+pub(super) fn inflate_within(compressed: &[u8], limit: usize) -> Option<Vec<u8>> {
     use miniz_oxide::inflate::{self, TINFLStatus};
     match inflate::decompress_to_vec_zlib_with_limit(compressed, limit) {
         Ok(plain) => Some(plain),

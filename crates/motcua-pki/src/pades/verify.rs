@@ -5,7 +5,9 @@
 //! [`Budget`] stops the work when its time runs out or the caller goes away.
 
 mod byte_range;
+mod dss;
 mod later_changes;
+mod timestamps;
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -22,17 +24,21 @@ use super::serialize::{decode_text, parse_pdf_date};
 use super::source::Source;
 use crate::budget::{Budget, BudgetExceeded};
 use crate::cms::{
-    verify_with_context, Indication, SignatureCheck, SignatureCheckKind, SignatureReport,
-    SubIndication, VerifyContext,
+    verify_with_context, Indication, ProofOfExistence, SignatureCheck, SignatureCheckKind,
+    SignatureReport, SubIndication, VerifyContext,
 };
 use crate::der;
 use crate::error::PkiError;
+use crate::pades::SignatureLevel;
 use crate::parse::Certificate;
+use crate::revocation::SuppliedRevocation;
 use crate::store::TrustStore;
 use crate::verdict::{Outcome, RevocationPolicy};
 
 use byte_range::{blank_signature_contents, own_byte_range, signature_hex, unreadable};
 use later_changes::judge_later_changes;
+pub use timestamps::PdfSignatureKind;
+use timestamps::{proof_from, verify_document_timestamp, DOCUMENT_TIMESTAMP_SUB_FILTER};
 
 /// Most signatures [`verify_pdf`] accepts in one document.
 pub const DEFAULT_MAX_SIGNATURES: usize = 50;
@@ -111,6 +117,9 @@ pub struct PdfSignatureReport {
     /// Whether the signature covers the whole file: false for every signature but the last
     /// when updates (such as later signatures) were appended.
     pub covers_whole_document: bool,
+    /// A signature, or a document timestamp.
+    #[serde(default)]
+    pub kind: PdfSignatureKind,
     /// What was appended after this signature's revision.
     pub changes_after: ChangesAfter,
     /// What the revisions after this signature changed, object by object (empty when it covers
@@ -221,14 +230,54 @@ fn verify_found(
         ));
     }
     refuse_shared_holes(&mut candidates);
-    let mut reports = Vec::with_capacity(candidates.len());
-    for candidate in candidates {
+    let data = DocumentData::read(document, options);
+    // Document timestamps first, newest first: each proves when what precedes it existed.
+    let mut order: Vec<(usize, bool, usize)> = candidates
+        .iter()
+        .enumerate()
+        .map(|(index, candidate)| {
+            (
+                index,
+                candidate.is_document_timestamp(),
+                candidate.revision_length(),
+            )
+        })
+        .collect();
+    order.sort_by_key(|(_, timestamp, revision)| (!timestamp, std::cmp::Reverse(*revision)));
+    let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+    let mut reports = Vec::with_capacity(slots.len());
+    let mut proofs: Vec<(usize, ProofOfExistence)> = Vec::new();
+    let mut proven_at = options.validation_time;
+    for (index, timestamp, revision) in order {
+        let Some(candidate) = slots.get_mut(index).and_then(Option::take) else {
+            continue;
+        };
         if stop.is_none() {
             stop = budget.check().err();
         }
         let report = match stop {
             Some(stop) => candidate.stopped(stop, options.validation_time, pdf.len()),
-            None => candidate.verify(pdf, options),
+            None if timestamp => {
+                let report = candidate.verify(pdf, &data.context(options, proven_at, None));
+                if let Some(proof) = proof_from(&report.report) {
+                    proven_at = proof.time;
+                    proofs.push((revision, proof));
+                }
+                report
+            }
+            None => {
+                let archival = proofs
+                    .iter()
+                    .filter(|(end, _)| *end > revision)
+                    .map(|(_, proof)| proof)
+                    .min_by_key(|proof| proof.time);
+                let context = data.context(options, options.validation_time, archival);
+                let mut report = candidate.verify(pdf, &context);
+                if archival.is_some() && report.report.level == Some(SignatureLevel::BaselineLt) {
+                    report.report.level = Some(SignatureLevel::BaselineLta);
+                }
+                report
+            }
         };
         if report.report.sub_indication == Some(SubIndication::BudgetExceeded) {
             stop = stop.or_else(|| budget.check().err());
@@ -237,10 +286,66 @@ fn verify_found(
     }
     reports.sort_by_key(|report| report.revision_length);
     judge_later_changes(pdf, (view, blanked), document, &mut reports, budget);
+    let mut warnings = walk.problems;
+    warnings.extend(data.problems);
     for report in &mut reports {
-        report.document_warnings.clone_from(&walk.problems);
+        report.document_warnings.clone_from(&warnings);
     }
     reports
+}
+
+/// What the document carries for its own validation (its `/DSS`), read once.
+struct DocumentData {
+    supplied: Option<SuppliedRevocation>,
+    /// The trust store without its CRLs, to tell whether `supplied` alone suffices.
+    anchors_only: Option<TrustStore>,
+    problems: Vec<String>,
+}
+
+impl DocumentData {
+    fn read(document: &Source<'_>, options: &VerifyOptions<'_>) -> Self {
+        let (data, mut problems) = dss::document_validation_data(document, &options.budget);
+        if data.is_empty() {
+            return Self {
+                supplied: None,
+                anchors_only: None,
+                problems,
+            };
+        }
+        let supplied = SuppliedRevocation::from_validation_data(&data);
+        problems.extend(
+            supplied
+                .problems()
+                .iter()
+                .map(|problem| format!("/DSS: {problem}")),
+        );
+        Self {
+            supplied: Some(supplied),
+            anchors_only: Some(options.store.without_crls()),
+            problems,
+        }
+    }
+
+    /// The context for verifying at `at`, with the proof a later document timestamp gives.
+    fn context<'a>(
+        &'a self,
+        options: &'a VerifyOptions<'_>,
+        at: DateTime<Utc>,
+        archival_proof: Option<&'a ProofOfExistence>,
+    ) -> VerifyContext<'a> {
+        VerifyContext {
+            revocation: self.supplied.as_ref(),
+            anchors_only: self.anchors_only.as_ref(),
+            archival_proof,
+            ..VerifyContext::new(
+                options.store,
+                options.supplied,
+                at,
+                options.policy,
+                &options.budget,
+            )
+        }
+    }
 }
 
 /// A signature field with what the cheap checks found.
@@ -323,12 +428,18 @@ impl Candidate {
 
     fn into_report(self, report: SignatureReport, pdf_length: usize) -> PdfSignatureReport {
         let revision_length = self.revision_length();
+        let kind = if self.is_document_timestamp() {
+            PdfSignatureKind::DocumentTimestamp
+        } else {
+            PdfSignatureKind::Signature
+        };
         PdfSignatureReport {
             field_name: self.field_name,
             sub_filter: self.sub_filter,
             byte_range: self.byte_range,
             revision_length: u64::try_from(revision_length).unwrap_or(u64::MAX),
             covers_whole_document: revision_length == pdf_length,
+            kind,
             changes_after: ChangesAfter::Nothing,
             modifications: Vec::new(),
             document_warnings: Vec::new(),
@@ -336,19 +447,19 @@ impl Candidate {
         }
     }
 
-    fn verify(self, pdf: &[u8], options: &VerifyOptions<'_>) -> PdfSignatureReport {
+    fn is_document_timestamp(&self) -> bool {
+        self.sub_filter == DOCUMENT_TIMESTAMP_SUB_FILTER
+    }
+
+    fn verify(self, pdf: &[u8], context: &VerifyContext<'_>) -> PdfSignatureReport {
         let context = VerifyContext {
-            store: options.store,
-            supplied: options.supplied,
-            validation_time: options.validation_time,
-            policy: options.policy,
             claimed_time_outside: self.claimed_time,
-            budget: &options.budget,
+            ..*context
         };
         let report = match &self.range {
             Some(Ok(range)) => verify_contents(pdf, *range, &self.sub_filter, &context),
-            Some(Err(problem)) => failed_report(problem.clone(), options.validation_time),
-            None => budget_report(BudgetExceeded::Cancelled, options.validation_time),
+            Some(Err(problem)) => failed_report(problem.clone(), context.validation_time),
+            None => budget_report(BudgetExceeded::Cancelled, context.validation_time),
         };
         self.into_report(report, pdf.len())
     }
@@ -381,6 +492,9 @@ fn budget_report(stop: BudgetExceeded, validated_at: DateTime<Utc>) -> Signature
         certificate_validations: Vec::new(),
         checks: Vec::new(),
         validated_at,
+        timestamps: Vec::new(),
+        proof_of_existence: None,
+        level: None,
     }
 }
 
@@ -459,6 +573,9 @@ fn verify_contents(
             context.validation_time,
         );
     };
+    if sub_filter == DOCUMENT_TIMESTAMP_SUB_FILTER {
+        return verify_document_timestamp(&cms, [first, second], context);
+    }
     let mut report = match verify_with_context(&cms, &[first, second], context) {
         Ok(report) => report,
         Err(error) => return failed_report(error.to_string(), context.validation_time),
@@ -507,6 +624,9 @@ fn failed_report(problem: impl Into<String>, validated_at: DateTime<Utc>) -> Sig
             detail: problem,
         }],
         validated_at,
+        timestamps: Vec::new(),
+        proof_of_existence: None,
+        level: None,
     }
 }
 

@@ -17,6 +17,7 @@ mod token;
 pub use authority::TimestampAuthority;
 pub use client::{Timestamp, TsaClient, TsaConfig, TsaCredentials, TsaEndpoint, TsaFailure};
 pub use request::{timestamp_request, TimestampRequest};
+pub(crate) use token::check_token_within;
 pub use token::{check_token, check_token_over, TimestampAccuracy, TimestampCheck};
 
 use der::asn1::Int;

@@ -11,8 +11,8 @@ use x509_tsp::TstInfo;
 use super::{imprint_hash, TST_INFO_CONTENT_TYPE};
 use crate::budget::Budget;
 use crate::cms::{
-    parse_signed_data, verify_parsed, CertificateValidation, Encapsulation, Indication,
-    SignatureCheck, SignatureCheckKind, SignerIdentity, SubIndication, VerifyContext,
+    parse_signed_data, signer_certificate, verify_parsed, CertificateValidation, Encapsulation,
+    Indication, SignatureCheck, SignatureCheckKind, SignerIdentity, SubIndication, VerifyContext,
     VerifyProfile,
 };
 use crate::error::PkiError;
@@ -76,6 +76,10 @@ pub struct TimestampCheck {
     pub checks: Vec<SignatureCheck>,
     /// The validation time.
     pub validated_at: DateTime<Utc>,
+    /// Whether the document's own validation data (its `/DSS`) validates the TSA certificate,
+    /// revocation included, without the trust store's CRLs or the network.
+    #[serde(default)]
+    pub embedded_validation_data: bool,
 }
 
 impl TimestampCheck {
@@ -109,14 +113,8 @@ pub fn check_token(
     policy: RevocationPolicy,
     budget: &Budget,
 ) -> Result<TimestampCheck, PkiError> {
-    check(
-        token_der,
-        Timestamped::Digest(imprint),
-        store,
-        at,
-        policy,
-        budget,
-    )
+    let context = VerifyContext::new(store, &[], at, policy, budget);
+    check(token_der, Timestamped::Digest(imprint), &context)
 }
 
 /// [`check_token`] over the timestamped data itself (its parts in order, such as a signature
@@ -129,24 +127,26 @@ pub fn check_token_over(
     policy: RevocationPolicy,
     budget: &Budget,
 ) -> Result<TimestampCheck, PkiError> {
-    check(
-        token_der,
-        Timestamped::Data(data),
-        store,
-        at,
-        policy,
-        budget,
-    )
+    let context = VerifyContext::new(store, &[], at, policy, budget);
+    check(token_der, Timestamped::Data(data), &context)
+}
+
+/// [`check_token_over`] within a signature's verification: the TSA certificate is validated at
+/// `base`'s time with the document's own validation data as well as the store.
+pub(crate) fn check_token_within(
+    token_der: &[u8],
+    data: &[&[u8]],
+    base: &VerifyContext<'_>,
+) -> Result<TimestampCheck, PkiError> {
+    check(token_der, Timestamped::Data(data), base)
 }
 
 fn check(
     token_der: &[u8],
     timestamped: Timestamped<'_>,
-    store: &TrustStore,
-    at: DateTime<Utc>,
-    policy: RevocationPolicy,
-    budget: &Budget,
+    base: &VerifyContext<'_>,
 ) -> Result<TimestampCheck, PkiError> {
+    let at = base.validation_time;
     let not_token = |reason: String| PkiError::InvalidTimestamp(reason);
     let parsed = parse_signed_data(token_der).map_err(|error| not_token(error.to_string()))?;
     if parsed.content_type != TST_INFO_CONTENT_TYPE {
@@ -162,12 +162,9 @@ fn check(
         .map_err(|error| not_token(format!("the TSTInfo cannot be read: {error}")))?;
     let gen_time = gen_time(&info)?;
     let context = VerifyContext {
-        store,
-        supplied: &[],
-        validation_time: at,
-        policy,
         claimed_time_outside: Some(gen_time),
-        budget,
+        archival_proof: None,
+        ..*base
     };
     let report = verify_parsed(
         &parsed,
@@ -176,6 +173,15 @@ fn check(
         &TOKEN_PROFILE,
         &context,
     )?;
+    let embedded_validation_data = signer_certificate(&parsed, base.supplied).is_some_and(|tsa| {
+        let extra: Vec<_> = parsed
+            .certificates
+            .iter()
+            .chain(base.supplied)
+            .cloned()
+            .collect();
+        base.validates_offline(tsa, &extra, at, Purpose::Timestamping)
+    });
     let imprint = compare_imprint(&info, &timestamped);
     let mut checks = report.checks;
     checks.push(SignatureCheck {
@@ -230,6 +236,7 @@ fn check(
         certificate_validations: report.certificate_validations,
         checks,
         validated_at: at,
+        embedded_validation_data,
     })
 }
 

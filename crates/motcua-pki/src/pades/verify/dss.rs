@@ -70,8 +70,7 @@ impl DssReader<'_, '_> {
         let array = match self.document.resolve(array) {
             Ok(Object::Array(array)) => array,
             _ => {
-                self.problems
-                    .push(format!("/DSS /{name} is not an array"));
+                self.problems.push(format!("/DSS /{name} is not an array"));
                 return Vec::new();
             }
         };
