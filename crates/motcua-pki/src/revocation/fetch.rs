@@ -63,6 +63,9 @@ impl RevocationFetcher {
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            // One request per host and validation: idle connections would only risk reuse
+            // after the server closed them.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|error| PkiError::HttpClient(error_chain(&error)))?;
         Ok(Self {
