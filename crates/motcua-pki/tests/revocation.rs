@@ -554,3 +554,44 @@ async fn refresh_store_crls_fetches_newer_crls() -> TestResult {
     );
     Ok(())
 }
+
+/// A CRL past its nextUpdate is downloaded again each time, but when its host is down it still
+/// answers for a validation time it covers, and the verdict says the cached copy was used.
+#[tokio::test]
+async fn cached_crl_answers_for_an_earlier_time_when_the_host_is_down() -> TestResult {
+    let online = Online::new()?;
+    let server = StaticHttpServer::start(ServeMode::Files).await?;
+    let leaf = online.leaf("Thân Văn Thuận", &server.url("ca.crl"))?;
+    server.serve("ca.crl", online.pki.crl(&CrlSpec::stale(Utc::now()))?);
+    let fetcher = fetcher(Duration::from_secs(1))?;
+    let signed_at = Utc::now() - days(3);
+    let validate = || {
+        online.store.validate_fetching(
+            leaf.certificate(),
+            &[],
+            signed_at,
+            Purpose::Signing,
+            RevocationPolicy::Require,
+            &fetcher,
+        )
+    };
+    let verdict = validate().await;
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+
+    server.set_mode(ServeMode::Hang);
+    let verdict = validate().await;
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+    let detail = verdict
+        .checks
+        .iter()
+        .find(|check| check.check == CheckKind::Revocation && check.subject.contains("Thân"))
+        .map(|check| check.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        detail.contains("cached from an earlier download"),
+        "{detail}"
+    );
+    assert!(detail.contains("timed out"), "{detail}");
+    assert_eq!(server.hits(), 2);
+    Ok(())
+}

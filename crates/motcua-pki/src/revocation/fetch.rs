@@ -20,6 +20,8 @@ use crate::validate::{Evidence, Source};
 
 /// OCSP answers kept at most; expired ones are dropped first.
 const MAX_CACHED_ANSWERS: usize = 10_000;
+/// CRLs kept at most (one per issuer): issuers can come with documents, so they are bounded.
+const MAX_CACHED_CRLS: usize = 1_000;
 
 /// Fetches CRLs and OCSP answers over HTTP(S) for validations
 /// ([`TrustStore::validate_fetching`]), for signatures ([`validation_data`](Self::validation_data))
@@ -173,7 +175,7 @@ impl RevocationFetcher {
         attempt: &mut Attempt,
         held: Option<Arc<VerifiedCrl>>,
     ) -> Evidence {
-        if let Some(cached) = self.cached(certificate, issuer, at) {
+        if let Some(cached) = self.cached(certificate, issuer, at, true) {
             return cached;
         }
         let mut failures = Vec::new();
@@ -218,6 +220,14 @@ impl RevocationFetcher {
                 "the certificate names no HTTP OCSP responder or CRL distribution point".into(),
             );
         }
+        if let Some(cached) = self.cached(certificate, issuer, at, false) {
+            // Past its caching time, yet still evidence for an earlier validation time.
+            return cached.with_note(format!(
+                "the sources could not be used ({}), so data cached from an earlier download \
+                 was used",
+                failures.join("; ")
+            ));
+        }
         let mut sources = undecided;
         let held_decides = held
             .as_ref()
@@ -234,23 +244,26 @@ impl RevocationFetcher {
         Evidence::new(sources, Some(note))
     }
 
+    /// A cached answer that decides at `at`; when `fresh_only`, only one still within its
+    /// caching time (nextUpdate, or the maximum age of an OCSP answer without one).
     fn cached(
         &self,
         certificate: &Certificate,
         issuer: &Certificate,
         at: DateTime<Utc>,
+        fresh_only: bool,
     ) -> Option<Evidence> {
         let now = Utc::now();
         let cache = self.lock_cache();
         let answer = cache
             .ocsp
             .get(&(issuer.signer_id, certificate.serial.clone()))
-            .filter(|answer| now <= answer.valid_until)
+            .filter(|answer| !fresh_only || now <= answer.valid_until)
             .map(|answer| Source::Ocsp(Arc::clone(answer)));
         let crl = cache
             .crls
             .get(&issuer.signer_id)
-            .filter(|crl| crl.next_update().is_some_and(|next| now <= next))
+            .filter(|crl| !fresh_only || crl.next_update().is_some_and(|next| now <= next))
             .map(|crl| Source::Crl(Arc::clone(crl)));
         answer
             .into_iter()
@@ -332,15 +345,18 @@ impl RevocationFetcher {
             .verify_with_any([issuer])
             .map(Arc::new)
             .map_err(|failures| format!("CRL from {url} not accepted: {}", failures.join("; ")))?;
-        if verified.next_update().is_some_and(|next| next > Utc::now()) {
-            let mut cache = self.lock_cache();
-            let newer = cache
-                .crls
-                .get(&issuer.signer_id)
-                .is_none_or(|held| verified.crl.is_newer_than(&held.crl));
-            if newer {
-                cache.crls.insert(issuer.signer_id, Arc::clone(&verified));
+        // Kept even when stale: it is reused without download only until its nextUpdate, but
+        // still answers for earlier validation times when the host is down.
+        let mut cache = self.lock_cache();
+        let newer = cache
+            .crls
+            .get(&issuer.signer_id)
+            .is_none_or(|held| verified.crl.is_newer_than(&held.crl));
+        if newer {
+            if cache.crls.len() >= MAX_CACHED_CRLS {
+                cache.crls.clear();
             }
+            cache.crls.insert(issuer.signer_id, Arc::clone(&verified));
         }
         Ok(verified)
     }
