@@ -560,6 +560,7 @@ async fn validation_data_of_a_chain_validates_offline() -> TestResult {
         "one OCSP response for the leaf"
     );
     assert_eq!(data.crls.len(), 1, "one CRL for the CA");
+    openssl_accepts(&chain, dir.path(), &data)?;
 
     // Offline, from the data alone: the store holds no CRL at all.
     let supplied = SuppliedRevocation::from_validation_data(&data);
@@ -620,5 +621,57 @@ async fn validation_data_of_a_chain_validates_offline() -> TestResult {
         message.contains("OCSP request to http://ocsp.ca.ptc/"),
         "{message}"
     );
+    Ok(())
+}
+
+/// openssl, on its own, accepts the gathered OCSP response (for the leaf) and CRL (the root's).
+fn openssl_accepts(
+    chain: &ThreeLevels,
+    dir: &std::path::Path,
+    data: &motcua_pki::archival::ValidationData,
+) -> TestResult {
+    let write = |name: &str, bytes: &[u8]| -> std::io::Result<std::path::PathBuf> {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes)?;
+        Ok(path)
+    };
+    let response = write(
+        "response.der",
+        data.ocsp_responses.first().ok_or("no OCSP")?,
+    )?;
+    let crl = write("root.crl", data.crls.first().ok_or("no CRL")?)?;
+    let leaf = write("leaf.pem", chain.leaf.pem().as_bytes())?;
+    let ca = write("ca.pem", chain.ca.pem().as_bytes())?;
+    let anchors = write(
+        "anchors.pem",
+        format!("{}{}", chain.root.pem(), chain.ca.pem()).as_bytes(),
+    )?;
+    let output = std::process::Command::new("openssl")
+        .arg("ocsp")
+        .arg("-respin")
+        .arg(&response)
+        .arg("-issuer")
+        .arg(&ca)
+        .arg("-cert")
+        .arg(&leaf)
+        .arg("-CAfile")
+        .arg(&anchors)
+        // The gathered response answers our fetcher's nonce, not one of this command.
+        .arg("-no_nonce")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stderr.contains("Response verify OK"), "{stdout}{stderr}");
+    assert!(stdout.contains(": good"), "{stdout}");
+    let output = std::process::Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(&crl)
+        .arg("-CAfile")
+        .arg(&anchors)
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("verify OK"), "{stderr}");
     Ok(())
 }
