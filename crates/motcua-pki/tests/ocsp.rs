@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use common::{days, outcome, TestResult};
+use motcua_pki::archival::ValidationData;
 use motcua_pki::testpki::{
     CertSpec, CrlSpec, KeySpec, NameSpec, OcspIndex, OpensslOcspResponder, ServeMode,
     StaticHttpServer, TestCert, TestPki,
@@ -198,6 +199,61 @@ async fn good_revoked_and_unknown_answers_of_the_issuer() -> TestResult {
     );
     assert!(answer.next_update.is_some());
     assert!(answer.responder.contains(TestPki::ISSUING_CA_NAME));
+    supplied_answers_decide_offline(&setup, &responder, &good, &revoked, revoked_at)
+}
+
+/// The same responder's answers, supplied with a document instead of fetched: a revocation
+/// decides; otherwise the freshest of a held CRL and a supplied answer is the one cited.
+fn supplied_answers_decide_offline(
+    setup: &Setup,
+    responder: &OpensslOcspResponder,
+    good: &TestCert,
+    revoked: &TestCert,
+    revoked_at: DateTime<Utc>,
+) -> TestResult {
+    let issuer = &setup.pki.issuing_ca;
+    let supplied = |leaf: &TestCert| -> Result<SuppliedRevocation, PkiError> {
+        Ok(SuppliedRevocation::from_validation_data(&ValidationData {
+            ocsp_responses: vec![responder.query(issuer, leaf, false)?],
+            ..ValidationData::default()
+        }))
+    };
+    let validate = |store: &TrustStore, leaf: &TestCert, supplied: &SuppliedRevocation| {
+        store.validate_with(
+            leaf.certificate(),
+            &[],
+            Utc::now(),
+            Purpose::Signing,
+            RevocationPolicy::Require,
+            supplied,
+        )
+    };
+    let verdict = validate(&setup.store, revoked, &supplied(revoked)?);
+    assert_eq!(verdict.status, VerdictStatus::Revoked, "{verdict:#?}");
+    assert_eq!(
+        verdict.revocation.map(|revocation| revocation.revoked_at),
+        Some(revoked_at)
+    );
+
+    let good_answer = supplied(good)?;
+    let mut older_crl = setup.store.clone();
+    older_crl.add_crl(&setup.pki.crl(&CrlSpec::current(Utc::now()))?)?;
+    let verdict = validate(&older_crl, good, &good_answer);
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+    let detail = revocation_detail(&verdict, "Thân Văn Thuận");
+    assert!(
+        detail.contains("good according to the OCSP response"),
+        "{detail}"
+    );
+
+    let mut newer_crl = setup.store.clone();
+    let mut spec = CrlSpec::current(Utc::now());
+    spec.this_update = Utc::now() + TimeDelta::minutes(2);
+    newer_crl.add_crl(&setup.pki.crl(&spec)?)?;
+    let verdict = validate(&newer_crl, good, &good_answer);
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+    let detail = revocation_detail(&verdict, "Thân Văn Thuận");
+    assert!(detail.contains("not listed on the CRL"), "{detail}");
     Ok(())
 }
 
@@ -628,7 +684,7 @@ async fn validation_data_of_a_chain_validates_offline() -> TestResult {
 fn openssl_accepts(
     chain: &ThreeLevels,
     dir: &std::path::Path,
-    data: &motcua_pki::archival::ValidationData,
+    data: &ValidationData,
 ) -> TestResult {
     let write = |name: &str, bytes: &[u8]| -> std::io::Result<std::path::PathBuf> {
         let path = dir.join(name);
