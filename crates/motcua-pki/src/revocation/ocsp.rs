@@ -133,13 +133,15 @@ impl OcspAnswer {
     /// clock skew) and not past its validity.
     pub(crate) fn check_current(&self, now: DateTime<Utc>) -> Result<(), String> {
         let skew = TimeDelta::seconds(CLOCK_SKEW_SECONDS);
-        if self.this_update > now + skew {
+        // Checked: valid_until may be the largest representable time.
+        let shifted = |time: DateTime<Utc>| time.checked_add_signed(skew).unwrap_or(time);
+        if self.this_update > shifted(now) {
             return Err(format!(
                 "the OCSP response of {} has thisUpdate {} in the future",
                 self.responder, self.this_update
             ));
         }
-        if now > self.valid_until + skew {
+        if now > shifted(self.valid_until) {
             return Err(format!("{} is stale", self.describe()));
         }
         Ok(())
