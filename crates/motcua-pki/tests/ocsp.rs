@@ -496,6 +496,79 @@ async fn hanging_or_garbage_hosts_cost_one_timeout_and_say_so() -> TestResult {
         outcome(&verdict, CheckKind::Revocation, "Thân Văn Thuận"),
         Some(Outcome::Failed)
     );
+
+    // Answers beyond the configured size are cut off, whatever the server claims.
+    server.set_mode(ServeMode::Files);
+    server.serve("ocsp", vec![0x30; 4096]);
+    server.serve("ca.crl", vec![0x30; 4096]);
+    let small = RevocationFetcher::new(RevocationConfig {
+        max_ocsp_bytes: 1024,
+        max_crl_bytes: 2048,
+        ..RevocationConfig::default()
+    })?;
+    let verdict = setup.validate(&leaf, &small).await;
+    assert_eq!(verdict.status, VerdictStatus::RevocationUnknown);
+    assert!(
+        verdict.summary.contains("larger than 1024 bytes"),
+        "{}",
+        verdict.summary
+    );
+    assert!(
+        verdict.summary.contains("larger than 2048 bytes"),
+        "{}",
+        verdict.summary
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn damaged_responses_are_refused_without_panicking() -> TestResult {
+    if !openssl_available() {
+        return Ok(());
+    }
+    let setup = Setup::new()?;
+    let leaf = setup.leaf("Thân Văn Thuận")?;
+    let issuer = &setup.pki.issuing_ca;
+    let responder = setup.responder(
+        &OcspIndex::new().valid(leaf.certificate()),
+        issuer,
+        Some(60),
+    )?;
+    let der = responder.query(issuer, &leaf, false)?;
+    let check = |bytes: &[u8]| {
+        check_ocsp_response(
+            bytes,
+            leaf.certificate(),
+            issuer.certificate(),
+            None,
+            Utc::now(),
+            Duration::from_secs(3600),
+        )
+    };
+    assert!(check(&der).is_ok());
+    for length in 0..der.len() {
+        assert!(
+            check(der.get(..length).unwrap_or_default()).is_err(),
+            "prefix of {length} bytes accepted"
+        );
+    }
+    // Every single-bit change of the signed response data is refused; elsewhere (e.g. in an
+    // included certificate that is not needed) it may not matter, but nothing panics.
+    let mut refused = 0;
+    for index in 0..der.len() {
+        let mut damaged = der.clone();
+        if let Some(byte) = damaged.get_mut(index) {
+            *byte ^= 0x01;
+        }
+        if check(&damaged).is_err() {
+            refused += 1;
+        }
+    }
+    assert!(
+        refused > der.len() / 2,
+        "only {refused} of {} changes refused",
+        der.len()
+    );
     Ok(())
 }
 
