@@ -65,6 +65,11 @@ impl Evidence {
         self.note.as_deref()
     }
 
+    pub(crate) fn with_note(mut self, note: String) -> Self {
+        self.note = Some(note);
+        self
+    }
+
     pub(crate) fn push(&mut self, source: Source) {
         self.sources.push(source);
     }

@@ -78,7 +78,8 @@ pub enum VerdictStatus {
     Expired,
     /// A certificate of the chain was not yet valid at the validation time.
     NotYetValid,
-    /// No usable CRL for a certificate of the chain (missing, stale, or badly signed).
+    /// No usable CRL or OCSP answer for a certificate of the chain (missing, stale, or badly
+    /// signed).
     RevocationUnknown,
     /// Every check passed.
     Valid,
@@ -93,7 +94,7 @@ pub struct RevocationInfo {
     pub serial: String,
     /// When it was revoked.
     pub revoked_at: DateTime<Utc>,
-    /// Why, when the CRL says.
+    /// Why, when the CRL or OCSP response says.
     pub reason: Option<RevocationReason>,
 }
 
@@ -149,7 +150,7 @@ pub enum CheckKind {
     ExtendedKeyUsage,
     /// Every critical extension is understood.
     CriticalExtensions,
-    /// The certificate is not revoked according to its issuer's CRL.
+    /// The certificate is not revoked according to its issuer's CRL or OCSP responder.
     Revocation,
     /// The chain ends at a trusted root.
     TrustAnchor,

@@ -6,12 +6,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{SubsecRound, TimeDelta, Utc};
 use common::{days, now, outcome, Fixture, TestResult};
-use motcua_pki::testpki::{CrlSpec, KeySpec, TestCert, TestPki};
+use motcua_pki::testpki::{
+    CertSpec, CrlSpec, KeySpec, NameSpec, ServeMode, StaticHttpServer, TestCert, TestPki,
+};
 use motcua_pki::{
-    CheckKind, Outcome, PkiError, Purpose, RevocationConfig, RevocationFetcher, RevocationPolicy,
-    RevocationReason, TrustStore, VerdictStatus,
+    CheckKind, CrlRefresh, CrlRefreshOutcome, Outcome, PkiError, Purpose, RevocationConfig,
+    RevocationFetcher, RevocationPolicy, RevocationReason, TrustStore, VerdictStatus,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -448,5 +450,148 @@ fn stale_crl_listing_the_serial_proves_revocation() -> TestResult {
         assert!(detail.contains("next update"), "{detail}");
         assert!(detail.contains(TestPki::ISSUING_CA_NAME), "{detail}");
     }
+    Ok(())
+}
+
+/// The refresh finds the root's CRL through the distribution point of the CA it issued, and the
+/// CA's CRL through the URL a validation fetched it from.
+#[tokio::test]
+async fn refresh_store_crls_fetches_newer_crls() -> TestResult {
+    let server = StaticHttpServer::start(ServeMode::Files).await?;
+    let now = Utc::now();
+    let name = |common_name: &str| {
+        NameSpec::new()
+            .add("C", "VN")
+            .add("O", TestPki::CA_ORGANISATION)
+            .add("CN", common_name)
+    };
+    let root = TestCert::self_signed(&CertSpec::certificate_authority(
+        name(TestPki::ROOT_NAME),
+        now,
+        5,
+        20,
+    ))?;
+    let ca = root.issue(
+        &CertSpec::certificate_authority(name(TestPki::ISSUING_CA_NAME), now, 3, 10)
+            .crl_url(&server.url("root.crl")),
+    )?;
+    let mut store = TrustStore::new();
+    store.add_root(root.certificate().clone())?;
+    store.add_intermediate(ca.certificate().clone())?;
+    let mut older = CrlSpec::current(now);
+    older.this_update = now - days(2);
+    store.add_crl(&root.crl(&older)?)?;
+    let mut newer = CrlSpec::current(now);
+    newer.number = 2;
+    server.serve("root.crl", root.crl(&newer)?);
+    let fetcher = fetcher(Duration::from_secs(5))?;
+
+    let report = fetcher.refresh_store_crls(&mut store).await;
+    let of = |report: &[CrlRefresh], issuer: &str| {
+        report
+            .iter()
+            .find(|entry| entry.issuer.contains(issuer))
+            .cloned()
+    };
+    let for_root = of(&report, TestPki::ROOT_NAME).ok_or("no report for the root")?;
+    assert_eq!(
+        for_root.outcome,
+        CrlRefreshOutcome::Refreshed,
+        "{report:#?}"
+    );
+    assert_eq!(
+        for_root.this_update,
+        Some(newer.this_update.trunc_subsecs(0))
+    );
+    let for_ca = of(&report, TestPki::ISSUING_CA_NAME).ok_or("no report for the CA")?;
+    assert!(
+        matches!(&for_ca.outcome, CrlRefreshOutcome::Failed(reason) if reason.contains("no CRL distribution point")),
+        "{for_ca:#?}"
+    );
+    let again = fetcher.refresh_store_crls(&mut store).await;
+    assert_eq!(
+        of(&again, TestPki::ROOT_NAME).map(|entry| entry.outcome),
+        Some(CrlRefreshOutcome::Unchanged)
+    );
+
+    // A validation teaches the fetcher where the CA publishes its CRL.
+    let leaf_subject = NameSpec::new().add("C", "VN").add("CN", "Thân Văn Thuận");
+    let leaf = ca.issue(&CertSpec::new(leaf_subject, now).crl_url(&server.url("ca.crl")))?;
+    server.serve("ca.crl", ca.crl(&CrlSpec::current(now))?);
+    let verdict = store
+        .validate_fetching(
+            leaf.certificate(),
+            &[],
+            Utc::now(),
+            Purpose::Signing,
+            RevocationPolicy::Require,
+            &fetcher,
+        )
+        .await;
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+    let mut newer_ca = CrlSpec::current(now);
+    newer_ca.number = 2;
+    newer_ca.this_update = now - TimeDelta::minutes(1);
+    server.serve("ca.crl", ca.crl(&newer_ca)?);
+    let report = fetcher.refresh_store_crls(&mut store).await;
+    assert_eq!(
+        of(&report, TestPki::ISSUING_CA_NAME).map(|entry| entry.outcome),
+        Some(CrlRefreshOutcome::Refreshed),
+        "{report:#?}"
+    );
+
+    server.set_mode(ServeMode::Garbage);
+    let report = fetcher.refresh_store_crls(&mut store).await;
+    let for_root = of(&report, TestPki::ROOT_NAME).ok_or("no report for the root")?;
+    assert!(
+        matches!(&for_root.outcome, CrlRefreshOutcome::Failed(reason) if reason.contains("root.crl")),
+        "{for_root:#?}"
+    );
+    // The CRL held stays in use and is still reported.
+    assert_eq!(
+        for_root.this_update,
+        Some(newer.this_update.trunc_subsecs(0))
+    );
+    Ok(())
+}
+
+/// A CRL past its nextUpdate is downloaded again each time, but when its host is down it still
+/// answers for a validation time it covers, and the verdict says the cached copy was used.
+#[tokio::test]
+async fn cached_crl_answers_for_an_earlier_time_when_the_host_is_down() -> TestResult {
+    let online = Online::new()?;
+    let server = StaticHttpServer::start(ServeMode::Files).await?;
+    let leaf = online.leaf("Thân Văn Thuận", &server.url("ca.crl"))?;
+    server.serve("ca.crl", online.pki.crl(&CrlSpec::stale(Utc::now()))?);
+    let fetcher = fetcher(Duration::from_secs(1))?;
+    let signed_at = Utc::now() - days(3);
+    let validate = || {
+        online.store.validate_fetching(
+            leaf.certificate(),
+            &[],
+            signed_at,
+            Purpose::Signing,
+            RevocationPolicy::Require,
+            &fetcher,
+        )
+    };
+    let verdict = validate().await;
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+
+    server.set_mode(ServeMode::Hang);
+    let verdict = validate().await;
+    assert_eq!(verdict.status, VerdictStatus::Valid, "{verdict:#?}");
+    let detail = verdict
+        .checks
+        .iter()
+        .find(|check| check.check == CheckKind::Revocation && check.subject.contains("Thân"))
+        .map(|check| check.detail.clone())
+        .unwrap_or_default();
+    assert!(
+        detail.contains("cached from an earlier download"),
+        "{detail}"
+    );
+    assert!(detail.contains("timed out"), "{detail}");
+    assert_eq!(server.hits(), 2);
     Ok(())
 }

@@ -20,6 +20,8 @@ use crate::validate::{Evidence, Source};
 
 /// OCSP answers kept at most; expired ones are dropped first.
 const MAX_CACHED_ANSWERS: usize = 10_000;
+/// CRLs kept at most (one per issuer): issuers can come with documents, so they are bounded.
+const MAX_CACHED_CRLS: usize = 1_000;
 
 /// Fetches CRLs and OCSP answers over HTTP(S) for validations
 /// ([`TrustStore::validate_fetching`]), for signatures ([`validation_data`](Self::validation_data))
@@ -51,6 +53,13 @@ pub(super) struct Attempt {
     dead_hosts: HashSet<String>,
 }
 
+/// Where revocation data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    Ocsp,
+    Crl,
+}
+
 /// A failed download; `dead` when the host did not answer at all (timeout, refused).
 pub(super) struct Failure {
     message: String,
@@ -63,6 +72,9 @@ impl RevocationFetcher {
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            // One request per host and validation: idle connections would only risk reuse
+            // after the server closed them.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|error| PkiError::HttpClient(error_chain(&error)))?;
         Ok(Self {
@@ -170,34 +182,18 @@ impl RevocationFetcher {
         attempt: &mut Attempt,
         held: Option<Arc<VerifiedCrl>>,
     ) -> Evidence {
-        if let Some(cached) = self.cached(certificate, issuer, at) {
+        if let Some(cached) = self.cached(certificate, issuer, at, true) {
             return cached;
         }
         let mut failures = Vec::new();
         let mut undecided = Vec::new();
-        let ocsp: Vec<(bool, String)> = ocsp_urls(certificate)
-            .into_iter()
-            .map(|url| (true, url))
-            .collect();
-        let crl: Vec<(bool, String)> = certificate
-            .info()
-            .crl_distribution_points
-            .iter()
-            .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
-            .map(|url| (false, url.clone()))
-            .collect();
-        let ordered = if self.config.prefer_ocsp {
-            ocsp.into_iter().chain(crl)
-        } else {
-            crl.into_iter().chain(ocsp)
-        };
-        for (is_ocsp, url) in ordered {
-            let fetched = if is_ocsp {
-                self.ocsp(&url, certificate, issuer, attempt)
+        for (kind, url) in self.sources_in_order(certificate) {
+            let fetched = match kind {
+                SourceKind::Ocsp => self
+                    .ocsp(&url, certificate, issuer, attempt)
                     .await
-                    .map(Source::Ocsp)
-            } else {
-                self.crl(&url, issuer, attempt).await.map(Source::Crl)
+                    .map(Source::Ocsp),
+                SourceKind::Crl => self.crl(&url, issuer, attempt).await.map(Source::Crl),
             };
             match fetched {
                 Ok(source) => match source_status(&source, certificate, at) {
@@ -210,44 +206,84 @@ impl RevocationFetcher {
                 Err(reason) => failures.push(reason),
             }
         }
+        self.fallback(certificate, issuer, at, failures, undecided, held)
+    }
+
+    /// The HTTP(S) sources `certificate` names, in the configured order.
+    fn sources_in_order(&self, certificate: &Certificate) -> Vec<(SourceKind, String)> {
+        let ocsp = ocsp_urls(certificate)
+            .into_iter()
+            .map(|url| (SourceKind::Ocsp, url));
+        let crl = certificate
+            .info()
+            .crl_distribution_points
+            .iter()
+            .filter(|url| url.starts_with("http://") || url.starts_with("https://"))
+            .map(|url| (SourceKind::Crl, url.clone()));
+        if self.config.prefer_ocsp {
+            ocsp.chain(crl).collect()
+        } else {
+            crl.chain(ocsp).collect()
+        }
+    }
+
+    /// When no source decided: a cached copy that still covers `at`, else the `held` CRL,
+    /// with a note of what failed.
+    fn fallback(
+        &self,
+        certificate: &Certificate,
+        issuer: &Certificate,
+        at: DateTime<Utc>,
+        mut failures: Vec<String>,
+        undecided: Vec<Source>,
+        held: Option<Arc<VerifiedCrl>>,
+    ) -> Evidence {
         if failures.is_empty() {
             failures.push(
                 "the certificate names no HTTP OCSP responder or CRL distribution point".into(),
             );
         }
-        let mut sources = undecided;
+        let failures = failures.join("; ");
+        if let Some(cached) = self.cached(certificate, issuer, at, false) {
+            // Past its caching time, yet still evidence for an earlier validation time.
+            return cached.with_note(format!(
+                "the sources could not be used ({failures}), so data cached from an earlier \
+                 download was used"
+            ));
+        }
         let held_decides = held
             .as_ref()
             .is_some_and(|crl| !matches!(crl.status(certificate, at), CrlStatus::Unknown(_)));
-        sources.extend(held.map(Source::Crl));
         let note = if held_decides {
-            format!(
-                "the CRL held in the trust store was used because downloads failed: {}",
-                failures.join("; ")
-            )
+            format!("the CRL held in the trust store was used because downloads failed: {failures}")
         } else {
-            failures.join("; ")
+            failures
         };
+        let mut sources = undecided;
+        sources.extend(held.map(Source::Crl));
         Evidence::new(sources, Some(note))
     }
 
+    /// A cached answer that decides at `at`; when `fresh_only`, only one still within its
+    /// caching time (nextUpdate, or the maximum age of an OCSP answer without one).
     fn cached(
         &self,
         certificate: &Certificate,
         issuer: &Certificate,
         at: DateTime<Utc>,
+        fresh_only: bool,
     ) -> Option<Evidence> {
         let now = Utc::now();
         let cache = self.lock_cache();
         let answer = cache
             .ocsp
             .get(&(issuer.signer_id, certificate.serial.clone()))
-            .filter(|answer| now <= answer.valid_until)
+            .filter(|answer| !fresh_only || now <= answer.valid_until)
             .map(|answer| Source::Ocsp(Arc::clone(answer)));
         let crl = cache
             .crls
             .get(&issuer.signer_id)
-            .filter(|crl| crl.next_update().is_some_and(|next| now <= next))
+            .filter(|crl| !fresh_only || crl.next_update().is_some_and(|next| now <= next))
             .map(|crl| Source::Crl(Arc::clone(crl)));
         answer
             .into_iter()
@@ -329,15 +365,18 @@ impl RevocationFetcher {
             .verify_with_any([issuer])
             .map(Arc::new)
             .map_err(|failures| format!("CRL from {url} not accepted: {}", failures.join("; ")))?;
-        if verified.next_update().is_some_and(|next| next > Utc::now()) {
-            let mut cache = self.lock_cache();
-            let newer = cache
-                .crls
-                .get(&issuer.signer_id)
-                .is_none_or(|held| verified.crl.is_newer_than(&held.crl));
-            if newer {
-                cache.crls.insert(issuer.signer_id, Arc::clone(&verified));
+        // Kept even when stale: it is reused without download only until its nextUpdate, but
+        // still answers for earlier validation times when the host is down.
+        let mut cache = self.lock_cache();
+        let newer = cache
+            .crls
+            .get(&issuer.signer_id)
+            .is_none_or(|held| verified.crl.is_newer_than(&held.crl));
+        if newer {
+            if cache.crls.len() >= MAX_CACHED_CRLS {
+                cache.crls.clear();
             }
+            cache.crls.insert(issuer.signer_id, Arc::clone(&verified));
         }
         Ok(verified)
     }
@@ -360,9 +399,13 @@ impl RevocationFetcher {
         attempt: &mut Attempt,
     ) -> Result<Vec<u8>, String> {
         let target = self.config.resolve(url)?;
+        // A host is one address and port: another service on the same machine may be up.
         let host = reqwest::Url::parse(&target)
             .ok()
-            .and_then(|parsed| parsed.host_str().map(str::to_owned))
+            .and_then(|parsed| {
+                let port = parsed.port_or_known_default().unwrap_or_default();
+                parsed.host_str().map(|host| format!("{host}:{port}"))
+            })
             .unwrap_or_default();
         let shown = if target == url {
             String::new()

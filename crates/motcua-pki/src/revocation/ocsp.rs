@@ -133,13 +133,15 @@ impl OcspAnswer {
     /// clock skew) and not past its validity.
     pub(crate) fn check_current(&self, now: DateTime<Utc>) -> Result<(), String> {
         let skew = TimeDelta::seconds(CLOCK_SKEW_SECONDS);
-        if self.this_update > now + skew {
+        // Checked: valid_until may be the largest representable time.
+        let shifted = |time: DateTime<Utc>| time.checked_add_signed(skew).unwrap_or(time);
+        if self.this_update > shifted(now) {
             return Err(format!(
                 "the OCSP response of {} has thisUpdate {} in the future",
                 self.responder, self.this_update
             ));
         }
-        if now > self.valid_until + skew {
+        if now > shifted(self.valid_until) {
             return Err(format!("{} is stale", self.describe()));
         }
         Ok(())
@@ -311,21 +313,24 @@ pub(crate) fn verify_response(
     let basic = BasicOcspResponse::from_der(bytes.response.as_bytes())
         .map_err(|error| invalid(format!("malformed BasicOCSPResponse: {error}")))?;
     let data = &basic.tbs_response_data;
+    // The cheap match first, so that a response about other certificates costs no signature
+    // check.
+    let issuer_key_bits = public_key_bits(issuer)?;
+    let single = data
+        .responses
+        .iter()
+        .find(|single| answers_for(single, certificate, issuer, &issuer_key_bits))
+        .ok_or_else(|| {
+            invalid(format!(
+                "the response holds no answer for serial {} issued by {}",
+                certificate.info().serial,
+                issuer.subject_text()
+            ))
+        })?;
     let produced_at = to_datetime(data.produced_at);
     let responder = authorised_responder(&basic, issuer, produced_at).map_err(invalid)?;
     check_nonce(&basic, expected_nonce).map_err(invalid)?;
     reject_critical_extensions(data.response_extensions.as_deref()).map_err(invalid)?;
-    let single = data
-        .responses
-        .iter()
-        .find(|single| answers_for(single, certificate, issuer))
-        .ok_or_else(|| {
-            invalid(format!(
-                "the response of {} holds no answer for serial {}",
-                responder.subject_text(),
-                certificate.info().serial
-            ))
-        })?;
     reject_critical_extensions(single.single_extensions.as_deref()).map_err(invalid)?;
     let this_update = to_datetime(single.this_update);
     let next_update = single.next_update.map(to_datetime);
@@ -405,7 +410,12 @@ fn check_nonce(basic: &BasicOcspResponse, expected: Option<&[u8]>) -> Result<(),
 }
 
 /// Whether `single` is about `certificate` issued by `issuer`, whatever hash its CertID uses.
-fn answers_for(single: &SingleResponse, certificate: &Certificate, issuer: &Certificate) -> bool {
+fn answers_for(
+    single: &SingleResponse,
+    certificate: &Certificate,
+    issuer: &Certificate,
+    issuer_key_bits: &[u8],
+) -> bool {
     let id = &single.cert_id;
     let digest = match id.hash_algorithm.oid {
         oid if oid == ID_SHA1 => MessageDigest::sha1(),
@@ -414,15 +424,12 @@ fn answers_for(single: &SingleResponse, certificate: &Certificate, issuer: &Cert
         oid if oid == ID_SHA512 => MessageDigest::sha512(),
         _ => return false,
     };
-    let Ok(key_bits) = public_key_bits(issuer) else {
-        return false;
-    };
     let matches = |data: &[u8], expected: &OctetString| {
         hash(digest, data).is_ok_and(|digest| &*digest == expected.as_bytes())
     };
     normalized_serial(id.serial_number.as_bytes()) == certificate.serial
         && matches(&issuer.subject_der, &id.issuer_name_hash)
-        && matches(&key_bits, &id.issuer_key_hash)
+        && matches(issuer_key_bits, &id.issuer_key_hash)
 }
 
 /// The certificate whose key signed the response, if it may answer for `issuer`'s

@@ -304,12 +304,6 @@ impl CertSpec {
         self
     }
 
-    /// Names `url` as the OCSP responder (authorityInfoAccess id-ad-ocsp).
-    pub fn ocsp_url(mut self, url: &str) -> Self {
-        self.ocsp_url = Some(url.to_owned());
-        self
-    }
-
     /// Broken case: valid only from a day after the reference time.
     pub fn not_yet_valid(mut self) -> Self {
         self.not_before = days_after(self.reference, 1);
@@ -643,16 +637,7 @@ fn add_extensions(
             &crl_distribution_points(url),
         )?);
     }
-    if let Some(url) = &spec.ocsp_url {
-        extensions.push(raw_extension(
-            "1.3.6.1.5.5.7.1.1",
-            false,
-            &ocsp::authority_info_access(url)?,
-        )?);
-    }
-    if spec.ocsp_nocheck {
-        extensions.push(raw_extension(ocsp::OID_OCSP_NOCHECK, false, &der::null())?);
-    }
+    extensions.extend(ocsp::extensions(spec)?);
     if spec.unknown_critical_extension {
         extensions.push(raw_extension(UNKNOWN_EXTENSION_OID, true, &der::null())?);
     }

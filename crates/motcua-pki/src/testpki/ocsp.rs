@@ -4,17 +4,19 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream as AsyncStream};
 
+use openssl::x509::X509Extension;
+
+use super::crl::raw_extension;
 use super::{CertSpec, NameSpec, TestCert, TestPki};
 use crate::crl::RevocationReason;
 use crate::der;
@@ -23,16 +25,25 @@ use crate::parse::{Certificate, KeyUsageFlag};
 use crate::revocation::OID_OCSP_SIGNING;
 
 /// id-pkix-ocsp-nocheck: the responder's own certificate need not be checked for revocation.
-pub(super) const OID_OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
+const OID_OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
 /// How long a started responder may take to accept connections.
 const STARTUP_LIMIT: Duration = Duration::from_secs(15);
 
-/// authorityInfoAccess with one id-ad-ocsp URI.
-pub(super) fn authority_info_access(url: &str) -> Result<Vec<u8>, PkiError> {
-    Ok(der::sequence(&[der::sequence(&[
-        der::oid("1.3.6.1.5.5.7.48.1")?,
-        der::tlv(der::context(6, false), url.as_bytes()),
-    ])]))
+/// The OCSP extensions `spec` asks for: authorityInfoAccess with one id-ad-ocsp URI, and
+/// id-pkix-ocsp-nocheck.
+pub(super) fn extensions(spec: &CertSpec) -> Result<Vec<X509Extension>, PkiError> {
+    let mut extensions = Vec::new();
+    if let Some(url) = &spec.ocsp_url {
+        let access = der::sequence(&[der::sequence(&[
+            der::oid("1.3.6.1.5.5.7.48.1")?,
+            der::tlv(der::context(6, false), url.as_bytes()),
+        ])]);
+        extensions.push(raw_extension("1.3.6.1.5.5.7.1.1", false, &access)?);
+    }
+    if spec.ocsp_nocheck {
+        extensions.push(raw_extension(OID_OCSP_NOCHECK, false, &der::null())?);
+    }
+    Ok(extensions)
 }
 
 fn io_error(context: &str) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
@@ -40,6 +51,12 @@ fn io_error(context: &str) -> impl FnOnce(std::io::Error) -> PkiError + '_ {
 }
 
 impl CertSpec {
+    /// Names `url` as the OCSP responder (authorityInfoAccess id-ad-ocsp).
+    pub fn ocsp_url(mut self, url: &str) -> Self {
+        self.ocsp_url = Some(url.to_owned());
+        self
+    }
+
     /// A delegated OCSP responder certificate: digitalSignature, extendedKeyUsage OCSPSigning
     /// and id-pkix-ocsp-nocheck.
     pub fn ocsp_signing(subject: NameSpec, now: DateTime<Utc>) -> Self {
@@ -119,7 +136,7 @@ fn index_line(certificate: &Certificate, status: &str, revocation: &str) -> Stri
 
 /// UTCTime as `openssl ca` writes it (GeneralizedTime from 2050).
 fn index_time(at: DateTime<Utc>) -> String {
-    if at.format("%Y").to_string().as_str() < "2050" {
+    if at.year() < 2050 {
         at.format("%y%m%d%H%M%SZ").to_string()
     } else {
         at.format("%Y%m%d%H%M%SZ").to_string()
@@ -197,9 +214,10 @@ impl OpensslOcspResponder {
         Ok(responder)
     }
 
+    /// Waits for the responder to announce that it listens. It is not probed with a bare
+    /// connection: openssl 3.0's responder then waits on it forever and answers nobody.
     fn wait_until_ready(&mut self, log: &Path) -> Result<(), PkiError> {
         let started = Instant::now();
-        let address = SocketAddr::from(([127, 0, 0, 1], self.port));
         while started.elapsed() < STARTUP_LIMIT {
             if let Some(child) = self.child.as_mut() {
                 if let Ok(Some(status)) = child.try_wait() {
@@ -209,13 +227,14 @@ impl OpensslOcspResponder {
                     )));
                 }
             }
-            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+            let output = std::fs::read_to_string(log).unwrap_or_default();
+            if output.contains("waiting for OCSP client connections") {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
         Err(PkiError::TestPki(format!(
-            "openssl ocsp did not accept connections on port {} within {STARTUP_LIMIT:?}",
+            "openssl ocsp did not listen on port {} within {STARTUP_LIMIT:?}",
             self.port
         )))
     }
