@@ -5,6 +5,7 @@
 //! organisation keys in `motcua-keys`.
 
 pub mod answer;
+pub mod archival;
 pub mod auth;
 pub mod background;
 pub mod concurrency;

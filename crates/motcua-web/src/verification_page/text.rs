@@ -164,6 +164,14 @@ pub fn check(lang: Lang, kind: SignatureCheckKind) -> &'static str {
             "Certificate chain, validity and revocation",
         ),
         K::ChangesAfterSigning => lang.pick("Thay đổi sau khi ký", "Changes after signing"),
+        K::MessageImprint => lang.pick(
+            "Dấu thời gian được cấp cho đúng dữ liệu này",
+            "The timestamp was issued for this data",
+        ),
+        K::SignatureTimestamp => lang.pick(
+            "Dấu thời gian trên chữ ký và tổ chức cấp dấu thời gian",
+            "Signature timestamp and its timestamping authority",
+        ),
     }
 }
 
@@ -225,6 +233,10 @@ pub fn moment(lang: Lang, moment: ValidationMoment) -> &'static str {
         ValidationMoment::ValidationTime => {
             lang.pick("Tại thời điểm kiểm tra", "At the time of this check")
         }
+        ValidationMoment::ProofOfExistence => lang.pick(
+            "Tại thời điểm dấu thời gian chứng minh chữ ký đã tồn tại",
+            "At the time a timestamp proves the signature existed",
+        ),
     }
 }
 
