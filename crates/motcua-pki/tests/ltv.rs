@@ -16,8 +16,8 @@ use der::{Decode, Encode, SliceReader};
 use motcua_pki::archival::{ArchivalServices, ValidationData};
 use motcua_pki::cms::KeySigner;
 use motcua_pki::pades::{
-    newest_document_timestamp, renew_archive_timestamp, verify_pdf, PdfSignatureOptions,
-    PdfSignatureReport, SignatureLevel, SignatureRequest,
+    newest_document_timestamp, renew_archive_timestamp, verify_pdf, ChangesAfter,
+    PdfSignatureOptions, PdfSignatureReport, SignatureLevel, SignatureRequest,
 };
 use motcua_pki::testpki::{sample_pdf, CrlSpec, KeySpec, TestCert, TestPki};
 use motcua_pki::{Certificate, HashAlg, IdentifierKind, PkiError, RevocationPolicy};
@@ -578,6 +578,13 @@ fn check_document(
     assert_eq!(reports.len(), signatures);
     for report in &reports {
         assert!(report.report.is_valid(), "{report:#?}");
+        // What follows a signature (signatures, /DSS, document timestamps) is accepted.
+        let expected = if report.covers_whole_document {
+            ChangesAfter::Nothing
+        } else {
+            ChangesAfter::FurtherSignatures
+        };
+        assert_eq!(report.changes_after, expected, "{report:#?}");
     }
     if matches!(
         level,
@@ -732,5 +739,91 @@ fn archival_futures_are_send() -> TestResult {
     send(&request.extend(pdf.clone(), &archive));
     send(&renew_archive_timestamp(&pdf, &archive));
     drop(signer);
+    Ok(())
+}
+
+/// A document whose cross-reference is a stream (as qpdf writes it) gets classic-table updates
+/// chained to it by `/Prev`, as the B-B signer writes them; every tool accepts the result.
+#[tokio::test]
+async fn a_document_with_a_cross_reference_stream_reaches_b_lta() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let input = archive.path("plain.pdf");
+    std::fs::write(&input, sample_pdf("BAO CAO"))?;
+    let output = archive.path("xref-stream.pdf");
+    let Some(converted) = run(
+        "qpdf",
+        &[
+            "--object-streams=generate",
+            &input.display().to_string(),
+            &output.display().to_string(),
+        ],
+    )?
+    else {
+        return Ok(());
+    };
+    assert!(converted.status.success());
+    let original = std::fs::read(&output)?;
+    assert!(find(&original, b"/XRef", 0).is_some());
+    let leader = archive.leader()?;
+    let signed = request(SignatureLevel::BaselineLta)
+        .chain(archive.chain())
+        .sign_archival(&original, &archive.signer(&leader)?, &archive)
+        .await?;
+    write_for_inspection(&signed, "xref-stream-lta.pdf");
+    check_document(&archive, &signed, 1, (1, 1), SignatureLevel::BaselineLta)?;
+    Ok(())
+}
+
+/// The timestamp goes into the signature's own `/Contents`, which later revisions cover: a
+/// signature followed by other revisions cannot be raised to B-T any more.
+#[tokio::test]
+async fn a_signature_followed_by_other_revisions_is_not_timestamped() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let signed = request(SignatureLevel::BaselineB)
+        .chain(archive.chain())
+        .sign(&sample_pdf("BAO CAO"), &archive.signer(&archive.leader()?)?)?;
+    let archived = renew_archive_timestamp(&signed, &archive).await?;
+    assert!(newest_document_timestamp(&archived)?.is_some());
+    let refused = SignatureLevel::BaselineT
+        .extend(archived.clone(), &archive)
+        .await;
+    assert!(
+        matches!(refused, Err(PkiError::CannotExtend(_))),
+        "{refused:?}"
+    );
+    // B-B asks for nothing and changes nothing.
+    assert_eq!(
+        SignatureLevel::BaselineB
+            .extend(archived.clone(), &archive)
+            .await?,
+        archived
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn documents_without_signatures_are_refused() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let unsigned = sample_pdf("BAO CAO");
+    assert_eq!(newest_document_timestamp(&unsigned)?, None);
+    let extended = SignatureLevel::BaselineLta
+        .extend(unsigned.clone(), &archive)
+        .await;
+    assert!(
+        matches!(extended, Err(PkiError::CannotExtend(_))),
+        "{extended:?}"
+    );
+    let renewed = renew_archive_timestamp(&unsigned, &archive).await;
+    assert!(
+        matches!(renewed, Err(PkiError::CannotExtend(_))),
+        "{renewed:?}"
+    );
+    assert!(newest_document_timestamp(b"not a pdf").is_err());
     Ok(())
 }
