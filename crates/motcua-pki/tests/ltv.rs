@@ -677,6 +677,15 @@ async fn renewal_adds_a_document_timestamp_each_time() -> TestResult {
     assert!(twice.starts_with(&once) && once.starts_with(&signed));
     let second = newest_document_timestamp(&twice)?.ok_or("no document timestamp")?;
     assert!(second.generation_time >= first.generation_time);
+    // One store, each certificate once (signer, TSA, issuing CA, root), and a /VRI entry for
+    // the signature and for the document timestamp renewed.
+    let document = lopdf::Document::load_mem(&twice)?;
+    let dss = document
+        .catalog()?
+        .get_deref(b"DSS", &document)?
+        .as_dict()?;
+    assert_eq!(dss.get(b"Certs")?.as_array()?.len(), 4, "{dss:?}");
+    assert_eq!(dss.get(b"VRI")?.as_dict()?.len(), 2, "{dss:?}");
     check_document(&archive, &twice, 1, (1, 2), SignatureLevel::BaselineLta)?;
     Ok(())
 }
