@@ -836,3 +836,50 @@ async fn documents_without_signatures_are_refused() -> TestResult {
     assert!(newest_document_timestamp(b"not a pdf").is_err());
     Ok(())
 }
+
+/// A B-LTA document made once for the property test below; `None` without openssl.
+fn archived_sample() -> Option<&'static Vec<u8>> {
+    static SAMPLE: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    SAMPLE
+        .get_or_init(|| {
+            let archive = Archive::new().ok()??;
+            let runtime = tokio::runtime::Builder::new_current_thread().build().ok()?;
+            let signer = archive.signer(&archive.leader().ok()?).ok()?;
+            runtime
+                .block_on(
+                    request(SignatureLevel::BaselineLta)
+                        .chain(archive.chain())
+                        .sign_archival(&sample_pdf("BAO CAO"), &signer, &archive),
+                )
+                .ok()
+        })
+        .as_ref()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 64,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Damage anywhere in the last revision (the document timestamp and its token) gives an
+    /// answer or an error, never a panic.
+    #[test]
+    fn a_damaged_document_timestamp_never_panics(
+        from_end in 1usize..20_000,
+        byte in proptest::prelude::any::<u8>(),
+        cut in proptest::prelude::any::<bool>(),
+    ) {
+        let Some(sample) = archived_sample() else {
+            return Ok(());
+        };
+        let mut damaged = sample.clone();
+        let at = damaged.len().saturating_sub(from_end);
+        if cut {
+            damaged.truncate(at);
+        } else if let Some(target) = damaged.get_mut(at) {
+            *target = byte;
+        }
+        let _ = newest_document_timestamp(&damaged);
+    }
+}
