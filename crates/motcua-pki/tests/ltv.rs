@@ -14,10 +14,10 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
 use der::{Decode, Encode, SliceReader};
 use motcua_pki::archival::{ArchivalServices, ValidationData};
-use motcua_pki::cms::{Indication, KeySigner};
+use motcua_pki::cms::KeySigner;
 use motcua_pki::pades::{
-    newest_document_timestamp, renew_archive_timestamp, verify_pdf, PdfSignatureOptions,
-    PdfSignatureReport, SignatureLevel, SignatureRequest,
+    newest_document_timestamp, renew_archive_timestamp, verify_pdf, ChangesAfter,
+    PdfSignatureOptions, PdfSignatureReport, SignatureLevel, SignatureRequest,
 };
 use motcua_pki::testpki::{sample_pdf, CrlSpec, KeySpec, TestCert, TestPki};
 use motcua_pki::{Certificate, HashAlg, IdentifierKind, PkiError, RevocationPolicy};
@@ -216,18 +216,19 @@ impl ArchivalServices for Archive {
         leaf: &Certificate,
         _extra: &[Certificate],
     ) -> Result<ValidationData, PkiError> {
-        // Issued now, after the timestamp it accompanies.
+        // Issued now, after the timestamp it accompanies, as a fetcher would find them.
         let now = Utc::now();
+        let fresh = CrlSpec {
+            this_update: now,
+            ..CrlSpec::current(now)
+        };
         Ok(ValidationData {
             certificates: vec![
                 leaf.der().to_vec(),
                 self.pki.issuing_ca.der().to_vec(),
                 self.pki.root.der().to_vec(),
             ],
-            crls: vec![
-                self.pki.crl(&CrlSpec::current(now))?,
-                self.pki.root_crl(&CrlSpec::current(now))?,
-            ],
+            crls: vec![self.pki.crl(&fresh)?, self.pki.root_crl(&fresh)?],
             ocsp_responses: Vec::new(),
         })
     }
@@ -371,23 +372,19 @@ fn qpdf_check(pdf: &[u8]) -> TestResult {
     Ok(())
 }
 
-/// pyHanko's AdES validation (`adesverify`, which follows the LTA profile: signature
-/// timestamps, `/DSS` revocation data, document timestamps) trusting only the root, without
-/// network; the output when every signature passes.
-fn pyhanko_adesverify(archive: &Archive, pdf: &[u8]) -> Result<Option<String>, Failure> {
-    let path = archive.directory.path().join(format!(
-        "ades-{}.pdf",
-        Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    ));
-    std::fs::write(&path, pdf)?;
+/// pyHanko's CLI, `pyhanko sign adesverify` (AdES validation following the LTA profile:
+/// signature timestamps, `/DSS` revocation data, document timestamps) trusting only the root,
+/// without network; its summary line per signature. `None` when pyHanko is missing.
+fn pyhanko_adesverify(archive: &Archive, pdf: &Path) -> Result<Option<Vec<String>>, Failure> {
     let Some(output) = run(
         "pyhanko",
         &[
             "sign",
             "adesverify",
+            "--trust-replace",
             "--trust",
             &archive.path("root.pem").display().to_string(),
-            &path.display().to_string(),
+            &pdf.display().to_string(),
         ],
     )?
     else {
@@ -395,7 +392,126 @@ fn pyhanko_adesverify(archive: &Archive, pdf: &[u8]) -> Result<Option<String>, F
     };
     let printed = text(&output);
     assert!(output.status.success(), "{printed}");
-    Ok(Some(printed))
+    Ok(Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
+/// The same validation through pyHanko's API, for what the CLI does not print: the AdES
+/// indication of each signature (`ades_lta_validation`) and whether each document timestamp
+/// is intact, valid and trusted (`validate_pdf_timestamp`).
+const PYHANKO_ADES: &str = r#"
+import asyncio, sys
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+from pyhanko.sign.validation import validate_pdf_timestamp
+from pyhanko.sign.validation.ades import ades_lta_validation
+from pyhanko.sign.validation.policy_decl import PdfSignatureValidationSpec, SignatureValidationSpec
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
+from pyhanko_certvalidator.registry import SimpleTrustManager
+
+root = load_cert_from_pemder(sys.argv[1])
+policy = CertValidationPolicySpec(
+    trust_manager=SimpleTrustManager.build(trust_roots=[root]),
+    revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
+)
+spec = PdfSignatureValidationSpec(
+    signature_validation_spec=SignatureValidationSpec(cert_validation_policy=policy),
+    diff_policy=DEFAULT_DIFF_POLICY,
+)
+with open(sys.argv[2], 'rb') as f:
+    reader = PdfFileReader(f)
+    for sig in reader.embedded_regular_signatures:
+        result = asyncio.run(ades_lta_validation(sig, spec, timing_info=ValidationTimingInfo.now()))
+        print('SIGNATURE', sig.field_name, result.ades_subindic)
+    for ts in reader.embedded_timestamp_signatures:
+        context = ValidationContext(trust_roots=[root], allow_fetching=False, revocation_mode='soft-fail')
+        status = validate_pdf_timestamp(ts, validation_context=context)
+        print('TIMESTAMP', ts.field_name, status.intact, status.valid, status.trusted)
+"#;
+
+/// Lines printed by [`PYHANKO_ADES`]; `None` when python or pyHanko is missing.
+fn pyhanko_api(archive: &Archive, pdf: &Path) -> Result<Option<Vec<String>>, Failure> {
+    let Some(output) = run(
+        "python3",
+        &[
+            "-c",
+            PYHANKO_ADES,
+            &archive.path("root.pem").display().to_string(),
+            &pdf.display().to_string(),
+        ],
+    )?
+    else {
+        return Ok(None);
+    };
+    let printed = text(&output);
+    if printed.contains("ModuleNotFoundError") && std::env::var_os("CI").is_none() {
+        eprintln!("pyHanko is not installed (pip install pyhanko); skipped");
+        return Ok(None);
+    }
+    assert!(output.status.success(), "{printed}");
+    Ok(Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect(),
+    ))
+}
+
+/// pyHanko accepts a B-LT or B-LTA document: the CLI finds every signature and its timestamp
+/// intact and trusted; for B-LTA, the AdES indication of every signature is PASSED and every
+/// document timestamp is intact, valid and trusted.
+fn check_with_pyhanko(
+    archive: &Archive,
+    pdf: &[u8],
+    signatures: usize,
+    document_timestamps: usize,
+) -> TestResult {
+    let path = archive.path(&format!(
+        "pyhanko-{}.pdf",
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    ));
+    std::fs::write(&path, pdf)?;
+    if let Some(lines) = pyhanko_adesverify(archive, &path)? {
+        assert_eq!(lines.len(), signatures, "{lines:#?}");
+        for line in &lines {
+            assert!(
+                line.contains(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,"),
+                "{line}"
+            );
+            assert!(line.ends_with(",ACCEPTABLE_MODIFICATIONS"), "{line}");
+        }
+    }
+    if document_timestamps == 0 {
+        // pyHanko's AdES algorithm wants a proof of existence of the validation data, which
+        // only a document timestamp gives (B-LT is INDETERMINATE / NO_POE there).
+        return Ok(());
+    }
+    if let Some(lines) = pyhanko_api(archive, &path)? {
+        let (passed, timestamps): (Vec<&String>, Vec<&String>) = lines
+            .iter()
+            .partition(|line| line.starts_with("SIGNATURE "));
+        assert_eq!(passed.len(), signatures, "{lines:#?}");
+        assert!(
+            passed.iter().all(|line| line.ends_with(" AdESPassed.OK")),
+            "{lines:#?}"
+        );
+        assert_eq!(timestamps.len(), document_timestamps, "{lines:#?}");
+        assert!(
+            timestamps
+                .iter()
+                .all(|line| line.ends_with(" True True True")),
+            "{lines:#?}"
+        );
+    }
+    Ok(())
 }
 
 fn write_for_inspection(pdf: &[u8], name: &str) {
@@ -462,14 +578,19 @@ fn check_document(
     assert_eq!(reports.len(), signatures);
     for report in &reports {
         assert!(report.report.is_valid(), "{report:#?}");
+        // What follows a signature (signatures, /DSS, document timestamps) is accepted.
+        let expected = if report.covers_whole_document {
+            ChangesAfter::Nothing
+        } else {
+            ChangesAfter::FurtherSignatures
+        };
+        assert_eq!(report.changes_after, expected, "{report:#?}");
     }
     if matches!(
         level,
         SignatureLevel::BaselineLt | SignatureLevel::BaselineLta
     ) {
-        if let Some(printed) = pyhanko_adesverify(archive, pdf)? {
-            eprintln!("{printed}");
-        }
+        check_with_pyhanko(archive, pdf, signatures, tokens.1)?;
     }
     Ok(())
 }
@@ -556,6 +677,15 @@ async fn renewal_adds_a_document_timestamp_each_time() -> TestResult {
     assert!(twice.starts_with(&once) && once.starts_with(&signed));
     let second = newest_document_timestamp(&twice)?.ok_or("no document timestamp")?;
     assert!(second.generation_time >= first.generation_time);
+    // One store, each certificate once (signer, TSA, issuing CA, root), and a /VRI entry for
+    // the signature and for the document timestamp renewed.
+    let document = lopdf::Document::load_mem(&twice)?;
+    let dss = document
+        .catalog()?
+        .get_deref(b"DSS", &document)?
+        .as_dict()?;
+    assert_eq!(dss.get(b"Certs")?.as_array()?.len(), 4, "{dss:?}");
+    assert_eq!(dss.get(b"VRI")?.as_dict()?.len(), 2, "{dss:?}");
     check_document(&archive, &twice, 1, (1, 2), SignatureLevel::BaselineLta)?;
     Ok(())
 }
@@ -619,4 +749,137 @@ fn archival_futures_are_send() -> TestResult {
     send(&renew_archive_timestamp(&pdf, &archive));
     drop(signer);
     Ok(())
+}
+
+/// A document whose cross-reference is a stream (as qpdf writes it) gets classic-table updates
+/// chained to it by `/Prev`, as the B-B signer writes them; every tool accepts the result.
+#[tokio::test]
+async fn a_document_with_a_cross_reference_stream_reaches_b_lta() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let input = archive.path("plain.pdf");
+    std::fs::write(&input, sample_pdf("BAO CAO"))?;
+    let output = archive.path("xref-stream.pdf");
+    let Some(converted) = run(
+        "qpdf",
+        &[
+            "--object-streams=generate",
+            &input.display().to_string(),
+            &output.display().to_string(),
+        ],
+    )?
+    else {
+        return Ok(());
+    };
+    assert!(converted.status.success());
+    let original = std::fs::read(&output)?;
+    assert!(find(&original, b"/XRef", 0).is_some());
+    let leader = archive.leader()?;
+    let signed = request(SignatureLevel::BaselineLta)
+        .chain(archive.chain())
+        .sign_archival(&original, &archive.signer(&leader)?, &archive)
+        .await?;
+    write_for_inspection(&signed, "xref-stream-lta.pdf");
+    check_document(&archive, &signed, 1, (1, 1), SignatureLevel::BaselineLta)?;
+    Ok(())
+}
+
+/// The timestamp goes into the signature's own `/Contents`, which later revisions cover: a
+/// signature followed by other revisions cannot be raised to B-T any more.
+#[tokio::test]
+async fn a_signature_followed_by_other_revisions_is_not_timestamped() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let signed = request(SignatureLevel::BaselineB)
+        .chain(archive.chain())
+        .sign(&sample_pdf("BAO CAO"), &archive.signer(&archive.leader()?)?)?;
+    let archived = renew_archive_timestamp(&signed, &archive).await?;
+    assert!(newest_document_timestamp(&archived)?.is_some());
+    let refused = SignatureLevel::BaselineT
+        .extend(archived.clone(), &archive)
+        .await;
+    assert!(
+        matches!(refused, Err(PkiError::CannotExtend(_))),
+        "{refused:?}"
+    );
+    // B-B asks for nothing and changes nothing.
+    assert_eq!(
+        SignatureLevel::BaselineB
+            .extend(archived.clone(), &archive)
+            .await?,
+        archived
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn documents_without_signatures_are_refused() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let unsigned = sample_pdf("BAO CAO");
+    assert_eq!(newest_document_timestamp(&unsigned)?, None);
+    let extended = SignatureLevel::BaselineLta
+        .extend(unsigned.clone(), &archive)
+        .await;
+    assert!(
+        matches!(extended, Err(PkiError::CannotExtend(_))),
+        "{extended:?}"
+    );
+    let renewed = renew_archive_timestamp(&unsigned, &archive).await;
+    assert!(
+        matches!(renewed, Err(PkiError::CannotExtend(_))),
+        "{renewed:?}"
+    );
+    assert!(newest_document_timestamp(b"not a pdf").is_err());
+    Ok(())
+}
+
+/// A B-LTA document made once for the property test below; `None` without openssl.
+fn archived_sample() -> Option<&'static Vec<u8>> {
+    static SAMPLE: std::sync::OnceLock<Option<Vec<u8>>> = std::sync::OnceLock::new();
+    SAMPLE
+        .get_or_init(|| {
+            let archive = Archive::new().ok()??;
+            let runtime = tokio::runtime::Builder::new_current_thread().build().ok()?;
+            let signer = archive.signer(&archive.leader().ok()?).ok()?;
+            runtime
+                .block_on(
+                    request(SignatureLevel::BaselineLta)
+                        .chain(archive.chain())
+                        .sign_archival(&sample_pdf("BAO CAO"), &signer, &archive),
+                )
+                .ok()
+        })
+        .as_ref()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 64,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Damage anywhere in the last revision (the document timestamp and its token) gives an
+    /// answer or an error, never a panic.
+    #[test]
+    fn a_damaged_document_timestamp_never_panics(
+        from_end in 1usize..20_000,
+        byte in proptest::prelude::any::<u8>(),
+        cut in proptest::prelude::any::<bool>(),
+    ) {
+        let Some(sample) = archived_sample() else {
+            return Ok(());
+        };
+        let mut damaged = sample.clone();
+        let at = damaged.len().saturating_sub(from_end);
+        if cut {
+            damaged.truncate(at);
+        } else if let Some(target) = damaged.get_mut(at) {
+            *target = byte;
+        }
+        let _ = newest_document_timestamp(&damaged);
+    }
 }

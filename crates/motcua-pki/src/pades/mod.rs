@@ -11,7 +11,10 @@
 //! the signature and fills the hole. [`sign_pdf`] does both with a [`Signer`].
 //!
 //! [`SignatureRequest`] is what services use: the level, appearance, reason and chain of a
-//! signature in one place.
+//! signature in one place. Above B-B (B-T, B-LT, B-LTA), the signature is then extended with
+//! a timestamp, a `/DSS` and a document timestamp from the
+//! [`ArchivalServices`](crate::archival::ArchivalServices); [`renew_archive_timestamp`] adds
+//! the next document timestamp, and [`newest_document_timestamp`] says when it is due.
 //!
 //! [`verify_pdf`] checks every signature of a document: its byte range, then the CMS as
 //! [`verify_detached`](crate::cms::verify_detached) does, then what later revisions changed.

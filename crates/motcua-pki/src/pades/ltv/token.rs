@@ -214,3 +214,66 @@ pub(super) fn add_signature_timestamp(cms: &[u8], token: &[u8]) -> Result<Vec<u8
     };
     content_info.to_der().map_err(cms_error)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cms::{sign_detached, KeySigner};
+    use crate::testpki::{KeySpec, TestPki};
+
+    fn signature() -> Result<(Vec<u8>, Certificate), PkiError> {
+        let now = Utc::now();
+        let pki = TestPki::new(KeySpec::EcP256, now)?;
+        let official = pki.issue(&pki.individual("Thân Văn Thuận", "024085001234"))?;
+        let signer = KeySigner::new(
+            official.private_key().clone(),
+            official.certificate().clone(),
+        )?;
+        let chain = [pki.issuing_ca.certificate().clone()];
+        let cms = sign_detached(b"noi dung", &signer, &chain, now, false)?;
+        Ok((cms, official.certificate().clone()))
+    }
+
+    #[test]
+    fn the_timestamp_is_added_and_nothing_else_changes() -> Result<(), PkiError> {
+        let (cms, certificate) = signature()?;
+        let before = read_signed_data(&cms)?;
+        assert_eq!(before.signer.der(), certificate.der());
+        assert_eq!(before.signature_timestamp, None);
+        // Any ContentInfo stands for the token here: only its bytes are carried.
+        let extended = add_signature_timestamp(&cms, &cms)?;
+        let after = read_signed_data(&extended)?;
+        assert_eq!(after.signature_timestamp.as_deref(), Some(cms.as_slice()));
+        assert_eq!(after.signature_value, before.signature_value);
+        assert_eq!(after.signer.der(), before.signer.der());
+        assert_eq!(after.others.len(), 1);
+        // Without the attribute, the SignerInfo is the one signed.
+        let mut stripped = signed_data(&extended)?;
+        let mut signer_info = only_signer(&stripped)?.clone();
+        signer_info.unsigned_attrs = None;
+        stripped.signer_infos = SignerInfos::try_from(vec![signer_info]).map_err(cms_error)?;
+        assert_eq!(
+            stripped.to_der().map_err(cms_error)?,
+            signed_data(&cms)?.to_der().map_err(cms_error)?
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_cms_not_in_der_is_not_extended() -> Result<(), PkiError> {
+        let (cms, _) = signature()?;
+        // The outer length rewritten in a longer form than DER allows.
+        let [0x30, 0x82, high, low, rest @ ..] = cms.as_slice() else {
+            return Err(cms_error("expected a two-byte length"));
+        };
+        let mut loose = vec![0x30, 0x83, 0x00, *high, *low];
+        loose.extend_from_slice(rest);
+        assert!(add_signature_timestamp(&loose, &cms).is_err());
+        assert!(add_signature_timestamp(b"\x30\x00", &cms).is_err());
+        assert!(
+            read_token(&cms).is_err(),
+            "a signature is not a timestamp token"
+        );
+        Ok(())
+    }
+}
