@@ -5,6 +5,8 @@
 # signature by pyHanko; motcua makes nothing here. The verdicts that openssl, pyHanko and
 # poppler's pdfsig give on the result are measured at the end and written, with the verdicts
 # motcua is expected to give, to tests/corpus/expected.toml (and the table of README.md).
+# long_term.sh (sourced) adds the material of signatures that last: TSAs, an OCSP responder,
+# `openssl ts` tokens, `openssl ocsp` responses; make_long_term.py the B-T/B-LT/B-LTA PDFs.
 #
 # Run from anywhere:
 #
