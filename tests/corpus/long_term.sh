@@ -2,8 +2,9 @@
 # functions (new_key, new_csr, new_db, issue, revoke, gen_crl, person, log) and variables (OUT,
 # CERTS, KEYS, CNF, WORK, ROOT, ROOT_KEY) it uses.
 #
-# long_term_pki   a CA under the root for the long-term material, two TSAs (extendedKeyUsage
-#                 timeStamping critical, and not critical), a delegated OCSP responder, three
+# long_term_pki   a CA under the root for the long-term material, TSAs (extendedKeyUsage
+#                 timeStamping critical, and not critical, until 2035; a later one for archive
+#                 renewal, until 2045), a delegated OCSP responder, three
 #                 signers (valid, expired in 2024, revoked on 2024-05-01), and CRLs of 2024-03-02
 #                 (before the revocation) and of 2026-01-01 (listing it).
 # long_term_ts    RFC 3161 requests and responses of `openssl ts` over tsp/data.txt.
@@ -17,6 +18,7 @@ LT_LEAF_START=20240101000000Z    # long-term signers, OCSP responder: 2024-01-01
 LT_EXPIRED_END=20240630000000Z   # short-lived signer: 2024-01-01 .. 2024-06-30
 TSA_START=20230101000000Z        # both TSAs: 2023-01-01 .. 2035-01-01 (expired by 2040)
 TSA_END=20350101000000Z
+RENEWAL_TSA_START=20260101000000Z  # the TSA of the archive renewal: 2026-01-01 .. 2045-01-01
 LT_REVOKED_AT=240501000000Z      # revoked signer: revocationDate 2024-05-01
 PAST_CRL_THIS_UPDATE=20240302000000Z  # CRLs before the revocation: 2024-03-02 ..
 PAST_CRL_NEXT_UPDATE=20240401000000Z  # .. 2024-04-01 (lt-ca), 2025-03-02 (root)
@@ -37,6 +39,8 @@ long_term_pki() {
     lt_leaf tsa-noncritical rsa2048 \
         "/C=VN/O=Ban Cơ yếu Chính phủ/CN=Dịch vụ cấp dấu thời gian EKU không tới hạn - Kiểm thử" \
         ext_tsa_noncritical "$TSA_START" "$TSA_END"
+    lt_leaf tsa-renewal rsa2048 "/C=VN/O=Ban Cơ yếu Chính phủ/CN=Dịch vụ cấp dấu thời gian G3 - Kiểm thử" \
+        ext_tsa "$RENEWAL_TSA_START" "$LEAF_END"
     lt_leaf ocsp-responder rsa2048 \
         "/C=VN/O=Ban Cơ yếu Chính phủ/CN=Dịch vụ OCSP CA lưu trữ dài hạn G2 - Kiểm thử" \
         ext_ocsp_responder "$LT_LEAF_START" "$LEAF_END"

@@ -13,7 +13,8 @@ writes FILES_DIR/pdf/lt-*.pdf, each from pdf/unsigned.pdf:
   certificates, CRLs and OCSP responses, so that each file carries the revocation data its case
   is about (pyHanko's embed_validation_info would validate the signer first and pick the data
   itself; here revoked and expired signers are the point);
-- B-LTA adds a document timestamp (PdfTimeStamper) after the DSS.
+- B-LTA adds a document timestamp (PdfTimeStamper) after the DSS; the renewed one adds the
+  validation data of that timestamp and a second document timestamp.
 """
 
 import sys
@@ -42,6 +43,9 @@ AFTER_REVOCATION_SIGNED_AT = datetime(2024, 6, 1, 9, 0, 0, tzinfo=timezone.utc)
 AFTER_REVOCATION_STAMPED_AT = datetime(2024, 6, 1, 9, 5, 0, tzinfo=timezone.utc)
 # The document timestamp of the B-LTA files: after the 2024-03-02 CRLs in their DSS.
 ARCHIVED_AT = datetime(2024, 3, 2, 12, 0, 0, tzinfo=timezone.utc)
+# The archive renewal: after the current CRLs (2026-01-01) that validate the first document
+# timestamp, by a TSA valid until 2045.
+RENEWED_AT = datetime(2026, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 # Validation data of the DSS. "Then": the CRLs of 2024-03-02, the day after signing, which
 # nothing had been revoked by. "Now": the current CRLs (2026-01-01, listing lt-revoked) and the
@@ -93,9 +97,10 @@ def add_dss(target: Path, *, certs=(), crls=(), ocsps=()) -> None:
         )
 
 
-def add_document_timestamp(target: Path, at: datetime) -> None:
+def add_document_timestamp(target: Path, at: datetime, *, authority: str = "tsa",
+                           field_name: str = "DocumentTimestamp1") -> None:
     with target.open("r+b") as handle:
-        signers.PdfTimeStamper(tsa("tsa", at), field_name="DocumentTimestamp1").timestamp_pdf(
+        signers.PdfTimeStamper(tsa(authority, at), field_name=field_name).timestamp_pdf(
             IncrementalPdfFileWriter(handle), "sha256", in_place=True
         )
 
@@ -117,6 +122,13 @@ def main() -> None:
         sign_stamped(out(name), signer, at=SIGNED_AT, stamp=good_tsa)
         add_dss(out(name), certs=chain_then, crls=CRLS_THEN)
         add_document_timestamp(out(name), ARCHIVED_AT)
+
+    # Archive renewal of the expired signer's B-LTA: validation data of the first document
+    # timestamp (current CRLs), then a second document timestamp by a TSA valid until 2045.
+    out("expired-b-lta-renewed").write_bytes(out("expired-b-lta").read_bytes())
+    add_dss(out("expired-b-lta-renewed"), certs=("tsa-renewal",), crls=CRLS_NOW)
+    add_document_timestamp(out("expired-b-lta-renewed"), RENEWED_AT, authority="tsa-renewal",
+                           field_name="DocumentTimestamp2")
 
     sign_stamped(out("revoked-signed-before"), "lt-revoked", at=SIGNED_AT, stamp=good_tsa)
     add_dss(out("revoked-signed-before"), certs=chain_ocsp, crls=CRLS_NOW,

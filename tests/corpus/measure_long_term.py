@@ -48,6 +48,7 @@ STAMPED_AT = "2024-03-01T09:05:00Z"
 AFTER_REVOCATION_SIGNED_AT = "2024-06-01T09:00:00Z"
 AFTER_REVOCATION_STAMPED_AT = "2024-06-01T09:05:00Z"
 ARCHIVED_AT = "2024-03-02T12:00:00Z"
+RENEWED_AT = "2026-06-01T12:00:00Z"
 
 DSS_THEN = ["certs/lt-ca.pem", "certs/tsa.pem", "crl/root-2024-03-02.crl",
             "crl/lt-ca-2024-03-02.crl"]
@@ -167,6 +168,19 @@ CASES: list[Token | Ocsp | LtPdf] = [
               tools_differ="pyhanko (CLI) has only the 2024 CRLs of the DSS, too old to "
                            "validate the timestamps' chain now")],
         dss=DSS_THEN, document_timestamps=[ARCHIVED_AT]),
+    LtPdf("lt-expired-b-lta-renewed", "pdf/lt-expired-b-lta-renewed.pdf", [
+        LtSig("certs/lt-expired.pem", SIGNED_AT, STAMPED_AT, "certs/tsa.pem", "B-LTA",
+              "lt-expired-b-lta renewed: a DSS update with the current CRLs (validation data of "
+              "the first document timestamp), then a second document timestamp of 2026-06-01 "
+              "by tsa-renewal (valid to 2045). In 2040 it proves that the first timestamp, "
+              "whose TSA was then valid, existed in 2026: the chain of proofs still holds",
+              both(PASSED),
+              tools_differ="pyHanko 0.38 does not pass it in 2040: its past validation of the "
+                           "first document timestamp (TSA expired in 2035) does not use the "
+                           "proof of existence the renewal gives ('Failed to get control time "
+                           "for point-in-time validation')")],
+        dss=DSS_THEN + ["certs/tsa-renewal.pem", "trust-lt/root.crl", "trust-lt/lt-ca.crl"],
+        document_timestamps=[ARCHIVED_AT, RENEWED_AT]),
     LtPdf("lt-revoked-signed-before", "pdf/lt-revoked-signed-before.pdf", [
         LtSig("certs/lt-revoked.pem", SIGNED_AT, STAMPED_AT, "certs/tsa.pem", "B-LT",
               "revoked 2024-05-01, after the signature timestamp (2024-03-01): the signature "
@@ -353,8 +367,10 @@ class Pdfsig:
             self.setup()
         result = run(["pdfsig", "-nssdir", f"sql:{self.db}", case.file])
         lines = []
+        fields = {signature.field for signature in case.signatures}
         for block in re.split(r"^Signature #\d+:$", result.stdout, flags=re.M)[1:]:
-            if "Signature Type: ETSI.RFC3161" in block:
+            name = re.search(r"- Signature Field Name: (.*)$", block, re.M)
+            if name is None or name.group(1).strip() not in fields:
                 continue  # a document timestamp, not a signature
             found = []
             for pattern in (r"- Signature Validation: (.*)$", r"- Certificate Validation: (.*)$",
