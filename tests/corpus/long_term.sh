@@ -2,11 +2,11 @@
 # functions (new_key, new_csr, new_db, issue, revoke, gen_crl, person, log) and variables (OUT,
 # CERTS, KEYS, CNF, WORK, ROOT, ROOT_KEY) it uses.
 #
-# long_term_pki   a CA under the root for the long-term material, TSAs (extendedKeyUsage
-#                 timeStamping critical, and not critical, until 2035; a later one for archive
-#                 renewal, until 2045), a delegated OCSP responder, three
-#                 signers (valid, expired in 2024, revoked on 2024-05-01), and CRLs of 2024-03-02
-#                 (before the revocation) and of 2026-01-01 (listing it).
+# long_term_pki   a CA under the root for the long-term material; TSAs (extendedKeyUsage
+#                 timeStamping critical, and not critical, until 2035; one for the archive
+#                 renewal, until 2045); a delegated OCSP responder; three signers (valid,
+#                 expired in 2024, revoked on 2024-05-01); CRLs of 2024-03-02 (before the
+#                 revocation) and of 2026-01-01 (listing it).
 # long_term_ts    RFC 3161 requests and responses of `openssl ts` over tsp/data.txt.
 # long_term_ocsp  OCSP responses (good, revoked) of a real `openssl ocsp` responder on a local
 #                 port, queried with `openssl ocsp -url`.
@@ -16,7 +16,7 @@ LT_CA_SUBJECT="/C=VN/O=Ban Cơ yếu Chính phủ/OU=Cục Chứng thực số v
 LT_FIRST_SERIAL=2D0B3F6000000001
 LT_LEAF_START=20240101000000Z    # long-term signers, OCSP responder: 2024-01-01 .. 2045-01-01
 LT_EXPIRED_END=20240630000000Z   # short-lived signer: 2024-01-01 .. 2024-06-30
-TSA_START=20230101000000Z        # both TSAs: 2023-01-01 .. 2035-01-01 (expired by 2040)
+TSA_START=20230101000000Z        # tsa, tsa-noncritical: 2023-01-01 .. 2035-01-01
 TSA_END=20350101000000Z
 RENEWAL_TSA_START=20260101000000Z  # the TSA of the archive renewal: 2026-01-01 .. 2045-01-01
 LT_REVOKED_AT=240501000000Z      # revoked signer: revocationDate 2024-05-01

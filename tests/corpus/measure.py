@@ -32,6 +32,8 @@ How each tool is run and read (one line per certificate or signature):
   `Total document signed` / `Not total document signed` lines joined with " / ".
 - pdfsig_crl: the same with a database that also holds the issuing CA and the folder's CRLs
   (`certutil -A ... -t ,, -i issuing-ca.pem; crlutil -I -d sql:DB -t 1 -i FILE.crl`).
+
+The long-term cases (timestamps, OCSP responses, B-T/B-LT/B-LTA) are in measure_long_term.py.
 """
 
 from __future__ import annotations

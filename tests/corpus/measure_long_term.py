@@ -400,6 +400,40 @@ def verdict(indication: str, sub_indication: str | None) -> str:
     return indication + (f" / {sub_indication}" if sub_indication else "")
 
 
+def gen_time(signed_data) -> str:
+    """genTime of a timestamp token's TSTInfo, RFC 3339 UTC."""
+    tst_info = signed_data["encap_content_info"]["content"].parsed
+    return tst_info["gen_time"].native.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def signature_timestamp(signature) -> str | None:
+    for attribute in signature.signer_info["unsigned_attrs"] or ():
+        if attribute["type"].native == "signature_time_stamp_token":
+            return gen_time(attribute["values"][0]["content"])
+    return None
+
+
+def structure_problems(case: LtPdf) -> list[str]:
+    """What the file lacks of what its case says it holds: DSS, document timestamps with their
+    genTime, signature timestamps with theirs."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    problems = []
+    with (FILES / case.file).open("rb") as handle:
+        reader = PdfFileReader(handle)
+        has_dss = "/DSS" in reader.root
+        if bool(case.dss) != has_dss:
+            problems.append(f"{case.id}: /DSS present={has_dss}")
+        stamps = [gen_time(ts.signed_data) for ts in reader.embedded_timestamp_signatures]
+        if stamps != case.document_timestamps:
+            problems.append(f"{case.id}: document timestamps {stamps}")
+        for signature, expected in zip(reader.embedded_regular_signatures, case.signatures):
+            found = signature_timestamp(signature)
+            if found != expected.signature_timestamp:
+                problems.append(f"{case.id}: signature timestamp {found}")
+    return problems
+
+
 def accepts(line: str) -> bool:
     return line.startswith("INTACT:TRUSTED") and "ILLEGAL_MODIFICATIONS" not in line
 
@@ -444,6 +478,7 @@ def measure(scratch: Path) -> tuple[list[str], list[tuple[str, ...]], list[str]]
         blocks += lines_of({
             "id": case.id, "kind": "pdf", "file": case.file, "trust": TRUST, "dss": case.dss,
             "document_timestamps": case.document_timestamps})
+        problems += structure_problems(case)
         cli = {at: pyhanko_cli(case, at) for at in TIMES}
         api = {at: pyhanko_api(case, at) for at in TIMES}
         now_pdfsig = pdfsig.verdicts(case)
