@@ -5,6 +5,8 @@
 # signature by pyHanko; motcua makes nothing here. The verdicts that openssl, pyHanko and
 # poppler's pdfsig give on the result are measured at the end and written, with the verdicts
 # motcua is expected to give, to tests/corpus/expected.toml (and the table of README.md).
+# long_term.sh (sourced) adds the material of signatures that last: TSAs, an OCSP responder,
+# `openssl ts` tokens, `openssl ocsp` responses; make_long_term.py the B-T/B-LT/B-LTA PDFs.
 #
 # Run from anywhere:
 #
@@ -54,6 +56,7 @@ mkdir -p "$WORK/new"
 
 # Defaults so that the configuration always loads; each issuance sets its own.
 export CA_DB=$OUT/ca/root CA_CERT=/dev/null CA_KEY=/dev/null CA_NEW=$WORK/new STRING_MASK=utf8only
+export TSA_CERT=/dev/null TSA_KEY=/dev/null TSA_CHAIN=/dev/null TSA_SERIAL=/dev/null
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -204,6 +207,11 @@ last=$(tail -c 1 "$WORK/bad.der" | od -An -tu1 | tr -d ' ')
 printf "\\x$(printf %02x $((last ^ 1)))" | dd of="$WORK/bad.der" bs=1 seek=$((size - 1)) conv=notrunc status=none
 openssl x509 -inform DER -in "$WORK/bad.der" -out "$CERTS/bad-signature.pem"
 
+# --- Long-term PKI (TSAs, OCSP responder, signers of 2024), before the root's current CRL ----
+# shellcheck source=long_term.sh
+source "$HERE/long_term.sh"
+long_term_pki
+
 # --- Revocation and CRLs ----------------------------------------------------------------------
 log "CRLs"
 # The stale CRL: issued on 2025-03-01 when only revoked-stale was revoked, due again on
@@ -222,6 +230,7 @@ cp "$ISSUING" "$OUT/trust/issuing-ca.pem"
 cp "$ROOT" "$OUT/trust-stale/root.pem"
 cp "$ISSUING" "$OUT/trust-stale/issuing-ca.pem"
 cp "$OUT/trust/root.crl" "$OUT/trust-stale/root.crl"
+long_term_trust
 rm -f "$OUT"/ca/*/*.old
 
 # --- CMS signatures (openssl cms) ---------------------------------------------------------------
@@ -262,9 +271,15 @@ done
 # Signed with valid-rsa's key, but the SignerInfo and the certificates name valid-org.
 python3 "$HERE/swap_signer.py" "$CMS/valid-rsa.p7s" "$CERTS/valid-org.pem" "$CMS/wrong-certificate.p7s"
 
+# --- Timestamps and OCSP responses (openssl) ---------------------------------------------------
+long_term_ts
+long_term_ocsp
+
 # --- PDFs (pyHanko) ---------------------------------------------------------------------------
 log "PDFs"
 python3 "$HERE/make_pdfs.py" "$OUT"
+log "long-term PDFs"
+python3 "$HERE/make_long_term.py" "$OUT"
 
 # --- Measurements -----------------------------------------------------------------------------
 log "measuring openssl, pyHanko and pdfsig"

@@ -32,6 +32,8 @@ How each tool is run and read (one line per certificate or signature):
   `Total document signed` / `Not total document signed` lines joined with " / ".
 - pdfsig_crl: the same with a database that also holds the issuing CA and the folder's CRLs
   (`certutil -A ... -t ,, -i issuing-ca.pem; crlutil -I -d sql:DB -t 1 -i FILE.crl`).
+
+The long-term cases (timestamps, OCSP responses, B-T/B-LT/B-LTA) are in measure_long_term.py.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+import measure_long_term
 
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
@@ -533,6 +537,20 @@ HEADER = """\
 #   verdicts of pyHanko (`pyhanko`: CLI without CRLs; `pyhanko_crl`: API with the CRLs),
 #   pdfsig (`pdfsig`: NSS database with the root only; `pdfsig_crl`: root, issuing CA and
 #   CRLs) and openssl (`openssl`: cms -verify) follow; see measure.py for the exact commands.
+#
+# [[long_term]] (measure_long_term.py; README.md, "Long-term cases"): trust folder trust-lt.
+#   kind = "timestamp-token": an RFC 3161 response (`file`) to `request` over `data`, by `tsa`;
+#     motcua's `indication` / `sub_indication` for the token, its `gen_time`, and what
+#     `openssl ts -verify` says.
+#   kind = "ocsp-response": `file` answers for `cert` (issuer, responder); `cert_status`,
+#     `revocation_time`, `revocation_reason` and the response's times; `openssl ocsp` says.
+#   kind = "pdf": `dss` lists what the file's /DSS holds, `document_timestamps` their genTime.
+#     One [[long_term.signature]] per signature: signer, claimed time, `signature_timestamp`
+#     (genTime) and `tsa`, the PAdES `level` motcua reports (B-B, B-T, B-LT, B-LTA), why, and
+#     `tools_differ` when a tool disagrees for a known reason. One
+#     [[long_term.signature.expect]] per validation time ("now" or RFC 3339 UTC): motcua's
+#     `indication` / `sub_indication`, `pyhanko` (adesverify CLI, the file alone) and
+#     `pyhanko_crl` (same through the API with trust-lt's CRLs).
 """
 
 
@@ -611,22 +629,36 @@ def main() -> None:
                 name = case.id if len(case.signatures) == 1 else f"{case.id} #{index + 1}"
                 files = case.file + (f" + {case.content}" if case.content else "")
                 table.append((name, files, case.trust, f"`{verdict}`", sig.reason, measured))
+        # The long-term cases, in their own tables that the signature tests do not read yet.
+        long_term_blocks, long_term_rows, long_term_problems = measure_long_term.measure(
+            Path(scratch))
+        blocks += long_term_blocks
         (HERE / "expected.toml").write_text("\n".join(blocks) + "\n")
         write_readme_table(table)
+        write_readme_table(long_term_rows, "long-term", LONG_TERM_HEADER)
         check_agreement()
+        if long_term_problems:
+            raise SystemExit("third-party tools contradict the long-term corpus:\n  "
+                             + "\n  ".join(long_term_problems))
 
 
-def write_readme_table(rows) -> None:
+CASES_HEADER = ["| case | file(s) | trust | expected (motcua) | why | third-party tools (measured) |",
+                "| --- | --- | --- | --- | --- | --- |"]
+LONG_TERM_HEADER = [
+    "| case | file(s) | validation time | expected (motcua) | level | why | third-party tools (measured) |",
+    "| --- | --- | --- | --- | --- | --- | --- |"]
+
+
+def write_readme_table(rows, marker: str = "cases", header: list[str] = CASES_HEADER) -> None:
     readme = HERE / "README.md"
     if not readme.exists():
         return
     text = readme.read_text()
-    begin, end = "<!-- cases:begin -->", "<!-- cases:end -->"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     if begin not in text or end not in text:
         return
     escape = lambda cell: cell.replace("|", "\\|")
-    lines = ["| case | file(s) | trust | expected (motcua) | why | third-party tools (measured) |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = list(header)
     lines += ["| " + " | ".join(escape(cell) for cell in row) + " |" for row in rows]
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
