@@ -36,7 +36,7 @@ pub(super) fn verify_document_timestamp(
 ) -> SignatureReport {
     let check = match check_token_within(token, &signed, context) {
         Ok(check) => check,
-        Err(error) => return unreadable(error.to_string(), context.validation_time),
+        Err(error) => return unreadable(&error.to_string(), context.validation_time),
     };
     let mut checks = vec![SignatureCheck {
         check: SignatureCheckKind::ByteRange,
@@ -77,7 +77,7 @@ pub(super) fn proof_from(report: &SignatureReport) -> Option<ProofOfExistence> {
     })
 }
 
-fn unreadable(problem: String, validated_at: DateTime<Utc>) -> SignatureReport {
+fn unreadable(problem: &str, validated_at: DateTime<Utc>) -> SignatureReport {
     let detail = format!("the document timestamp cannot be read: {problem}");
     SignatureReport {
         indication: Indication::TotalFailed,
