@@ -163,6 +163,10 @@ pub fn check(lang: Lang, kind: SignatureCheckKind) -> &'static str {
             "Chuỗi chứng thư, thời hạn và tình trạng thu hồi",
             "Certificate chain, validity and revocation",
         ),
+        K::MessageImprint => lang.pick(
+            "Mã băm trong dấu thời gian khớp với dữ liệu được gắn dấu",
+            "The timestamp's imprint matches the timestamped data",
+        ),
         K::ChangesAfterSigning => lang.pick("Thay đổi sau khi ký", "Changes after signing"),
     }
 }
