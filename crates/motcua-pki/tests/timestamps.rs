@@ -738,3 +738,38 @@ fn tst_info_range(token: &[u8]) -> Result<std::ops::Range<usize>, Box<dyn std::e
         .ok_or("TSTInfo not found")?;
     Ok(start..start + tst_info.len())
 }
+
+/// Without certReq the token carries no certificate, and it is then unusable without one.
+#[test]
+fn certificates_only_when_asked() -> TestResult {
+    let fixture = Fixture::new()?;
+    let authority = fixture.authority()?;
+    let imprint = imprint_of("no certificates");
+    let request = x509_tsp::TimeStampReq {
+        version: x509_tsp::TspVersion::V1,
+        message_imprint: x509_tsp::MessageImprint {
+            hash_algorithm: x509_cert::spki::AlgorithmIdentifierOwned {
+                oid: der::oid::ObjectIdentifier::new("2.16.840.1.101.3.4.2.1")?,
+                parameters: None,
+            },
+            hashed_message: der::asn1::OctetString::new(imprint.to_vec())?,
+        },
+        req_policy: None,
+        nonce: None,
+        cert_req: false,
+        extensions: None,
+    };
+    let reply = authority.respond(&request.to_der()?, Utc::now());
+    let token = x509_tsp::TimeStampResp::from_der(&reply)?
+        .time_stamp_token
+        .ok_or("no token")?;
+    let signed_data = cms::signed_data::SignedData::from_der(&token.content.to_der()?)?;
+    assert!(signed_data.certificates.is_none());
+    let check = fixture.check(&token.to_der()?, &imprint)?;
+    assert_eq!(
+        check.sub_indication,
+        Some(SubIndication::NoSigningCertificateFound)
+    );
+    assert!(check.nonce.is_none());
+    Ok(())
+}
