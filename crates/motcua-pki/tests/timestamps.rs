@@ -317,6 +317,10 @@ async fn tsa_certificates_need_the_critical_timestamping_usage() -> TestResult {
         (without, Some("no extendedKeyUsage")),
         (not_critical, Some("not marked critical")),
         (also_email, Some("nothing else")),
+        (
+            fixture.pki.tsa().wrong_key_usage(),
+            Some("keyUsage of a timestamping"),
+        ),
     ] {
         let signer = fixture.pki.issue(&spec)?;
         let token = resigned(&token, &signer, dir.path())?;
