@@ -317,6 +317,10 @@ async fn tsa_certificates_need_the_critical_timestamping_usage() -> TestResult {
         (without, Some("no extendedKeyUsage")),
         (not_critical, Some("not marked critical")),
         (also_email, Some("nothing else")),
+        (
+            fixture.pki.tsa().wrong_key_usage(),
+            Some("keyUsage of a timestamping"),
+        ),
     ] {
         let signer = fixture.pki.issue(&spec)?;
         let token = resigned(&token, &signer, dir.path())?;
@@ -612,5 +616,164 @@ async fn replayed_and_skewed_tokens_are_refused() -> TestResult {
             .await,
     );
     assert!(message.contains("away from the local clock"), "{message}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn gen_times_with_fractions_of_a_second_are_read() -> TestResult {
+    if !openssl_present()? {
+        return Ok(());
+    }
+    let fixture = Fixture::new()?;
+    let server = fixture
+        .openssl_tsa(TsaServerOptions {
+            clock_precision_digits: 3,
+            ..TsaServerOptions::default()
+        })
+        .await?;
+    let dir = tempfile::tempdir()?;
+    for index in 0..3 {
+        let imprint = imprint_of(&format!("precise {index}"));
+        let token = token_from(server.url(), &imprint).await?;
+        let check = fixture.check(&token, &imprint)?;
+        assert!(check.is_valid(), "{}", check.summary);
+        // openssl prints the genTime it wrote; ours must be the same instant.
+        std::fs::write(dir.path().join("token.der"), &token)?;
+        let text = openssl(
+            &["ts", "-reply", "-in", "token.der", "-token_in", "-text"],
+            dir.path(),
+        )?;
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        let printed = text
+            .lines()
+            .find_map(|line| line.strip_prefix("Time stamp: "))
+            .ok_or("no time stamp line")?;
+        let expected = check
+            .gen_time
+            .format("%b %e %H:%M:%S%.3f %Y GMT")
+            .to_string();
+        let expected = expected.replace(".000 ", " ");
+        assert_eq!(
+            printed.trim_end_matches('0').replace("0 ", " "),
+            expected.trim_end_matches('0').replace("0 ", " "),
+            "{text}"
+        );
+        assert_eq!(check.gen_time.timestamp_subsec_nanos() % 1_000_000, 0);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_client_asks_for_and_requires_its_policy() -> TestResult {
+    if !openssl_present()? {
+        return Ok(());
+    }
+    let fixture = Fixture::new()?;
+    let server = fixture.openssl_tsa(TsaServerOptions::default()).await?;
+    let imprint = imprint_of("policy");
+    let mut wanted = config(&[(server.url(), None)]);
+    wanted.policy = Some(TEST_TSA_POLICY.into());
+    TsaClient::new(wanted)?
+        .timestamp(imprint, &fixture.store)
+        .await?;
+    let mut other = config(&[(server.url(), None)]);
+    other.policy = Some("1.2.3.4".into());
+    let message = failure_text(
+        TsaClient::new(other)?
+            .timestamp(imprint, &fixture.store)
+            .await,
+    );
+    assert!(message.contains("unacceptedPolicy"), "{message}");
+    Ok(())
+}
+
+/// Every truncation and many byte changes of a real token and request are answered without a
+/// panic: a report or an error for tokens, a DER response for requests.
+#[tokio::test]
+async fn hostile_tokens_and_requests_do_not_panic() -> TestResult {
+    if !openssl_present()? {
+        return Ok(());
+    }
+    let fixture = Fixture::new()?;
+    let server = fixture.openssl_tsa(TsaServerOptions::default()).await?;
+    let imprint = imprint_of("hostile");
+    let token = token_from(server.url(), &imprint).await?;
+    for length in 0..token.len() {
+        let truncated = token.get(..length).ok_or("length")?;
+        let _ = fixture.check(truncated, &imprint);
+    }
+    // Anywhere: no panic. Inside the signed TSTInfo: never valid.
+    let signed = tst_info_range(&token)?;
+    for position in 0..token.len() {
+        let mut changed = token.clone();
+        if let Some(byte) = changed.get_mut(position) {
+            *byte ^= 0x5a;
+        }
+        let checked = fixture.check(&changed, &imprint);
+        if signed.contains(&position) {
+            if let Ok(check) = checked {
+                assert!(!check.is_valid(), "a change at {position} went unnoticed");
+            }
+        }
+    }
+    let authority = fixture.authority()?;
+    let request = motcua_pki::tsp::timestamp_request(&imprint, None)?;
+    for length in 0..request.der.len() {
+        let truncated = request.der.get(..length).ok_or("length")?;
+        let reply = authority.respond(truncated, Utc::now());
+        let response = x509_tsp::TimeStampResp::from_der(&reply)?;
+        assert!(response.time_stamp_token.is_none());
+    }
+    Ok(())
+}
+
+/// Where the TSTInfo lies in `token`.
+fn tst_info_range(token: &[u8]) -> Result<std::ops::Range<usize>, Box<dyn std::error::Error>> {
+    let content_info = cms::content_info::ContentInfo::from_der(token)?;
+    let signed_data = cms::signed_data::SignedData::from_der(&content_info.content.to_der()?)?;
+    let econtent = signed_data
+        .encap_content_info
+        .econtent
+        .ok_or("no TSTInfo")?;
+    let tst_info = econtent.value();
+    let start = token
+        .windows(tst_info.len())
+        .position(|window| window == tst_info)
+        .ok_or("TSTInfo not found")?;
+    Ok(start..start + tst_info.len())
+}
+
+/// Without certReq the token carries no certificate, and it is then unusable without one.
+#[test]
+fn certificates_only_when_asked() -> TestResult {
+    let fixture = Fixture::new()?;
+    let authority = fixture.authority()?;
+    let imprint = imprint_of("no certificates");
+    let request = x509_tsp::TimeStampReq {
+        version: x509_tsp::TspVersion::V1,
+        message_imprint: x509_tsp::MessageImprint {
+            hash_algorithm: x509_cert::spki::AlgorithmIdentifierOwned {
+                oid: der::oid::ObjectIdentifier::new("2.16.840.1.101.3.4.2.1")?,
+                parameters: None,
+            },
+            hashed_message: der::asn1::OctetString::new(imprint.to_vec())?,
+        },
+        req_policy: None,
+        nonce: None,
+        cert_req: false,
+        extensions: None,
+    };
+    let reply = authority.respond(&request.to_der()?, Utc::now());
+    let token = x509_tsp::TimeStampResp::from_der(&reply)?
+        .time_stamp_token
+        .ok_or("no token")?;
+    let signed_data = cms::signed_data::SignedData::from_der(&token.content.to_der()?)?;
+    assert!(signed_data.certificates.is_none());
+    let check = fixture.check(&token.to_der()?, &imprint)?;
+    assert_eq!(
+        check.sub_indication,
+        Some(SubIndication::NoSigningCertificateFound)
+    );
+    assert!(check.nonce.is_none());
     Ok(())
 }

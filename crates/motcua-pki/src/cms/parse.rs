@@ -105,6 +105,9 @@ pub(crate) fn signed_data(input: &[u8]) -> Result<SignedData<'_>, PkiError> {
     let [content_info] = top.as_slice() else {
         return Err(invalid("expected exactly one ContentInfo"));
     };
+    if content_info.tag != der::TAG_SEQUENCE {
+        return Err(invalid("the ContentInfo is not a SEQUENCE"));
+    }
     let parts = children(content_info, "ContentInfo")?;
     if oid_of(parts.first(), "ContentInfo")? != oid::SIGNED_DATA {
         return Err(invalid("the ContentInfo is not a SignedData"));
@@ -117,6 +120,9 @@ pub(crate) fn signed_data(input: &[u8]) -> Result<SignedData<'_>, PkiError> {
     let [signed_data] = inner.as_slice() else {
         return Err(invalid("ContentInfo content is not one SignedData"));
     };
+    if signed_data.tag != der::TAG_SEQUENCE {
+        return Err(invalid("the SignedData is not a SEQUENCE"));
+    }
     let fields = children(signed_data, "SignedData")?;
     let mut fields = fields.iter();
     // version, digestAlgorithms: not needed, the SignerInfo carries its own digest algorithm.

@@ -78,6 +78,8 @@ pub struct TsaServerOptions {
     pub behaviour: TsaBehaviour,
     /// Added to the clock of a [`TimestampAuthority`] (to test clock skew).
     pub clock_offset: TimeDelta,
+    /// Digits of fractions of a second in the genTime of `openssl ts -reply` (0 to 6).
+    pub clock_precision_digits: u8,
 }
 
 /// What makes the responses.
@@ -122,7 +124,7 @@ impl TsaServer {
         chain: &[&TestCert],
         options: TsaServerOptions,
     ) -> Result<Self, PkiError> {
-        let dir = write_openssl_tsa(tsa, chain)?;
+        let dir = write_openssl_tsa(tsa, chain, options.clock_precision_digits)?;
         let responder = Responder::Openssl {
             dir,
             lock: Mutex::new(()),
@@ -268,7 +270,11 @@ fn openssl_reply(dir: &std::path::Path, number: u64, query: &[u8]) -> Option<Vec
     std::fs::read(&reply_file).ok()
 }
 
-fn write_openssl_tsa(tsa: &TestCert, chain: &[&TestCert]) -> Result<TempDir, PkiError> {
+fn write_openssl_tsa(
+    tsa: &TestCert,
+    chain: &[&TestCert],
+    precision_digits: u8,
+) -> Result<TempDir, PkiError> {
     let io =
         |error: std::io::Error| PkiError::TestPki(format!("cannot write the TSA files: {error}"));
     let dir = tempfile::tempdir().map_err(io)?;
@@ -293,7 +299,8 @@ fn write_openssl_tsa(tsa: &TestCert, chain: &[&TestCert]) -> Result<TempDir, Pki
          accuracy = secs:1\n\
          ordering = no\n\
          tsa_name = yes\n\
-         ess_cert_id_chain = no\n",
+         ess_cert_id_chain = no\n\
+         clock_precision_digits = {precision_digits}\n",
         dir = path.display()
     );
     std::fs::write(path.join("tsa.cnf"), config).map_err(io)?;

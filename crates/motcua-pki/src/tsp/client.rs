@@ -141,6 +141,11 @@ impl TsaClient {
                 "no timestamp authority endpoint is configured".into(),
             ));
         }
+        if let Some(policy) = &config.policy {
+            der::asn1::ObjectIdentifier::new(policy).map_err(|error| {
+                PkiError::TsaConfig(format!("the policy {policy} is not an OID: {error}"))
+            })?;
+        }
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
@@ -303,4 +308,51 @@ fn error_chain(error: &reqwest::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_config_file_with_defaults_and_hides_secrets() {
+        let config: TsaConfig = serde_json::from_str(
+            r#"{"endpoints": [
+                {"url": "https://tsa.example.vn/tsr", "credentials": {"basic": {"user": "ubnd", "password": "bí mật"}}},
+                {"url": "https://tsa2.example.vn", "credentials": {"bearer": "token-123"}},
+                {"url": "http://tsa3.example.vn"}
+            ], "timeout": 2.5}"#,
+        )
+        .unwrap();
+        assert_eq!(config.timeout, Duration::from_millis(2500));
+        assert_eq!(config.max_clock_skew, Duration::from_secs(60));
+        assert_eq!(config.max_response_bytes, 1024 * 1024);
+        assert!(config.policy.is_none());
+        assert!(config.endpoints[2].credentials.is_none());
+        let shown = format!("{config:?}");
+        assert!(shown.contains("ubnd"), "{shown}");
+        assert!(
+            !shown.contains("bí mật") && !shown.contains("token-123"),
+            "{shown}"
+        );
+        assert!(serde_json::from_str::<TsaConfig>(r#"{"endpoints": [], "timeout": -1}"#).is_err());
+    }
+
+    #[test]
+    fn refuses_unusable_configs() {
+        let mut config: TsaConfig = serde_json::from_str(r#"{"endpoints": []}"#).unwrap();
+        assert!(matches!(
+            TsaClient::new(config.clone()),
+            Err(PkiError::TsaConfig(_))
+        ));
+        config.endpoints.push(TsaEndpoint {
+            url: "http://127.0.0.1:1".into(),
+            credentials: None,
+        });
+        config.policy = Some("not an oid".into());
+        assert!(matches!(
+            TsaClient::new(config),
+            Err(PkiError::TsaConfig(_))
+        ));
+    }
 }

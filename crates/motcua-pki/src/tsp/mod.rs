@@ -13,6 +13,7 @@ mod client;
 mod request;
 mod response;
 mod token;
+mod tst_info;
 
 pub use authority::TimestampAuthority;
 pub use client::{Timestamp, TsaClient, TsaConfig, TsaCredentials, TsaEndpoint, TsaFailure};

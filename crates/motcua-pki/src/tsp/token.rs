@@ -3,12 +3,11 @@
 //! time the token states.
 
 use chrono::{DateTime, Utc};
-use der::Decode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use x509_tsp::TstInfo;
 
-use super::{imprint_hash, TST_INFO_CONTENT_TYPE};
+use super::{imprint_hash, tst_info, TST_INFO_CONTENT_TYPE};
 use crate::budget::Budget;
 use crate::cms::{
     parse_signed_data, signer_certificate, verify_parsed, CertificateValidation, Encapsulation,
@@ -158,9 +157,7 @@ fn check(
     let content = parsed
         .content
         .ok_or_else(|| not_token("the SignedData holds no TSTInfo".into()))?;
-    let info = TstInfo::from_der(content)
-        .map_err(|error| not_token(format!("the TSTInfo cannot be read: {error}")))?;
-    let gen_time = gen_time(&info)?;
+    let (info, gen_time) = tst_info::read(content)?;
     let context = VerifyContext {
         claimed_time_outside: Some(gen_time),
         archival_proof: None,
@@ -238,14 +235,6 @@ fn check(
         validated_at: at,
         embedded_validation_data,
     })
-}
-
-fn gen_time(info: &TstInfo) -> Result<DateTime<Utc>, PkiError> {
-    let since_epoch = info.gen_time.to_unix_duration();
-    i64::try_from(since_epoch.as_secs())
-        .ok()
-        .and_then(|seconds| DateTime::from_timestamp(seconds, since_epoch.subsec_nanos()))
-        .ok_or_else(|| PkiError::InvalidTimestamp("the genTime is out of range".into()))
 }
 
 /// The comparison of the token's imprint with the timestamped data.

@@ -163,11 +163,11 @@ pub fn check(lang: Lang, kind: SignatureCheckKind) -> &'static str {
             "Chuỗi chứng thư, thời hạn và tình trạng thu hồi",
             "Certificate chain, validity and revocation",
         ),
-        K::ChangesAfterSigning => lang.pick("Thay đổi sau khi ký", "Changes after signing"),
         K::MessageImprint => lang.pick(
-            "Dấu thời gian được cấp cho đúng dữ liệu này",
-            "The timestamp was issued for this data",
+            "Mã băm trong dấu thời gian khớp với dữ liệu được gắn dấu",
+            "The timestamp's imprint matches the timestamped data",
         ),
+        K::ChangesAfterSigning => lang.pick("Thay đổi sau khi ký", "Changes after signing"),
         K::SignatureTimestamp => lang.pick(
             "Dấu thời gian trên chữ ký và tổ chức cấp dấu thời gian",
             "Signature timestamp and its timestamping authority",
