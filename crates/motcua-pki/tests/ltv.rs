@@ -16,7 +16,7 @@ use der::{Decode, Encode, SliceReader};
 use motcua_pki::archival::{ArchivalServices, ValidationData};
 use motcua_pki::cms::KeySigner;
 use motcua_pki::pades::{
-    newest_document_timestamp, renew_archive_timestamp, verify_pdf, ChangesAfter,
+    newest_document_timestamp, renew_archive_timestamp, verify_pdf, ChangesAfter, PdfSignatureKind,
     PdfSignatureOptions, PdfSignatureReport, SignatureLevel, SignatureRequest,
 };
 use motcua_pki::testpki::{sample_pdf, CrlSpec, KeySpec, TestCert, TestPki};
@@ -520,18 +520,19 @@ fn write_for_inspection(pdf: &[u8], name: &str) {
     }
 }
 
-/// What motcua's verifier says of the CAdES signatures (document timestamps left out).
+/// What motcua's verifier says of the signatures and document timestamps.
 fn motcua_reports(archive: &Archive, pdf: &[u8]) -> Result<Vec<PdfSignatureReport>, Failure> {
     let now = Utc::now();
     let mut store = archive.pki.trust_store()?;
     store.add_crl(&archive.pki.root_crl(&CrlSpec::current(now))?)?;
     store.add_crl(&archive.pki.crl(&CrlSpec::current(now))?)?;
-    Ok(
-        verify_pdf(pdf, &store, &[], now, RevocationPolicy::Require)?
-            .into_iter()
-            .filter(|report| report.sub_filter != "ETSI.RFC3161")
-            .collect(),
-    )
+    Ok(verify_pdf(
+        pdf,
+        &store,
+        &[],
+        now,
+        RevocationPolicy::Require,
+    )?)
 }
 
 fn request(level: SignatureLevel) -> SignatureRequest {
@@ -575,7 +576,15 @@ fn check_document(
     }
     qpdf_check(pdf)?;
     let reports = motcua_reports(archive, pdf)?;
-    assert_eq!(reports.len(), signatures);
+    assert_eq!(reports.len(), signatures + tokens.1);
+    let signed: Vec<_> = reports
+        .iter()
+        .filter(|report| report.kind == PdfSignatureKind::Signature)
+        .collect();
+    assert_eq!(signed.len(), signatures);
+    // The last signature reaches the level asked for; the verifier reads the level back.
+    let last = signed.last().ok_or("no signature")?;
+    assert_eq!(last.report.level, Some(level), "{last:#?}");
     for report in &reports {
         assert!(report.report.is_valid(), "{report:#?}");
         // What follows a signature (signatures, /DSS, document timestamps) is accepted.
