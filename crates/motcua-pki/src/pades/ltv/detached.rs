@@ -65,7 +65,7 @@ pub async fn extend_detached(
         return Ok(cms);
     }
     let data = validation_data_of(&cms, services).await?;
-    add_validation_data(&cms, data)
+    add_validation_data(&cms, &data)
 }
 
 /// The certificates and revocation data of the signer of `cms` and of its timestamp's
@@ -90,7 +90,7 @@ async fn validation_data_of(
 }
 
 /// `cms` with `data` added: certificates it does not carry yet, CRLs, and OCSP answers.
-fn add_validation_data(cms: &[u8], data: ValidationData) -> Result<Vec<u8>, PkiError> {
+fn add_validation_data(cms: &[u8], data: &ValidationData) -> Result<Vec<u8>, PkiError> {
     let items = data.certificates.len() + data.crls.len() + data.ocsp_responses.len();
     if items > MAX_VALIDATION_ITEMS {
         return Err(PkiError::CannotExtend(format!(
