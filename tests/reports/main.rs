@@ -8,6 +8,7 @@ mod api_fuzzing;
 mod audit_trail;
 mod database_outage;
 mod idempotency;
+mod long_term;
 mod openapi;
 mod operations;
 mod requests;

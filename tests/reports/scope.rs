@@ -54,6 +54,8 @@ fn receive(reports: &ReportsApp, report_id: &str, figures: String) {
         },
         receipt_base64: String::new(),
         signature_base64: String::new(),
+        signature_level: Default::default(),
+        fallback_reason: None,
     };
     let row = ReceivedReport {
         report_id: report_id.into(),

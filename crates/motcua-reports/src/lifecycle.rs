@@ -9,6 +9,7 @@ use motcua_core::record_ids::{ApiKeyId, OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::{now, DbConnection, DbError};
+use motcua_pki::pades::SignatureLevel;
 use motcua_web::error::ApiError;
 use serde_json::{json, Value};
 
@@ -74,6 +75,9 @@ pub enum Step {
         at: NaiveDateTime,
         official_id: OfficialId,
         certificate_sha256: String,
+        /// The level the signature reached, and why not the configured one if it fell back.
+        level: SignatureLevel,
+        fallback_reason: Option<String>,
     },
     /// Numbered and signed by the organisation.
     Issue {
@@ -82,6 +86,9 @@ pub enum Step {
         year: i32,
         number_text: String,
         organisation_key: i64,
+        /// The level the signature reached, and why not the configured one if it fell back.
+        level: SignatureLevel,
+        fallback_reason: Option<String>,
     },
     /// Queued for delivery to `destination`.
     Submit {
@@ -198,10 +205,14 @@ pub fn take(
             at,
             official_id,
             certificate_sha256,
+            level,
+            fallback_reason,
         } => {
             report.leader_signed_at = Some(at);
-            let detail =
-                json!({ "official_id": official_id, "certificate_sha256": certificate_sha256 });
+            let detail = json!({
+                "official_id": official_id, "certificate_sha256": certificate_sha256,
+                "signature_level": level, "fallback_reason": fallback_reason,
+            });
             ("report.signed_by_leader", detail, at)
         }
         Step::Issue {
@@ -210,12 +221,17 @@ pub fn take(
             year,
             number_text,
             organisation_key,
+            level,
+            fallback_reason,
         } => {
             report.number = Some(number);
             report.number_year = Some(year);
             report.number_text = Some(number_text.clone());
             report.issued_at = Some(at);
-            let detail = json!({ "number": number_text, "organisation_key": organisation_key });
+            let detail = json!({
+                "number": number_text, "organisation_key": organisation_key,
+                "signature_level": level, "fallback_reason": fallback_reason,
+            });
             ("report.issued", detail, at)
         }
         Step::Submit { at, destination } => {

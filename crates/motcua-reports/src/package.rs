@@ -9,7 +9,7 @@ use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_pki::binding::bind_subject_to_unit;
 use motcua_pki::cms::{self, Indication, Signer};
-use motcua_pki::pades::{self, ChangesAfter, PdfSignatureReport};
+use motcua_pki::pades::{self, ChangesAfter, PdfSignatureKind, PdfSignatureReport, SignatureLevel};
 use motcua_pki::{Certificate, IdentifierKind, RevocationPolicy, TrustStore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use crate::figures::Figures;
 use crate::report_document::FIGURES_ATTACHMENT;
+use crate::signature_check::signatures_of;
 
 /// The unit that issued a report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -72,8 +73,16 @@ pub struct SignedReceipt {
     pub receipt: Receipt,
     /// The exact bytes signed: the receipt as JSON, base64.
     pub receipt_base64: String,
-    /// CMS (CAdES-B-B) detached signature, base64.
+    /// CMS detached signature (CAdES, at `signature_level`), base64.
     pub signature_base64: String,
+    /// The level of the signature: B-LT carries its timestamp and the validation data of the
+    /// receiver's certificate and of the timestamping authority. Absent from older receipts
+    /// (B-B).
+    #[serde(default)]
+    pub signature_level: SignatureLevel,
+    /// Why the signature is below the receiver's configured level, when it fell back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
 }
 
 /// One failed check of a package, named.
@@ -157,7 +166,10 @@ fn finding(check: impl Into<String>, detail: impl Into<String>) -> Finding {
     }
 }
 
-fn check_signatures(signatures: &[PdfSignatureReport], sender: &Sender, out: &mut Vec<Finding>) {
+/// The leader's and the organisation's signatures are those of kind `signature`; document
+/// timestamps (B-LTA) must pass like every signature, and may follow the organisation's.
+fn check_signatures(reports: &[PdfSignatureReport], sender: &Sender, out: &mut Vec<Finding>) {
+    let signatures: Vec<(usize, &PdfSignatureReport)> = signatures_of(reports).collect();
     if signatures.len() < 2 {
         out.push(finding(
             "signatures",
@@ -168,19 +180,19 @@ fn check_signatures(signatures: &[PdfSignatureReport], sender: &Sender, out: &mu
             ),
         ));
     }
-    for (index, signature) in signatures.iter().enumerate() {
+    for (index, report) in reports.iter().enumerate() {
         let at = format!("signatures[{index}]");
-        if signature.report.indication != Indication::TotalPassed {
-            out.push(finding(&at, signature.report.summary.clone()));
+        if report.report.indication != Indication::TotalPassed {
+            out.push(finding(&at, report.report.summary.clone()));
         }
-        if signature.changes_after == ChangesAfter::OtherContent {
+        if report.changes_after == ChangesAfter::OtherContent {
             out.push(finding(
                 &at,
                 "content other than signatures was added after this signature",
             ));
         }
     }
-    if let Some(first) = signatures.first().filter(|_| signatures.len() >= 2) {
+    if let Some((index, first)) = signatures.first().filter(|_| signatures.len() >= 2) {
         let personal = first.report.signer.as_ref().is_some_and(|signer| {
             signer
                 .identifiers
@@ -189,15 +201,21 @@ fn check_signatures(signatures: &[PdfSignatureReport], sender: &Sender, out: &mu
         });
         if !personal {
             out.push(finding(
-                "signatures[0]",
+                format!("signatures[{index}]"),
                 "the first signature must be the leader's personal signature (a certificate \
                  with UID=CCCD:)",
             ));
         }
     }
-    if let Some(last) = signatures.last() {
-        let at = format!("signatures[{}]", signatures.len() - 1);
-        if !last.covers_whole_document {
+    if let Some((index, last)) = signatures.last() {
+        let at = format!("signatures[{index}]");
+        // Only document timestamps (and their validation data) may follow the last signature.
+        let only_timestamps_after = reports.get(index + 1..).is_some_and(|after| {
+            after
+                .iter()
+                .all(|later| later.kind == PdfSignatureKind::DocumentTimestamp)
+        });
+        if !last.covers_whole_document && !only_timestamps_after {
             out.push(finding(
                 &at,
                 "the last signature does not cover the whole file",
@@ -291,7 +309,8 @@ fn check_figures(
     Some((figures, json))
 }
 
-/// Signs a receipt with the receiver organisation's key.
+/// Signs a receipt with the receiver organisation's key (B-B; the service raises it to its
+/// level).
 pub fn sign_receipt(
     receipt: Receipt,
     signer: &dyn Signer,
@@ -304,6 +323,8 @@ pub fn sign_receipt(
         receipt,
         receipt_base64: STANDARD.encode(&bytes),
         signature_base64: STANDARD.encode(signature),
+        signature_level: SignatureLevel::BaselineB,
+        fallback_reason: None,
     })
 }
 

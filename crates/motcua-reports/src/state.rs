@@ -6,6 +6,7 @@ use motcua_db::{DbConnection, DbPool};
 use motcua_keys::checkpoint_key::StoredCheckpointKey;
 use motcua_keys::keystore::KeyStore;
 use motcua_pki::TrustStore;
+use motcua_web::archival::Archival;
 use motcua_web::error::ApiError;
 use motcua_web::{Limits, WebContext};
 use sha2::{Digest, Sha256};
@@ -25,6 +26,9 @@ pub struct AppState {
     pub signers: KeyStore<i64>,
     /// For deliveries to the province.
     pub http: reqwest::Client,
+    /// Raises every signature this service makes to its configured level (timestamps,
+    /// revocation data, document timestamps).
+    pub archival: Archival,
 }
 
 impl AppState {
@@ -50,6 +54,8 @@ impl AppState {
             .timeout(std::time::Duration::from_secs(120))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let archival = Archival::new(config.signing.clone())
+            .map_err(|e| format!("MOTCUA_SIGNING_CONFIG: {e}"))?;
         let audit_key = {
             let mut conn = db.get().map_err(|e| e.to_string())?;
             checkpoint_key(&mut conn, &config)?
@@ -67,6 +73,7 @@ impl AppState {
             results,
             signers: KeyStore::default(),
             http,
+            archival,
         })
     }
 

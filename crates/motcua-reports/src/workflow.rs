@@ -9,6 +9,7 @@ use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::DbConnection;
 use motcua_document::RenderedDocument;
+use motcua_pki::pades::SignatureLevel;
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::{ETag, IfMatch};
@@ -212,6 +213,31 @@ pub struct ReportView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub links: ReportLinks,
+    /// In the answer of a signing step only: the level the signature just made reached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<SignatureOutcome>,
+}
+
+/// The level a signature reached, and why it is below the configured one when it fell back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SignatureOutcome {
+    pub level: SignatureLevel,
+    /// Set when the configured level could not be reached and the fallback level was used.
+    pub fallback_reason: Option<String>,
+}
+
+/// The answer of a signing step: the report as it is now, with the level its new signature
+/// reached.
+pub fn signed(
+    (mut view, etag): (ReportView, ETag),
+    level: SignatureLevel,
+    fallback_reason: Option<String>,
+) -> Result<Answer, ApiError> {
+    view.signature = Some(SignatureOutcome {
+        level,
+        fallback_reason,
+    });
+    changed(StatusCode::OK, (view, etag))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -266,5 +292,6 @@ pub fn view(report: &Report, version: &ReportVersion) -> ReportView {
             figures_csv: format!("{base}/figures.csv"),
             verification: format!("{base}/verification"),
         },
+        signature: None,
     }
 }

@@ -26,7 +26,7 @@
 use std::path::Path;
 
 use motcua_pki::archival::{ArchivalServices, ValidationData};
-use motcua_pki::pades::{renew_archive_timestamp, SignatureLevel};
+use motcua_pki::pades::{extend_detached, renew_archive_timestamp, SignatureLevel};
 use motcua_pki::revocation::{RevocationConfig, RevocationFetcher};
 use motcua_pki::tsp::{TsaClient, TsaConfig};
 use motcua_pki::{Certificate, PkiError, TrustStore};
@@ -154,6 +154,38 @@ pub struct Finished {
     pub fallback_reason: Option<String>,
 }
 
+/// A detached CMS signature raised to its level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedDetached {
+    /// The signature (DER ContentInfo).
+    pub cms: Vec<u8>,
+    /// The level it has.
+    pub level: SignatureLevel,
+    /// Why the configured level was not reached, when the fallback level was used.
+    pub fallback_reason: Option<String>,
+}
+
+/// What a signature is in: a PDF (PAdES) or a detached CMS (CAdES).
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Pdf,
+    DetachedCms,
+}
+
+impl Target {
+    async fn extend(
+        self,
+        level: SignatureLevel,
+        signed: Vec<u8>,
+        services: &Services<'_>,
+    ) -> Result<Vec<u8>, PkiError> {
+        match self {
+            Target::Pdf => level.extend(signed, services).await,
+            Target::DetachedCms => extend_detached(signed, level, services).await,
+        }
+    }
+}
+
 /// The timestamp client and revocation fetcher the services sign with.
 #[derive(Debug)]
 pub struct Archival {
@@ -198,7 +230,38 @@ impl Archival {
         signed: Vec<u8>,
         store: &TrustStore,
     ) -> Result<Finished, ApiError> {
-        let level = self.level(kind);
+        self.raise(Target::Pdf, self.level(kind), signed, store)
+            .await
+    }
+
+    /// Like [`finish`](Self::finish), for a detached CMS signature (a signed receipt): CAdES
+    /// B-T or B-LT. A kind configured at B-LTA gets B-LT, the most a signature outside a PDF
+    /// has here (archive timestamps are document timestamps of PDFs).
+    pub async fn finish_detached(
+        &self,
+        kind: SignatureKind,
+        cms: Vec<u8>,
+        store: &TrustStore,
+    ) -> Result<FinishedDetached, ApiError> {
+        let level = match self.level(kind) {
+            SignatureLevel::BaselineLta => SignatureLevel::BaselineLt,
+            level => level,
+        };
+        let finished = self.raise(Target::DetachedCms, level, cms, store).await?;
+        Ok(FinishedDetached {
+            cms: finished.pdf,
+            level: finished.level,
+            fallback_reason: finished.fallback_reason,
+        })
+    }
+
+    async fn raise(
+        &self,
+        target: Target,
+        level: SignatureLevel,
+        signed: Vec<u8>,
+        store: &TrustStore,
+    ) -> Result<Finished, ApiError> {
         if level == SignatureLevel::BaselineB {
             return Ok(Finished {
                 pdf: signed,
@@ -210,18 +273,22 @@ impl Archival {
             archival: self,
             store,
         };
-        match level.extend(signed.clone(), &services).await {
+        match target.extend(level, signed.clone(), &services).await {
             Ok(pdf) => Ok(Finished {
                 pdf,
                 level,
                 fallback_reason: None,
             }),
-            Err(error) => self.fall_back(level, signed, &services, &error).await,
+            Err(error) => {
+                self.fall_back(target, level, signed, &services, &error)
+                    .await
+            }
         }
     }
 
     async fn fall_back(
         &self,
+        target: Target,
         level: SignatureLevel,
         signed: Vec<u8>,
         services: &Services<'_>,
@@ -240,8 +307,8 @@ impl Archival {
         let Some(fallback) = self.config.levels.fallback.filter(|f| *f != level) else {
             return Err(refused(error));
         };
-        let pdf = fallback
-            .extend(signed, services)
+        let pdf = target
+            .extend(fallback, signed, services)
             .await
             .map_err(|error| refused(&error))?;
         Ok(Finished {

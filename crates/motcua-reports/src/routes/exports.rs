@@ -5,7 +5,7 @@ use actix_web::web::{Data, Json, Path};
 use actix_web::{get, HttpResponse};
 use motcua_core::access::Access;
 use motcua_db::reports;
-use motcua_pki::pades::{self, PdfSignatureReport};
+use motcua_pki::pades::PdfSignatureReport;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::ReadErrors;
 use motcua_web::error::ApiError;
@@ -14,7 +14,7 @@ use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::signature_check::verify_stored;
+use crate::signature_check::{document_valid, verify_stored};
 use crate::state::AppState;
 use crate::workflow::{current_version, find, require_report, ISSUED, LEADER_SIGNED, RENDERED};
 
@@ -146,11 +146,7 @@ pub async fn verify_report(
     let id = id.into_inner();
     let (stage, pdf) = latest_document(&state, who, id.clone(), None).await?;
     let signatures = verify_stored(&state, &id, pdf).await?;
-    let valid = !signatures.is_empty()
-        && signatures.iter().all(|signature| {
-            signature.report.is_valid()
-                && signature.changes_after != pades::ChangesAfter::OtherContent
-        });
+    let valid = document_valid(&signatures, 1);
     Ok(Json(DocumentVerification {
         report_id: id,
         stage,

@@ -3,21 +3,25 @@
 //! receipt signed by the province's organisation key, and rolled up per period.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post, HttpResponse};
-use chrono::{DateTime, Utc};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
 use motcua_core::form06::Form06Columns;
 use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
-use motcua_db::now;
 use motcua_db::reports::{self, ReceivedReport};
-use motcua_keys::keystore;
+use motcua_db::{now, DbConnection};
+use motcua_keys::keystore::{self, OrganisationSigner};
 use motcua_pki::{pades, TrustStore};
 use motcua_web::answer::Answer;
+use motcua_web::archival::SignatureKind;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError, InvalidParam};
@@ -32,15 +36,16 @@ use crate::package::{
     sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
     SignedReceipt, VerifiedPackage,
 };
-use crate::signature_check::verify_stored;
+use crate::signature_check::{document_valid, verify_stored};
 use crate::state::AppState;
 use crate::workflow::{require_unit_scope, utc};
 
 /// Receives a report package. A delivery of a package already received (same report id and
 /// content) answers the same receipt with 200, so retries are harmless; a different package
 /// under the same id is refused. A package that fails verification is refused with 422 and the
-/// verification report (`verification`), and nothing is stored.
-#[utoipa::path(tag = "inbox", request_body = ReportPackage, responses((status = 201, body = SignedReceipt), (status = 200, description = "Already received: the same receipt", body = SignedReceipt), WriteErrors), security(("api_key" = [])))]
+/// verification report (`verification`), and nothing is stored. The receipt's signature is
+/// raised to the receipt's configured level (CAdES B-LT by default with a timestamp authority).
+#[utoipa::path(tag = "inbox", request_body = ReportPackage, responses((status = 201, body = SignedReceipt), (status = 200, description = "Already received: the same receipt", body = SignedReceipt), (status = 502, description = "The timestamp authority or a revocation source failed and no fallback level is configured; nothing was stored", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors), security(("api_key" = [])))]
 #[post("/inbox")]
 pub async fn receive_package(
     state: Data<AppState>,
@@ -64,48 +69,24 @@ pub async fn receive_package(
         return repeated_delivery(&stored, &package);
     }
     let store = state.trust_store()?;
-    let receipt_store = store.clone();
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
-    let verified = verified_package(&state, &package, store).await?;
-    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
+    let verified = verified_package(&state, &package, store.clone()).await?;
     let actor = Actor::new(&who, &request_id);
-    let signers = state.clone();
+    // Read, sign and raise the receipt to its level outside any transaction, then store it
+    // unless another delivery of the same package was stored meanwhile.
+    let prepared = match prepare_receipt(&state, &package, &verified, receiver_unit).await? {
+        PreparedReceipt::AlreadyStored(receipt) => return Answer::ok(&receipt),
+        PreparedReceipt::ToSign(prepared) => prepared,
+    };
+    let signed = sign_and_finish_receipt(&state, prepared, &store).await?;
     let answer = state
         .write_answer(move |conn| {
             if let Some(stored) = reports::find_received(conn, &package.report_id)? {
                 // Another delivery of the same package won the race.
                 return Answer::ok(&stored_receipt(&stored)?);
             }
-            let key = reports::current_key(conn, receiver_unit)?.ok_or_else(|| {
-                ApiError::Conflict(format!(
-                    "no organisation key of the receiving unit {receiver_unit} is stored; \
-                     receipts cannot be signed"
-                ))
-            })?;
-            let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
-            let received_at = now();
-            let receiver = signer.certificate().info().subject.text.clone();
-            let receipt = receipt_for(&package, &verified, received_at, receiver);
-            // The key's file may lack the intermediates: the trust roots complete the chain.
-            let chain = keystore::chain_to_embed(signer.as_ref(), &receipt_store);
-            let signed = sign_receipt(receipt, signer.as_ref(), &chain)
-                .map_err(|e| ApiError::internal(format!("signing the receipt: {e}")))?;
-            let signed_json = to_json_text(&signed)?;
-            let row = received_row(&package, &verified, signed_json, received_at, &who)?;
-            reports::insert_received(conn, &row)?;
-            actor.record(
-                conn,
-                "report.received",
-                "received_report",
-                &package.report_id,
-                &serde_json::json!({
-                    "sender_unit_id": package.sender.unit_id,
-                    "number": package.number_text,
-                    "pdf_sha256": verified.pdf_sha256,
-                }),
-            )?;
-            Answer::created(None, &signed)
+            store_receipt(conn, &package, &verified, signed, &who, &actor)
         })
         .await?;
     if answer.status() == StatusCode::CREATED && !answer.is_replay() {
@@ -117,6 +98,110 @@ pub async fn receive_package(
             .inc();
     }
     Ok(answer)
+}
+
+/// What [`prepare_receipt`] read: the receipt of an earlier delivery, or one to sign.
+enum PreparedReceipt {
+    AlreadyStored(SignedReceipt),
+    ToSign(ReceiptToSign),
+}
+
+/// A receipt and the receiving organisation's key, read in one read transaction.
+struct ReceiptToSign {
+    receipt: Receipt,
+    signer: Arc<dyn OrganisationSigner>,
+    received_at: NaiveDateTime,
+}
+
+/// Reads the receiving unit's key and makes the receipt of `package`, unless it was received
+/// meanwhile.
+async fn prepare_receipt(
+    state: &Data<AppState>,
+    package: &ReportPackage,
+    verified: &VerifiedPackage,
+    receiver_unit: UnitId,
+) -> Result<PreparedReceipt, ApiError> {
+    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
+    let (package, verified, signers) = (package.clone(), verified.clone(), state.clone());
+    state
+        .read(move |conn| {
+            if let Some(stored) = reports::find_received(conn, &package.report_id)? {
+                return Ok(PreparedReceipt::AlreadyStored(stored_receipt(&stored)?));
+            }
+            let key = reports::current_key(conn, receiver_unit)?.ok_or_else(|| {
+                ApiError::Conflict(format!(
+                    "no organisation key of the receiving unit {receiver_unit} is stored; \
+                     receipts cannot be signed"
+                ))
+            })?;
+            let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
+            let received_at = now();
+            let receiver = signer.certificate().info().subject.text.clone();
+            Ok(PreparedReceipt::ToSign(ReceiptToSign {
+                receipt: receipt_for(&package, &verified, received_at, receiver),
+                signer,
+                received_at,
+            }))
+        })
+        .await
+}
+
+/// Signs the receipt (B-B, on the blocking pool) and raises its signature to the receipt's
+/// level: a failing authority without fallback refuses the delivery (502), nothing stored.
+async fn sign_and_finish_receipt(
+    state: &AppState,
+    prepared: ReceiptToSign,
+    store: &TrustStore,
+) -> Result<(SignedReceipt, NaiveDateTime), ApiError> {
+    let received_at = prepared.received_at;
+    let chain_store = store.clone();
+    let mut signed = actix_web::web::block(move || {
+        // The key's file may lack the intermediates: the trust roots complete the chain.
+        let chain = keystore::chain_to_embed(prepared.signer.as_ref(), &chain_store);
+        sign_receipt(prepared.receipt, prepared.signer.as_ref(), &chain)
+            .map_err(|e| ApiError::internal(format!("signing the receipt: {e}")))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))??;
+    let cms = STANDARD
+        .decode(&signed.signature_base64)
+        .map_err(ApiError::internal_from)?;
+    let finished = state
+        .archival
+        .finish_detached(SignatureKind::Receipt, cms, store)
+        .await?;
+    signed.signature_base64 = STANDARD.encode(&finished.cms);
+    signed.signature_level = finished.level;
+    signed.fallback_reason = finished.fallback_reason;
+    Ok((signed, received_at))
+}
+
+/// Stores the received report with its signed receipt, and its audit record.
+fn store_receipt(
+    conn: &mut DbConnection,
+    package: &ReportPackage,
+    verified: &VerifiedPackage,
+    (signed, received_at): (SignedReceipt, NaiveDateTime),
+    who: &Principal,
+    actor: &Actor,
+) -> Result<Answer, ApiError> {
+    let signed_json = to_json_text(&signed)?;
+    let row = received_row(package, verified, signed_json, received_at, who)?;
+    reports::insert_received(conn, &row)?;
+    actor.record(
+        conn,
+        "report.received",
+        "received_report",
+        &package.report_id,
+        &serde_json::json!({
+            "sender_unit_id": package.sender.unit_id,
+            "number": package.number_text,
+            "pdf_sha256": verified.pdf_sha256,
+            "receipt_signature_level": signed.signature_level,
+            "fallback_reason": signed.fallback_reason,
+        }),
+    )?;
+    Answer::created(None, &signed)
 }
 
 /// Refuses a key limited to a unit that sends another unit's package.
@@ -408,11 +493,7 @@ pub async fn reverify_received(
 ) -> Result<Json<Reverification>, ApiError> {
     let row = find_received(&state, &who, id.into_inner()).await?;
     let signatures = verify_stored(&state, &row.report_id, row.pdf.clone()).await?;
-    let valid = signatures.len() >= 2
-        && signatures.iter().all(|signature| {
-            signature.report.is_valid()
-                && signature.changes_after != pades::ChangesAfter::OtherContent
-        });
+    let valid = document_valid(&signatures, 2);
     Ok(Json(Reverification {
         report_id: row.report_id,
         valid,

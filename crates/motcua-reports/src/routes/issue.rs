@@ -20,6 +20,7 @@ use motcua_keys::keystore::{self, OrganisationSigner};
 use motcua_pki::pades::{SignatureAppearance, SignatureMark, SignatureRequest};
 use motcua_pki::TrustStore;
 use motcua_web::answer::Answer;
+use motcua_web::archival::{Finished, SignatureKind};
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::{ETag, IfMatch};
 use motcua_web::config::Secret;
@@ -54,8 +55,10 @@ struct PreparedIssue {
 }
 
 /// Numbers the report, stamps the time, and adds the organisation's signature (the seal over the
-/// left third of the leader's) with the unit's stored key. An issued report never changes.
-#[utoipa::path(tag = "signing", params(("id" = String, Path), IfMatch), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
+/// left third of the leader's) with the unit's stored key, raised to its configured level
+/// (B-LTA by default when a timestamp authority is configured: a document timestamp closes the
+/// issued document). An issued report never changes.
+#[utoipa::path(tag = "signing", params(("id" = String, Path), IfMatch), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), (status = 502, description = "The timestamp authority or a revocation source failed and no fallback level is configured; the report is not issued", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/issue")]
 pub async fn issue_report(
     state: Data<AppState>,
@@ -74,6 +77,12 @@ pub async fn issue_report(
     loop {
         let prepared = prepare_issue(&state, &who, &id, &if_match, &password, &store).await?;
         let (prepared, signed) = sign_issue(prepared).await?;
+        // The timestamp and validation data are fetched before the write: a slow or failing
+        // authority holds no transaction, and a refusal (502) leaves the report as it was.
+        let signed = state
+            .archival
+            .finish(SignatureKind::Report, signed, &store)
+            .await?;
         let number_taken = Arc::new(AtomicBool::new(false));
         let stored = {
             let (who, id, if_match) = (who.clone(), id.clone(), if_match.clone());
@@ -119,6 +128,7 @@ async fn prepare_issue(
         password.clone(),
     );
     let (signers, store) = (state.clone(), store.clone());
+    let level = state.archival.level(SignatureKind::Report);
     state
         .read(move |conn| {
             let report = find(conn, &id)?;
@@ -145,7 +155,8 @@ async fn prepare_issue(
             let place = version.content.letterhead.place;
             let request = issue_signature(issued_at, &number_text, place, &rendered, &signer)
                 // The key's file may lack the intermediates: the trust roots complete the chain.
-                .chain(keystore::chain_to_embed(signer.as_ref(), &store));
+                .chain(keystore::chain_to_embed(signer.as_ref(), &store))
+                .level(level);
             Ok(PreparedIssue {
                 etag,
                 key_id: key.id,
@@ -212,7 +223,7 @@ fn store_issue(
     if_match: &IfMatch,
     actor: &Actor,
     prepared: PreparedIssue,
-    signed: Vec<u8>,
+    signed: Finished,
     number_taken: &AtomicBool,
 ) -> Result<Answer, ApiError> {
     let mut report = find(conn, id)?;
@@ -231,8 +242,8 @@ fn store_issue(
         &ReportDocument {
             report_id: report.id.clone(),
             stage: ISSUED.into(),
-            sha256: sha256_hex(&signed),
-            pdf: signed,
+            sha256: sha256_hex(&signed.pdf),
+            pdf: signed.pdf,
             created_at: at,
         },
     )?;
@@ -242,6 +253,8 @@ fn store_issue(
         year: prepared.year,
         number_text: prepared.number_text,
         organisation_key: prepared.key_id,
+        level: signed.level,
+        fallback_reason: signed.fallback_reason.clone(),
     };
     // Where concurrent transactions do not wait for each other (PostgreSQL), the unique
     // number refuses the later one.
@@ -251,7 +264,11 @@ fn store_issue(
         }
         taken => taken?,
     }
-    changed(StatusCode::OK, current_view(conn, &report.id)?)
+    workflow::signed(
+        current_view(conn, &report.id)?,
+        signed.level,
+        signed.fallback_reason,
+    )
 }
 
 /// The refusal when other issues of the unit took the number; the flag lets the handler

@@ -3,7 +3,6 @@
 //! `motcua sign`) signs them; the service assembles and checks the signature. The personal key
 //! never reaches the server.
 
-use actix_web::http::StatusCode;
 use actix_web::post;
 use actix_web::web::{Data, Path};
 use base64::engine::general_purpose::STANDARD;
@@ -13,13 +12,14 @@ use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::record_ids::{CertificateId, OfficialId};
-use motcua_db::now;
 use motcua_db::reports::{self, ReportDocument, SigningSession};
 use motcua_db::signing::{check_open, SessionClosed, SessionOpening};
+use motcua_db::{now, DbConnection};
 use motcua_document::RenderedDocument;
 use motcua_pki::pades::{PendingSignature, SignatureAppearance, SignatureMark, SignatureRequest};
 use motcua_pki::{parse_certificates, Certificate};
 use motcua_web::answer::Answer;
+use motcua_web::archival::{Finished, SignatureKind};
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
 use motcua_web::error::responses::{PreconditionErrors, WriteErrors};
@@ -34,8 +34,8 @@ use crate::lifecycle::{self, Step, Transition};
 use crate::package::sha256_hex;
 use crate::state::AppState;
 use crate::workflow::{
-    self, changed, current_view, find, read_for_step, require_report, require_unchanged,
-    ReportView, LEADER_SIGNED, RENDERED,
+    self, current_view, find, read_for_step, require_report, require_unchanged, ReportView,
+    LEADER_SIGNED, RENDERED,
 };
 
 /// How long a prepared document waits for the token's signature.
@@ -152,6 +152,7 @@ pub async fn prepare_leader_signature(
     // gave.
     let chain = state.trust_store()?.intermediates_for(&certificate, &chain);
     let chain_der: Vec<u8> = chain.iter().flat_map(Certificate::der).copied().collect();
+    let level = state.archival.level(SignatureKind::Report);
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
     state
@@ -168,7 +169,8 @@ pub async fn prepare_leader_signature(
                     report.id
                 )));
             }
-            let request = leader_signature(&signatory, &rendered, version.content.letterhead.place);
+            let request = leader_signature(&signatory, &rendered, version.content.letterhead.place)
+                .level(level);
             let (pdf, pending) = request
                 .prepare(&stored.pdf, &certificate)
                 .map_err(|e| ApiError::internal(format!("preparing the signature: {e}")))?;
@@ -226,8 +228,10 @@ fn leader_signature(
         })
 }
 
-/// Step 2: the token's signature; the report becomes signed by the leader.
-#[utoipa::path(tag = "signing", params(("session_id" = String, Path), IfMatch), request_body = LeaderSignature, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
+/// Step 2: the token's signature; the report becomes signed by the leader. The signature is
+/// assembled and raised to its level (timestamp, validation data) outside any transaction,
+/// then stored if the session is still open and the report unchanged.
+#[utoipa::path(tag = "signing", params(("session_id" = String, Path), IfMatch), request_body = LeaderSignature, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), (status = 502, description = "The timestamp authority or a revocation source failed and no fallback level is configured; nothing changed", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/leader-signing-sessions/{session_id}/signature")]
 pub async fn complete_leader_signature(
     state: Data<AppState>,
@@ -242,57 +246,24 @@ pub async fn complete_leader_signature(
         .decode(body.into_inner().signature_base64.trim())
         .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
     let actor = Actor::new(&who, &request_id);
+    let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
+    let session = {
+        let (who, session_id, if_match) = (who.clone(), session_id.clone(), if_match.clone());
+        state
+            .read(move |conn| open_session(conn, &who, &session_id, &if_match))
+            .await?
+    };
+    let signed = assemble_leader_signature(&session, raw).await?;
+    let finished = state
+        .archival
+        .finish(SignatureKind::Report, signed, &store)
+        .await?;
     let answer = state
         .write_answer(move |conn| {
-            let session = reports::find_session(conn, &session_id).map_err(
-                ApiError::not_found_as(format!("signing session {session_id}")),
-            )?;
-            let mut report = find(conn, &session.report_id)?;
-            require_report(&who, &report, Access::Write)?;
-            require_unchanged(conn, &report.id, &if_match)?;
-            lifecycle::check(&report, Transition::SignByLeader)?;
-            let at = now();
-            check_open(session.completed_at, session.expires_at, at).map_err(|closed| {
-                ApiError::Conflict(match closed {
-                    SessionClosed::Used => "the signing session was already used".into(),
-                    SessionClosed::Expired => {
-                        "the signing session has expired; prepare a new one".into()
-                    }
-                })
-            })?;
-            let pending: PendingSignature =
-                serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
-            let certificate =
-                Certificate::from_der(&session.certificate).map_err(ApiError::internal_from)?;
-            let chain = if session.chain.is_empty() {
-                Vec::new()
-            } else {
-                parse_certificates(&session.chain)
-                    .map_err(|e| ApiError::internal(format!("the session's chain: {e}")))?
-            };
-            let signed = pending
-                .assemble(session.pdf.clone(), &raw, &certificate, &chain)
-                .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
-            reports::complete_session(conn, &session.id, at)?;
-            reports::put_document(
-                conn,
-                &ReportDocument {
-                    report_id: report.id.clone(),
-                    stage: LEADER_SIGNED.into(),
-                    sha256: sha256_hex(&signed),
-                    pdf: signed,
-                    created_at: at,
-                },
-            )?;
-            let step = Step::SignByLeader {
-                at,
-                official_id: session.official_id,
-                certificate_sha256: sha256_hex(&session.certificate),
-            };
-            lifecycle::take(conn, &mut report, step, &actor)?;
-            changed(StatusCode::OK, current_view(conn, &report.id)?)
+            let session = open_session(conn, &who, &session_id, &if_match)?;
+            store_leader_signature(conn, &session, finished, &actor)
         })
         .await?;
     state
@@ -302,4 +273,93 @@ pub async fn complete_leader_signature(
         .with_label_values(&["report_leader"])
         .inc();
     Ok(answer)
+}
+
+/// The session, if it is open and its report may be signed by this key as the client read it.
+fn open_session(
+    conn: &mut DbConnection,
+    who: &Principal,
+    session_id: &str,
+    if_match: &IfMatch,
+) -> Result<SigningSession, ApiError> {
+    let session = reports::find_session(conn, session_id).map_err(ApiError::not_found_as(
+        format!("signing session {session_id}"),
+    ))?;
+    let report = find(conn, &session.report_id)?;
+    require_report(who, &report, Access::Write)?;
+    require_unchanged(conn, &report.id, if_match)?;
+    lifecycle::check(&report, Transition::SignByLeader)?;
+    check_open(session.completed_at, session.expires_at, now()).map_err(|closed| {
+        ApiError::Conflict(match closed {
+            SessionClosed::Used => "the signing session was already used".into(),
+            SessionClosed::Expired => "the signing session has expired; prepare a new one".into(),
+        })
+    })?;
+    Ok(session)
+}
+
+/// Checks the token's signature and puts it in the prepared document (B-B), on the blocking
+/// pool.
+async fn assemble_leader_signature(
+    session: &SigningSession,
+    raw: Vec<u8>,
+) -> Result<Vec<u8>, ApiError> {
+    let (prepared, certificate, chain, pdf) = (
+        session.prepared.clone(),
+        session.certificate.clone(),
+        session.chain.clone(),
+        session.pdf.clone(),
+    );
+    actix_web::web::block(move || {
+        let pending: PendingSignature =
+            serde_json::from_str(&prepared).map_err(ApiError::internal_from)?;
+        let certificate = Certificate::from_der(&certificate).map_err(ApiError::internal_from)?;
+        let chain = if chain.is_empty() {
+            Vec::new()
+        } else {
+            parse_certificates(&chain)
+                .map_err(|e| ApiError::internal(format!("the session's chain: {e}")))?
+        };
+        pending
+            .assemble(pdf, &raw, &certificate, &chain)
+            .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
+}
+
+/// Stores the signed document, closes the session and moves the report to leader-signed; the
+/// audit record says the level the signature reached and why it fell back, if it did.
+fn store_leader_signature(
+    conn: &mut DbConnection,
+    session: &SigningSession,
+    finished: Finished,
+    actor: &Actor,
+) -> Result<Answer, ApiError> {
+    let mut report = find(conn, &session.report_id)?;
+    let at = now();
+    reports::complete_session(conn, &session.id, at)?;
+    reports::put_document(
+        conn,
+        &ReportDocument {
+            report_id: report.id.clone(),
+            stage: LEADER_SIGNED.into(),
+            sha256: sha256_hex(&finished.pdf),
+            pdf: finished.pdf,
+            created_at: at,
+        },
+    )?;
+    let step = Step::SignByLeader {
+        at,
+        official_id: session.official_id,
+        certificate_sha256: sha256_hex(&session.certificate),
+        level: finished.level,
+        fallback_reason: finished.fallback_reason.clone(),
+    };
+    lifecycle::take(conn, &mut report, step, actor)?;
+    workflow::signed(
+        current_view(conn, &report.id)?,
+        finished.level,
+        finished.fallback_reason,
+    )
 }

@@ -10,12 +10,15 @@
 //! authority certificate nears its end: the validation data of that authority, then a new
 //! document timestamp over everything.
 
+mod detached;
 mod document_timestamp;
 mod dss;
 mod found;
 mod token;
 
 use chrono::{DateTime, Utc};
+
+pub use self::detached::extend_detached;
 
 use self::document_timestamp::append_document_timestamp;
 use self::dss::{append_dss, vri_keys, DssEntry};

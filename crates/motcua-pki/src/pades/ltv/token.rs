@@ -20,13 +20,14 @@ use crate::signature::HashAlg;
 const SIGNATURE_TIMESTAMP: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 const SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-const SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+pub(super) const SIGNED_DATA: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 
 /// Most certificates read from one SignedData; a real one carries a chain of a few.
 const MAX_CERTIFICATES: usize = 64;
 
-fn cms_error(reason: impl std::fmt::Display) -> PkiError {
+pub(super) fn cms_error(reason: impl std::fmt::Display) -> PkiError {
     PkiError::InvalidCms(reason.to_string())
 }
 
@@ -64,7 +65,7 @@ impl TokenInfo {
 }
 
 /// The SignedData inside a DER ContentInfo.
-fn signed_data(content_info: &[u8]) -> Result<SignedData, PkiError> {
+pub(super) fn signed_data(content_info: &[u8]) -> Result<SignedData, PkiError> {
     let content_info = ContentInfo::from_der(content_info).map_err(cms_error)?;
     if content_info.content_type != SIGNED_DATA {
         return Err(cms_error("the ContentInfo does not hold a SignedData"));
