@@ -13,12 +13,14 @@ mod client;
 mod request;
 mod response;
 mod token;
+mod tst_info;
 
 pub use authority::TimestampAuthority;
 pub use client::{Timestamp, TsaClient, TsaConfig, TsaCredentials, TsaEndpoint, TsaFailure};
 pub use request::{timestamp_request, TimestampRequest};
 pub(crate) use token::check_token_within;
 pub use token::{check_token, check_token_over, TimestampAccuracy, TimestampCheck};
+pub(crate) use tst_info::TstInfo;
 
 use der::asn1::Int;
 

@@ -6,9 +6,8 @@ use chrono::{DateTime, Utc};
 use der::Decode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use x509_tsp::TstInfo;
 
-use super::{imprint_hash, TST_INFO_CONTENT_TYPE};
+use super::{imprint_hash, TstInfo, TST_INFO_CONTENT_TYPE};
 use crate::budget::Budget;
 use crate::cms::{
     parse_signed_data, signer_certificate, verify_parsed, CertificateValidation, Encapsulation,
@@ -224,7 +223,7 @@ fn check(
                 .unwrap_or(0),
         }),
         serial: hex::encode(info.serial_number.as_bytes()),
-        policy: info.policy.to_string(),
+        policy: info.policy.clone(),
         nonce: info
             .nonce
             .as_ref()

@@ -10,11 +10,11 @@ use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
-use x509_tsp::TstInfo;
 
 use crate::error::PkiError;
 use crate::parse::Certificate;
 use crate::signature::HashAlg;
+use crate::tsp::TstInfo;
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
 const SIGNATURE_TIMESTAMP: ObjectIdentifier =
