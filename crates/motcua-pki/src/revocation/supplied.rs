@@ -91,6 +91,11 @@ impl SuppliedRevocation {
         &self.problems
     }
 
+    /// Whether it holds any CRL or OCSP response (what makes a signature B-LT).
+    pub(crate) fn holds_revocation_data(&self) -> bool {
+        !self.crls.is_empty() || !self.ocsp_responses.is_empty()
+    }
+
     /// The supplied CRLs and OCSP responses that verify against `issuer` and speak of
     /// `certificate`.
     pub(crate) fn sources(&self, certificate: &Certificate, issuer: &Certificate) -> Vec<Source> {
