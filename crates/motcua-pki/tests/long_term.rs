@@ -183,7 +183,8 @@ async fn a_timestamped_signature_outlives_revocation_and_expiry() -> TestResult 
         let reports = verify_pdf(&basic, &store, &[], later, RevocationPolicy::Require)?;
         let report = &reports.first().ok_or("no signature")?.report;
         assert_eq!(report.indication, Indication::Indeterminate, "{report:#?}");
-        assert_eq!(report.level, None);
+        // A level is the signature's form, whatever the verdict.
+        assert_eq!(report.level, Some(SignatureLevel::BaselineB));
     }
     // With the CA's current CRL the B-B copy is known revoked after its claimed time.
     let store = scene.store(later, true)?;
@@ -207,7 +208,8 @@ async fn a_signature_made_after_the_revocation_fails() -> TestResult {
         let report = &signatures(&reports).first().ok_or("no signature")?.report;
         assert_eq!(report.indication, Indication::TotalFailed, "{report:#?}");
         assert_eq!(report.sub_indication, Some(SubIndication::Revoked));
-        assert_eq!(report.level, None);
+        // Timestamped, with its validation data: B-LT in form, failed in substance.
+        assert_eq!(report.level, Some(SignatureLevel::BaselineLt));
     }
     Ok(())
 }

@@ -15,9 +15,8 @@ use super::parse::SignerInfo;
 use super::report::{Indication, SignatureCheckKind, SubIndication};
 use super::verify::{Context, Findings};
 use crate::pades::SignatureLevel;
-use crate::parse::Certificate;
 use crate::tsp::{check_token_within, TimestampCheck};
-use crate::verdict::{Outcome, Purpose, Verdict, VerdictStatus};
+use crate::verdict::{Outcome, Verdict, VerdictStatus};
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
 const SIGNATURE_TIMESTAMP: &str = "1.2.840.113549.1.9.16.2.14";
@@ -126,23 +125,42 @@ pub(super) fn decide(
     }
 }
 
-/// The baseline level a passing signature reaches: B-T with a valid signature timestamp, B-LT
-/// when the document's own validation data also validates the signer and the timestamp's TSA
-/// (offline). B-LTA is decided by the document (a document timestamp over it all).
-pub(super) fn level_reached(
-    certificate: &Certificate,
-    extra: &[Certificate],
+/// Whether a timestamp token is sound whatever the validation time: valid, or in doubt only
+/// because of the time-dependent status of its TSA certificate (expired since, revoked after
+/// the genTime, no revocation data covering it). A token over other data, badly signed, or
+/// signed by a certificate that is not a timestamping authority's (no chain to the trust
+/// store, extendedKeyUsage not critical: RFC 3161 §2.3) is not.
+pub(crate) fn token_is_sound(check: &TimestampCheck) -> bool {
+    match check.indication {
+        Indication::TotalPassed => true,
+        Indication::TotalFailed => false,
+        Indication::Indeterminate => matches!(
+            check.sub_indication,
+            Some(
+                SubIndication::OutOfBoundsNoPoe
+                    | SubIndication::RevokedNoPoe
+                    | SubIndication::TryLater
+            )
+        ),
+    }
+}
+
+/// The PAdES baseline level of the signature's form (ETSI EN 319 142-1 §6.3): B-T with a sound
+/// signature timestamp, B-LT when the document also carries revocation data for its own
+/// validation (a `/DSS`). B-LTA is decided by the document (a sound document timestamp after
+/// the signature). Levels are forms, not verdicts: neither the validation time nor the
+/// indication changes them, so that a report can say "B-LTA, indeterminate in 2040" of a
+/// signature whose archive timestamp was not renewed.
+pub(super) fn level_of_form(
     timestamps: &[TimestampCheck],
-    proof: Option<&ProofOfExistence>,
-    purpose: Purpose,
     context: &Context<'_>,
 ) -> SignatureLevel {
-    let Some(timestamp) = timestamps.iter().find(|check| check.is_valid()) else {
+    if !timestamps.iter().any(token_is_sound) {
         return SignatureLevel::BaselineB;
-    };
-    let at = proof.map_or(context.validation_time, |proof| proof.time);
-    if timestamp.embedded_validation_data
-        && context.validates_offline(certificate, extra, at, purpose)
+    }
+    if context
+        .revocation
+        .is_some_and(|supplied| supplied.holds_revocation_data())
     {
         SignatureLevel::BaselineLt
     } else {

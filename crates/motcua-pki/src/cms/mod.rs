@@ -44,6 +44,7 @@ mod sign;
 mod verify;
 
 pub(crate) use attributes::signing_certificate_v2;
+pub(crate) use long_term::token_is_sound;
 pub use long_term::ProofOfExistence;
 pub(crate) use parse::signed_data as parse_signed_data;
 pub use report::{

@@ -191,7 +191,11 @@ pub struct SignatureReport {
     /// The earliest time a valid timestamp proves the signature existed at.
     #[serde(default)]
     pub proof_of_existence: Option<ProofOfExistence>,
-    /// The baseline level the signature reaches (B-B, B-T, B-LT, B-LTA) when it passes.
+    /// The PAdES baseline level of the signature's form (B-B, B-T, B-LT, B-LTA; ETSI EN 319
+    /// 142-1): B-T with a sound signature timestamp, B-LT with revocation data in the document,
+    /// B-LTA with a sound document timestamp after it. A form, not a verdict: it does not
+    /// change with the validation time nor with the indication. `None` when the signature could
+    /// not be read far enough to tell.
     #[serde(default)]
     pub level: Option<SignatureLevel>,
 }

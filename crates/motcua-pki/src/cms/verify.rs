@@ -334,16 +334,7 @@ pub(crate) fn verify_parsed(
         ),
         Ok(detail) => findings.passed(Kind::CertificateValidation, detail),
     }
-    let level = findings.problems.is_empty().then(|| {
-        long_term::level_reached(
-            certificate,
-            &extra,
-            &timestamps,
-            proof.as_ref(),
-            profile.purpose,
-            context,
-        )
-    });
+    let level = Some(long_term::level_of_form(&timestamps, context));
     let mut validations = Vec::new();
     if let Some(verdict) = at_signing {
         validations.push(CertificateValidation {

@@ -24,8 +24,8 @@ use super::serialize::{decode_text, parse_pdf_date};
 use super::source::Source;
 use crate::budget::{Budget, BudgetExceeded};
 use crate::cms::{
-    verify_with_context, Indication, ProofOfExistence, SignatureCheck, SignatureCheckKind,
-    SignatureReport, SubIndication, VerifyContext,
+    token_is_sound, verify_with_context, Indication, ProofOfExistence, SignatureCheck,
+    SignatureCheckKind, SignatureReport, SubIndication, VerifyContext,
 };
 use crate::der;
 use crate::error::PkiError;
@@ -247,6 +247,8 @@ fn verify_found(
     let mut slots: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
     let mut reports = Vec::with_capacity(slots.len());
     let mut proofs: Vec<(usize, ProofOfExistence)> = Vec::new();
+    // Where the sound document timestamps end: a signature before one is B-LTA in form.
+    let mut archived_up_to: Vec<usize> = Vec::new();
     let mut proven_at = options.validation_time;
     for (index, timestamp, revision) in order {
         let Some(candidate) = slots.get_mut(index).and_then(Option::take) else {
@@ -259,6 +261,9 @@ fn verify_found(
             Some(stop) => candidate.stopped(stop, options.validation_time, pdf.len()),
             None if timestamp => {
                 let report = candidate.verify(pdf, &data.context(options, proven_at, None));
+                if report.report.timestamps.first().is_some_and(token_is_sound) {
+                    archived_up_to.push(revision);
+                }
                 if let Some(proof) = proof_from(&report.report) {
                     proven_at = proof.time;
                     proofs.push((revision, proof));
@@ -273,7 +278,8 @@ fn verify_found(
                     .min_by_key(|proof| proof.time);
                 let context = data.context(options, options.validation_time, archival);
                 let mut report = candidate.verify(pdf, &context);
-                if archival.is_some() && report.report.level == Some(SignatureLevel::BaselineLt) {
+                let archived = archived_up_to.iter().any(|end| *end > revision);
+                if archived && report.report.level == Some(SignatureLevel::BaselineLt) {
                     report.report.level = Some(SignatureLevel::BaselineLta);
                 }
                 report

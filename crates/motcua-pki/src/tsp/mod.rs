@@ -20,6 +20,7 @@ pub use client::{Timestamp, TsaClient, TsaConfig, TsaCredentials, TsaEndpoint, T
 pub use request::{timestamp_request, TimestampRequest};
 pub(crate) use token::check_token_within;
 pub use token::{check_token, check_token_over, TimestampAccuracy, TimestampCheck};
+pub(crate) use tst_info::{read as read_tst_info, TstInfo};
 
 use der::asn1::Int;
 

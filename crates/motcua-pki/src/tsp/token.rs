@@ -5,9 +5,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use x509_tsp::TstInfo;
 
 use super::{imprint_hash, tst_info, TST_INFO_CONTENT_TYPE};
+use super::TstInfo;
 use crate::budget::Budget;
 use crate::cms::{
     parse_signed_data, signer_certificate, verify_parsed, CertificateValidation, Encapsulation,
@@ -221,7 +221,7 @@ fn check(
                 .unwrap_or(0),
         }),
         serial: hex::encode(info.serial_number.as_bytes()),
-        policy: info.policy.to_string(),
+        policy: info.policy.clone(),
         nonce: info
             .nonce
             .as_ref()

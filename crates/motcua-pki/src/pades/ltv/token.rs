@@ -10,11 +10,11 @@ use der::asn1::{ObjectIdentifier, OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use x509_cert::attr::Attribute;
 use x509_cert::ext::pkix::SubjectKeyIdentifier;
-use x509_tsp::TstInfo;
 
 use crate::error::PkiError;
 use crate::parse::Certificate;
 use crate::signature::HashAlg;
+use crate::tsp::read_tst_info;
 
 /// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
 const SIGNATURE_TIMESTAMP: ObjectIdentifier =
@@ -169,12 +169,7 @@ pub(super) fn read_token(token: &[u8]) -> Result<TokenInfo, PkiError> {
         .ok_or_else(|| cms_error("the timestamp token has no TSTInfo"))?
         .decode_as::<OctetString>()
         .map_err(cms_error)?;
-    let tst_info = TstInfo::from_der(content.as_bytes()).map_err(cms_error)?;
-    let since_epoch = tst_info.gen_time.to_unix_duration();
-    let generation_time = i64::try_from(since_epoch.as_secs())
-        .ok()
-        .and_then(|seconds| DateTime::from_timestamp(seconds, since_epoch.subsec_nanos()))
-        .ok_or_else(|| cms_error("the timestamp's time is out of range"))?;
+    let (tst_info, generation_time) = read_tst_info(content.as_bytes())?;
     Ok(TokenInfo {
         signed: info_of(&signed_data)?,
         generation_time,
