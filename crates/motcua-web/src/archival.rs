@@ -42,8 +42,11 @@ pub enum SignatureKind {
     ElectronicResult,
     /// A dossier component signed by an official (two-step).
     DossierComponent,
-    /// A report: the leader's personal signature and the organisation's.
+    /// A report's organisation signature, which closes the issued document.
     Report,
+    /// A report's leader signature. The organisation signs after it, so a document timestamp
+    /// would only be covered again: it goes no higher than B-LT, at the report's level.
+    ReportLeader,
     /// The province's receipt of a report.
     Receipt,
 }
@@ -128,11 +131,16 @@ impl SigningConfig {
     /// The level of `kind`: as configured, else B-LTA for reports and B-LT for the others when
     /// an authority is configured, else B-B.
     pub fn level(&self, kind: SignatureKind) -> SignatureLevel {
+        if kind == SignatureKind::ReportLeader {
+            return self
+                .level(SignatureKind::Report)
+                .min(SignatureLevel::BaselineLt);
+        }
         let levels = &self.levels;
         let configured = match kind {
             SignatureKind::ElectronicResult => levels.electronic_result,
             SignatureKind::DossierComponent => levels.dossier_component,
-            SignatureKind::Report => levels.report,
+            SignatureKind::Report | SignatureKind::ReportLeader => levels.report,
             SignatureKind::Receipt => levels.receipt,
         };
         configured.unwrap_or(match (&self.tsa, kind) {
@@ -392,6 +400,10 @@ mod tests {
         assert_eq!(
             with_tsa.level(SignatureKind::Receipt),
             SignatureLevel::BaselineT
+        );
+        assert_eq!(
+            with_tsa.level(SignatureKind::ReportLeader),
+            SignatureLevel::BaselineLt
         );
         let unknown = SigningConfig::from_toml("[levels]\nresult = \"baseline_b\"\n");
         assert!(unknown.is_err());

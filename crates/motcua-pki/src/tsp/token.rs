@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{imprint_hash, tst_info, TST_INFO_CONTENT_TYPE};
 use super::TstInfo;
+use super::{imprint_hash, tst_info, TST_INFO_CONTENT_TYPE};
 use crate::budget::Budget;
 use crate::cms::{
     parse_signed_data, signer_certificate, verify_parsed, CertificateValidation, Encapsulation,

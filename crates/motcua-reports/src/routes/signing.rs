@@ -152,7 +152,7 @@ pub async fn prepare_leader_signature(
     // gave.
     let chain = state.trust_store()?.intermediates_for(&certificate, &chain);
     let chain_der: Vec<u8> = chain.iter().flat_map(Certificate::der).copied().collect();
-    let level = state.archival.level(SignatureKind::Report);
+    let level = state.archival.level(SignatureKind::ReportLeader);
     // Signature work waits for a slot: a burst cannot take every core.
     let _slot = state.web.signature_slot().await?;
     state
@@ -258,7 +258,7 @@ pub async fn complete_leader_signature(
     let signed = assemble_leader_signature(&session, raw).await?;
     let finished = state
         .archival
-        .finish(SignatureKind::Report, signed, &store)
+        .finish(SignatureKind::ReportLeader, signed, &store)
         .await?;
     let answer = state
         .write_answer(move |conn| {
