@@ -282,9 +282,10 @@ struct Services<'a> {
 
 impl ArchivalServices for Services<'_> {
     async fn timestamp(&self, imprint: [u8; 32]) -> Result<Vec<u8>, PkiError> {
-        let tsa = self.archival.tsa.as_ref().ok_or_else(|| {
-            PkiError::TsaConfig("no timestamp authority is configured".into())
-        })?;
+        let tsa =
+            self.archival.tsa.as_ref().ok_or_else(|| {
+                PkiError::TsaConfig("no timestamp authority is configured".into())
+            })?;
         Ok(tsa.timestamp(imprint, self.store).await?.token)
     }
 
@@ -307,10 +308,7 @@ mod tests {
     #[test]
     fn levels_default_by_kind_and_need_an_authority() -> Result<(), String> {
         let none = SigningConfig::from_toml("")?;
-        assert_eq!(
-            none.level(SignatureKind::Report),
-            SignatureLevel::BaselineB
-        );
+        assert_eq!(none.level(SignatureKind::Report), SignatureLevel::BaselineB);
         let refused = SigningConfig::from_toml("[levels]\nreport = \"baseline_lt\"\n");
         assert!(refused.is_err_and(|reason| reason.contains("levels.report")));
         let with_tsa = SigningConfig::from_toml(
