@@ -8,7 +8,8 @@ use chrono::Utc;
 use utoipa::ToSchema;
 
 use crate::state::AppState;
-use motcua_web::error::{ApiError, Problem};
+use motcua_web::error::responses::WriteErrors;
+use motcua_web::error::ApiError;
 use motcua_web::extract::{media_type, read_body};
 
 /// The largest request read: a `TimeStampReq` is a few hundred bytes.
@@ -32,17 +33,14 @@ pub struct TimestampReply(#[allow(dead_code)] Vec<u8>);
 /// `TimeStampResp` (`application/timestamp-reply`): status 0 (granted) with the token, signed
 /// by the service's TSA certificate under its policy (`MOTCUA_TSA_POLICY`), or status 2
 /// (rejection) with the reason and failure information, e.g. `badDataFormat` for bytes that are
-/// not a `TimeStampReq`. No API key needed. 404 when the service is not a timestamp authority.
+/// not a `TimeStampReq`. No API key needed. 404 when the service is not a timestamp authority,
+/// 415 for another media type, 413 over 64 KiB.
 #[utoipa::path(
     tag = "timestamps",
     request_body(content = TimestampQuery, content_type = "application/timestamp-query"),
     responses(
         (status = 200, description = "A TimeStampResp: granted with its token, or a rejection saying why", body = TimestampReply, content_type = "application/timestamp-reply"),
-        (status = 404, description = "This service is not configured as a timestamp authority", body = Problem, content_type = "application/problem+json"),
-        (status = 408, description = "The body did not arrive within the body timeout", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Body is not application/timestamp-query", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Every signature slot is busy (`Retry-After` says when to retry)", body = Problem, content_type = "application/problem+json"),
+        WriteErrors,
     )
 )]
 #[post("/timestamps")]
