@@ -1,5 +1,6 @@
 """Schemathesis hooks for the motcua services, named by the configuration file that
-tests/src/fuzzing.rs writes for each run: PDF bodies, and the requests a run must not send."""
+tests/src/fuzzing.rs writes for each run: PDF and RFC 3161 bodies, and the requests a run must
+not send."""
 
 import os
 
@@ -17,6 +18,19 @@ def pdf(ctx, response):
     body = response.content
     if not body.startswith(b"%PDF-"):
         raise ValueError(f"an application/pdf answer that is not a PDF: {body[:16]!r}")
+    return body.decode("latin-1")
+
+
+# Likewise for RFC 3161 queries (POST /timestamps): the service must answer any bytes.
+schemathesis.serializer.alias("application/timestamp-query", "application/octet-stream")
+
+
+@schemathesis.deserializer("application/timestamp-reply")
+def timestamp_reply(ctx, response):
+    """An RFC 3161 answer is a DER TimeStampResp, a SEQUENCE, even when it rejects the request."""
+    body = response.content
+    if not body.startswith(b"\x30"):
+        raise ValueError(f"an application/timestamp-reply answer that is not DER: {body[:16]!r}")
     return body.decode("latin-1")
 
 

@@ -17,6 +17,7 @@ mod dossiers;
 mod electronic_results;
 mod hostile_documents;
 mod idempotency;
+mod long_term;
 mod officials;
 mod openapi;
 mod outside_validators;

@@ -15,6 +15,7 @@ mod database;
 pub mod dump;
 pub mod fuzzing;
 pub mod hostile;
+pub mod long_term;
 pub mod proxy;
 mod reports;
 pub mod signed;

@@ -345,8 +345,16 @@ impl TrustStore {
         self.crls.get(&issuer.signer_id).cloned()
     }
 
+    /// The CRL used for the certificates `authority` signs, with its DER (to keep or hand on);
+    /// `None` when the store holds none for it.
+    pub fn held_crl(&self, authority: &Certificate) -> Option<(CrlInfo, &[u8])> {
+        self.crls
+            .get(&authority.signer_id)
+            .map(|held| (held.crl.info(true), held.crl.der.as_slice()))
+    }
+
     /// Every CA certificate of the store (roots and intermediates).
-    pub(crate) fn ca_certificates(&self) -> Vec<Certificate> {
+    pub fn ca_certificates(&self) -> Vec<Certificate> {
         self.certificates
             .iter()
             .map(|stored| stored.certificate.clone())

@@ -9,6 +9,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use actix_web::web::Data;
 use base64::Engine;
@@ -21,6 +22,7 @@ use motcua_db::units::Unit;
 use motcua_db::{now, write_transaction, DbConnection, DbPool};
 use motcua_pki::binding;
 pub use motcua_pki::binding::{bind_to_official, Binding, BindingMethod};
+use motcua_pki::revocation::CrlRefreshOutcome;
 use motcua_pki::{
     parse_certificates, Certificate, Purpose, RevocationPolicy, TrustStore, Verdict, VerdictStatus,
 };
@@ -374,6 +376,85 @@ pub async fn revalidation_round(state: &Data<AppState>) {
     }
 }
 
+/// How long before the earliest nextUpdate of the held CRLs their refresh is due.
+const CRL_REFRESH_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// The shortest wait between two CRL refreshes (shorter only when the interval is), so that an
+/// unreachable distribution point is not asked in a loop.
+const CRL_REFRESH_MIN_WAIT: Duration = Duration::from_secs(60);
+
+/// One CRL refresh: the CRLs of the trust store downloaded again (on a copy of the store, so
+/// that validations never wait on the network), and those newer than the ones held imported as
+/// an admin's import is (stored, audited, every certificate revalidated). Returns how long to
+/// wait until the next refresh.
+pub async fn crl_refresh_round(state: &Data<AppState>) -> Duration {
+    let interval = state.config.crl_refresh_interval;
+    let shared = state.clone();
+    let loaded = match state.read(move |conn| shared.trust.current(conn)).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            tracing::warn!(%error, "CRL refresh: the trust store cannot be read");
+            return interval.min(CRL_REFRESH_MIN_WAIT);
+        }
+    };
+    let mut copy = loaded.store.clone();
+    let reports = state.archival.fetcher().refresh_store_crls(&mut copy).await;
+    for report in &reports {
+        if let CrlRefreshOutcome::Failed(reason) = &report.outcome {
+            tracing::warn!(issuer = %report.issuer, %reason, "CRL refresh failed");
+        }
+    }
+    let downloaded = newer_crls(&loaded.store, &copy);
+    if !downloaded.is_empty() {
+        match crate::routes::trust::import_downloaded_crls(state, downloaded).await {
+            Ok(imported) => tracing::info!(imported = imported.len(), "CRLs refreshed"),
+            Err(error) => {
+                tracing::warn!(%error, "CRL refresh: the downloaded CRLs cannot be stored")
+            }
+        }
+    }
+    next_crl_refresh(&copy, Utc::now(), interval)
+}
+
+/// The CRLs `after` uses that `before` does not (DER, each once).
+fn newer_crls(before: &TrustStore, after: &TrustStore) -> Vec<Vec<u8>> {
+    let mut newer: Vec<Vec<u8>> = Vec::new();
+    for authority in after.ca_certificates() {
+        let Some((_, der)) = after.held_crl(&authority) else {
+            continue;
+        };
+        let held_before = before
+            .held_crl(&authority)
+            .is_some_and(|(_, held)| held == der);
+        if !held_before && !newer.iter().any(|known| known.as_slice() == der) {
+            newer.push(der.to_vec());
+        }
+    }
+    newer
+}
+
+/// The wait until a refresh is due: shortly before the earliest nextUpdate held, at the latest
+/// after `interval`, never sooner than [`CRL_REFRESH_MIN_WAIT`] (or `interval` if shorter).
+fn next_crl_refresh(store: &TrustStore, now: DateTime<Utc>, interval: Duration) -> Duration {
+    let earliest = store
+        .ca_certificates()
+        .iter()
+        .filter_map(|authority| {
+            store
+                .held_crl(authority)
+                .and_then(|(info, _)| info.next_update)
+        })
+        .min();
+    let until_due = earliest.map_or(interval, |next| {
+        (next - CRL_REFRESH_MARGIN - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+    });
+    until_due
+        .min(interval)
+        .max(interval.min(CRL_REFRESH_MIN_WAIT))
+}
+
 /// File extensions read from `MOTCUA_TRUST_ROOTS_DIR`.
 const CERTIFICATE_FILE_EXTENSIONS: &[&str] = &["pem", "crt", "cer", "der", "p7b", "p7c"];
 
@@ -590,6 +671,49 @@ mod tests {
         assert_eq!(
             (refused.bound, refused.method),
             (false, BindingMethod::Cccd)
+        );
+    }
+
+    #[test]
+    fn crl_refresh_is_due_before_the_earliest_next_update() {
+        use chrono::SubsecRound;
+        use motcua_pki::testpki::CrlSpec;
+        let pki = pki();
+        // CRLs carry whole seconds.
+        let now = pki.now().trunc_subsecs(0);
+        let hour = Duration::from_secs(3600);
+        let mut store = pki.trust_store().unwrap();
+        assert_eq!(
+            next_crl_refresh(&store, now, hour),
+            hour,
+            "nothing held: the interval"
+        );
+        let soon = CrlSpec {
+            next_update: now + chrono::TimeDelta::minutes(30),
+            ..CrlSpec::current(now)
+        };
+        store
+            .add_crl(&pki.root_crl(&CrlSpec::current(now)).unwrap())
+            .unwrap();
+        assert_eq!(
+            next_crl_refresh(&store, now, hour),
+            hour,
+            "a week ahead: the interval"
+        );
+        store.add_crl(&pki.crl(&soon).unwrap()).unwrap();
+        assert_eq!(
+            next_crl_refresh(&store, now, hour),
+            Duration::from_secs(25 * 60),
+            "five minutes before the issuing CA's nextUpdate"
+        );
+        let mut stale = pki.trust_store().unwrap();
+        stale
+            .add_crl(&pki.crl(&CrlSpec::stale(now)).unwrap())
+            .unwrap();
+        assert_eq!(next_crl_refresh(&stale, now, hour), CRL_REFRESH_MIN_WAIT);
+        assert_eq!(
+            next_crl_refresh(&stale, now, Duration::from_secs(1)),
+            Duration::from_secs(1)
         );
     }
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
+pub use motcua_web::archival::SigningConfig;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -39,6 +40,50 @@ pub struct ResultsConfig {
     pub server: ServerLimits,
     /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
     pub audit: TrailConfig,
+    /// `MOTCUA_SIGNING_CONFIG`: the level of each kind of signature, the timestamp authorities
+    /// and revocation sources (see [`SigningConfig`]); unset: B-B signatures.
+    pub signing: SigningConfig,
+    /// `MOTCUA_TSA_KEY_FILE` and its companions: the service answers RFC 3161 requests at
+    /// `POST /timestamps`; unset: it does not.
+    pub tsa: Option<TsaRoleConfig>,
+    /// `MOTCUA_CRL_REFRESH_SECS`: the longest time between two downloads of the trust store's
+    /// CRLs, default an hour (sooner when a held CRL's nextUpdate comes first).
+    pub crl_refresh_interval: Duration,
+}
+
+/// The service as a timestamp authority.
+#[derive(Debug, Clone)]
+pub struct TsaRoleConfig {
+    /// `MOTCUA_TSA_KEY_FILE`: PKCS#12 with the TSA key, its certificate (critical
+    /// extendedKeyUsage timeStamping only) and the CA certificates above it.
+    pub key_file: PathBuf,
+    /// `MOTCUA_TSA_KEY_PASSWORD`: the PKCS#12 password.
+    pub password: Secret,
+    /// `MOTCUA_TSA_POLICY`: the TSA policy OID written in every token.
+    pub policy: String,
+}
+
+/// The TSA policy used when `MOTCUA_TSA_POLICY` is unset.
+pub const DEFAULT_TSA_POLICY: &str = "1.2.704.1.3161";
+
+impl TsaRoleConfig {
+    /// `None` when `MOTCUA_TSA_KEY_FILE` is unset or empty.
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        let Some(key_file) = std::env::var_os("MOTCUA_TSA_KEY_FILE").filter(|f| !f.is_empty())
+        else {
+            return Ok(None);
+        };
+        let password = std::env::var("MOTCUA_TSA_KEY_PASSWORD").map_err(|_| ConfigError {
+            name: "MOTCUA_TSA_KEY_PASSWORD",
+            value: String::new(),
+            reason: "must be set (possibly empty) with MOTCUA_TSA_KEY_FILE".into(),
+        })?;
+        Ok(Some(Self {
+            key_file: PathBuf::from(key_file),
+            password: Secret::new(password),
+            policy: env_or("MOTCUA_TSA_POLICY", DEFAULT_TSA_POLICY.to_owned())?,
+        }))
+    }
 }
 
 impl ResultsConfig {
@@ -67,6 +112,9 @@ impl ResultsConfig {
             max_result_bytes: env_or("MOTCUA_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES)?,
             keystore_password: keystore_password()?,
             server: ServerLimits::from_env()?,
+            signing: SigningConfig::from_env()?,
+            tsa: TsaRoleConfig::from_env()?,
+            crl_refresh_interval: crl_refresh_interval()?,
         })
     }
 
@@ -85,7 +133,27 @@ impl ResultsConfig {
             keystore_password: None,
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
+            signing: SigningConfig::default(),
+            tsa: None,
+            crl_refresh_interval: Duration::from_secs(DEFAULT_CRL_REFRESH_SECS),
         }
+    }
+}
+
+/// CRLs are downloaded at least hourly by default.
+pub const DEFAULT_CRL_REFRESH_SECS: u64 = 3600;
+
+fn crl_refresh_interval() -> Result<Duration, ConfigError> {
+    const NAME: &str = "MOTCUA_CRL_REFRESH_SECS";
+    let seconds: u64 = env_or(NAME, DEFAULT_CRL_REFRESH_SECS)?;
+    if (1..=86_400).contains(&seconds) {
+        Ok(Duration::from_secs(seconds))
+    } else {
+        Err(ConfigError {
+            name: NAME,
+            value: seconds.to_string(),
+            reason: "between 1 second and 86400 (a day)".into(),
+        })
     }
 }
 

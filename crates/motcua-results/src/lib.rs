@@ -13,6 +13,10 @@ pub mod seed;
 pub mod state;
 pub mod statistics;
 
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
 use actix_web::web::Data;
 use motcua_db::{Database, DbPool};
 use motcua_web::background::Background;
@@ -56,7 +60,35 @@ pub fn serve(state: Data<AppState>) -> Started {
             async move { certificate_registry::revalidation_round(&state).await }
         },
     );
+    schedule_crl_refresh(&mut background, &state);
     let listen = Listen::new(config.workers, config.bind, config.server);
     let (web, audit) = (state.web.clone(), state.audit.clone());
     motcua_web::service::bind(state, web, audit, routes::ROUTES, listen, background)
 }
+
+/// Downloads the trust store's CRLs again before the earliest nextUpdate held, and at least every
+/// `MOTCUA_CRL_REFRESH_SECS`: the task wakes often and refreshes once the wait the last refresh
+/// computed has passed.
+fn schedule_crl_refresh(background: &mut Background, state: &Data<AppState>) {
+    let interval = state.config.crl_refresh_interval;
+    let due = Rc::new(Cell::new(Instant::now()));
+    let refreshed = state.clone();
+    background.every(
+        "CRL refresh",
+        interval.min(CRL_REFRESH_WAKE),
+        true,
+        move || {
+            let (state, due) = (refreshed.clone(), Rc::clone(&due));
+            async move {
+                if Instant::now() < due.get() {
+                    return;
+                }
+                let wait = certificate_registry::crl_refresh_round(&state).await;
+                due.set(Instant::now() + wait);
+            }
+        },
+    );
+}
+
+/// How often the CRL refresh task checks whether a refresh is due.
+const CRL_REFRESH_WAKE: Duration = Duration::from_secs(30);

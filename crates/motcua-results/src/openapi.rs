@@ -17,6 +17,7 @@ statistics: Biểu 06/VPCP/KSTT and QĐ 766 indicators computed from the records
 calendar: Working days: days off and make-up days per year
 certificates: Personal certificates of officials (chứng thư số cá nhân) and collective certificates of units (chứng thư số tập thể), with their verdicts and coverage
 verification: Public verification of signed PDFs and electronic results (no API key needed)
+timestamps: The service as an RFC 3161 timestamp authority, when configured (no API key needed)
 trust-store: Root and intermediate CA certificates and CRLs that certificates are validated against (changes: admins only)
 api-keys: Credentials of people and systems
 audit: Append-only, tamper-evident audit trail: records, checkpoints, inclusion proofs, verification

@@ -10,11 +10,14 @@ use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::{DbConnection, DbPool};
 use motcua_keys::checkpoint_key::StoredCheckpointKey;
 use motcua_keys::keystore::KeyStore;
+use motcua_pki::cms::KeySigner;
+use motcua_pki::tsp::TimestampAuthority;
+use motcua_web::archival::Archival;
 use motcua_web::error::ApiError;
 use motcua_web::{Limits, WebContext};
 
 use crate::certificate_registry::TrustCache;
-use crate::config::ResultsConfig;
+use crate::config::{ResultsConfig, TsaRoleConfig};
 use crate::intake::{writers_for, IntakeQueue};
 
 pub struct AppState {
@@ -32,6 +35,10 @@ pub struct AppState {
     pub signers: KeyStore,
     /// Dossier creations waiting to be written together.
     pub intake: IntakeQueue,
+    /// Raises the service's signatures to their configured level (timestamps, revocation data).
+    pub archival: Archival,
+    /// The service's own timestamp authority (`POST /timestamps`), when configured.
+    pub timestamp_authority: Option<TimestampAuthority>,
 }
 
 impl AppState {
@@ -51,6 +58,9 @@ impl AppState {
             body_timeout: config.server.body_timeout,
         };
         let intake = IntakeQueue::new(writers_for(db.backend()));
+        let archival = Archival::new(config.signing.clone())
+            .map_err(|e| format!("MOTCUA_SIGNING_CONFIG cannot be used: {e}"))?;
+        let timestamp_authority = config.tsa.as_ref().map(timestamp_authority).transpose()?;
         Ok(Self {
             web: Data::new(
                 WebContext::new("results", db.clone(), limits, Some(unit_exists))
@@ -66,6 +76,8 @@ impl AppState {
             trust: TrustCache::default(),
             signers: KeyStore::default(),
             intake,
+            archival,
+            timestamp_authority,
         })
     }
 
@@ -92,6 +104,21 @@ impl std::ops::Deref for AppState {
     fn deref(&self) -> &WebContext {
         &self.web
     }
+}
+
+/// The timestamp authority of `MOTCUA_TSA_KEY_FILE`; refused when the file cannot be read or
+/// its certificate may not sign timestamps (RFC 3161 §2.3).
+fn timestamp_authority(config: &TsaRoleConfig) -> Result<TimestampAuthority, String> {
+    let file = config.key_file.display();
+    let bytes = std::fs::read(&config.key_file)
+        .map_err(|e| format!("MOTCUA_TSA_KEY_FILE {file} cannot be read: {e}"))?;
+    let signer = KeySigner::from_pkcs12(&bytes, config.password.expose()).map_err(|e| {
+        format!("MOTCUA_TSA_KEY_FILE {file} cannot be opened with MOTCUA_TSA_KEY_PASSWORD: {e}")
+    })?;
+    let chain = signer.chain().to_vec();
+    TimestampAuthority::new(signer, &chain, &config.policy).map_err(|e| {
+        format!("MOTCUA_TSA_KEY_FILE {file} cannot be used as a timestamp authority: {e}")
+    })
 }
 
 /// Audit checkpoints are signed with the organisation key whose certificate

@@ -3,6 +3,8 @@
 //! signs them; the service assembles and checks the signature. The personal key never reaches
 //! the server.
 
+use std::sync::Arc;
+
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +16,9 @@ use motcua_core::record_ids::{CertificateId, OfficialId};
 use motcua_db::signing::{self, check_open, ComponentFile, SessionOpening, SigningSession};
 use motcua_db::{certificates, dossiers, now, units, DbConnection, DbError};
 use motcua_pki::cms::Indication;
-use motcua_pki::pades::{self, PendingSignature, SignatureRequest as PdfSignatureRequest};
+use motcua_pki::pades::{
+    self, PendingSignature, SignatureLevel, SignatureRequest as PdfSignatureRequest,
+};
 use motcua_pki::{Certificate, RevocationPolicy, TrustStore};
 use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
@@ -24,12 +28,14 @@ use utoipa::ToSchema;
 use super::dossiers::find;
 use super::utc;
 use crate::auth::{Principal, UnitScope};
+use crate::certificate_registry::LoadedTrust;
 use crate::lifecycle::{self, Changes};
 use crate::state::AppState;
 use motcua_audit::Actor;
 use motcua_web::answer::Answer;
+use motcua_web::archival::{Finished, SignatureKind};
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
-use motcua_web::error::ApiError;
+use motcua_web::error::{ApiError, Problem};
 use motcua_web::extract::{path_number, ValidJson};
 use motcua_web::request_id::RequestId;
 
@@ -73,6 +79,10 @@ pub struct ComponentFileView {
     pub official_id: OfficialId,
     pub certificate_id: CertificateId,
     pub signed_at: DateTime<Utc>,
+    /// The PAdES baseline level the signature reached.
+    pub signature_level: SignatureLevel,
+    /// Why the configured level was not reached, when the configured fallback level was used.
+    pub fallback_reason: Option<String>,
     pub download: String,
 }
 
@@ -149,8 +159,11 @@ pub async fn prepare(
         .await
 }
 
-/// Step 2: hand in the signature; the component is stored signed and marked digitised.
-#[utoipa::path(tag = "dossiers", params(("id" = String, Path)), request_body = SignatureRequest, responses((status = 201, body = ComponentFileView), WriteErrors), security(("api_key" = [])))]
+/// Step 2: hand in the signature; the component is stored signed, raised to the configured
+/// signature level (`signature_level`), and marked digitised. 502 when the timestamp authority
+/// or the revocation sources fail and no fallback level is configured (nothing is stored and the
+/// session stays open); with a fallback, `fallback_reason` says why.
+#[utoipa::path(tag = "dossiers", params(("id" = String, Path)), request_body = SignatureRequest, responses((status = 201, body = ComponentFileView), WriteErrors, (status = 502, description = "The timestamp authority or the revocation sources failed and no fallback level is configured; nothing was stored", body = Problem, content_type = "application/problem+json")), security(("api_key" = [])))]
 #[post("/signing-sessions/{id}/signature")]
 pub async fn complete(
     state: Data<AppState>,
@@ -164,74 +177,124 @@ pub async fn complete(
         .decode(body.into_inner().signature_base64.trim())
         .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
     let actor = Actor::new(&who, &request_id);
-    let app = state.clone();
+    let id = id.into_inner();
     // Signature work waits for a slot: a burst cannot take every core.
-    let _slot = state.web.signature_slot().await?;
+    let slot = state.web.signature_slot().await?;
+    let app = state.clone();
+    let (session_id, reader) = (id.clone(), who.clone());
+    let assembled = state
+        .read(move |conn| assemble(conn, &app, &reader, &session_id, &signature))
+        .await?;
+    // The slot bounds CPU work; waiting on the authority and the revocation sources is not.
+    drop(slot);
+    let finished = state
+        .archival
+        .finish(
+            SignatureKind::DossierComponent,
+            assembled.signed,
+            &assembled.trust.store,
+        )
+        .await?;
     state
-        .write_answer(move |conn| {
-            let session = signing::find_session(conn, &id)
-                .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
-            check_open(session.completed_at, session.expires_at, now()).map_err(|_| {
-                ApiError::Conflict(
-                    "this signing session is completed or expired; prepare a new one".into(),
-                )
-            })?;
-            let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
-            who.require_unit(conn, dossier.unit_id)?;
-            let stored = certificates::find(conn, session.certificate_id)?;
-            if !stored.usable {
-                return Err(ApiError::invalid(
-                    "signature_base64",
-                    "the official's certificate is no longer usable",
-                ));
-            }
-            let certificate =
-                Certificate::from_der(&stored.der).map_err(ApiError::internal_from)?;
-            let pending: PendingSignature =
-                serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
-            // The official's token holds the key; the issuing CAs come from the trust store,
-            // so that validators given only the root can build the chain.
-            let trust = app.trust.current(conn)?;
-            let chain = trust.store.intermediates_for(&certificate, &[]);
-            let signed = pending
-                .assemble(session.pdf.clone(), &signature, &certificate, &chain)
-                .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
-            check_signed(&app, &trust.store, &signed)?;
-            let file = ComponentFile {
-                dossier_id: dossier.id,
-                position: session.position,
-                sha256: hex::encode(Sha256::digest(&signed)),
-                pdf: signed,
-                official_id: session.official_id,
-                certificate_id: session.certificate_id,
-                signed_at: now(),
-            };
-            signing::put_file(conn, &file)?;
-            signing::set_digitisation(conn, dossier.id, session.position, Digitisation::Digitised)?;
-            signing::complete_session(conn, &session.id, now())?;
-            let view = ComponentFileView {
-                download: format!(
-                    "/dossiers/{}/components/{}/file",
-                    dossier.code, file.position
-                ),
-                dossier_code: dossier.code.clone(),
-                position: file.position,
-                sha256: file.sha256,
-                official_id: file.official_id,
-                certificate_id: file.certificate_id,
-                signed_at: utc(file.signed_at),
-            };
-            Changes::within(conn, |conn, changes| {
-                let after = lifecycle::component_digitised(conn, &dossier, changes)?;
-                // One record for the change: the component signed, and the dossier's `digitised`
-                // after it (the last component signed makes the whole dossier digitised).
-                let detail =
-                    serde_json::json!({"component": &view, "dossier_digitised": after.digitised});
-                changes.record(&actor, "component.signed", &after, &detail)
-            })?;
-            Answer::created(Some(view.download.clone()), &view)
-        })
+        .write_answer(move |conn| store_signed(conn, &who, &actor, &id, finished))
         .await
+}
+
+/// A session's document with the official's signature, checked against the trust store.
+struct Assembled {
+    signed: Vec<u8>,
+    trust: Arc<LoadedTrust>,
+}
+
+/// The signed document of session `id`: refused when the session is used or expired, the
+/// certificate is no longer usable, or the signature does not verify.
+fn assemble(
+    conn: &mut DbConnection,
+    state: &AppState,
+    who: &Principal,
+    id: &str,
+    signature: &[u8],
+) -> Result<Assembled, ApiError> {
+    let session = open_session(conn, id)?;
+    let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
+    who.require_unit(conn, dossier.unit_id)?;
+    let stored = certificates::find(conn, session.certificate_id)?;
+    if !stored.usable {
+        return Err(ApiError::invalid(
+            "signature_base64",
+            "the official's certificate is no longer usable",
+        ));
+    }
+    let certificate = Certificate::from_der(&stored.der).map_err(ApiError::internal_from)?;
+    let pending: PendingSignature =
+        serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
+    // The official's token holds the key; the issuing CAs come from the trust store, so that
+    // validators given only the root can build the chain.
+    let trust = state.trust.current(conn)?;
+    let chain = trust.store.intermediates_for(&certificate, &[]);
+    let signed = pending
+        .assemble(session.pdf, signature, &certificate, &chain)
+        .map_err(|e| ApiError::invalid("signature_base64", e.to_string()))?;
+    check_signed(state, &trust.store, &signed)?;
+    Ok(Assembled { signed, trust })
+}
+
+/// The session `id` while it can still be completed (409 otherwise).
+fn open_session(conn: &mut DbConnection, id: &str) -> Result<SigningSession, ApiError> {
+    let session = signing::find_session(conn, id)
+        .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
+    check_open(session.completed_at, session.expires_at, now()).map_err(|_| {
+        ApiError::Conflict("this signing session is completed or expired; prepare a new one".into())
+    })?;
+    Ok(session)
+}
+
+/// Stores the signed component of session `id` (checked again: another request may have
+/// completed it meanwhile), marks it digitised and records the change.
+fn store_signed(
+    conn: &mut DbConnection,
+    who: &Principal,
+    actor: &Actor,
+    id: &str,
+    signed: Finished,
+) -> Result<Answer, ApiError> {
+    let session = open_session(conn, id)?;
+    let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
+    who.require_unit(conn, dossier.unit_id)?;
+    let file = ComponentFile {
+        dossier_id: dossier.id,
+        position: session.position,
+        sha256: hex::encode(Sha256::digest(&signed.pdf)),
+        pdf: signed.pdf,
+        official_id: session.official_id,
+        certificate_id: session.certificate_id,
+        signed_at: now(),
+    };
+    signing::put_file(conn, &file)?;
+    signing::set_digitisation(conn, dossier.id, session.position, Digitisation::Digitised)?;
+    signing::complete_session(conn, &session.id, now())?;
+    let view = ComponentFileView {
+        download: format!(
+            "/dossiers/{}/components/{}/file",
+            dossier.code, file.position
+        ),
+        dossier_code: dossier.code.clone(),
+        position: file.position,
+        sha256: file.sha256,
+        official_id: file.official_id,
+        certificate_id: file.certificate_id,
+        signed_at: utc(file.signed_at),
+        signature_level: signed.level,
+        fallback_reason: signed.fallback_reason,
+    };
+    Changes::within(conn, |conn, changes| {
+        let after = lifecycle::component_digitised(conn, &dossier, changes)?;
+        // One record for the change: the component signed, and the dossier's `digitised` after
+        // it (the last component signed makes the whole dossier digitised).
+        let detail = serde_json::json!({"component": &view, "dossier_digitised": after.digitised});
+        changes.record(actor, "component.signed", &after, &detail)
+    })?;
+    Answer::created(Some(view.download.clone()), &view)
 }
 
 /// The signed scan of a component.

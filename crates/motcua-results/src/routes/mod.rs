@@ -15,6 +15,7 @@ pub mod organisation_keys;
 pub mod procedures;
 pub mod results;
 pub mod statistics;
+pub mod timestamps;
 pub mod trust;
 pub mod units;
 pub mod verification;
@@ -68,6 +69,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(results::download_result)
         .service(verification::verify_document)
         .service(verification::verify_dossier_result)
+        .service(timestamps::timestamp)
         .service(dossiers::apologise)
         .service(dossiers::rate)
         .service(dossiers::complain)

@@ -1,6 +1,7 @@
-//! Electronic results (kết quả điện tử): the result PDF of a dossier, signed (PAdES B-B) with a
-//! collective certificate of the receiving unit whose key the service holds, stored with the
-//! dossier's move to `releasing`.
+//! Electronic results (kết quả điện tử): the result PDF of a dossier, signed with a collective
+//! certificate of the receiving unit whose key the service holds, raised to the configured
+//! signature level (timestamp, revocation data), and stored with the dossier's move to
+//! `releasing`.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::certificates::{self, CertificateFilter};
 use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
-use motcua_pki::pades::SignatureRequest;
+use motcua_pki::pades::{SignatureLevel, SignatureRequest};
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
@@ -24,15 +25,16 @@ use utoipa::ToSchema;
 use super::dossiers::{current_etag, find, find_for_change, DossierView};
 use super::utc;
 use crate::auth::{Principal, UnitScope};
-use crate::certificate_registry::{status_text, validate};
+use crate::certificate_registry::{status_text, validate, LoadedTrust};
 use crate::lifecycle::{self, Changes, TransitionInput};
 use crate::state::AppState;
 use motcua_audit::Actor;
 use motcua_keys::keystore::{self, OrganisationSigner};
 use motcua_web::answer::Answer;
+use motcua_web::archival::SignatureKind;
 use motcua_web::concurrency::IfMatch;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
-use motcua_web::error::ApiError;
+use motcua_web::error::{ApiError, Problem};
 use motcua_web::extract::PdfBody;
 use motcua_web::request_id::RequestId;
 
@@ -54,6 +56,10 @@ pub struct ResultView {
     /// SHA-256 of the certificate's DER, lowercase hex.
     pub certificate_fingerprint_sha256: String,
     pub signed_at: DateTime<Utc>,
+    /// The PAdES baseline level the signature reached.
+    pub signature_level: SignatureLevel,
+    /// Why the configured level was not reached, when the configured fallback level was used.
+    pub fallback_reason: Option<String>,
     /// Where to download the signed PDF.
     pub download_url: String,
     /// Where anyone can verify it, without an API key.
@@ -70,14 +76,18 @@ struct Chosen {
     signer: Arc<dyn OrganisationSigner>,
     /// The CA certificates the signature carries, up to the trust store's root.
     chain: Vec<Certificate>,
+    /// The trust store the certificate was chosen with, to build the validation data.
+    trust: Arc<LoadedTrust>,
 }
 
 /// Issue the electronic result of a dossier: the PDF in the body is signed with a usable
-/// collective certificate of the receiving unit whose key the service holds, stored, and the
-/// dossier moves to `releasing` with `electronic_result`, all at once. Refused (409) when the
-/// dossier cannot move to `releasing`, already has a result, or the unit has no usable
-/// collective certificate with a stored key.
-#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 201, body = ResultView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
+/// collective certificate of the receiving unit whose key the service holds, raised to the
+/// configured signature level (`signature_level`), stored, and the dossier moves to `releasing`
+/// with `electronic_result`, all at once. Refused (409) when the dossier cannot move to
+/// `releasing`, already has a result, or the unit has no usable collective certificate with a
+/// stored key; 502 when the timestamp authority or the revocation sources fail and no fallback
+/// level is configured (nothing is stored then). With a fallback, `fallback_reason` says why.
+#[utoipa::path(tag = "dossiers", params(("code" = String, Path), IfMatch), request_body(content = PdfDocument, content_type = "application/pdf"), responses((status = 201, body = ResultView, headers(("ETag" = String, description = "The dossier's new entity tag"))), WriteErrors, PreconditionErrors, (status = 502, description = "The timestamp authority or the revocation sources failed and no fallback level is configured; nothing was stored", body = Problem, content_type = "application/problem+json")), security(("api_key" = [])))]
 #[post("/dossiers/{code}/result")]
 pub async fn issue_result(
     state: Data<AppState>,
@@ -119,7 +129,7 @@ pub async fn issue_result(
         .chain(chosen.chain.clone());
     let signer = chosen.signer.clone();
     // Signature work waits for a slot: a burst cannot take every core.
-    let _slot = state.web.signature_slot().await?;
+    let slot = state.web.signature_slot().await?;
     let signed = actix_web::web::block(move || request.sign(&pdf, signer.as_ref()))
         .await
         .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
@@ -129,6 +139,14 @@ pub async fn issue_result(
             }
             other => ApiError::internal(format!("signing the result: {other}")),
         })?;
+    // The slot bounds CPU work; waiting on the authority and the revocation sources is not.
+    drop(slot);
+    let finished = state
+        .archival
+        .finish(SignatureKind::ElectronicResult, signed, &chosen.trust.store)
+        .await?;
+    let (signed, signature_level, fallback_reason) =
+        (finished.pdf, finished.level, finished.fallback_reason);
     let sha256 = hex::encode(motcua_pki::cms::sha256(&signed));
     let size = signed.len() as u64;
 
@@ -173,6 +191,8 @@ pub async fn issue_result(
                         "sha256": meta.sha256,
                         "certificate_id": chosen.id,
                         "signed_at": signed_at,
+                        "signature_level": signature_level,
+                        "fallback_reason": fallback_reason,
                     }),
                 )?;
                 Ok::<_, ApiError>((next, meta))
@@ -186,6 +206,8 @@ pub async fn issue_result(
                 signer: chosen.subject,
                 certificate_fingerprint_sha256: chosen.fingerprint,
                 signed_at: utc(meta.signed_at),
+                signature_level,
+                fallback_reason,
                 download_url: format!("/dossiers/{code}/result"),
                 verification_url: format!("/verify/dossiers/{code}"),
                 dossier: next.into(),
@@ -261,6 +283,7 @@ fn choose_certificate(
             fingerprint: candidate.fingerprint,
             signer,
             chain,
+            trust: loaded,
         });
     }
     let why = if reasons.is_empty() {

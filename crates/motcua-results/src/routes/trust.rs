@@ -1,5 +1,6 @@
 //! The trust store: the root and intermediate CA certificates that certificates are validated
-//! against, and the CRLs of those CAs. Admins change it; every change recomputes the verdict of
+//! against, and the CRLs of those CAs with how fresh each is. Admins change it, and the
+//! scheduled CRL refresh imports newer CRLs the same way; every change recomputes the verdict of
 //! every registered certificate in the same transaction.
 
 use std::sync::Arc;
@@ -53,6 +54,68 @@ pub struct TrustAnchorView {
     pub removed_by: Option<ApiKeyId>,
     /// The certificate in PEM.
     pub pem: String,
+    /// The CRL the trust store uses for the certificates this CA issued; null for a removed CA.
+    pub crl: Option<AnchorCrl>,
+}
+
+/// How fresh the CRL held for a CA is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CrlFreshness {
+    /// Its nextUpdate is still ahead.
+    Current,
+    /// Its nextUpdate has passed (or it has none): certificates under the CA are
+    /// `revocation_unknown` until a newer CRL is imported or downloaded.
+    Stale,
+    /// The trust store holds no CRL of this CA.
+    Missing,
+}
+
+/// The CRL held for a CA, as the scheduled refresh (`MOTCUA_CRL_REFRESH_SECS`) keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AnchorCrl {
+    pub freshness: CrlFreshness,
+    pub this_update: Option<DateTime<Utc>>,
+    pub next_update: Option<DateTime<Utc>>,
+}
+
+impl AnchorCrl {
+    /// The CRL `store` holds for the CA certificate `der`, judged at `now`.
+    fn held(store: &TrustStore, der: &[u8], now: DateTime<Utc>) -> Self {
+        let held = Certificate::from_der(der)
+            .ok()
+            .and_then(|authority| store.held_crl(&authority).map(|(info, _)| info));
+        match held {
+            None => Self {
+                freshness: CrlFreshness::Missing,
+                this_update: None,
+                next_update: None,
+            },
+            Some(info) => Self {
+                freshness: if info.next_update.is_some_and(|next| next > now) {
+                    CrlFreshness::Current
+                } else {
+                    CrlFreshness::Stale
+                },
+                this_update: Some(info.this_update),
+                next_update: info.next_update,
+            },
+        }
+    }
+}
+
+impl TrustAnchorView {
+    /// The view with the freshness of its CRL in `store` (none for a removed CA).
+    fn with_crl(anchor: TrustAnchor, store: &TrustStore) -> Self {
+        let crl = anchor
+            .removed_at
+            .is_none()
+            .then(|| AnchorCrl::held(store, &anchor.der, Utc::now()));
+        Self {
+            crl,
+            ..Self::from(anchor)
+        }
+    }
 }
 
 impl From<TrustAnchor> for TrustAnchorView {
@@ -74,6 +137,7 @@ impl From<TrustAnchor> for TrustAnchorView {
             removed_at: a.removed_at.map(utc),
             removed_by: a.removed_by,
             pem,
+            crl: None,
         }
     }
 }
@@ -184,7 +248,8 @@ pub struct CrlQuery {
     pub cursor: Option<String>,
 }
 
-/// List the CA certificates of the trust store (and, with `active=false`, removed ones).
+/// List the CA certificates of the trust store (and, with `active=false`, removed ones), each
+/// with the thisUpdate, nextUpdate and freshness of the CRL held for it.
 #[utoipa::path(tag = "trust-store", params(TrustAnchorQuery), responses((status = 200, body = TrustAnchorPage), ReadErrors), security(("api_key" = [])))]
 #[get("/trust-anchors")]
 pub async fn list_trust_anchors(
@@ -203,12 +268,19 @@ pub async fn list_trust_anchors(
         kind: query.kind,
         active: query.active,
     };
-    let rows = state
-        .read(move |conn| Ok(trust::list_anchors(conn, &filter, after, limit + 1)?))
+    let shared = state.clone();
+    let (rows, loaded) = state
+        .read(move |conn| {
+            let rows = trust::list_anchors(conn, &filter, after, limit + 1)?;
+            Ok((rows, shared.trust.current(conn)?))
+        })
         .await?;
     let (rows, next) = finish_page(rows, limit, |a| a.id.0);
     Ok(Json(TrustAnchorPage {
-        items: rows.into_iter().map(TrustAnchorView::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|anchor| TrustAnchorView::with_crl(anchor, &loaded.store))
+            .collect(),
         next,
     }))
 }
@@ -248,9 +320,9 @@ pub async fn add_trust_anchors(
                 continue;
             }
             let anchor = trust::insert_anchor(conn, &new_anchor(kind, certificate, actor.key_id))?;
-            let view = TrustAnchorView::from(anchor);
+            let view = TrustAnchorView::from(anchor.clone());
             actor.record(conn, "trust_anchor.add", "trust_anchor", view.id, &view)?;
-            added.push(view);
+            added.push(anchor);
         }
         if added.is_empty() {
             let held: Vec<String> = present
@@ -264,7 +336,11 @@ pub async fn add_trust_anchors(
         }
         Ok((added, Rebuild::FromDatabase))
     };
-    change_trust_store(&state, actor, change, |added, revalidation| {
+    change_trust_store(&state, actor, change, |added, revalidation, store| {
+        let added: Vec<TrustAnchorView> = added
+            .into_iter()
+            .map(|anchor| TrustAnchorView::with_crl(anchor, store))
+            .collect();
         let location = added.first().map(|a| format!("/trust-anchors/{}", a.id));
         Answer::created(
             location,
@@ -287,8 +363,11 @@ pub async fn get_trust_anchor(
 ) -> Result<Json<TrustAnchorView>, ApiError> {
     who.require(Resource::Certificates, Access::Read)?;
     let id = TrustAnchorId(id.into_inner());
-    let anchor = state.read(move |conn| find_anchor(conn, id)).await?;
-    Ok(Json(anchor.into()))
+    let shared = state.clone();
+    let (anchor, loaded) = state
+        .read(move |conn| Ok((find_anchor(conn, id)?, shared.trust.current(conn)?)))
+        .await?;
+    Ok(Json(TrustAnchorView::with_crl(anchor, &loaded.store)))
 }
 
 /// Take a CA certificate out of the trust store (admins only); the record stays, with
@@ -317,7 +396,7 @@ pub async fn remove_trust_anchor(
         actor.record(conn, "trust_anchor.remove", "trust_anchor", id, &view)?;
         Ok((view, Rebuild::FromDatabase))
     };
-    change_trust_store(&state, actor, change, |anchor, revalidation| {
+    change_trust_store(&state, actor, change, |anchor, revalidation, _| {
         Answer::ok(&TrustAnchorRemoved {
             anchor,
             revalidation,
@@ -381,30 +460,11 @@ pub async fn import_crl(
             )));
         }
         // The store before this change (the version row is locked, so it is current).
-        let before = shared.trust.current(conn)?;
-        let mut store = before.store.clone();
-        let info = store
-            .add_crl(&der)
-            .map_err(|e| ApiError::invalid("crl", e.to_string()))?;
-        let record = trust::insert_crl(
-            conn,
-            &NewCrl {
-                issuer: info.issuer.clone(),
-                this_update: info.this_update.naive_utc(),
-                next_update: info.next_update.map(|at| at.naive_utc()),
-                number: info.number.clone(),
-                revoked_count: i64::try_from(info.revoked_count).unwrap_or(i64::MAX),
-                fingerprint,
-                der,
-                added_at: now(),
-                added_by: actor.key_id,
-            },
-        )?;
-        let view = CrlView::from(record);
-        actor.record(conn, "crl.import", "crl", view.id, &view)?;
-        Ok(((view, info.current), Rebuild::Use(Box::new(store))))
+        let mut store = shared.trust.current(conn)?.store.clone();
+        let imported = record_crl(conn, &mut store, der, actor)?;
+        Ok((imported, Rebuild::Use(Box::new(store))))
     };
-    change_trust_store(&state, actor, change, |(crl, current), revalidation| {
+    change_trust_store(&state, actor, change, |(crl, current), revalidation, _| {
         Answer::created(
             Some(format!("/crls/{}", crl.id)),
             &CrlImported {
@@ -435,6 +495,77 @@ pub async fn get_crl(
     Ok(Json(crl.into()))
 }
 
+/// Stores the CRL `der` with its audit record, and adds it to `store`, which uses it from then
+/// on when it is newer than the CRL held for its issuer; returns it and whether it is used.
+fn record_crl(
+    conn: &mut DbConnection,
+    store: &mut TrustStore,
+    der: Vec<u8>,
+    actor: &Actor,
+) -> Result<(CrlView, bool), ApiError> {
+    let info = store
+        .add_crl(&der)
+        .map_err(|e| ApiError::invalid("crl", e.to_string()))?;
+    let record = trust::insert_crl(
+        conn,
+        &NewCrl {
+            issuer: info.issuer.clone(),
+            this_update: info.this_update.naive_utc(),
+            next_update: info.next_update.map(|at| at.naive_utc()),
+            number: info.number.clone(),
+            revoked_count: i64::try_from(info.revoked_count).unwrap_or(i64::MAX),
+            fingerprint: fingerprint(&der),
+            der,
+            added_at: now(),
+            added_by: actor.key_id,
+        },
+    )?;
+    let view = CrlView::from(record);
+    actor.record(conn, "crl.import", "crl", view.id, &view)?;
+    Ok((view, info.current))
+}
+
+const ALREADY_IMPORTED: &str = "every downloaded CRL is already stored";
+
+/// Imports CRLs downloaded by the scheduled refresh as an admin's import does (stored, audited,
+/// every certificate revalidated), skipping those already stored; returns those imported.
+pub(crate) async fn import_downloaded_crls(
+    state: &Data<AppState>,
+    ders: Vec<Vec<u8>>,
+) -> Result<Vec<CrlView>, ApiError> {
+    let actor = Actor::system("scheduled CRL refresh");
+    let shared = state.clone();
+    let change = move |conn: &mut DbConnection, actor: &Actor| {
+        let mut store = shared.trust.current(conn)?.store.clone();
+        let mut imported = Vec::new();
+        for der in ders {
+            if trust::find_crl_by_fingerprint(conn, &fingerprint(&der))?.is_none() {
+                imported.push(record_crl(conn, &mut store, der, actor)?.0);
+            }
+        }
+        if imported.is_empty() {
+            // Another instance imported them first: no change, no revalidation.
+            return Err(ApiError::Conflict(ALREADY_IMPORTED.into()));
+        }
+        Ok((imported, Rebuild::Use(Box::new(store))))
+    };
+    let applied = state
+        .write(move |conn| {
+            apply_change(conn, &actor, change, |imported, _, _| {
+                Ok::<_, ApiError>(imported)
+            })
+        })
+        .await;
+    match applied {
+        Ok((imported, loaded)) => {
+            state.trust.install(loaded);
+            Ok(imported)
+        }
+        Err(ApiError::Conflict(reason)) if reason == ALREADY_IMPORTED => Ok(Vec::new()),
+        Err(other) => Err(other),
+    }
+}
+
 /// How the trust store is obtained after a change.
 enum Rebuild {
     /// Read everything back from the database (after adding or removing a CA certificate).
@@ -456,23 +587,14 @@ async fn change_trust_store<T, F, A>(
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Rebuild), ApiError> + Send + 'static,
-    A: FnOnce(T, RevalidationSummary) -> Result<Answer, ApiError> + Send + 'static,
+    A: FnOnce(T, RevalidationSummary, &TrustStore) -> Result<Answer, ApiError> + Send + 'static,
 {
     let (built, installed) = std::sync::mpsc::channel();
     let answer = state
         .write_answer(move |conn| {
-            trust::lock_version(conn)?;
-            let (value, rebuild) = change(conn, &actor)?;
-            let version = trust::bump_version(conn, now())?;
-            let store = match rebuild {
-                Rebuild::FromDatabase => build_store(conn)?,
-                Rebuild::Use(store) => *store,
-            };
-            let revalidation = revalidate_all(conn, &store, now().and_utc(), &actor)?;
-            trust::mark_revalidated(conn, now())?;
-            let answer = answer(value, revalidation)?;
+            let (answer, loaded) = apply_change(conn, &actor, change, answer)?;
             // Installed only once committed (a replayed answer installs nothing).
-            let _ = built.send(Arc::new(LoadedTrust { version, store }));
+            let _ = built.send(loaded);
             Ok(answer)
         })
         .await?;
@@ -481,6 +603,31 @@ where
         _ => {}
     }
     Ok(answer)
+}
+
+/// The work of a trust store change inside its transaction: `change`, the new version, the
+/// store rebuilt, every certificate revalidated, and `answer` built with the new store.
+fn apply_change<T, R, F, A>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    change: F,
+    answer: A,
+) -> Result<(R, Arc<LoadedTrust>), ApiError>
+where
+    F: FnOnce(&mut DbConnection, &Actor) -> Result<(T, Rebuild), ApiError>,
+    A: FnOnce(T, RevalidationSummary, &TrustStore) -> Result<R, ApiError>,
+{
+    trust::lock_version(conn)?;
+    let (value, rebuild) = change(conn, actor)?;
+    let version = trust::bump_version(conn, now())?;
+    let store = match rebuild {
+        Rebuild::FromDatabase => build_store(conn)?,
+        Rebuild::Use(store) => *store,
+    };
+    let revalidation = revalidate_all(conn, &store, now().and_utc(), actor)?;
+    trust::mark_revalidated(conn, now())?;
+    let answer = answer(value, revalidation, &store)?;
+    Ok((answer, Arc::new(LoadedTrust { version, store })))
 }
 
 /// 409 when a new root carries the name of a root in the store with another key: the store
