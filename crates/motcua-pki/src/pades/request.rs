@@ -24,7 +24,9 @@ use crate::error::PkiError;
 use crate::parse::Certificate;
 
 /// The PAdES baseline level of a signature (ETSI EN 319 142-1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureLevel {
     /// B-B: the signature with the signer's certificate, no timestamp.
