@@ -6,6 +6,8 @@ use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
 use motcua_core::record_ids::UnitId;
+pub use motcua_web::archival::SigningConfig;
+pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -53,6 +55,10 @@ pub struct ReportsConfig {
     pub server: ServerLimits,
     /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
     pub audit: TrailConfig,
+    /// `MOTCUA_SIGNING_CONFIG`: signature levels, timestamp authorities, revocation sources.
+    pub signing: SigningConfig,
+    /// `MOTCUA_ARCHIVE_*`: when issued reports get a new document timestamp.
+    pub archive: ArchiveSettings,
 }
 
 impl ReportsConfig {
@@ -92,6 +98,8 @@ impl ReportsConfig {
             outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
             server: ServerLimits::from_env()?,
+            signing: SigningConfig::from_env()?,
+            archive: ArchiveSettings::from_env()?,
         })
     }
 
@@ -115,6 +123,8 @@ impl ReportsConfig {
             outbox_retry_base: Duration::from_millis(200),
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
+            signing: SigningConfig::default(),
+            archive: ArchiveSettings::default(),
         }
     }
 }

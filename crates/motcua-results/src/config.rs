@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
+pub use motcua_web::archival::SigningConfig;
+pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -39,6 +41,10 @@ pub struct ResultsConfig {
     pub server: ServerLimits,
     /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
     pub audit: TrailConfig,
+    /// `MOTCUA_SIGNING_CONFIG`: signature levels, timestamp authorities, revocation sources.
+    pub signing: SigningConfig,
+    /// `MOTCUA_ARCHIVE_*`: when stored results get a new document timestamp.
+    pub archive: ArchiveSettings,
 }
 
 impl ResultsConfig {
@@ -67,6 +73,8 @@ impl ResultsConfig {
             max_result_bytes: env_or("MOTCUA_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES)?,
             keystore_password: keystore_password()?,
             server: ServerLimits::from_env()?,
+            signing: SigningConfig::from_env()?,
+            archive: ArchiveSettings::from_env()?,
         })
     }
 
@@ -85,6 +93,8 @@ impl ResultsConfig {
             keystore_password: None,
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
+            signing: SigningConfig::default(),
+            archive: ArchiveSettings::default(),
         }
     }
 }

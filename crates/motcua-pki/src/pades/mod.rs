@@ -35,7 +35,10 @@ mod verify;
 
 pub use attachments::{embedded_files, EmbeddedFile};
 pub use changes::{Modification, ModificationKind};
-pub use ltv::{newest_document_timestamp, renew_archive_timestamp, DocumentTimestampInfo};
+pub use ltv::{
+    newest_document_timestamp, renew_archive_timestamp, renewal_need, DocumentTimestampInfo,
+    RenewalNeed,
+};
 pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{
     assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,

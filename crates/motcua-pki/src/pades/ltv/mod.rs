@@ -13,6 +13,7 @@
 mod document_timestamp;
 mod dss;
 mod found;
+mod renewal;
 mod token;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use self::document_timestamp::append_document_timestamp;
 use self::dss::{append_dss, vri_keys, DssEntry};
 use self::found::{rewrite_hole, signatures, FoundSignature};
+pub use self::renewal::{renewal_need, RenewalNeed};
 use self::token::{add_signature_timestamp, read_signed_data, read_token};
 use super::request::SignatureLevel;
 use crate::archival::{ArchivalServices, ValidationData};
