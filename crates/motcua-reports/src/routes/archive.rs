@@ -63,3 +63,23 @@ pub async fn renew_archive(
     };
     Ok(Json(run.run(Some(limit), |_| {}).await?))
 }
+
+/// The renewal the service runs by itself every `MOTCUA_ARCHIVE_RENEWAL_INTERVAL_SECS`.
+pub async fn scheduled_renewal(state: &Data<AppState>) {
+    let store = match state.trust_store() {
+        Ok(store) => store,
+        Err(error) => {
+            tracing::warn!(%error, "archive renewal skipped: the trust store");
+            return;
+        }
+    };
+    let config = &state.config;
+    archive::scheduled_round(
+        &state.db,
+        ArchiveService::Reports,
+        &config.signing,
+        &config.archive,
+        &store,
+    )
+    .await;
+}

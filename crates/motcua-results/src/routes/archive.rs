@@ -66,3 +66,24 @@ pub async fn renew_archive(
     };
     Ok(Json(run.run(Some(limit), |_| {}).await?))
 }
+
+/// The renewal the service runs by itself every `MOTCUA_ARCHIVE_RENEWAL_INTERVAL_SECS`.
+pub async fn scheduled_renewal(state: &Data<AppState>) {
+    let reading = state.clone();
+    let trust = match state.read(move |conn| reading.trust.current(conn)).await {
+        Ok(trust) => trust,
+        Err(error) => {
+            tracing::warn!(%error, "archive renewal skipped: the trust store");
+            return;
+        }
+    };
+    let config = &state.config;
+    archive::scheduled_round(
+        &state.db,
+        ArchiveService::Results,
+        &config.signing,
+        &config.archive,
+        &trust.store,
+    )
+    .await;
+}

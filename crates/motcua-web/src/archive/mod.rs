@@ -23,7 +23,7 @@ pub use self::endpoint::{RenewalRequest, MAX_RENEWALS_PER_REQUEST};
 pub use self::settings::{ArchiveSettings, DEFAULT_MARGIN_DAYS};
 pub use self::stored::ArchiveService;
 use self::stored::{count_after, page, replace_if_unchanged, Position, StoredDocument};
-use crate::archival::Archival;
+use crate::archival::{Archival, SigningConfig};
 use crate::error::ApiError;
 
 /// Documents read (and held in memory) at a time.
@@ -304,4 +304,50 @@ where
     })
     .await
     .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+}
+
+/// One renewal run a service makes by itself (`MOTCUA_ARCHIVE_RENEWAL_INTERVAL_SECS`): its
+/// progress and failures go to the log; nothing stops the service.
+pub async fn scheduled_round(
+    db: &DbPool,
+    service: ArchiveService,
+    signing: &SigningConfig,
+    settings: &ArchiveSettings,
+    store: &TrustStore,
+) {
+    let archival = match Archival::new(signing.clone()) {
+        Ok(archival) => archival,
+        Err(error) => {
+            tracing::warn!(%error, "archive renewal skipped: the signing configuration");
+            return;
+        }
+    };
+    let run = RenewalRun {
+        db,
+        service,
+        archival: &archival,
+        store,
+        settings,
+        by: RenewalBy {
+            key_id: None,
+            name: "system: scheduled archive renewal".into(),
+            request_id: "-".into(),
+        },
+    };
+    match run.run(None, |_| {}).await {
+        Ok(progress) => {
+            for failure in &progress.failed {
+                tracing::warn!(object = %failure.object_id, reason = %failure.reason, "archive renewal failed");
+            }
+            tracing::info!(
+                examined = progress.examined,
+                renewed = progress.renewed,
+                not_needed = progress.not_needed,
+                changed_meanwhile = progress.skipped_changed,
+                failed = progress.failed.len(),
+                "archive renewal round"
+            );
+        }
+        Err(error) => tracing::warn!(%error, "archive renewal round failed"),
+    }
 }

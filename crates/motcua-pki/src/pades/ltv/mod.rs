@@ -43,11 +43,12 @@ pub struct DocumentTimestampInfo {
 
 /// The newest document timestamp of `pdf`, if any; reads the file only.
 pub fn newest_document_timestamp(pdf: &[u8]) -> Result<Option<DocumentTimestampInfo>, PkiError> {
-    let Some(newest) = signatures(pdf)?
-        .into_iter()
-        .rev()
-        .find(|found| found.document_timestamp)
-    else {
+    newest_of(&signatures(pdf)?)
+}
+
+/// The newest document timestamp among `found` (in the order they were added).
+fn newest_of(found: &[FoundSignature]) -> Result<Option<DocumentTimestampInfo>, PkiError> {
+    let Some(newest) = found.iter().rev().find(|found| found.document_timestamp) else {
         return Ok(None);
     };
     let token = read_token(&newest.cms)?;

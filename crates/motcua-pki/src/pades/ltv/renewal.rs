@@ -4,7 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::found::signatures;
-use super::newest_document_timestamp;
+use super::newest_of;
 use crate::error::PkiError;
 
 /// Hash algorithms whose timestamps prove nothing any more, whatever is configured.
@@ -55,10 +55,12 @@ pub fn renewal_need(
     margin: TimeDelta,
     retired: &[String],
 ) -> Result<RenewalNeed, PkiError> {
-    if signatures(pdf)?.is_empty() {
+    // The file is parsed once: that is most of the cost over a whole archive.
+    let found = signatures(pdf)?;
+    if found.is_empty() {
         return Ok(RenewalNeed::NotNeeded);
     }
-    let Some(newest) = newest_document_timestamp(pdf)? else {
+    let Some(newest) = newest_of(&found)? else {
         return Ok(RenewalNeed::NoDocumentTimestamp);
     };
     let algorithm = hash_name(&newest.hash_algorithm_oid);
