@@ -132,11 +132,14 @@ impl Archive {
     }
 }
 
+/// What runs before the next request is forwarded.
+type Hook = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
 /// A TCP front of the authority that runs a one-time hook when a request arrives, before
 /// forwarding it: what a concurrent writer does between the job's read and its write.
 struct TsaFront {
     url: String,
-    hook: Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>,
+    hook: Hook,
 }
 
 impl TsaFront {
@@ -150,7 +153,7 @@ impl TsaFront {
         let path = upstream_url.splitn(4, '/').nth(3).unwrap_or("").to_owned();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let hook: Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>> = Arc::new(Mutex::new(None));
+        let hook: Hook = Arc::new(Mutex::new(None));
         let armed = Arc::clone(&hook);
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
