@@ -32,8 +32,9 @@ use sha2::{Digest, Sha256};
 use tokio::net::{TcpListener, TcpStream};
 
 /// The results stored for the large run. A debug build judges a stored result in about 33 ms
-/// and renews one in about 35 ms more on an idle core; on a shared machine 2 000 took 7 minutes
-/// on PostgreSQL. 10 000 run on SQLite only; PostgreSQL gets 1 000.
+/// and renews one in about 35 ms more on an idle core. On a shared machine, 10 000 on SQLite
+/// took 10 minutes to renew and 2.5 to judge again, and 2 000 on PostgreSQL 7 minutes to renew:
+/// 10 000 run on SQLite only; PostgreSQL gets 1 000.
 fn results_for(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 10_000,
