@@ -5,6 +5,7 @@
 mod access;
 mod api_fuzzing;
 mod api_keys;
+mod archive;
 mod audit_trail;
 mod bad_input;
 mod certificates;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod archive;
 mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -106,6 +107,13 @@ enum Command {
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         budget_secs: u64,
     },
+    /// The archive renewal: `status` counts what the stored documents need, `renew` gives those
+    /// that need it a new document timestamp (settings: MOTCUA_SIGNING_CONFIG,
+    /// MOTCUA_ARCHIVE_MARGIN_DAYS, MOTCUA_ARCHIVE_RETIRED_HASHES).
+    Archive {
+        #[command(subcommand)]
+        command: archive::ArchiveCommand,
+    },
     /// Write the OpenAPI documents into a folder.
     Openapi {
         #[arg(long, default_value = "api-spec")]
@@ -182,6 +190,7 @@ fn main() -> ExitCode {
             ),
             _ => Err("give the signed FILE, or --detached DATA SIG".into()),
         },
+        Command::Archive { command } => archive::run(command, open_archive),
         Command::Openapi { out } => write_openapi(&out),
     };
     match result {
@@ -221,6 +230,34 @@ fn open_reports_db(config: &ReportsConfig) -> Result<DbPool, String> {
             ..PoolOptions::default()
         },
     )
+}
+
+/// The database and trust store of `service`, for `motcua archive`.
+fn open_archive(
+    service: motcua_web::archive::ArchiveService,
+) -> Result<archive::ServiceArchive, String> {
+    use motcua_web::archive::ArchiveService;
+    match service {
+        ArchiveService::Results => {
+            let db = open_db()?;
+            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let store = motcua_results::certificate_registry::build_store(&mut conn)
+                .map_err(|e| e.to_string())?;
+            drop(conn);
+            Ok(archive::ServiceArchive { db, store })
+        }
+        ArchiveService::Reports => {
+            let config = reports_config()?;
+            let store = match &config.trust_roots_dir {
+                Some(dir) => motcua_pki::TrustStore::from_dir(dir)?,
+                None => motcua_pki::TrustStore::new(),
+            };
+            Ok(archive::ServiceArchive {
+                db: open_reports_db(&config)?,
+                store,
+            })
+        }
+    }
 }
 
 /// Name of the key `serve` gives the report service to read the results service.

@@ -61,3 +61,57 @@ pub fn find_pdf(conn: &mut DbConnection, dossier: DossierId) -> DbResult<Option<
         .first(conn)
         .optional()?)
 }
+
+/// A stored result with its PDF, as the archive renewal reads it.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = dossier_results)]
+pub struct StoredResult {
+    pub id: i64,
+    pub dossier_id: DossierId,
+    pub pdf: Vec<u8>,
+    pub sha256: String,
+}
+
+/// Up to `limit` results in id order after `after` (keyset).
+pub fn page_after(
+    conn: &mut DbConnection,
+    after: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<StoredResult>> {
+    Ok(dossier_results::table
+        .filter(dossier_results::id.gt(after.unwrap_or(i64::MIN)))
+        .order(dossier_results::id)
+        .limit(limit)
+        .select(StoredResult::as_select())
+        .load(conn)?)
+}
+
+/// How many results come after `after` in id order.
+pub fn count_after(conn: &mut DbConnection, after: Option<i64>) -> DbResult<i64> {
+    Ok(dossier_results::table
+        .filter(dossier_results::id.gt(after.unwrap_or(i64::MIN)))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Replaces the PDF of result `id` only if its SHA-256 is still `expected` (compare and swap);
+/// whether it was replaced.
+pub fn replace_pdf_if_unchanged(
+    conn: &mut DbConnection,
+    id: i64,
+    expected: &str,
+    pdf: &[u8],
+    sha256: &str,
+) -> DbResult<bool> {
+    let changed = diesel::update(
+        dossier_results::table
+            .filter(dossier_results::id.eq(id))
+            .filter(dossier_results::sha256.eq(expected)),
+    )
+    .set((
+        dossier_results::pdf.eq(pdf),
+        dossier_results::sha256.eq(sha256),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

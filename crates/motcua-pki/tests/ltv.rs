@@ -16,8 +16,9 @@ use der::{Decode, Encode, SliceReader};
 use motcua_pki::archival::{ArchivalServices, ValidationData};
 use motcua_pki::cms::KeySigner;
 use motcua_pki::pades::{
-    newest_document_timestamp, renew_archive_timestamp, verify_pdf, ChangesAfter, PdfSignatureKind,
-    PdfSignatureOptions, PdfSignatureReport, SignatureLevel, SignatureRequest,
+    newest_document_timestamp, renew_archive_timestamp, renewal_need, verify_pdf, ChangesAfter,
+    PdfSignatureKind, PdfSignatureOptions, PdfSignatureReport, RenewalNeed, SignatureLevel,
+    SignatureRequest,
 };
 use motcua_pki::testpki::{sample_pdf, CrlSpec, KeySpec, TestCert, TestPki};
 use motcua_pki::{Certificate, HashAlg, IdentifierKind, PkiError, RevocationPolicy};
@@ -696,6 +697,51 @@ async fn renewal_adds_a_document_timestamp_each_time() -> TestResult {
     assert_eq!(dss.get(b"Certs")?.as_array()?.len(), 4, "{dss:?}");
     assert_eq!(dss.get(b"VRI")?.as_dict()?.len(), 2, "{dss:?}");
     check_document(&archive, &twice, 1, (1, 2), SignatureLevel::BaselineLta)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn renewal_need_follows_the_newest_document_timestamp() -> TestResult {
+    let Some(archive) = Archive::new()? else {
+        return Ok(());
+    };
+    let year = chrono::TimeDelta::days(365);
+    let now = Utc::now();
+    let unsigned = sample_pdf("BAO CAO");
+    assert_eq!(
+        renewal_need(&unsigned, now, year, &[])?,
+        RenewalNeed::NotNeeded
+    );
+    let signed = request(SignatureLevel::BaselineLt)
+        .chain(archive.chain())
+        .sign_archival(&unsigned, &archive.signer(&archive.leader()?)?, &archive)
+        .await?;
+    assert_eq!(
+        renewal_need(&signed, now, year, &[])?,
+        RenewalNeed::NoDocumentTimestamp
+    );
+    let renewed = renew_archive_timestamp(&signed, &archive).await?;
+    assert_eq!(
+        renewal_need(&renewed, now, year, &[])?,
+        RenewalNeed::NotNeeded
+    );
+    // The test authority's certificate ends in two years: within a three-year margin.
+    let not_after = archive.tsa.certificate().info().not_after;
+    assert_eq!(
+        renewal_need(&renewed, now, year * 3, &[])?,
+        RenewalNeed::AuthorityExpiring { not_after }
+    );
+    assert_eq!(
+        renewal_need(&renewed, not_after, chrono::TimeDelta::zero(), &[])?,
+        RenewalNeed::AuthorityExpiring { not_after }
+    );
+    assert_eq!(
+        renewal_need(&renewed, now, year, &["SHA-256".to_owned()])?,
+        RenewalNeed::HashRetired {
+            algorithm: "sha256".into()
+        }
+    );
+    assert!(renewal_need(b"not a pdf", now, year, &[]).is_err());
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 pub use motcua_audit::config::TrailConfig;
 use motcua_core::record_ids::UnitId;
 pub use motcua_web::archival::SigningConfig;
+pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -58,6 +59,8 @@ pub struct ReportsConfig {
     /// signatures, and the timestamp authorities and revocation sources they need (see
     /// [`SigningConfig`]); unset: B-B signatures.
     pub signing: SigningConfig,
+    /// `MOTCUA_ARCHIVE_*`: when issued reports get a new document timestamp.
+    pub archive: ArchiveSettings,
 }
 
 impl ReportsConfig {
@@ -98,6 +101,7 @@ impl ReportsConfig {
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
             server: ServerLimits::from_env()?,
             signing: SigningConfig::from_env()?,
+            archive: ArchiveSettings::from_env()?,
         })
     }
 
@@ -122,6 +126,7 @@ impl ReportsConfig {
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
             signing: SigningConfig::default(),
+            archive: ArchiveSettings::default(),
         }
     }
 }

@@ -26,7 +26,8 @@ use motcua_web::service::{open_pool, Listen, Started};
 use crate::config::ReportsConfig;
 use crate::state::AppState;
 
-/// Binds the server for `state` and starts its background work (outbox, audit checkpoints).
+/// Binds the server for `state` and starts its background work (outbox, audit checkpoints, archive
+/// renewal when scheduled).
 /// Call it inside an actix system.
 pub fn serve(state: Data<AppState>) -> Started {
     let config = &state.config;
@@ -38,6 +39,13 @@ pub fn serve(state: Data<AppState>) -> Started {
     });
     motcua_audit::schedule_checkpoints(&mut background, state.web.clone(), state.audit.clone())?;
     idempotency::schedule_purge(&mut background, state.web.clone());
+    if let Some(interval) = config.archive.interval {
+        let archiving = state.clone();
+        background.every("archive renewal", interval, false, move || {
+            let state = archiving.clone();
+            async move { routes::archive::scheduled_renewal(&state).await }
+        });
+    }
     let listen = Listen::new(config.workers, config.bind, config.server);
     let (web, audit) = (state.web.clone(), state.audit.clone());
     motcua_web::service::bind(state, web, audit, routes::ROUTES, listen, background)

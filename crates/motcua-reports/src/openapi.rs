@@ -16,6 +16,7 @@ inbox: Receiver mode: reports received from lower units, verified and acknowledg
 organisation-keys: Keys of units' collective certificates (admins only; never returned)
 api-keys: Credentials of people and systems (at a receiver: the keys issued to lower units)
 audit: Tamper-evident audit trail: checkpoints, inclusion proofs, verification
+archive: Long-term archive of the issued reports: which need a new document timestamp, and renewing them (admins only)
 health: Probes
 ",
     )

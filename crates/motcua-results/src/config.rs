@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
 pub use motcua_web::archival::SigningConfig;
+pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
 pub use motcua_web::ServerLimits;
 
@@ -49,6 +50,8 @@ pub struct ResultsConfig {
     /// `MOTCUA_CRL_REFRESH_SECS`: the longest time between two downloads of the trust store's
     /// CRLs, default an hour (sooner when a held CRL's nextUpdate comes first).
     pub crl_refresh_interval: Duration,
+    /// `MOTCUA_ARCHIVE_*`: when stored results get a new document timestamp.
+    pub archive: ArchiveSettings,
 }
 
 /// The service as a timestamp authority.
@@ -115,6 +118,7 @@ impl ResultsConfig {
             signing: SigningConfig::from_env()?,
             tsa: TsaRoleConfig::from_env()?,
             crl_refresh_interval: crl_refresh_interval()?,
+            archive: ArchiveSettings::from_env()?,
         })
     }
 
@@ -136,6 +140,7 @@ impl ResultsConfig {
             signing: SigningConfig::default(),
             tsa: None,
             crl_refresh_interval: Duration::from_secs(DEFAULT_CRL_REFRESH_SECS),
+            archive: ArchiveSettings::default(),
         }
     }
 }

@@ -61,6 +61,13 @@ pub fn serve(state: Data<AppState>) -> Started {
         },
     );
     schedule_crl_refresh(&mut background, &state);
+    if let Some(interval) = config.archive.interval {
+        let archiving = state.clone();
+        background.every("archive renewal", interval, false, move || {
+            let state = archiving.clone();
+            async move { routes::archive::scheduled_renewal(&state).await }
+        });
+    }
     let listen = Listen::new(config.workers, config.bind, config.server);
     let (web, audit) = (state.web.clone(), state.audit.clone());
     motcua_web::service::bind(state, web, audit, routes::ROUTES, listen, background)

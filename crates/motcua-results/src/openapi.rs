@@ -21,6 +21,7 @@ timestamps: The service as an RFC 3161 timestamp authority, when configured (no 
 trust-store: Root and intermediate CA certificates and CRLs that certificates are validated against (changes: admins only)
 api-keys: Credentials of people and systems
 audit: Append-only, tamper-evident audit trail: records, checkpoints, inclusion proofs, verification
+archive: Long-term archive of the signed electronic results: which need a new document timestamp, and renewing them (admins only)
 health: Probes
 ",
     )

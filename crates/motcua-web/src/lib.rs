@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod archival;
+pub mod archive;
 pub mod auth;
 pub mod background;
 pub mod concurrency;

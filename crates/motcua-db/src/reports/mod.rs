@@ -385,3 +385,53 @@ pub fn received(
         .order((received_reports::received_at, received_reports::report_id))
         .load(conn)?)
 }
+
+/// The stage of a report's issued (signed and numbered) document, the archival record.
+pub const ISSUED_STAGE: &str = "issued";
+
+/// Up to `limit` issued documents in report id order after `after` (keyset).
+pub fn issued_documents_after(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> DbResult<Vec<ReportDocument>> {
+    Ok(report_documents::table
+        .filter(report_documents::stage.eq(ISSUED_STAGE))
+        .filter(report_documents::report_id.gt(after.unwrap_or("")))
+        .order(report_documents::report_id)
+        .limit(limit)
+        .select(ReportDocument::as_select())
+        .load(conn)?)
+}
+
+/// How many issued documents come after `after` in report id order.
+pub fn count_issued_documents_after(conn: &mut DbConnection, after: Option<&str>) -> DbResult<i64> {
+    Ok(report_documents::table
+        .filter(report_documents::stage.eq(ISSUED_STAGE))
+        .filter(report_documents::report_id.gt(after.unwrap_or("")))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Replaces the issued document of `report` only if its SHA-256 is still `expected` (compare
+/// and swap); whether it was replaced.
+pub fn replace_issued_document_if_unchanged(
+    conn: &mut DbConnection,
+    report: &str,
+    expected: &str,
+    pdf: &[u8],
+    sha256: &str,
+) -> DbResult<bool> {
+    let changed = diesel::update(
+        report_documents::table
+            .filter(report_documents::report_id.eq(report))
+            .filter(report_documents::stage.eq(ISSUED_STAGE))
+            .filter(report_documents::sha256.eq(expected)),
+    )
+    .set((
+        report_documents::pdf.eq(pdf),
+        report_documents::sha256.eq(sha256),
+    ))
+    .execute(conn)?;
+    Ok(changed == 1)
+}

@@ -36,7 +36,8 @@ mod verify;
 pub use attachments::{embedded_files, EmbeddedFile};
 pub use changes::{Modification, ModificationKind};
 pub use ltv::{
-    extend_detached, newest_document_timestamp, renew_archive_timestamp, DocumentTimestampInfo,
+    extend_detached, newest_document_timestamp, renew_archive_timestamp, renewal_need,
+    DocumentTimestampInfo, RenewalNeed,
 };
 pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{

@@ -3,6 +3,7 @@
 use motcua_audit::routes as audit_trail;
 use motcua_keys::api_keys;
 use motcua_web::{health, observe};
+pub mod archive;
 pub mod exports;
 pub mod inbox;
 pub mod issue;
@@ -17,6 +18,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
         .service(observe::metrics)
+        .service(archive::archive_status)
+        .service(archive::renew_archive)
         .service(reports::create_report)
         .service(reports::list_reports)
         .service(reports::get_report)

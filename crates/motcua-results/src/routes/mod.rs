@@ -3,6 +3,7 @@
 use motcua_audit::routes as audit_trail;
 use motcua_keys::api_keys;
 use motcua_web::{health, observe};
+pub mod archive;
 pub mod audit;
 pub mod calendar;
 pub mod certificates;
@@ -28,6 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::live)
         .service(health::ready)
         .service(observe::metrics)
+        .service(archive::archive_status)
+        .service(archive::renew_archive)
         .service(units::list_units)
         .service(units::create_unit)
         .service(units::get_unit)

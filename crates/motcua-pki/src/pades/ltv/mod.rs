@@ -14,6 +14,7 @@ mod detached;
 mod document_timestamp;
 mod dss;
 mod found;
+mod renewal;
 mod token;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,7 @@ pub use self::detached::extend_detached;
 use self::document_timestamp::append_document_timestamp;
 use self::dss::{append_dss, vri_keys, DssEntry};
 use self::found::{rewrite_hole, signatures, FoundSignature};
+pub use self::renewal::{renewal_need, RenewalNeed};
 use self::token::{add_signature_timestamp, read_signed_data, read_token};
 use super::request::SignatureLevel;
 use crate::archival::{ArchivalServices, ValidationData};
@@ -44,11 +46,12 @@ pub struct DocumentTimestampInfo {
 
 /// The newest document timestamp of `pdf`, if any; reads the file only.
 pub fn newest_document_timestamp(pdf: &[u8]) -> Result<Option<DocumentTimestampInfo>, PkiError> {
-    let Some(newest) = signatures(pdf)?
-        .into_iter()
-        .rev()
-        .find(|found| found.document_timestamp)
-    else {
+    newest_of(&signatures(pdf)?)
+}
+
+/// The newest document timestamp among `found` (in the order they were added).
+fn newest_of(found: &[FoundSignature]) -> Result<Option<DocumentTimestampInfo>, PkiError> {
+    let Some(newest) = found.iter().rev().find(|found| found.document_timestamp) else {
         return Ok(None);
     };
     let token = read_token(&newest.cms)?;
