@@ -259,7 +259,8 @@ fn require_authority(archival: &Archival) -> Result<(), ApiError> {
     if configured {
         Ok(())
     } else {
-        Err(ApiError::Unavailable(
+        // Like a missing key-store password: the request is sound, the configuration lacks it.
+        Err(ApiError::Conflict(
             "archive renewal needs a timestamp authority: name one under [tsa] in the signing \
              configuration file (MOTCUA_SIGNING_CONFIG)"
                 .into(),
