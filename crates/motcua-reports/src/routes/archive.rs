@@ -4,7 +4,6 @@
 use actix_web::web::{Data, Json};
 use actix_web::{get, post};
 use chrono::Utc;
-use motcua_web::archival::Archival;
 use motcua_web::archive::{
     self, ArchiveService, ArchiveStatus, RenewalBy, RenewalProgress, RenewalRequest, RenewalRun,
 };
@@ -46,13 +45,11 @@ pub async fn renew_archive(
 ) -> Result<Json<RenewalProgress>, ApiError> {
     who.require_admin("renew archive timestamps")?;
     let limit = body.into_inner().limit()?;
-    let archival = Archival::new(state.config.signing.clone())
-        .map_err(|e| ApiError::Unavailable(format!("the signing configuration: {e}")))?;
     let store = state.trust_store()?;
     let run = RenewalRun {
         db: &state.db,
         service: ArchiveService::Reports,
-        archival: &archival,
+        archival: &state.archival,
         store: &store,
         settings: &state.config.archive,
         by: RenewalBy {
@@ -77,7 +74,7 @@ pub async fn scheduled_renewal(state: &Data<AppState>) {
     archive::scheduled_round(
         &state.db,
         ArchiveService::Reports,
-        &config.signing,
+        &state.archival,
         &config.archive,
         &store,
     )

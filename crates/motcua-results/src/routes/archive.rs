@@ -4,7 +4,6 @@
 use actix_web::web::{Data, Json};
 use actix_web::{get, post};
 use chrono::Utc;
-use motcua_web::archival::Archival;
 use motcua_web::archive::{
     self, ArchiveService, ArchiveStatus, RenewalBy, RenewalProgress, RenewalRequest, RenewalRun,
 };
@@ -46,8 +45,6 @@ pub async fn renew_archive(
 ) -> Result<Json<RenewalProgress>, ApiError> {
     who.require_admin("renew archive timestamps")?;
     let limit = body.into_inner().limit()?;
-    let archival = Archival::new(state.config.signing.clone())
-        .map_err(|e| ApiError::Unavailable(format!("the signing configuration: {e}")))?;
     let state_for_trust = state.clone();
     let trust = state
         .read(move |conn| state_for_trust.trust.current(conn))
@@ -55,7 +52,7 @@ pub async fn renew_archive(
     let run = RenewalRun {
         db: &state.db,
         service: ArchiveService::Results,
-        archival: &archival,
+        archival: &state.archival,
         store: &trust.store,
         settings: &state.config.archive,
         by: RenewalBy {
@@ -81,7 +78,7 @@ pub async fn scheduled_renewal(state: &Data<AppState>) {
     archive::scheduled_round(
         &state.db,
         ArchiveService::Results,
-        &config.signing,
+        &state.archival,
         &config.archive,
         &trust.store,
     )

@@ -23,7 +23,7 @@ pub use self::endpoint::{RenewalRequest, MAX_RENEWALS_PER_REQUEST};
 pub use self::settings::{ArchiveSettings, DEFAULT_MARGIN_DAYS};
 pub use self::stored::ArchiveService;
 use self::stored::{count_after, page, replace_if_unchanged, Position, StoredDocument};
-use crate::archival::{Archival, SigningConfig};
+use crate::archival::Archival;
 use crate::error::ApiError;
 
 /// Documents read (and held in memory) at a time.
@@ -312,21 +312,14 @@ where
 pub async fn scheduled_round(
     db: &DbPool,
     service: ArchiveService,
-    signing: &SigningConfig,
+    archival: &Archival,
     settings: &ArchiveSettings,
     store: &TrustStore,
 ) {
-    let archival = match Archival::new(signing.clone()) {
-        Ok(archival) => archival,
-        Err(error) => {
-            tracing::warn!(%error, "archive renewal skipped: the signing configuration");
-            return;
-        }
-    };
     let run = RenewalRun {
         db,
         service,
-        archival: &archival,
+        archival,
         store,
         settings,
         by: RenewalBy {
