@@ -1,27 +1,30 @@
 //! Reports signed for the long term: the leader's signature (two steps) and the organisation's
 //! on issue reach B-LTA, with signature timestamps from a third-party authority (`openssl ts
-//! -reply`), the CRLs of every certificate downloaded over HTTP and kept in the document's
-//! `/DSS`, and document timestamps. The province's receipt reaches CAdES B-LT. Outside
-//! validators judge the result: poppler's `pdfsig`, pyHanko's AdES validation, `openssl ts
-//! -verify` on every token and `openssl cms -verify` on the receipt. When the authority is
-//! down, signing is refused (502) and the report keeps its status.
+//! -reply`), the district's certificates checked by OCSP (`openssl ocsp` on loopback) and the
+//! answers kept in the document's `/DSS`, and document timestamps. The province's receipt
+//! reaches CAdES B-LT, its certificate checked by a CRL downloaded over HTTP. Outside validators
+//! judge the result: poppler's `pdfsig`, pyHanko's AdES validation, `openssl ts -verify` on
+//! every token and `openssl cms -verify` on the receipt. When the authority is down, signing is
+//! refused (502) and the report keeps its status.
 
-use std::process::{Command, Output};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use chrono::Utc;
 use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
-use der::{Decode, Encode};
+use der::Decode;
 use motcua_core::access::Role;
 use motcua_core::calendar::WorkingCalendar;
 use motcua_core::record_ids::UnitId;
 use motcua_pki::cms::{KeySigner, Signer};
-use motcua_pki::testpki::tsa::{TsaServer, TsaServerOptions};
-use motcua_pki::testpki::{CrlSpec, KeySpec, ServeMode, StaticHttpServer, TestCert, TestPki};
+use motcua_pki::testpki::tsa::{TsaBehaviour, TsaServer};
+use motcua_pki::testpki::{CrlSpec, OpensslOcspResponder, ServeMode, StaticHttpServer, TestCert};
 use motcua_reports::config::{Secret, SigningConfig};
+use motcua_tests::long_term::{
+    pdfsig_accepts, run, signature_value_and_token, signing_toml, text, LongTermPki, Tokens,
+};
 use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -29,7 +32,6 @@ use serde_json::{json, Value};
 const P12_PASSWORD: &str = "mật khẩu khóa";
 const LEADER: &str = "Thân Văn Thuận";
 const LEADER_CCCD: &str = "024072001234";
-const SIGNATURE_TIMESTAMP: &str = "1.2.840.113549.1.9.16.2.14";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issued_report_and_receipt_last_on_sqlite() {
@@ -41,90 +43,66 @@ async fn issued_report_and_receipt_last_on_postgres() {
     journey(Backend::Postgres).await;
 }
 
-/// Runs `program`; `None` when it is not installed and `CI` is unset (the check is skipped).
-fn run(program: &str, args: &[&str]) -> Option<Output> {
-    match Command::new(program).args(args).output() {
-        Ok(output) => Some(output),
-        Err(error)
-            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
-        {
-            eprintln!("{program} is not installed; its check is skipped");
-            None
-        }
-        Err(error) => panic!("{program} cannot run: {error}"),
-    }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// The test PKI whose certificates name a CRL served over HTTP, its trust folder, and a
-/// third-party timestamping authority it certified.
+/// The test PKI with its certificates: the leader's and the district's name the OCSP
+/// responder, the province's names a CRL served over HTTP; a third-party timestamping authority
+/// it certified; the trust folder both report services read.
 struct Pki {
-    pki: TestPki,
-    dir: tempfile::TempDir,
+    long_term: LongTermPki,
+    leader: TestCert,
+    district: TestCert,
+    province: TestCert,
     crls: StaticHttpServer,
+    responder: OpensslOcspResponder,
     tsa: TsaServer,
+    trust: PathBuf,
 }
 
 impl Pki {
     async fn new() -> Self {
-        let pki = TestPki::new(KeySpec::Rsa2048, Utc::now()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("root.pem"), pki.root.pem()).unwrap();
-        std::fs::write(dir.path().join("issuing.pem"), pki.issuing_ca.pem()).unwrap();
-        let current = CrlSpec::current(pki.now());
-        std::fs::write(dir.path().join("root.crl"), pki.root_crl(&current).unwrap()).unwrap();
+        let long_term = LongTermPki::new();
+        let pki = &long_term.pki;
+        let leader = long_term.issue_with_ocsp(pki.individual(LEADER, LEADER_CCCD));
+        let district = long_term.issue_with_ocsp(pki.organisation(
+            "UBND THỊ XÃ VIỆT YÊN",
+            "UBND TỈNH BẮC GIANG",
+            "Bắc Giang",
+        ));
         let crls = StaticHttpServer::start(ServeMode::Files).await.unwrap();
-        crls.serve("issuing.crl", pki.crl(&current).unwrap());
-        let tsa_certificate = pki
-            .issue(&pki.tsa().crl_url(&crls.url("issuing.crl")))
+        crls.serve(
+            "issuing.crl",
+            pki.crl(&CrlSpec::current(pki.now())).unwrap(),
+        );
+        let province = pki
+            .issue(
+                &pki.organisation("UBND TỈNH BẮC GIANG", "UBND TỈNH BẮC GIANG", "Bắc Giang")
+                    .crl_url(&crls.url("issuing.crl")),
+            )
             .unwrap();
-        let tsa = TsaServer::openssl(
-            &tsa_certificate,
-            &[&pki.issuing_ca],
-            TsaServerOptions::default(),
-        )
-        .await
-        .unwrap();
+        let responder = long_term.responder(&[&leader, &district]);
+        let tsa = long_term.tsa_server(TsaBehaviour::Answer).await;
+        let trust = long_term.trust_folder();
         Self {
-            pki,
-            dir,
+            long_term,
+            leader,
+            district,
+            province,
             crls,
+            responder,
             tsa,
+            trust,
         }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
     }
 
     /// Levels by default: B-LTA for reports, B-LT for receipts.
     fn signing(&self, tsa_url: &str) -> SigningConfig {
-        SigningConfig::from_toml(&format!(
-            "[tsa]\ntimeout = 5\n[[tsa.endpoints]]\nurl = \"{tsa_url}\"\n[revocation]\ntimeout = 5\n"
-        ))
-        .unwrap()
-    }
-
-    fn organisation(&self, name: &str) -> TestCert {
-        let spec = self
-            .pki
-            .organisation(name, "UBND TỈNH BẮC GIANG", "Bắc Giang")
-            .crl_url(&self.crls.url("issuing.crl"));
-        self.pki.issue(&spec).unwrap()
+        SigningConfig::from_toml(&signing_toml("", &[tsa_url], 5, &self.responder.url())).unwrap()
     }
 
     fn stored_key(&self, unit: i64, certificate: &TestCert) -> Value {
         json!({
             "unit_id": unit,
             "pkcs12_base64": STANDARD.encode(
-                certificate.pkcs12(P12_PASSWORD, &[&self.pki.issuing_ca]).unwrap()
+                certificate.pkcs12(P12_PASSWORD, &[&self.long_term.pki.issuing_ca]).unwrap()
             ),
             "password": P12_PASSWORD,
         })
@@ -140,18 +118,19 @@ async fn dead_url() -> String {
 }
 
 async fn register_trust(results: &TestApp, pki: &Pki) {
+    let test_pki = &pki.long_term.pki;
     for (kind, certificate) in [
-        ("root", &pki.pki.root),
-        ("intermediate", &pki.pki.issuing_ca),
+        ("root", &test_pki.root),
+        ("intermediate", &test_pki.issuing_ca),
     ] {
         let body = json!({"kind": kind, "certificate": certificate.pem()});
         let (status, body) = results.post("/trust-anchors", &body).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let current = CrlSpec::current(pki.pki.now());
+    let current = CrlSpec::current(test_pki.now());
     for crl in [
-        pki.pki.root_crl(&current).unwrap(),
-        pki.pki.crl(&current).unwrap(),
+        test_pki.root_crl(&current).unwrap(),
+        test_pki.crl(&current).unwrap(),
     ] {
         let body = json!({"crl": STANDARD.encode(crl)});
         let (status, body) = results.post("/crls", &body).await;
@@ -159,8 +138,9 @@ async fn register_trust(results: &TestApp, pki: &Pki) {
     }
 }
 
-/// The leader's official id and personal certificate, registered in the results service.
-async fn leader(results: &TestApp, pki: &Pki, district: i64) -> (i64, TestCert) {
+/// The leader's official id, the leader's personal certificate registered in the results
+/// service.
+async fn leader(results: &TestApp, pki: &Pki, district: i64) -> i64 {
     let (_, officials) = results
         .get(&format!("/officials?unit={district}&limit=200"))
         .await;
@@ -172,15 +152,10 @@ async fn leader(results: &TestApp, pki: &Pki, district: i64) -> (i64, TestCert) 
         .unwrap_or_else(|| panic!("no leader in {officials}"))["id"]
         .as_i64()
         .unwrap();
-    let spec = pki
-        .pki
-        .individual(LEADER, LEADER_CCCD)
-        .crl_url(&pki.crls.url("issuing.crl"));
-    let certificate = pki.pki.issue(&spec).unwrap();
-    let body = json!({"certificate": certificate.pem(), "official_id": id});
+    let body = json!({"certificate": pki.leader.pem(), "official_id": id});
     let (status, registered) = results.post("/certificates", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
-    (id, certificate)
+    id
 }
 
 /// A report of the district made ready for the leader's signature.
@@ -269,19 +244,19 @@ async fn journey(backend: Backend) {
     let (district, province) = (seeded.district.id.0, seeded.province.id.0);
     let pki = Pki::new().await;
     register_trust(&results, &pki).await;
-    let (leader_id, leader_certificate) = leader(&results, &pki, district).await;
+    let leader_id = leader(&results, &pki, district).await;
     let results_key = results.key("auditor", None, &[]).await;
     let signing = pki.signing(pki.tsa.url());
 
     // The province's receiver, signing receipts at B-LT.
-    let (receiver_trust, receiver_signing) = (pki.dir.path().to_path_buf(), signing.clone());
+    let (receiver_trust, receiver_signing) = (pki.trust.clone(), signing.clone());
     let receiver = ReportsApp::start(backend, move |config| {
         config.receiver_unit_id = Some(UnitId(province));
         config.trust_roots_dir = Some(receiver_trust);
         config.signing = receiver_signing;
     })
     .await;
-    let stored = pki.stored_key(province, &pki.organisation("UBND TỈNH BẮC GIANG"));
+    let stored = pki.stored_key(province, &pki.province);
     let receiver_admin = receiver.admin_key.clone();
     receiver
         .ok(
@@ -300,7 +275,7 @@ async fn journey(backend: Backend) {
 
     // The district's report service.
     let (results_url, receiver_url) = (results.base_url.clone(), receiver.base_url.clone());
-    let district_trust = pki.dir.path().to_path_buf();
+    let district_trust = pki.trust.clone();
     let mut reports = ReportsApp::start(backend, move |config| {
         config.results_url = Some(results_url);
         config.results_api_key = Some(Secret::new(results_key));
@@ -312,7 +287,7 @@ async fn journey(backend: Backend) {
     .await;
     let admin = reports.admin_key.clone();
     let officer = reports.key("Văn phòng", Role::Officer, Some(UnitId(district)), &[]);
-    let stored = pki.stored_key(district, &pki.organisation("UBND THỊ XÃ VIỆT YÊN"));
+    let stored = pki.stored_key(district, &pki.district);
     reports
         .ok(Method::POST, "/organisation-keys", &admin, Some(&stored))
         .await;
@@ -320,7 +295,7 @@ async fn journey(backend: Backend) {
     // The leader signs in two steps at B-LT; the organisation signs on issue at B-LTA, whose
     // document timestamp then covers both signatures.
     let id = ready_report(&reports, &officer, district, leader_id).await;
-    let (status, signed) = leader_signs(&reports, &officer, &id, &leader_certificate).await;
+    let (status, signed) = leader_signs(&reports, &officer, &id, &pki.leader).await;
     assert_eq!(status, StatusCode::OK, "{signed}");
     assert_eq!(signed["status"], "leader_signed");
     assert_eq!(signed["signature"]["level"], "baseline_lt", "{signed}");
@@ -329,16 +304,24 @@ async fn journey(backend: Backend) {
     let issued = reports.ok(Method::POST, &path, &officer, None).await;
     assert_eq!(issued["status"], "issued");
     assert_eq!(issued["signature"]["level"], "baseline_lta", "{issued}");
-    assert!(pki.crls.hits() > 0, "the CRLs were downloaded");
     let pdf = document(&reports, &id, &officer).await;
+    assert!(
+        find(&pdf, b"/OCSPs").is_some(),
+        "the OCSP answers are kept in the /DSS"
+    );
     check_with_motcua(&reports, &id, &officer).await;
-    check_with_pdfsig(&pdf);
-    check_with_pyhanko(&pki, &pdf);
-    let (signature_timestamps, document_timestamps) = check_tokens(&pki, &pdf);
-    assert_eq!(signature_timestamps, 2);
+    if let Some(valid) = pdfsig_accepts(&pdf) {
+        assert_eq!(valid, 2, "both signatures valid in pdfsig");
+    }
+    pki.long_term.pyhanko_accepts(&pdf, 2);
+    let tokens = pki.long_term.check_tokens(&pdf);
     assert_eq!(
-        document_timestamps, 1,
-        "one document timestamp closes the issued report"
+        tokens,
+        Tokens {
+            signature_timestamps: 2,
+            document_timestamps: 1,
+        },
+        "each signature timestamped, one document timestamp closing the issued report"
     );
     check_audit_trail(&reports, &id).await;
 
@@ -351,6 +334,7 @@ async fn journey(backend: Backend) {
     let receipt = &delivery["receipt"];
     assert_eq!(receipt["signature_level"], "baseline_lt", "{receipt}");
     check_receipt(&pki, receipt);
+    assert!(pki.crls.hits() > 0, "the province's CRL was downloaded");
     let received = receiver
         .ok(Method::GET, &format!("/inbox/{id}"), &receiver_admin, None)
         .await;
@@ -361,8 +345,7 @@ async fn journey(backend: Backend) {
 
     // The authority goes down: nothing is signed, nothing changes.
     let waiting_issue = ready_report(&reports, &officer, district, leader_id).await;
-    let (status, body) =
-        leader_signs(&reports, &officer, &waiting_issue, &leader_certificate).await;
+    let (status, body) = leader_signs(&reports, &officer, &waiting_issue, &pki.leader).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let waiting_leader = ready_report(&reports, &officer, district, leader_id).await;
     let dead = dead_url().await;
@@ -370,8 +353,7 @@ async fn journey(backend: Backend) {
     reports
         .restart_with(move |config| config.signing = dead_signing)
         .await;
-    let (status, problem) =
-        leader_signs(&reports, &officer, &waiting_leader, &leader_certificate).await;
+    let (status, problem) = leader_signs(&reports, &officer, &waiting_leader, &pki.leader).await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{problem}");
     assert_eq!(
         status_of(&reports, &waiting_leader, &officer).await,
@@ -423,181 +405,9 @@ async fn check_with_motcua(reports: &ReportsApp, id: &str, key: &str) {
     }
 }
 
-/// Poppler accepts every CAdES signature; it does not verify document timestamps (22.12).
-fn check_with_pdfsig(pdf: &[u8]) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bao-cao.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let Some(output) = run("pdfsig", &[&path.display().to_string()]) else {
-        return;
-    };
-    let printed = text(&output);
-    let mut valid = 0;
-    for block in printed.split("Signature #").skip(1) {
-        if !block.contains("Signature Type: ETSI.CAdES.detached") {
-            // A document timestamp, which this poppler leaves unverified.
-            assert!(block.contains("DocumentTimestamp"), "{printed}");
-            continue;
-        }
-        assert!(
-            block.contains("Signature Validation: Signature is Valid."),
-            "{printed}"
-        );
-        valid += 1;
-    }
-    assert_eq!(valid, 2, "{printed}");
-}
-
-/// pyHanko's AdES validation, trusting only the root: every signature intact and trusted,
-/// with a trusted signature timestamp.
-fn check_with_pyhanko(pki: &Pki, pdf: &[u8]) {
-    let path = pki.path("pyhanko.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let root = pki.path("root.pem");
-    let args = [
-        "sign",
-        "adesverify",
-        "--trust-replace",
-        "--trust",
-        &root,
-        &path,
-    ];
-    let Some(output) = run("pyhanko", &args) else {
-        return;
-    };
-    let printed = text(&output);
-    assert!(output.status.success(), "{printed}");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "{printed}");
-    for line in lines {
-        assert!(
-            line.contains(":INTACT:TRUSTED,TIMESTAMP_TOKEN<INTACT:TRUSTED>,"),
-            "{line}"
-        );
-    }
-}
-
-/// Every token of the document passes `openssl ts -verify` (trusting the root): each
-/// signature timestamp over its signature value, each document timestamp over its byte
-/// ranges. Returns how many of each there are.
-fn check_tokens(pki: &Pki, pdf: &[u8]) -> (usize, usize) {
-    let (mut signature_timestamps, mut document_timestamps) = (0, 0);
-    for (sub_filter, signed_bytes, content_info) in embedded(pdf) {
-        if sub_filter == "ETSI.RFC3161" {
-            token_verifies(pki, &content_info, &signed_bytes);
-            document_timestamps += 1;
-        } else {
-            let (signature, token) = signature_value_and_token(&content_info);
-            token_verifies(pki, &token.expect("a signature timestamp"), &signature);
-            signature_timestamps += 1;
-        }
-    }
-    (signature_timestamps, document_timestamps)
-}
-
-fn token_verifies(pki: &Pki, token: &[u8], data: &[u8]) {
-    let work = tempfile::tempdir().unwrap();
-    let (token_path, data_path) = (work.path().join("token.der"), work.path().join("data"));
-    std::fs::write(&token_path, token).unwrap();
-    std::fs::write(&data_path, data).unwrap();
-    let (token_path, data_path) = (
-        token_path.display().to_string(),
-        data_path.display().to_string(),
-    );
-    let (root, chain) = (pki.path("root.pem"), pki.path("issuing.pem"));
-    let args = [
-        "ts",
-        "-verify",
-        "-token_in",
-        "-in",
-        &token_path,
-        "-data",
-        &data_path,
-        "-CAfile",
-        &root,
-        "-untrusted",
-        &chain,
-    ];
-    if let Some(output) = run("openssl", &args) {
-        let printed = text(&output);
-        assert!(
-            output.status.success() && printed.contains("Verification: OK"),
-            "{printed}"
-        );
-    }
-}
-
-/// Every signature and document timestamp of `pdf`, in file order: its `/SubFilter`, the bytes
-/// its byte range covers and its CMS, found by the byte ranges motcua writes.
-fn embedded(pdf: &[u8]) -> Vec<(String, Vec<u8>, Vec<u8>)> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = find(pdf, b"/ByteRange [", from) {
-        let start = at + b"/ByteRange [".len();
-        let end = find(pdf, b"]", start).unwrap();
-        let numbers: Vec<usize> = std::str::from_utf8(&pdf[start..end])
-            .unwrap()
-            .split_whitespace()
-            .map(|number| number.parse().unwrap())
-            .collect();
-        let [0, first, second, length] = numbers[..] else {
-            panic!("unexpected byte range {numbers:?}");
-        };
-        let contents = hex::decode(&pdf[first + 1..second - 1]).unwrap();
-        let mut reader = der::SliceReader::new(&contents).unwrap();
-        let content_info = <ContentInfo as der::Decode>::decode(&mut reader)
-            .unwrap()
-            .to_der()
-            .unwrap();
-        let dictionary_start = pdf[..at]
-            .windows(2)
-            .rposition(|window| window == b"<<")
-            .unwrap();
-        let dictionary = String::from_utf8_lossy(&pdf[dictionary_start..first]);
-        let sub_filter = dictionary
-            .split("/SubFilter /")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_default()
-            .to_owned();
-        let mut signed_bytes = pdf[..first].to_vec();
-        signed_bytes.extend_from_slice(&pdf[second..second + length]);
-        found.push((sub_filter, signed_bytes, content_info));
-        from = end;
-    }
-    found
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|window| window == needle)
-        .map(|at| at + from)
-}
-
-/// The signature value and the signature timestamp token of a CMS signature.
-fn signature_value_and_token(content_info: &[u8]) -> (Vec<u8>, Option<Vec<u8>>) {
-    let signed: SignedData = ContentInfo::from_der(content_info)
-        .unwrap()
-        .content
-        .decode_as()
-        .unwrap();
-    let signer = signed.signer_infos.0.get(0).unwrap().clone();
-    let token = signer
-        .unsigned_attrs
-        .iter()
-        .flat_map(|attributes| attributes.iter())
-        .find(|attribute| attribute.oid.to_string() == SIGNATURE_TIMESTAMP)
-        .and_then(|attribute| attribute.values.get(0))
-        .map(|value| value.to_der().unwrap());
-    (signer.signature.as_bytes().to_vec(), token)
-}
-
 /// The receipt's CAdES B-LT signature: `openssl cms -verify` accepts it over the receipt's
 /// bytes trusting the root; its timestamp passes `openssl ts -verify`; it carries the CRL of
-/// the CA that issued the receiver's and the authority's certificates.
+/// the CA that issued the receiver's certificate.
 fn check_receipt(pki: &Pki, receipt: &Value) {
     let bytes = STANDARD
         .decode(receipt["receipt_base64"].as_str().unwrap())
@@ -606,11 +416,10 @@ fn check_receipt(pki: &Pki, receipt: &Value) {
         .decode(receipt["signature_base64"].as_str().unwrap())
         .unwrap();
     let (signature, token) = signature_value_and_token(&cms);
-    token_verifies(
-        pki,
-        &token.expect("the receipt's signature timestamp"),
-        &signature,
-    );
+    let token = token.expect("the receipt's signature timestamp");
+    pki.long_term
+        .timestamp_verifies(&token, &signature, false)
+        .unwrap();
     let signed: SignedData = ContentInfo::from_der(&cms)
         .unwrap()
         .content
@@ -629,7 +438,7 @@ fn check_receipt(pki: &Pki, receipt: &Value) {
         content.display().to_string(),
         signature_path.display().to_string(),
     );
-    let root = pki.path("root.pem");
+    let root = pki.long_term.path("root.pem").display().to_string();
     let args = [
         "cms",
         "-verify",
@@ -654,6 +463,12 @@ fn check_receipt(pki: &Pki, receipt: &Value) {
             "{printed}"
         );
     }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 /// The audit records of both signatures say the level reached.

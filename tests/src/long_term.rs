@@ -11,7 +11,9 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::SignedData;
 use der::{Decode, Encode, SliceReader};
 use motcua_pki::testpki::tsa::{TsaBehaviour, TsaServer, TsaServerOptions};
-use motcua_pki::testpki::{CertSpec, KeySpec, OcspIndex, OpensslOcspResponder, TestCert, TestPki};
+use motcua_pki::testpki::{
+    CertSpec, CrlSpec, KeySpec, OcspIndex, OpensslOcspResponder, TestCert, TestPki,
+};
 use tempfile::TempDir;
 
 /// The OCSP URL the certificates name; the signing configuration rewrites it to the responder.
@@ -161,20 +163,38 @@ impl LongTermPki {
 
     /// Checks every timestamp of `pdf` with `openssl ts -verify`: the signature timestamp of
     /// each CAdES signature over its signature value, each document timestamp over its byte
-    /// range. Returns how many signatures carry a timestamp.
-    pub fn check_tokens(&self, pdf: &[u8]) -> usize {
-        let mut timestamped = 0;
+    /// range. Returns how many of each there are.
+    pub fn check_tokens(&self, pdf: &[u8]) -> Tokens {
+        let mut tokens = Tokens::default();
         for value in embedded(pdf) {
             if value.sub_filter == "ETSI.RFC3161" {
                 self.timestamp_verifies(&value.content_info, &value.signed_bytes, false)
                     .unwrap();
+                tokens.document_timestamps += 1;
             } else if let (signature, Some(token)) = signature_value_and_token(&value.content_info)
             {
                 self.timestamp_verifies(&token, &signature, false).unwrap();
-                timestamped += 1;
+                tokens.signature_timestamps += 1;
             }
         }
-        timestamped
+        tokens
+    }
+
+    /// A folder holding only the root, the issuing CA and the root's CRL: what a service's
+    /// `MOTCUA_TRUST_ROOTS_DIR` would hold (the PKI's own folder also holds the responder's
+    /// files).
+    pub fn trust_folder(&self) -> PathBuf {
+        let folder = self.path("trust");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("root.pem"), self.pki.root.pem()).unwrap();
+        std::fs::write(folder.join("issuing.pem"), self.pki.issuing_ca.pem()).unwrap();
+        let current = CrlSpec::current(self.pki.now());
+        std::fs::write(
+            folder.join("root.crl"),
+            self.pki.root_crl(&current).unwrap(),
+        )
+        .unwrap();
+        folder
     }
 
     /// pyHanko's AdES validation (`pyhanko sign adesverify`), trusting only the root: every
@@ -225,6 +245,13 @@ impl LongTermPki {
     }
 }
 
+/// How many timestamps of each kind a document holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Tokens {
+    pub signature_timestamps: usize,
+    pub document_timestamps: usize,
+}
+
 impl Default for LongTermPki {
     fn default() -> Self {
         Self::new()
@@ -250,23 +277,29 @@ pub fn signing_toml(
 }
 
 /// What `pdfsig` says of each signature: every one valid, except document timestamps, which
-/// poppler 22 does not verify. Nothing when the tool is missing.
-pub fn pdfsig_accepts(pdf: &[u8]) {
+/// poppler 22 does not verify. Returns how many signatures it found valid (`None` when the tool
+/// is missing).
+pub fn pdfsig_accepts(pdf: &[u8]) -> Option<usize> {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("signed.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let Some(output) = run("pdfsig", &[&path.display().to_string()]) else {
-        return;
-    };
+    let output = run("pdfsig", &[&path.display().to_string()])?;
     let printed = text(&output);
     let blocks: Vec<&str> = printed.split("Signature #").skip(1).collect();
     assert!(!blocks.is_empty(), "{printed}");
+    let mut valid = 0;
     for block in blocks {
-        let valid = block.contains("Signature Validation: Signature is Valid.");
-        let timestamp = block.contains("ETSI.RFC3161")
-            && block.contains("Signature Validation: Signature has not yet been verified.");
-        assert!(valid || timestamp, "{printed}");
+        if block.contains("Signature Validation: Signature is Valid.") {
+            valid += 1;
+        } else {
+            // Poppler 22.12 names the type of a document timestamp "unknown".
+            let timestamp = (block.contains("ETSI.RFC3161")
+                || block.contains("Signature Field Name: DocumentTimestamp"))
+                && block.contains("Signature Validation: Signature has not yet been verified.");
+            assert!(timestamp, "{printed}");
+        }
     }
+    Some(valid)
 }
 
 /// A signature value of the document, read by its byte range.
@@ -327,7 +360,7 @@ fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The signature value and the signature timestamp token (if any) of a CAdES signature.
-fn signature_value_and_token(content_info: &[u8]) -> (Vec<u8>, Option<Vec<u8>>) {
+pub fn signature_value_and_token(content_info: &[u8]) -> (Vec<u8>, Option<Vec<u8>>) {
     let signed: SignedData = ContentInfo::from_der(content_info)
         .unwrap()
         .content
