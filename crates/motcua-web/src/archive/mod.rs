@@ -9,7 +9,10 @@ mod endpoint;
 mod settings;
 mod stored;
 
+use std::num::NonZeroUsize;
+
 use chrono::{DateTime, Utc};
+use futures_util::{stream, StreamExt, TryStreamExt};
 use motcua_core::record_ids::ApiKeyId;
 use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::{write_transaction, DbConnection, DbPool};
@@ -20,7 +23,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 pub use self::endpoint::{RenewalRequest, MAX_RENEWALS_PER_REQUEST};
-pub use self::settings::{ArchiveSettings, DEFAULT_MARGIN_DAYS};
+pub use self::settings::{ArchiveSettings, DEFAULT_CONCURRENCY, DEFAULT_MARGIN_DAYS};
 pub use self::stored::ArchiveService;
 use self::stored::{count_after, page, replace_if_unchanged, Position, StoredDocument};
 use crate::archival::Archival;
@@ -89,6 +92,16 @@ impl RenewalProgress {
     fn attempts(&self) -> u64 {
         self.renewed + self.skipped_changed + self.failed.len() as u64
     }
+
+    fn record(&mut self, outcomes: Vec<Outcome>) {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Renewed => self.renewed += 1,
+                Outcome::Changed => self.skipped_changed += 1,
+                Outcome::Failed(failure) => self.failed.push(failure),
+            }
+        }
+    }
 }
 
 /// Who runs a renewal, for its audit records.
@@ -133,6 +146,7 @@ pub async fn status(
 
 impl RenewalRun<'_> {
     /// Renews what needs it, at most `limit` renewals (none: all), reporting after each batch.
+    /// The next batch is read and judged while the renewals of this one are in flight.
     pub async fn run(
         &self,
         limit: Option<u64>,
@@ -140,33 +154,42 @@ impl RenewalRun<'_> {
     ) -> Result<RenewalProgress, ApiError> {
         require_authority(self.archival)?;
         let mut progress = RenewalProgress::default();
-        let mut after = None;
-        loop {
-            let now = Utc::now();
-            let batch =
-                judged_batch(self.db, self.service, self.settings, now, after.clone()).await?;
-            if batch.is_empty() {
+        let mut batch = self.judged_after(None).await?;
+        let mut before = None;
+        while let Some((last, _)) = batch.last() {
+            let last = last.position.clone();
+            let sorted = sort(batch, before, limit, &mut progress);
+            if let Some(stopped_after) = sorted.stopped_after {
+                progress.record(self.renew_all(sorted.renewals).await?);
+                progress.remaining = self.count_after(stopped_after).await?;
+                report(&progress);
                 return Ok(progress);
             }
-            for (document, need) in batch {
-                if limit.is_some_and(|limit| progress.attempts() >= limit) {
-                    progress.remaining = self.count_after(after).await?;
-                    report(&progress);
-                    return Ok(progress);
-                }
-                after = Some(document.position.clone());
-                progress.examined += 1;
-                match need {
-                    Ok(RenewalNeed::NotNeeded) => progress.not_needed += 1,
-                    Ok(need) => self.renew_one(document, &need, &mut progress).await?,
-                    Err(reason) => progress.failed.push(RenewalFailure {
-                        object_id: document.object_id,
-                        reason,
-                    }),
-                }
-            }
+            let (next, outcomes) = tokio::try_join!(
+                self.judged_after(Some(last.clone())),
+                self.renew_all(sorted.renewals)
+            )?;
+            progress.record(outcomes);
             report(&progress);
+            (batch, before) = (next, Some(last));
         }
+        Ok(progress)
+    }
+
+    async fn judged_after(&self, after: Option<Position>) -> Result<Judged, ApiError> {
+        judged_batch(self.db, self.service, self.settings, Utc::now(), after).await
+    }
+
+    /// Renews `renewals`, `concurrency` at a time; the outcomes in the same order.
+    async fn renew_all(
+        &self,
+        renewals: Vec<(StoredDocument, RenewalNeed)>,
+    ) -> Result<Vec<Outcome>, ApiError> {
+        stream::iter(renewals)
+            .map(|(document, need)| self.renew_one(document, need))
+            .buffered(self.settings.concurrency.get())
+            .try_collect()
+            .await
     }
 
     /// Documents after `after` (all when `None`).
@@ -182,21 +205,19 @@ impl RenewalRun<'_> {
     async fn renew_one(
         &self,
         document: StoredDocument,
-        need: &RenewalNeed,
-        progress: &mut RenewalProgress,
-    ) -> Result<(), ApiError> {
+        need: RenewalNeed,
+    ) -> Result<Outcome, ApiError> {
         let renewed = match self.archival.renew(&document.pdf, self.store).await {
             Ok(pdf) => pdf,
             Err(error) => {
-                progress.failed.push(RenewalFailure {
+                return Ok(Outcome::Failed(RenewalFailure {
                     object_id: document.object_id,
                     reason: error.to_string(),
-                });
-                return Ok(());
+                }))
             }
         };
         let sha256 = hex::encode(Sha256::digest(&renewed));
-        let event = self.audit_event(&document, need, &sha256)?;
+        let event = self.audit_event(&document, &need, &sha256)?;
         let written = blocking(self.db, move |conn| {
             write_transaction(conn, |conn| {
                 if !replace_if_unchanged(conn, &document, &renewed, &sha256)? {
@@ -207,12 +228,11 @@ impl RenewalRun<'_> {
             })
         })
         .await?;
-        if written {
-            progress.renewed += 1;
+        Ok(if written {
+            Outcome::Renewed
         } else {
-            progress.skipped_changed += 1;
-        }
-        Ok(())
+            Outcome::Changed
+        })
     }
 
     fn audit_event(
@@ -249,6 +269,58 @@ impl RenewalRun<'_> {
     }
 }
 
+/// What became of one renewal.
+enum Outcome {
+    Renewed,
+    /// Changed by someone else between read and write.
+    Changed,
+    Failed(RenewalFailure),
+}
+
+/// A judged batch: each document with what it needs, or why it cannot be read.
+type Judged = Vec<(StoredDocument, Result<RenewalNeed, String>)>;
+
+/// A batch sorted: the documents to renew, and where the run stopped if it reached its limit.
+struct Sorted {
+    renewals: Vec<(StoredDocument, RenewalNeed)>,
+    stopped_after: Option<Option<Position>>,
+}
+
+/// Counts what needs nothing and what cannot be read, and sets aside what needs renewing, until
+/// `limit` renewals are attempted (counting those set aside).
+/// `after` is the last document examined before this batch.
+fn sort(
+    batch: Judged,
+    mut after: Option<Position>,
+    limit: Option<u64>,
+    progress: &mut RenewalProgress,
+) -> Sorted {
+    let mut renewals = Vec::new();
+    for (document, need) in batch {
+        let attempts = progress.attempts() + renewals.len() as u64;
+        if limit.is_some_and(|limit| attempts >= limit) {
+            return Sorted {
+                renewals,
+                stopped_after: Some(after),
+            };
+        }
+        after = Some(document.position.clone());
+        progress.examined += 1;
+        match need {
+            Ok(RenewalNeed::NotNeeded) => progress.not_needed += 1,
+            Ok(need) => renewals.push((document, need)),
+            Err(reason) => progress.failed.push(RenewalFailure {
+                object_id: document.object_id,
+                reason,
+            }),
+        }
+    }
+    Sorted {
+        renewals,
+        stopped_after: None,
+    }
+}
+
 /// A renewal asks a timestamp authority for each document: refused at once without one.
 fn require_authority(archival: &Archival) -> Result<(), ApiError> {
     let configured = archival
@@ -268,29 +340,56 @@ fn require_authority(archival: &Archival) -> Result<(), ApiError> {
     }
 }
 
-/// The next batch after `after`, each document with what it needs (or why it cannot be read);
-/// parsed off the async threads.
+/// The next batch after `after`, each document with what it needs (or why it cannot be read).
 async fn judged_batch(
     db: &DbPool,
     service: ArchiveService,
     settings: &ArchiveSettings,
     now: DateTime<Utc>,
     after: Option<Position>,
-) -> Result<Vec<(StoredDocument, Result<RenewalNeed, String>)>, ApiError> {
-    let margin = settings.margin;
-    let retired = settings.retired_hashes.clone();
-    blocking(db, move |conn| {
-        let documents = page(conn, service, after.as_ref(), BATCH)?;
-        Ok(documents
-            .into_iter()
-            .map(|document| {
-                let need = renewal_need(&document.pdf, now, margin, &retired)
-                    .map_err(|error| error.to_string());
-                (document, need)
-            })
-            .collect())
+) -> Result<Judged, ApiError> {
+    let documents = blocking(db, move |conn| {
+        Ok(page(conn, service, after.as_ref(), BATCH)?)
     })
-    .await
+    .await?;
+    judge(documents, settings, now).await
+}
+
+/// Judges `documents` off the async threads, split over the machine's cores: parsing every
+/// stored file is most of the cost of walking an archive.
+async fn judge(
+    documents: Vec<StoredDocument>,
+    settings: &ArchiveSettings,
+    now: DateTime<Utc>,
+) -> Result<Judged, ApiError> {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let share = documents.len().div_ceil(cores).max(1);
+    let mut documents = documents.into_iter();
+    let mut parts = Vec::new();
+    loop {
+        let part: Vec<StoredDocument> = documents.by_ref().take(share).collect();
+        if part.is_empty() {
+            break;
+        }
+        let (margin, retired) = (settings.margin, settings.retired_hashes.clone());
+        parts.push(tokio::task::spawn_blocking(move || {
+            part.into_iter()
+                .map(|document| {
+                    let need = renewal_need(&document.pdf, now, margin, &retired)
+                        .map_err(|error| error.to_string());
+                    (document, need)
+                })
+                .collect::<Judged>()
+        }));
+    }
+    let mut judged = Vec::new();
+    for part in parts {
+        judged.extend(
+            part.await
+                .map_err(|e| ApiError::internal(format!("judging task failed: {e}")))?,
+        );
+    }
+    Ok(judged)
 }
 
 async fn blocking<T, F>(db: &DbPool, work: F) -> Result<T, ApiError>

@@ -1,5 +1,6 @@
 //! The archive renewal's settings, from the environment.
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use chrono::TimeDelta;
@@ -8,6 +9,9 @@ use crate::config::{env_or, ConfigError};
 
 /// Days before a timestamp authority's certificate ends from which its timestamps are renewed.
 pub const DEFAULT_MARGIN_DAYS: u32 = 365;
+
+/// Renewals in flight at once by default: each waits mostly on the authority and the database.
+pub const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(8).unwrap();
 
 /// When stored documents get a new document timestamp, and how often the service looks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +22,8 @@ pub struct ArchiveSettings {
     pub retired_hashes: Vec<String>,
     /// How often the service runs a renewal by itself; `None`: never.
     pub interval: Option<Duration>,
+    /// Renewals in flight at once: a licensed authority may cap its clients.
+    pub concurrency: NonZeroUsize,
 }
 
 impl Default for ArchiveSettings {
@@ -26,21 +32,25 @@ impl Default for ArchiveSettings {
             margin: TimeDelta::days(i64::from(DEFAULT_MARGIN_DAYS)),
             retired_hashes: Vec::new(),
             interval: None,
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }
 
 impl ArchiveSettings {
     /// `MOTCUA_ARCHIVE_MARGIN_DAYS` (default 365), `MOTCUA_ARCHIVE_RETIRED_HASHES` (comma
-    /// list) and `MOTCUA_ARCHIVE_RENEWAL_INTERVAL_SECS` (unset: no scheduled renewal).
+    /// list), `MOTCUA_ARCHIVE_RENEWAL_INTERVAL_SECS` (unset: no scheduled renewal) and
+    /// `MOTCUA_ARCHIVE_CONCURRENCY` (default 8).
     pub fn from_env() -> Result<Self, ConfigError> {
         let margin_days: u32 = env_or("MOTCUA_ARCHIVE_MARGIN_DAYS", DEFAULT_MARGIN_DAYS)?;
         let retired = std::env::var("MOTCUA_ARCHIVE_RETIRED_HASHES").unwrap_or_default();
         let interval_secs: u64 = env_or("MOTCUA_ARCHIVE_RENEWAL_INTERVAL_SECS", 0)?;
+        let concurrency: NonZeroUsize = env_or("MOTCUA_ARCHIVE_CONCURRENCY", DEFAULT_CONCURRENCY)?;
         Ok(Self {
             margin: TimeDelta::days(i64::from(margin_days)),
             retired_hashes: parse_list(&retired),
             interval: (interval_secs > 0).then(|| Duration::from_secs(interval_secs)),
+            concurrency,
         })
     }
 }
