@@ -343,6 +343,8 @@ async fn journey(backend: Backend) {
     let again = receiver.ok(Method::GET, &path, &receiver_admin, None).await;
     assert_eq!(again["valid"], true, "{again}");
 
+    archive_renewal(&mut reports, &pki, &id, &officer).await;
+
     // The authority goes down: nothing is signed, nothing changes.
     let waiting_issue = ready_report(&reports, &officer, district, leader_id).await;
     let (status, body) = leader_signs(&reports, &officer, &waiting_issue, &pki.leader).await;
@@ -373,6 +375,67 @@ async fn journey(backend: Backend) {
         status_of(&reports, &waiting_issue, &officer).await,
         "leader_signed"
     );
+}
+
+/// The archive endpoints (admins only): the issued report needs nothing while its authority's
+/// certificate is far from its end; once the margin reaches that end, a renewal gives it a
+/// second document timestamp that every validator accepts.
+async fn archive_renewal(reports: &mut ReportsApp, pki: &Pki, id: &str, officer: &str) {
+    let admin = reports.admin_key.clone();
+    for (method, path) in [
+        (Method::GET, "/archive"),
+        (Method::POST, "/archive/renewals"),
+    ] {
+        let (status, body) = reports.call(method, path, officer, Some(&json!({}))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
+    }
+    let status = reports.ok(Method::GET, "/archive", &admin, None).await;
+    assert_eq!(
+        (status["total"].as_u64(), status["not_needed"].as_u64()),
+        (Some(1), Some(1)),
+        "{status}"
+    );
+    let (status, body) = reports
+        .call(
+            Method::POST,
+            "/archive/renewals",
+            &admin,
+            Some(&json!({"limit": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    // A margin longer than the authority certificate's life: its timestamps need renewing.
+    reports
+        .restart_with(|config| config.archive.margin = chrono::TimeDelta::days(100 * 365))
+        .await;
+    let status = reports.ok(Method::GET, "/archive", &admin, None).await;
+    assert_eq!(status["authority_expiring"], 1, "{status}");
+    let renewal = reports
+        .ok(Method::POST, "/archive/renewals", &admin, Some(&json!({})))
+        .await;
+    assert_eq!(
+        (renewal["renewed"].as_u64(), renewal["remaining"].as_u64()),
+        (Some(1), Some(0)),
+        "{renewal}"
+    );
+    assert!(
+        renewal["failed"].as_array().unwrap().is_empty(),
+        "{renewal}"
+    );
+
+    let pdf = document(reports, id, officer).await;
+    let tokens = pki.long_term.check_tokens(&pdf);
+    assert_eq!(tokens.document_timestamps, 2, "a second document timestamp");
+    pki.long_term.pyhanko_accepts(&pdf, 2);
+    check_with_motcua(reports, id, officer).await;
+    let mut conn = reports.pool.get().unwrap();
+    let events = motcua_db::audit::range(&mut conn, None, None).unwrap();
+    let renewed: Vec<_> = events
+        .iter()
+        .filter(|event| event.action == "archive.renewed" && event.object_id == id)
+        .collect();
+    assert_eq!(renewed.len(), 1, "one audit record of the renewal");
 }
 
 /// motcua's verifier: two valid signatures at B-LTA, each with a signature timestamp, and
