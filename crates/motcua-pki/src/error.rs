@@ -238,3 +238,16 @@ impl PkiError {
         move |source| Self::Crypto { context, source }
     }
 }
+
+/// An error with its causes, `outer: inner: …`: the HTTP client's own message ("error sending
+/// request") says nothing of the refused connection or the timeout underneath.
+pub(crate) fn chain_of_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}

@@ -3,7 +3,6 @@
 //! that keeps each CRL until its nextUpdate and each OCSP answer until it expires.
 
 use std::collections::{HashMap, HashSet};
-use std::error::Error as _;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
@@ -76,7 +75,7 @@ impl RevocationFetcher {
             // after the server closed them.
             .pool_max_idle_per_host(0)
             .build()
-            .map_err(|error| PkiError::HttpClient(error_chain(&error)))?;
+            .map_err(|error| PkiError::HttpClient(crate::error::chain_of_causes(&error)))?;
         Ok(Self {
             config,
             client,
@@ -436,7 +435,7 @@ impl RevocationFetcher {
     ) -> Result<Vec<u8>, Failure> {
         let failed = |error: reqwest::Error| Failure {
             dead: error.is_timeout() || error.is_connect(),
-            message: error_chain(&error),
+            message: crate::error::chain_of_causes(&error),
         };
         let request = match post {
             Some(body) => self
@@ -501,18 +500,6 @@ fn unanchored_reason(path: &Path<'_>) -> String {
         ),
         None => "no chain".into(),
     }
-}
-
-/// reqwest's top-level message hides the cause (refused connection, timeout…): include it.
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]

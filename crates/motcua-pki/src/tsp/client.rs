@@ -1,7 +1,6 @@
 //! Asking timestamp authorities for tokens over HTTP (RFC 3161 §3.4), one after the other
 //! until one answers a token that passes every check.
 
-use std::error::Error as _;
 use std::fmt;
 use std::time::Duration;
 
@@ -150,7 +149,7 @@ impl TsaClient {
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
             .build()
-            .map_err(|error| PkiError::HttpClient(error_chain(&error)))?;
+            .map_err(|error| PkiError::HttpClient(crate::error::chain_of_causes(&error)))?;
         Ok(Self { config, http })
     }
 
@@ -271,7 +270,10 @@ impl TsaClient {
             Some(TsaCredentials::Bearer(token)) => request.bearer_auth(token),
             None => request,
         };
-        let mut response = request.send().await.map_err(|error| error_chain(&error))?;
+        let mut response = request
+            .send()
+            .await
+            .map_err(|error| crate::error::chain_of_causes(&error))?;
         if !response.status().is_success() {
             return Err(format!("HTTP status {}", response.status()));
         }
@@ -287,7 +289,7 @@ impl TsaClient {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|error| error_chain(&error))?
+            .map_err(|error| crate::error::chain_of_causes(&error))?
         {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
@@ -296,18 +298,6 @@ impl TsaClient {
         }
         Ok(body)
     }
-}
-
-/// reqwest's top-level message hides the cause (refused connection, timeout…): include it.
-fn error_chain(error: &reqwest::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
