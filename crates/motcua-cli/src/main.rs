@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 mod archive;
+mod demo;
 mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,9 +39,18 @@ struct Cli {
 enum Command {
     /// Run the services until interrupted.
     Serve {
-        /// Load reference data first (skipped when already present).
+        /// Load the seed scenario first when the database does not hold it: units, staff,
+        /// catalogue, dossiers and, on SQLite, the demo PKI (TEST certificates).
         #[arg(long, value_enum)]
         seed: Option<Seed>,
+    },
+    /// Make the demo PKI (TEST certificates for the seed district's officials and units, under
+    /// `$MOTCUA_DATA_DIR/demo-pki/`) and install it in both services' databases.
+    DemoPki {
+        /// Also on a PostgreSQL database (refused by default: TEST certificates must never
+        /// reach production).
+        #[arg(long)]
+        force: bool,
     },
     /// Issue an API key directly in the database (the first admin key cannot come from the API).
     CreateKey {
@@ -154,6 +164,7 @@ fn main() -> ExitCode {
     motcua_web::observe::init_logging();
     let result = match Cli::parse().command {
         Command::Serve { seed } => serve(seed),
+        Command::DemoPki { force } => demo_pki(force),
         Command::CreateKey {
             name,
             role,
@@ -266,22 +277,31 @@ const LOCAL_REPORTS_KEY: &str = "report service (started by motcua serve)";
 /// Runs both services. Unless told otherwise (`MOTCUA_RESULTS_URL`), the report service reads
 /// the results service started here, with a fresh read-only key (the previous one is revoked).
 fn serve(seed: Option<Seed>) -> Result<(), String> {
-    let config = results_config()?;
+    let mut config = results_config()?;
     let db = open_db()?;
-    if let Some(data) = seed {
-        seed_data(&db, data)?;
+    let mut reports = reports_config()?;
+    let reports_db = open_reports_db(&reports)?;
+    if let Some(Seed::VietYen) = seed {
+        demo::load_seed_scenario(&db)?;
+        if demo::is_postgres(&config.database_url) {
+            eprintln!(
+                "The demo PKI (TEST certificates) is not made on PostgreSQL; run \
+                 `motcua demo-pki --force` on a test database to have it."
+            );
+        } else {
+            demo::load_demo_pki(&db, &reports_db, &config, &reports, false)?;
+        }
     }
+    demo::use_demo_settings(&mut config, &mut reports);
     let has_admin = {
         let mut conn = db.get().map_err(|e| e.to_string())?;
         motcua_db::api_keys::count_active_admins(&mut conn).map_err(|e| e.to_string())? > 0
     };
-    let mut reports = reports_config()?;
     if reports.results_url.is_none() {
         let key = local_reports_key(&db)?;
         reports.results_url = Some(format!("http://{}", config.bind));
         reports.results_api_key = Some(motcua_web::config::Secret::new(key));
     }
-    let reports_db = open_reports_db(&reports)?;
     actix_web::rt::System::new().block_on(async move {
         let (results_server, results_addr) = motcua_results::start_with_pool(config, db)?;
         let (reports_server, reports_addr) = motcua_reports::start_with_pool(reports, reports_db)?;
@@ -363,10 +383,36 @@ fn create_key(
     Ok(())
 }
 
+/// `motcua demo-pki`: the seed's units and staff first when absent, then the demo PKI.
+fn demo_pki(force: bool) -> Result<(), String> {
+    let config = results_config()?;
+    if demo::is_postgres(&config.database_url) && !force {
+        return Err(
+            "the demo PKI (TEST certificates) is not made on a PostgreSQL database, which is \
+             where production data lives; give --force if this database is a test one"
+                .into(),
+        );
+    }
+    let db = open_db()?;
+    let reports = reports_config()?;
+    let reports_db = open_reports_db(&reports)?;
+    seed_data(&db, Seed::VietYen)?;
+    demo::load_demo_pki(&db, &reports_db, &config, &reports, force)
+}
+
 fn seed_data(db: &DbPool, data: Seed) -> Result<(), String> {
     let mut conn = db.get().map_err(|e| e.to_string())?;
     match data {
         Seed::VietYen => {
+            if let Some(district) =
+                motcua_results::seed::viet_yen_present(&mut conn).map_err(|e| e.to_string())?
+            {
+                eprintln!(
+                    "{} is already loaded (unit id {}); nothing loaded.",
+                    district.name, district.id
+                );
+                return Ok(());
+            }
             let seeded =
                 motcua_results::seed::seed_viet_yen(&mut conn).map_err(|e| e.to_string())?;
             eprintln!(

@@ -75,6 +75,17 @@ pub struct SeededDistrict {
     pub communes: Vec<Unit>,
 }
 
+/// The seed district, when it is already loaded.
+pub fn viet_yen_present(conn: &mut DbConnection) -> Result<Option<Unit>, ApiError> {
+    let seed: SeedFile = serde_json::from_str(VIET_YEN)
+        .map_err(|e| ApiError::internal(format!("seed file: {e}")))?;
+    match units::find_by_code(conn, &seed.district.code) {
+        Ok(district) => Ok(Some(district)),
+        Err(motcua_db::DbError::NotFound) => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
 /// Loads the district, unless its code is already present (then returns what is there).
 pub fn seed_viet_yen(conn: &mut DbConnection) -> Result<SeededDistrict, ApiError> {
     let seed: SeedFile = serde_json::from_str(VIET_YEN)

@@ -1,7 +1,9 @@
-//! Test and benchmark support, never linked into a service: generated dossiers, and the results
-//! service started in this process. The report service's tests and benchmarks reach the results
+//! Test, demo and benchmark support, never linked into a service: generated dossiers, the demo
+//! PKI (TEST certificates for the seed district), and the results service started in this
+//! process. The report service's tests and benchmarks reach the results
 //! service through here, so that the report service itself never depends on the results crate.
 
+pub mod demo_pki;
 pub mod generate;
 pub mod service;
 
