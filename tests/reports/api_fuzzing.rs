@@ -24,6 +24,9 @@ async fn every_answer_conforms_to_the_document(backend: Backend) {
     .await;
     let district = seeded.district.id.0;
     let leader = leader_of(&results, district).await;
+    reports
+        .store_organisation_key(district, &seeded.district.name)
+        .await;
     let report_ids = vec![
         draft(&reports, "form_06", district).await,
         ready_for_signature(&reports, district, leader).await,

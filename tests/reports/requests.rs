@@ -15,6 +15,7 @@ motcua_tests::with_each_backend!(
     a_service_without_receiver_refuses_packages,
     garbage_packages_are_refused_with_the_reason,
     periods_and_bodies_are_read_strictly,
+    a_report_that_could_not_be_issued_is_refused_before_anyone_signs,
 );
 
 pub(crate) fn letterhead() -> Value {
@@ -27,8 +28,17 @@ pub(crate) fn letterhead() -> Value {
 }
 
 /// A results service with the seed district (units and staff, no dossiers) and a report
-/// service reading it.
+/// service reading it, which holds the district's organisation key.
 pub(crate) async fn district(backend: Backend) -> (TestApp, ReportsApp, i64) {
+    let (results, reports, district) = district_without_key(backend).await;
+    reports
+        .store_organisation_key(district, "UBND thị xã Việt Yên")
+        .await;
+    (results, reports, district)
+}
+
+/// Like [`district`], without the district's organisation key.
+async fn district_without_key(backend: Backend) -> (TestApp, ReportsApp, i64) {
     let results = TestApp::start(backend).await;
     let seeded = results.seed_viet_yen();
     let key = results.key("auditor", None, &[]).await;
@@ -592,4 +602,85 @@ async fn refusing_stub(
         }
     });
     (base, requests)
+}
+
+/// Issuing needs the unit's organisation key and the key-store password: without them the
+/// report is refused when it is made ready and when the leader's session opens (409), not at
+/// issue after the leader signed.
+async fn a_report_that_could_not_be_issued_is_refused_before_anyone_signs(backend: Backend) {
+    let (results, mut reports, district) = district_without_key(backend).await;
+    let admin = reports.admin_key.clone();
+    let (_, officials) = results
+        .get(&format!("/officials?unit={district}&limit=200"))
+        .await;
+    let leader = officials["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["title"].as_str().unwrap_or("").contains("Chủ tịch"))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let body = json!({"kind": "indicators", "unit_id": district, "periods": ["2023"], "letterhead": letterhead()});
+    let created = reports
+        .ok(Method::POST, "/reports", &admin, Some(&body))
+        .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let ready = json!({"signatory_official_id": leader});
+
+    let (status, problem) = reports
+        .call(
+            Method::POST,
+            &format!("/reports/{id}/ready"),
+            &admin,
+            Some(&ready),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no organisation key is stored for unit"),
+        "{problem}"
+    );
+    let report = reports
+        .ok(Method::GET, &format!("/reports/{id}"), &admin, None)
+        .await;
+    assert_eq!(report["status"], "draft");
+
+    reports
+        .store_organisation_key(district, "UBND thị xã Việt Yên")
+        .await;
+    let made_ready = reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/ready"),
+            &admin,
+            Some(&ready),
+        )
+        .await;
+    assert_eq!(made_ready["status"], "ready_for_signature");
+
+    // The key-store password went missing since: the leader's session is refused.
+    reports
+        .restart_with(|config| config.keystore_password = None)
+        .await;
+    let (status, problem) = reports
+        .call(
+            Method::POST,
+            &format!("/reports/{id}/leader-signing-sessions"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("MOTCUA_KEYSTORE_PASSWORD"),
+        "{problem}"
+    );
+    assert_eq!(reports.count_rows("report_signing_sessions"), 0);
 }

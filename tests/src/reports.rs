@@ -112,6 +112,28 @@ impl ReportsApp {
         reports_key(&self.pool, name, role, unit, scopes)
     }
 
+    /// Stores an organisation key of `unit`, whose certificate (from a fresh test PKI) is
+    /// named `name`, so that the unit's reports can be made ready, signed and issued.
+    pub async fn store_organisation_key(&self, unit: i64, name: &str) {
+        use base64::Engine;
+        use motcua_pki::testpki::{KeySpec, TestPki};
+        let pki = TestPki::new(KeySpec::Rsa2048, chrono::Utc::now()).unwrap();
+        let certificate = pki
+            .issue(&pki.organisation(name, "UBND TỈNH BẮC GIANG", "Bắc Giang"))
+            .unwrap();
+        let pkcs12 = certificate
+            .pkcs12("khóa tổ chức", &[&pki.issuing_ca])
+            .unwrap();
+        let body = serde_json::json!({
+            "unit_id": unit,
+            "pkcs12_base64": base64::engine::general_purpose::STANDARD.encode(pkcs12),
+            "password": "khóa tổ chức",
+        });
+        let admin = self.admin_key.clone();
+        self.ok(Method::POST, "/organisation-keys", &admin, Some(&body))
+            .await;
+    }
+
     /// Counts rows of a table straight from the database.
     pub fn count_rows(&self, table: &str) -> i64 {
         crate::count_rows(&self.pool, table)

@@ -88,7 +88,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-fn pki_error(e: motcua_pki::PkiError) -> String {
+fn pki_error(e: &motcua_pki::PkiError) -> String {
     format!("demo PKI: {e}")
 }
 
@@ -104,7 +104,7 @@ impl DemoPki {
             )
             .key(KeySpec::Rsa2048),
         )
-        .map_err(pki_error)?;
+        .map_err(|e| pki_error(&e))?;
         let mut issuing_spec = CertSpec::certificate_authority(
             test_name("TEST motcua DEMO Issuing CA — KHÔNG SỬ DỤNG THẬT"),
             now,
@@ -112,14 +112,14 @@ impl DemoPki {
             10,
         );
         issuing_spec.path_len = Some(0);
-        let issuing_ca = root.issue(&issuing_spec).map_err(pki_error)?;
+        let issuing_ca = root.issue(&issuing_spec).map_err(|e| pki_error(&e))?;
         let crl = CrlSpec {
             next_update: now + chrono::Duration::days(CRL_DAYS),
             ..CrlSpec::current(now)
         };
         let crls = vec![
-            root.crl(&crl).map_err(pki_error)?,
-            issuing_ca.crl(&crl).map_err(pki_error)?,
+            root.crl(&crl).map_err(|e| pki_error(&e))?,
+            issuing_ca.crl(&crl).map_err(|e| pki_error(&e))?,
         ];
         let trust = dir.join(TRUST_FOLDER);
         write(&trust.join("TEST-demo-root.pem"), root.pem().as_bytes())?;
@@ -136,10 +136,10 @@ impl DemoPki {
                 .add_identifier(IdentifierKind::Cccd, &official.personal_id);
             let certificate = issuing_ca
                 .issue(&CertSpec::new(subject, now))
-                .map_err(pki_error)?;
+                .map_err(|e| pki_error(&e))?;
             let p12 = certificate
                 .pkcs12(PKCS12_PASSWORD, &[&issuing_ca])
-                .map_err(pki_error)?;
+                .map_err(|e| pki_error(&e))?;
             write(&official_pkcs12_path(dir, &official.personal_id), &p12)?;
             officials.push((official.id, certificate));
         }
@@ -161,10 +161,10 @@ impl DemoPki {
             let subject = subject.add("CN", &unit.name);
             let certificate = issuing_ca
                 .issue(&CertSpec::new(subject, now))
-                .map_err(pki_error)?;
+                .map_err(|e| pki_error(&e))?;
             let p12 = certificate
                 .pkcs12(PKCS12_PASSWORD, &[&issuing_ca])
-                .map_err(pki_error)?;
+                .map_err(|e| pki_error(&e))?;
             write(&dir.join("units").join(file), &p12)?;
             units.push(UnitCertificate {
                 unit_id: unit.id,
@@ -298,7 +298,7 @@ impl DemoPki {
             let p12 = STANDARD.encode(
                 unit.certificate
                     .pkcs12(PKCS12_PASSWORD, &[&self.issuing_ca])
-                    .map_err(pki_error)?,
+                    .map_err(|e| pki_error(&e))?,
             );
             if unit.signs_results {
                 results

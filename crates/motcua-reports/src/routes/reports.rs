@@ -11,8 +11,9 @@ use motcua_core::access::Resource;
 use motcua_core::period::Period;
 use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
-use motcua_db::now;
 use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
+use motcua_db::{now, DbConnection};
+use motcua_keys::keystore;
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
@@ -521,6 +522,34 @@ async fn signatory(
     })
 }
 
+/// Refuses (409) a step towards signature when the report could not be issued after it: no
+/// key-store password, or no stored organisation key of the unit that opens with it. Checked
+/// when the report is made ready and when the leader's signing session opens, so that nobody
+/// signs a report that would then wait at issue.
+pub(crate) fn require_issuable(
+    state: &AppState,
+    conn: &mut DbConnection,
+    unit: UnitId,
+) -> Result<(), ApiError> {
+    let password = keystore::password(state.config.keystore_password.as_ref()).map_err(|_| {
+        ApiError::Conflict(
+            "the report could not be issued: the service has no MOTCUA_KEYSTORE_PASSWORD to open \
+             the organisation's key with; set it and restart before the report is signed"
+                .into(),
+        )
+    })?;
+    let key = reports::current_key(conn, unit)?.ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "the report could not be issued: no organisation key is stored for unit {unit}; an \
+             admin uploads it at POST /organisation-keys before the report is signed"
+        ))
+    })?;
+    state
+        .signers
+        .signer(key.id, &key.pkcs12, password)
+        .map(|_| ())
+}
+
 /// Freezes the draft for signature: fixes the signatory (the name and authority line are part
 /// of what is signed) and renders the document.
 #[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
@@ -548,11 +577,13 @@ pub async fn make_ready(
     };
     let signatory = signatory(&state, &report, official_id).await?;
     let actor = Actor::new(&who, &request_id);
+    let issuer = state.clone();
     let answer = state
         .write_answer(move |conn| {
             require_unchanged(conn, &id, &if_match)?;
             let mut report = find(conn, &id)?;
             lifecycle::check(&report, Transition::MakeReady)?;
+            require_issuable(&issuer, conn, report.unit_id)?;
             let current = current_version(conn, &report)?;
             let mut content = current.content.clone();
             content.signatory = Some(signatory.clone());

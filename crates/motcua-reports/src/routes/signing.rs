@@ -137,6 +137,11 @@ pub async fn prepare_leader_signature(
 ) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let (report, version) = read_for_step(&state, &who, &id, Transition::SignByLeader).await?;
+    // Before anything about the leader: a report that could not be issued is not signed.
+    let (issuer, unit) = (state.clone(), report.unit_id);
+    state
+        .read(move |conn| super::reports::require_issuable(&issuer, conn, unit))
+        .await?;
     let signatory = version
         .content
         .signatory
