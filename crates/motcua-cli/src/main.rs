@@ -288,6 +288,11 @@ fn serve(seed: Option<Seed>) -> Result<(), String> {
                 "The demo PKI (TEST certificates) is not made on PostgreSQL; run \
                  `motcua demo-pki --force` on a test database to have it."
             );
+        } else if config.trust_roots_dir.is_some() {
+            // Real roots are configured: TEST ones must not take their place in the store.
+            eprintln!(
+                "MOTCUA_TRUST_ROOTS_DIR is set: the demo PKI (TEST certificates) is not made."
+            );
         } else {
             demo::load_demo_pki(&db, &reports_db, &config, &reports, false)?;
         }
