@@ -88,7 +88,7 @@ echo "== the leader signs (motcua sign, the demo's TEST certificate standing in 
 session=$(call POST "$REPORTS_URL/reports/$report/leader-signing-sessions" "$reports_key")
 session_id=$(json '["session_id"]' <<<"$session")
 to_be_signed=$(json '["to_be_signed_base64"]' <<<"$session")
-signature=$($MOTCUA sign --pkcs12 "$p12" --password "$password" --to-be-signed "$to_be_signed")
+signature=$(MOTCUA_PKCS12_PASSWORD="$password" $MOTCUA sign --pkcs12 "$p12" --to-be-signed "$to_be_signed")
 call POST "$REPORTS_URL/leader-signing-sessions/$session_id/signature" "$reports_key" \
     "{\"signature_base64\": \"$signature\"}" >/dev/null
 
