@@ -41,9 +41,13 @@ pub struct ReportsConfig {
     /// whose organisation key signs receipts; unset: this service does not receive packages.
     pub receiver_unit_id: Option<UnitId>,
     /// `MOTCUA_TRUST_ROOTS_DIR`: CA certificates (self-signed: roots) and CRLs (`.crl`) that
-    /// signatures are verified against; read again at every verification, so a new CRL dropped
-    /// into the folder counts at once.
+    /// signatures are verified against, in addition to those installed in the results service;
+    /// read again at every verification, so a new CRL dropped into the folder counts at once.
     pub trust_roots_dir: Option<PathBuf>,
+    /// `MOTCUA_TRUST_REFRESH_SECS`: how often the trust anchors and CRLs installed in the results
+    /// service (`GET /trust-store`) are read again, default 300; they are also read at once when
+    /// a verification finds no chain.
+    pub trust_refresh: Duration,
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password organisation keys are stored under.
     pub keystore_password: Option<Secret>,
     /// `MOTCUA_OUTBOX_INTERVAL_MS`: how often the outbox looks for due deliveries, default 2000.
@@ -96,6 +100,7 @@ impl ReportsConfig {
                 })
                 .transpose()?,
             trust_roots_dir: optional("MOTCUA_TRUST_ROOTS_DIR").map(PathBuf::from),
+            trust_refresh: Duration::from_secs(env_or("MOTCUA_TRUST_REFRESH_SECS", 300)?),
             keystore_password: keystore_password()?,
             outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
@@ -120,6 +125,7 @@ impl ReportsConfig {
             receiver_api_key: None,
             receiver_unit_id: None,
             trust_roots_dir: None,
+            trust_refresh: Duration::from_secs(300),
             keystore_password: None,
             outbox_interval: Duration::from_millis(200),
             outbox_retry_base: Duration::from_millis(200),

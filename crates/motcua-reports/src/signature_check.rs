@@ -1,22 +1,41 @@
 //! How this service checks the signatures of a signed PDF now: against the trust roots of
-//! `MOTCUA_TRUST_ROOTS_DIR`, with revocation checked where a CRL is at hand (a province
-//! receiving from many districts may not hold every CRL). The report and inbox endpoints and
+//! `MOTCUA_TRUST_ROOTS_DIR` and those of the results service (`crate::trust`), with revocation
+//! checked where a CRL is at hand (a province receiving from many districts may not hold every
+//! CRL). The report and inbox endpoints and
 //! the verification page all go through here. A long-term document (B-LTA) also holds
 //! document timestamps: they are reported with `kind = document_timestamp`, are not the
 //! leader's or the organisation's signature, and must pass like them.
 
+use std::sync::Arc;
+
 use chrono::Utc;
-use motcua_pki::pades::{self, ChangesAfter, PdfSignatureKind, PdfSignatureReport, VerifyOptions};
+use motcua_pki::cms::SubIndication;
+use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
 use motcua_pki::RevocationPolicy;
 use motcua_web::error::ApiError;
+pub use motcua_web::verify_upload::{document_valid, signatures_of};
 use motcua_web::verify_upload::{verify_signed_pdf, VerificationError};
 
 use crate::state::AppState;
 
 /// Every signature of `pdf`; a PDF without signatures or one that cannot be read is refused.
+/// When a signature finds no chain, the results service's trust store is read again at once
+/// and, if it changed, the document verified again.
 pub async fn verify_now(
     state: &AppState,
     pdf: Vec<u8>,
+) -> Result<Vec<PdfSignatureReport>, VerificationError> {
+    let pdf = Arc::new(pdf);
+    let reports = verify_against(state, pdf.clone()).await?;
+    if finds_no_chain(&reports) && state.trust.refresh_now().await {
+        return verify_against(state, pdf).await;
+    }
+    Ok(reports)
+}
+
+async fn verify_against(
+    state: &AppState,
+    pdf: Arc<Vec<u8>>,
 ) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     let store = state.trust_store()?;
     let max_signatures = state.web.verification.max_signatures;
@@ -27,6 +46,13 @@ pub async fn verify_now(
         pades::verify_pdf_with(&pdf, &options)
     })
     .await
+}
+
+/// Whether a signature of `reports` reaches no trust anchor.
+pub fn finds_no_chain(reports: &[PdfSignatureReport]) -> bool {
+    reports
+        .iter()
+        .any(|report| report.report.sub_indication == Some(SubIndication::NoCertificateChainFound))
 }
 
 /// The signatures of a document this service stored (`what` names it): none is an answer
@@ -46,25 +72,4 @@ pub async fn verify_stored(
         }
         Err(VerificationError::Service(error)) => Err(error),
     }
-}
-
-/// The signatures of persons and organisations in `reports`, with their index in it: document
-/// timestamps (B-LTA) are left out, they are checked as timestamps.
-pub fn signatures_of(
-    reports: &[PdfSignatureReport],
-) -> impl Iterator<Item = (usize, &PdfSignatureReport)> {
-    reports
-        .iter()
-        .enumerate()
-        .filter(|(_, report)| report.kind == PdfSignatureKind::Signature)
-}
-
-/// Whether a document's signatures make it valid: at least `minimum` signatures, and every
-/// signature and every document timestamp passed, with nothing but signatures, validation data
-/// and timestamps after it.
-pub fn document_valid(reports: &[PdfSignatureReport], minimum: usize) -> bool {
-    signatures_of(reports).count() >= minimum.max(1)
-        && reports.iter().all(|report| {
-            report.report.is_valid() && report.changes_after != ChangesAfter::OtherContent
-        })
 }

@@ -4,10 +4,13 @@
 //! document, counted in the metrics.
 
 use motcua_pki::cms::CmsVerification;
-use motcua_pki::pades::PdfSignatureReport;
+use motcua_pki::pades::{ChangesAfter, PdfSignatureKind, PdfSignatureReport};
 use motcua_pki::{Budget, PkiError};
 
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::context::WebContext;
 use crate::error::ApiError;
@@ -28,6 +31,48 @@ pub enum VerificationError {
     /// The service itself failed (database, trust store, worker thread).
     #[error(transparent)]
     Service(#[from] ApiError),
+}
+
+/// A document's signatures checked now and the verdict on them: what the verification
+/// endpoints answer, and what a refusal to issue an unverifiable document carries.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SignaturesVerdict {
+    /// Every signature and document timestamp is TOTAL_PASSED, and nothing but signatures,
+    /// validation data and timestamps followed them.
+    pub valid: bool,
+    /// The report of every signature, oldest first.
+    pub signatures: Vec<PdfSignatureReport>,
+}
+
+impl SignaturesVerdict {
+    /// The verdict on `signatures`, of a document that needs at least `minimum` signatures.
+    pub fn of(signatures: Vec<PdfSignatureReport>, minimum: usize) -> Self {
+        Self {
+            valid: document_valid(&signatures, minimum),
+            signatures,
+        }
+    }
+}
+
+/// The signatures of persons and organisations in `reports`, with their index in it: document
+/// timestamps (B-LTA) are left out, they are checked as timestamps.
+pub fn signatures_of(
+    reports: &[PdfSignatureReport],
+) -> impl Iterator<Item = (usize, &PdfSignatureReport)> {
+    reports
+        .iter()
+        .enumerate()
+        .filter(|(_, report)| report.kind == PdfSignatureKind::Signature)
+}
+
+/// Whether a document's signatures make it valid: at least `minimum` signatures, and every
+/// signature and every document timestamp passed, with nothing but signatures, validation data
+/// and timestamps after it.
+pub fn document_valid(reports: &[PdfSignatureReport], minimum: usize) -> bool {
+    signatures_of(reports).count() >= minimum.max(1)
+        && reports.iter().all(|report| {
+            report.report.is_valid() && report.changes_after != ChangesAfter::OtherContent
+        })
 }
 
 impl From<VerificationError> for ApiError {
