@@ -55,6 +55,10 @@ pub struct ReportsConfig {
     /// `MOTCUA_OUTBOX_RETRY_BASE_MS`: the first retry delay, doubled at each failure up to an
     /// hour, default 5000.
     pub outbox_retry_base: Duration,
+    /// `MOTCUA_REPORTS_PUBLIC_URL`: the base URL clients reach this service at (e.g.
+    /// `https://motcua.vietyen.gov.vn/api`); `Location` headers start with it. Unset: with the
+    /// request's scheme and host.
+    pub public_url: Option<String>,
     /// Timeouts and the cap on signature work (see [`ServerLimits`]).
     pub server: ServerLimits,
     /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
@@ -104,6 +108,7 @@ impl ReportsConfig {
             keystore_password: keystore_password()?,
             outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
+            public_url: motcua_web::location::public_url_from_env("MOTCUA_REPORTS_PUBLIC_URL")?,
             server: ServerLimits::from_env()?,
             signing: SigningConfig::from_env()?,
             archive: ArchiveSettings::from_env()?,
@@ -129,6 +134,7 @@ impl ReportsConfig {
             keystore_password: None,
             outbox_interval: Duration::from_millis(200),
             outbox_retry_base: Duration::from_millis(200),
+            public_url: None,
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
             signing: SigningConfig::default(),

@@ -76,7 +76,9 @@ impl AppState {
         Ok(Self {
             // Unit ids of keys refer to the results service's units: nothing to check here.
             web: Data::new(
-                WebContext::new("reports", db, limits, None).with_server_limits(&config.server),
+                WebContext::new("reports", db, limits, None)
+                    .with_server_limits(&config.server)
+                    .with_public_url(config.public_url.clone()),
             ),
             audit: Data::new(AuditTrail::new(
                 audit_key.into_key(),

@@ -24,7 +24,7 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(30);
 /// Reads asked by verifications that found no chain, at most one per this gap: a burst of
 /// unknown signatures cannot flood the results service.
-const MIN_FORCED_GAP: Duration = Duration::from_secs(2);
+const MIN_FORCED_GAP: Duration = Duration::from_secs(1);
 
 /// `TrustStoreExport` of the results service.
 #[derive(Debug, Clone, Deserialize)]
