@@ -5,10 +5,15 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
 use motcua_pki::cms::{KeySigner, Signer};
-use motcua_pki::testpki::{CertSpec, KeySpec, NameSpec, TestCert};
+use motcua_pki::pades::{sign_pdf, PdfSignatureOptions};
+use motcua_pki::testpki::{sample_pdf, CertSpec, KeySpec, NameSpec, TestCert};
 use motcua_reports::config::Secret;
 use motcua_tests::signed::SigningPki;
+use motcua_tests::verification_page::PageClient;
 use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -18,9 +23,27 @@ use crate::requests::letterhead;
 motcua_tests::with_each_backend!(
     issues_and_verifies_against_the_results_trust_store,
     refuses_to_issue_what_does_not_verify,
+    a_silent_results_service_leaves_the_folder,
 );
 
 const P12_PASSWORD: &str = "mật khẩu PKCS#12";
+
+/// A CA neither service trusts, with other names than the test PKI's.
+fn other_ca(pki: &SigningPki) -> TestCert {
+    TestCert::self_signed(
+        &CertSpec::certificate_authority(
+            NameSpec::new()
+                .add("C", "VN")
+                .add("O", "Tổ chức chứng thực thử nghiệm")
+                .add("CN", "CA thử nghiệm khác"),
+            pki.pki.now(),
+            1,
+            5,
+        )
+        .key(KeySpec::EcP256),
+    )
+    .unwrap()
+}
 
 /// The CA certificates and CRLs of `pki`, installed through the results service's API.
 async fn install(results: &TestApp, pki: &SigningPki) {
@@ -244,19 +267,7 @@ async fn refuses_to_issue_what_does_not_verify(backend: Backend) {
     let pki = SigningPki::new();
     let scene = Scene::new(backend, &pki).await;
     // The organisation's key comes from a CA that neither service trusts.
-    let other_ca = TestCert::self_signed(
-        &CertSpec::certificate_authority(
-            NameSpec::new()
-                .add("C", "VN")
-                .add("O", "Tổ chức chứng thực thử nghiệm")
-                .add("CN", "CA thử nghiệm khác"),
-            pki.pki.now(),
-            1,
-            5,
-        )
-        .key(KeySpec::EcP256),
-    )
-    .unwrap();
+    let other_ca = other_ca(&pki);
     let foreign_key = other_ca
         .issue(
             &pki.pki
@@ -339,4 +350,70 @@ async fn refuses_to_issue_what_does_not_verify(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{issued}");
     assert_eq!(issued["status"], "issued");
     assert_eq!(scene.verification(&id).await["valid"], true);
+}
+
+/// A results service that accepts connections and never answers: verifications use the trust
+/// folder at once, and one that finds no chain waits for the results service a few seconds at
+/// most.
+async fn a_silent_results_service_leaves_the_folder(backend: Backend) {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            held.push(connection);
+        }
+    });
+    let pki = SigningPki::new();
+    let roots = pki.roots_dir();
+    let reports = ReportsApp::start(backend, move |config| {
+        config.results_url = Some(format!("http://{address}"));
+        config.results_api_key = Some(Secret::new("mc_silent"));
+        config.trust_roots_dir = Some(roots);
+    })
+    .await;
+    let page = PageClient::new(&reports.base_url, &reports.client);
+
+    let trusted =
+        pki.sign(&pki.organisation("UBND XÃ THƯỢNG LAN", "Bộ phận Một cửa", "2400123456"));
+    let started = Instant::now();
+    let answer = page.upload("", "ket-qua.pdf", &trusted).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.html);
+    assert_eq!(answer.indication_of("summary"), Some("TOTAL_PASSED"));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let other_ca = other_ca(&pki);
+    let stranger = other_ca
+        .issue(
+            &pki.pki
+                .organisation("UBND XÃ THƯỢNG LAN", "UBND THỊ XÃ VIỆT YÊN", "Bắc Giang")
+                .key(KeySpec::EcP256),
+        )
+        .unwrap();
+    let signer = KeySigner::new(
+        stranger.private_key().clone(),
+        stranger.certificate().clone(),
+    )
+    .unwrap();
+    let unknown = sign_pdf(
+        &sample_pdf("KET QUA GIAI QUYET HO SO"),
+        &signer,
+        &[],
+        &PdfSignatureOptions::new(Utc::now()),
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let started = Instant::now();
+    let answer = page.upload("", "ket-qua.pdf", &unknown).await;
+    let waited = started.elapsed();
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.html);
+    assert_ne!(answer.indication_of("summary"), Some("TOTAL_PASSED"));
+    assert!(
+        waited < Duration::from_secs(8),
+        "a silent results service held the verification {waited:?}"
+    );
 }

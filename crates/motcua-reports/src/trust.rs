@@ -140,17 +140,24 @@ impl SharedTrust {
             return false;
         };
         let is_due = |held: &Held| held.last_attempt.is_none_or(&due);
-        if !is_due(&self.held.read().unwrap_or_else(PoisonError::into_inner)) {
-            return false;
-        }
+        let seen = {
+            let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
+            if !is_due(&held) {
+                return false;
+            }
+            held.remote.version
+        };
         let _turn = self.reading.lock().await;
-        if !is_due(&self.held.read().unwrap_or_else(PoisonError::into_inner)) {
-            return false;
+        {
+            // Another read may have run meanwhile: what it brought counts as this one's.
+            let held = self.held.read().unwrap_or_else(PoisonError::into_inner);
+            if !is_due(&held) {
+                return held.remote.version != seen;
+            }
         }
         let read = tokio::time::timeout(FETCH_TIMEOUT, fetch(results)).await;
         let read = read.unwrap_or_else(|_| Err(format!("no answer within {FETCH_TIMEOUT:?}")));
         let mut held = self.held.write().unwrap_or_else(PoisonError::into_inner);
-        let before = held.remote.version;
         match read {
             Ok(remote) => {
                 held.remote = Arc::new(remote);
@@ -166,7 +173,7 @@ impl SharedTrust {
                 held.last_attempt = Some((Instant::now(), false));
             }
         }
-        held.remote.version != before
+        held.remote.version != seen
     }
 }
 
