@@ -13,8 +13,9 @@ use motcua_pki::cms::SubIndication;
 use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
 use motcua_pki::RevocationPolicy;
 use motcua_web::error::ApiError;
+use motcua_web::limits::SignatureSlot;
 pub use motcua_web::verify_upload::{document_valid, signatures_of};
-use motcua_web::verify_upload::{verify_signed_pdf, VerificationError};
+use motcua_web::verify_upload::{verify_signed_pdf, verify_signed_pdf_in_slot, VerificationError};
 
 use crate::state::AppState;
 
@@ -25,10 +26,19 @@ pub async fn verify_now(
     state: &AppState,
     pdf: Vec<u8>,
 ) -> Result<Vec<PdfSignatureReport>, VerificationError> {
+    verify_checked(state, pdf, None).await
+}
+
+/// Like [`verify_now`], in the signature slot `held` that the caller took to sign.
+async fn verify_checked(
+    state: &AppState,
+    pdf: Vec<u8>,
+    held: Option<&SignatureSlot>,
+) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     let pdf = Arc::new(pdf);
-    let reports = verify_against(state, pdf.clone()).await?;
+    let reports = verify_against(state, pdf.clone(), held).await?;
     if finds_no_chain(&reports) && state.trust.refresh_now().await {
-        return verify_against(state, pdf).await;
+        return verify_against(state, pdf, held).await;
     }
     Ok(reports)
 }
@@ -36,16 +46,20 @@ pub async fn verify_now(
 async fn verify_against(
     state: &AppState,
     pdf: Arc<Vec<u8>>,
+    held: Option<&SignatureSlot>,
 ) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     let store = state.trust_store()?;
     let max_signatures = state.web.verification.max_signatures;
-    verify_signed_pdf(&state.web, move |budget| {
+    let verify = move |budget| {
         let options = VerifyOptions::new(&store, Utc::now(), RevocationPolicy::BestEffort)
             .max_signatures(max_signatures)
             .budget(budget);
         pades::verify_pdf_with(&pdf, &options)
-    })
-    .await
+    };
+    match held {
+        Some(slot) => verify_signed_pdf_in_slot(&state.web, slot, verify).await,
+        None => verify_signed_pdf(&state.web, verify).await,
+    }
 }
 
 /// Whether a signature of `reports` reaches no trust anchor.
@@ -62,7 +76,25 @@ pub async fn verify_stored(
     what: &str,
     pdf: Vec<u8>,
 ) -> Result<Vec<PdfSignatureReport>, ApiError> {
-    match verify_now(state, pdf).await {
+    of_own_document(what, verify_now(state, pdf).await)
+}
+
+/// Like [`verify_stored`], for a document this service has just signed, in the signature slot
+/// `held` it signed in.
+pub async fn verify_just_signed(
+    state: &AppState,
+    held: &SignatureSlot,
+    what: &str,
+    pdf: Vec<u8>,
+) -> Result<Vec<PdfSignatureReport>, ApiError> {
+    of_own_document(what, verify_checked(state, pdf, Some(held)).await)
+}
+
+fn of_own_document(
+    what: &str,
+    verified: Result<Vec<PdfSignatureReport>, VerificationError>,
+) -> Result<Vec<PdfSignatureReport>, ApiError> {
+    match verified {
         Ok(signatures) => Ok(signatures),
         Err(VerificationError::NoSignatures) => Ok(Vec::new()),
         Err(VerificationError::Unreadable(error) | VerificationError::TooManySignatures(error)) => {

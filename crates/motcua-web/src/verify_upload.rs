@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::context::WebContext;
 use crate::error::ApiError;
-use crate::limits::SignatureJobs;
+use crate::limits::{SignatureJobs, SignatureSlot};
 
 /// Why a document was not verified.
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +104,29 @@ where
     F: FnOnce(Budget) -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
 {
     let reports = run_verification(web, verify).await?;
+    counted(web, reports)
+}
+
+/// Like [`verify_signed_pdf`], for a caller that already holds a signature slot (`_held`: it
+/// verifies what it has just signed): taking a second slot could leave concurrent signers each
+/// waiting for the other's.
+pub async fn verify_signed_pdf_in_slot<F>(
+    web: &WebContext,
+    _held: &SignatureSlot,
+    verify: F,
+) -> Result<Vec<PdfSignatureReport>, VerificationError>
+where
+    F: FnOnce(Budget) -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
+{
+    let reports = run_budgeted(None, web.verification.budget, verify).await?;
+    counted(web, reports)
+}
+
+/// The reports of a PDF's signatures, counted by indication; none is a refusal.
+fn counted(
+    web: &WebContext,
+    reports: Vec<PdfSignatureReport>,
+) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     if reports.is_empty() {
         return Err(VerificationError::NoSignatures);
     }
@@ -148,6 +171,20 @@ where
     F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
 {
     let slot = jobs.slot().await?;
+    run_budgeted(Some(slot), time, verify).await
+}
+
+/// Runs `verify` on the blocking pool within a budget of `time`, holding `slot` (if any) until
+/// the work has stopped.
+async fn run_budgeted<T, F>(
+    slot: Option<SignatureSlot>,
+    time: Duration,
+    verify: F,
+) -> Result<T, VerificationError>
+where
+    T: Send + 'static,
+    F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
+{
     let budget = Budget::new(time);
     let _cancel_when_dropped = budget.canceller().cancel_on_drop();
     let result = actix_web::web::block(move || {

@@ -26,6 +26,7 @@ use motcua_web::concurrency::{ETag, IfMatch};
 use motcua_web::config::Secret;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
+use motcua_web::limits::SignatureSlot;
 use motcua_web::request_id::RequestId;
 use motcua_web::verify_upload::SignaturesVerdict;
 use serde::Serialize;
@@ -33,7 +34,7 @@ use utoipa::ToSchema;
 
 use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
-use crate::signature_check::verify_stored;
+use crate::signature_check::verify_just_signed;
 use crate::state::AppState;
 use crate::workflow::{
     self, changed, current_version, current_view, find, read_for_step, require_report,
@@ -74,7 +75,7 @@ pub async fn issue_report(
     let actor = Actor::new(&who, &request_id);
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
-    let _slot = state.web.signature_slot().await?;
+    let slot = state.web.signature_slot().await?;
     let mut attempt = 1;
     loop {
         let prepared = prepare_issue(&state, &who, &id, &if_match, &password, &store).await?;
@@ -85,7 +86,7 @@ pub async fn issue_report(
             .archival
             .finish(SignatureKind::Report, signed, &store)
             .await?;
-        refuse_unless_verified(&state, &id, &signed.pdf).await?;
+        refuse_unless_verified(&state, &slot, &id, &signed.pdf).await?;
         let number_taken = Arc::new(AtomicBool::new(false));
         let stored = {
             let (who, id, if_match) = (who.clone(), id.clone(), if_match.clone());
@@ -117,8 +118,13 @@ pub async fn issue_report(
 /// 409 with the report of every signature unless the issued document verifies here (both
 /// signatures and any document timestamp TOTAL_PASSED): a report this service would call
 /// invalid is never issued. Nothing is stored before.
-async fn refuse_unless_verified(state: &AppState, id: &str, pdf: &[u8]) -> Result<(), ApiError> {
-    let signatures = verify_stored(state, id, pdf.to_vec()).await?;
+async fn refuse_unless_verified(
+    state: &AppState,
+    slot: &SignatureSlot,
+    id: &str,
+    pdf: &[u8],
+) -> Result<(), ApiError> {
+    let signatures = verify_just_signed(state, slot, id, pdf.to_vec()).await?;
     let verdict = SignaturesVerdict::of(signatures, 2);
     if verdict.valid {
         return Ok(());
