@@ -8,10 +8,12 @@ use base64::Engine;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use motcua_core::access::Role;
+use motcua_core::record_ids::UnitId;
 use motcua_pki::cms::{KeySigner, Signer};
 use motcua_pki::pades::{sign_pdf, PdfSignatureOptions};
 use motcua_pki::testpki::{sample_pdf, CertSpec, KeySpec, NameSpec, TestCert};
-use motcua_reports::config::Secret;
+use motcua_reports::config::{ReportsConfig, Secret};
 use motcua_tests::signed::SigningPki;
 use motcua_tests::verification_page::PageClient;
 use motcua_tests::{Backend, ReportsApp, TestApp};
@@ -24,6 +26,7 @@ motcua_tests::with_each_backend!(
     issues_and_verifies_against_the_results_trust_store,
     refuses_to_issue_what_does_not_verify,
     a_silent_results_service_leaves_the_folder,
+    the_receiver_verifies_against_the_results_trust_store,
 );
 
 const P12_PASSWORD: &str = "mật khẩu PKCS#12";
@@ -77,8 +80,18 @@ struct Scene {
     leader: TestCert,
 }
 
-impl Scene {
-    async fn new(backend: Backend, pki: &SigningPki) -> Self {
+/// A results service with the seed district that trusts `pki` (installed through its API), and
+/// the district's leader with a registered personal certificate.
+struct Records {
+    results: TestApp,
+    province: i64,
+    district: i64,
+    leader_id: i64,
+    leader: TestCert,
+}
+
+impl Records {
+    async fn start(backend: Backend, pki: &SigningPki) -> Self {
         let results = TestApp::start(backend).await;
         let seeded = results.seed_viet_yen();
         let district = seeded.district.id.0;
@@ -105,20 +118,47 @@ impl Scene {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{registered}");
         assert_eq!(registered["usable"], true, "{registered}");
-        let key = results.key("auditor", None, &[]).await;
-        let base = results.base_url.clone();
-        let reports = ReportsApp::start(backend, move |config| {
-            config.results_url = Some(base);
-            config.results_api_key = Some(Secret::new(key));
-            assert!(config.trust_roots_dir.is_none());
-        })
-        .await;
         Self {
             results,
-            reports,
+            province: seeded.province.id.0,
             district,
             leader_id: leader["id"].as_i64().unwrap(),
             leader: token,
+        }
+    }
+
+    /// A report service without trust folder reading these records, with `tune` applied.
+    async fn report_service(
+        &self,
+        backend: Backend,
+        tune: impl FnOnce(&mut ReportsConfig),
+    ) -> ReportsApp {
+        let key = self.results.key("auditor", None, &[]).await;
+        let base = self.results.base_url.clone();
+        ReportsApp::start(backend, move |config| {
+            config.results_url = Some(base);
+            config.results_api_key = Some(Secret::new(key));
+            assert!(config.trust_roots_dir.is_none());
+            tune(config);
+        })
+        .await
+    }
+}
+
+impl Scene {
+    async fn new(backend: Backend, pki: &SigningPki) -> Self {
+        let records = Records::start(backend, pki).await;
+        let reports = records.report_service(backend, |_| {}).await;
+        Self::of(records, reports)
+    }
+
+    fn of(records: Records, reports: ReportsApp) -> Self {
+        Self {
+            results: records.results,
+            reports,
+            district: records.district,
+            leader_id: records.leader_id,
+            leader: records.leader,
         }
     }
 
@@ -416,4 +456,95 @@ async fn a_silent_results_service_leaves_the_folder(backend: Backend) {
         waited < Duration::from_secs(8),
         "a silent results service held the verification {waited:?}"
     );
+}
+
+/// The province's receiver, without trust folder, verifies the district's package and signs its
+/// receipt against the anchors installed in its results service; the district checks that
+/// receipt the same way.
+async fn the_receiver_verifies_against_the_results_trust_store(backend: Backend) {
+    let pki = SigningPki::new();
+    let records = Records::start(backend, &pki).await;
+    let province = records.province;
+    let receiver = records
+        .report_service(backend, move |config| {
+            config.receiver_unit_id = Some(UnitId(province));
+        })
+        .await;
+    let province_key = pki.organisation("UBND TỈNH BẮC GIANG", "Văn phòng", "2400100000");
+    let pkcs12 = province_key
+        .pkcs12(P12_PASSWORD, &[&pki.pki.issuing_ca])
+        .unwrap();
+    receiver
+        .ok(
+            Method::POST,
+            "/organisation-keys",
+            &receiver.admin_key,
+            Some(&json!({
+                "unit_id": province,
+                "pkcs12_base64": STANDARD.encode(pkcs12),
+                "password": P12_PASSWORD,
+            })),
+        )
+        .await;
+    let delivery_key = receiver.key(
+        "UBND thị xã Việt Yên",
+        Role::Integration,
+        Some(UnitId(records.district)),
+        &["submissions:write"],
+    );
+    let receiver_url = receiver.base_url.clone();
+    let reports = records
+        .report_service(backend, move |config| {
+            config.receiver_url = Some(receiver_url);
+            config.receiver_api_key = Some(Secret::new(delivery_key));
+        })
+        .await;
+    let scene = Scene::of(records, reports);
+    let district_key = pki.organisation("UBND THỊ XÃ VIỆT YÊN", "Văn phòng", "2400123456");
+    scene
+        .store_organisation_key(&district_key, &pki.pki.issuing_ca)
+        .await;
+    let id = scene.leader_signed_report().await;
+    let (status, issued) = scene.issue(&id).await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let admin = &scene.reports.admin_key;
+    scene
+        .reports
+        .ok(
+            Method::POST,
+            &format!("/reports/{id}/submission"),
+            admin,
+            None,
+        )
+        .await;
+    let waiting = Instant::now();
+    let delivery = loop {
+        let delivery = scene
+            .reports
+            .ok(Method::GET, &format!("/reports/{id}/delivery"), admin, None)
+            .await;
+        if delivery["receipt"].is_object() {
+            break delivery;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "not acknowledged: {delivery}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(delivery["last_error"].is_null(), "{delivery}");
+    let received = receiver
+        .ok(
+            Method::GET,
+            &format!("/inbox/{id}/verification"),
+            &receiver.admin_key,
+            None,
+        )
+        .await;
+    assert_eq!(received["valid"], true, "{received}");
+    let (_, report) = scene
+        .reports
+        .call(Method::GET, &format!("/reports/{id}"), admin, None)
+        .await;
+    assert_eq!(report["status"], "acknowledged", "{report}");
 }
