@@ -13,4 +13,5 @@ mod openapi;
 mod operations;
 mod requests;
 mod scope;
+mod trust;
 mod verification_page;

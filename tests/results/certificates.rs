@@ -1093,6 +1093,39 @@ async fn removing_a_root_makes_certificates_untrusted(app: TestApp) {
     let (_, roots) = app.get("/trust-anchors?kind=root").await;
     let root = roots["items"][0]["id"].as_i64().unwrap();
 
+    // The store in use, in DER, as the report service reads it with a read key.
+    let reader = app.key("auditor", None, &[]).await;
+    let exported = |key: String| {
+        let app = &app;
+        async move {
+            let (status, exported) = app
+                .call(Method::GET, "/trust-store", Some(&key), None)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{exported}");
+            exported
+        }
+    };
+    let before = exported(reader.clone()).await;
+    let ders = |exported: &Value, member: &str| -> Vec<Vec<u8>> {
+        exported[member]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                let text = item.get("der_base64").unwrap_or(item).as_str().unwrap();
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        ders(&before, "anchors"),
+        [pki.0.root.der().to_vec(), pki.0.issuing_ca.der().to_vec()]
+    );
+    assert_eq!(before["anchors"][0]["kind"], "root");
+    assert_eq!(ders(&before, "crls_der_base64").len(), 2, "{before}");
+
     let (status, removed) = app
         .call(
             Method::DELETE,
@@ -1110,6 +1143,11 @@ async fn removing_a_root_makes_certificates_untrusted(app: TestApp) {
     let (_, active) = app.get("/trust-anchors?active=true").await;
     assert_eq!(active["items"].as_array().unwrap().len(), 1);
     assert_eq!(active["items"][0]["kind"], "intermediate");
+    // Gone from the exported store too, with the root's CRL; a new version.
+    let after = exported(reader).await;
+    assert_eq!(ders(&after, "anchors"), [pki.0.issuing_ca.der().to_vec()]);
+    assert_eq!(ders(&after, "crls_der_base64").len(), 1, "{after}");
+    assert!(after["version"].as_i64() > before["version"].as_i64());
     let (status, _) = app
         .call(
             Method::DELETE,

@@ -296,7 +296,8 @@ async fn signed_result_moves_the_dossier_to_releasing_and_verifies(app: TestApp)
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{reports}");
-    let reports = reports.as_array().unwrap();
+    assert_eq!(reports["valid"], true, "{reports}");
+    let reports = reports["signatures"].as_array().unwrap();
     assert_eq!(reports.len(), 1, "{reports:?}");
     let report = &reports[0]["report"];
     assert_eq!(report["indication"], "TOTAL_PASSED", "{report}");
@@ -316,6 +317,33 @@ async fn signed_result_moves_the_dossier_to_releasing_and_verifies(app: TestApp)
     // One result per dossier; a `releasing` dossier cannot get another.
     let (status, again) = post_result(&app, &setup, result_pdf()).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+    // Without the root in the trust store the same result is not valid.
+    let (_, roots) = app.get("/trust-anchors?kind=root").await;
+    let root = roots["items"][0]["id"].as_i64().unwrap();
+    let (status, removed) = app
+        .call(
+            Method::DELETE,
+            &format!("/trust-anchors/{root}"),
+            Some(&app.admin_key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{removed}");
+    let (status, untrusted) = app
+        .call(
+            Method::GET,
+            &format!("/verify/dossiers/{}", setup.code),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{untrusted}");
+    assert_eq!(untrusted["valid"], false, "{untrusted}");
+    assert_ne!(
+        untrusted["signatures"][0]["report"]["indication"], "TOTAL_PASSED",
+        "{untrusted}"
+    );
 }
 
 async fn no_stored_key_refuses_and_changes_nothing(app: TestApp) {

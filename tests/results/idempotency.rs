@@ -19,6 +19,7 @@ on_both_backends!(
     a_request_without_key_is_refused_before_its_body_is_read,
     an_unknown_key_writes_nothing_whatever_its_body,
     a_trickled_body_with_a_bad_key_is_refused_at_once,
+    locations_are_absolute,
 );
 
 mod a_failure_storing_the_answer_rolls_the_change_back {
@@ -52,6 +53,59 @@ async fn post_with_key(
 
 fn unit() -> serde_json::Value {
     json!({"code": "000.00.24.H05", "name": "UBND thị xã Việt Yên", "kind": "district", "valid_from": "2024-01-01"})
+}
+
+/// `Location` of a creation: from the request's host (fetchable, and the same on a replay), or
+/// under the configured public base URL.
+async fn locations_are_absolute(mut app: TestApp) {
+    let created = app
+        .client
+        .post(app.url("/units"))
+        .bearer_auth(&app.admin_key)
+        .header("Idempotency-Key", "located")
+        .json(&unit())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let (_, unit_view) = motcua_tests::read(created).await;
+    assert_eq!(location, app.url(&format!("/units/{}", unit_view["id"])));
+    let fetched = app
+        .client
+        .get(&location)
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    let (_, fetched) = motcua_tests::read(fetched).await;
+    assert_eq!(fetched["code"], unit()["code"]);
+
+    app.restart_with(|config| {
+        config.public_url = Some("https://motcua.vietyen.gov.vn/api".into());
+    })
+    .await;
+    let mut other = unit();
+    other["code"] = json!("000.00.25.H05");
+    let response = app
+        .client
+        .post(app.url("/units"))
+        .bearer_auth(&app.admin_key)
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (_, other_view) = motcua_tests::read(response).await;
+    assert_eq!(
+        location,
+        format!(
+            "https://motcua.vietyen.gov.vn/api/units/{}",
+            other_view["id"]
+        )
+    );
 }
 
 async fn retried_post_creates_once(app: TestApp) {
@@ -149,7 +203,19 @@ async fn api_key_creation_is_replayed_without_its_secret(app: TestApp) {
         "the secret is shown once: {replayed}"
     );
     assert_eq!(replayed["api_key"], created["api_key"]);
-    assert_eq!(location, format!("/api-keys/{}", created["api_key"]["id"]));
+    // Absolute, from the request's host, and it can be fetched.
+    assert_eq!(
+        location,
+        app.url(&format!("/api-keys/{}", created["api_key"]["id"]))
+    );
+    let fetched = app
+        .client
+        .get(&location)
+        .bearer_auth(&app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(
         app.count_rows("api_keys"),
         2,

@@ -41,9 +41,13 @@ pub struct ReportsConfig {
     /// whose organisation key signs receipts; unset: this service does not receive packages.
     pub receiver_unit_id: Option<UnitId>,
     /// `MOTCUA_TRUST_ROOTS_DIR`: CA certificates (self-signed: roots) and CRLs (`.crl`) that
-    /// signatures are verified against; read again at every verification, so a new CRL dropped
-    /// into the folder counts at once.
+    /// signatures are verified against, in addition to those installed in the results service;
+    /// read again at every verification, so a new CRL dropped into the folder counts at once.
     pub trust_roots_dir: Option<PathBuf>,
+    /// `MOTCUA_TRUST_REFRESH_SECS`: how often the trust anchors and CRLs installed in the results
+    /// service (`GET /trust-store`) are read again, default 300; they are also read at once when
+    /// a verification finds no chain.
+    pub trust_refresh: Duration,
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password organisation keys are stored under.
     pub keystore_password: Option<Secret>,
     /// `MOTCUA_OUTBOX_INTERVAL_MS`: how often the outbox looks for due deliveries, default 2000.
@@ -51,6 +55,10 @@ pub struct ReportsConfig {
     /// `MOTCUA_OUTBOX_RETRY_BASE_MS`: the first retry delay, doubled at each failure up to an
     /// hour, default 5000.
     pub outbox_retry_base: Duration,
+    /// `MOTCUA_REPORTS_PUBLIC_URL`: the base URL clients reach this service at (e.g.
+    /// `https://motcua.vietyen.gov.vn/api`); `Location` headers start with it. Unset: with the
+    /// request's scheme and host.
+    pub public_url: Option<String>,
     /// Timeouts and the cap on signature work (see [`ServerLimits`]).
     pub server: ServerLimits,
     /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
@@ -96,9 +104,11 @@ impl ReportsConfig {
                 })
                 .transpose()?,
             trust_roots_dir: optional("MOTCUA_TRUST_ROOTS_DIR").map(PathBuf::from),
+            trust_refresh: Duration::from_secs(env_or("MOTCUA_TRUST_REFRESH_SECS", 300)?),
             keystore_password: keystore_password()?,
             outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
+            public_url: motcua_web::location::public_url_from_env("MOTCUA_REPORTS_PUBLIC_URL")?,
             server: ServerLimits::from_env()?,
             signing: SigningConfig::from_env()?,
             archive: ArchiveSettings::from_env()?,
@@ -120,9 +130,11 @@ impl ReportsConfig {
             receiver_api_key: None,
             receiver_unit_id: None,
             trust_roots_dir: None,
+            trust_refresh: Duration::from_secs(300),
             keystore_password: None,
             outbox_interval: Duration::from_millis(200),
             outbox_retry_base: Duration::from_millis(200),
+            public_url: None,
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
             signing: SigningConfig::default(),

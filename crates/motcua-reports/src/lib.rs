@@ -15,6 +15,7 @@ pub mod report_document;
 pub mod routes;
 pub mod signature_check;
 pub mod state;
+pub mod trust;
 pub mod workflow;
 
 use actix_web::web::Data;
@@ -25,6 +26,9 @@ use motcua_web::service::{open_pool, Listen, Started};
 
 use crate::config::ReportsConfig;
 use crate::state::AppState;
+
+/// How often the trust store refresh looks whether a read of the results service is due.
+const TRUST_TICK: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Binds the server for `state` and starts its background work (outbox, audit checkpoints, archive
 /// renewal when scheduled).
@@ -37,6 +41,15 @@ pub fn serve(state: Data<AppState>) -> Started {
         let state = delivering.clone();
         async move { outbox::round(&state).await }
     });
+    if state.results.is_some() {
+        let refreshing = state.clone();
+        // Every few seconds: each round reads only when the refresh interval has passed.
+        let tick = config.trust_refresh.min(TRUST_TICK);
+        background.every("trust store refresh", tick, true, move || {
+            let state = refreshing.clone();
+            async move { state.trust.refresh_when_due().await }
+        });
+    }
     motcua_audit::schedule_checkpoints(&mut background, state.web.clone(), state.audit.clone())?;
     idempotency::schedule_purge(&mut background, state.web.clone());
     if let Some(interval) = config.archive.interval {

@@ -1,5 +1,7 @@
 //! What every handler of the report service shares.
 
+use std::sync::Arc;
+
 use actix_web::web::Data;
 use motcua_audit::AuditTrail;
 use motcua_db::{DbConnection, DbPool};
@@ -12,7 +14,8 @@ use motcua_web::{Limits, WebContext};
 use sha2::{Digest, Sha256};
 
 use crate::client::{ClientOptions, ResultsClient};
-use crate::config::ReportsConfig;
+use crate::config::{ReportsConfig, Secret};
+use crate::trust::SharedTrust;
 
 pub struct AppState {
     /// The pool, the limits and the cache of API keys, for the shared extractors.
@@ -26,6 +29,8 @@ pub struct AppState {
     pub signers: KeyStore<i64>,
     /// For deliveries to the province.
     pub http: reqwest::Client,
+    /// The trust folder and the results service's trust store.
+    pub trust: Arc<SharedTrust>,
     /// Raises every signature this service makes to its configured level (timestamps,
     /// revocation data, document timestamps).
     pub archival: Archival,
@@ -54,16 +59,26 @@ impl AppState {
             .timeout(std::time::Duration::from_secs(120))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let trust = Arc::new(SharedTrust::new(
+            config.trust_roots_dir.clone(),
+            config
+                .results_url
+                .as_deref()
+                .zip(config.results_api_key.as_ref().map(Secret::expose)),
+            config.trust_refresh,
+        )?);
         let archival = Archival::new(config.signing.clone())
             .map_err(|e| format!("MOTCUA_SIGNING_CONFIG: {e}"))?;
         let audit_key = {
             let mut conn = db.get().map_err(|e| e.to_string())?;
-            checkpoint_key(&mut conn, &config)?
+            checkpoint_key(&mut conn, &config, trust.clone())?
         };
         Ok(Self {
             // Unit ids of keys refer to the results service's units: nothing to check here.
             web: Data::new(
-                WebContext::new("reports", db, limits, None).with_server_limits(&config.server),
+                WebContext::new("reports", db, limits, None)
+                    .with_server_limits(&config.server)
+                    .with_public_url(config.public_url.clone()),
             ),
             audit: Data::new(AuditTrail::new(
                 audit_key.into_key(),
@@ -73,6 +88,7 @@ impl AppState {
             results,
             signers: KeyStore::default(),
             http,
+            trust,
             archival,
         })
     }
@@ -88,9 +104,10 @@ impl AppState {
         })
     }
 
-    /// The trust store signatures are verified against, read from `MOTCUA_TRUST_ROOTS_DIR` now.
+    /// The trust store signatures are verified against: `MOTCUA_TRUST_ROOTS_DIR` read now and
+    /// the results service's trust store as last read (see [`SharedTrust`]).
     pub fn trust_store(&self) -> Result<TrustStore, ApiError> {
-        trust_store_of(self.config.trust_roots_dir.as_deref())
+        self.trust.store()
     }
 }
 
@@ -103,25 +120,16 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The trust store of `MOTCUA_TRUST_ROOTS_DIR` (empty when unset), read now.
-fn trust_store_of(dir: Option<&std::path::Path>) -> Result<TrustStore, ApiError> {
-    match dir {
-        Some(dir) => TrustStore::from_dir(dir)
-            .map_err(|e| ApiError::internal(format!("MOTCUA_TRUST_ROOTS_DIR: {e}"))),
-        None => Ok(TrustStore::new()),
-    }
-}
-
 /// Audit checkpoints are signed with the stored organisation key whose certificate
 /// `MOTCUA_AUDIT_CHECKPOINT_KEY` names, checked at start-up; unsigned when it is unset.
 fn checkpoint_key(
     conn: &mut DbConnection,
     config: &ReportsConfig,
+    trust: Arc<SharedTrust>,
 ) -> Result<StoredCheckpointKey<i64>, String> {
-    let trust_roots_dir = config.trust_roots_dir.clone();
     StoredCheckpointKey::unsigned(
         stored_checkpoint_key,
-        Box::new(move |_: &mut DbConnection| trust_store_of(trust_roots_dir.as_deref())),
+        Box::new(move |_: &mut DbConnection| trust.store()),
     )
     .configured(
         &config.audit,

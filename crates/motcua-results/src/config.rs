@@ -37,6 +37,10 @@ pub struct ResultsConfig {
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password under which the private keys of units'
     /// collective certificates are stored; unset: keys can be neither stored nor used.
     pub keystore_password: Option<Secret>,
+    /// `MOTCUA_RESULTS_PUBLIC_URL`: the base URL clients reach this service at (e.g.
+    /// `https://motcua.vietyen.gov.vn/api`); `Location` headers start with it. Unset: with the
+    /// request's scheme and host.
+    pub public_url: Option<String>,
     /// Timeouts and the cap on signature work (see [`ServerLimits`]).
     pub server: ServerLimits,
     /// `MOTCUA_AUDIT_CHECKPOINT_KEY`, `MOTCUA_AUDIT_CHECKPOINT_LOG` (see [`TrailConfig`]).
@@ -114,6 +118,7 @@ impl ResultsConfig {
             revalidation_interval: revalidation_interval()?,
             max_result_bytes: env_or("MOTCUA_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES)?,
             keystore_password: keystore_password()?,
+            public_url: motcua_web::location::public_url_from_env("MOTCUA_RESULTS_PUBLIC_URL")?,
             server: ServerLimits::from_env()?,
             signing: SigningConfig::from_env()?,
             tsa: TsaRoleConfig::from_env()?,
@@ -135,6 +140,7 @@ impl ResultsConfig {
             revalidation_interval: Duration::from_secs(DEFAULT_REVALIDATION_SECS),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             keystore_password: None,
+            public_url: None,
             server: ServerLimits::default(),
             audit: TrailConfig::default(),
             signing: SigningConfig::default(),

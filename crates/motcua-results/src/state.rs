@@ -64,7 +64,8 @@ impl AppState {
         Ok(Self {
             web: Data::new(
                 WebContext::new("results", db.clone(), limits, Some(unit_exists))
-                    .with_server_limits(&config.server),
+                    .with_server_limits(&config.server)
+                    .with_public_url(config.public_url.clone()),
             ),
             audit: Data::new(AuditTrail::new(
                 audit_key.into_key(),

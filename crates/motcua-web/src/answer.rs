@@ -99,13 +99,19 @@ impl Answer {
 impl Responder for Answer {
     type Body = BoxBody;
 
-    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+    fn respond_to(self, req: &HttpRequest) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
         if let Some(content_type) = &self.content_type {
             response.insert_header((header::CONTENT_TYPE, content_type.as_str()));
         }
         if let Some(location) = &self.location {
-            response.insert_header((header::LOCATION, location.as_str()));
+            let absolute = crate::location::absolute_url(req, location);
+            // A host a header cannot carry leaves the path alone, which is still a valid one.
+            let value =
+                HeaderValue::from_str(&absolute).or_else(|_| HeaderValue::from_str(location));
+            if let Ok(value) = value {
+                response.insert_header((header::LOCATION, value));
+            }
         }
         // The answer to a change is not for caches (and may hold a secret).
         response.insert_header((header::CACHE_CONTROL, "no-store"));

@@ -25,6 +25,9 @@ pub struct WebContext {
     pub signature_jobs: SignatureJobs,
     /// What one verification may take.
     pub verification: VerificationLimits,
+    /// The base URL clients reach the service at, when configured: `Location` headers are
+    /// built from it (see [`crate::location`]).
+    pub public_url: Option<String>,
 }
 
 impl WebContext {
@@ -38,7 +41,14 @@ impl WebContext {
             metrics: Metrics::new(service),
             signature_jobs: signature_jobs(&ServerLimits::default()),
             verification: VerificationLimits::default(),
+            public_url: None,
         }
+    }
+
+    /// `Location` headers start with `public_url` instead of the request's scheme and host.
+    pub fn with_public_url(mut self, public_url: Option<String>) -> Self {
+        self.public_url = public_url;
+        self
     }
 
     /// Caps signature work and verifications as `limits` say.

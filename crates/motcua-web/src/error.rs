@@ -10,6 +10,8 @@ use utoipa::ToSchema;
 
 use motcua_pki::binding::Binding;
 
+use crate::verify_upload::SignaturesVerdict;
+
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid input: which field (a JSON path such as `components[2].name`, or a query
@@ -79,6 +81,10 @@ struct ProblemSchema {
     /// For a refused certificate: whether it names its holder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     binding: Option<Binding>,
+    /// For a document refused because its signatures do not all pass (409
+    /// `/problems/signatures-not-valid`): the report of every signature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    verification: Option<Box<SignaturesVerdict>>,
 }
 
 impl utoipa::PartialSchema for Problem {
@@ -153,6 +159,13 @@ pub enum ApiError {
     MethodNotAllowed(String),
     #[error("{0}")]
     Conflict(String),
+    /// A document this service signed does not verify (409, with the report of every
+    /// signature); nothing was stored.
+    #[error("{detail}")]
+    SignaturesNotValid {
+        detail: String,
+        verification: Box<SignaturesVerdict>,
+    },
     /// An `If-Match` that no longer matches the resource.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -301,6 +314,10 @@ impl ApiError {
             Self::NotFound(_) => ("not-found", "Not found"),
             Self::MethodNotAllowed(_) => ("method-not-allowed", "Method not allowed"),
             Self::Conflict(_) => ("conflict", "Conflict with the current state"),
+            Self::SignaturesNotValid { .. } => (
+                "signatures-not-valid",
+                "The signed document does not verify",
+            ),
             Self::PreconditionFailed(_) => ("precondition-failed", "The resource has changed"),
             Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             Self::UriTooLong { .. } => ("uri-too-long", "Path and query too long"),
@@ -351,6 +368,10 @@ impl ApiError {
                 problem: &problem,
                 extension: refusal.as_ref(),
             }),
+            Self::SignaturesNotValid { verification, .. } => serde_json::to_vec(&Extended {
+                problem: &problem,
+                extension: &serde_json::json!({ "verification": verification }),
+            }),
             _ => serde_json::to_vec(&problem),
         };
         json.unwrap_or_default()
@@ -385,7 +406,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::SignaturesNotValid { .. } => StatusCode::CONFLICT,
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod health;
 pub mod idempotency;
 pub mod limits;
+pub mod location;
 pub mod observe;
 pub mod openapi;
 pub mod pagination;

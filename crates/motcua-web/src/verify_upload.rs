@@ -4,14 +4,17 @@
 //! document, counted in the metrics.
 
 use motcua_pki::cms::CmsVerification;
-use motcua_pki::pades::PdfSignatureReport;
+use motcua_pki::pades::{ChangesAfter, PdfSignatureKind, PdfSignatureReport};
 use motcua_pki::{Budget, PkiError};
 
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
 use crate::context::WebContext;
 use crate::error::ApiError;
-use crate::limits::SignatureJobs;
+use crate::limits::{SignatureJobs, SignatureSlot};
 
 /// Why a document was not verified.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,48 @@ pub enum VerificationError {
     /// The service itself failed (database, trust store, worker thread).
     #[error(transparent)]
     Service(#[from] ApiError),
+}
+
+/// A document's signatures checked now and the verdict on them: what the verification
+/// endpoints answer, and what a refusal to issue an unverifiable document carries.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SignaturesVerdict {
+    /// Every signature and document timestamp is TOTAL_PASSED, and nothing but signatures,
+    /// validation data and timestamps followed them.
+    pub valid: bool,
+    /// The report of every signature, oldest first.
+    pub signatures: Vec<PdfSignatureReport>,
+}
+
+impl SignaturesVerdict {
+    /// The verdict on `signatures`, of a document that needs at least `minimum` signatures.
+    pub fn of(signatures: Vec<PdfSignatureReport>, minimum: usize) -> Self {
+        Self {
+            valid: document_valid(&signatures, minimum),
+            signatures,
+        }
+    }
+}
+
+/// The signatures of persons and organisations in `reports`, with their index in it: document
+/// timestamps (B-LTA) are left out, they are checked as timestamps.
+pub fn signatures_of(
+    reports: &[PdfSignatureReport],
+) -> impl Iterator<Item = (usize, &PdfSignatureReport)> {
+    reports
+        .iter()
+        .enumerate()
+        .filter(|(_, report)| report.kind == PdfSignatureKind::Signature)
+}
+
+/// Whether a document's signatures make it valid: at least `minimum` signatures, and every
+/// signature and every document timestamp passed, with nothing but signatures, validation data
+/// and timestamps after it.
+pub fn document_valid(reports: &[PdfSignatureReport], minimum: usize) -> bool {
+    signatures_of(reports).count() >= minimum.max(1)
+        && reports.iter().all(|report| {
+            report.report.is_valid() && report.changes_after != ChangesAfter::OtherContent
+        })
 }
 
 impl From<VerificationError> for ApiError {
@@ -59,6 +104,29 @@ where
     F: FnOnce(Budget) -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
 {
     let reports = run_verification(web, verify).await?;
+    counted(web, reports)
+}
+
+/// Like [`verify_signed_pdf`], for a caller that already holds a signature slot (`_held`: it
+/// verifies what it has just signed): taking a second slot could leave concurrent signers each
+/// waiting for the other's.
+pub async fn verify_signed_pdf_in_slot<F>(
+    web: &WebContext,
+    _held: &SignatureSlot,
+    verify: F,
+) -> Result<Vec<PdfSignatureReport>, VerificationError>
+where
+    F: FnOnce(Budget) -> Result<Vec<PdfSignatureReport>, PkiError> + Send + 'static,
+{
+    let reports = run_budgeted(None, web.verification.budget, verify).await?;
+    counted(web, reports)
+}
+
+/// The reports of a PDF's signatures, counted by indication; none is a refusal.
+fn counted(
+    web: &WebContext,
+    reports: Vec<PdfSignatureReport>,
+) -> Result<Vec<PdfSignatureReport>, VerificationError> {
     if reports.is_empty() {
         return Err(VerificationError::NoSignatures);
     }
@@ -103,6 +171,20 @@ where
     F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
 {
     let slot = jobs.slot().await?;
+    run_budgeted(Some(slot), time, verify).await
+}
+
+/// Runs `verify` on the blocking pool within a budget of `time`, holding `slot` (if any) until
+/// the work has stopped.
+async fn run_budgeted<T, F>(
+    slot: Option<SignatureSlot>,
+    time: Duration,
+    verify: F,
+) -> Result<T, VerificationError>
+where
+    T: Send + 'static,
+    F: FnOnce(Budget) -> Result<T, PkiError> + Send + 'static,
+{
     let budget = Budget::new(time);
     let _cancel_when_dropped = budget.canceller().cancel_on_drop();
     let result = actix_web::web::block(move || {

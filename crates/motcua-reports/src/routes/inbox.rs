@@ -36,7 +36,7 @@ use crate::package::{
     sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
     SignedReceipt, VerifiedPackage,
 };
-use crate::signature_check::{document_valid, verify_stored};
+use crate::signature_check::{document_valid, finds_no_chain, verify_stored};
 use crate::state::AppState;
 use crate::workflow::{require_unit_scope, utc};
 
@@ -222,10 +222,19 @@ async fn verified_package(
     package: &ReportPackage,
     store: TrustStore,
 ) -> Result<VerifiedPackage, ApiError> {
-    let checked = package.clone();
-    let verified = actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
-        .await
-        .map_err(ApiError::internal_from)?;
+    let verify = |store: TrustStore| {
+        let checked = package.clone();
+        actix_web::web::block(move || verify_package(&checked, &store, Utc::now()))
+    };
+    let mut verified = verify(store).await.map_err(ApiError::internal_from)?;
+    // A sender's CA installed in the results service since its trust store was last read.
+    if let Err(failed) = &verified {
+        if finds_no_chain(&failed.signatures) && state.trust.refresh_now().await {
+            verified = verify(state.trust_store()?)
+                .await
+                .map_err(ApiError::internal_from)?;
+        }
+    }
     let verification = match &verified {
         Ok(verified) => &verified.verification,
         Err(verification) => verification,

@@ -26,12 +26,15 @@ use motcua_web::concurrency::{ETag, IfMatch};
 use motcua_web::config::Secret;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
+use motcua_web::limits::SignatureSlot;
 use motcua_web::request_id::RequestId;
+use motcua_web::verify_upload::SignaturesVerdict;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
+use crate::signature_check::verify_just_signed;
 use crate::state::AppState;
 use crate::workflow::{
     self, changed, current_version, current_view, find, read_for_step, require_report,
@@ -58,7 +61,7 @@ struct PreparedIssue {
 /// left third of the leader's) with the unit's stored key, raised to its configured level
 /// (B-LTA by default when a timestamp authority is configured: a document timestamp closes the
 /// issued document). An issued report never changes.
-#[utoipa::path(tag = "signing", params(("id" = String, Path), IfMatch), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), (status = 502, description = "The timestamp authority or a revocation source failed and no fallback level is configured; the report is not issued", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
+#[utoipa::path(tag = "signing", params(("id" = String, Path), IfMatch), responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), (status = 502, description = "The timestamp authority or a revocation source failed and no fallback level is configured; the report is not issued", body = motcua_web::error::Problem, content_type = "application/problem+json"), WriteErrors, PreconditionErrors, (status = 409, description = "`/problems/signatures-not-valid`: the signed document does not verify against the service's trust store (its `verification` member holds the report of every signature); the report is not issued and stays `leader_signed`. Other conflicts: `/problems/conflict`", body = motcua_web::error::Problem, content_type = "application/problem+json")), security(("api_key" = [])))]
 #[post("/reports/{id}/issue")]
 pub async fn issue_report(
     state: Data<AppState>,
@@ -72,7 +75,7 @@ pub async fn issue_report(
     let actor = Actor::new(&who, &request_id);
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
-    let _slot = state.web.signature_slot().await?;
+    let slot = state.web.signature_slot().await?;
     let mut attempt = 1;
     loop {
         let prepared = prepare_issue(&state, &who, &id, &if_match, &password, &store).await?;
@@ -83,6 +86,7 @@ pub async fn issue_report(
             .archival
             .finish(SignatureKind::Report, signed, &store)
             .await?;
+        refuse_unless_verified(&state, &slot, &id, &signed.pdf).await?;
         let number_taken = Arc::new(AtomicBool::new(false));
         let stored = {
             let (who, id, if_match) = (who.clone(), id.clone(), if_match.clone());
@@ -109,6 +113,37 @@ pub async fn issue_report(
             }
         }
     }
+}
+
+/// 409 with the report of every signature unless the issued document verifies here (both
+/// signatures and any document timestamp TOTAL_PASSED): a report this service would call
+/// invalid is never issued. Nothing is stored before.
+async fn refuse_unless_verified(
+    state: &AppState,
+    slot: &SignatureSlot,
+    id: &str,
+    pdf: &[u8],
+) -> Result<(), ApiError> {
+    let signatures = verify_just_signed(state, slot, id, pdf.to_vec()).await?;
+    let verdict = SignaturesVerdict::of(signatures, 2);
+    if verdict.valid {
+        return Ok(());
+    }
+    let failed: Vec<String> = verdict
+        .signatures
+        .iter()
+        .filter(|signature| !signature.report.is_valid())
+        .map(|signature| format!("{}: {}", signature.field_name, signature.report.summary))
+        .collect();
+    Err(ApiError::SignaturesNotValid {
+        detail: format!(
+            "report {id} is not issued: its signatures do not verify against this service's \
+             trust store (MOTCUA_TRUST_ROOTS_DIR and the results service's trust anchors and \
+             CRLs): {}",
+            failed.join("; ")
+        ),
+        verification: Box::new(verdict),
+    })
 }
 
 /// Reads the report and everything its issue needs, and takes the next free number of the

@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(trust::list_crls)
         .service(trust::import_crl)
         .service(trust::get_crl)
+        .service(trust::export_trust_store)
         .service(api_keys::list_api_keys)
         .service(api_keys::create_api_key)
         .service(api_keys::get_api_key)

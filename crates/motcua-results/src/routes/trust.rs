@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use actix_web::web::{Data, Json};
 use actix_web::{delete, get, post};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::TrustAnchorKind;
@@ -493,6 +495,62 @@ pub async fn get_crl(
         })
         .await?;
     Ok(Json(crl.into()))
+}
+
+/// A CA certificate of the trust store, as another service installs it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ExportedAnchor {
+    pub kind: TrustAnchorKind,
+    /// The certificate's DER in base64.
+    pub der_base64: String,
+}
+
+/// The trust store in use: its CA certificates and, for each, the CRL it uses.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrustStoreExport {
+    /// Raised by every change of the trust store.
+    pub version: i64,
+    /// Roots and intermediates in the store now (removed ones are left out).
+    pub anchors: Vec<ExportedAnchor>,
+    /// The DER in base64 of the CRL used for each CA that has one (the newest imported or
+    /// downloaded).
+    pub crls_der_base64: Vec<String>,
+}
+
+/// The trust store in use, in DER, for another service to verify against the same anchors
+/// and CRLs (the report service reads it with its read key).
+#[utoipa::path(tag = "trust-store", responses((status = 200, body = TrustStoreExport), ReadErrors), security(("api_key" = [])))]
+#[get("/trust-store")]
+pub async fn export_trust_store(
+    state: Data<AppState>,
+    who: Principal,
+) -> Result<Json<TrustStoreExport>, ApiError> {
+    who.require(Resource::Certificates, Access::Read)?;
+    let shared = state.clone();
+    let (anchors, loaded) = state
+        .read(move |conn| Ok((trust::active_anchors(conn)?, shared.trust.current(conn)?)))
+        .await?;
+    let crls = anchors
+        .iter()
+        .filter_map(|anchor| Certificate::from_der(&anchor.der).ok())
+        .filter_map(|authority| {
+            loaded
+                .store
+                .held_crl(&authority)
+                .map(|(_, der)| STANDARD.encode(der))
+        })
+        .collect();
+    Ok(Json(TrustStoreExport {
+        version: loaded.version,
+        anchors: anchors
+            .into_iter()
+            .map(|anchor| ExportedAnchor {
+                kind: anchor.kind,
+                der_base64: STANDARD.encode(&anchor.der),
+            })
+            .collect(),
+        crls_der_base64: crls,
+    }))
 }
 
 /// Stores the CRL `der` with its audit record, and adds it to `store`, which uses it from then

@@ -10,7 +10,9 @@ use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
 use motcua_pki::{Budget, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
 use motcua_web::signed_upload::SignedUpload;
-use motcua_web::verify_upload::{verify_signed_cms, verify_signed_pdf, VerificationError};
+use motcua_web::verify_upload::{
+    verify_signed_cms, verify_signed_pdf, SignaturesVerdict, VerificationError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -115,14 +117,15 @@ pub async fn verify_document(
 
 /// Verify the stored electronic result of a dossier against the service's trust store, now.
 /// No API key needed: whoever holds the dossier code can check its result.
-#[utoipa::path(tag = "verification", params(("code" = String, Path)), responses((status = 200, description = "The report of every signature of the stored result", body = Vec<PdfSignatureReport>), ReadErrors))]
+#[utoipa::path(tag = "verification", params(("code" = String, Path)), responses((status = 200, description = "The verdict on the stored result and the report of each of its signatures", body = SignaturesVerdict), ReadErrors))]
 #[get("/verify/dossiers/{code}")]
 pub async fn verify_dossier_result(
     state: Data<AppState>,
     code: Path<String>,
-) -> Result<Json<Vec<PdfSignatureReport>>, ApiError> {
+) -> Result<Json<SignaturesVerdict>, ApiError> {
     let pdf = stored_result(&state, code.into_inner()).await?;
-    Ok(Json(verify(&state, pdf, RevocationPolicy::Require).await?))
+    let signatures = verify(&state, pdf, RevocationPolicy::Require).await?;
+    Ok(Json(SignaturesVerdict::of(signatures, 1)))
 }
 
 /// Every signature of `pdf`, verified now against the trust store of the database: what the
