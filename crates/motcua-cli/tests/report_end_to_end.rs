@@ -397,6 +397,8 @@ async fn journey(backend: Backend) {
         std::fs::write(keep, &pdf).unwrap();
     }
     check_pdf_with_poppler(&pdf, &figures_json);
+    issue_update_is_explained(&verification);
+    pyhanko_accepts_both(&pdf, &pki);
 
     // Submit while the receiver is down: the outbox fails and keeps the package.
     let submitted = reports
@@ -584,6 +586,75 @@ async fn two_reports_issued_at_once(
     }
 }
 
+/// The date line the issue writes today, in Vietnam time.
+fn issued_date_line() -> String {
+    let today = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .date_naive();
+    format!(
+        "Việt Yên, ngày {:02} tháng {} năm {}",
+        today.format("%d"),
+        today.format("%-m"),
+        today.format("%Y")
+    )
+}
+
+/// The leader's signature reports the issue's update: the two fields filled in, which its lock
+/// permits, and nothing it forbids.
+fn issue_update_is_explained(verification: &Value) {
+    let leader = verification["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|signature| signature["field_name"] == "LanhDao")
+        .expect("the leader's signature");
+    let modifications = leader["modifications"].as_array().unwrap();
+    let filled: Vec<&str> = modifications
+        .iter()
+        .filter(|m| m["kind"] == "form_field_filled")
+        .map(|m| m["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(filled.len(), 2, "{leader}");
+    assert!(filled
+        .iter()
+        .any(|d| d.contains("SoKyHieu") && d.contains("Số: 01/BC-UBND")));
+    assert!(filled
+        .iter()
+        .any(|d| d.contains("NgayBanHanh") && d.contains(&issued_date_line())));
+    assert_eq!(leader["changes_after"], "further_signatures", "{leader}");
+}
+
+/// pyHanko, given only the root, finds both signatures intact and trusted, and the issue's
+/// update (form filling and a signature) within what the leader's lock permits. No CRL is
+/// served here, so revocation is not checked (the long-term tests check it).
+fn pyhanko_accepts_both(pdf: &[u8], pki: &Pki) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issued.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, pki.pki.root.pem()).unwrap();
+    let Some(printed) = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+            root.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    let lines: Vec<&str> = printed.lines().filter(|l| l.contains(":INTACT")).collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    for line in lines {
+        assert!(line.contains("INTACT:TRUSTED"), "{printed}");
+        assert!(!line.contains("ILLEGAL"), "{printed}");
+    }
+}
+
 fn check_pdf_with_poppler(pdf: &[u8], figures_json: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bao-cao.pdf");
@@ -603,6 +674,8 @@ fn check_pdf_with_poppler(pdf: &[u8], figures_json: &[u8]) {
             "Tăng Tiến",
             "Hồng Thái",
             "10.726",
+            "Số: 01/BC-UBND",
+            &issued_date_line(),
         ] {
             assert!(
                 text.contains(expected),

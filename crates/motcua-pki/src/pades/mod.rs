@@ -41,8 +41,8 @@ pub use ltv::{
 };
 pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{
-    assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
-    SignatureMark,
+    assemble_pdf, prepare_pdf, sign_pdf, FieldFill, PdfSignatureOptions, PreparedPdf,
+    SignatureAppearance, SignatureLock, SignatureMark,
 };
 pub use verify::{
     verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureKind, PdfSignatureReport, VerifyOptions,

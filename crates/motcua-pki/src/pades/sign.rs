@@ -35,6 +35,37 @@ pub struct PdfSignatureOptions {
     /// signer's own [`Signer::rsa_padding`] instead.
     #[serde(default)]
     pub rsa_padding: RsaPadding,
+    /// What the signature lets later revisions change; nothing but further signatures and
+    /// validation data when `None`.
+    #[serde(default)]
+    pub lock: Option<SignatureLock>,
+    /// Text fields filled in the same update as the signature, which covers them.
+    #[serde(default)]
+    pub fill: Vec<FieldFill>,
+}
+
+/// A lock on the signature's field (ISO 32000-2 §12.7.5.5) and the matching FieldMDP
+/// reference in its signature dictionary (§12.8.2.4): every field the document has when it is
+/// signed is locked except `fillable`, which later revisions may fill in, as they may add
+/// signatures — so that the number and date of a document can be written, and the
+/// organisation's signature added, when it is issued after its signer approved it. The lock
+/// names the locked fields (`/Action /Include`), so that fields added later (the next
+/// signature's) are not locked. It has no `/P`: a DocMDP level of 2 would permit the same, but
+/// validators such as pyHanko then treat the signature as a certification and refuse the
+/// organisation's visible signature after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureLock {
+    /// Names of the fields left open to filling.
+    pub fillable: Vec<String>,
+}
+
+/// A text field given its value, with an appearance drawing the value as the document would
+/// have printed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldFill {
+    pub value: String,
+    /// The field's name, place and text settings, as the document renderer reported them.
+    pub slot: motcua_document::TextFieldSlot,
 }
 
 /// A visible signature: a rectangle on the page with a drawing in it. Decree 30/2020 puts the
@@ -136,6 +167,8 @@ impl PdfSignatureOptions {
             reserved_bytes: 16 * 1024,
             appearance: None,
             rsa_padding: RsaPadding::Pkcs1v15,
+            lock: None,
+            fill: Vec::new(),
         }
     }
 }
@@ -268,6 +301,10 @@ pub(super) fn append_field_with_hole(
 
     let mut update = Update::default();
     let mut catalog = document.dictionary(root_id)?;
+    let locked = options
+        .lock
+        .as_ref()
+        .map(|lock| lock.locked_fields(&document, &catalog));
     let field_name = add_field(
         &document,
         &mut catalog,
@@ -278,6 +315,7 @@ pub(super) fn append_field_with_hole(
     )?;
     let mut page = document.dictionary(page_id)?;
     append_to_array(&document, &mut page, b"Annots", widget_id, &mut update)?;
+    fill_fields(&document, &catalog, options, &mut allocate, &mut update)?;
     update.dictionary(root_id, &catalog)?;
     update.dictionary(page_id, &page)?;
 
@@ -292,6 +330,14 @@ pub(super) fn append_field_with_hole(
         Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
     );
     widget.set("F", 132);
+    if let (Some(locked), FieldValue::Signature) = (&locked, kind) {
+        let mut locked = locked.clone();
+        locked.push(field_name.clone());
+        widget.set(
+            "Lock",
+            Object::Dictionary(lock_dictionary(b"SigFieldLock", &locked)),
+        );
+    }
     if let (Some(appearance), Some(id)) = (&options.appearance, appearance_id) {
         let mut ap = Dictionary::new();
         ap.set("N", Object::Reference(id));
@@ -314,7 +360,12 @@ pub(super) fn append_field_with_hole(
     widget.set("V", Object::Reference(signature_id));
     update.dictionary(widget_id, &widget)?;
 
-    let (signature_body, byte_range_at, contents_at) = signature_dictionary(options, kind)?;
+    let locked = locked.map(|mut locked| {
+        locked.push(field_name.clone());
+        locked
+    });
+    let (signature_body, byte_range_at, contents_at) =
+        signature_dictionary(options, kind, locked.as_deref())?;
     let hole_length = options.reserved_bytes.saturating_mul(2).saturating_add(2);
     update.objects.push(UpdateObject {
         id: signature_id,
@@ -502,6 +553,7 @@ pub(super) fn signed_digest(pdf: &[u8], byte_range: [usize; 4]) -> Result<[u8; 3
 fn signature_dictionary(
     options: &PdfSignatureOptions,
     kind: FieldValue,
+    locked: Option<&[String]>,
 ) -> Result<(Vec<u8>, usize, usize), PkiError> {
     let mut body = Vec::new();
     body.extend_from_slice(match kind {
@@ -529,6 +581,20 @@ fn signature_dictionary(
         &mut body,
         &Object::string_literal(pdf_date(options.signing_time)),
     )?;
+    if let Some(locked) = locked {
+        let mut reference = Dictionary::new();
+        reference.set("Type", Object::Name(b"SigRef".to_vec()));
+        reference.set("TransformMethod", Object::Name(b"FieldMDP".to_vec()));
+        reference.set(
+            "TransformParams",
+            Object::Dictionary(lock_dictionary(b"TransformParams", locked)),
+        );
+        body.extend_from_slice(b" /Reference ");
+        write_object(
+            &mut body,
+            &Object::Array(vec![Object::Dictionary(reference)]),
+        )?;
+    }
     for (key, value) in [
         (&b"Reason"[..], &options.reason),
         (b"Location", &options.location),
@@ -542,6 +608,141 @@ fn signature_dictionary(
     }
     body.extend_from_slice(b">>");
     Ok((body, byte_range_at, contents_at))
+}
+
+impl SignatureLock {
+    /// The fields of the document to lock: all it has but the fillable ones.
+    fn locked_fields(&self, document: &Source<'_>, catalog: &Dictionary) -> Vec<String> {
+        let form = match catalog.get(b"AcroForm") {
+            Ok(Object::Reference(id)) => document.dictionary(*id).unwrap_or_default(),
+            Ok(Object::Dictionary(form)) => form.clone(),
+            _ => Dictionary::new(),
+        };
+        field_names(document, &form)
+            .into_iter()
+            .filter(|name| !self.fillable.contains(name))
+            .collect()
+    }
+}
+
+/// A `/Lock` dictionary or FieldMDP transform parameters, locking the fields `locked`.
+fn lock_dictionary(kind: &[u8], locked: &[String]) -> Dictionary {
+    let mut lock = Dictionary::new();
+    lock.set("Type", Object::Name(kind.to_vec()));
+    lock.set("Action", Object::Name(b"Include".to_vec()));
+    lock.set(
+        "Fields",
+        Object::Array(locked.iter().map(|name| text_string(name)).collect()),
+    );
+    if kind == b"TransformParams" {
+        lock.set("V", Object::Name(b"1.2".to_vec()));
+    }
+    lock
+}
+
+/// Gives each field of `options.fill` its value and a new appearance drawing it, in `update`.
+fn fill_fields(
+    document: &Source<'_>,
+    catalog: &Dictionary,
+    options: &PdfSignatureOptions,
+    allocate: &mut impl FnMut() -> ObjectId,
+    update: &mut Update,
+) -> Result<(), PkiError> {
+    if options.fill.is_empty() {
+        return Ok(());
+    }
+    let form = match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(id)) => document.dictionary(*id)?,
+        Ok(Object::Dictionary(form)) => form.clone(),
+        _ => return Err(invalid("the document has no form to fill")),
+    };
+    let fields = form
+        .get(b"Fields")
+        .ok()
+        .and_then(|fields| document.resolve(fields).ok());
+    let fields = match fields {
+        Some(Object::Array(fields)) => fields,
+        _ => Vec::new(),
+    };
+    for fill in &options.fill {
+        let found = fields
+            .iter()
+            .filter_map(|f| f.as_reference().ok())
+            .find(|id| {
+                document.dictionary(*id).is_ok_and(|field| {
+                    field
+                        .get(b"T")
+                        .and_then(Object::as_str)
+                        .map(decode_text)
+                        .ok()
+                        == Some(fill.slot.name.clone())
+                })
+            });
+        let id = found
+            .ok_or_else(|| invalid(format!("the document has no field {}", fill.slot.name)))?;
+        let mut field = document.dictionary(id)?;
+        if field.get(b"FT").and_then(Object::as_name).ok() != Some(&b"Tx"[..]) {
+            return Err(invalid(format!("{} is not a text field", fill.slot.name)));
+        }
+        let appearance_id = allocate();
+        let first = allocate().0;
+        let font = motcua_document::embed_text_font_styled(
+            std::slice::from_ref(&fill.value),
+            first as usize,
+            fill.slot.italic,
+        )
+        .map_err(|error| {
+            PkiError::SignatureRefused(format!("{} cannot be drawn: {error}", fill.slot.name))
+        })?;
+        for _ in 1..font.objects.len() {
+            allocate();
+        }
+        update.objects.push(UpdateObject {
+            id: appearance_id,
+            body: filled_appearance(fill, &font),
+        });
+        for object in font.objects {
+            let id = u32::try_from(object.id).map_err(invalid)?;
+            update.objects.push(UpdateObject {
+                id: (id, 0),
+                body: object.body,
+            });
+        }
+        field.set("V", text_string(&fill.value));
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference(appearance_id));
+        field.set("AP", Object::Dictionary(ap));
+        update.dictionary(id, &field)?;
+    }
+    Ok(())
+}
+
+/// The value drawn on one line centred where the document sets it, smaller when it would not
+/// fit the field; in page coordinates, the box being the widget's rectangle.
+fn filled_appearance(fill: &FieldFill, font: &motcua_document::EmbeddedTextFont) -> Vec<u8> {
+    let slot = &fill.slot;
+    let [x1, y1, x2, y2] = slot.rect;
+    let per_point = font.line_widths.first().copied().unwrap_or(0.0);
+    let size = if per_point * slot.size > (x2 - x1) - 2.0 && per_point > 0.0 {
+        ((x2 - x1) - 2.0) / per_point
+    } else {
+        slot.size
+    };
+    let x = slot.centre_x - per_point * size / 2.0;
+    let line = font.encoded_lines.first().map_or("<>", String::as_str);
+    let content = format!(
+        "q BT 0 0 0 rg /F1 {size:.2} Tf 1 0 0 1 {x:.2} {:.2} Tm {line} Tj ET Q",
+        slot.baseline
+    );
+    let mut body = format!(
+        "<</Type /XObject /Subtype /Form /BBox [{x1:.2} {y1:.2} {x2:.2} {y2:.2}] /Resources <</Font <</F1 {} 0 R>>>> /Length {}>>\nstream\n",
+        font.font_id,
+        content.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(content.as_bytes());
+    body.extend_from_slice(b"\nendstream");
+    body
 }
 
 /// Objects rewritten or added by the update.

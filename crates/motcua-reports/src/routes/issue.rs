@@ -17,7 +17,7 @@ use motcua_db::reports::{self, OutboxEntry, ReportDocument};
 use motcua_db::{now, DbConnection, DbError};
 use motcua_document::RenderedDocument;
 use motcua_keys::keystore::{self, OrganisationSigner};
-use motcua_pki::pades::{SignatureAppearance, SignatureMark, SignatureRequest};
+use motcua_pki::pades::{FieldFill, SignatureAppearance, SignatureMark, SignatureRequest};
 use motcua_pki::TrustStore;
 use motcua_web::answer::Answer;
 use motcua_web::archival::{Finished, SignatureKind};
@@ -32,6 +32,7 @@ use utoipa::ToSchema;
 
 use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
+use crate::report_document;
 use crate::state::AppState;
 use crate::workflow::{
     self, changed, current_version, current_view, find, read_for_step, require_report,
@@ -153,7 +154,9 @@ async fn prepare_issue(
             let number = reports::next_number(conn, report.unit_id, year)?;
             let number_text = format!("{number:02}/{}", report.kind.number_suffix());
             let place = version.content.letterhead.place;
+            let fill = header_fill(&rendered, &number_text, &place, issued_at);
             let request = issue_signature(issued_at, &number_text, place, &rendered, &signer)
+                .fill(fill)
                 // The key's file may lack the intermediates: the trust roots complete the chain.
                 .chain(keystore::chain_to_embed(signer.as_ref(), &store))
                 .level(level);
@@ -169,6 +172,33 @@ async fn prepare_issue(
             })
         })
         .await
+}
+
+/// The number and date lines written into the document's fields, in Vietnam time.
+fn header_fill(
+    rendered: &RenderedDocument,
+    number_text: &str,
+    place: &str,
+    issued_at: DateTime<Utc>,
+) -> Vec<FieldFill> {
+    let date = issued_at.with_timezone(&vietnam()).date_naive();
+    rendered
+        .fields
+        .iter()
+        .filter_map(|slot| {
+            let value = match slot.name.as_str() {
+                motcua_document::NUMBER_FIELD => report_document::number_line(number_text),
+                motcua_document::DATE_FIELD => {
+                    report_document::date_line(place, Some(date), date.year())
+                }
+                _ => return None,
+            };
+            Some(FieldFill {
+                value,
+                slot: slot.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The organisation's signature: the number and time the system assigns are part of it (NĐ 30,

@@ -216,6 +216,15 @@ fn leader_signature(
     let local = signing_time.with_timezone(&workflow::vietnam());
     SignatureRequest::new(signing_time)
         .field("LanhDao", rendered.signature_slots.page)
+        // The number and date stay open: the issue writes them under the organisation's
+        // signature.
+        .lock_except(
+            rendered
+                .fields
+                .iter()
+                .map(|field| field.name.clone())
+                .collect(),
+        )
         .reason(format!("{} ký duyệt báo cáo", signatory.full_name))
         .location(place)
         .appearance(SignatureAppearance {
