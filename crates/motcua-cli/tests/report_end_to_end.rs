@@ -297,6 +297,9 @@ async fn journey(backend: Backend) {
         .ok(Method::POST, "/organisation-keys", &admin, Some(&stored))
         .await;
 
+    // The leader's handwritten signature and the district's seal, drawn in the appearances.
+    appearance_images_are_checked(&reports, &admin, &officer, leader_id, district).await;
+
     // Compile the seed report: 2023 and Q1/2024 side by side.
     let created = reports
         .ok(
@@ -398,6 +401,26 @@ async fn journey(backend: Backend) {
     }
     check_pdf_with_poppler(&pdf, &figures_json);
     issue_update_is_explained(&verification);
+    // The uploaded images are in the appearances, with the signers' names in the signatures.
+    assert_eq!(
+        count(&pdf, b"/Subtype /Image"),
+        4,
+        "two images, each with its mask"
+    );
+    assert_eq!(count(&pdf, b"/SMask"), 2);
+    for name in [LEADER, "UBND thị xã Việt Yên"] {
+        // A text string: UTF-16BE with its byte order mark, written in hex.
+        let hex: String = name
+            .encode_utf16()
+            .map(|unit| format!("{unit:04X}"))
+            .collect();
+        let entry = format!("/Name <FEFF{hex}>");
+        assert_eq!(
+            count(&pdf, entry.as_bytes()),
+            1,
+            "{name} in a signature's /Name"
+        );
+    }
     pyhanko_accepts_both(&pdf, &pki);
 
     // Submit while the receiver is down: the outbox fails and keeps the package.
@@ -584,6 +607,74 @@ async fn two_reports_issued_at_once(
         let verification = reports.ok(Method::GET, &path, officer, None).await;
         assert_eq!(verification["valid"], true, "{verification}");
     }
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|window| *window == needle)
+        .count()
+}
+
+/// Sends `body` as `content_type` to `path`; the status and the answer.
+async fn put_image(
+    app: &ReportsApp,
+    path: &str,
+    key: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .put(app.url(path))
+        .bearer_auth(key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Images are PNG with transparency, size-limited, uploaded by admins only; the leader's and
+/// the district's are stored.
+async fn appearance_images_are_checked(
+    reports: &ReportsApp,
+    admin: &str,
+    officer: &str,
+    leader: i64,
+    district: i64,
+) {
+    let signature = pades::sample_signature_png(600, 200);
+    let seal = pades::sample_seal_png(600);
+    let signature_path = format!("/officials/{leader}/signature-image");
+    let seal_path = format!("/units/{district}/seal-image");
+    let (status, _) = put_image(reports, &seal_path, officer, "image/png", seal.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = put_image(reports, &seal_path, admin, "image/jpeg", seal.clone()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+    let (status, problem) = put_image(
+        reports,
+        &seal_path,
+        admin,
+        "image/png",
+        b"not a png".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let mut large = seal.clone();
+    large.resize(300 * 1024, 0);
+    let (status, problem) = put_image(reports, &seal_path, admin, "image/png", large).await;
+    assert!(status.is_client_error(), "{status} {problem}");
+    let (status, stored) = put_image(reports, &seal_path, admin, "image/png", seal).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["kind"], "seal");
+    assert_eq!(stored["width"], 600);
+    let (status, stored) = put_image(reports, &signature_path, admin, "image/png", signature).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["kind"], "signature");
+    assert_eq!(stored["owner_id"], leader);
 }
 
 /// The date line the issue writes today, in Vietnam time.

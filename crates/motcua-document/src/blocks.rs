@@ -212,7 +212,8 @@ pub struct SignatureBlock {
     name: Laid,
 }
 
-const SIGN_SPACE: f32 = 30.0 * MM;
+/// Room between the authority lines and the name: the 38 mm seal fits in it.
+const SIGN_SPACE: f32 = 40.0 * MM;
 const SIGN_LEFT: f32 = TEXT_WIDTH * 0.42;
 
 fn sign_right() -> ParaStyle {

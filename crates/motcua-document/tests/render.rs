@@ -307,9 +307,11 @@ fn signature_slots_follow_nd30() {
     assert!(s.page >= 1 && s.page <= rendered.pages);
     let [x1, y1, x2, y2] = s.signer;
     let mm = 72.0 / 25.4;
-    assert!(((x2 - x1) - 60.0 * mm).abs() < 1.0 && ((y2 - y1) - 30.0 * mm).abs() < 1.0);
+    assert!(((x2 - x1) - 60.0 * mm).abs() < 1.0 && ((y2 - y1) - 40.0 * mm).abs() < 1.0);
     let [sx1, sy1, sx2, sy2] = s.seal;
     assert!(((sx2 - sx1) - 38.0 * mm).abs() < 1.0 && ((sy2 - sy1) - 38.0 * mm).abs() < 1.0);
+    // The seal stays between the authority lines and the name.
+    assert!(sy1 >= y1 && sy2 <= y2, "the seal fits the signer's space");
     assert!(
         (sx2 - (x1 + (x2 - x1) / 3.0)).abs() < 0.5,
         "seal covers the left third"

@@ -107,6 +107,12 @@ impl SignatureRequest {
         self
     }
 
+    /// `/Name`: who signs.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options.name = Some(name.into());
+        self
+    }
+
     /// `/Location`.
     pub fn location(mut self, location: impl Into<String>) -> Self {
         self.options.location = Some(location.into());
