@@ -422,6 +422,7 @@ async fn journey(backend: Backend) {
         );
     }
     pyhanko_accepts_both(&pdf, &pki);
+    verify_with_cli_explains_the_issue(&pdf, &pki);
 
     // Submit while the receiver is down: the outbox fails and keeps the package.
     let submitted = reports
@@ -713,6 +714,34 @@ fn issue_update_is_explained(verification: &Value) {
         .iter()
         .any(|d| d.contains("NgayBanHanh") && d.contains(&issued_date_line())));
     assert_eq!(leader["changes_after"], "further_signatures", "{leader}");
+}
+
+/// `motcua verify`, given the trust folder, passes both signatures and says the issue filled
+/// in the number and date as the leader's lock permits.
+fn verify_with_cli_explains_the_issue(pdf: &[u8], pki: &Pki) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issued.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("verify")
+        .arg("--trust-roots")
+        .arg(pki.dir.path())
+        .arg(&path)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}");
+    assert_eq!(printed.matches("TOTAL_PASSED").count(), 2, "{printed}");
+    let explained: Vec<&str> = printed
+        .lines()
+        .filter(|line| line.contains("allowed after: form field"))
+        .collect();
+    assert_eq!(explained.len(), 2, "{printed}");
+    assert!(
+        explained.iter().all(|line| line.contains("lock permits")),
+        "{printed}"
+    );
+    assert!(!printed.contains("changed after:"), "{printed}");
 }
 
 /// pyHanko, given only the root, finds both signatures intact and trusted, and the issue's
