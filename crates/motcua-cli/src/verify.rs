@@ -58,8 +58,8 @@ pub fn run(
 pub struct Described<'a> {
     pub location: String,
     pub coverage: Option<&'static str>,
-    /// What changed after the signature other than further signatures and validation data,
-    /// then what could not be walked in the document.
+    /// What changed after the signature (allowed changes, such as further signatures and
+    /// permitted form filling, then the others), then what could not be walked in the document.
     pub notes: Vec<String>,
     pub report: &'a SignatureReport,
 }
@@ -76,12 +76,16 @@ impl<'a> From<&'a PdfSignatureReport> for Described<'a> {
             notes: signature
                 .modifications
                 .iter()
-                .filter(|change| !change.kind.is_allowed())
                 .map(|change| {
-                    format!(
-                        "changed after: {} (object {})",
-                        change.detail, change.object
-                    )
+                    // What later updates did, allowed or not: an auditor sees why an issue's
+                    // update (the number and date filled in, the seal) leaves the signature
+                    // valid.
+                    let label = if change.kind.is_allowed() {
+                        "allowed after:"
+                    } else {
+                        "changed after:"
+                    };
+                    format!("{label} {} (object {})", change.detail, change.object)
                 })
                 .chain(
                     signature

@@ -297,6 +297,9 @@ async fn journey(backend: Backend) {
         .ok(Method::POST, "/organisation-keys", &admin, Some(&stored))
         .await;
 
+    // The leader's handwritten signature and the district's seal, drawn in the appearances.
+    appearance_images_are_checked(&reports, &admin, &officer, leader_id, district).await;
+
     // Compile the seed report: 2023 and Q1/2024 side by side.
     let created = reports
         .ok(
@@ -397,6 +400,29 @@ async fn journey(backend: Backend) {
         std::fs::write(keep, &pdf).unwrap();
     }
     check_pdf_with_poppler(&pdf, &figures_json);
+    issue_update_is_explained(&verification);
+    // The uploaded images are in the appearances, with the signers' names in the signatures.
+    assert_eq!(
+        count(&pdf, b"/Subtype /Image"),
+        4,
+        "two images, each with its mask"
+    );
+    assert_eq!(count(&pdf, b"/SMask"), 2);
+    for name in [LEADER, "UBND thị xã Việt Yên"] {
+        // A text string: UTF-16BE with its byte order mark, written in hex.
+        let hex: String = name
+            .encode_utf16()
+            .map(|unit| format!("{unit:04X}"))
+            .collect();
+        let entry = format!("/Name <FEFF{hex}>");
+        assert_eq!(
+            count(&pdf, entry.as_bytes()),
+            1,
+            "{name} in a signature's /Name"
+        );
+    }
+    pyhanko_accepts_both(&pdf, &pki);
+    verify_with_cli_explains_the_issue(&pdf, &pki);
 
     // Submit while the receiver is down: the outbox fails and keeps the package.
     let submitted = reports
@@ -584,6 +610,171 @@ async fn two_reports_issued_at_once(
     }
 }
 
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|window| *window == needle)
+        .count()
+}
+
+/// Sends `body` as `content_type` to `path`; the status and the answer.
+async fn put_image(
+    app: &ReportsApp,
+    path: &str,
+    key: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .put(app.url(path))
+        .bearer_auth(key)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Images are PNG with transparency, size-limited, uploaded by admins only; the leader's and
+/// the district's are stored.
+async fn appearance_images_are_checked(
+    reports: &ReportsApp,
+    admin: &str,
+    officer: &str,
+    leader: i64,
+    district: i64,
+) {
+    let signature = pades::sample_signature_png(600, 200);
+    let seal = pades::sample_seal_png(600);
+    let signature_path = format!("/officials/{leader}/signature-image");
+    let seal_path = format!("/units/{district}/seal-image");
+    let (status, _) = put_image(reports, &seal_path, officer, "image/png", seal.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = put_image(reports, &seal_path, admin, "image/jpeg", seal.clone()).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+    let (status, problem) = put_image(
+        reports,
+        &seal_path,
+        admin,
+        "image/png",
+        b"not a png".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let mut large = seal.clone();
+    large.resize(300 * 1024, 0);
+    let (status, problem) = put_image(reports, &seal_path, admin, "image/png", large).await;
+    assert!(status.is_client_error(), "{status} {problem}");
+    let (status, stored) = put_image(reports, &seal_path, admin, "image/png", seal).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["kind"], "seal");
+    assert_eq!(stored["width"], 600);
+    let (status, stored) = put_image(reports, &signature_path, admin, "image/png", signature).await;
+    assert_eq!(status, StatusCode::OK, "{stored}");
+    assert_eq!(stored["kind"], "signature");
+    assert_eq!(stored["owner_id"], leader);
+}
+
+/// The date line the issue writes today, in Vietnam time.
+fn issued_date_line() -> String {
+    let today = Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+        .date_naive();
+    format!(
+        "Việt Yên, ngày {:02} tháng {} năm {}",
+        today.format("%d"),
+        today.format("%-m"),
+        today.format("%Y")
+    )
+}
+
+/// The leader's signature reports the issue's update: the two fields filled in, which its lock
+/// permits, and nothing it forbids.
+fn issue_update_is_explained(verification: &Value) {
+    let leader = verification["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|signature| signature["field_name"] == "LanhDao")
+        .expect("the leader's signature");
+    let modifications = leader["modifications"].as_array().unwrap();
+    let filled: Vec<&str> = modifications
+        .iter()
+        .filter(|m| m["kind"] == "form_field_filled")
+        .map(|m| m["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(filled.len(), 2, "{leader}");
+    assert!(filled
+        .iter()
+        .any(|d| d.contains("SoKyHieu") && d.contains("Số: 01/BC-UBND")));
+    assert!(filled
+        .iter()
+        .any(|d| d.contains("NgayBanHanh") && d.contains(&issued_date_line())));
+    assert_eq!(leader["changes_after"], "further_signatures", "{leader}");
+}
+
+/// `motcua verify`, given the trust folder, passes both signatures and says the issue filled
+/// in the number and date as the leader's lock permits.
+fn verify_with_cli_explains_the_issue(pdf: &[u8], pki: &Pki) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issued.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("verify")
+        .arg("--trust-roots")
+        .arg(pki.dir.path())
+        .arg(&path)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{printed}");
+    assert_eq!(printed.matches("TOTAL_PASSED").count(), 2, "{printed}");
+    let explained: Vec<&str> = printed
+        .lines()
+        .filter(|line| line.contains("allowed after: form field"))
+        .collect();
+    assert_eq!(explained.len(), 2, "{printed}");
+    assert!(
+        explained.iter().all(|line| line.contains("lock permits")),
+        "{printed}"
+    );
+    assert!(!printed.contains("changed after:"), "{printed}");
+}
+
+/// pyHanko, given only the root, finds both signatures intact and trusted, and the issue's
+/// update (form filling and a signature) within what the leader's lock permits. No CRL is
+/// served here, so revocation is not checked (the long-term tests check it).
+fn pyhanko_accepts_both(pdf: &[u8], pki: &Pki) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issued.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let root = dir.path().join("root.pem");
+    std::fs::write(&root, pki.pki.root.pem()).unwrap();
+    let Some(printed) = tool(
+        "pyhanko",
+        &[
+            "sign",
+            "adesverify",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+            root.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ],
+    ) else {
+        return;
+    };
+    let lines: Vec<&str> = printed.lines().filter(|l| l.contains(":INTACT")).collect();
+    assert_eq!(lines.len(), 2, "{printed}");
+    for line in lines {
+        assert!(line.contains("INTACT:TRUSTED"), "{printed}");
+        assert!(!line.contains("ILLEGAL"), "{printed}");
+    }
+}
+
 fn check_pdf_with_poppler(pdf: &[u8], figures_json: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bao-cao.pdf");
@@ -603,6 +794,8 @@ fn check_pdf_with_poppler(pdf: &[u8], figures_json: &[u8]) {
             "Tăng Tiến",
             "Hồng Thái",
             "10.726",
+            "Số: 01/BC-UBND",
+            &issued_date_line(),
         ] {
             assert!(
                 text.contains(expected),

@@ -8,7 +8,7 @@ use crate::layout::{
 use crate::model::{AdministrativeDocument, Appendix, Block, Span};
 use crate::table;
 use crate::text::{draw_line, Laid, Placement, TextAlign};
-use crate::{DocumentError, SignatureSlots};
+use crate::{DocumentError, SignatureSlots, TextFieldSlot, DATE_FIELD, NUMBER_FIELD};
 
 /// Left header column: about 40 % of the text width (issuing body and number).
 const HEADER_LEFT: f32 = TEXT_WIDTH * 0.4;
@@ -56,12 +56,21 @@ pub fn header(c: &mut Composer, doc: &AdministrativeDocument) -> Result<(), Docu
     c.rule(right.x + right.width / 2.0, motto_width, y_right - 1.0);
 
     let y = y_left.min(y_right) - 8.0;
-    let h_left = centred(c, Style::Regular, &doc.number_line, left, y)?;
     let date_style = ParaStyle {
         size: 14.0,
         ..right
     };
-    let h_right = centred(c, Style::Italic, &doc.place_date, date_style, y)?;
+    let (h_left, h_right) = if doc.fill_in_at_issue {
+        (
+            field_line(c, NUMBER_FIELD, Style::Regular, &doc.number_line, left, y)?,
+            field_line(c, DATE_FIELD, Style::Italic, &doc.place_date, date_style, y)?,
+        )
+    } else {
+        (
+            centred(c, Style::Regular, &doc.number_line, left, y)?,
+            centred(c, Style::Italic, &doc.place_date, date_style, y)?,
+        )
+    };
     c.y = y - h_left.max(h_right) - 18.0;
     Ok(())
 }
@@ -76,6 +85,33 @@ fn centred(
 ) -> Result<f32, DocumentError> {
     let laid = c.lay_out(&[(style, text)], at)?;
     c.draw_fixed(&laid, at, top)
+}
+
+/// A centred line drawn as the appearance of the text field `name` instead of the page;
+/// returns the height used.
+fn field_line(
+    c: &mut Composer,
+    name: &str,
+    style: Style,
+    text: &str,
+    at: ParaStyle,
+    top: f32,
+) -> Result<f32, DocumentError> {
+    let page = c.pages.len() - 1;
+    let drawn_from = c.pages[page].len();
+    let height = centred(c, style, text, at, top)?;
+    let appearance = c.pages[page].split_off(drawn_from);
+    let slot = TextFieldSlot {
+        name: name.to_owned(),
+        page: c.page_number(),
+        rect: [at.x, top - height, at.x + at.width, top],
+        centre_x: at.x + at.width / 2.0,
+        baseline: baseline(top, at.size),
+        size: at.size,
+        italic: style == Style::Italic,
+    };
+    c.fields.push((slot, appearance));
+    Ok(height)
 }
 
 /// "BÁO CÁO", the subject and a short rule under it.
@@ -176,7 +212,8 @@ pub struct SignatureBlock {
     name: Laid,
 }
 
-const SIGN_SPACE: f32 = 30.0 * MM;
+/// Room between the authority lines and the name: the 38 mm seal fits in it.
+const SIGN_SPACE: f32 = 40.0 * MM;
 const SIGN_LEFT: f32 = TEXT_WIDTH * 0.42;
 
 fn sign_right() -> ParaStyle {

@@ -75,6 +75,8 @@ pub struct Composer {
     pub pages: Vec<String>,
     /// Top of the free space on the current page.
     pub y: f32,
+    /// Text fields, each with the operators of its appearance (in page coordinates).
+    pub fields: Vec<(crate::TextFieldSlot, String)>,
 }
 
 impl Composer {
@@ -83,6 +85,7 @@ impl Composer {
             fonts,
             pages: vec![String::new()],
             y: TOP,
+            fields: Vec::new(),
         }
     }
 

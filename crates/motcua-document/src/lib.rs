@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use md5::{Digest, Md5};
 
 pub use model::*;
-pub use standalone::{embed_text_font, EmbeddedTextFont, FontObject};
+pub use standalone::{embed_text_font, embed_text_font_styled, EmbeddedTextFont, FontObject};
 
 use crate::fonts::{Fonts, Style};
 use crate::layout::{Composer, PAGE_HEIGHT, PAGE_WIDTH};
@@ -57,10 +57,12 @@ pub fn render(document: &AdministrativeDocument) -> Result<RenderedDocument, Doc
     blocks::page_numbers(&mut c)?;
     let pages = c.page_number();
     let pdf = write_pdf(&c, document)?;
+    let fields = c.fields.iter().map(|(slot, _)| slot.clone()).collect();
     Ok(RenderedDocument {
         pdf,
         pages,
         signature_slots,
+        fields,
     })
 }
 
@@ -83,13 +85,28 @@ fn write_pdf(c: &Composer, document: &AdministrativeDocument) -> Result<Vec<u8>,
         }
     }
     let resources = w.add(format!("<< /Font << {fonts}>> >>"));
+    let page_ids: Vec<usize> = c.pages.iter().map(|_| w.reserve()).collect();
+    let widgets = text_fields(&mut w, c, &page_ids, resources);
     let mut kids = String::new();
-    for ops in &c.pages {
+    for (index, (ops, page)) in c.pages.iter().zip(&page_ids).enumerate() {
         let content = w.stream("", ops.as_bytes());
-        let page = w.add(format!(
-            "<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] \
-             /Resources {resources} 0 R /Contents {content} 0 R >>"
-        ));
+        let annots: String = widgets
+            .iter()
+            .filter(|(on, _)| *on == index + 1)
+            .map(|(_, id)| format!("{id} 0 R "))
+            .collect();
+        let annots = if annots.is_empty() {
+            String::new()
+        } else {
+            format!(" /Annots [{annots}]")
+        };
+        w.set(
+            *page,
+            format!(
+                "<< /Type /Page /Parent {pages_id} 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] \
+                 /Resources {resources} 0 R /Contents {content} 0 R{annots} >>"
+            ),
+        );
         let _ = write!(kids, "{page} 0 R ");
     }
     w.set(
@@ -97,12 +114,66 @@ fn write_pdf(c: &Composer, document: &AdministrativeDocument) -> Result<Vec<u8>,
         format!("<< /Type /Pages /Kids [{kids}] /Count {} >>", c.pages.len()),
     );
     let files = attachments(&mut w, &document.attachments);
-    w.set(catalog, catalog_dict(pages_id, &files));
+    let form = (!widgets.is_empty()).then(|| {
+        let fields: String = widgets.iter().map(|(_, id)| format!("{id} 0 R ")).collect();
+        w.add(format!(
+            "<< /Fields [{fields}] /DR {resources} 0 R /DA (/F1 13 Tf 0 g) >>"
+        ))
+    });
+    w.set(catalog, catalog_dict(pages_id, &files, form));
     Ok(w.finish(catalog, info))
 }
 
-fn catalog_dict(pages: usize, files: &[(String, usize)]) -> String {
+/// The text fields as widgets (merged field and widget dictionaries) without value, their
+/// appearance the line as drawn; returns (page number, widget id). Read-only for a viewer's
+/// user: the issuing software fills them.
+fn text_fields(
+    w: &mut Writer,
+    c: &Composer,
+    page_ids: &[usize],
+    resources: usize,
+) -> Vec<(usize, usize)> {
+    let mut widgets = Vec::with_capacity(c.fields.len());
+    for (slot, ops) in &c.fields {
+        let [x1, y1, x2, y2] = slot.rect;
+        let appearance = w.stream(
+            &format!(
+                "/Type /XObject /Subtype /Form /BBox [{} {} {} {}] /Resources {resources} 0 R",
+                text::num(x1),
+                text::num(y1),
+                text::num(x2),
+                text::num(y2)
+            ),
+            ops.as_bytes(),
+        );
+        let page_index = usize::try_from(slot.page).unwrap_or(1).max(1);
+        let page = page_ids.get(page_index - 1).copied().unwrap_or(page_ids[0]);
+        let style = if slot.italic {
+            Style::Italic
+        } else {
+            Style::Regular
+        };
+        let id = w.add(format!(
+            "<< /Type /Annot /Subtype /Widget /FT /Tx /T {} /Ff 1 /F 4 /Rect [{} {} {} {}] \
+             /P {page} 0 R /DA (/{} {} Tf 0 g) /Q 1 /AP << /N {appearance} 0 R >> >>",
+            ascii_string(&slot.name),
+            text::num(x1),
+            text::num(y1),
+            text::num(x2),
+            text::num(y2),
+            style.resource_name(),
+            text::num(slot.size),
+        ));
+        widgets.push((page_index, id));
+    }
+    widgets
+}
+
+fn catalog_dict(pages: usize, files: &[(String, usize)], form: Option<usize>) -> String {
     let mut dict = format!("<< /Type /Catalog /Pages {pages} 0 R /Lang (vi-VN)");
+    if let Some(form) = form {
+        let _ = write!(dict, " /AcroForm {form} 0 R");
+    }
     if !files.is_empty() {
         let names: String = files
             .iter()

@@ -28,7 +28,18 @@ pub struct AdministrativeDocument {
     pub appendices: Vec<Appendix>,
     pub attachments: Vec<Attachment>,
     pub metadata: Metadata,
+    /// When set, the number and date lines are text fields ([`NUMBER_FIELD`], [`DATE_FIELD`])
+    /// without value whose appearance shows `number_line` and `place_date` (the blanks of a
+    /// draft), so that the number and date can be filled in when the document is issued, in
+    /// the update of the signature that issues it (NĐ 30, Điều 15); otherwise they are printed.
+    #[serde(default)]
+    pub fill_in_at_issue: bool,
 }
+
+/// Name of the text field holding the number line ("Số: 01/BC-UBND").
+pub const NUMBER_FIELD: &str = "SoKyHieu";
+/// Name of the text field holding the place and date line.
+pub const DATE_FIELD: &str = "NgayBanHanh";
 
 /// One block of body text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,6 +179,26 @@ pub struct RenderedDocument {
     pub pdf: Vec<u8>,
     pub pages: u32,
     pub signature_slots: SignatureSlots,
+    /// The text fields left to fill at issue (empty unless
+    /// [`AdministrativeDocument::fill_in_at_issue`]).
+    #[serde(default)]
+    pub fields: Vec<TextFieldSlot>,
+}
+
+/// Where a text field is and how its line is set, so that another producer can draw the value
+/// exactly where the line would have been printed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextFieldSlot {
+    pub name: String,
+    /// Page number, from 1.
+    pub page: u32,
+    /// The widget's rectangle, x1 y1 x2 y2 in page points.
+    pub rect: [f32; 4],
+    /// The line is centred on this x.
+    pub centre_x: f32,
+    pub baseline: f32,
+    pub size: f32,
+    pub italic: bool,
 }
 
 /// Rectangles (x1 y1 x2 y2, PDF points, origin bottom left) for the signature appearances.

@@ -59,6 +59,7 @@ pub fn seed_like_report() -> AdministrativeDocument {
         superior_body: Some("UBND TỈNH BẮC GIANG".into()),
         issuing_body: "UBND THỊ XÃ VIỆT YÊN".into(),
         number_line: "Số: 05/BC-UBND".into(),
+        fill_in_at_issue: false,
         place_date: "Việt Yên, ngày 05 tháng 4 năm 2024".into(),
         kind: "BÁO CÁO".into(),
         subject: "Tình hình tổ chức và hoạt động của Bộ phận Một cửa cấp huyện, cấp xã".into(),

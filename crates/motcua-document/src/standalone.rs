@@ -36,8 +36,21 @@ pub fn embed_text_font(
     lines: &[String],
     first_id: usize,
 ) -> Result<EmbeddedTextFont, DocumentError> {
+    embed_text_font_styled(lines, first_id, false)
+}
+
+/// [`embed_text_font`] in Liberation Serif Italic when `italic` (the date line of a document).
+pub fn embed_text_font_styled(
+    lines: &[String],
+    first_id: usize,
+    italic: bool,
+) -> Result<EmbeddedTextFont, DocumentError> {
     let mut fonts = Fonts::new()?;
-    let face = fonts.face(Style::Regular);
+    let face = fonts.face(if italic {
+        Style::Italic
+    } else {
+        Style::Regular
+    });
     let mut encoded_lines = Vec::with_capacity(lines.len());
     let mut line_widths = Vec::with_capacity(lines.len());
     for line in lines {

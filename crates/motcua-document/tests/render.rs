@@ -307,9 +307,11 @@ fn signature_slots_follow_nd30() {
     assert!(s.page >= 1 && s.page <= rendered.pages);
     let [x1, y1, x2, y2] = s.signer;
     let mm = 72.0 / 25.4;
-    assert!(((x2 - x1) - 60.0 * mm).abs() < 1.0 && ((y2 - y1) - 30.0 * mm).abs() < 1.0);
+    assert!(((x2 - x1) - 60.0 * mm).abs() < 1.0 && ((y2 - y1) - 40.0 * mm).abs() < 1.0);
     let [sx1, sy1, sx2, sy2] = s.seal;
     assert!(((sx2 - sx1) - 38.0 * mm).abs() < 1.0 && ((sy2 - sy1) - 38.0 * mm).abs() < 1.0);
+    // The seal stays between the authority lines and the name.
+    assert!(sy1 >= y1 && sy2 <= y2, "the seal fits the signer's space");
     assert!(
         (sx2 - (x1 + (x2 - x1) / 3.0)).abs() < 0.5,
         "seal covers the left third"
@@ -383,4 +385,59 @@ fn signature_block_is_whole_and_keeps_the_closing_sentence() {
         );
     }
     assert_eq!(rendered.signature_slots.page as usize, index + 1);
+}
+
+#[test]
+fn number_and_date_can_be_left_as_fields_to_fill_at_issue() {
+    let mut document = seed_like_report();
+    document.number_line = "Số:      /BC-UBND".into();
+    document.place_date = "Việt Yên, ngày      tháng      năm 2024".into();
+    document.fill_in_at_issue = true;
+    let rendered = render(&document).expect("render");
+    let names: Vec<&str> = rendered.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [motcua_document::NUMBER_FIELD, motcua_document::DATE_FIELD]
+    );
+    for field in &rendered.fields {
+        assert_eq!(field.page, 1);
+        let [x1, y1, x2, y2] = field.rect;
+        assert!(x1 >= LEFT_MARGIN as f32 - 0.01 && x2 <= RIGHT_EDGE as f32 + 0.01);
+        assert!(y1 < field.baseline && field.baseline < y2, "{field:?}");
+    }
+    assert!(rendered.fields[1].italic && !rendered.fields[0].italic);
+    let pdf = lopdf::Document::load_mem(&rendered.pdf).expect("lopdf reads it");
+    let catalog = pdf.catalog().expect("catalog");
+    let form = pdf
+        .get_dictionary(
+            catalog
+                .get(b"AcroForm")
+                .and_then(lopdf::Object::as_reference)
+                .expect("form"),
+        )
+        .expect("AcroForm");
+    let fields = form
+        .get(b"Fields")
+        .and_then(lopdf::Object::as_array)
+        .expect("fields");
+    assert_eq!(fields.len(), 2);
+    for field in fields {
+        let field = pdf
+            .get_dictionary(field.as_reference().expect("reference"))
+            .expect("field");
+        assert!(!field.has(b"V"), "left without value");
+        assert_eq!(
+            field.get(b"FT").and_then(lopdf::Object::as_name).ok(),
+            Some(&b"Tx"[..])
+        );
+    }
+    // The blanks show through the fields' appearances, where the lines would be printed.
+    let Some(text) = text_of(&rendered) else {
+        return;
+    };
+    assert!(
+        text.contains("Số:      /BC-UBND") || text.contains("Số: /BC-UBND"),
+        "{text}"
+    );
+    assert!(text.contains("Việt Yên, ngày"), "{text}");
 }

@@ -255,6 +255,7 @@ fn visible_appearance_shows_the_signer_and_time() -> TestResult {
             rect,
             mark: SignatureMark::Personal,
             text,
+            image: None,
         });
         sign_pdf(
             &minimal_pdf(),

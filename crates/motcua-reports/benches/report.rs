@@ -497,10 +497,8 @@ fn one_report(
         .appearance(SignatureAppearance {
             rect: rendered.signature_slots.signer,
             mark: SignatureMark::Personal,
-            text: vec![
-                "Ký bởi: Thân Văn Thuận".into(),
-                "Thời gian ký: 05/04/2024 10:12:30 +07:00".into(),
-            ],
+            text: Vec::new(),
+            image: None,
         });
     let certificate = keys.leader.certificate();
     let (prepared_pdf, pending) = request.prepare(&rendered.pdf, certificate).unwrap();
@@ -525,11 +523,8 @@ fn one_report(
         .appearance(SignatureAppearance {
             rect: rendered.signature_slots.seal,
             mark: SignatureMark::Seal,
-            text: vec![
-                "UBND THỊ XÃ VIỆT YÊN".into(),
-                "Số: 05/BC-UBND".into(),
-                "05/04/2024 10:12:30 +07:00".into(),
-            ],
+            text: vec!["UBND THỊ XÃ VIỆT YÊN".into()],
+            image: None,
         })
         .chain(keys.chain.clone());
     let issued = request.sign(&leader_signed, &keys.organisation).unwrap();

@@ -57,13 +57,15 @@ pub fn build(
     AdministrativeDocument {
         superior_body: letterhead.superior_body.clone(),
         issuing_body: letterhead.issuing_body.clone(),
-        number_line: format!(
-            "Số: {}",
+        number_line: number_line(
             issue
                 .number_text
                 .map_or_else(|| format!("      /{}", kind.number_suffix()), str::to_owned)
+                .as_str(),
         ),
         place_date: date_line(&letterhead.place, issue.date, created.date_naive().year()),
+        // Unnumbered, the number and date are fields the issue fills in.
+        fill_in_at_issue: issue.number_text.is_none(),
         kind: "BÁO CÁO".into(),
         subject: subject.clone(),
         body,
@@ -103,8 +105,13 @@ fn default_subject(kind: ReportKind, figures: &Figures) -> String {
     }
 }
 
+/// "Số: 01/BC-UBND".
+pub fn number_line(number_text: &str) -> String {
+    format!("Số: {number_text}")
+}
+
 /// "Việt Yên, ngày 05 tháng 4 năm 2024", or with blanks for the day and month before issue.
-fn date_line(place: &str, date: Option<NaiveDate>, year: i32) -> String {
+pub fn date_line(place: &str, date: Option<NaiveDate>, year: i32) -> String {
     match date {
         Some(date) => format!(
             "{place}, ngày {:02} tháng {} năm {}",

@@ -9,8 +9,8 @@ use motcua_core::record_ids::{ApiKeyId, OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 
 use self::schema::{
-    organisation_keys, outbox, received_reports, report_documents, report_signing_sessions,
-    report_versions, reports,
+    official_signature_images, organisation_keys, outbox, received_reports, report_documents,
+    report_signing_sessions, report_versions, reports, unit_seal_images,
 };
 use crate::{DbConnection, DbResult};
 
@@ -262,6 +262,64 @@ pub fn insert_key(conn: &mut DbConnection, key: &NewOrganisationKey) -> DbResult
         .values(key)
         .returning(organisation_keys::id)
         .get_result(conn)?)
+}
+
+/// An official's handwritten signature or a unit's seal, as uploaded (PNG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppearanceOwner {
+    Official(OfficialId),
+    Unit(UnitId),
+}
+
+/// Stores the image of `owner`, replacing the one it had.
+pub fn put_appearance_image(
+    conn: &mut DbConnection,
+    owner: AppearanceOwner,
+    png: &[u8],
+    at: NaiveDateTime,
+) -> DbResult<()> {
+    match owner {
+        AppearanceOwner::Official(official) => {
+            diesel::delete(official_signature_images::table.find(official.0)).execute(conn)?;
+            diesel::insert_into(official_signature_images::table)
+                .values((
+                    official_signature_images::official_id.eq(official.0),
+                    official_signature_images::png.eq(png),
+                    official_signature_images::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+        AppearanceOwner::Unit(unit) => {
+            diesel::delete(unit_seal_images::table.find(unit.0)).execute(conn)?;
+            diesel::insert_into(unit_seal_images::table)
+                .values((
+                    unit_seal_images::unit_id.eq(unit.0),
+                    unit_seal_images::png.eq(png),
+                    unit_seal_images::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// The image of `owner` (PNG), if one was uploaded.
+pub fn appearance_image(
+    conn: &mut DbConnection,
+    owner: AppearanceOwner,
+) -> DbResult<Option<Vec<u8>>> {
+    Ok(match owner {
+        AppearanceOwner::Official(official) => official_signature_images::table
+            .find(official.0)
+            .select(official_signature_images::png)
+            .first(conn)
+            .optional()?,
+        AppearanceOwner::Unit(unit) => unit_seal_images::table
+            .find(unit.0)
+            .select(unit_seal_images::png)
+            .first(conn)
+            .optional()?,
+    })
 }
 
 /// The newest key of `unit`: a rotated key replaces the previous one for new signatures.

@@ -69,6 +69,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    official_signature_images (official_id) {
+        official_id -> BigInt,
+        png -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unit_seal_images (unit_id) {
+        unit_id -> BigInt,
+        png -> Binary,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     organisation_keys (id) {
         id -> BigInt,
         unit_id -> BigInt,

@@ -5,7 +5,8 @@
 //!
 //! Adding later signatures (their dictionary, field and widget, and the AcroForm, catalog and
 //! page `/Annots` updates that attach them), validation data (`/DSS`) and document metadata is
-//! allowed; anything else changes what was signed.
+//! allowed, and so is filling in an empty text field when the signature's `/Lock` permits form
+//! filling and leaves that field open; anything else changes what was signed.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -59,6 +60,10 @@ pub enum ModificationKind {
     AnnotationChanged,
     /// A form field was added, removed or filled in.
     FormFieldChanged,
+    /// A text field the signature left open was given its value and appearance (the number
+    /// and date of a document written when it is issued). Allowed: the signature's lock does
+    /// not lock this field and does not forbid form filling (`/P` 2, 3 or absent).
+    FormFieldFilled,
     /// A later signature: its dictionary, its field and widget. Allowed.
     SignatureAdded,
     /// Validation data (`/DSS`: certificates, CRLs, OCSP responses) for long-term validation.
@@ -77,7 +82,7 @@ impl ModificationKind {
     pub fn is_allowed(self) -> bool {
         matches!(
             self,
-            Self::SignatureAdded | Self::DssAdded | Self::MetadataChanged
+            Self::SignatureAdded | Self::DssAdded | Self::MetadataChanged | Self::FormFieldFilled
         )
     }
 }
@@ -94,13 +99,14 @@ pub(super) struct Analysis {
 /// Compares the document as it stands (`current`) with its revision of `revision` bytes, read
 /// from the start of `view` (the bytes `current` was read from: `pdf` with the `blanked`
 /// signature holes blanked). An object that reads the same in both but holds a blanked hole is
-/// compared byte for byte, so that a hole cannot hide a change.
+/// compared byte for byte, so that a hole cannot hide a change. What the signature of the field
+/// `signed_field` lets later revisions fill in is read from its lock in the signed revision.
 pub(super) fn analyse(
     pdf: &[u8],
     view: &[u8],
     blanked: &[Range<usize>],
     current: &Source<'_>,
-    revision: usize,
+    (revision, signed_field): (usize, &str),
     budget: &Budget,
 ) -> Analysis {
     let mut analysis = Analysis::default();
@@ -115,9 +121,11 @@ pub(super) fn analyse(
             return analysis;
         }
     };
+    let fillable = Fillable::of(&old, signed_field);
     let mut comparison = Comparison {
         pdf,
         blanked,
+        fillable,
         old: &old,
         new: current,
         old_roles: Roles::default(),
@@ -169,6 +177,7 @@ struct Roles {
 struct Comparison<'s, 'a, 'b> {
     pdf: &'s [u8],
     blanked: &'s [Range<usize>],
+    fillable: Fillable,
     old: &'s Source<'a>,
     new: &'s Source<'b>,
     old_roles: Roles,
@@ -240,6 +249,98 @@ impl Objects<'_, '_> {
             Object::Dictionary(dictionary) => Some(dictionary),
             Object::Stream(stream) => Some(stream.dict),
             _ => None,
+        }
+    }
+}
+
+/// The fields the signature lets later revisions fill in, from the `/Lock` of its field
+/// (ISO 32000-2 §12.7.5.5): those it does not lock. None without a lock (filling a field after
+/// a signature that says nothing of it is refused), or when the lock's `/P` forbids any change
+/// (1), or it locks every field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Fillable {
+    /// `None`: no field may be filled.
+    except_locked: Option<FieldLockAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FieldLockAction {
+    /// Only these fields are locked.
+    Include(Vec<String>),
+    /// Every field but these is locked.
+    Exclude(Vec<String>),
+}
+
+impl Fillable {
+    /// Reads the lock of the top-level signature field `name` in `signed`.
+    fn of(signed: &Source<'_>, name: &str) -> Self {
+        Self::read(signed, name).unwrap_or_default()
+    }
+
+    fn read(signed: &Source<'_>, name: &str) -> Option<Self> {
+        let root = signed
+            .trailer()
+            .get(b"Root")
+            .and_then(Object::as_reference)
+            .ok()?;
+        let catalog = signed.dictionary(root).ok()?;
+        let form = match signed.resolve(catalog.get(b"AcroForm").ok()?).ok()? {
+            Object::Dictionary(form) => form,
+            _ => return None,
+        };
+        let Object::Array(fields) = signed.resolve(form.get(b"Fields").ok()?).ok()? else {
+            return None;
+        };
+        let field = fields
+            .iter()
+            .filter_map(|field| match signed.resolve(field).ok()? {
+                Object::Dictionary(field) => Some(field),
+                _ => None,
+            })
+            .find(|field| {
+                field
+                    .get(b"T")
+                    .and_then(Object::as_str)
+                    .map(decode_text)
+                    .ok()
+                    .as_deref()
+                    == Some(name)
+            })?;
+        let Object::Dictionary(lock) = signed.resolve(field.get(b"Lock").ok()?).ok()? else {
+            return None;
+        };
+        let permission = lock.get(b"P").and_then(Object::as_i64).unwrap_or(2);
+        if !(2..=3).contains(&permission) {
+            return None;
+        }
+        let names = || -> Vec<String> {
+            match lock
+                .get(b"Fields")
+                .ok()
+                .and_then(|f| signed.resolve(f).ok())
+            {
+                Some(Object::Array(names)) => names
+                    .iter()
+                    .filter_map(|name| name.as_str().ok().map(decode_text))
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let action = match lock.get(b"Action").and_then(Object::as_name).ok()? {
+            b"Include" => FieldLockAction::Include(names()),
+            b"Exclude" => FieldLockAction::Exclude(names()),
+            _ => return None,
+        };
+        Some(Self {
+            except_locked: Some(action),
+        })
+    }
+
+    fn permits(&self, field: &str) -> bool {
+        match &self.except_locked {
+            None => false,
+            Some(FieldLockAction::Include(locked)) => !locked.iter().any(|name| name == field),
+            Some(FieldLockAction::Exclude(open)) => open.iter().any(|name| name == field),
         }
     }
 }

@@ -26,6 +26,7 @@
 mod attachments;
 mod changes;
 mod fields;
+mod image;
 mod ltv;
 mod request;
 mod serialize;
@@ -35,14 +36,17 @@ mod verify;
 
 pub use attachments::{embedded_files, EmbeddedFile};
 pub use changes::{Modification, ModificationKind};
+pub use image::{
+    sample_seal_png, sample_signature_png, AppearanceImage, ImageError, MAX_IMAGE_SIDE,
+};
 pub use ltv::{
     extend_detached, newest_document_timestamp, renew_archive_timestamp, renewal_need,
     DocumentTimestampInfo, RenewalNeed,
 };
 pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{
-    assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
-    SignatureMark,
+    assemble_pdf, prepare_pdf, sign_pdf, FieldFill, PdfSignatureOptions, PreparedPdf,
+    SignatureAppearance, SignatureLock, SignatureMark,
 };
 pub use verify::{
     verify_pdf, verify_pdf_with, ChangesAfter, PdfSignatureKind, PdfSignatureReport, VerifyOptions,

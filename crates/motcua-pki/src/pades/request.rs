@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 
 use super::ltv::extend_pdf;
 use super::sign::{
-    assemble_pdf, prepare_pdf, sign_pdf, PdfSignatureOptions, PreparedPdf, SignatureAppearance,
+    assemble_pdf, prepare_pdf, sign_pdf, FieldFill, PdfSignatureOptions, PreparedPdf,
+    SignatureAppearance, SignatureLock,
 };
 use crate::archival::ArchivalServices;
 use crate::cms::{Prepared, Signer};
@@ -106,6 +107,12 @@ impl SignatureRequest {
         self
     }
 
+    /// `/Name`: who signs.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.options.name = Some(name.into());
+        self
+    }
+
     /// `/Location`.
     pub fn location(mut self, location: impl Into<String>) -> Self {
         self.options.location = Some(location.into());
@@ -115,6 +122,20 @@ impl SignatureRequest {
     /// Where and how the signature shows on the page.
     pub fn appearance(mut self, appearance: SignatureAppearance) -> Self {
         self.options.appearance = Some(appearance);
+        self
+    }
+
+    /// Locks every field but `fillable`, and lets later revisions fill in forms and sign (see
+    /// [`SignatureLock`]).
+    pub fn lock_except(mut self, fillable: Vec<String>) -> Self {
+        self.options.lock = Some(SignatureLock { fillable });
+        self
+    }
+
+    /// Fills the text fields `fill` in the signature's update, so that the signature covers
+    /// them.
+    pub fn fill(mut self, fill: Vec<FieldFill>) -> Self {
+        self.options.fill = fill;
         self
     }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use lopdf::{Dictionary, Object, ObjectId};
 use serde::{Deserialize, Serialize};
 
+use super::image::AppearanceImage;
 use super::invalid;
 use super::serialize::{
     append_update, decode_text, pdf_date, text_string, write_dictionary, write_object, UpdateObject,
@@ -26,6 +27,9 @@ pub struct PdfSignatureOptions {
     pub reason: Option<String>,
     /// `/Location`, e.g. "Việt Yên, Bắc Giang".
     pub location: Option<String>,
+    /// `/Name`: who signs, e.g. the organisation's name (the certificate says it too).
+    #[serde(default)]
+    pub name: Option<String>,
     /// Bytes reserved for the CMS; the `/Contents` hole is twice as many hex digits.
     pub reserved_bytes: usize,
     /// Where the signature shows on the page; invisible when `None`.
@@ -35,6 +39,37 @@ pub struct PdfSignatureOptions {
     /// signer's own [`Signer::rsa_padding`] instead.
     #[serde(default)]
     pub rsa_padding: RsaPadding,
+    /// What the signature lets later revisions change; nothing but further signatures and
+    /// validation data when `None`.
+    #[serde(default)]
+    pub lock: Option<SignatureLock>,
+    /// Text fields filled in the same update as the signature, which covers them.
+    #[serde(default)]
+    pub fill: Vec<FieldFill>,
+}
+
+/// A lock on the signature's field (ISO 32000-2 §12.7.5.5) and the matching FieldMDP
+/// reference in its signature dictionary (§12.8.2.4): every field the document has when it is
+/// signed is locked except `fillable`, which later revisions may fill in, as they may add
+/// signatures — so that the number and date of a document can be written, and the
+/// organisation's signature added, when it is issued after its signer approved it. The lock
+/// names the locked fields (`/Action /Include`), so that fields added later (the next
+/// signature's) are not locked. It has no `/P`: a DocMDP level of 2 would permit the same, but
+/// validators such as pyHanko then treat the signature as a certification and refuse the
+/// organisation's visible signature after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureLock {
+    /// Names of the fields left open to filling.
+    pub fillable: Vec<String>,
+}
+
+/// A text field given its value, with an appearance drawing the value as the document would
+/// have printed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldFill {
+    pub value: String,
+    /// The field's name, place and text settings, as the document renderer reported them.
+    pub slot: motcua_document::TextFieldSlot,
 }
 
 /// A visible signature: a rectangle on the page with a drawing in it. Decree 30/2020 puts the
@@ -47,9 +82,15 @@ pub struct SignatureAppearance {
     pub mark: SignatureMark,
     /// Lines written inside the rectangle over the mark, e.g. "Ký bởi: Thân Văn Thuận" and
     /// "Thời gian: 2024-04-05 10:12:30 +07:00", in Liberation Serif (embedded with only the
-    /// glyphs used); none when empty.
+    /// glyphs used); none when empty. For a [`SignatureMark::Seal`] drawn without image, the
+    /// first line is the organisation's name, written around the seal's ring; over a seal's
+    /// image, nothing is written.
     #[serde(default)]
     pub text: Vec<String>,
+    /// The image drawn instead of the mark (the signer's handwritten signature, the
+    /// organisation's seal), as large as the rectangle allows, centred.
+    #[serde(default)]
+    pub image: Option<AppearanceImage>,
 }
 
 impl SignatureAppearance {
@@ -59,17 +100,19 @@ impl SignatureAppearance {
             rect,
             mark,
             text: Vec::new(),
+            image: None,
         }
     }
 }
 
-/// What is drawn inside the rectangle.
+/// What is drawn inside the rectangle when there is no image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureMark {
-    /// A personal signature: a blue frame with a stroke through it.
+    /// A personal signature without its image: a neutral grey stroke standing in for it.
     Personal,
-    /// An organisation's seal: two red concentric rings.
+    /// An organisation's seal without its image: two red concentric rings with a star, the
+    /// organisation's name around the ring.
     Seal,
 }
 
@@ -78,30 +121,83 @@ impl SignatureMark {
     fn drawing(self, width: f32, height: f32) -> String {
         match self {
             SignatureMark::Personal => format!(
-                "q 0 0.2 0.75 RG 1.2 w 2 2 {w:.2} {h:.2} re S \
+                "q 0.45 0.45 0.45 RG 1.2 w 1 J \
                  {x0:.2} {y0:.2} m {x1:.2} {y1:.2} {x2:.2} {y2:.2} {x3:.2} {y3:.2} c S Q",
-                w = width - 4.0,
-                h = height - 4.0,
-                x0 = width * 0.15,
-                y0 = height * 0.35,
-                x1 = width * 0.35,
-                y1 = height * 0.85,
+                x0 = width * 0.2,
+                y0 = height * 0.4,
+                x1 = width * 0.4,
+                y1 = height * 0.75,
                 x2 = width * 0.6,
-                y2 = height * 0.1,
-                x3 = width * 0.85,
-                y3 = height * 0.6,
+                y2 = height * 0.2,
+                x3 = width * 0.8,
+                y3 = height * 0.55,
             ),
             SignatureMark::Seal => {
                 let (cx, cy) = (width / 2.0, height / 2.0);
-                let outer = width.min(height) / 2.0 - 2.0;
+                let outer = seal_radius(width, height);
                 format!(
-                    "q 0.85 0 0 RG 2 w {} 1 w {} Q",
+                    "q 0.85 0 0 RG 0.85 0 0 rg 2 w {} 1 w {} {} Q",
                     circle(cx, cy, outer),
-                    circle(cx, cy, outer * 0.72)
+                    circle(cx, cy, outer * 0.72),
+                    star(cx, cy, outer * 0.3)
                 )
             }
         }
     }
+}
+
+/// The outer ring's radius of a seal drawn in a `width` × `height` box.
+fn seal_radius(width: f32, height: f32) -> f32 {
+    width.min(height) / 2.0 - 2.0
+}
+
+/// A filled five-pointed star of outer radius `r`, a point up.
+fn star(cx: f32, cy: f32, r: f32) -> String {
+    let mut path = String::new();
+    for index in 0..10 {
+        let radius = if index % 2 == 0 { r } else { r * 0.4 };
+        let angle = std::f32::consts::FRAC_PI_2 + index as f32 * std::f32::consts::PI / 5.0;
+        let (x, y) = (cx + radius * angle.cos(), cy + radius * angle.sin());
+        path.push_str(&format!(
+            "{x:.2} {y:.2} {} ",
+            if index == 0 { "m" } else { "l" }
+        ));
+    }
+    path.push_str("h f");
+    path
+}
+
+/// The organisation's name around the top of the seal's ring, glyph by glyph, each turned
+/// along the circle; `font` holds one glyph a line.
+fn ring_text(font: &motcua_document::EmbeddedTextFont, width: f32, height: f32) -> String {
+    let (cx, cy) = (width / 2.0, height / 2.0);
+    let outer = seal_radius(width, height);
+    let inner = outer * 0.72;
+    let radius = inner + (outer - inner) * 0.28;
+    let total: f32 = font.line_widths.iter().sum();
+    // At most 300° of the ring; smaller type when the name is long.
+    let mut size = (outer - inner) * 0.62;
+    if total > 0.0 {
+        size = size.min(300f32.to_radians() * radius / total);
+    }
+    let span = total * size / radius;
+    let mut angle = std::f32::consts::FRAC_PI_2 + span / 2.0;
+    let mut content = format!(" q BT 0.85 0 0 rg /F1 {size:.2} Tf");
+    for (glyph, advance) in font.encoded_lines.iter().zip(&font.line_widths) {
+        let half = advance * size / 2.0 / radius;
+        let middle = angle - half;
+        let turn = middle - std::f32::consts::FRAC_PI_2;
+        let (cos, sin) = (turn.cos(), turn.sin());
+        let x = cx + radius * middle.cos() - advance * size / 2.0 * cos;
+        let y = cy + radius * middle.sin() - advance * size / 2.0 * sin;
+        content.push_str(&format!(
+            " {cos:.4} {sin:.4} {:.4} {cos:.4} {x:.2} {y:.2} Tm {glyph} Tj",
+            -sin
+        ));
+        angle -= 2.0 * half;
+    }
+    content.push_str(" ET Q");
+    content
 }
 
 /// A circle as four Bézier arcs (κ = 0.5523), stroked.
@@ -133,9 +229,12 @@ impl PdfSignatureOptions {
             page: 1,
             reason: None,
             location: None,
+            name: None,
             reserved_bytes: 16 * 1024,
             appearance: None,
             rsa_padding: RsaPadding::Pkcs1v15,
+            lock: None,
+            fill: Vec::new(),
         }
     }
 }
@@ -268,6 +367,10 @@ pub(super) fn append_field_with_hole(
 
     let mut update = Update::default();
     let mut catalog = document.dictionary(root_id)?;
+    let locked = options
+        .lock
+        .as_ref()
+        .map(|lock| lock.locked_fields(&document, &catalog));
     let field_name = add_field(
         &document,
         &mut catalog,
@@ -278,6 +381,7 @@ pub(super) fn append_field_with_hole(
     )?;
     let mut page = document.dictionary(page_id)?;
     append_to_array(&document, &mut page, b"Annots", widget_id, &mut update)?;
+    fill_fields(&document, &catalog, options, &mut allocate, &mut update)?;
     update.dictionary(root_id, &catalog)?;
     update.dictionary(page_id, &page)?;
 
@@ -292,14 +396,35 @@ pub(super) fn append_field_with_hole(
         Object::Array(rect.iter().map(|v| Object::Real(*v)).collect()),
     );
     widget.set("F", 132);
+    if let (Some(locked), FieldValue::Signature) = (&locked, kind) {
+        let mut locked = locked.clone();
+        locked.push(field_name.clone());
+        widget.set(
+            "Lock",
+            Object::Dictionary(lock_dictionary(b"SigFieldLock", &locked)),
+        );
+    }
     if let (Some(appearance), Some(id)) = (&options.appearance, appearance_id) {
         let mut ap = Dictionary::new();
         ap.set("N", Object::Reference(id));
         widget.set("AP", Object::Dictionary(ap));
         let font = appearance_font(appearance, &mut allocate)?;
+        let image = appearance.image.as_ref().map(|picture| {
+            let (image_id, mask_id) = (allocate(), allocate());
+            let (image, mask) = picture.xobjects(mask_id);
+            update.objects.push(UpdateObject {
+                id: image_id,
+                body: image,
+            });
+            update.objects.push(UpdateObject {
+                id: mask_id,
+                body: mask,
+            });
+            image_id
+        });
         update.objects.push(UpdateObject {
             id,
-            body: appearance_stream(appearance, font.as_ref()),
+            body: appearance_stream(appearance, font.as_ref(), image),
         });
         for object in font.into_iter().flat_map(|font| font.objects) {
             let id = u32::try_from(object.id).map_err(invalid)?;
@@ -314,7 +439,12 @@ pub(super) fn append_field_with_hole(
     widget.set("V", Object::Reference(signature_id));
     update.dictionary(widget_id, &widget)?;
 
-    let (signature_body, byte_range_at, contents_at) = signature_dictionary(options, kind)?;
+    let locked = locked.map(|mut locked| {
+        locked.push(field_name.clone());
+        locked
+    });
+    let (signature_body, byte_range_at, contents_at) =
+        signature_dictionary(options, kind, locked.as_deref())?;
     let hole_length = options.reserved_bytes.saturating_mul(2).saturating_add(2);
     update.objects.push(UpdateObject {
         id: signature_id,
@@ -410,19 +540,33 @@ fn appearance_font(
     appearance: &SignatureAppearance,
     allocate: &mut impl FnMut() -> ObjectId,
 ) -> Result<Option<motcua_document::EmbeddedTextFont>, PkiError> {
-    if appearance.text.iter().all(|line| line.trim().is_empty()) {
+    let lines = appearance_lines(appearance);
+    if lines.iter().all(|line| line.trim().is_empty()) {
         return Ok(None);
     }
     let first = allocate().0;
-    let font =
-        motcua_document::embed_text_font(&appearance.text, first as usize).map_err(|error| {
-            PkiError::SignatureRefused(format!("the appearance text cannot be drawn: {error}"))
-        })?;
+    let font = motcua_document::embed_text_font(&lines, first as usize).map_err(|error| {
+        PkiError::SignatureRefused(format!("the appearance text cannot be drawn: {error}"))
+    })?;
     // The objects are numbered consecutively; take the numbers after the first.
     for _ in 1..font.objects.len() {
         allocate();
     }
     Ok(Some(font))
+}
+
+/// The text as embedded: a seal without image writes its first line around the ring, one
+/// glyph at a time; a seal's image carries its own name, so nothing is written over it.
+fn appearance_lines(appearance: &SignatureAppearance) -> Vec<String> {
+    match (appearance.mark, &appearance.image) {
+        (SignatureMark::Seal, Some(_)) => Vec::new(),
+        (SignatureMark::Seal, None) => appearance
+            .text
+            .first()
+            .map(|name| name.chars().map(String::from).collect())
+            .unwrap_or_default(),
+        _ => appearance.text.clone(),
+    }
 }
 
 /// Largest font size for the text lines, at most 10 points, fitting `width` × `height` with
@@ -459,20 +603,39 @@ fn text_content(font: &motcua_document::EmbeddedTextFont, width: f32, height: f3
     content
 }
 
-/// The form XObject drawn in the widget's rectangle.
+/// The form XObject drawn in the widget's rectangle; `image` is the id of the image XObject
+/// when the appearance has one.
 fn appearance_stream(
     appearance: &SignatureAppearance,
     font: Option<&motcua_document::EmbeddedTextFont>,
+    image: Option<ObjectId>,
 ) -> Vec<u8> {
     let [x1, y1, x2, y2] = appearance.rect;
     let (width, height) = ((x2 - x1).abs(), (y2 - y1).abs());
-    let mut content = appearance.mark.drawing(width, height);
-    let resources = match font {
-        Some(font) => {
-            content.push_str(&text_content(font, width, height));
-            format!(" /Resources <</Font <</F1 {} 0 R>>>>", font.font_id)
+    let mut content = match (&appearance.image, image) {
+        (Some(picture), Some(_)) => {
+            let (x, y, w, h) = picture.fitted(width, height);
+            format!("q {w:.2} 0 0 {h:.2} {x:.2} {y:.2} cm /Im1 Do Q")
         }
-        None => String::new(),
+        _ => appearance.mark.drawing(width, height),
+    };
+    let mut resources = Vec::new();
+    if let Some(font) = font {
+        let ring = appearance.mark == SignatureMark::Seal && appearance.image.is_none();
+        content.push_str(&if ring {
+            ring_text(font, width, height)
+        } else {
+            text_content(font, width, height)
+        });
+        resources.push(format!("/Font <</F1 {} 0 R>>", font.font_id));
+    }
+    if let Some((number, generation)) = image {
+        resources.push(format!("/XObject <</Im1 {number} {generation} R>>"));
+    }
+    let resources = if resources.is_empty() {
+        String::new()
+    } else {
+        format!(" /Resources <<{}>>", resources.join(" "))
     };
     let mut body = format!(
         "<</Type /XObject /Subtype /Form /BBox [0 0 {width:.2} {height:.2}]{resources} /Length {}>>\nstream\n",
@@ -502,6 +665,7 @@ pub(super) fn signed_digest(pdf: &[u8], byte_range: [usize; 4]) -> Result<[u8; 3
 fn signature_dictionary(
     options: &PdfSignatureOptions,
     kind: FieldValue,
+    locked: Option<&[String]>,
 ) -> Result<(Vec<u8>, usize, usize), PkiError> {
     let mut body = Vec::new();
     body.extend_from_slice(match kind {
@@ -529,8 +693,23 @@ fn signature_dictionary(
         &mut body,
         &Object::string_literal(pdf_date(options.signing_time)),
     )?;
+    if let Some(locked) = locked {
+        let mut reference = Dictionary::new();
+        reference.set("Type", Object::Name(b"SigRef".to_vec()));
+        reference.set("TransformMethod", Object::Name(b"FieldMDP".to_vec()));
+        reference.set(
+            "TransformParams",
+            Object::Dictionary(lock_dictionary(b"TransformParams", locked)),
+        );
+        body.extend_from_slice(b" /Reference ");
+        write_object(
+            &mut body,
+            &Object::Array(vec![Object::Dictionary(reference)]),
+        )?;
+    }
     for (key, value) in [
-        (&b"Reason"[..], &options.reason),
+        (&b"Name"[..], &options.name),
+        (b"Reason", &options.reason),
         (b"Location", &options.location),
     ] {
         if let Some(value) = value {
@@ -542,6 +721,141 @@ fn signature_dictionary(
     }
     body.extend_from_slice(b">>");
     Ok((body, byte_range_at, contents_at))
+}
+
+impl SignatureLock {
+    /// The fields of the document to lock: all it has but the fillable ones.
+    fn locked_fields(&self, document: &Source<'_>, catalog: &Dictionary) -> Vec<String> {
+        let form = match catalog.get(b"AcroForm") {
+            Ok(Object::Reference(id)) => document.dictionary(*id).unwrap_or_default(),
+            Ok(Object::Dictionary(form)) => form.clone(),
+            _ => Dictionary::new(),
+        };
+        field_names(document, &form)
+            .into_iter()
+            .filter(|name| !self.fillable.contains(name))
+            .collect()
+    }
+}
+
+/// A `/Lock` dictionary or FieldMDP transform parameters, locking the fields `locked`.
+fn lock_dictionary(kind: &[u8], locked: &[String]) -> Dictionary {
+    let mut lock = Dictionary::new();
+    lock.set("Type", Object::Name(kind.to_vec()));
+    lock.set("Action", Object::Name(b"Include".to_vec()));
+    lock.set(
+        "Fields",
+        Object::Array(locked.iter().map(|name| text_string(name)).collect()),
+    );
+    if kind == b"TransformParams" {
+        lock.set("V", Object::Name(b"1.2".to_vec()));
+    }
+    lock
+}
+
+/// Gives each field of `options.fill` its value and a new appearance drawing it, in `update`.
+fn fill_fields(
+    document: &Source<'_>,
+    catalog: &Dictionary,
+    options: &PdfSignatureOptions,
+    allocate: &mut impl FnMut() -> ObjectId,
+    update: &mut Update,
+) -> Result<(), PkiError> {
+    if options.fill.is_empty() {
+        return Ok(());
+    }
+    let form = match catalog.get(b"AcroForm") {
+        Ok(Object::Reference(id)) => document.dictionary(*id)?,
+        Ok(Object::Dictionary(form)) => form.clone(),
+        _ => return Err(invalid("the document has no form to fill")),
+    };
+    let fields = form
+        .get(b"Fields")
+        .ok()
+        .and_then(|fields| document.resolve(fields).ok());
+    let fields = match fields {
+        Some(Object::Array(fields)) => fields,
+        _ => Vec::new(),
+    };
+    for fill in &options.fill {
+        let found = fields
+            .iter()
+            .filter_map(|f| f.as_reference().ok())
+            .find(|id| {
+                document.dictionary(*id).is_ok_and(|field| {
+                    field
+                        .get(b"T")
+                        .and_then(Object::as_str)
+                        .map(decode_text)
+                        .ok()
+                        == Some(fill.slot.name.clone())
+                })
+            });
+        let id = found
+            .ok_or_else(|| invalid(format!("the document has no field {}", fill.slot.name)))?;
+        let mut field = document.dictionary(id)?;
+        if field.get(b"FT").and_then(Object::as_name).ok() != Some(&b"Tx"[..]) {
+            return Err(invalid(format!("{} is not a text field", fill.slot.name)));
+        }
+        let appearance_id = allocate();
+        let first = allocate().0;
+        let font = motcua_document::embed_text_font_styled(
+            std::slice::from_ref(&fill.value),
+            first as usize,
+            fill.slot.italic,
+        )
+        .map_err(|error| {
+            PkiError::SignatureRefused(format!("{} cannot be drawn: {error}", fill.slot.name))
+        })?;
+        for _ in 1..font.objects.len() {
+            allocate();
+        }
+        update.objects.push(UpdateObject {
+            id: appearance_id,
+            body: filled_appearance(fill, &font),
+        });
+        for object in font.objects {
+            let id = u32::try_from(object.id).map_err(invalid)?;
+            update.objects.push(UpdateObject {
+                id: (id, 0),
+                body: object.body,
+            });
+        }
+        field.set("V", text_string(&fill.value));
+        let mut ap = Dictionary::new();
+        ap.set("N", Object::Reference(appearance_id));
+        field.set("AP", Object::Dictionary(ap));
+        update.dictionary(id, &field)?;
+    }
+    Ok(())
+}
+
+/// The value drawn on one line centred where the document sets it, smaller when it would not
+/// fit the field; in page coordinates, the box being the widget's rectangle.
+fn filled_appearance(fill: &FieldFill, font: &motcua_document::EmbeddedTextFont) -> Vec<u8> {
+    let slot = &fill.slot;
+    let [x1, y1, x2, y2] = slot.rect;
+    let per_point = font.line_widths.first().copied().unwrap_or(0.0);
+    let size = if per_point * slot.size > (x2 - x1) - 2.0 && per_point > 0.0 {
+        ((x2 - x1) - 2.0) / per_point
+    } else {
+        slot.size
+    };
+    let x = slot.centre_x - per_point * size / 2.0;
+    let line = font.encoded_lines.first().map_or("<>", String::as_str);
+    let content = format!(
+        "q BT 0 0 0 rg /F1 {size:.2} Tf 1 0 0 1 {x:.2} {:.2} Tm {line} Tj ET Q",
+        slot.baseline
+    );
+    let mut body = format!(
+        "<</Type /XObject /Subtype /Form /BBox [{x1:.2} {y1:.2} {x2:.2} {y2:.2}] /Resources <</Font <</F1 {} 0 R>>>> /Length {}>>\nstream\n",
+        font.font_id,
+        content.len()
+    )
+    .into_bytes();
+    body.extend_from_slice(content.as_bytes());
+    body.extend_from_slice(b"\nendstream");
+    body
 }
 
 /// Objects rewritten or added by the update.

@@ -13,11 +13,13 @@ use chrono::{DateTime, Datelike, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::record_ids::UnitId;
-use motcua_db::reports::{self, OutboxEntry, ReportDocument};
+use motcua_db::reports::{self, AppearanceOwner, OutboxEntry, ReportDocument};
 use motcua_db::{now, DbConnection, DbError};
 use motcua_document::RenderedDocument;
 use motcua_keys::keystore::{self, OrganisationSigner};
-use motcua_pki::pades::{SignatureAppearance, SignatureMark, SignatureRequest};
+use motcua_pki::pades::{
+    AppearanceImage, FieldFill, SignatureAppearance, SignatureMark, SignatureRequest,
+};
 use motcua_pki::TrustStore;
 use motcua_web::answer::Answer;
 use motcua_web::archival::{Finished, SignatureKind};
@@ -34,6 +36,8 @@ use utoipa::ToSchema;
 
 use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
+use crate::report_document;
+use crate::routes::appearance_images::stored_image;
 use crate::signature_check::verify_just_signed;
 use crate::state::AppState;
 use crate::workflow::{
@@ -188,7 +192,11 @@ async fn prepare_issue(
             let number = reports::next_number(conn, report.unit_id, year)?;
             let number_text = format!("{number:02}/{}", report.kind.number_suffix());
             let place = version.content.letterhead.place;
-            let request = issue_signature(issued_at, &number_text, place, &rendered, &signer)
+            let fill = header_fill(&rendered, &number_text, &place, issued_at);
+            let seal = stored_image(conn, AppearanceOwner::Unit(report.unit_id))?;
+            let seal = (seal, report.unit_name.clone());
+            let request = issue_signature(issued_at, &number_text, place, &rendered, seal)
+                .fill(fill)
                 // The key's file may lack the intermediates: the trust roots complete the chain.
                 .chain(keystore::chain_to_embed(signer.as_ref(), &store))
                 .level(level);
@@ -206,19 +214,47 @@ async fn prepare_issue(
         .await
 }
 
+/// The number and date lines written into the document's fields, in Vietnam time.
+fn header_fill(
+    rendered: &RenderedDocument,
+    number_text: &str,
+    place: &str,
+    issued_at: DateTime<Utc>,
+) -> Vec<FieldFill> {
+    let date = issued_at.with_timezone(&vietnam()).date_naive();
+    rendered
+        .fields
+        .iter()
+        .filter_map(|slot| {
+            let value = match slot.name.as_str() {
+                motcua_document::NUMBER_FIELD => report_document::number_line(number_text),
+                motcua_document::DATE_FIELD => {
+                    report_document::date_line(place, Some(date), date.year())
+                }
+                _ => return None,
+            };
+            Some(FieldFill {
+                value,
+                slot: slot.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The organisation's signature: the number and time the system assigns are part of it (NĐ 30,
-/// electronic documents), in Vietnam time.
+/// electronic documents), in Vietnam time; its appearance is the seal's image over the left
+/// third of the leader's signature, or a seal drawn with the unit's name around it.
 fn issue_signature(
     issued_at: DateTime<Utc>,
     number_text: &str,
     place: String,
     rendered: &RenderedDocument,
-    signer: &Arc<dyn OrganisationSigner>,
+    (seal, unit_name): (Option<AppearanceImage>, String),
 ) -> SignatureRequest {
     let local = issued_at.with_timezone(&vietnam());
-    let name = signer.certificate().info().subject.first("CN");
     SignatureRequest::new(issued_at)
         .field("ToChuc", rendered.signature_slots.page)
+        .name(unit_name.clone())
         .reason(format!(
             "Ban hành văn bản số {number_text} lúc {}",
             local.format("%Y-%m-%dT%H:%M:%S%:z")
@@ -227,11 +263,8 @@ fn issue_signature(
         .appearance(SignatureAppearance {
             rect: rendered.signature_slots.seal,
             mark: SignatureMark::Seal,
-            text: vec![
-                name.unwrap_or_default().to_owned(),
-                format!("Số: {number_text}"),
-                local.format("%d/%m/%Y %H:%M:%S %:z").to_string(),
-            ],
+            text: vec![unit_name.to_uppercase()],
+            image: seal,
         })
 }
 

@@ -3,6 +3,7 @@
 use motcua_audit::routes as audit_trail;
 use motcua_keys::api_keys;
 use motcua_web::{health, observe};
+pub mod appearance_images;
 pub mod archive;
 pub mod exports;
 pub mod inbox;
@@ -42,6 +43,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::revoke_api_key)
         .service(organisation_keys::store_organisation_key)
         .service(organisation_keys::list_organisation_keys)
+        .service(appearance_images::put_signature_image)
+        .service(appearance_images::put_seal_image)
         .service(inbox::receive_package)
         .service(inbox::list_received)
         .service(inbox::rollup)

@@ -12,11 +12,13 @@ use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::record_ids::{CertificateId, OfficialId};
-use motcua_db::reports::{self, ReportDocument, SigningSession};
+use motcua_db::reports::{self, AppearanceOwner, ReportDocument, SigningSession};
 use motcua_db::signing::{check_open, SessionClosed, SessionOpening};
 use motcua_db::{now, DbConnection};
 use motcua_document::RenderedDocument;
-use motcua_pki::pades::{PendingSignature, SignatureAppearance, SignatureMark, SignatureRequest};
+use motcua_pki::pades::{
+    AppearanceImage, PendingSignature, SignatureAppearance, SignatureMark, SignatureRequest,
+};
 use motcua_pki::{parse_certificates, Certificate};
 use motcua_web::answer::Answer;
 use motcua_web::archival::{Finished, SignatureKind};
@@ -32,6 +34,7 @@ use utoipa::ToSchema;
 use crate::content::Signatory;
 use crate::lifecycle::{self, Step, Transition};
 use crate::package::sha256_hex;
+use crate::routes::appearance_images::stored_image;
 use crate::state::AppState;
 use crate::workflow::{
     self, current_view, find, read_for_step, require_report, require_unchanged, ReportView,
@@ -174,8 +177,9 @@ pub async fn prepare_leader_signature(
                     report.id
                 )));
             }
-            let request = leader_signature(&signatory, &rendered, version.content.letterhead.place)
-                .level(level);
+            let image = stored_image(conn, AppearanceOwner::Official(signatory.official_id))?;
+            let place = version.content.letterhead.place;
+            let request = leader_signature(&signatory, &rendered, place, image).level(level);
             let (pdf, pending) = request
                 .prepare(&stored.pdf, &certificate)
                 .map_err(|e| ApiError::internal(format!("preparing the signature: {e}")))?;
@@ -216,20 +220,35 @@ fn leader_signature(
     signatory: &Signatory,
     rendered: &RenderedDocument,
     place: String,
+    image: Option<AppearanceImage>,
 ) -> SignatureRequest {
     let signing_time = Utc::now();
     let local = signing_time.with_timezone(&workflow::vietnam());
     SignatureRequest::new(signing_time)
         .field("LanhDao", rendered.signature_slots.page)
-        .reason(format!("{} ký duyệt báo cáo", signatory.full_name))
+        // The number and date stay open: the issue writes them under the organisation's
+        // signature.
+        .lock_except(
+            rendered
+                .fields
+                .iter()
+                .map(|field| field.name.clone())
+                .collect(),
+        )
+        .name(signatory.full_name.clone())
+        .reason(format!(
+            "{} ký duyệt báo cáo lúc {}",
+            signatory.full_name,
+            local.format("%Y-%m-%dT%H:%M:%S%:z")
+        ))
         .location(place)
+        // The handwritten signature's image between the title and the name; a neutral stroke
+        // stands in for it when none was uploaded. Who signed and when are in the signature.
         .appearance(SignatureAppearance {
             rect: rendered.signature_slots.signer,
             mark: SignatureMark::Personal,
-            text: vec![
-                format!("Ký bởi: {}", signatory.full_name),
-                format!("Thời gian ký: {}", local.format("%d/%m/%Y %H:%M:%S %:z")),
-            ],
+            text: Vec::new(),
+            image,
         })
 }
 

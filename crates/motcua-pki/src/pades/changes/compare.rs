@@ -139,6 +139,51 @@ impl Comparison<'_, '_, '_> {
         Some(name)
     }
 
+    /// A text field's widget changed: filled in (its value and appearance only) where the
+    /// signature's lock permits it, else a change of what was signed.
+    fn text_field_changed(
+        &mut self,
+        id: ObjectId,
+        old: &Dictionary,
+        new: &Dictionary,
+        on_page: &str,
+    ) {
+        let name = new
+            .get(b"T")
+            .and_then(Object::as_str)
+            .map(decode_text)
+            .unwrap_or_default();
+        let changed = changed_keys(old, new, &[b"V", b"AP"]);
+        let value = new
+            .get(b"V")
+            .and_then(Object::as_str)
+            .map(decode_text)
+            .unwrap_or_default();
+        let was_empty = old.get(b"V").is_err();
+        if changed.is_empty() && was_empty && self.fillable.permits(&name) {
+            self.push(
+                id,
+                ModificationKind::FormFieldFilled,
+                format!("form field {name}{on_page} filled in with {value:?}, which the signature's lock permits"),
+            );
+        } else if changed.is_empty() && was_empty {
+            self.push(
+                id,
+                ModificationKind::FormFieldChanged,
+                format!("form field {name}{on_page} filled in with {value:?}, which the signature's lock does not permit"),
+            );
+        } else {
+            self.push(
+                id,
+                ModificationKind::FormFieldChanged,
+                format!(
+                    "form field {name}{on_page} changed: {}",
+                    changed_keys(old, new, &[])
+                ),
+            );
+        }
+    }
+
     /// The AcroForm: keys other than the field list, and fields taken off or added to it.
     pub(super) fn compare_form(&mut self) {
         // Not needed after this comparison.
@@ -386,6 +431,9 @@ impl Comparison<'_, '_, '_> {
                         format!("annotation{on_page} removed"),
                     );
                 }
+                (Some(old), Some(new)) if is_text_field(new) => {
+                    self.text_field_changed(id, old, new, &on_page);
+                }
                 (Some(old), Some(new)) => {
                     let signed_only = self.signature_widget(id).is_some()
                         && changed_keys(old, new, &[b"V", b"AP", b"AS"]).is_empty();
@@ -477,4 +525,9 @@ impl Comparison<'_, '_, '_> {
             (Some(_), Some(_)) => self.push(id, Kind::Other, "object changed"),
         }
     }
+}
+
+/// A text field's merged field and widget dictionary.
+fn is_text_field(dictionary: &Dictionary) -> bool {
+    dictionary.get(b"FT").and_then(Object::as_name).ok() == Some(&b"Tx"[..])
 }

@@ -24,7 +24,7 @@ pub(super) fn judge_later_changes(
     budget: &Budget,
 ) {
     let ends: Vec<u64> = reports.iter().map(|r| r.revision_length).collect();
-    let mut analyses: HashMap<u64, changes::Analysis> = HashMap::new();
+    let mut analyses: HashMap<(u64, String), changes::Analysis> = HashMap::new();
     for report in reports.iter_mut() {
         let start = usize::try_from(report.revision_length).unwrap_or(usize::MAX);
         let revisions_after = pdf.get(start..).map_or(0, count_eof_markers);
@@ -44,8 +44,11 @@ pub(super) fn judge_later_changes(
         let analysable = !report.covers_whole_document && start > 0 && !stopped;
         let analysis = analysable.then(|| {
             analyses
-                .entry(report.revision_length)
-                .or_insert_with(|| changes::analyse(pdf, view, blanked, document, start, budget))
+                .entry((report.revision_length, report.field_name.clone()))
+                .or_insert_with(|| {
+                    let signed = (start, report.field_name.as_str());
+                    changes::analyse(pdf, view, blanked, document, signed, budget)
+                })
                 .clone()
         });
         report.changes_after = match &analysis {
@@ -125,7 +128,7 @@ fn record_changes(
         ChangesAfter::FurtherSignatures => (
             Outcome::Passed,
             format!(
-                "only further signatures and validation data followed: {}{unfinished}",
+                "only further signatures, validation data and the form filling this signature permits followed: {}{unfinished}",
                 describe(&allowed)
             ),
         ),

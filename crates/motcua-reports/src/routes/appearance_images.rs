@@ -1,0 +1,129 @@
+//! The images drawn in the appearances of the signatures on reports: each official's
+//! handwritten signature (between the title and the name) and each unit's seal (over the left
+//! third of the leader's signature). PNG with transparency, so that they overlap like ink; when
+//! none was uploaded, the appearance draws a neutral stroke or a generated seal.
+
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::put;
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::HttpRequest;
+use motcua_core::record_ids::{OfficialId, UnitId};
+use motcua_db::now;
+use motcua_db::reports::{self, AppearanceOwner};
+use motcua_pki::pades::AppearanceImage;
+use motcua_web::answer::Answer;
+use motcua_web::auth::Principal;
+use motcua_web::error::responses::WriteErrors;
+use motcua_web::error::ApiError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+/// A signature or a seal scanned at 600 dpi with transparency is well under this.
+pub const MAX_IMAGE_BYTES: usize = 256 * 1024;
+
+/// A PNG image (`image/png`).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PngImage(#[allow(dead_code)] Vec<u8>);
+
+/// What was stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AppearanceImageView {
+    /// `signature` (an official's) or `seal` (a unit's).
+    pub kind: String,
+    /// The official's or the unit's id in the results service.
+    pub owner_id: i64,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: usize,
+}
+
+/// Stores the image of an official's handwritten signature, drawn in the appearance of the
+/// signatures they make on reports. Admins only; a PNG with transparency, at most 256 KiB.
+#[utoipa::path(tag = "signing", params(("id" = i64, Path, description = "The official's id in the results service")), request_body(content = PngImage, content_type = "image/png"), responses((status = 200, body = AppearanceImageView), WriteErrors), security(("api_key" = [])))]
+#[put("/officials/{id}/signature-image")]
+pub async fn put_signature_image(
+    state: Data<AppState>,
+    who: Principal,
+    request: HttpRequest,
+    id: Path<i64>,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let owner = AppearanceOwner::Official(OfficialId(id.into_inner()));
+    store(&state, &who, &request, owner, body).await
+}
+
+/// Stores the image of a unit's seal (red, with transparency, scanned at its real size), drawn
+/// in the appearance of the unit's signature when it issues a report. Admins only; at most
+/// 256 KiB.
+#[utoipa::path(tag = "signing", params(("id" = i64, Path, description = "The unit's id in the results service")), request_body(content = PngImage, content_type = "image/png"), responses((status = 200, body = AppearanceImageView), WriteErrors), security(("api_key" = [])))]
+#[put("/units/{id}/seal-image")]
+pub async fn put_seal_image(
+    state: Data<AppState>,
+    who: Principal,
+    request: HttpRequest,
+    id: Path<i64>,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    let owner = AppearanceOwner::Unit(UnitId(id.into_inner()));
+    store(&state, &who, &request, owner, body).await
+}
+
+async fn store(
+    state: &AppState,
+    who: &Principal,
+    request: &HttpRequest,
+    owner: AppearanceOwner,
+    body: Bytes,
+) -> Result<Answer, ApiError> {
+    who.require_admin("upload signature and seal images")?;
+    let content_type = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("image/png") {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "the image must be sent as image/png, not {content_type:?}"
+        )));
+    }
+    if body.len() > MAX_IMAGE_BYTES {
+        return Err(ApiError::invalid(
+            "body",
+            format!(
+                "the image has {} bytes; at most {MAX_IMAGE_BYTES}",
+                body.len()
+            ),
+        ));
+    }
+    let image =
+        AppearanceImage::from_png(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    let (kind, owner_id) = match owner {
+        AppearanceOwner::Official(official) => ("signature", official.0),
+        AppearanceOwner::Unit(unit) => ("seal", unit.0),
+    };
+    let view = AppearanceImageView {
+        kind: kind.into(),
+        owner_id,
+        width: image.width,
+        height: image.height,
+        bytes: body.len(),
+    };
+    state
+        .write(move |conn| Ok(reports::put_appearance_image(conn, owner, &body, now())?))
+        .await?;
+    Answer::ok(&view)
+}
+
+/// The stored image of `owner`, decoded; `None` when none was uploaded.
+pub fn stored_image(
+    conn: &mut motcua_db::DbConnection,
+    owner: AppearanceOwner,
+) -> Result<Option<AppearanceImage>, ApiError> {
+    reports::appearance_image(conn, owner)?
+        .map(|png| AppearanceImage::from_png(&png))
+        .transpose()
+        .map_err(|e| ApiError::internal(format!("a stored appearance image: {e}")))
+}
