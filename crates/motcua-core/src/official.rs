@@ -14,6 +14,14 @@ crate::text_enum! {
     }
 }
 
+impl OfficialRole {
+    /// Desk staff (công chức Một cửa) are everyone at a desk but the leaders who sign: the
+    /// figures "officials with a personal certificate" count desk staff only.
+    pub fn is_desk_staff(self) -> bool {
+        self != Self::Leader
+    }
+}
+
 crate::text_enum! {
     /// How an official came to the desk; the seed report's appendix counts these separately.
     pub enum StaffingCategory {
@@ -54,5 +62,22 @@ crate::text_enum! {
         Justice = "justice",
         /// Any other agency; name it in `agency_name`.
         Other = "other",
+    }
+}
+
+impl Agency {
+    /// How the appendix of a report names the agency.
+    pub fn vietnamese_name(self) -> &'static str {
+        match self {
+            Self::LandRegistry => "Chi nhánh Văn phòng đăng ký đất đai",
+            Self::SocialInsurance => "Bảo hiểm xã hội",
+            Self::Tax => "Chi cục thuế",
+            Self::PostOffice => "Bưu điện",
+            Self::Electricity => "Điện lực",
+            Self::NaturalResources => "Phòng Tài nguyên và Môi trường",
+            Self::Police => "Công an",
+            Self::Justice => "Phòng Tư pháp",
+            Self::Other => "cơ quan khác",
+        }
     }
 }

@@ -11,11 +11,19 @@ use motcua_document::{
     Table,
 };
 
-use crate::content::VersionContent;
-use crate::figures::{Figures, LevelForm06, PeriodForm06};
+use crate::content::{ExternalFigure, ExternalUnit, VersionContent};
+use crate::figures::{Figures, LevelForm06, PeriodForm06, Rate, StaffRow};
+use motcua_core::percent::{written as percent_of, written_as_given};
+use motcua_core::unit::UnitKind;
 
 /// File name of the attached figures inside the PDF.
 pub const FIGURES_ATTACHMENT: &str = "figures.json";
+/// File name of the attached external figures (present when the report has any).
+pub const EXTERNAL_FIGURES_ATTACHMENT: &str = "external-figures.json";
+/// `schema` of the external figures' attachment.
+pub const EXTERNAL_FIGURES_SCHEMA: &str = "motcua.report-external-figures/1";
+/// `origin` of every external figure in its attachment.
+pub const EXTERNAL_ORIGIN: &str = "external";
 
 /// What is printed in the number and date lines: blank until the report is issued, since the
 /// number and time are assigned then (NĐ 30, Điều 15 for electronic documents).
@@ -71,12 +79,7 @@ pub fn build(
         authority: signatory.map(|s| s.authority.clone()).unwrap_or_default(),
         signer_name: signatory.map(|s| s.full_name.clone()).unwrap_or_default(),
         appendices,
-        attachments: vec![Attachment {
-            file_name: FIGURES_ATTACHMENT.into(),
-            mime_type: "application/json".into(),
-            description: "Số liệu của báo cáo (máy đọc được), motcua.report-figures/1".into(),
-            content: figures_json.to_vec(),
-        }],
+        attachments: attachments(figures_json, &content.external_figures),
         metadata: Metadata {
             title: format!("Báo cáo: {subject}"),
             author: letterhead.issuing_body.clone(),
@@ -85,6 +88,51 @@ pub fn build(
             creation_date: created,
         },
     }
+}
+
+fn attachments(figures_json: &[u8], external: &[ExternalFigure]) -> Vec<Attachment> {
+    let mut attached = vec![Attachment {
+        file_name: FIGURES_ATTACHMENT.into(),
+        mime_type: "application/json".into(),
+        description: "Số liệu của báo cáo tính từ hồ sơ (máy đọc được), motcua.report-figures/1"
+            .into(),
+        content: figures_json.to_vec(),
+    }];
+    if !external.is_empty() {
+        attached.push(Attachment {
+            file_name: EXTERNAL_FIGURES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: format!(
+                "Số liệu lấy từ nguồn khác, không tính từ hồ sơ (máy đọc được), \
+                 {EXTERNAL_FIGURES_SCHEMA}"
+            ),
+            content: external_figures_json(external),
+        });
+    }
+    attached
+}
+
+/// The external figures as attached: each marked `"origin": "external"` with its source.
+pub fn external_figures_json(external: &[ExternalFigure]) -> Vec<u8> {
+    let figures: Vec<serde_json::Value> = external
+        .iter()
+        .map(|figure| {
+            serde_json::json!({
+                "origin": EXTERNAL_ORIGIN,
+                "label": figure.label,
+                "period": figure.period,
+                "value": figure.value,
+                "unit": figure.unit,
+                "source": figure.source,
+                "as_of": figure.as_of,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "schema": EXTERNAL_FIGURES_SCHEMA,
+        "figures": figures,
+    }))
+    .unwrap_or_default()
 }
 
 fn default_subject(kind: ReportKind, figures: &Figures) -> String {
@@ -170,9 +218,9 @@ pub fn number(value: i64) -> String {
     out
 }
 
-/// Vietnamese decimal comma, two decimals: 94,88%.
-pub fn percent(value: Option<f64>) -> String {
-    value.map_or_else(|| "-".into(), |v| format!("{v:.2}%").replace('.', ","))
+/// A rate of the figures, rounded once from its counts: "94,88 %".
+fn rate(rate: &Rate) -> String {
+    percent_of(rate.numerator, rate.denominator)
 }
 
 fn level_name(level: &str) -> &str {
@@ -246,17 +294,30 @@ fn activity_body(figures: &Figures, content: &VersionContent) -> Vec<Block> {
         3,
         "c) Về số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
     ));
-    body.extend(digitisation_blocks(figures));
+    body.extend(digitisation_blocks(figures, &content.external_figures));
     body.push(heading(2, "2. Về tổ chức, vận hành của Bộ phận Một cửa"));
+    body.push(heading(3, "a) Tình hình, tổ chức thực hiện"));
     body.extend(written(&texts.organisation));
     body.push(Block::Bullet(vec![Span::plain(format!(
         "Số lượng cán bộ, công chức, viên chức đang làm việc tại Bộ phận Một cửa các cấp: {} \
-         người, trong đó {} thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa và {} do các \
+         người{}, trong đó {} thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa và {} do các \
          cơ quan chuyên môn được cử đến (chi tiết trong phụ lục kèm theo).",
         number(figures.staffing.total),
+        desks_phrase(&figures.staffing.rows),
         number(figures.staffing.own_staff),
         number(figures.staffing.agency_sent),
     ))]));
+    body.push(heading(
+        3,
+        "b) Hiệu quả trong tổ chức vận hành Bộ phận Một cửa",
+    ));
+    body.extend(written(&texts.operation_effectiveness));
+    body.push(heading(
+        3,
+        "c) Những khó khăn, bất cập trong tổ chức vận hành mô hình Bộ phận Một cửa tại địa \
+         phương",
+    ));
+    body.extend(written(&texts.operation_difficulties));
     body.push(heading(2, "3. Kiến nghị, đề xuất"));
     body.extend(written(&texts.recommendations));
     body
@@ -279,7 +340,7 @@ fn catalogue_blocks(figures: &Figures) -> Vec<Block> {
             format!(
                 "{} đạt {}",
                 level_name(&level.level),
-                percent(level.rate_percent)
+                percent_of(level.online, level.procedures)
             )
         })
         .collect::<Vec<_>>()
@@ -475,42 +536,113 @@ fn summary_row(label: String, c: &Form06Columns) -> Vec<String> {
     row
 }
 
-fn digitisation_blocks(figures: &Figures) -> Vec<Block> {
+fn digitisation_blocks(figures: &Figures, external: &[ExternalFigure]) -> Vec<Block> {
     let certificates = &figures.certificates;
-    let mut blocks = vec![Block::Bullet(vec![Span::plain(format!(
+    let mut blocks =
+        vec![Block::Bullet(vec![Span::plain(format!(
         "Chứng thư số: {}/{} công chức Một cửa ({}) có chứng thư số cá nhân còn hiệu lực để ký \
          số hóa khi tiếp nhận hồ sơ; {}/{} Bộ phận Một cửa cấp xã ({}) có chứng thư số tập thể \
          để cấp kết quả điện tử.",
-        certificates.officials.covered,
-        certificates.officials.total,
-        percent(certificates.officials.percent),
+        certificates.desk_staff.covered,
+        certificates.desk_staff.total,
+        percent_of(certificates.desk_staff.covered, certificates.desk_staff.total),
         certificates.commune_desks.covered,
         certificates.commune_desks.total,
-        percent(certificates.commune_desks.percent),
+        percent_of(
+            certificates.commune_desks.covered,
+            certificates.commune_desks.total
+        ),
     ))])];
+    blocks.extend(external.iter().map(external_sentence));
     for period in &figures.periods {
         let rates: Vec<String> = figures
             .level_rates
             .iter()
-            .filter(|rate| &rate.period == period)
-            .map(|rate| {
+            .filter(|rates| &rates.period == period)
+            .map(|rates| {
                 format!(
-                    "{}: tỷ lệ số hóa hồ sơ {}, tỷ lệ cấp kết quả điện tử {}",
-                    level_name(&rate.level),
-                    percent(rate.digitisation.percent),
-                    percent(rate.electronic_result.percent)
+                    "{}: tỷ lệ hồ sơ cấp kết quả điện tử {}, tỷ lệ số hóa hồ sơ {}, tỷ lệ số hóa \
+                     hồ sơ, kết quả giải quyết {}, tỷ lệ khai thác, sử dụng lại tài liệu số hóa {}",
+                    level_name(&rates.level),
+                    rate(&rates.electronic_result),
+                    rate(&rates.digitisation),
+                    rate(&rates.digitised_result),
+                    rate(&rates.reuse),
                 )
             })
             .collect();
         if !rates.is_empty() {
             blocks.push(Block::Bullet(vec![Span::plain(format!(
-                "{}: {}.",
+                "{} (tính từ hồ sơ trên hệ thống): {}.",
                 capitalised(&period_name(period)),
                 rates.join("; ")
             ))]));
         }
     }
     blocks
+}
+
+/// "Theo số liệu của Cổng Dịch vụ công quốc gia (ngày 15/01/2024), năm 2023 tỷ lệ … đạt: 92,7 %."
+fn external_sentence(figure: &ExternalFigure) -> Block {
+    let value = match figure.unit {
+        ExternalUnit::Percent => written_as_given(figure.value),
+        ExternalUnit::Dossiers => format!("{} hồ sơ", external_count(figure.value)),
+        ExternalUnit::Procedures => format!("{} TTHC", external_count(figure.value)),
+    };
+    Block::Bullet(vec![
+        Span::italic(format!(
+            "Theo số liệu của {} (ngày {}), ",
+            figure.source.trim(),
+            figure.as_of.format("%d/%m/%Y")
+        )),
+        Span::plain(format!(
+            "{} {} đạt: {value}.",
+            period_name(&figure.period),
+            figure.label.trim()
+        )),
+    ])
+}
+
+/// A count entered as a whole number (checked when entered).
+fn external_count(value: f64) -> String {
+    #[allow(clippy::cast_possible_truncation)]
+    number(value as i64)
+}
+
+/// " tại 18 Bộ phận Một cửa (16 xã, 1 thị trấn và 1 Bộ phận Một cửa cấp huyện)": each kind of
+/// desk named as it is (xã, phường, thị trấn), not all called "xã".
+fn desks_phrase(rows: &[StaffRow]) -> String {
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for row in rows {
+        let name = row
+            .unit_kind
+            .parse::<UnitKind>()
+            .map_or("đơn vị khác", desk_kind_name);
+        match kinds.iter_mut().find(|(seen, _)| *seen == name) {
+            Some(entry) => entry.1 += 1,
+            None => kinds.push((name, 1)),
+        }
+    }
+    let named: Vec<String> = kinds
+        .iter()
+        .map(|(name, count)| format!("{count} {name}"))
+        .collect();
+    match named.split_last() {
+        None => String::new(),
+        Some((last, [])) => format!(" tại {} Bộ phận Một cửa ({last})", rows.len()),
+        Some((last, rest)) => format!(
+            " tại {} Bộ phận Một cửa ({} và {last})",
+            rows.len(),
+            rest.join(", ")
+        ),
+    }
+}
+
+fn desk_kind_name(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::OneStopDesk => "Bộ phận Một cửa cấp huyện",
+        other => other.vietnamese_name(),
+    }
 }
 
 fn form06_body(figures: &Figures) -> Vec<Block> {
@@ -550,8 +682,10 @@ fn indicators_body(figures: &Figures) -> Vec<Block> {
                         number(indicator.numerator),
                         number(indicator.denominator)
                     ),
-                    percent(indicator.rate_percent),
-                    percent(indicator.target_percent),
+                    percent_of(indicator.numerator, indicator.denominator),
+                    indicator
+                        .target_percent
+                        .map_or_else(|| "-".into(), written_as_given),
                     indicator
                         .score
                         .map_or_else(|| "-".into(), |s| format!("{s:.2}").replace('.', ",")),
@@ -592,35 +726,73 @@ fn indicators_body(figures: &Figures) -> Vec<Block> {
     body
 }
 
+/// The appendix's cells of one row, as the seed prints them: a desk whose staff are all its own
+/// shows the total only ("3"); a desk with staff sent by agencies shows its split, every count of
+/// the row in two digits ("12", "02", "10"), so that no row mixes "3" and "03".
+fn staff_cells(total: i64, own_staff: i64, agency_sent: i64) -> [String; 3] {
+    if agency_sent == 0 {
+        return [total.to_string(), String::new(), String::new()];
+    }
+    [total, own_staff, agency_sent].map(|value| format!("{value:02}"))
+}
+
+/// A footnote mark: ¹, ², ³, then (4), (5), … (the embedded font has the first three).
+fn footnote_mark(number: usize) -> String {
+    match number {
+        1 => "¹".into(),
+        2 => "²".into(),
+        3 => "³".into(),
+        other => format!("({other})"),
+    }
+}
+
+/// "Gồm 01 Phòng Tài nguyên và Môi trường, 03 Bưu điện, …": who sent a desk's agency staff.
+fn agency_note(row: &StaffRow) -> String {
+    let parts: Vec<String> = row
+        .by_agency
+        .iter()
+        .map(|sent| format!("{:02} {}", sent.count, agency_name(&sent.agency)))
+        .collect();
+    format!(
+        "{}: gồm {} được cử đến Bộ phận Một cửa.",
+        row.unit_name,
+        parts.join(", ")
+    )
+}
+
+fn agency_name(agency: &str) -> &str {
+    agency
+        .parse::<motcua_core::official::Agency>()
+        .map_or(agency, |known| known.vietnamese_name())
+}
+
 fn staffing_appendix(figures: &Figures) -> Appendix {
     let staffing = &figures.staffing;
-    let blank_zero = |value: i64| {
-        if value == 0 {
-            String::new()
-        } else {
-            format!("{value:02}")
+    let mut notes = Vec::new();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for row in &staffing.rows {
+        let [total, own, mut sent] = staff_cells(row.total, row.own_staff, row.agency_sent);
+        if !row.by_agency.is_empty() {
+            let mark = footnote_mark(notes.len() + 1);
+            sent = format!("{sent} {mark}");
+            notes.push(format!("{mark} {}", agency_note(row)));
         }
-    };
-    let mut rows: Vec<Vec<String>> = staffing
-        .rows
-        .iter()
-        .map(|row| {
-            vec![
-                row.ordinal.to_string(),
-                row.unit_name.clone(),
-                row.total.to_string(),
-                blank_zero(row.own_staff),
-                blank_zero(row.agency_sent),
-                String::new(),
-            ]
-        })
-        .collect();
+        rows.push(vec![
+            row.ordinal.to_string(),
+            row.unit_name.clone(),
+            total,
+            own,
+            sent,
+            String::new(),
+        ]);
+    }
+    let [total, own, sent] = staff_cells(staffing.total, staffing.own_staff, staffing.agency_sent);
     rows.push(vec![
         String::new(),
         "Tổng cộng".into(),
-        staffing.total.to_string(),
-        staffing.own_staff.to_string(),
-        staffing.agency_sent.to_string(),
+        total,
+        own,
+        sent,
         String::new(),
     ]);
     let total_row = rows.len() - 1;
@@ -656,7 +828,7 @@ fn staffing_appendix(figures: &Figures) -> Appendix {
             .collect(),
             rows,
             bold_rows: vec![total_row],
-            notes: Vec::new(),
+            notes,
         })],
     }
 }
@@ -670,7 +842,6 @@ mod tests {
         assert_eq!(number(10_726), "10.726");
         assert_eq!(number(474), "474");
         assert_eq!(number(1_234_567), "1.234.567");
-        assert_eq!(percent(Some(94.88)), "94,88%");
         assert_eq!(period_name("2023"), "năm 2023");
         assert_eq!(period_name("2024-Q1"), "quý I/2024");
         assert_eq!(period_name("2024-03"), "tháng 3/2024");
@@ -681,6 +852,44 @@ mod tests {
         assert_eq!(
             date_line("Việt Yên", NaiveDate::from_ymd_opt(2024, 4, 5), 2024),
             "Việt Yên, ngày 05 tháng 4 năm 2024"
+        );
+    }
+
+    #[test]
+    fn appendix_rows_never_mix_one_and_two_digit_counts() {
+        assert_eq!(staff_cells(3, 3, 0), ["3", "", ""]);
+        assert_eq!(staff_cells(12, 2, 10), ["12", "02", "10"]);
+        assert_eq!(staff_cells(3, 2, 1), ["03", "02", "01"]);
+        assert_eq!(footnote_mark(2), "²");
+        assert_eq!(footnote_mark(4), "(4)");
+    }
+
+    #[test]
+    fn desks_are_named_by_their_kind() {
+        let row = |kind: &str| StaffRow {
+            ordinal: 1,
+            unit_id: motcua_core::record_ids::UnitId(1),
+            unit_code: String::new(),
+            unit_name: String::new(),
+            unit_kind: kind.into(),
+            total: 3,
+            own_staff: 3,
+            agency_sent: 0,
+            by_agency: Vec::new(),
+        };
+        let rows = [
+            row("commune"),
+            row("commune"),
+            row("thi_tran"),
+            row("one_stop_desk"),
+        ];
+        assert_eq!(
+            desks_phrase(&rows),
+            " tại 4 Bộ phận Một cửa (2 xã, 1 thị trấn và 1 Bộ phận Một cửa cấp huyện)"
+        );
+        assert_eq!(
+            desks_phrase(&[row("phuong")]),
+            " tại 1 Bộ phận Một cửa (1 phường)"
         );
     }
 }

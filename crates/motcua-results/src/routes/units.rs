@@ -397,7 +397,7 @@ fn staffing_table(conn: &mut DbConnection, root: UnitId) -> Result<StaffingTable
     };
     let desks: Vec<Unit> = units::list(conn, &filter, None, i64::MAX)?
         .into_iter()
-        .filter(|u| matches!(u.kind, UnitKind::Commune | UnitKind::OneStopDesk))
+        .filter(|u| u.kind.has_desk())
         .collect();
     let mut rows: BTreeMap<UnitId, StaffingRow> = desks
         .into_iter()
