@@ -14,14 +14,6 @@ crate::text_enum! {
     }
 }
 
-impl OfficialRole {
-    /// Desk staff (công chức Một cửa) are everyone at a desk but the leaders who sign: the
-    /// figures "officials with a personal certificate" count desk staff only.
-    pub fn is_desk_staff(self) -> bool {
-        self != Self::Leader
-    }
-}
-
 crate::text_enum! {
     /// How an official came to the desk; the seed report's appendix counts these separately.
     pub enum StaffingCategory {

@@ -38,6 +38,10 @@ impl UnitKind {
     }
 
     /// A unit with a one-stop desk of its own staff: every commune-level unit and every desk.
+    /// The officials of these units are the desk staff (công chức Một cửa), whatever their role
+    /// (a desk's head is one of them); the leaders who sign for a district or province sit at
+    /// that unit and are not. The staffing appendix and the certificate coverage of desk staff
+    /// count the same people.
     pub fn has_desk(self) -> bool {
         self.is_commune_level() || self == Self::OneStopDesk
     }

@@ -257,7 +257,7 @@ pub struct CertificateCoverage {
     pub at: DateTime<Utc>,
     /// Active officials with a usable, unexpired personal certificate.
     pub officials: CoverageFigure,
-    /// Of those, the desk staff (every official but the leaders).
+    /// Of those, the desk staff (the officials of the desks, not the committee's leaders).
     #[serde(default)]
     pub desk_staff: CoverageFigure,
     /// Desks (commune-level and `one_stop_desk` units existing today) with a usable, unexpired

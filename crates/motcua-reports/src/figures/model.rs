@@ -137,8 +137,9 @@ pub struct OnlineCoverageTable {
 pub struct CertificateFigures {
     /// Active officials with a usable, unexpired personal certificate.
     pub officials: CoverageFigure,
-    /// Of those, the desk staff (every official but the leaders): the figure the report prints
-    /// ("công chức Một cửa có chứng thư số cá nhân").
+    /// Of those, the desk staff (the officials of the desks, as the staffing appendix counts
+    /// them, not the leaders of the committee): the figure the report prints ("công chức Một
+    /// cửa có chứng thư số cá nhân").
     pub desk_staff: CoverageFigure,
     /// Desks (communes and one-stop desks existing today) with a usable, unexpired collective
     /// certificate.

@@ -586,11 +586,12 @@ pub struct CertificateCoverage {
     pub at: DateTime<Utc>,
     /// Active officials of the subtree with a usable, unexpired personal certificate.
     pub officials: CoverageFigure,
-    /// Of those, the desk staff: every active official but the leaders (role `leader`), the
-    /// figure of "công chức Một cửa có chứng thư số cá nhân".
+    /// Of those, the desk staff: the officials of the desks (the people the staffing table
+    /// counts; not the leaders who sit at the district or province unit), the figure of "công
+    /// chức Một cửa có chứng thư số cá nhân".
     pub desk_staff: CoverageFigure,
-    /// Desks (units of kind `commune` or `one_stop_desk` that exist today) with a usable,
-    /// unexpired collective certificate.
+    /// Desks (commune-level units, `commune`, `phuong` or `thi_tran`, and `one_stop_desk` units
+    /// that exist today) with a usable, unexpired collective certificate.
     pub desks: CoverageFigure,
     pub uncovered_officials: Vec<UncoveredOfficial>,
     pub uncovered_desks: Vec<UncoveredDesk>,
@@ -695,7 +696,11 @@ fn coverage(
             unit_id: o.unit_id,
         })
         .collect();
-    let staff: Vec<&Official> = people.iter().filter(|o| o.role.is_desk_staff()).collect();
+    let desk_ids: BTreeSet<UnitId> = desks.iter().map(|d| d.id).collect();
+    let staff: Vec<&Official> = people
+        .iter()
+        .filter(|o| desk_ids.contains(&o.unit_id))
+        .collect();
     let uncovered_desks: Vec<UncoveredDesk> = desks
         .iter()
         .filter(|d| !covered_units.contains(&d.id))
