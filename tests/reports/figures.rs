@@ -126,23 +126,31 @@ fn pdf_text(pdf: &[u8]) -> Option<String> {
     }
 }
 
-/// An attachment of a PDF by name, read with qpdf; `None` when qpdf is missing outside CI.
+/// An attachment of a PDF by file name, read with qpdf; `None` when qpdf is missing outside CI.
 fn attachment(pdf: &[u8], name: &str) -> Option<Vec<u8>> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.pdf");
     std::fs::write(&path, pdf).unwrap();
-    match std::process::Command::new("qpdf")
-        .arg(format!("--show-attachment={name}"))
-        .arg(&path)
-        .output()
-    {
-        Ok(out) => {
-            assert!(out.status.success(), "no attachment {name}");
-            Some(out.stdout)
-        }
-        Err(_) if std::env::var_os("CI").is_none() => None,
+    let qpdf = |args: &[&str]| {
+        std::process::Command::new("qpdf")
+            .args(args)
+            .arg(&path)
+            .output()
+    };
+    let listed = match qpdf(&["--list-attachments"]) {
+        Ok(out) => String::from_utf8(out.stdout).unwrap(),
+        Err(_) if std::env::var_os("CI").is_none() => return None,
         Err(e) => panic!("qpdf is needed in CI: {e}"),
-    }
+    };
+    // Lines read "<name-tree key> -> <object>"; the key ends with the file name.
+    let key = listed
+        .lines()
+        .filter_map(|line| line.split(" -> ").next())
+        .find(|key| key.ends_with(name))
+        .unwrap_or_else(|| panic!("no attachment {name} in:\n{listed}"));
+    let out = qpdf(&[&format!("--show-attachment={key}")]).unwrap();
+    assert!(out.status.success(), "cannot read {key}");
+    Some(out.stdout)
 }
 
 async fn the_document_prints_the_records_and_the_outside_figures_apart(backend: Backend) {

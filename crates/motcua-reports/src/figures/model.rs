@@ -62,7 +62,7 @@ pub struct PeriodIndicators {
 }
 
 /// A count of a count.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     pub numerator: i64,
     pub denominator: i64,
@@ -100,7 +100,10 @@ pub struct LevelRates {
     pub level: String,
     pub digitisation: Rate,
     pub electronic_result: Rate,
+    // Versions frozen before these rates existed read them as 0/0.
+    #[serde(default)]
     pub digitised_result: Rate,
+    #[serde(default)]
     pub reuse: Rate,
 }
 
@@ -140,6 +143,7 @@ pub struct CertificateFigures {
     /// Of those, the desk staff (the officials of the desks, as the staffing appendix counts
     /// them, not the leaders of the committee): the figure the report prints ("công chức Một
     /// cửa có chứng thư số cá nhân").
+    #[serde(default)]
     pub desk_staff: CoverageFigure,
     /// Desks (communes and one-stop desks existing today) with a usable, unexpired collective
     /// certificate.
@@ -157,6 +161,7 @@ pub struct StaffRow {
     pub unit_code: String,
     pub unit_name: String,
     /// The unit's kind (`commune`, `phuong`, `thi_tran`, `one_stop_desk`, …).
+    #[serde(default)]
     pub unit_kind: String,
     pub total: i64,
     /// Own establishment and seconded (thuộc biên chế hoặc biệt phái).
@@ -164,6 +169,7 @@ pub struct StaffRow {
     /// Sent by specialised agencies (do các cơ quan chuyên môn được cử đến).
     pub agency_sent: i64,
     /// Who sent them, in the results service's order: the appendix's footnote on the row.
+    #[serde(default)]
     pub by_agency: Vec<AgencyStaff>,
 }
 
@@ -224,6 +230,7 @@ pub struct Figures {
     pub certificates: CertificateFigures,
     pub staffing: Staffing,
     /// Which requests each member was computed from.
+    #[serde(default)]
     pub provenance: Vec<Provenance>,
 }
 
