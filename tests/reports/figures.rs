@@ -328,6 +328,11 @@ async fn the_document_prints_the_records_and_the_outside_figures_apart(backend: 
             );
         }
     }
+    if let Some(attached) = attachment(&pdf, "sources.json") {
+        // The signed PDF carries when each request of the figures was answered.
+        let attached: Value = serde_json::from_slice(&attached).unwrap();
+        assert_eq!(&attached, &versions[0]["sources"]);
+    }
     if let Some(attached) = attachment(&pdf, "external-figures.json") {
         let attached: Value = serde_json::from_slice(&attached).unwrap();
         assert_eq!(attached["schema"], "motcua.report-external-figures/1");

@@ -451,10 +451,12 @@ fn render(
     created: DateTime<FixedOffset>,
 ) -> RenderedDocument {
     let json = compiled.figures.canonical_json().unwrap();
+    let sources = serde_json::to_vec(&compiled.sources).unwrap();
     let document = motcua_reports::report_document::build(
         ReportKind::OneStopActivity,
         &compiled.figures,
         &json,
+        &sources,
         content,
         Issue {
             number_text: None,

@@ -7,17 +7,25 @@ use motcua_core::form06::Form06Columns;
 use motcua_core::period::Period;
 use motcua_core::report::ReportKind;
 use motcua_document::{
-    AdministrativeDocument, Align, Appendix, Attachment, Block, Column, HeaderCell, Metadata, Span,
-    Table,
+    AdministrativeDocument, Align, Attachment, Block, Column, HeaderCell, Metadata, Span, Table,
 };
 
-use crate::content::{ExternalFigure, ExternalUnit, VersionContent};
-use crate::figures::{Figures, LevelForm06, PeriodForm06, Rate, StaffRow};
+use crate::content::{ExternalFigure, VersionContent};
+use crate::figures::{Figures, LevelForm06, PeriodForm06, Rate};
 use motcua_core::percent::{written as percent_of, written_as_given};
-use motcua_core::unit::UnitKind;
+
+mod outside;
+mod staffing;
+
+pub use outside::external_figures_json;
+use outside::external_sentence;
+use staffing::{desks_phrase, staffing_appendix};
 
 /// File name of the attached figures inside the PDF.
 pub const FIGURES_ATTACHMENT: &str = "figures.json";
+/// File name of the attached sources: the requests the figures were computed from, with the
+/// time each was answered (`provenance` of the figures names them by path).
+pub const SOURCES_ATTACHMENT: &str = "sources.json";
 /// File name of the attached external figures (present when the report has any).
 pub const EXTERNAL_FIGURES_ATTACHMENT: &str = "external-figures.json";
 /// `schema` of the external figures' attachment.
@@ -34,11 +42,14 @@ pub struct Issue<'a> {
 }
 
 /// Builds the document of a report. `figures_json` is the canonical JSON of `figures`, attached
-/// byte for byte.
+/// byte for byte; `sources_json` the version's sources (each request with when it was answered
+/// and the SHA-256 of its answer), attached beside it so that the signatures cover the time of
+/// every figure's requests too.
 pub fn build(
     kind: ReportKind,
     figures: &Figures,
     figures_json: &[u8],
+    sources_json: &[u8],
     content: &VersionContent,
     issue: Issue<'_>,
     created: DateTime<FixedOffset>,
@@ -79,7 +90,7 @@ pub fn build(
         authority: signatory.map(|s| s.authority.clone()).unwrap_or_default(),
         signer_name: signatory.map(|s| s.full_name.clone()).unwrap_or_default(),
         appendices,
-        attachments: attachments(figures_json, &content.external_figures),
+        attachments: attachments(figures_json, sources_json, &content.external_figures),
         metadata: Metadata {
             title: format!("Báo cáo: {subject}"),
             author: letterhead.issuing_body.clone(),
@@ -90,14 +101,29 @@ pub fn build(
     }
 }
 
-fn attachments(figures_json: &[u8], external: &[ExternalFigure]) -> Vec<Attachment> {
-    let mut attached = vec![Attachment {
-        file_name: FIGURES_ATTACHMENT.into(),
-        mime_type: "application/json".into(),
-        description: "Số liệu của báo cáo tính từ hồ sơ (máy đọc được), motcua.report-figures/1"
-            .into(),
-        content: figures_json.to_vec(),
-    }];
+fn attachments(
+    figures_json: &[u8],
+    sources_json: &[u8],
+    external: &[ExternalFigure],
+) -> Vec<Attachment> {
+    let mut attached = vec![
+        Attachment {
+            file_name: FIGURES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: "Số liệu của báo cáo tính từ hồ sơ (máy đọc được), \
+                          motcua.report-figures/1"
+                .into(),
+            content: figures_json.to_vec(),
+        },
+        Attachment {
+            file_name: SOURCES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: "Nguồn số liệu: từng yêu cầu tới dịch vụ kết quả, thời điểm trả lời và \
+                          SHA-256 của câu trả lời"
+                .into(),
+            content: sources_json.to_vec(),
+        },
+    ];
     if !external.is_empty() {
         attached.push(Attachment {
             file_name: EXTERNAL_FIGURES_ATTACHMENT.into(),
@@ -110,29 +136,6 @@ fn attachments(figures_json: &[u8], external: &[ExternalFigure]) -> Vec<Attachme
         });
     }
     attached
-}
-
-/// The external figures as attached: each marked `"origin": "external"` with its source.
-pub fn external_figures_json(external: &[ExternalFigure]) -> Vec<u8> {
-    let figures: Vec<serde_json::Value> = external
-        .iter()
-        .map(|figure| {
-            serde_json::json!({
-                "origin": EXTERNAL_ORIGIN,
-                "label": figure.label,
-                "period": figure.period,
-                "value": figure.value,
-                "unit": figure.unit,
-                "source": figure.source,
-                "as_of": figure.as_of,
-            })
-        })
-        .collect();
-    serde_json::to_vec(&serde_json::json!({
-        "schema": EXTERNAL_FIGURES_SCHEMA,
-        "figures": figures,
-    }))
-    .unwrap_or_default()
 }
 
 fn default_subject(kind: ReportKind, figures: &Figures) -> String {
@@ -582,69 +585,6 @@ fn digitisation_blocks(figures: &Figures, external: &[ExternalFigure]) -> Vec<Bl
     blocks
 }
 
-/// "Theo số liệu của Cổng Dịch vụ công quốc gia (ngày 15/01/2024), năm 2023 tỷ lệ … đạt: 92,7 %."
-fn external_sentence(figure: &ExternalFigure) -> Block {
-    let value = match figure.unit {
-        ExternalUnit::Percent => written_as_given(figure.value),
-        ExternalUnit::Dossiers => format!("{} hồ sơ", external_count(figure.value)),
-        ExternalUnit::Procedures => format!("{} TTHC", external_count(figure.value)),
-    };
-    Block::Bullet(vec![
-        Span::italic(format!(
-            "Theo số liệu của {} (ngày {}), ",
-            figure.source.trim(),
-            figure.as_of.format("%d/%m/%Y")
-        )),
-        Span::plain(format!(
-            "{} {} đạt: {value}.",
-            period_name(&figure.period),
-            figure.label.trim()
-        )),
-    ])
-}
-
-/// A count entered as a whole number (checked when entered).
-fn external_count(value: f64) -> String {
-    #[allow(clippy::cast_possible_truncation)]
-    number(value as i64)
-}
-
-/// " tại 18 Bộ phận Một cửa (16 xã, 1 thị trấn và 1 Bộ phận Một cửa cấp huyện)": each kind of
-/// desk named as it is (xã, phường, thị trấn), not all called "xã".
-fn desks_phrase(rows: &[StaffRow]) -> String {
-    let mut kinds: Vec<(&str, usize)> = Vec::new();
-    for row in rows {
-        let name = row
-            .unit_kind
-            .parse::<UnitKind>()
-            .map_or("đơn vị khác", desk_kind_name);
-        match kinds.iter_mut().find(|(seen, _)| *seen == name) {
-            Some(entry) => entry.1 += 1,
-            None => kinds.push((name, 1)),
-        }
-    }
-    let named: Vec<String> = kinds
-        .iter()
-        .map(|(name, count)| format!("{count} {name}"))
-        .collect();
-    match named.split_last() {
-        None => String::new(),
-        Some((last, [])) => format!(" tại {} Bộ phận Một cửa ({last})", rows.len()),
-        Some((last, rest)) => format!(
-            " tại {} Bộ phận Một cửa ({} và {last})",
-            rows.len(),
-            rest.join(", ")
-        ),
-    }
-}
-
-fn desk_kind_name(kind: UnitKind) -> &'static str {
-    match kind {
-        UnitKind::OneStopDesk => "Bộ phận Một cửa cấp huyện",
-        other => other.vietnamese_name(),
-    }
-}
-
 fn form06_body(figures: &Figures) -> Vec<Block> {
     let mut body = Vec::new();
     for period in &figures.form06 {
@@ -726,113 +666,6 @@ fn indicators_body(figures: &Figures) -> Vec<Block> {
     body
 }
 
-/// The appendix's cells of one row, as the seed prints them: a desk whose staff are all its own
-/// shows the total only ("3"); a desk with staff sent by agencies shows its split, every count of
-/// the row in two digits ("12", "02", "10"), so that no row mixes "3" and "03".
-fn staff_cells(total: i64, own_staff: i64, agency_sent: i64) -> [String; 3] {
-    if agency_sent == 0 {
-        return [total.to_string(), String::new(), String::new()];
-    }
-    [total, own_staff, agency_sent].map(|value| format!("{value:02}"))
-}
-
-/// A footnote mark: ¹, ², ³, then (4), (5), … (the embedded font has the first three).
-fn footnote_mark(number: usize) -> String {
-    match number {
-        1 => "¹".into(),
-        2 => "²".into(),
-        3 => "³".into(),
-        other => format!("({other})"),
-    }
-}
-
-/// "Gồm 01 Phòng Tài nguyên và Môi trường, 03 Bưu điện, …": who sent a desk's agency staff.
-fn agency_note(row: &StaffRow) -> String {
-    let parts: Vec<String> = row
-        .by_agency
-        .iter()
-        .map(|sent| format!("{:02} {}", sent.count, agency_name(&sent.agency)))
-        .collect();
-    format!(
-        "{}: gồm {} được cử đến Bộ phận Một cửa.",
-        row.unit_name,
-        parts.join(", ")
-    )
-}
-
-fn agency_name(agency: &str) -> &str {
-    agency
-        .parse::<motcua_core::official::Agency>()
-        .map_or(agency, |known| known.vietnamese_name())
-}
-
-fn staffing_appendix(figures: &Figures) -> Appendix {
-    let staffing = &figures.staffing;
-    let mut notes = Vec::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for row in &staffing.rows {
-        let [total, own, mut sent] = staff_cells(row.total, row.own_staff, row.agency_sent);
-        if !row.by_agency.is_empty() {
-            let mark = footnote_mark(notes.len() + 1);
-            sent = format!("{sent} {mark}");
-            notes.push(format!("{mark} {}", agency_note(row)));
-        }
-        rows.push(vec![
-            row.ordinal.to_string(),
-            row.unit_name.clone(),
-            total,
-            own,
-            sent,
-            String::new(),
-        ]);
-    }
-    let [total, own, sent] = staff_cells(staffing.total, staffing.own_staff, staffing.agency_sent);
-    rows.push(vec![
-        String::new(),
-        "Tổng cộng".into(),
-        total,
-        own,
-        sent,
-        String::new(),
-    ]);
-    let total_row = rows.len() - 1;
-    Appendix {
-        title: "PHỤ LỤC".into(),
-        subtitle: Some(
-            "Tổng số cán bộ, công chức, viên chức làm việc tại Bộ phận Một cửa các cấp".into(),
-        ),
-        blocks: vec![Block::Table(Table {
-            header: vec![
-                vec![
-                    HeaderCell::spanning("TT", 1, 2),
-                    HeaderCell::spanning("Đơn vị", 1, 2),
-                    HeaderCell::spanning("Số lượng cán bộ công chức tại Bộ phận một cửa", 3, 1),
-                    HeaderCell::spanning("Ghi chú", 1, 2),
-                ],
-                vec![
-                    HeaderCell::new("Tổng số"),
-                    HeaderCell::new("Thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa"),
-                    HeaderCell::new("Công chức, viên chức do các cơ quan chuyên môn được cử đến"),
-                ],
-            ],
-            columns: [
-                (0.6, Align::Centre),
-                (3.2, Align::Left),
-                (1.1, Align::Centre),
-                (2.0, Align::Centre),
-                (2.2, Align::Centre),
-                (1.1, Align::Left),
-            ]
-            .into_iter()
-            .map(|(width, align)| Column { width, align })
-            .collect(),
-            rows,
-            bold_rows: vec![total_row],
-            notes,
-        })],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -852,44 +685,6 @@ mod tests {
         assert_eq!(
             date_line("Việt Yên", NaiveDate::from_ymd_opt(2024, 4, 5), 2024),
             "Việt Yên, ngày 05 tháng 4 năm 2024"
-        );
-    }
-
-    #[test]
-    fn appendix_rows_never_mix_one_and_two_digit_counts() {
-        assert_eq!(staff_cells(3, 3, 0), ["3", "", ""]);
-        assert_eq!(staff_cells(12, 2, 10), ["12", "02", "10"]);
-        assert_eq!(staff_cells(3, 2, 1), ["03", "02", "01"]);
-        assert_eq!(footnote_mark(2), "²");
-        assert_eq!(footnote_mark(4), "(4)");
-    }
-
-    #[test]
-    fn desks_are_named_by_their_kind() {
-        let row = |kind: &str| StaffRow {
-            ordinal: 1,
-            unit_id: motcua_core::record_ids::UnitId(1),
-            unit_code: String::new(),
-            unit_name: String::new(),
-            unit_kind: kind.into(),
-            total: 3,
-            own_staff: 3,
-            agency_sent: 0,
-            by_agency: Vec::new(),
-        };
-        let rows = [
-            row("commune"),
-            row("commune"),
-            row("thi_tran"),
-            row("one_stop_desk"),
-        ];
-        assert_eq!(
-            desks_phrase(&rows),
-            " tại 4 Bộ phận Một cửa (2 xã, 1 thị trấn và 1 Bộ phận Một cửa cấp huyện)"
-        );
-        assert_eq!(
-            desks_phrase(&[row("phuong")]),
-            " tại 1 Bộ phận Một cửa (1 phường)"
         );
     }
 }
