@@ -7,6 +7,7 @@
 mod api_fuzzing;
 mod audit_trail;
 mod database_outage;
+mod figures;
 mod idempotency;
 mod long_term;
 mod openapi;

@@ -710,6 +710,11 @@ async fn coverage_of_the_seed_district_follows_revocation(app: TestApp) {
         empty["desks"],
         json!({"covered": 0, "total": 18, "percent": 0.0})
     );
+    assert_eq!(
+        empty["desk_staff"],
+        json!({"covered": 0, "total": 69, "percent": 0.0}),
+        "the leader sits at the district, not at a desk"
+    );
     assert_eq!(empty["uncovered_desks"].as_array().unwrap().len(), 18);
 
     let people = officials_under(&app, district).await;
@@ -748,6 +753,10 @@ async fn coverage_of_the_seed_district_follows_revocation(app: TestApp) {
     assert_eq!(
         full["desks"],
         json!({"covered": 18, "total": 18, "percent": 100.0})
+    );
+    assert_eq!(
+        full["desk_staff"],
+        json!({"covered": 69, "total": 69, "percent": 100.0})
     );
     assert_eq!(full["uncovered_officials"], json!([]));
     assert_eq!(full["by_status"], json!([{"status": "valid", "count": 89}]));
@@ -803,7 +812,13 @@ async fn coverage_of_the_seed_district_follows_revocation(app: TestApp) {
     let (_, after) = app.get(&coverage_path).await;
     assert_eq!(
         after["officials"],
-        json!({"covered": 69, "total": 70, "percent": 98.6})
+        json!({"covered": 69, "total": 70, "percent": 98.57}),
+        "69/70 = 98.571…, rounded once"
+    );
+    assert_ne!(victim_cert_unit(&people, victim), district);
+    assert_eq!(
+        after["desk_staff"],
+        json!({"covered": 68, "total": 69, "percent": 98.55})
     );
     assert_eq!(after["desks"]["percent"], 100.0);
     assert_eq!(
@@ -1275,4 +1290,13 @@ async fn default_roots_and_scheduled_revalidation(backend: Backend) {
     let added =
         motcua_results::certificate_registry::install_default_roots(&app.pool, dir.path()).unwrap();
     assert_eq!(added, 0);
+}
+
+/// The unit of the official a certificate was registered for.
+fn victim_cert_unit(people: &[Value], certificate: &Value) -> i64 {
+    people
+        .iter()
+        .find(|o| o["id"] == certificate["official_id"])
+        .and_then(|o| o["unit_id"].as_i64())
+        .unwrap()
 }

@@ -121,4 +121,21 @@ async fn biểu_06_reproduces_the_seed_report(app: TestApp) {
     assert_eq!(rate("online_service_coverage_district"), 94.88);
     assert_eq!(rate("online_service_coverage_commune"), 92.31);
     assert!(rate("reuse_rate") > 98.0, "{indicators}");
+    // Digitised results are the electronic results of dossiers digitised at reception.
+    assert!(
+        rate("result_digitisation_rate") <= rate("electronic_result_rate"),
+        "{indicators}"
+    );
+
+    // The appendix's "TT Nếnh" is a township (thị trấn), counted at commune level above.
+    let nenh = seeded
+        .communes
+        .iter()
+        .find(|c| c.name.ends_with("Nếnh"))
+        .unwrap();
+    let (_, township) = app.get(&format!("/units/{}", nenh.id.0)).await;
+    assert_eq!(
+        (&township["kind"], &township["name"]),
+        (&Value::from("thi_tran"), &Value::from("UBND thị trấn Nếnh"))
+    );
 }

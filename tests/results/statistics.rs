@@ -12,7 +12,8 @@ on_both_backends!(
     counters_follow_every_kind_of_change,
     counters_equal_raw_group_by_on_random_data,
     overdue_in_a_running_period_means_due_before_today,
-    random_periods_get_a_2xx_or_a_4xx_problem
+    random_periods_get_a_2xx_or_a_4xx_problem,
+    digitised_results_and_commune_level_kinds
 );
 
 fn counters_snapshot(app: &TestApp) -> Vec<motcua_db::statistics::CounterRow> {
@@ -432,4 +433,107 @@ async fn random_periods_get_a_2xx_or_a_4xx_problem(app: TestApp) {
             );
         }
     }
+}
+
+fn indicator<'a>(indicators: &'a Value, key: &str) -> &'a Value {
+    indicators["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in {indicators}"))
+}
+
+/// Resolves a dossier received on 2024-01-08 on 2024-01-10, with an electronic result or not.
+async fn resolved(app: &TestApp, body: &Value, electronic: bool) {
+    let code = create(app, body).await["code"].as_str().unwrap().to_owned();
+    step(app, &code, "processing", "2024-01-09T02:00:00Z", None).await;
+    let mut release = json!({"to": "releasing", "at": "2024-01-10T02:00:00Z"});
+    release["electronic_result"] = json!(electronic);
+    let (status, moved) = app
+        .post(&format!("/dossiers/{code}/transitions"), &release)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+}
+
+/// The digitised-result counter (dossier digitised at reception and result issued
+/// electronically) is kept like the others, and wards and townships count at commune level.
+async fn digitised_results_and_commune_level_kinds(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let district = seeded.district.id.0;
+    let nenh = seeded
+        .communes
+        .iter()
+        .find(|c| c.name.ends_with("Nếnh"))
+        .unwrap();
+    let (_, township) = app.get(&format!("/units/{}", nenh.id.0)).await;
+    assert_eq!(township["kind"], "thi_tran", "{township}");
+    assert_eq!(township["name"], "UBND thị trấn Nếnh");
+    let (status, ward) = app
+        .post(
+            "/units",
+            &json!({"code": "000.50.24.H05", "name": "UBND phường Thử Nghiệm", "kind": "phuong",
+                    "parent_id": district, "valid_from": "2020-01-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ward}");
+    let ward = ward["id"].as_i64().unwrap();
+    let proc_id = procedure(&app, "1.000300", "Chứng thực", 3).await;
+
+    let digital = |unit| dossier(unit, proc_id, "online", "2024-01-08T02:00:00Z");
+    let mut paper = digital(nenh.id.0);
+    paper["components"] = json!([{"name": "Tờ khai", "digitisation": "not_digitised"}]);
+    // Township: one digitised with an electronic result, one on paper with an electronic
+    // result, one digitised with a paper result.
+    resolved(&app, &digital(nenh.id.0), true).await;
+    resolved(&app, &paper, true).await;
+    resolved(&app, &digital(nenh.id.0), false).await;
+    // Ward: one digitised with an electronic result.
+    resolved(&app, &digital(ward), true).await;
+
+    let (status, at_township) = app
+        .get(&format!(
+            "/statistics/indicators?unit={}&period=2024-Q1",
+            nenh.id.0
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{at_township}");
+    let digitised = indicator(&at_township, "result_digitisation_rate");
+    assert_eq!(
+        (&digitised["numerator"], &digitised["denominator"]),
+        (&json!(1), &json!(3))
+    );
+    assert_eq!(digitised["rate_percent"], 33.33);
+    let electronic = indicator(&at_township, "electronic_result_rate");
+    assert_eq!(
+        (&electronic["numerator"], &electronic["denominator"]),
+        (&json!(2), &json!(3))
+    );
+
+    let (_, in_district) = app
+        .get(&format!(
+            "/statistics/indicators?unit={district}&period=2024-Q1"
+        ))
+        .await;
+    let digitised = indicator(&in_district, "result_digitisation_rate");
+    assert_eq!(
+        (&digitised["numerator"], &digitised["denominator"]),
+        (&json!(2), &json!(4))
+    );
+
+    let (_, form) = app
+        .get(&format!(
+            "/statistics/form-06?unit={district}&period=2024-Q1"
+        ))
+        .await;
+    let levels: Vec<&Value> = form["levels"].as_array().unwrap().iter().collect();
+    assert_eq!(
+        levels.len(),
+        1,
+        "the township and the ward are commune level: {form}"
+    );
+    assert_eq!(levels[0]["level"], "commune");
+    assert_eq!(levels[0]["columns"]["resolved"], 4);
+
+    assert_consistent(&app, district, &["2024-Q1", "2024"], "digitised results").await;
 }

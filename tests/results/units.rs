@@ -260,7 +260,19 @@ async fn subtree_filters(app: TestApp) {
             seeded.district.id
         ))
         .await;
-    assert_eq!(page["items"].as_array().unwrap().len(), 17);
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        16,
+        "16 xã; TT Nếnh is a township"
+    );
+    let (_, page) = app
+        .get(&format!(
+            "/units?under={}&kind=thi_tran&limit=500",
+            seeded.district.id
+        ))
+        .await;
+    assert_eq!(page["items"][0]["name"], "UBND thị trấn Nếnh", "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
     let (_, page) = app
         .get(&format!("/units?parent={}", seeded.province.id))
         .await;

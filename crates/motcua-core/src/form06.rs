@@ -233,7 +233,8 @@ pub struct Indicator {
     pub name: String,
     pub numerator: i64,
     pub denominator: i64,
-    /// Percent, two decimals; absent when the denominator is zero.
+    /// Percent, two decimals rounded once from the counts (`motcua_core::percent`); absent when
+    /// the denominator is zero.
     pub rate_percent: Option<f64>,
     /// Percent; `None` when the score is proportional to the rate.
     pub target_percent: Option<f64>,
@@ -265,7 +266,8 @@ impl Indicator {
             name: name.into(),
             numerator,
             denominator,
-            rate_percent: rate.map(round),
+            // Printed rates follow the one rounding rule, from the counts.
+            rate_percent: crate::percent::value(numerator, denominator),
             target_percent,
             max_points,
             score: score.map(round),

@@ -8,6 +8,7 @@ pub mod dossier;
 pub mod form06;
 pub mod identifiers;
 pub mod official;
+pub mod percent;
 pub mod period;
 pub mod procedure;
 pub mod record_ids;

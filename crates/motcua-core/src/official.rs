@@ -56,3 +56,20 @@ crate::text_enum! {
         Other = "other",
     }
 }
+
+impl Agency {
+    /// How the appendix of a report names the agency.
+    pub fn vietnamese_name(self) -> &'static str {
+        match self {
+            Self::LandRegistry => "Chi nhánh Văn phòng đăng ký đất đai",
+            Self::SocialInsurance => "Bảo hiểm xã hội",
+            Self::Tax => "Chi cục thuế",
+            Self::PostOffice => "Bưu điện",
+            Self::Electricity => "Điện lực",
+            Self::NaturalResources => "Phòng Tài nguyên và Môi trường",
+            Self::Police => "Công an",
+            Self::Justice => "Phòng Tư pháp",
+            Self::Other => "cơ quan khác",
+        }
+    }
+}

@@ -39,6 +39,9 @@ crate::text_enum! {
         Reused = "reused",
         /// Keyed by the resolution day: an electronic result was issued.
         ElectronicResult = "electronic_result",
+        /// Keyed by the resolution day: the dossier and its result are both digitised (every
+        /// component digitised at reception and an electronic result), see [`digitised_result`].
+        DigitisedResult = "digitised_result",
         /// Keyed by the day the result was handed over.
         RatedSatisfied = "rated_satisfied",
         RatedNormal = "rated_normal",
@@ -97,6 +100,16 @@ pub struct DossierFacts {
     pub rating: Option<Rating>,
 }
 
+/// A resolved dossier counts as "số hóa hồ sơ, kết quả giải quyết" when both ends are digital:
+/// every component was digitised at reception and the result was issued electronically (a paper
+/// result is not digitised by the system, so it does not count).
+pub fn digitised_result(facts: &DossierFacts) -> bool {
+    facts.resolved_on.is_some()
+        && facts.resolution.is_some()
+        && facts.digitised
+        && facts.electronic_result
+}
+
 /// The counters a dossier in this state adds to, one each.
 pub fn contributions(facts: &DossierFacts) -> Vec<(NaiveDate, Metric)> {
     let Some(received) = facts.received_on else {
@@ -116,6 +129,9 @@ pub fn contributions(facts: &DossierFacts) -> Vec<(NaiveDate, Metric)> {
         out.push((resolved, Metric::resolved(resolution)));
         if facts.electronic_result {
             out.push((resolved, Metric::ElectronicResult));
+        }
+        if digitised_result(facts) {
+            out.push((resolved, Metric::DigitisedResult));
         }
         match facts.due_on {
             Some(due) if resolved <= due => out.push((due, Metric::DueMet)),
@@ -198,6 +214,33 @@ mod tests {
                 (day(12), Metric::ResolvedAfterDue, 1)
             ]
         );
+    }
+
+    #[test]
+    fn a_digitised_result_needs_a_digitised_dossier_and_an_electronic_result() {
+        let resolved = DossierFacts {
+            resolved_on: Some(day(5)),
+            resolution: Some(Resolution::Early),
+            electronic_result: true,
+            ..received()
+        };
+        assert!(digitised_result(&resolved));
+        assert!(contributions(&resolved).contains(&(day(5), Metric::DigitisedResult)));
+        let paper = DossierFacts {
+            electronic_result: false,
+            ..resolved
+        };
+        assert!(!digitised_result(&paper));
+        let scanned_late = DossierFacts {
+            digitised: false,
+            ..resolved
+        };
+        assert!(!digitised_result(&scanned_late));
+        let open = DossierFacts {
+            electronic_result: true,
+            ..received()
+        };
+        assert!(!digitised_result(&open), "no result yet");
     }
 
     #[test]

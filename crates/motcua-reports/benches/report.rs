@@ -415,6 +415,10 @@ fn content() -> VersionContent {
             organisation: "Bộ phận Một cửa cấp huyện và 17 xã bố trí đủ công chức, trang thiết \
                            bị theo quy định."
                 .into(),
+            operation_effectiveness: "Bộ phận Một cửa vận hành thông suốt, không có phản \
+                                      ánh, kiến nghị về thái độ phục vụ."
+                .into(),
+            operation_difficulties: "Công chức cấp xã làm việc theo chế độ kiêm nhiệm.".into(),
             recommendations: "Đề nghị UBND tỉnh tiếp tục hỗ trợ kinh phí số hóa hồ sơ.".into(),
         },
         letterhead: Letterhead {
@@ -435,6 +439,7 @@ fn content() -> VersionContent {
             title: title.into(),
             authority: authority_for(title).unwrap(),
         }),
+        external_figures: Vec::new(),
     }
 }
 
@@ -446,10 +451,12 @@ fn render(
     created: DateTime<FixedOffset>,
 ) -> RenderedDocument {
     let json = compiled.figures.canonical_json().unwrap();
+    let sources = serde_json::to_vec(&compiled.sources).unwrap();
     let document = motcua_reports::report_document::build(
         ReportKind::OneStopActivity,
         &compiled.figures,
         &json,
+        &sources,
         content,
         Issue {
             number_text: None,

@@ -173,7 +173,8 @@ pub struct Unit {
     /// Electronic identifier of the body, e.g. `000.00.24.H05`.
     pub code: String,
     pub name: String,
-    /// `province`, `district`, `commune`, `one_stop_desk`, `department` or `other`.
+    /// `province`, `district`, `commune`, `phuong`, `thi_tran`, `one_stop_desk`, `department`
+    /// or `other`.
     pub kind: String,
     pub parent_id: Option<UnitId>,
     #[serde(default)]
@@ -256,7 +257,10 @@ pub struct CertificateCoverage {
     pub at: DateTime<Utc>,
     /// Active officials with a usable, unexpired personal certificate.
     pub officials: CoverageFigure,
-    /// Desks (`commune` and `one_stop_desk` units existing today) with a usable, unexpired
+    /// Of those, the desk staff (the officials of the desks, not the committee's leaders).
+    #[serde(default)]
+    pub desk_staff: CoverageFigure,
+    /// Desks (commune-level and `one_stop_desk` units existing today) with a usable, unexpired
     /// collective certificate.
     pub desks: CoverageFigure,
     #[serde(default)]
@@ -293,7 +297,7 @@ pub struct StaffingRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffingTable {
     pub unit_id: UnitId,
-    /// Desks (`commune` and `one_stop_desk` units), in id order.
+    /// Desks (commune-level and `one_stop_desk` units), in id order.
     pub rows: Vec<StaffingRow>,
     pub total: i64,
     pub own_staff: i64,

@@ -7,15 +7,31 @@ use motcua_core::form06::Form06Columns;
 use motcua_core::period::Period;
 use motcua_core::report::ReportKind;
 use motcua_document::{
-    AdministrativeDocument, Align, Appendix, Attachment, Block, Column, HeaderCell, Metadata, Span,
-    Table,
+    AdministrativeDocument, Align, Attachment, Block, Column, HeaderCell, Metadata, Span, Table,
 };
 
-use crate::content::VersionContent;
-use crate::figures::{Figures, LevelForm06, PeriodForm06};
+use crate::content::{ExternalFigure, VersionContent};
+use crate::figures::{Figures, LevelForm06, PeriodForm06, Rate};
+use motcua_core::percent::{written as percent_of, written_as_given};
+
+mod outside;
+mod staffing;
+
+pub use outside::external_figures_json;
+use outside::external_sentence;
+use staffing::{desks_phrase, staffing_appendix};
 
 /// File name of the attached figures inside the PDF.
 pub const FIGURES_ATTACHMENT: &str = "figures.json";
+/// File name of the attached sources: the requests the figures were computed from, with the
+/// time each was answered (`provenance` of the figures names them by path).
+pub const SOURCES_ATTACHMENT: &str = "sources.json";
+/// File name of the attached external figures (present when the report has any).
+pub const EXTERNAL_FIGURES_ATTACHMENT: &str = "external-figures.json";
+/// `schema` of the external figures' attachment.
+pub const EXTERNAL_FIGURES_SCHEMA: &str = "motcua.report-external-figures/1";
+/// `origin` of every external figure in its attachment.
+pub const EXTERNAL_ORIGIN: &str = "external";
 
 /// What is printed in the number and date lines: blank until the report is issued, since the
 /// number and time are assigned then (NĐ 30, Điều 15 for electronic documents).
@@ -26,11 +42,14 @@ pub struct Issue<'a> {
 }
 
 /// Builds the document of a report. `figures_json` is the canonical JSON of `figures`, attached
-/// byte for byte.
+/// byte for byte; `sources_json` the version's sources (each request with when it was answered
+/// and the SHA-256 of its answer), attached beside it so that the signatures cover the time of
+/// every figure's requests too.
 pub fn build(
     kind: ReportKind,
     figures: &Figures,
     figures_json: &[u8],
+    sources_json: &[u8],
     content: &VersionContent,
     issue: Issue<'_>,
     created: DateTime<FixedOffset>,
@@ -73,12 +92,7 @@ pub fn build(
         authority: signatory.map(|s| s.authority.clone()).unwrap_or_default(),
         signer_name: signatory.map(|s| s.full_name.clone()).unwrap_or_default(),
         appendices,
-        attachments: vec![Attachment {
-            file_name: FIGURES_ATTACHMENT.into(),
-            mime_type: "application/json".into(),
-            description: "Số liệu của báo cáo (máy đọc được), motcua.report-figures/1".into(),
-            content: figures_json.to_vec(),
-        }],
+        attachments: attachments(figures_json, sources_json, &content.external_figures),
         metadata: Metadata {
             title: format!("Báo cáo: {subject}"),
             author: letterhead.issuing_body.clone(),
@@ -87,6 +101,43 @@ pub fn build(
             creation_date: created,
         },
     }
+}
+
+fn attachments(
+    figures_json: &[u8],
+    sources_json: &[u8],
+    external: &[ExternalFigure],
+) -> Vec<Attachment> {
+    let mut attached = vec![
+        Attachment {
+            file_name: FIGURES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: "Số liệu của báo cáo tính từ hồ sơ (máy đọc được), \
+                          motcua.report-figures/1"
+                .into(),
+            content: figures_json.to_vec(),
+        },
+        Attachment {
+            file_name: SOURCES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: "Nguồn số liệu: từng yêu cầu tới dịch vụ kết quả, thời điểm trả lời và \
+                          SHA-256 của câu trả lời"
+                .into(),
+            content: sources_json.to_vec(),
+        },
+    ];
+    if !external.is_empty() {
+        attached.push(Attachment {
+            file_name: EXTERNAL_FIGURES_ATTACHMENT.into(),
+            mime_type: "application/json".into(),
+            description: format!(
+                "Số liệu lấy từ nguồn khác, không tính từ hồ sơ (máy đọc được), \
+                 {EXTERNAL_FIGURES_SCHEMA}"
+            ),
+            content: external_figures_json(external),
+        });
+    }
+    attached
 }
 
 fn default_subject(kind: ReportKind, figures: &Figures) -> String {
@@ -177,9 +228,9 @@ pub fn number(value: i64) -> String {
     out
 }
 
-/// Vietnamese decimal comma, two decimals: 94,88%.
-pub fn percent(value: Option<f64>) -> String {
-    value.map_or_else(|| "-".into(), |v| format!("{v:.2}%").replace('.', ","))
+/// A rate of the figures, rounded once from its counts: "94,88 %".
+fn rate(rate: &Rate) -> String {
+    percent_of(rate.numerator, rate.denominator)
 }
 
 fn level_name(level: &str) -> &str {
@@ -253,17 +304,30 @@ fn activity_body(figures: &Figures, content: &VersionContent) -> Vec<Block> {
         3,
         "c) Về số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
     ));
-    body.extend(digitisation_blocks(figures));
+    body.extend(digitisation_blocks(figures, &content.external_figures));
     body.push(heading(2, "2. Về tổ chức, vận hành của Bộ phận Một cửa"));
+    body.push(heading(3, "a) Tình hình, tổ chức thực hiện"));
     body.extend(written(&texts.organisation));
     body.push(Block::Bullet(vec![Span::plain(format!(
         "Số lượng cán bộ, công chức, viên chức đang làm việc tại Bộ phận Một cửa các cấp: {} \
-         người, trong đó {} thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa và {} do các \
+         người{}, trong đó {} thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa và {} do các \
          cơ quan chuyên môn được cử đến (chi tiết trong phụ lục kèm theo).",
         number(figures.staffing.total),
+        desks_phrase(&figures.staffing.rows),
         number(figures.staffing.own_staff),
         number(figures.staffing.agency_sent),
     ))]));
+    body.push(heading(
+        3,
+        "b) Hiệu quả trong tổ chức vận hành Bộ phận Một cửa",
+    ));
+    body.extend(written(&texts.operation_effectiveness));
+    body.push(heading(
+        3,
+        "c) Những khó khăn, bất cập trong tổ chức vận hành mô hình Bộ phận Một cửa tại địa \
+         phương",
+    ));
+    body.extend(written(&texts.operation_difficulties));
     body.push(heading(2, "3. Kiến nghị, đề xuất"));
     body.extend(written(&texts.recommendations));
     body
@@ -286,7 +350,7 @@ fn catalogue_blocks(figures: &Figures) -> Vec<Block> {
             format!(
                 "{} đạt {}",
                 level_name(&level.level),
-                percent(level.rate_percent)
+                percent_of(level.online, level.procedures)
             )
         })
         .collect::<Vec<_>>()
@@ -482,36 +546,44 @@ fn summary_row(label: String, c: &Form06Columns) -> Vec<String> {
     row
 }
 
-fn digitisation_blocks(figures: &Figures) -> Vec<Block> {
+fn digitisation_blocks(figures: &Figures, external: &[ExternalFigure]) -> Vec<Block> {
     let certificates = &figures.certificates;
-    let mut blocks = vec![Block::Bullet(vec![Span::plain(format!(
+    let mut blocks =
+        vec![Block::Bullet(vec![Span::plain(format!(
         "Chứng thư số: {}/{} công chức Một cửa ({}) có chứng thư số cá nhân còn hiệu lực để ký \
          số hóa khi tiếp nhận hồ sơ; {}/{} Bộ phận Một cửa cấp xã ({}) có chứng thư số tập thể \
          để cấp kết quả điện tử.",
-        certificates.officials.covered,
-        certificates.officials.total,
-        percent(certificates.officials.percent),
+        certificates.desk_staff.covered,
+        certificates.desk_staff.total,
+        percent_of(certificates.desk_staff.covered, certificates.desk_staff.total),
         certificates.commune_desks.covered,
         certificates.commune_desks.total,
-        percent(certificates.commune_desks.percent),
+        percent_of(
+            certificates.commune_desks.covered,
+            certificates.commune_desks.total
+        ),
     ))])];
+    blocks.extend(external.iter().map(external_sentence));
     for period in &figures.periods {
         let rates: Vec<String> = figures
             .level_rates
             .iter()
-            .filter(|rate| &rate.period == period)
-            .map(|rate| {
+            .filter(|rates| &rates.period == period)
+            .map(|rates| {
                 format!(
-                    "{}: tỷ lệ số hóa hồ sơ {}, tỷ lệ cấp kết quả điện tử {}",
-                    level_name(&rate.level),
-                    percent(rate.digitisation.percent),
-                    percent(rate.electronic_result.percent)
+                    "{}: tỷ lệ hồ sơ cấp kết quả điện tử {}, tỷ lệ số hóa hồ sơ {}, tỷ lệ số hóa \
+                     hồ sơ, kết quả giải quyết {}, tỷ lệ khai thác, sử dụng lại tài liệu số hóa {}",
+                    level_name(&rates.level),
+                    rate(&rates.electronic_result),
+                    rate(&rates.digitisation),
+                    rate(&rates.digitised_result),
+                    rate(&rates.reuse),
                 )
             })
             .collect();
         if !rates.is_empty() {
             blocks.push(Block::Bullet(vec![Span::plain(format!(
-                "{}: {}.",
+                "{} (tính từ hồ sơ trên hệ thống): {}.",
                 capitalised(&period_name(period)),
                 rates.join("; ")
             ))]));
@@ -557,8 +629,10 @@ fn indicators_body(figures: &Figures) -> Vec<Block> {
                         number(indicator.numerator),
                         number(indicator.denominator)
                     ),
-                    percent(indicator.rate_percent),
-                    percent(indicator.target_percent),
+                    percent_of(indicator.numerator, indicator.denominator),
+                    indicator
+                        .target_percent
+                        .map_or_else(|| "-".into(), written_as_given),
                     indicator
                         .score
                         .map_or_else(|| "-".into(), |s| format!("{s:.2}").replace('.', ",")),
@@ -599,75 +673,6 @@ fn indicators_body(figures: &Figures) -> Vec<Block> {
     body
 }
 
-fn staffing_appendix(figures: &Figures) -> Appendix {
-    let staffing = &figures.staffing;
-    let blank_zero = |value: i64| {
-        if value == 0 {
-            String::new()
-        } else {
-            format!("{value:02}")
-        }
-    };
-    let mut rows: Vec<Vec<String>> = staffing
-        .rows
-        .iter()
-        .map(|row| {
-            vec![
-                row.ordinal.to_string(),
-                row.unit_name.clone(),
-                row.total.to_string(),
-                blank_zero(row.own_staff),
-                blank_zero(row.agency_sent),
-                String::new(),
-            ]
-        })
-        .collect();
-    rows.push(vec![
-        String::new(),
-        "Tổng cộng".into(),
-        staffing.total.to_string(),
-        staffing.own_staff.to_string(),
-        staffing.agency_sent.to_string(),
-        String::new(),
-    ]);
-    let total_row = rows.len() - 1;
-    Appendix {
-        title: "PHỤ LỤC".into(),
-        subtitle: Some(
-            "Tổng số cán bộ, công chức, viên chức làm việc tại Bộ phận Một cửa các cấp".into(),
-        ),
-        blocks: vec![Block::Table(Table {
-            header: vec![
-                vec![
-                    HeaderCell::spanning("TT", 1, 2),
-                    HeaderCell::spanning("Đơn vị", 1, 2),
-                    HeaderCell::spanning("Số lượng cán bộ công chức tại Bộ phận một cửa", 3, 1),
-                    HeaderCell::spanning("Ghi chú", 1, 2),
-                ],
-                vec![
-                    HeaderCell::new("Tổng số"),
-                    HeaderCell::new("Thuộc biên chế (hoặc biệt phái) của Bộ phận Một cửa"),
-                    HeaderCell::new("Công chức, viên chức do các cơ quan chuyên môn được cử đến"),
-                ],
-            ],
-            columns: [
-                (0.6, Align::Centre),
-                (3.2, Align::Left),
-                (1.1, Align::Centre),
-                (2.0, Align::Centre),
-                (2.2, Align::Centre),
-                (1.1, Align::Left),
-            ]
-            .into_iter()
-            .map(|(width, align)| Column { width, align })
-            .collect(),
-            rows,
-            bold_rows: vec![total_row],
-            notes: Vec::new(),
-        })],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -677,7 +682,6 @@ mod tests {
         assert_eq!(number(10_726), "10.726");
         assert_eq!(number(474), "474");
         assert_eq!(number(1_234_567), "1.234.567");
-        assert_eq!(percent(Some(94.88)), "94,88%");
         assert_eq!(period_name("2023"), "năm 2023");
         assert_eq!(period_name("2024-Q1"), "quý I/2024");
         assert_eq!(period_name("2024-03"), "tháng 3/2024");

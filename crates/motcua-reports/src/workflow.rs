@@ -151,6 +151,7 @@ pub fn render(
         report.kind,
         &version.figures,
         version.row.figures.as_bytes(),
+        version.row.sources.as_bytes(),
         &version.content,
         issue,
         created,

@@ -18,7 +18,9 @@ use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_keys::api_keys::{issue_key, KeyRequest};
 use motcua_reports::client::{ClientError, ClientOptions, ResultsClient, Unit};
-use motcua_reports::figures::{compile, CompileError, Figures, FIGURES_SCHEMA};
+use motcua_reports::figures::{
+    compile, CompileError, Figures, LevelRates, Rate, COMPUTED_FROM_RECORDS, FIGURES_SCHEMA,
+};
 use motcua_testdata::service::{self, ResultsService};
 use motcua_testdata::SeededDistrict;
 use reqwest::StatusCode;
@@ -178,6 +180,22 @@ async fn compiles_the_seed_report_from_the_results_service() {
             (numerators, denominators),
             (whole.numerator, whole.denominator)
         );
+        // Reuse and digitised results by level add up to the subtree's indicators too.
+        for (key, pick) in [
+            (
+                "reuse_rate",
+                (|r: &LevelRates| r.reuse) as fn(&LevelRates) -> Rate,
+            ),
+            ("result_digitisation_rate", |r: &LevelRates| {
+                r.digitised_result
+            }),
+        ] {
+            let whole = indicators.indicators.iter().find(|i| i.key == key).unwrap();
+            let sums = rates.iter().fold((0, 0), |(n, d), r| {
+                (n + pick(r).numerator, d + pick(r).denominator)
+            });
+            assert_eq!(sums, (whole.numerator, whole.denominator), "{period} {key}");
+        }
         let received = |l: &str| {
             let c = level(f, period, l).total;
             c.new_total()
@@ -192,6 +210,12 @@ async fn compiles_the_seed_report_from_the_results_service() {
             assert_eq!(
                 r.electronic_result.denominator,
                 level(f, period, &r.level).total.resolved
+            );
+            assert_eq!(r.reuse.denominator, received(&r.level));
+            assert!(r.digitised_result.numerator <= r.electronic_result.numerator);
+            assert_eq!(
+                r.reuse.percent,
+                motcua_core::percent::value(r.reuse.numerator, r.reuse.denominator)
             );
         }
     }
@@ -244,6 +268,39 @@ async fn compiles_the_seed_report_from_the_results_service() {
     assert_eq!(desk.unit_id, service.seeded.district_desk.id);
     assert_eq!((desk.total, desk.own_staff, desk.agency_sent), (12, 2, 10));
     assert_eq!(f.staffing.total, expected.iter().sum::<i64>());
+    // Desk staff are the appendix's people: the leader at the district is not one of them.
+    assert_eq!(f.certificates.desk_staff.total, f.staffing.total);
+    assert_eq!(f.certificates.officials.total, f.staffing.total + 1);
+    let nenh = &f.staffing.rows[14];
+    assert_eq!(
+        (nenh.unit_name.as_str(), nenh.unit_kind.as_str()),
+        ("UBND thị trấn Nếnh", "thi_tran")
+    );
+    let sent: i64 = desk.by_agency.iter().map(|a| a.count).sum();
+    assert_eq!(sent, 10);
+    // Each member names the requests it was computed from.
+    let provenance = |member: &str| {
+        f.provenance
+            .iter()
+            .find(|p| p.figures == member)
+            .unwrap_or_else(|| panic!("no provenance of {member}"))
+    };
+    assert_eq!(
+        provenance("level_rates").requests.len(),
+        2 * 18,
+        "the district and its 17 communes, for both periods"
+    );
+    assert_eq!(
+        provenance("indicators").requests,
+        [
+            format!("/statistics/indicators?unit={district}&period=2023"),
+            format!("/statistics/indicators?unit={district}&period=2024-Q1")
+        ]
+    );
+    assert!(f
+        .provenance
+        .iter()
+        .all(|p| p.origin == COMPUTED_FROM_RECORDS));
 
     // Every fetched path is listed with the hash of its body.
     let paths: Vec<&str> = compiled.sources.iter().map(|s| s.path.as_str()).collect();

@@ -62,7 +62,14 @@ struct LeaderSeed {
 #[derive(Debug, Deserialize)]
 struct CommuneSeed {
     name: String,
+    /// `commune` (xã) unless said: the seed's appendix lists one township, TT Nếnh.
+    #[serde(default = "commune_kind")]
+    kind: UnitKind,
     staff: usize,
+}
+
+fn commune_kind() -> UnitKind {
+    UnitKind::Commune
 }
 
 /// The units created by the seed, for callers that go on to add data below them.
@@ -161,8 +168,8 @@ pub fn seed_viet_yen(conn: &mut DbConnection) -> Result<SeededDistrict, ApiError
                 conn,
                 &actor,
                 &code,
-                &format!("UBND xã {}", commune.name),
-                UnitKind::Commune,
+                &format!("UBND {} {}", commune.kind.vietnamese_name(), commune.name),
+                commune.kind,
                 Some(district.id),
                 since,
             )?;

@@ -11,7 +11,7 @@ use motcua_core::form06::{
 use motcua_core::period::Period;
 use motcua_core::record_ids::UnitId;
 use motcua_core::statistics::Metric;
-use motcua_core::unit::{Level, UnitKind};
+use motcua_core::unit::Level;
 use motcua_db::statistics::{self, CounterSums, RawForm06Row};
 use motcua_db::units::{self, Unit, UnitFilter};
 use motcua_db::{procedures, DbConnection};
@@ -218,7 +218,7 @@ fn from_raw(rows: Vec<RawForm06Row>) -> Vec<((UnitId, String), Form06Columns)> {
         .collect()
 }
 
-/// The level of every unit: communes are commune level, districts district level, provinces and
+/// The level of every unit: communes, wards and townships are commune level, districts district level, provinces and
 /// departments province level; desks and other bodies take the level of the unit above them.
 fn unit_levels(conn: &mut DbConnection) -> Result<HashMap<UnitId, Level>, ApiError> {
     let all: HashMap<UnitId, Unit> = units::list(conn, &UnitFilter::default(), None, i64::MAX)?
@@ -228,16 +228,12 @@ fn unit_levels(conn: &mut DbConnection) -> Result<HashMap<UnitId, Level>, ApiErr
     let level_of = |start: &Unit| {
         let mut unit = start;
         for _ in 0..64 {
-            match unit.kind {
-                UnitKind::Commune => return Level::Commune,
-                UnitKind::District => return Level::District,
-                UnitKind::Province | UnitKind::Department => return Level::Province,
-                UnitKind::OneStopDesk | UnitKind::Other => {
-                    match unit.parent_id.and_then(|p| all.get(&p)) {
-                        Some(parent) => unit = parent,
-                        None => return Level::Province,
-                    }
-                }
+            if let Some(level) = unit.kind.own_level() {
+                return level;
+            }
+            match unit.parent_id.and_then(|p| all.get(&p)) {
+                Some(parent) => unit = parent,
+                None => return Level::Province,
             }
         }
         Level::Province
@@ -328,6 +324,14 @@ pub fn indicators(
             received,
             Some(80.0),
             11.0,
+        ),
+        Indicator::new(
+            "result_digitisation_rate",
+            "Resolved with the dossier digitised and an electronic result, of all resolved",
+            within(Metric::DigitisedResult),
+            t.resolved,
+            None,
+            0.0,
         ),
         Indicator::new(
             "reuse_rate",

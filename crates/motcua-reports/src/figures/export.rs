@@ -11,7 +11,7 @@ use super::model::{percent, Figures};
 ///   `key` its key), `level_rate` (`key` = `digitisation_rate` or `electronic_result_rate`),
 ///   `online_coverage` (`numerator` = procedures online, `denominator` = procedures in force;
 ///   `key` = `non_boundary` rows give the non-boundary procedures in `numerator`),
-///   `certificates` (`key` = `officials`, `desks` or `commune_desks`, `numerator` = covered,
+///   `certificates` (`key` = `officials`, `desk_staff`, `desks` or `commune_desks`, `numerator` = covered,
 ///   `denominator` = total), `staffing` (one desk per row, `key` = unit code, then the total row
 ///   with `key` = `total`).
 /// - `period`, `level`: as in the figures (empty where they do not apply).
@@ -128,6 +128,12 @@ impl Figures {
                     "electronic_result_rate",
                     &r.electronic_result,
                 ),
+                (
+                    "digitised result",
+                    "result_digitisation_rate",
+                    &r.digitised_result,
+                ),
+                ("reuse", "reuse_rate", &r.reuse),
             ] {
                 let mut row = csv_row("level_rate", &r.period, &r.level, label, key);
                 set_rate(&mut row, rate.numerator, rate.denominator, rate.percent);
@@ -166,7 +172,7 @@ impl Figures {
             &mut row,
             coverage.online,
             coverage.procedures,
-            percent(coverage.online, coverage.procedures, 100.0),
+            percent(coverage.online, coverage.procedures),
         );
         rows.push(row);
         let mut row = csv_row("online_coverage", "", "", "total", "non_boundary");
@@ -174,6 +180,7 @@ impl Figures {
         rows.push(row);
         for (label, figure) in [
             ("officials", &self.certificates.officials),
+            ("desk_staff", &self.certificates.desk_staff),
             ("desks", &self.certificates.desks),
             ("commune_desks", &self.certificates.commune_desks),
         ] {

@@ -17,7 +17,8 @@ pub struct UnitRef {
     pub id: UnitId,
     pub code: String,
     pub name: String,
-    /// `province`, `district`, `commune`, `one_stop_desk`, `department`, `other`.
+    /// `province`, `district`, `commune`, `phuong`, `thi_tran`, `one_stop_desk`, `department`,
+    /// `other`.
     pub kind: String,
     /// `province`, `district` or `commune`: the level of Biểu 06 the unit counts at (desks and
     /// other bodies take the level of the unit above them, as the results service does).
@@ -61,11 +62,12 @@ pub struct PeriodIndicators {
 }
 
 /// A count of a count.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     pub numerator: i64,
     pub denominator: i64,
-    /// Two decimals; absent when the denominator is 0.
+    /// Two decimals, rounded once from the counts (`motcua_core::percent`); absent when the
+    /// denominator is 0.
     pub percent: Option<f64>,
 }
 
@@ -74,18 +76,22 @@ impl Rate {
         Self {
             numerator,
             denominator,
-            percent: percent(numerator, denominator, 100.0),
+            percent: percent(numerator, denominator),
         }
     }
 }
 
-/// Digitisation and electronic results of one level in one period.
+/// Digitisation, electronic results and reuse of one level in one period.
 ///
 /// The rules are those of the results service's QĐ 766 indicators: `digitisation` = dossiers
 /// received in the period with every component digitised at reception ÷ dossiers received in the
 /// period (indicator `digitisation_rate`); `electronic_result` = dossiers resolved in the period
 /// with an electronic result ÷ dossiers resolved in the period (indicator
-/// `electronic_result_rate`). The service computes them for a unit subtree only, so a level's
+/// `electronic_result_rate`); `digitised_result` = dossiers resolved in the period that were
+/// digitised at reception and got an electronic result ÷ dossiers resolved in the period
+/// (indicator `result_digitisation_rate`); `reuse` = dossiers received in the period with at
+/// least one component reused from stored data ÷ dossiers received in the period (indicator
+/// `reuse_rate`). The service computes them for a unit subtree only, so a level's
 /// counts are those of the subtrees where the level starts minus the subtrees below them where
 /// another level starts (e.g. district level = the district's subtree minus its communes').
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,6 +100,11 @@ pub struct LevelRates {
     pub level: String,
     pub digitisation: Rate,
     pub electronic_result: Rate,
+    // Versions frozen before these rates existed read them as 0/0.
+    #[serde(default)]
+    pub digitised_result: Rate,
+    #[serde(default)]
+    pub reuse: Rate,
 }
 
 /// Online public service offered by the catalogue at one level.
@@ -129,6 +140,11 @@ pub struct OnlineCoverageTable {
 pub struct CertificateFigures {
     /// Active officials with a usable, unexpired personal certificate.
     pub officials: CoverageFigure,
+    /// Of those, the desk staff (the officials of the desks, as the staffing appendix counts
+    /// them, not the leaders of the committee): the figure the report prints ("công chức Một
+    /// cửa có chứng thư số cá nhân").
+    #[serde(default)]
+    pub desk_staff: CoverageFigure,
     /// Desks (communes and one-stop desks existing today) with a usable, unexpired collective
     /// certificate.
     pub desks: CoverageFigure,
@@ -144,12 +160,43 @@ pub struct StaffRow {
     pub unit_id: UnitId,
     pub unit_code: String,
     pub unit_name: String,
+    /// The unit's kind (`commune`, `phuong`, `thi_tran`, `one_stop_desk`, …).
+    #[serde(default)]
+    pub unit_kind: String,
     pub total: i64,
     /// Own establishment and seconded (thuộc biên chế hoặc biệt phái).
     pub own_staff: i64,
     /// Sent by specialised agencies (do các cơ quan chuyên môn được cử đến).
     pub agency_sent: i64,
+    /// Who sent them, in the results service's order: the appendix's footnote on the row.
+    #[serde(default)]
+    pub by_agency: Vec<AgencyStaff>,
 }
+
+/// Officials sent to a desk by one agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyStaff {
+    /// The results service's `Agency` value (`land_registry`, `post_office`, …).
+    pub agency: String,
+    pub count: i64,
+}
+
+/// Where a part of the figures comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The member of [`Figures`] it describes (`form06`, `level_rates`, …).
+    pub figures: String,
+    /// Always [`COMPUTED_FROM_RECORDS`]: every member of [`Figures`] is computed from the
+    /// records; figures from outside are kept apart, in the report's `external_figures`.
+    pub origin: String,
+    /// The results-service requests (path and query) it was computed from, in the order
+    /// fetched. When each was answered, and the SHA-256 of each answer, are in the version's
+    /// `sources` (kept out of the figures so that the same records give the same bytes).
+    pub requests: Vec<String>,
+}
+
+/// The value of [`Provenance::origin`].
+pub const COMPUTED_FROM_RECORDS: &str = "computed_from_records";
 
 /// The staffing appendix: communes first, then the other desks (the seed's order), each group in
 /// the results service's order (unit id).
@@ -182,6 +229,9 @@ pub struct Figures {
     pub online_coverage: OnlineCoverageTable,
     pub certificates: CertificateFigures,
     pub staffing: Staffing,
+    /// Which requests each member was computed from.
+    #[serde(default)]
+    pub provenance: Vec<Provenance>,
 }
 
 /// Compiled figures, where they came from, and their hash.
@@ -195,20 +245,19 @@ pub struct Compiled {
     pub figures_sha256: String,
 }
 
-pub(crate) fn percent(numerator: i64, denominator: i64, scale: f64) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
-    let rate = (denominator > 0).then(|| numerator as f64 * 100.0 / denominator as f64);
-    rate.map(|r| (r * scale).round() / scale)
+/// The one rounding rule of every rate (`motcua_core::percent`).
+pub(crate) fn percent(numerator: i64, denominator: i64) -> Option<f64> {
+    motcua_core::percent::value(numerator, denominator)
 }
 
-/// Covered of total, as the results service rates it (one decimal).
+/// Covered of total, as the results service rates it.
 pub(crate) fn coverage(covered: usize, total: usize) -> CoverageFigure {
     let covered = i64::try_from(covered).unwrap_or(i64::MAX);
     let total = i64::try_from(total).unwrap_or(i64::MAX);
     CoverageFigure {
         covered,
         total,
-        percent: percent(covered, total, 10.0),
+        percent: percent(covered, total),
     }
 }
 

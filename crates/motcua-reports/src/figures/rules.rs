@@ -133,11 +133,21 @@ impl Figures {
             for (name, rate) in [
                 ("digitisation", &r.digitisation),
                 ("electronic result", &r.electronic_result),
+                ("digitised result", &r.digitised_result),
+                ("reuse", &r.reuse),
             ] {
                 let at = format!("{} {} {name}", r.period, r.level);
                 check_rate(rate.percent, &at)?;
                 check_part(rate.numerator, rate.denominator, &at)?;
             }
+            check_part(
+                r.digitised_result.numerator,
+                r.electronic_result.numerator,
+                &format!(
+                    "{} {} digitised results of electronic results",
+                    r.period, r.level
+                ),
+            )?;
         }
         let coverage = &self.online_coverage;
         for level in &coverage.levels {
@@ -160,6 +170,7 @@ impl Figures {
         let certificates = &self.certificates;
         for (name, figure) in [
             ("officials", &certificates.officials),
+            ("desk staff", &certificates.desk_staff),
             ("desks", &certificates.desks),
             ("commune desks", &certificates.commune_desks),
         ] {
@@ -167,6 +178,11 @@ impl Figures {
             check_rate(figure.percent, &at)?;
             check_part(figure.covered, figure.total, &at)?;
         }
+        check_part(
+            certificates.desk_staff.total,
+            certificates.officials.total,
+            "desk staff of the officials",
+        )?;
         for row in &self.staffing.rows {
             if row.total != row.own_staff + row.agency_sent
                 || row.own_staff < 0

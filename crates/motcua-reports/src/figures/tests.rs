@@ -134,6 +134,8 @@ fn sample() -> Figures {
             level: "district".into(),
             digitisation: Rate::new(927, 1000),
             electronic_result: Rate::new(1000, 1000),
+            digitised_result: Rate::new(927, 1000),
+            reuse: Rate::new(9871, 10000),
         }],
         online_coverage: OnlineCoverageTable {
             levels: vec![
@@ -158,6 +160,7 @@ fn sample() -> Figures {
         },
         certificates: CertificateFigures {
             officials: coverage(71, 71),
+            desk_staff: coverage(69, 69),
             desks: coverage(18, 18),
             commune_desks: coverage(17, 17),
         },
@@ -168,24 +171,38 @@ fn sample() -> Figures {
                     unit_id: UnitId(4),
                     unit_code: "000.21.24.H05".into(),
                     unit_name: "Thượng Lan".into(),
+                    unit_kind: "commune".into(),
                     total: 3,
                     own_staff: 3,
                     agency_sent: 0,
+                    by_agency: vec![],
                 },
                 StaffRow {
                     ordinal: 2,
                     unit_id: UnitId(3),
                     unit_code: "000.99.24.H05".into(),
                     unit_name: "Một cửa thị xã".into(),
+                    unit_kind: "one_stop_desk".into(),
                     total: 12,
                     own_staff: 2,
                     agency_sent: 10,
+                    by_agency: vec![
+                        AgencyStaff {
+                            agency: "post_office".into(),
+                            count: 3,
+                        },
+                        AgencyStaff {
+                            agency: "land_registry".into(),
+                            count: 7,
+                        },
+                    ],
                 },
             ],
             total: 15,
             own_staff: 5,
             agency_sent: 10,
         },
+        provenance: vec![],
     }
 }
 

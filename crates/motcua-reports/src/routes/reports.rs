@@ -25,7 +25,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::client::ClientError;
-use crate::content::{authority_for, Letterhead, ReportTexts, Signatory, VersionContent};
+use crate::content::{
+    authority_for, check_external_figures, ExternalFigure, Letterhead, ReportTexts, Signatory,
+    VersionContent,
+};
 use crate::figures::{self, CompileError, Compiled};
 use crate::lifecycle::{self, NewDraft, Step, Transition};
 use crate::package::sha256_hex;
@@ -50,6 +53,11 @@ pub struct CreateReport {
     pub letterhead: Letterhead,
     #[serde(default)]
     pub texts: ReportTexts,
+    /// Figures read from other systems, each with its source (kept apart from the computed
+    /// figures).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub external_figures: Vec<ExternalFigure>,
     /// An issued report this one corrects.
     #[serde(default)]
     pub corrects: Option<String>,
@@ -64,6 +72,10 @@ pub struct NewVersion {
     /// Replaces the letterhead when given.
     #[serde(default)]
     pub letterhead: Option<Letterhead>,
+    /// Replaces the external figures when given (`[]` removes them).
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub external_figures: Option<Vec<ExternalFigure>>,
     /// Computes the figures again from the records (otherwise they are kept).
     #[serde(default)]
     pub recompile: bool,
@@ -108,6 +120,8 @@ pub struct VersionView {
     pub texts: ReportTexts,
     pub letterhead: Letterhead,
     pub signatory: Option<Signatory>,
+    /// Figures read from other systems, as entered, with their sources.
+    pub external_figures: Vec<ExternalFigure>,
     /// What the figures were computed from: each response of the results service.
     pub sources: Vec<crate::client::Source>,
 }
@@ -135,7 +149,27 @@ fn parse_periods(periods: &[String]) -> Result<Vec<Period>, ApiError> {
     Ok(parsed)
 }
 
-fn check_letterhead(letterhead: &Letterhead) -> Result<(), ApiError> {
+/// The letterhead and external figures given, every wrong field at once.
+fn check_content(
+    letterhead: Option<&Letterhead>,
+    external: Option<&[ExternalFigure]>,
+) -> Result<(), ApiError> {
+    let mut invalid = letterhead.map(letterhead_errors).unwrap_or_default();
+    invalid.extend(
+        external
+            .map(check_external_figures)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, reason)| motcua_web::error::InvalidParam::new(&name, &reason)),
+    );
+    if invalid.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid_all(invalid))
+    }
+}
+
+fn letterhead_errors(letterhead: &Letterhead) -> Vec<motcua_web::error::InvalidParam> {
     let mut invalid = Vec::new();
     for (name, value) in [
         ("letterhead.issuing_body", &letterhead.issuing_body),
@@ -154,11 +188,7 @@ fn check_letterhead(letterhead: &Letterhead) -> Result<(), ApiError> {
             "list at least one recipient (Nơi nhận), ending with \"Lưu: VT\"",
         ));
     }
-    if invalid.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_all(invalid))
-    }
+    invalid
 }
 
 /// Figures from the results service, or a problem that says what went wrong there.
@@ -256,7 +286,7 @@ pub async fn create_report(
     who.require(Resource::Reports, Access::Write)?;
     let body = body.into_inner();
     let periods = parse_periods(&body.periods)?;
-    check_letterhead(&body.letterhead)?;
+    check_content(Some(&body.letterhead), Some(&body.external_figures))?;
     let compiled = compile(&state, body.kind, body.unit_id, &periods).await?;
     let report = lifecycle::draft(NewDraft {
         id: uuid::Uuid::now_v7().to_string(),
@@ -277,6 +307,7 @@ pub async fn create_report(
         texts: body.texts,
         letterhead: body.letterhead,
         signatory: None,
+        external_figures: body.external_figures,
     };
     let version = version_row(&id, 1, &compiled, &content, &who)?;
     let actor = Actor::new(&who, &request_id);
@@ -391,6 +422,7 @@ pub async fn list_versions(
                         texts: decoded.content.texts,
                         letterhead: decoded.content.letterhead,
                         signatory: decoded.content.signatory,
+                        external_figures: decoded.content.external_figures,
                         sources,
                     })
                 })
@@ -413,9 +445,7 @@ pub async fn create_version(
 ) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let body = body.into_inner();
-    if let Some(letterhead) = &body.letterhead {
-        check_letterhead(letterhead)?;
-    }
+    check_content(body.letterhead.as_ref(), body.external_figures.as_deref())?;
     let (report, current) = {
         let (who, id) = (who.clone(), id.clone());
         state
@@ -449,6 +479,9 @@ pub async fn create_version(
         texts: body.texts.unwrap_or(current.content.texts),
         letterhead: body.letterhead.unwrap_or(current.content.letterhead),
         signatory: None,
+        external_figures: body
+            .external_figures
+            .unwrap_or(current.content.external_figures),
     };
     let number = report.current_version + 1;
     let version = version_row(&id, number, &compiled, &content, &who)?;

@@ -10,7 +10,6 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
 use motcua_core::record_ids::{ApiKeyId, CertificateId, OfficialId, UnitId};
-use motcua_core::unit::UnitKind;
 use motcua_db::certificates::{
     self, CertificateFilter, CertificateSummary, NewCertificate, StoredCertificate,
 };
@@ -541,7 +540,8 @@ pub struct CoverageQuery {
 pub struct CoverageFigure {
     pub covered: i64,
     pub total: i64,
-    /// `covered / total` in percent, one decimal; absent when `total` is 0.
+    /// `covered / total` in percent, two decimals rounded once from the counts; absent when
+    /// `total` is 0.
     pub percent: Option<f64>,
 }
 
@@ -549,11 +549,10 @@ impl CoverageFigure {
     fn new(covered: usize, total: usize) -> Self {
         let covered = i64::try_from(covered).unwrap_or(i64::MAX);
         let total = i64::try_from(total).unwrap_or(i64::MAX);
-        let percent = (total > 0).then(|| (covered as f64 * 1000.0 / total as f64).round() / 10.0);
         Self {
             covered,
             total,
-            percent,
+            percent: motcua_core::percent::value(covered, total),
         }
     }
 }
@@ -587,8 +586,12 @@ pub struct CertificateCoverage {
     pub at: DateTime<Utc>,
     /// Active officials of the subtree with a usable, unexpired personal certificate.
     pub officials: CoverageFigure,
-    /// Desks (units of kind `commune` or `one_stop_desk` that exist today) with a usable,
-    /// unexpired collective certificate.
+    /// Of those, the desk staff: the officials of the desks (the people the staffing table
+    /// counts; not the leaders who sit at the district or province unit), the figure of "công
+    /// chức Một cửa có chứng thư số cá nhân".
+    pub desk_staff: CoverageFigure,
+    /// Desks (commune-level units, `commune`, `phuong` or `thi_tran`, and `one_stop_desk` units
+    /// that exist today) with a usable, unexpired collective certificate.
     pub desks: CoverageFigure,
     pub uncovered_officials: Vec<UncoveredOfficial>,
     pub uncovered_desks: Vec<UncoveredDesk>,
@@ -652,7 +655,7 @@ fn coverage(
         i64::MAX,
     )?
     .into_iter()
-    .filter(|u| matches!(u.kind, UnitKind::Commune | UnitKind::OneStopDesk))
+    .filter(|u| u.kind.has_desk())
     .collect();
     let people = officials::list(
         conn,
@@ -693,6 +696,11 @@ fn coverage(
             unit_id: o.unit_id,
         })
         .collect();
+    let desk_ids: BTreeSet<UnitId> = desks.iter().map(|d| d.id).collect();
+    let staff: Vec<&Official> = people
+        .iter()
+        .filter(|o| desk_ids.contains(&o.unit_id))
+        .collect();
     let uncovered_desks: Vec<UncoveredDesk> = desks
         .iter()
         .filter(|d| !covered_units.contains(&d.id))
@@ -724,6 +732,13 @@ fn coverage(
         unit_id: root,
         at: utc(at),
         officials: CoverageFigure::new(people.len() - uncovered_officials.len(), people.len()),
+        desk_staff: CoverageFigure::new(
+            staff
+                .iter()
+                .filter(|o| covered_officials.contains(&o.id))
+                .count(),
+            staff.len(),
+        ),
         desks: CoverageFigure::new(desks.len() - uncovered_desks.len(), desks.len()),
         uncovered_officials,
         uncovered_desks,

@@ -362,7 +362,8 @@ pub struct AgencyCount {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StaffingTable {
     pub unit_id: UnitId,
-    /// Desks are units of kind `commune` or `one_stop_desk`, in id order.
+    /// Desks are commune-level units (`commune`, `phuong`, `thi_tran`) and `one_stop_desk`
+    /// units, in id order.
     pub rows: Vec<StaffingRow>,
     pub total: i64,
     pub own_staff: i64,
@@ -397,7 +398,7 @@ fn staffing_table(conn: &mut DbConnection, root: UnitId) -> Result<StaffingTable
     };
     let desks: Vec<Unit> = units::list(conn, &filter, None, i64::MAX)?
         .into_iter()
-        .filter(|u| matches!(u.kind, UnitKind::Commune | UnitKind::OneStopDesk))
+        .filter(|u| u.kind.has_desk())
         .collect();
     let mut rows: BTreeMap<UnitId, StaffingRow> = desks
         .into_iter()

@@ -36,7 +36,7 @@ pub(super) async fn online_coverage(
             level: level.to_owned(),
             procedures,
             online,
-            rate_percent: percent(online, procedures, 100.0),
+            rate_percent: percent(online, procedures),
             non_boundary: count(boundary_free.len()),
         });
     }

@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use motcua_core::record_ids::UnitId;
 
-use super::tree::COMMUNE;
+use super::tree::is_commune_level;
 use super::Compilation;
-use crate::figures::model::{coverage, CertificateFigures, StaffRow, Staffing};
+use crate::figures::model::{coverage, AgencyStaff, CertificateFigures, StaffRow, Staffing};
 use crate::figures::rules::CompileError;
 
 /// Certificates held, with the commune desks counted apart.
@@ -20,7 +20,9 @@ pub(super) async fn certificates(
         .listed
         .iter()
         .filter(|u| {
-            u.kind == COMMUNE && u.valid_from <= today && u.valid_to.is_none_or(|d| d >= today)
+            is_commune_level(&u.kind)
+                && u.valid_from <= today
+                && u.valid_to.is_none_or(|d| d >= today)
         })
         .map(|u| u.id)
         .collect();
@@ -31,6 +33,7 @@ pub(super) async fn certificates(
         .count();
     Ok(CertificateFigures {
         officials: held.officials,
+        desk_staff: held.desk_staff,
         desks: held.desks,
         commune_desks: coverage(covered_communes, commune_desks.len()),
     })
@@ -41,7 +44,11 @@ pub(super) async fn staffing(c: &mut Compilation<'_>) -> Result<Staffing, Compil
     let fetched = c.client.staffing(c.unit).await?;
     let table = c.keep(fetched);
     let tree = &c.tree;
-    let is_commune = |id: UnitId| tree.units.get(&id).is_some_and(|u| u.kind == COMMUNE);
+    let is_commune = |id: UnitId| {
+        tree.units
+            .get(&id)
+            .is_some_and(|u| is_commune_level(&u.kind))
+    };
     let (mut ordered, others): (Vec<_>, Vec<_>) =
         table.rows.into_iter().partition(|r| is_commune(r.unit_id));
     ordered.extend(others);
@@ -53,10 +60,23 @@ pub(super) async fn staffing(c: &mut Compilation<'_>) -> Result<Staffing, Compil
                 ordinal,
                 unit_id: r.unit_id,
                 unit_code: r.unit_code,
+                unit_kind: tree
+                    .units
+                    .get(&r.unit_id)
+                    .map(|u| u.kind.clone())
+                    .unwrap_or_default(),
                 unit_name: r.unit_name,
                 total: r.total,
                 own_staff: r.own_staff,
                 agency_sent: r.agency_sent,
+                by_agency: r
+                    .by_agency
+                    .into_iter()
+                    .map(|a| AgencyStaff {
+                        agency: a.agency,
+                        count: a.count,
+                    })
+                    .collect(),
             })
             .collect(),
         total: table.total,

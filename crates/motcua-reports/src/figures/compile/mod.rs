@@ -10,6 +10,7 @@ mod holdings;
 mod indicators;
 mod one_stop_activity;
 mod periods;
+mod provenance;
 mod tree;
 
 use chrono::Utc;
@@ -112,6 +113,7 @@ pub async fn compile(
         online_coverage,
         certificates,
         staffing,
+        provenance: provenance::of(unit, &report.sources),
     };
     figures.check()?;
     let figures_sha256 = figures

@@ -120,6 +120,8 @@ pub(super) async fn compile(c: &mut Compilation<'_>) -> Result<PeriodFigures, Co
                 level: level.level.clone(),
                 digitisation: Rate::new(rates[0], rates[1]),
                 electronic_result: Rate::new(rates[2], rates[3]),
+                digitised_result: Rate::new(rates[4], rates[5]),
+                reuse: Rate::new(rates[6], rates[7]),
             });
         }
         figures
@@ -135,7 +137,7 @@ pub(super) async fn compile(c: &mut Compilation<'_>) -> Result<PeriodFigures, Co
 
 /// The counts behind the level rates, for one unit subtree.
 #[derive(Debug, Clone, Copy, Default)]
-struct RateCounts([i64; 4]);
+struct RateCounts([i64; 8]);
 
 impl RateCounts {
     fn of(indicators: &Indicators) -> Self {
@@ -148,7 +150,9 @@ impl RateCounts {
         };
         let (dn, dd) = find("digitisation_rate");
         let (en, ed) = find("electronic_result_rate");
-        Self([dn, dd, en, ed])
+        let (rn, rd) = find("result_digitisation_rate");
+        let (un, ud) = find("reuse_rate");
+        Self([dn, dd, en, ed, rn, rd, un, ud])
     }
 
     fn add(&mut self, other: &Self, sign: i64) {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use motcua_core::record_ids::UnitId;
+use motcua_core::unit::{Level, UnitKind};
 
 use crate::client::Unit;
 use crate::figures::model::UnitRef;
@@ -11,6 +12,17 @@ use crate::figures::model::UnitRef;
 pub(super) const MAX_DEPTH: usize = 64;
 
 pub(super) const COMMUNE: &str = "commune";
+
+/// The level a unit of this kind counts at by itself (core's rule); none for desks, other
+/// bodies and kinds this version does not know.
+fn own_level(kind: &str) -> Option<Level> {
+    kind.parse::<UnitKind>().ok().and_then(UnitKind::own_level)
+}
+
+/// A commune-level unit (xã, phường, thị trấn).
+pub(super) fn is_commune_level(kind: &str) -> bool {
+    own_level(kind) == Some(Level::Commune)
+}
 
 /// The unit tree as read: the subtree and the parent chain.
 pub(super) struct Tree {
@@ -28,11 +40,9 @@ impl Tree {
             let Some(unit) = current else {
                 return "province";
             };
-            match unit.kind.as_str() {
-                "commune" => return COMMUNE,
-                "district" => return "district",
-                "province" | "department" => return "province",
-                _ => current = unit.parent_id.and_then(|p| self.units.get(&p)),
+            match own_level(&unit.kind) {
+                Some(level) => return level.as_str(),
+                None => current = unit.parent_id.and_then(|p| self.units.get(&p)),
             }
         }
         "province"

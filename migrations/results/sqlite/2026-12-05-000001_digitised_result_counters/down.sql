@@ -1,0 +1,1 @@
+DELETE FROM dossier_counts WHERE metric = 'digitised_result';
