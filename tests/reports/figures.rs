@@ -278,6 +278,9 @@ async fn the_document_prints_the_records_and_the_outside_figures_apart(backend: 
         .unwrap()["id"]
         .as_i64()
         .unwrap();
+    reports
+        .store_organisation_key(district, "UBND THỊ XÃ VIỆT YÊN")
+        .await;
     let ready = json!({"signatory_official_id": leader});
     reports
         .ok(
