@@ -676,6 +676,21 @@ async fn appearance_images_are_checked(
     assert_eq!(status, StatusCode::OK, "{stored}");
     assert_eq!(stored["kind"], "signature");
     assert_eq!(stored["owner_id"], leader);
+    // One audit record per stored image, none for the refused uploads.
+    let mut conn = reports.pool.get().unwrap();
+    let events = motcua_db::audit::range(&mut conn, None, None).unwrap();
+    let stored: Vec<(String, String)> = events
+        .iter()
+        .filter(|event| event.action == "appearance_image.stored")
+        .map(|event| (event.object_type.clone(), event.object_id.clone()))
+        .collect();
+    assert_eq!(
+        stored,
+        vec![
+            ("seal_image".to_owned(), district.to_string()),
+            ("signature_image".to_owned(), leader.to_string()),
+        ]
+    );
 }
 
 /// The date line the issue writes today, in Vietnam time.

@@ -7,6 +7,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::put;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::HttpRequest;
+use motcua_audit::Actor;
 use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_db::now;
 use motcua_db::reports::{self, AppearanceOwner};
@@ -15,9 +16,11 @@ use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::error::responses::WriteErrors;
 use motcua_web::error::ApiError;
+use motcua_web::request_id::RequestId;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::package::sha256_hex;
 use crate::state::AppState;
 
 /// A signature or a seal scanned at 600 dpi with transparency is well under this.
@@ -47,12 +50,14 @@ pub struct AppearanceImageView {
 pub async fn put_signature_image(
     state: Data<AppState>,
     who: Principal,
+    request_id: RequestId,
     request: HttpRequest,
     id: Path<i64>,
     body: Bytes,
 ) -> Result<Answer, ApiError> {
     let owner = AppearanceOwner::Official(OfficialId(id.into_inner()));
-    store(&state, &who, &request, owner, body).await
+    let actor = Actor::new(&who, &request_id);
+    store(&state, &who, actor, &request, owner, body).await
 }
 
 /// Stores the image of a unit's seal (red, with transparency, scanned at its real size), drawn
@@ -63,17 +68,20 @@ pub async fn put_signature_image(
 pub async fn put_seal_image(
     state: Data<AppState>,
     who: Principal,
+    request_id: RequestId,
     request: HttpRequest,
     id: Path<i64>,
     body: Bytes,
 ) -> Result<Answer, ApiError> {
     let owner = AppearanceOwner::Unit(UnitId(id.into_inner()));
-    store(&state, &who, &request, owner, body).await
+    let actor = Actor::new(&who, &request_id);
+    store(&state, &who, actor, &request, owner, body).await
 }
 
 async fn store(
     state: &AppState,
     who: &Principal,
+    actor: Actor,
     request: &HttpRequest,
     owner: AppearanceOwner,
     body: Bytes,
@@ -111,8 +119,26 @@ async fn store(
         height: image.height,
         bytes: body.len(),
     };
+    // An image drawn under every later signature of its owner is a change auditors must see:
+    // the record names the image by its hash.
+    let detail = serde_json::json!({
+        "kind": kind,
+        "sha256": sha256_hex(&body),
+        "width": view.width,
+        "height": view.height,
+    });
+    let object_type = format!("{kind}_image");
     state
-        .write(move |conn| Ok(reports::put_appearance_image(conn, owner, &body, now())?))
+        .write(move |conn| {
+            reports::put_appearance_image(conn, owner, &body, now())?;
+            actor.record(
+                conn,
+                "appearance_image.stored",
+                &object_type,
+                owner_id,
+                &detail,
+            )
+        })
         .await?;
     Answer::ok(&view)
 }
