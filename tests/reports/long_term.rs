@@ -23,7 +23,7 @@ use motcua_pki::testpki::tsa::{TsaBehaviour, TsaServer};
 use motcua_pki::testpki::{CrlSpec, OpensslOcspResponder, ServeMode, StaticHttpServer, TestCert};
 use motcua_reports::config::{Secret, SigningConfig};
 use motcua_tests::long_term::{
-    pdfsig_accepts, run, signature_value_and_token, signing_toml, text, LongTermPki, Tokens,
+    find, pdfsig_accepts, run, signature_value_and_token, signing_toml, text, LongTermPki, Tokens,
 };
 use motcua_tests::{Backend, ReportsApp, TestApp};
 use reqwest::{Method, StatusCode};
@@ -306,7 +306,7 @@ async fn journey(backend: Backend) {
     assert_eq!(issued["signature"]["level"], "baseline_lta", "{issued}");
     let pdf = document(&reports, &id, &officer).await;
     assert!(
-        find(&pdf, b"/OCSPs").is_some(),
+        find(&pdf, b"/OCSPs", 0).is_some(),
         "the OCSP answers are kept in the /DSS"
     );
     check_with_motcua(&reports, &id, &officer).await;
@@ -526,12 +526,6 @@ fn check_receipt(pki: &Pki, receipt: &Value) {
             "{printed}"
         );
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
 }
 
 /// The audit records of both signatures say the level reached.

@@ -351,7 +351,8 @@ fn embedded(pdf: &[u8]) -> Vec<Embedded> {
     found
 }
 
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+/// Where `needle` first occurs in `haystack` at or after `from`.
+pub fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     haystack
         .get(from..)?
         .windows(needle.len())

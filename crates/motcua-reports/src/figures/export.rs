@@ -2,7 +2,7 @@
 
 use motcua_core::form06::Form06Columns;
 
-use super::model::{percent, Figures};
+use super::model::Figures;
 
 /// The columns of [`Figures::to_csv`], in order.
 ///
@@ -172,7 +172,7 @@ impl Figures {
             &mut row,
             coverage.online,
             coverage.procedures,
-            percent(coverage.online, coverage.procedures),
+            motcua_core::percent::value(coverage.online, coverage.procedures),
         );
         rows.push(row);
         let mut row = csv_row("online_coverage", "", "", "total", "non_boundary");

@@ -76,7 +76,7 @@ impl Rate {
         Self {
             numerator,
             denominator,
-            percent: percent(numerator, denominator),
+            percent: motcua_core::percent::value(numerator, denominator),
         }
     }
 }
@@ -245,11 +245,6 @@ pub struct Compiled {
     pub figures_sha256: String,
 }
 
-/// The one rounding rule of every rate (`motcua_core::percent`).
-pub(crate) fn percent(numerator: i64, denominator: i64) -> Option<f64> {
-    motcua_core::percent::value(numerator, denominator)
-}
-
 /// Covered of total, as the results service rates it.
 pub(crate) fn coverage(covered: usize, total: usize) -> CoverageFigure {
     let covered = i64::try_from(covered).unwrap_or(i64::MAX);
@@ -257,7 +252,7 @@ pub(crate) fn coverage(covered: usize, total: usize) -> CoverageFigure {
     CoverageFigure {
         covered,
         total,
-        percent: percent(covered, total),
+        percent: motcua_core::percent::value(covered, total),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::tree::COMMUNE;
 use super::Compilation;
 use crate::client::ProcedureFilter;
-use crate::figures::model::{percent, OnlineCoverage, OnlineCoverageTable, PeriodIndicators};
+use crate::figures::model::{OnlineCoverage, OnlineCoverageTable, PeriodIndicators};
 use crate::figures::rules::{self, violation, CompileError};
 
 pub(super) async fn online_coverage(
@@ -36,7 +36,7 @@ pub(super) async fn online_coverage(
             level: level.to_owned(),
             procedures,
             online,
-            rate_percent: percent(online, procedures),
+            rate_percent: motcua_core::percent::value(online, procedures),
             non_boundary: count(boundary_free.len()),
         });
     }
