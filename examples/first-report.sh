@@ -102,3 +102,14 @@ pdf="$OUT/bao-cao-$report.pdf"
 curl -sSf -H "Authorization: Bearer $reports_key" -o "$pdf" "$REPORTS_URL/reports/$report/document"
 $MOTCUA verify --trust-roots "$DEMO/trust" "$pdf"
 echo "The signed report: $pdf"
+
+echo "== an electronic result of Q1/2024, verified by the results service without a key"
+desk=$(call GET "$RESULTS_URL/units?limit=500" "$results_key" | python3 -c '
+import json, sys
+units = json.load(sys.stdin)["items"]
+print(next(u["id"] for u in units if u["kind"] == "one_stop_desk" and u["parent_id"] == '"$district"'))')
+code=$(call GET "$RESULTS_URL/dossiers?unit=$desk&status=done&received_from=2024-02-01&limit=1" "$results_key" \
+    | json '["items"][0]["code"]')
+verdict=$(curl -sSf "$RESULTS_URL/verify/dossiers/$code" | json '["valid"]')
+echo "dossier $code: valid = $verdict"
+[ "$verdict" = True ]

@@ -237,7 +237,7 @@ async fn journey(backend: Backend) {
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
     let seeded = {
         let mut conn = results.pool.get().unwrap();
-        motcua_testdata::generate::viet_yen(&mut conn, &calendar, false)
+        motcua_testdata::generate::viet_yen(&mut conn, &calendar, false, None)
             .unwrap()
             .0
     };

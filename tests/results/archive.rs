@@ -9,9 +9,7 @@ use base64::Engine;
 use chrono::{NaiveDate, Utc};
 use diesel::prelude::*;
 use motcua_core::calendar::WorkingCalendar;
-use motcua_core::certificate::CertificateKind;
-use motcua_core::record_ids::{CertificateId, DossierId};
-use motcua_db::certificates::{self, NewCertificate};
+use motcua_core::record_ids::DossierId;
 use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{now, write_transaction, DbPool};
 use motcua_pki::cms::{Indication, KeySigner};
@@ -21,7 +19,7 @@ use motcua_pki::tsp::TimestampAuthority;
 use motcua_pki::{RevocationPolicy, TrustStore};
 use motcua_testdata::generate::{catalogue, generate_batch, Batch, Rng};
 use motcua_tests::signed::SigningPki;
-use motcua_tests::{with_each_backend, Backend, TestApp};
+use motcua_tests::{store_organisation_certificate, with_each_backend, Backend, TestApp};
 use motcua_web::archival::{Archival, SignatureKind, SigningConfig};
 use motcua_web::archive::{
     ArchiveService, ArchiveSettings, RenewalBy, RenewalProgress, RenewalRun,
@@ -186,10 +184,13 @@ fn store_results(pool: &DbPool, pdf: &[u8], signer_der: &[u8], count: usize) -> 
         last_day: day(31),
         channels: [count as u64, 0, 0],
         open_at_end: 0,
-        electronic_results: 1000,
+        // The results are stored below, one PDF for all.
+        electronic_results: 0,
+        electronic_since: None,
+        reused: (988, 1000),
     };
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
-    generate_batch(&mut conn, &calendar, &batch, &mut Rng::new(17), false).unwrap();
+    generate_batch(&mut conn, &calendar, &batch, &mut Rng::new(17), false, None).unwrap();
     let dossiers: Vec<DossierId> = {
         use motcua_db::schema::dossiers;
         dossiers::table
@@ -199,7 +200,8 @@ fn store_results(pool: &DbPool, pdf: &[u8], signer_der: &[u8], count: usize) -> 
             .unwrap()
     };
     assert_eq!(dossiers.len(), count);
-    let certificate = store_certificate(&mut conn, seeded.district_desk.id, signer_der);
+    let certificate =
+        store_organisation_certificate(&mut conn, seeded.district_desk.id, signer_der);
     let sha256 = hex::encode(Sha256::digest(pdf));
     write_transaction(&mut conn, |conn| {
         for dossier in &dossiers {
@@ -219,40 +221,6 @@ fn store_results(pool: &DbPool, pdf: &[u8], signer_der: &[u8], count: usize) -> 
     })
     .unwrap();
     dossiers
-}
-
-fn store_certificate(
-    conn: &mut motcua_db::DbConnection,
-    unit: motcua_core::record_ids::UnitId,
-    der: &[u8],
-) -> CertificateId {
-    let at = now();
-    certificates::insert(
-        conn,
-        &NewCertificate {
-            kind: CertificateKind::Organisation,
-            official_id: None,
-            unit_id: Some(unit),
-            subject: "CN=UBND XÃ TĂNG TIẾN".into(),
-            issuer: "CN=test".into(),
-            serial: "01".into(),
-            fingerprint: hex::encode(Sha256::digest(der)),
-            not_before: at,
-            not_after: at,
-            der: der.to_vec(),
-            bound: true,
-            binding: "{}".into(),
-            status: "valid".into(),
-            summary: "test".into(),
-            verdict: "{}".into(),
-            validated_at: at,
-            usable: true,
-            registered_at: at,
-            registered_by: None,
-        },
-    )
-    .unwrap()
-    .id
 }
 
 /// Document timestamps in `pdf` (their sub-filter names them).

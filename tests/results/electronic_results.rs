@@ -6,6 +6,7 @@ use std::process::Command;
 
 use base64::Engine;
 use chrono::{Duration, Utc};
+use motcua_pki::cms::Indication;
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestCert, TestPki};
 use motcua_pki::RevocationReason;
 use motcua_tests::{on_both_backends, read, TestApp};
@@ -22,7 +23,58 @@ on_both_backends!(
     non_pdf_results_are_refused,
     tampered_pdf_fails_verification,
     audit_checkpoints_are_signed_with_the_configured_key,
+    generated_electronic_results_are_stored_and_signed,
 );
+
+/// The data generator marks a dossier as having an electronic result only when it stored one,
+/// signed by the desk's collective certificate.
+async fn generated_electronic_results_are_stored_and_signed(app: TestApp) {
+    let seeded = app.seed_viet_yen_with_dossiers();
+    let (status, page) = app.get("/dossiers?limit=100").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let dossiers = page["items"].as_array().unwrap();
+    assert_eq!(dossiers.len(), 30);
+    let electronic: Vec<&Value> = dossiers
+        .iter()
+        .filter(|d| d["electronic_result"] == true)
+        .collect();
+    assert!(!electronic.is_empty(), "half of the results are electronic");
+    assert_eq!(app.count_rows("dossier_results"), electronic.len() as i64);
+    for dossier in dossiers {
+        let code = dossier["code"].as_str().unwrap();
+        let response = reqwest::Client::new()
+            .get(app.url(&format!("/dossiers/{code}/result")))
+            .bearer_auth(&app.admin_key)
+            .send()
+            .await
+            .unwrap();
+        if dossier["electronic_result"] == true {
+            assert_eq!(response.status(), StatusCode::OK, "{code}");
+            let pdf = response.bytes().await.unwrap();
+            // The test CA is not in any trust store: the signature itself must hold, and
+            // name the desk.
+            let signatures = motcua_pki::pades::verify_pdf(
+                &pdf,
+                &motcua_pki::TrustStore::new(),
+                &[],
+                Utc::now(),
+                motcua_pki::RevocationPolicy::BestEffort,
+            )
+            .unwrap();
+            assert_eq!(signatures.len(), 1, "{code}");
+            let report = &signatures[0].report;
+            assert_ne!(report.indication, Indication::TotalFailed, "{code}");
+            assert!(signatures[0].covers_whole_document, "{code}");
+            assert_eq!(
+                report.signer.as_ref().unwrap().name,
+                seeded.district_desk.name,
+                "{code}"
+            );
+        } else {
+            assert_eq!(response.status(), StatusCode::NOT_FOUND, "{code}");
+        }
+    }
+}
 
 const P12_PASSWORD: &str = "mật khẩu PKCS#12";
 pub(crate) const UNIT_NAME: &str = "UBND XÃ THƯỢNG LAN";

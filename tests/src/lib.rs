@@ -35,6 +35,7 @@ use motcua_results::config::{ResultsConfig, Secret};
 use motcua_results::seed::SeededDistrict;
 use motcua_results::state::AppState;
 use motcua_testdata::generate::{catalogue, generate_batch, Batch, Rng};
+use motcua_testdata::results::{UnitKey, UnitKeys};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -175,11 +176,12 @@ impl TestApp {
 
     /// Loads the seed district, and thirty dossiers with their history at its desk: received in
     /// January 2024 over the three channels, ten still open at the end, half of the results
-    /// issued electronically.
+    /// issued electronically (signed with a test collective certificate of the desk).
     pub fn seed_viet_yen_with_dossiers(&self) -> SeededDistrict {
         let seeded = self.seed_viet_yen();
         let mut conn = self.pool.get().unwrap();
         let (district_procedures, _) = catalogue(&mut conn).unwrap();
+        let signer = desk_result_signer(&mut conn, &seeded);
         let january = |day| NaiveDate::from_ymd_opt(2024, 1, day).unwrap();
         let batch = Batch {
             units: vec![(seeded.district_desk.id, seeded.district_desk.code.clone())],
@@ -189,9 +191,19 @@ impl TestApp {
             channels: [20, 8, 2],
             open_at_end: 10,
             electronic_results: 500,
+            electronic_since: None,
+            reused: (988, 1000),
         };
         let calendar = WorkingCalendar::vietnam_defaults().unwrap();
-        generate_batch(&mut conn, &calendar, &batch, &mut Rng::new(2024), true).unwrap();
+        generate_batch(
+            &mut conn,
+            &calendar,
+            &batch,
+            &mut Rng::new(2024),
+            true,
+            Some(&signer),
+        )
+        .unwrap();
         seeded
     }
 
@@ -395,4 +407,83 @@ pub fn multipart_form(parts: &[(&str, &[u8])]) -> (String, Vec<u8>) {
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A collective certificate of the seed district's desk, valid since before the generated
+/// records, registered in the database, with its key: what generated results are signed with.
+fn desk_result_signer(conn: &mut motcua_db::DbConnection, seeded: &SeededDistrict) -> UnitKeys {
+    use motcua_pki::testpki::{CertSpec, KeySpec, NameSpec, TestPki};
+    let now = chrono::Utc::now();
+    let pki = TestPki::new(KeySpec::EcP256, now).unwrap();
+    let desk = &seeded.district_desk;
+    let mut spec = CertSpec::new(NameSpec::new().add("C", "VN").add("CN", &desk.name), now);
+    spec.not_before = NaiveDate::from_ymd_opt(2023, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let certificate = pki.issue(&spec).unwrap();
+    let certificate_id = store_organisation_certificate(conn, desk.id, certificate.der());
+    let signer = motcua_pki::cms::KeySigner::new(
+        certificate.private_key().clone(),
+        certificate.certificate().clone(),
+    )
+    .unwrap();
+    let procedures = motcua_db::procedures::list(
+        conn,
+        &motcua_db::procedures::ProcedureFilter::default(),
+        None,
+        i64::MAX,
+    )
+    .unwrap();
+    UnitKeys {
+        keys: [(
+            desk.id,
+            UnitKey {
+                unit_name: desk.name.clone(),
+                certificate_id,
+                signer: std::sync::Arc::new(signer),
+            },
+        )]
+        .into(),
+        procedures: procedures.into_iter().map(|p| (p.id, p.name)).collect(),
+    }
+}
+
+/// Registers a collective certificate of `unit` directly in the database, as usable, for
+/// results written by the data generator rather than through the API.
+pub fn store_organisation_certificate(
+    conn: &mut motcua_db::DbConnection,
+    unit: motcua_core::record_ids::UnitId,
+    der: &[u8],
+) -> motcua_core::record_ids::CertificateId {
+    use motcua_db::certificates::{self, NewCertificate};
+    use sha2::{Digest, Sha256};
+    let at = motcua_db::now();
+    certificates::insert(
+        conn,
+        &NewCertificate {
+            kind: motcua_core::certificate::CertificateKind::Organisation,
+            official_id: None,
+            unit_id: Some(unit),
+            subject: "CN=UBND XÃ TĂNG TIẾN".into(),
+            issuer: "CN=test".into(),
+            serial: "01".into(),
+            fingerprint: hex::encode(Sha256::digest(der)),
+            not_before: at,
+            not_after: at,
+            der: der.to_vec(),
+            bound: true,
+            binding: "{}".into(),
+            status: "valid".into(),
+            summary: "test".into(),
+            verdict: "{}".into(),
+            validated_at: at,
+            usable: true,
+            registered_at: at,
+            registered_by: None,
+        },
+    )
+    .unwrap()
+    .id
 }

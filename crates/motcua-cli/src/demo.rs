@@ -4,6 +4,7 @@
 //! through the services' own APIs, on services started here for the purpose, so that they pass
 //! the same checks as certificates an admin registers.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -12,13 +13,15 @@ use motcua_audit::Actor;
 use motcua_core::access::Role;
 use motcua_core::record_ids::ApiKeyId;
 use motcua_db::officials::{self, OfficialFilter};
+use motcua_db::procedures::{self, ProcedureFilter};
 use motcua_db::{units, DbPool};
 use motcua_keys::api_keys::{issue_key, KeyRequest, NewApiKeyRequest};
 use motcua_reports::config::{ReportsConfig, Secret};
 use motcua_results::config::ResultsConfig;
 use motcua_testdata::demo_pki::{
-    self, DemoHolders, DemoPki, ServiceClient, KEYSTORE_PASSWORD_FILE, TRUST_FOLDER,
+    self, DemoHolders, DemoPki, Installed, ServiceClient, KEYSTORE_PASSWORD_FILE, TRUST_FOLDER,
 };
+use motcua_testdata::results::{ResultSigner, UnitKeys};
 use motcua_web::service::Started;
 
 /// The data folder (`MOTCUA_DATA_DIR`, default `data`), as the services read it.
@@ -37,34 +40,90 @@ pub fn is_postgres(database_url: &str) -> bool {
     database_url.starts_with("postgres")
 }
 
-/// Loads the seed scenario when the seed district is absent, and says once what it loaded.
-pub fn load_seed_scenario(db: &DbPool) -> Result<(), String> {
+/// Loads the seed scenario unless its dossiers are there, and says once what it loaded: units
+/// and staff, then (on SQLite, without real roots configured) the demo PKI, then the catalogue
+/// and dossiers, whose Q1/2024 electronic results are signed with the demo's unit keys.
+pub fn load_seed_scenario(
+    db: &DbPool,
+    reports_db: &DbPool,
+    results: &ResultsConfig,
+    reports: &ReportsConfig,
+) -> Result<(), String> {
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    if let Some(district) =
-        motcua_results::seed::viet_yen_present(&mut conn).map_err(|e| e.to_string())?
+    if let Some(seeded) =
+        motcua_testdata::generate::viet_yen_loaded(&mut conn).map_err(|e| e.to_string())?
     {
         eprintln!(
             "The Việt Yên seed is already loaded ({}, unit id {}); nothing loaded.",
-            district.name, district.id
+            seeded.district.name, seeded.district.id
         );
         return Ok(());
     }
+    motcua_results::seed::seed_viet_yen(&mut conn).map_err(|e| e.to_string())?;
+    let demo = if is_postgres(&results.database_url) {
+        eprintln!(
+            "The demo PKI (TEST certificates) is not made on PostgreSQL; run `motcua demo-pki \
+             --force` on a test database to have it. No result is electronic without it."
+        );
+        None
+    } else if results.trust_roots_dir.is_some() {
+        // Real roots are configured: TEST ones must not take their place in the store.
+        eprintln!(
+            "MOTCUA_TRUST_ROOTS_DIR is set: the demo PKI (TEST certificates) is not made, and no \
+             result is electronic."
+        );
+        None
+    } else {
+        load_demo_pki(db, reports_db, results, reports, false)?
+    };
     let started = Instant::now();
+    let signer = match &demo {
+        Some((demo, installed)) => Some(result_signer(&mut conn, demo, installed)?),
+        None => None,
+    };
     let calendar = motcua_results::state::load_calendar(&mut conn).map_err(|e| e.to_string())?;
-    let (seeded, made) = motcua_testdata::generate::viet_yen(&mut conn, &calendar, false)
-        .map_err(|e| e.to_string())?;
+    let (seeded, made) = motcua_testdata::generate::viet_yen(
+        &mut conn,
+        &calendar,
+        false,
+        signer.as_ref().map(|s| s as &dyn ResultSigner),
+    )
+    .map_err(|e| e.to_string())?;
     let holders = holders(db)?;
     eprintln!(
         "Loaded the Việt Yên seed: {} (unit id {}), its desk and {} communes, {} officials, \
-         the procedure catalogue and {} dossiers, in {:.1} s.",
+         the procedure catalogue and {} dossiers with {} signed electronic results, in {:.1} s.",
         seeded.district.name,
         seeded.district.id,
         seeded.communes.len(),
         holders.officials.len(),
         made.dossiers,
+        made.results,
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The demo's unit keys, to sign the seed's electronic results as the results service would.
+fn result_signer(
+    conn: &mut motcua_db::DbConnection,
+    demo: &DemoPki,
+    installed: &Installed,
+) -> Result<UnitKeys, String> {
+    let seeded = motcua_results::seed::seed_viet_yen(conn).map_err(|e| e.to_string())?;
+    let names: HashMap<_, _> = std::iter::once(&seeded.district_desk)
+        .chain(&seeded.communes)
+        .map(|unit| (unit.id, unit.name.clone()))
+        .collect();
+    let keys = demo.result_keys(installed, &names)?;
+    // The catalogue is written with the dossiers; a first load finds it empty and writes it now.
+    motcua_testdata::generate::catalogue(conn).map_err(|e| e.to_string())?;
+    let procedures = procedures::list(conn, &ProcedureFilter::default(), None, i64::MAX)
+        .map_err(|e| e.to_string())?;
+    Ok(UnitKeys {
+        keys,
+        procedures: procedures.into_iter().map(|p| (p.id, p.name)).collect(),
+    })
 }
 
 /// The seed district's units and active officials (the seed's units must be loaded).
@@ -117,7 +176,7 @@ pub fn load_demo_pki(
     results: &ResultsConfig,
     reports: &ReportsConfig,
     force: bool,
-) -> Result<(), String> {
+) -> Result<Option<(DemoPki, Installed)>, String> {
     if is_postgres(&results.database_url) && !force {
         return Err(
             "the demo PKI (TEST certificates) is not made on a PostgreSQL database, which is \
@@ -134,7 +193,7 @@ pub fn load_demo_pki(
                 "The trust store already holds {anchors} CA certificates; the demo PKI is not \
                  loaded again."
             );
-            return Ok(());
+            return Ok(None);
         }
     }
     let started = Instant::now();
@@ -189,7 +248,7 @@ pub fn load_demo_pki(
         started.elapsed().as_secs_f64(),
         dir.join("README.txt").display()
     );
-    Ok(())
+    Ok(Some((demo, installed)))
 }
 
 /// When the demo PKI is in the data folder: its key-store password and trust folder serve the

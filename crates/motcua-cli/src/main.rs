@@ -134,6 +134,8 @@ enum Command {
 #[derive(Clone, Copy, Subcommand)]
 enum Scenario {
     /// Việt Yên with its dossiers of December 2022, 2023 and Q1/2024, reproducing the report.
+    /// Results are on paper: `serve --seed viet-yen` also signs the electronic ones, with the
+    /// demo PKI's TEST keys.
     VietYen {
         /// Also write each dossier's status history.
         #[arg(long)]
@@ -282,20 +284,7 @@ fn serve(seed: Option<Seed>) -> Result<(), String> {
     let mut reports = reports_config()?;
     let reports_db = open_reports_db(&reports)?;
     if let Some(Seed::VietYen) = seed {
-        demo::load_seed_scenario(&db)?;
-        if demo::is_postgres(&config.database_url) {
-            eprintln!(
-                "The demo PKI (TEST certificates) is not made on PostgreSQL; run \
-                 `motcua demo-pki --force` on a test database to have it."
-            );
-        } else if config.trust_roots_dir.is_some() {
-            // Real roots are configured: TEST ones must not take their place in the store.
-            eprintln!(
-                "MOTCUA_TRUST_ROOTS_DIR is set: the demo PKI (TEST certificates) is not made."
-            );
-        } else {
-            demo::load_demo_pki(&db, &reports_db, &config, &reports, false)?;
-        }
+        demo::load_seed_scenario(&db, &reports_db, &config, &reports)?;
     }
     demo::use_demo_settings(&mut config, &mut reports);
     let has_admin = {
@@ -402,7 +391,7 @@ fn demo_pki(force: bool) -> Result<(), String> {
     let reports = reports_config()?;
     let reports_db = open_reports_db(&reports)?;
     seed_data(&db, Seed::VietYen)?;
-    demo::load_demo_pki(&db, &reports_db, &config, &reports, force)
+    demo::load_demo_pki(&db, &reports_db, &config, &reports, force).map(|_| ())
 }
 
 fn seed_data(db: &DbPool, data: Seed) -> Result<(), String> {
@@ -437,8 +426,9 @@ fn generate(db: &DbPool, scenario: Scenario) -> Result<(), String> {
     let started = std::time::Instant::now();
     match scenario {
         Scenario::VietYen { history } => {
-            let (seeded, made) = motcua_testdata::generate::viet_yen(&mut conn, &calendar, history)
-                .map_err(|e| e.to_string())?;
+            let (seeded, made) =
+                motcua_testdata::generate::viet_yen(&mut conn, &calendar, history, None)
+                    .map_err(|e| e.to_string())?;
             eprintln!(
                 "{} dossiers and {} events for {} (unit {}).",
                 made.dossiers, made.events, seeded.district.name, seeded.district.id

@@ -45,6 +45,26 @@ pub fn insert(conn: &mut DbConnection, new: &NewResult) -> DbResult<ResultMeta> 
         .get_result::<ResultMeta>(conn)?)
 }
 
+/// Stores many results at once (generated data); the rows are written in chunks, so that a
+/// statement stays within the backends' limits on parameters and size.
+pub fn insert_many(conn: &mut DbConnection, rows: &[NewResult]) -> DbResult<()> {
+    for chunk in rows.chunks(100) {
+        match conn {
+            DbConnection::Postgresql(pg) => {
+                diesel::insert_into(dossier_results::table)
+                    .values(chunk)
+                    .execute(pg)?;
+            }
+            DbConnection::Sqlite(lite) => {
+                diesel::insert_into(dossier_results::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn find_meta(conn: &mut DbConnection, dossier: DossierId) -> DbResult<Option<ResultMeta>> {
     Ok(dossier_results::table
         .filter(dossier_results::dossier_id.eq(dossier))

@@ -41,7 +41,8 @@ fn start_service() -> Service {
     let pool = service::pool(&url).unwrap();
     let mut conn = pool.get().unwrap();
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
-    let (seeded, _) = motcua_testdata::generate::viet_yen(&mut conn, &calendar, false).unwrap();
+    let (seeded, _) =
+        motcua_testdata::generate::viet_yen(&mut conn, &calendar, false, None).unwrap();
     let request = KeyRequest {
         name: "report service".into(),
         role: Role::Auditor,

@@ -4,18 +4,23 @@
 //! and verify electronic results without certificates from outside. Every subject says it is a
 //! test ([`TEST_LABEL`]); nothing here may be used for real documents.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use motcua_core::official::OfficialRole;
-use motcua_core::record_ids::{OfficialId, UnitId};
+use motcua_core::record_ids::{CertificateId, OfficialId, UnitId};
 use motcua_db::officials::Official;
 use motcua_db::units::Unit;
+use motcua_pki::cms::KeySigner;
 use motcua_pki::testpki::{CertSpec, CrlSpec, KeySpec, NameSpec, TestCert};
 use motcua_pki::IdentifierKind;
 use serde_json::{json, Value};
+
+use crate::results::UnitKey;
 
 /// Written as the organisation (O) of every certificate of the demo PKI.
 pub const TEST_LABEL: &str = "motcua DEMO — KHÔNG SỬ DỤNG THẬT";
@@ -73,6 +78,18 @@ pub struct DemoPki {
     pub units: Vec<UnitCertificate>,
 }
 
+/// The seed's records start in December 2022 and its results are signed when they were decided:
+/// the demo's certificates are valid from before, so that those signatures verify.
+fn from_history_start(mut spec: CertSpec) -> CertSpec {
+    let start = chrono::NaiveDate::from_ymd_opt(2022, 11, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map(|at| at.and_utc());
+    if let Some(start) = start {
+        spec.not_before = spec.not_before.min(start);
+    }
+    spec
+}
+
 fn test_name(common_name: &str) -> NameSpec {
     NameSpec::new()
         .add("C", "VN")
@@ -96,21 +113,21 @@ impl DemoPki {
     /// Generates the demo PKI for `holders` and writes it under `dir`.
     pub fn make(dir: &Path, holders: &DemoHolders, now: DateTime<Utc>) -> Result<Self, String> {
         let root = TestCert::self_signed(
-            &CertSpec::certificate_authority(
+            &from_history_start(CertSpec::certificate_authority(
                 test_name("TEST motcua DEMO Root CA — KHÔNG SỬ DỤNG THẬT"),
                 now,
                 1,
                 20,
-            )
+            ))
             .key(KeySpec::Rsa2048),
         )
         .map_err(|e| pki_error(&e))?;
-        let mut issuing_spec = CertSpec::certificate_authority(
+        let mut issuing_spec = from_history_start(CertSpec::certificate_authority(
             test_name("TEST motcua DEMO Issuing CA — KHÔNG SỬ DỤNG THẬT"),
             now,
             1,
             10,
-        );
+        ));
         issuing_spec.path_len = Some(0);
         let issuing_ca = root.issue(&issuing_spec).map_err(|e| pki_error(&e))?;
         let crl = CrlSpec {
@@ -135,7 +152,7 @@ impl DemoPki {
             let subject = test_name(&official.full_name)
                 .add_identifier(IdentifierKind::Cccd, &official.personal_id);
             let certificate = issuing_ca
-                .issue(&CertSpec::new(subject, now))
+                .issue(&from_history_start(CertSpec::new(subject, now)))
                 .map_err(|e| pki_error(&e))?;
             let p12 = certificate
                 .pkcs12(PKCS12_PASSWORD, &[&issuing_ca])
@@ -160,7 +177,7 @@ impl DemoPki {
             }
             let subject = subject.add("CN", &unit.name);
             let certificate = issuing_ca
-                .issue(&CertSpec::new(subject, now))
+                .issue(&from_history_start(CertSpec::new(subject, now)))
                 .map_err(|e| pki_error(&e))?;
             let p12 = certificate
                 .pkcs12(PKCS12_PASSWORD, &[&issuing_ca])
@@ -301,6 +318,9 @@ impl DemoPki {
                     .map_err(|e| pki_error(&e))?,
             );
             if unit.signs_results {
+                installed
+                    .result_certificates
+                    .push((unit.unit_id, CertificateId(certificate_id)));
                 results
                     .post(
                         &format!("/units/{}/organisation-keys", unit.unit_id),
@@ -326,12 +346,48 @@ impl DemoPki {
 }
 
 /// What [`DemoPki::install`] put in the services.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Installed {
     pub personal: usize,
     pub collective: usize,
     pub results_keys: usize,
     pub reports_keys: usize,
+    /// The certificate each unit signs its electronic results with, as registered.
+    pub result_certificates: Vec<(UnitId, CertificateId)>,
+}
+
+impl DemoPki {
+    /// The keys that sign each unit's electronic results, with the certificates as `installed`
+    /// registered them: what the seed's generated results are signed with.
+    pub fn result_keys(
+        &self,
+        installed: &Installed,
+        unit_names: &HashMap<UnitId, String>,
+    ) -> Result<HashMap<UnitId, UnitKey>, String> {
+        let mut keys = HashMap::new();
+        for (unit_id, certificate_id) in &installed.result_certificates {
+            let unit = self
+                .units
+                .iter()
+                .find(|u| u.unit_id == *unit_id && u.signs_results)
+                .ok_or_else(|| format!("no result certificate made for unit {unit_id}"))?;
+            let p12 = unit
+                .certificate
+                .pkcs12(PKCS12_PASSWORD, &[&self.issuing_ca])
+                .map_err(|e| pki_error(&e))?;
+            let signer =
+                KeySigner::from_pkcs12(&p12, PKCS12_PASSWORD).map_err(|e| pki_error(&e))?;
+            keys.insert(
+                *unit_id,
+                UnitKey {
+                    unit_name: unit_names.get(unit_id).cloned().unwrap_or_default(),
+                    certificate_id: *certificate_id,
+                    signer: Arc::new(signer),
+                },
+            );
+        }
+        Ok(keys)
+    }
 }
 
 /// A service's API with an admin key.

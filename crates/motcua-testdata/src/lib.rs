@@ -5,6 +5,7 @@
 
 pub mod demo_pki;
 pub mod generate;
+pub mod results;
 pub mod service;
 
 use motcua_core::calendar::WorkingCalendar;
