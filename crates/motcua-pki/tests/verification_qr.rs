@@ -38,7 +38,13 @@ fn the_code_names_the_unsigned_document_and_the_signature_after_it_is_valid() ->
     let signed = SignatureRequest::new(now())
         .chain(vec![fixture.pki.issuing_ca.certificate().clone()])
         .sign(&with_qr.pdf, &signer)?;
-    let reports = verify_pdf(&signed, &fixture.store, &[], now(), RevocationPolicy::Require)?;
+    let reports = verify_pdf(
+        &signed,
+        &fixture.store,
+        &[],
+        now(),
+        RevocationPolicy::Require,
+    )?;
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0].report.indication, Indication::TotalPassed);
     assert_eq!(reports[0].changes_after, ChangesAfter::Nothing);

@@ -246,7 +246,9 @@ fn page_contents(document: &Source<'_>, page: &Dictionary) -> Result<Vec<Object>
             Object::Array(items) => Ok(items),
             _ => Ok(vec![Object::Reference(*id)]),
         },
-        Ok(_) => Err(invalid("the page's /Contents is neither a stream nor an array")),
+        Ok(_) => Err(invalid(
+            "the page's /Contents is neither a stream nor an array",
+        )),
     }
 }
 
@@ -266,7 +268,11 @@ fn set_form_resource(
     let mut xobjects = match resources.get(b"XObject") {
         Ok(xobjects) => match document.resolve(xobjects)? {
             Object::Dictionary(xobjects) => xobjects,
-            _ => return Err(invalid("the page's /XObject resources are not a dictionary")),
+            _ => {
+                return Err(invalid(
+                    "the page's /XObject resources are not a dictionary",
+                ))
+            }
         },
         Err(_) => Dictionary::new(),
     };
