@@ -138,7 +138,7 @@ pub struct DossierVerification {
 /// Verify the stored electronic result of a dossier against the service's trust store, now.
 /// No API key needed: whoever holds the dossier code can check its result. With `sha256` (from
 /// the result's verification QR code) the answer also says whether the stored result is the
-/// document that code was printed on; a `sha256` that is not 64 hexadecimal digits is a 400.
+/// document that code was printed on; a `sha256` that is not 64 hexadecimal digits is a 422.
 #[utoipa::path(tag = "verification", params(("code" = String, Path), DossierVerifyQuery), responses((status = 200, description = "The verdict on the stored result, the report of each of its signatures, and whether it matches the hash given", body = DossierVerification), ReadErrors))]
 #[get("/verify/dossiers/{code}")]
 pub async fn verify_dossier_result(
