@@ -8,7 +8,7 @@
 use actix_web::web::{self, Data, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
 use motcua_db::reports;
-use motcua_pki::pades::{has_revision_with_sha256, PdfSignatureReport};
+use motcua_pki::pades::has_revision_with_sha256;
 use motcua_web::error::ApiError;
 use motcua_web::verification_page::{
     answer_upload, parse_sha256, IssuedReport, Lang, Page, PageProblem, PageRequest, Subject,
