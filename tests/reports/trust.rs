@@ -210,7 +210,8 @@ impl Scene {
             .unwrap();
         assert_eq!(fetched.status(), StatusCode::OK);
 
-        self.reports
+        let ready = self
+            .reports
             .ok(
                 Method::POST,
                 &format!("/reports/{id}/ready"),
@@ -218,6 +219,9 @@ impl Scene {
                 Some(&json!({"signatory_official_id": self.leader_id})),
             )
             .await;
+        let qr_url = ready["verification_qr_url"].as_str().unwrap();
+        let page = format!("/verification?report={id}&sha256=");
+        assert!(qr_url.starts_with(&self.reports.url(&page)), "{ready}");
         let session = self
             .reports
             .ok(
@@ -283,9 +287,14 @@ async fn issues_and_verifies_against_the_results_trust_store(backend: Backend) {
         .store_organisation_key(&district_key, &pki.pki.issuing_ca)
         .await;
     let id = scene.leader_signed_report().await;
+    let page = PageClient::new(&scene.reports.base_url, &scene.reports.client);
+    let not_issued = page.get(&format!("/verification?report={id}")).await;
+    not_issued.assert_page(StatusCode::NOT_FOUND);
+    assert!(not_issued.contains("Không có báo cáo nào đã ban hành với mã này."));
     let (status, issued) = scene.issue(&id).await;
     assert_eq!(status, StatusCode::OK, "{issued}");
     assert_eq!(issued["status"], "issued");
+    the_issued_report_carries_its_verification_qr_code(&scene, &page, &id, &issued).await;
     let verification = scene.verification(&id).await;
     assert_eq!(verification["valid"], true, "{verification}");
     let signatures = verification["signatures"].as_array().unwrap();
@@ -301,6 +310,66 @@ async fn issues_and_verifies_against_the_results_trust_store(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{exported}");
     assert_eq!(exported["anchors"].as_array().unwrap().len(), 2);
     assert_eq!(exported["crls_der_base64"].as_array().unwrap().len(), 2);
+}
+
+/// The issued document shows the code of the URL the issue answered, in its place; the public
+/// page finds the issued report by it and says whether the document matches.
+async fn the_issued_report_carries_its_verification_qr_code(
+    scene: &Scene,
+    page: &PageClient,
+    id: &str,
+    issued: &Value,
+) {
+    let qr_url = issued["verification_qr_url"].as_str().unwrap();
+    let issued_pdf = scene
+        .reports
+        .client
+        .get(scene.reports.url(&format!("/reports/{id}/document")))
+        .bearer_auth(&scene.reports.admin_key)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    motcua_tests::verification_qr::assert_qr_drawn(&issued_pdf, qr_url);
+
+    let path = qr_url.strip_prefix(&scene.reports.base_url).unwrap();
+    let matching = page.get(path).await;
+    matching.assert_page(StatusCode::OK);
+    assert!(
+        matching.contains("data-match=\"true\""),
+        "{}",
+        matching.html
+    );
+    assert!(
+        matching.contains("UBND thị xã Việt Yên"),
+        "{}",
+        matching.html
+    );
+    let number = issued["number_text"].as_str().unwrap();
+    assert!(matching.contains(number), "{}", matching.html);
+    for signature in ["signature-1", "signature-2"] {
+        assert_eq!(matching.indication_of(signature), Some("TOTAL_PASSED"));
+    }
+    let other = page
+        .get(&format!(
+            "/verification?report={id}&sha256={}&lang=en",
+            "0".repeat(64)
+        ))
+        .await;
+    other.assert_page(StatusCode::OK);
+    assert!(other.contains("data-match=\"false\""), "{}", other.html);
+    assert!(other.contains("does NOT match the stored one"));
+    let malformed = page
+        .get(&format!("/verification?report={id}&sha256=12"))
+        .await;
+    malformed.assert_page(StatusCode::BAD_REQUEST);
+    let unknown = page
+        .get("/verification?report=no-such-report&lang=en")
+        .await;
+    unknown.assert_page(StatusCode::NOT_FOUND);
+    assert!(unknown.contains("There is no issued report with this id."));
 }
 
 async fn refuses_to_issue_what_does_not_verify(backend: Backend) {

@@ -366,6 +366,8 @@ async fn signed_result_moves_the_dossier_to_releasing_and_verifies(app: TestApp)
         assert!(printed.contains("Signature is Valid."), "{printed}");
     }
 
+    the_verification_qr_code_names_the_pdf_as_sent(&app, &setup, &issued, &signed).await;
+
     // One result per dossier; a `releasing` dossier cannot get another.
     let (status, again) = post_result(&app, &setup, result_pdf()).await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
@@ -396,6 +398,43 @@ async fn signed_result_moves_the_dossier_to_releasing_and_verifies(app: TestApp)
         untrusted["signatures"][0]["report"]["indication"], "TOTAL_PASSED",
         "{untrusted}"
     );
+}
+
+/// The code on the result leads to the dossier's verification page with the SHA-256 of the PDF
+/// the client sent; it is drawn where it should be, and the JSON verification checks that hash.
+async fn the_verification_qr_code_names_the_pdf_as_sent(
+    app: &TestApp,
+    setup: &Setup,
+    issued: &Value,
+    signed: &[u8],
+) {
+    let sent = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(result_pdf()));
+    let qr_url = issued["qr_url"].as_str().unwrap();
+    assert_eq!(
+        qr_url,
+        app.url(&format!("/verification?code={}&sha256={sent}", setup.code)),
+        "{issued}"
+    );
+    motcua_tests::verification_qr::assert_qr_drawn(signed, qr_url);
+
+    let verify = |query: String| {
+        let path = format!("/verify/dossiers/{}{query}", setup.code);
+        async move { app.call(Method::GET, &path, None, None).await }
+    };
+    let (status, matching) = verify(format!("?sha256={sent}")).await;
+    assert_eq!(status, StatusCode::OK, "{matching}");
+    assert_eq!(matching["document_matches"], true, "{matching}");
+    assert_eq!(matching["valid"], true, "{matching}");
+    let other = "0".repeat(64);
+    let (status, other) = verify(format!("?sha256={other}")).await;
+    assert_eq!(status, StatusCode::OK, "{other}");
+    assert_eq!(other["document_matches"], false, "{other}");
+    let (status, without) = verify(String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{without}");
+    assert_eq!(without["document_matches"], Value::Null, "{without}");
+    let (status, malformed) = verify("?sha256=abc".into()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed}");
+    assert_eq!(invalid_names(&malformed), ["sha256"], "{malformed}");
 }
 
 async fn no_stored_key_refuses_and_changes_nothing(app: TestApp) {

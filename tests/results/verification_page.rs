@@ -83,6 +83,44 @@ async fn dossier_code_lookup(app: TestApp) {
     let switch = format!("href=\"/verification?code={}&amp;lang=en\"", setup.code);
     assert!(report.contains(&switch), "{}", report.html);
 
+    // From the result's verification QR code: the hash of the PDF as sent matches.
+    let sent = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(result_pdf()));
+    let matching = page
+        .get(&format!("/verification?code={}&sha256={sent}", setup.code))
+        .await;
+    matching.assert_page(StatusCode::OK);
+    assert!(
+        matching.contains("data-match=\"true\""),
+        "{}",
+        matching.html
+    );
+    assert!(matching.contains("Văn bản khớp với bản đã lưu"));
+    let other = "ab".repeat(32);
+    let different = page
+        .get(&format!(
+            "/verification?code={}&sha256={other}&lang=en",
+            setup.code
+        ))
+        .await;
+    different.assert_page(StatusCode::OK);
+    assert!(
+        different.contains("data-match=\"false\""),
+        "{}",
+        different.html
+    );
+    assert!(different.contains("does NOT match the stored one"));
+    assert_eq!(different.indication_of("signature-1"), Some("TOTAL_PASSED"));
+    let switch = format!(
+        "href=\"/verification?code={}&amp;sha256={other}&amp;lang=vi\"",
+        setup.code
+    );
+    assert!(different.contains(&switch), "{}", different.html);
+    let malformed = page
+        .get(&format!("/verification?code={}&sha256=xyz", setup.code))
+        .await;
+    malformed.assert_page(StatusCode::BAD_REQUEST);
+    assert!(malformed.contains("Mã băm trong đường dẫn không đúng dạng"));
+
     let english = page
         .get(&format!("/verification?code={}&lang=en", setup.code))
         .await;

@@ -20,6 +20,7 @@ pub mod proxy;
 mod reports;
 pub mod signed;
 pub mod verification_page;
+pub mod verification_qr;
 
 use std::sync::mpsc;
 

@@ -19,6 +19,15 @@ pub const BODY_SIZE: f32 = 14.0;
 pub const INDENT: f32 = 10.0 * MM;
 pub const PARA_SPACE: f32 = 6.0;
 
+/// Side of the verification QR code, quiet zone included.
+pub const VERIFICATION_QR_SIDE: f32 = 18.0 * MM;
+/// Lower-left corner of the verification QR code from the page's lower-left corner: in the
+/// corner where the left and bottom margins meet, so no text or seal of the layout is under it.
+pub const VERIFICATION_QR_ORIGIN: (f32, f32) = (5.0 * MM, 4.5 * MM);
+// The QR code stays left of the text column (the bottom margin alone, 20 mm, is narrower than
+// 4.5 mm + 18 mm).
+const _: () = assert!(VERIFICATION_QR_ORIGIN.0 + VERIFICATION_QR_SIDE < LEFT);
+
 /// Line height: 1.25 × the font size, about 1.15 "lines" of Times New Roman as Word counts them.
 pub fn line_height(size: f32) -> f32 {
     size * 1.25

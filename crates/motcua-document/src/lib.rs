@@ -29,6 +29,7 @@ use std::fmt::Write as _;
 
 use md5::{Digest, Md5};
 
+pub use layout::{VERIFICATION_QR_ORIGIN, VERIFICATION_QR_SIDE};
 pub use model::*;
 pub use standalone::{embed_text_font, embed_text_font_styled, EmbeddedTextFont, FontObject};
 

@@ -56,10 +56,7 @@ pub fn build(
 ) -> AdministrativeDocument {
     let letterhead = &content.letterhead;
     let signatory = content.signatory.as_ref();
-    let subject = letterhead
-        .subject
-        .clone()
-        .unwrap_or_else(|| default_subject(kind, figures));
+    let subject = subject(kind, figures, content);
     let body = match kind {
         ReportKind::OneStopActivity => activity_body(figures, content),
         ReportKind::Form06 => form06_body(figures),
@@ -138,6 +135,15 @@ fn attachments(
         });
     }
     attached
+}
+
+/// The report's subject as its document states it.
+pub fn subject(kind: ReportKind, figures: &Figures, content: &VersionContent) -> String {
+    content
+        .letterhead
+        .subject
+        .clone()
+        .unwrap_or_else(|| default_subject(kind, figures))
 }
 
 fn default_subject(kind: ReportKind, figures: &Figures) -> String {

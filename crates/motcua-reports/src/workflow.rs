@@ -9,11 +9,12 @@ use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::DbConnection;
 use motcua_document::RenderedDocument;
-use motcua_pki::pades::SignatureLevel;
+use motcua_pki::pades::{self, SignatureLevel, VerificationQr};
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::{ETag, IfMatch};
 use motcua_web::error::ApiError;
+use motcua_web::verification_page::{PAGE_PATH, REPORT_PARAM, SHA256_PARAM};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -181,6 +182,33 @@ pub fn render_unnumbered(
     render(report, version, issue)
 }
 
+/// `{public_url}/verification?report={report_id}&sha256={sha256_hex}`: where the verification
+/// QR code of a report's document leads; the hash is that of the document before the code.
+pub fn verification_url(public_url: &str, report_id: &str, sha256_hex: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair(REPORT_PARAM, report_id)
+        .append_pair(SHA256_PARAM, sha256_hex)
+        .finish();
+    format!("{public_url}{PAGE_PATH}?{query}")
+}
+
+/// The rendered document as the leader signs it: with its verification QR code in the corner of
+/// the last page's margins, which the layout keeps free. Every issued report carries it.
+pub fn with_verification_qr(
+    rendered: &RenderedDocument,
+    public_url: &str,
+    report_id: &str,
+) -> Result<VerificationQr, ApiError> {
+    pades::verification_qr(&rendered.pdf, |hex| {
+        verification_url(public_url, report_id, hex)
+    })
+    .map_err(|e| {
+        ApiError::internal(format!(
+            "the verification QR code of report {report_id}: {e}"
+        ))
+    })
+}
+
 /// The date of `at` in Vietnam.
 pub fn vietnam_date(at: NaiveDateTime) -> NaiveDate {
     at.and_utc().with_timezone(&vietnam()).date_naive()
@@ -214,6 +242,11 @@ pub struct ReportView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub links: ReportLinks,
+    /// In the answers of `ready` and `issue` only: what the verification QR code on the last page
+    /// of the document says (the report's verification page with the SHA-256 of the document
+    /// before the code and the signatures).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_qr_url: Option<String>,
     /// In the answer of a signing step only: the level the signature just made reached.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<SignatureOutcome>,
@@ -293,6 +326,7 @@ pub fn view(report: &Report, version: &ReportVersion) -> ReportView {
             figures_csv: format!("{base}/figures.csv"),
             verification: format!("{base}/verification"),
         },
+        verification_qr_url: None,
         signature: None,
     }
 }

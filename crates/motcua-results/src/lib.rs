@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod certificate_registry;
 pub mod config;
+pub mod electronic_result;
 pub mod intake;
 pub mod lifecycle;
 pub mod openapi;

@@ -16,6 +16,10 @@
 //! [`ArchivalServices`](crate::archival::ArchivalServices); [`renew_archive_timestamp`] adds
 //! the next document timestamp, and [`newest_document_timestamp`] says when it is due.
 //!
+//! [`verification_qr`] adds the verification QR code (the public URL with the document's
+//! SHA-256) to an unsigned document, before its first signature; [`has_revision_with_sha256`]
+//! finds that hash again among the revisions of the signed file.
+//!
 //! [`verify_pdf`] checks every signature of a document: its byte range, then the CMS as
 //! [`verify_detached`](crate::cms::verify_detached) does, then what later revisions changed.
 //! [`verify_pdf_with`] does the same within the limits of [`VerifyOptions`]: a number of
@@ -28,6 +32,7 @@ mod changes;
 mod fields;
 mod image;
 mod ltv;
+mod qr;
 mod request;
 mod serialize;
 mod sign;
@@ -42,6 +47,10 @@ pub use image::{
 pub use ltv::{
     extend_detached, newest_document_timestamp, renew_archive_timestamp, renewal_need,
     DocumentTimestampInfo, RenewalNeed,
+};
+pub use qr::{
+    has_revision_with_sha256, verification_qr, QrModules, VerificationQr, MAX_REVISIONS_EXAMINED,
+    QR_QUIET_ZONE,
 };
 pub use request::{PendingSignature, SignatureLevel, SignatureRequest};
 pub use sign::{

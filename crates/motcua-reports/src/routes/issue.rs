@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post};
+use actix_web::{get, post, HttpRequest};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Datelike, Utc};
@@ -29,6 +29,7 @@ use motcua_web::config::Secret;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
 use motcua_web::limits::SignatureSlot;
+use motcua_web::location::absolute_url;
 use motcua_web::request_id::RequestId;
 use motcua_web::verify_upload::SignaturesVerdict;
 use serde::Serialize;
@@ -59,6 +60,8 @@ struct PreparedIssue {
     number: i32,
     year: i32,
     number_text: String,
+    /// What the verification QR code of the document says.
+    qr_url: String,
 }
 
 /// Numbers the report, stamps the time, and adds the organisation's signature (the seal over the
@@ -73,8 +76,10 @@ pub async fn issue_report(
     request_id: RequestId,
     id: Path<String>,
     if_match: IfMatch,
+    req: HttpRequest,
 ) -> Result<Answer, ApiError> {
     let id = id.into_inner();
+    let public_url = absolute_url(&req, "");
     let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
     let store = state.trust_store()?;
@@ -82,7 +87,8 @@ pub async fn issue_report(
     let slot = state.web.signature_slot().await?;
     let mut attempt = 1;
     loop {
-        let prepared = prepare_issue(&state, &who, &id, &if_match, &password, &store).await?;
+        let asked = (&who, id.as_str(), &if_match, public_url.as_str());
+        let prepared = prepare_issue(&state, asked, &password, &store).await?;
         let (prepared, signed) = sign_issue(prepared).await?;
         // The timestamp and validation data are fetched before the write: a slow or failing
         // authority holds no transaction, and a refusal (502) leaves the report as it was.
@@ -154,9 +160,7 @@ async fn refuse_unless_verified(
 /// unit; nothing is reserved, [`store_issue`] checks the number is still free.
 async fn prepare_issue(
     state: &Data<AppState>,
-    who: &Principal,
-    id: &str,
-    if_match: &IfMatch,
+    (who, id, if_match, public_url): (&Principal, &str, &IfMatch, &str),
     password: &Secret,
     store: &TrustStore,
 ) -> Result<PreparedIssue, ApiError> {
@@ -166,6 +170,7 @@ async fn prepare_issue(
         if_match.clone(),
         password.clone(),
     );
+    let public_url = public_url.to_owned();
     let (signers, store) = (state.clone(), store.clone());
     let level = state.archival.level(SignatureKind::Report);
     state
@@ -186,6 +191,8 @@ async fn prepare_issue(
                 .ok_or_else(|| ApiError::internal("a signed report without document"))?;
             let version = current_version(conn, &report)?;
             let rendered = workflow::render_unnumbered(&report, &version)?;
+            let qr_url =
+                workflow::verification_url(&public_url, &report.id, &sha256_hex(&rendered.pdf));
             let (_, etag) = current_view(conn, &id)?;
             let issued_at = Utc::now();
             let year = issued_at.with_timezone(&vietnam()).year();
@@ -209,6 +216,7 @@ async fn prepare_issue(
                 number,
                 year,
                 number_text,
+                qr_url,
             })
         })
         .await
@@ -332,11 +340,9 @@ fn store_issue(
         }
         taken => taken?,
     }
-    workflow::signed(
-        current_view(conn, &report.id)?,
-        signed.level,
-        signed.fallback_reason,
-    )
+    let (mut view, etag) = current_view(conn, &report.id)?;
+    view.verification_qr_url = Some(prepared.qr_url);
+    workflow::signed((view, etag), signed.level, signed.fallback_reason)
 }
 
 /// The refusal when other issues of the unit took the number; the flag lets the handler

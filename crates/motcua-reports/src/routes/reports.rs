@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::web::{Data, Json, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::Utc;
 use motcua_audit::Actor;
 use motcua_core::access::Access;
@@ -20,6 +20,7 @@ use motcua_web::concurrency::IfMatch;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::{ValidJson, ValidQuery};
+use motcua_web::location::absolute_url;
 use motcua_web::request_id::RequestId;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -584,7 +585,9 @@ pub(crate) fn require_issuable(
 }
 
 /// Freezes the draft for signature: fixes the signatory (the name and authority line are part
-/// of what is signed) and renders the document.
+/// of what is signed) and renders the document with its verification QR code (the report's
+/// verification page with the SHA-256 of the rendered document, `verification_qr_url`) in the
+/// corner of the last page's left and bottom margins.
 #[utoipa::path(tag = "reports", params(("id" = String, Path), IfMatch), request_body = MakeReady, responses((status = 200, body = ReportView, headers(("ETag" = String, description = "The report's new entity tag"))), WriteErrors, PreconditionErrors), security(("api_key" = [])))]
 #[post("/reports/{id}/ready")]
 pub async fn make_ready(
@@ -594,7 +597,9 @@ pub async fn make_ready(
     id: Path<String>,
     if_match: IfMatch,
     body: ValidJson<MakeReady>,
+    req: HttpRequest,
 ) -> Result<Answer, ApiError> {
+    let public_url = absolute_url(&req, "");
     let id = id.into_inner();
     let official_id = body.into_inner().signatory_official_id;
     let report = {
@@ -632,13 +637,14 @@ pub async fn make_ready(
             report.current_version = number;
             let decoded = workflow::decode_version(version.clone())?;
             let rendered = workflow::render_unnumbered(&report, &decoded)?;
+            let with_qr = workflow::with_verification_qr(&rendered, &public_url, &report.id)?;
             reports::put_document(
                 conn,
                 &ReportDocument {
                     report_id: report.id.clone(),
                     stage: RENDERED.into(),
-                    sha256: sha256_hex(&rendered.pdf),
-                    pdf: rendered.pdf,
+                    sha256: sha256_hex(&with_qr.pdf),
+                    pdf: with_qr.pdf,
                     created_at: now(),
                 },
             )?;
@@ -647,7 +653,9 @@ pub async fn make_ready(
                 signatory,
             };
             lifecycle::take(conn, &mut report, step, &actor)?;
-            changed(StatusCode::OK, current_view(conn, &report.id)?)
+            let (mut view, etag) = current_view(conn, &report.id)?;
+            view.verification_qr_url = Some(with_qr.url);
+            changed(StatusCode::OK, (view, etag))
         })
         .await?;
     Ok(answer)

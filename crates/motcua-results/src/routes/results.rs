@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::web::{Data, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::certificate::CertificateKind;
@@ -16,7 +16,7 @@ use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::certificates::{self, CertificateFilter};
 use motcua_db::dossier_results::{self, NewResult};
 use motcua_db::{organisation_keys, DbConnection, DbError};
-use motcua_pki::pades::{SignatureLevel, SignatureRequest};
+use motcua_pki::pades::SignatureLevel;
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,7 @@ use super::dossiers::{current_etag, find, find_for_change, DossierView};
 use super::utc;
 use crate::auth::{Principal, UnitScope};
 use crate::certificate_registry::{status_text, validate, LoadedTrust};
+use crate::electronic_result::{sign_result, SignedResult};
 use crate::lifecycle::{self, Changes, TransitionInput};
 use crate::state::AppState;
 use motcua_audit::Actor;
@@ -36,6 +37,7 @@ use motcua_web::concurrency::IfMatch;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::{ApiError, Problem};
 use motcua_web::extract::PdfBody;
+use motcua_web::location::absolute_url;
 use motcua_web::request_id::RequestId;
 
 /// Collective certificates of a unit considered when choosing the signing one.
@@ -64,6 +66,9 @@ pub struct ResultView {
     pub download_url: String,
     /// Where anyone can verify it, without an API key.
     pub verification_url: String,
+    /// What the verification QR code on its last page says: the verification page of the
+    /// dossier with the SHA-256 of the PDF as received (before the QR code and the signature).
+    pub qr_url: String,
     /// The dossier after its move to `releasing`.
     pub dossier: DossierView,
 }
@@ -80,7 +85,11 @@ struct Chosen {
     trust: Arc<LoadedTrust>,
 }
 
-/// Issue the electronic result of a dossier: the PDF in the body is signed with a usable
+/// Issue the electronic result of a dossier: the PDF in the body receives a verification QR
+/// code (the public verification URL of the dossier with the SHA-256 of the PDF as sent,
+/// `qr_url`), about 18 mm square in the bottom-left corner of its last page, 5 mm from the left
+/// and 4.5 mm from the bottom edge: the PDF must keep that corner free, as the bottom (20–25
+/// mm) and left (30–35 mm) margins of Decree 30/2020 do. It is then signed with a usable
 /// collective certificate of the receiving unit whose key the service holds, raised to the
 /// configured signature level (`signature_level`), stored, and the dossier moves to `releasing`
 /// with `electronic_result`, all at once. Refused (409) when the dossier cannot move to
@@ -96,6 +105,7 @@ pub async fn issue_result(
     code: Path<String>,
     if_match: IfMatch,
     body: PdfBody,
+    req: HttpRequest,
 ) -> Result<Answer, ApiError> {
     who.require(Resource::Dossiers, Access::Write)?;
     let code = code.into_inner();
@@ -124,23 +134,34 @@ pub async fn issue_result(
         })
         .await?;
 
-    let request = SignatureRequest::new(signed_at)
-        .reason(format!("Kết quả giải quyết hồ sơ {code}"))
-        .chain(chosen.chain.clone());
-    let signer = chosen.signer.clone();
+    let public_url = absolute_url(&req, "");
+    let (signer, chain, sign_code) = (chosen.signer.clone(), chosen.chain.clone(), code.clone());
     // Signature work waits for a slot: a burst cannot take every core.
     let slot = state.web.signature_slot().await?;
-    let signed = actix_web::web::block(move || request.sign(&pdf, signer.as_ref()))
-        .await
-        .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
-        .map_err(|error| match error {
-            PkiError::InvalidPdf(reason) => {
-                ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
-            }
-            other => ApiError::internal(format!("signing the result: {other}")),
-        })?;
+    let signed = actix_web::web::block(move || {
+        sign_result(
+            &pdf,
+            &public_url,
+            &sign_code,
+            signer.as_ref(),
+            &chain,
+            signed_at,
+        )
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
+    .map_err(|error| match error {
+        PkiError::InvalidPdf(reason) => {
+            ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
+        }
+        other => ApiError::internal(format!("signing the result: {other}")),
+    })?;
     // The slot bounds CPU work; waiting on the authority and the revocation sources is not.
     drop(slot);
+    let SignedResult {
+        pdf: signed,
+        qr_url,
+    } = signed;
     let finished = state
         .archival
         .finish(SignatureKind::ElectronicResult, signed, &chosen.trust.store)
@@ -210,6 +231,7 @@ pub async fn issue_result(
                 fallback_reason,
                 download_url: format!("/dossiers/{code}/result"),
                 verification_url: format!("/verify/dossiers/{code}"),
+                qr_url,
                 dossier: next.into(),
             };
             Ok(Answer::created(Some(view.download_url.clone()), &view)?.with_etag(etag))

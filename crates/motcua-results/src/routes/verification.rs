@@ -6,10 +6,11 @@ use actix_web::web::{Data, Json, Path};
 use actix_web::{get, post};
 use chrono::Utc;
 use motcua_pki::cms::{self, CmsVerification};
-use motcua_pki::pades::{self, PdfSignatureReport, VerifyOptions};
+use motcua_pki::pades::{self, has_revision_with_sha256, PdfSignatureReport, VerifyOptions};
 use motcua_pki::{Budget, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
 use motcua_web::signed_upload::SignedUpload;
+use motcua_web::verification_page::{parse_sha256, SHA256_PARAM};
 use motcua_web::verify_upload::{
     verify_signed_cms, verify_signed_pdf, SignaturesVerdict, VerificationError,
 };
@@ -115,17 +116,48 @@ pub async fn verify_document(
     Ok(Json(verification))
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DossierVerifyQuery {
+    /// The SHA-256 (64 hexadecimal digits) that the verification QR code of a result names:
+    /// the answer says whether the stored result is that document.
+    pub sha256: Option<String>,
+}
+
+/// The verdict on a dossier's stored result.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DossierVerification {
+    #[serde(flatten)]
+    pub verdict: SignaturesVerdict,
+    /// With `sha256`: whether a revision of the stored result (the document before its QR code
+    /// and signature) has that SHA-256; `null` without it.
+    pub document_matches: Option<bool>,
+}
+
 /// Verify the stored electronic result of a dossier against the service's trust store, now.
-/// No API key needed: whoever holds the dossier code can check its result.
-#[utoipa::path(tag = "verification", params(("code" = String, Path)), responses((status = 200, description = "The verdict on the stored result and the report of each of its signatures", body = SignaturesVerdict), ReadErrors))]
+/// No API key needed: whoever holds the dossier code can check its result. With `sha256` (from
+/// the result's verification QR code) the answer also says whether the stored result is the
+/// document that code was printed on; a `sha256` that is not 64 hexadecimal digits is a 422.
+#[utoipa::path(tag = "verification", params(("code" = String, Path), DossierVerifyQuery), responses((status = 200, description = "The verdict on the stored result, the report of each of its signatures, and whether it matches the hash given", body = DossierVerification), ReadErrors))]
 #[get("/verify/dossiers/{code}")]
 pub async fn verify_dossier_result(
     state: Data<AppState>,
     code: Path<String>,
-) -> Result<Json<SignaturesVerdict>, ApiError> {
+    query: ValidQuery<DossierVerifyQuery>,
+) -> Result<Json<DossierVerification>, ApiError> {
+    let expected = query
+        .into_inner()
+        .sha256
+        .map(|text| parse_sha256(&text).map_err(|reason| ApiError::invalid(SHA256_PARAM, reason)))
+        .transpose()?;
     let pdf = stored_result(&state, code.into_inner()).await?;
+    let document_matches = expected.map(|hash| has_revision_with_sha256(&pdf, &hash));
     let signatures = verify(&state, pdf, RevocationPolicy::Require).await?;
-    Ok(Json(SignaturesVerdict::of(signatures, 1)))
+    Ok(Json(DossierVerification {
+        verdict: SignaturesVerdict::of(signatures, 1),
+        document_matches,
+    }))
 }
 
 /// Every signature of `pdf`, verified now against the trust store of the database: what the

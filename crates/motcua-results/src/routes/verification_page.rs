@@ -4,10 +4,11 @@
 
 use actix_web::web::{self, Data, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
-use motcua_pki::pades::PdfSignatureReport;
+use motcua_pki::pades::{has_revision_with_sha256, PdfSignatureReport};
 use motcua_web::error::ApiError;
 use motcua_web::verification_page::{
-    answer_upload, Lang, Page, PageProblem, PageRequest, Subject, MAX_CODE_CHARS, PAGE_PATH,
+    answer_upload, parse_sha256, Lang, Page, PageProblem, PageRequest, Subject, MAX_CODE_CHARS,
+    PAGE_PATH,
 };
 
 use motcua_pki::RevocationPolicy;
@@ -30,20 +31,30 @@ fn page<'a>(state: &AppState, lang: Lang, dossier_code: Option<&'a str>) -> Page
         max_upload_bytes: state.web.limits.max_document_bytes,
         dossier_lookup: true,
         dossier_code,
+        report_id: None,
+        sha256: None,
     }
 }
 
-/// The form, or with `?code=` the report of that dossier's electronic result.
+/// The form, or with `?code=` the report of that dossier's electronic result; with `&sha256=`
+/// (from the result's verification QR code) also whether the stored result is that document.
 async fn show(req: HttpRequest, state: Data<AppState>) -> HttpResponse {
     let asked = PageRequest::of(&req);
     let code = asked.dossier_code.as_deref();
-    let page = page(&state, asked.lang, code);
-    match code {
-        None => page.form(),
-        Some(code) => match dossier_reports(&state, code).await {
-            Ok(reports) => page.report(Subject::Dossier { code }, &reports),
-            Err(problem) => page.problem(&problem),
-        },
+    let page = Page {
+        sha256: asked.sha256.as_deref(),
+        ..page(&state, asked.lang, code)
+    };
+    let Some(code) = code else {
+        return page.form();
+    };
+    let expected = match asked.sha256.as_deref().map(parse_sha256).transpose() {
+        Ok(expected) => expected,
+        Err(_) => return page.problem(&PageProblem::MalformedHash),
+    };
+    match dossier_reports(&state, code, expected).await {
+        Ok((reports, matches)) => page.checked_report(Subject::Dossier { code }, &reports, matches),
+        Err(problem) => page.problem(&problem),
     }
 }
 
@@ -55,10 +66,13 @@ async fn upload(req: HttpRequest, payload: Payload, state: Data<AppState>) -> Ht
     .await
 }
 
+/// The reports of the dossier's stored result and, when `expected` is given, whether a revision
+/// of it has that SHA-256.
 async fn dossier_reports(
     state: &Data<AppState>,
     code: &str,
-) -> Result<Vec<PdfSignatureReport>, PageProblem> {
+    expected: Option<[u8; 32]>,
+) -> Result<(Vec<PdfSignatureReport>, Option<bool>), PageProblem> {
     // No dossier has a longer code: not worth a query.
     if code.chars().count() > MAX_CODE_CHARS {
         return Err(PageProblem::NoResult);
@@ -69,5 +83,9 @@ async fn dossier_reports(
             ApiError::NotFound(_) => PageProblem::NoResult,
             other => PageProblem::Service(other),
         })?;
-    Ok(verify(state, pdf, RevocationPolicy::Require).await?)
+    let matches = expected.map(|hash| has_revision_with_sha256(&pdf, &hash));
+    Ok((
+        verify(state, pdf, RevocationPolicy::Require).await?,
+        matches,
+    ))
 }

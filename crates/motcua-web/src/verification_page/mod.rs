@@ -5,6 +5,7 @@
 //! default, English with `?lang=en`. These pages are for people, not part of the OpenAPI
 //! documents.
 
+mod document_match;
 mod html;
 mod names;
 mod problem;
@@ -19,6 +20,7 @@ use actix_web::HttpResponse;
 use motcua_pki::pades::PdfSignatureReport;
 use unicode_normalization::UnicodeNormalization;
 
+pub use document_match::{parse_sha256, SHA256_PARAM};
 pub use html::escape;
 pub use problem::PageProblem;
 pub use serve::{answer_upload, PageRequest};
@@ -32,6 +34,8 @@ use html::Html;
 pub const PAGE_PATH: &str = "/verification";
 /// The longest dossier code looked up; real codes are about 30 characters.
 pub const MAX_CODE_CHARS: usize = 64;
+/// The query parameter naming an issued report (report service).
+pub const REPORT_PARAM: &str = "report";
 
 const STYLE: &str = include_str!("style.css");
 
@@ -45,6 +49,10 @@ pub struct Page<'a> {
     pub dossier_lookup: bool,
     /// The dossier code this page is about, for the language switch to stay on it.
     pub dossier_code: Option<&'a str>,
+    /// The issued report this page is about (report service), likewise.
+    pub report_id: Option<&'a str>,
+    /// The hash of a verification QR code the page checks, likewise.
+    pub sha256: Option<&'a str>,
 }
 
 /// What the report is about.
@@ -54,6 +62,19 @@ pub enum Subject<'a> {
     Upload { file_name: Option<&'a str> },
     /// The stored electronic result of a dossier.
     Dossier { code: &'a str },
+    /// An issued report of the report service, as its verification QR code names it.
+    Report(IssuedReport<'a>),
+}
+
+/// What the page shows of an issued report, publicly.
+#[derive(Debug, Clone, Copy)]
+pub struct IssuedReport<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    /// Its number (`Số: …`) and date as issued.
+    pub number: &'a str,
+    pub date: &'a str,
+    pub issuing_unit: &'a str,
 }
 
 impl Page<'_> {
@@ -64,7 +85,21 @@ impl Page<'_> {
 
     /// The report of every signature, then the form to check another document.
     pub fn report(&self, subject: Subject<'_>, reports: &[PdfSignatureReport]) -> HttpResponse {
-        respond(StatusCode::OK, self.render_report(subject, reports))
+        self.checked_report(subject, reports, None)
+    }
+
+    /// Like [`report`](Self::report), saying whether the document in hand matches the stored
+    /// one when a verification QR code's hash was given.
+    pub fn checked_report(
+        &self,
+        subject: Subject<'_>,
+        reports: &[PdfSignatureReport],
+        document_matches: Option<bool>,
+    ) -> HttpResponse {
+        respond(
+            StatusCode::OK,
+            self.render_checked_report(subject, reports, document_matches),
+        )
     }
 
     /// Why nothing could be verified, with the status that says so, then the form.
@@ -84,7 +119,16 @@ impl Page<'_> {
     }
 
     pub fn render_report(&self, subject: Subject<'_>, reports: &[PdfSignatureReport]) -> String {
-        self.render(|html| report::write(html, self.lang, subject, reports))
+        self.render_checked_report(subject, reports, None)
+    }
+
+    pub fn render_checked_report(
+        &self,
+        subject: Subject<'_>,
+        reports: &[PdfSignatureReport],
+        document_matches: Option<bool>,
+    ) -> String {
+        self.render(|html| report::write(html, self.lang, subject, reports, document_matches))
     }
 
     pub fn render_problem(&self, problem: &PageProblem) -> String {
@@ -147,6 +191,12 @@ impl Page<'_> {
         let mut query = form_urlencoded::Serializer::new(String::new());
         if let Some(code) = self.dossier_code {
             query.append_pair("code", code);
+        }
+        if let Some(report) = self.report_id {
+            query.append_pair(REPORT_PARAM, report);
+        }
+        if let Some(sha256) = self.sha256 {
+            query.append_pair(SHA256_PARAM, sha256);
         }
         query.append_pair("lang", other.code());
         let href = format!("{PAGE_PATH}?{}", query.finish());
@@ -226,10 +276,15 @@ impl Page<'_> {
 /// The dossier code of a lookup query (`code=`), trimmed and in NFC; `None` when absent or
 /// blank.
 pub fn dossier_code(query: &str) -> Option<String> {
+    query_value(query, "code")
+}
+
+/// The value of `name` in `query`, trimmed and in NFC; `None` when absent or blank.
+pub fn query_value(query: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "code")
+        .find(|(key, _)| key == name)
         .map(|(_, value)| value.trim().nfc().collect::<String>())
-        .filter(|code| !code.is_empty())
+        .filter(|value| !value.is_empty())
 }
 
 /// An HTML answer. The report names people and their identity numbers: it is not cached, not
@@ -270,6 +325,8 @@ mod tests {
             max_upload_bytes: 20 * 1024 * 1024,
             dossier_lookup: true,
             dossier_code: None,
+            report_id: None,
+            sha256: None,
         }
     }
 

@@ -30,6 +30,10 @@ pub enum PageProblem {
     NoSignatures,
     /// No stored electronic result for that code, or no such dossier (404).
     NoResult,
+    /// No issued report with that id (404): drafts and reports not yet issued are not shown.
+    NoIssuedReport,
+    /// The `sha256` of the query is not a SHA-256 (400).
+    MalformedHash,
     /// The service failed: its database, trust store or a worker (5xx).
     Service(ApiError),
 }
@@ -50,12 +54,12 @@ impl PageProblem {
         match self {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotAForm | Self::NotPdf => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::MalformedForm(_) => StatusCode::BAD_REQUEST,
+            Self::MalformedForm(_) | Self::MalformedHash => StatusCode::BAD_REQUEST,
             Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::NoFile | Self::Unreadable(_) | Self::NoSignatures => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::NoResult => StatusCode::NOT_FOUND,
+            Self::NoResult | Self::NoIssuedReport => StatusCode::NOT_FOUND,
             Self::Service(error) => error.status_code(),
         }
     }
@@ -146,6 +150,18 @@ impl PageProblem {
                 .pick(
                     "Không có kết quả điện tử nào được lưu cho hồ sơ có mã này.",
                     "No electronic result is stored for a dossier with this code.",
+                )
+                .to_owned(),
+            Self::NoIssuedReport => lang
+                .pick(
+                    "Không có báo cáo nào đã ban hành với mã này.",
+                    "There is no issued report with this id.",
+                )
+                .to_owned(),
+            Self::MalformedHash => lang
+                .pick(
+                    "Mã băm trong đường dẫn không đúng dạng: phải là 64 chữ số thập lục phân (SHA-256). Hãy quét lại mã QR.",
+                    "The hash in the link is malformed: it must be 64 hexadecimal digits (SHA-256). Scan the QR code again.",
                 )
                 .to_owned(),
             Self::Service(_) => lang

@@ -9,7 +9,7 @@ use motcua_pki::ChainEntry;
 use super::html::Html;
 use super::names;
 use super::text::{self, Lang};
-use super::Subject;
+use super::{IssuedReport, Subject};
 
 /// Việt Nam keeps UTC+07:00 all year, without daylight saving time.
 const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
@@ -22,8 +22,9 @@ pub(super) fn write(
     lang: Lang,
     subject: Subject<'_>,
     reports: &[PdfSignatureReport],
+    document_matches: Option<bool>,
 ) {
-    write_summary(html, lang, subject, reports);
+    write_summary(html, lang, subject, reports, document_matches);
     for (index, report) in reports.iter().enumerate() {
         write_signature(html, lang, index + 1, reports.len(), report);
     }
@@ -69,6 +70,7 @@ fn write_summary(
     lang: Lang,
     subject: Subject<'_>,
     reports: &[PdfSignatureReport],
+    document_matches: Option<bool>,
 ) {
     let overall = overall(reports);
     html.raw("<section class=\"summary ")
@@ -101,6 +103,10 @@ fn write_summary(
                 .element("strong", "", code)
                 .raw("</p>");
         }
+        Subject::Report(report) => write_issued_report(html, lang, &report),
+    }
+    if let Some(matches) = document_matches {
+        super::document_match::write(html, lang, matches);
     }
     html.element("p", "indication", &count_text(lang, reports));
     if let Some(first) = reports.first() {
@@ -115,6 +121,20 @@ fn write_summary(
         );
     }
     html.raw("</section>");
+}
+
+/// What an issued report is: title, number, date and issuing unit.
+fn write_issued_report(html: &mut Html, lang: Lang, report: &IssuedReport<'_>) {
+    html.raw("<table class=\"issued-report\" id=\"issued-report\">")
+        .row(lang.pick("Báo cáo", "Report"), report.title)
+        .row(lang.pick("Số", "Number"), report.number)
+        .row(lang.pick("Ngày ban hành", "Issued on"), report.date)
+        .row(
+            lang.pick("Đơn vị ban hành", "Issuing unit"),
+            report.issuing_unit,
+        )
+        .row(lang.pick("Mã báo cáo", "Report id"), report.id)
+        .raw("</table>");
 }
 
 /// "2 chữ ký: 1 hợp lệ, 1 không hợp lệ."

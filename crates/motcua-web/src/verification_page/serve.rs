@@ -7,14 +7,21 @@ use actix_web::dev::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use motcua_pki::pades::PdfSignatureReport;
 
-use super::{dossier_code, read_pdf_upload, Lang, Page, PageProblem, Subject};
+use super::{
+    dossier_code, query_value, read_pdf_upload, Lang, Page, PageProblem, Subject, REPORT_PARAM,
+    SHA256_PARAM,
+};
 use crate::verify_upload::VerificationError;
 
-/// What a request of the page asks for: its language and, on the results service, a dossier.
+/// What a request of the page asks for: its language and, on the results service, a dossier;
+/// on the report service, an issued report; with either, the hash of a verification QR code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
     pub lang: Lang,
     pub dossier_code: Option<String>,
+    pub report_id: Option<String>,
+    /// As written in the query: [`parse_sha256`](super::parse_sha256) checks it.
+    pub sha256: Option<String>,
 }
 
 impl PageRequest {
@@ -23,6 +30,8 @@ impl PageRequest {
         Self {
             lang: Lang::from_query(query),
             dossier_code: dossier_code(query),
+            report_id: query_value(query, REPORT_PARAM),
+            sha256: query_value(query, SHA256_PARAM),
         }
     }
 }
