@@ -448,6 +448,7 @@ fn desk_result_signer(conn: &mut motcua_db::DbConnection, seeded: &SeededDistric
         )]
         .into(),
         procedures: procedures.into_iter().map(|p| (p.id, p.name)).collect(),
+        public_url: "http://127.0.0.1:8080".into(),
     }
 }
 

@@ -78,7 +78,7 @@ pub fn load_seed_scenario(
     };
     let started = Instant::now();
     let signer = match &demo {
-        Some((demo, installed)) => Some(result_signer(&mut conn, demo, installed)?),
+        Some((demo, installed)) => Some(result_signer(&mut conn, demo, installed, results)?),
         None => None,
     };
     let calendar = motcua_results::state::load_calendar(&mut conn).map_err(|e| e.to_string())?;
@@ -109,6 +109,7 @@ fn result_signer(
     conn: &mut motcua_db::DbConnection,
     demo: &DemoPki,
     installed: &Installed,
+    results: &ResultsConfig,
 ) -> Result<UnitKeys, String> {
     let seeded = motcua_results::seed::seed_viet_yen(conn).map_err(|e| e.to_string())?;
     let names: HashMap<_, _> = std::iter::once(&seeded.district_desk)
@@ -123,6 +124,10 @@ fn result_signer(
     Ok(UnitKeys {
         keys,
         procedures: procedures.into_iter().map(|p| (p.id, p.name)).collect(),
+        public_url: results
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", results.bind)),
     })
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use motcua_core::record_ids::{CertificateId, ProcedureId, UnitId};
 use motcua_document::{AdministrativeDocument, Block, Metadata, Span};
 use motcua_keys::keystore::OrganisationSigner;
-use motcua_pki::pades::SignatureRequest;
+use motcua_results::electronic_result::sign_result;
 use motcua_web::error::ApiError;
 
 /// Printed on every generated result: it is test data, not a decision of the unit.
@@ -48,11 +48,14 @@ pub struct UnitKey {
     pub signer: Arc<dyn OrganisationSigner>,
 }
 
-/// Signs each unit's results with that unit's key, as `POST /dossiers/{code}/result` does.
+/// Signs each unit's results with that unit's key, as `POST /dossiers/{code}/result` does
+/// (the verification QR code, then the signature).
 pub struct UnitKeys {
     pub keys: HashMap<UnitId, UnitKey>,
     /// Procedure names by id, for the notice.
     pub procedures: HashMap<ProcedureId, String>,
+    /// The results service's public base URL, for the verification QR code.
+    pub public_url: String,
 }
 
 impl ResultSigner for UnitKeys {
@@ -67,13 +70,17 @@ impl ResultSigner for UnitKeys {
             .map_or("", String::as_str);
         let rendered = motcua_document::render(&result_notice(facts, &key.unit_name, procedure))
             .map_err(ApiError::internal_from)?;
-        let pdf = SignatureRequest::new(facts.signed_at)
-            .reason(format!("Kết quả giải quyết hồ sơ {}", facts.dossier_code))
-            .chain(key.signer.chain().to_vec())
-            .sign(&rendered.pdf, key.signer.as_ref())
-            .map_err(ApiError::internal_from)?;
+        let signed = sign_result(
+            &rendered.pdf,
+            &self.public_url,
+            &facts.dossier_code,
+            key.signer.as_ref(),
+            key.signer.chain(),
+            facts.signed_at,
+        )
+        .map_err(ApiError::internal_from)?;
         Ok(SignedResult {
-            pdf,
+            pdf: signed.pdf,
             certificate_id: key.certificate_id,
         })
     }
