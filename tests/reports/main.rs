@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_fuzzing;
+mod appearance_images;
 mod audit_trail;
 mod database_outage;
 mod figures;

@@ -11,7 +11,6 @@ use motcua_core::dossier::{
     dossier_code, vietnam_day, ApplicantKind, Channel, DossierStatus, Rating, Resolution,
 };
 use motcua_core::identifiers::tax_code_check_digit;
-use motcua_core::procedure::OnlineServiceLevel;
 use motcua_core::record_ids::{DossierId, ProcedureId, UnitId};
 use motcua_core::statistics::contributions;
 use motcua_core::unit::UnitKind;
@@ -24,6 +23,7 @@ use motcua_db::{now, write_transaction, DbConnection};
 
 use motcua_results::seed::{seed_viet_yen, SeededDistrict};
 
+use crate::catalogue::{procedures as seed_procedures, Level, SeedProcedure};
 use crate::results::{ResultFacts, ResultSigner, SignedResult};
 use motcua_web::error::ApiError;
 
@@ -50,32 +50,6 @@ pub mod viet_yen_figures {
     /// The report gives no reuse figure before 2024.
     pub const REUSE_BEFORE_2024: (u64, u64) = (988, 1000);
 }
-
-const DISTRICT_FIELDS: [&str; 12] = [
-    "Đất đai",
-    "Hộ tịch",
-    "Xây dựng",
-    "Đăng ký kinh doanh",
-    "Lao động - Thương binh và Xã hội",
-    "Tư pháp",
-    "Giáo dục và Đào tạo",
-    "Y tế",
-    "Văn hóa",
-    "Môi trường",
-    "Kinh tế hợp tác",
-    "Nội vụ",
-];
-const COMMUNE_FIELDS: [&str; 8] = [
-    "Hộ tịch",
-    "Chứng thực",
-    "Bảo trợ xã hội",
-    "Người có công",
-    "Đất đai",
-    "Văn hóa",
-    "Nông nghiệp",
-    "Tư pháp",
-];
-const PROCESSING_DAYS: [i32; 10] = [0, 1, 2, 3, 5, 7, 10, 15, 20, 30];
 
 /// A small deterministic random source (xorshift), so generated data can be reproduced.
 pub struct Rng(u64);
@@ -612,42 +586,32 @@ fn person_name(rng: &mut Rng) -> String {
     )
 }
 
-/// The catalogue of the seed district: 254 district-level procedures (241 online) and 156
-/// commune-level ones (144 online), as the report counts them. Returns (district, commune).
+/// The catalogue of the seed district ([`crate::catalogue`]): 254 district-level procedures (241
+/// online) and 156 commune-level ones (144 online), as the report counts them. Stores those not
+/// stored yet; returns (district, commune).
 pub fn catalogue(
     conn: &mut DbConnection,
 ) -> Result<(Vec<ProcedureRef>, Vec<ProcedureRef>), ApiError> {
     use viet_yen_figures::{COMMUNE_PROCEDURES, DISTRICT_PROCEDURES};
     write_transaction(conn, |conn| {
-        let district = procedures_at(conn, "2", DISTRICT_PROCEDURES, &DISTRICT_FIELDS, true)?;
-        let commune = procedures_at(conn, "1", COMMUNE_PROCEDURES, &COMMUNE_FIELDS, false)?;
+        let district = procedures_at(conn, Level::District, DISTRICT_PROCEDURES)?;
+        let commune = procedures_at(conn, Level::Commune, COMMUNE_PROCEDURES)?;
         Ok((district, commune))
     })
 }
 
 fn procedures_at(
     conn: &mut DbConnection,
-    prefix: &str,
-    (total, online): (usize, usize),
-    fields: &[&str],
-    district: bool,
+    level: Level,
+    counts: (usize, usize),
 ) -> Result<Vec<ProcedureRef>, ApiError> {
-    let mut refs = Vec::with_capacity(total);
-    for i in 0..total {
-        let code = format!("{prefix}.{:06}", 900_000 + i);
-        let field = fields
-            .get(i % fields.len())
-            .copied()
-            .unwrap_or("Khác")
-            .to_owned();
-        let processing_days = PROCESSING_DAYS
-            .get(i % PROCESSING_DAYS.len())
-            .copied()
-            .unwrap_or(3);
+    let seed = seed_procedures(level, counts);
+    let mut refs = Vec::with_capacity(seed.len());
+    for p in seed {
         let existing = procedures::list(
             conn,
             &procedures::ProcedureFilter {
-                code: Some(code.clone()),
+                code: Some(p.code.clone()),
                 current_only: true,
                 ..Default::default()
             },
@@ -656,39 +620,7 @@ fn procedures_at(
         )?;
         let procedure = match existing.into_iter().next() {
             Some(found) => found,
-            None => {
-                let at = now();
-                procedures::insert(
-                    conn,
-                    &NewProcedure {
-                        name: format!("Thủ tục {} số {}", field.to_lowercase(), i + 1),
-                        code,
-                        field,
-                        level_province: false,
-                        level_district: district,
-                        level_commune: !district,
-                        processing_days,
-                        online_level: if i < online {
-                            if i % 3 == 0 {
-                                OnlineServiceLevel::Partial
-                            } else {
-                                OnlineServiceLevel::Full
-                            }
-                        } else {
-                            OnlineServiceLevel::None
-                        },
-                        non_boundary: i < 4 && district,
-                        fee_vnd: None,
-                        fee_note: None,
-                        decision_number: format!("{}/QĐ-UBND", 100 + i),
-                        decision_date: NaiveDate::from_ymd_opt(2022, 6, 1).unwrap_or_default(),
-                        supersedes_id: None,
-                        supersede_kind: None,
-                        created_at: at,
-                        updated_at: at,
-                    },
-                )?
-            }
+            None => procedures::insert(conn, &new_procedure(p, level))?,
         };
         refs.push(ProcedureRef {
             id: procedure.id,
@@ -697,6 +629,29 @@ fn procedures_at(
         });
     }
     Ok(refs)
+}
+
+fn new_procedure(p: SeedProcedure, level: Level) -> NewProcedure {
+    let at = now();
+    NewProcedure {
+        code: p.code,
+        name: p.name,
+        field: p.field,
+        level_province: false,
+        level_district: level == Level::District,
+        level_commune: level == Level::Commune,
+        processing_days: p.days,
+        online_level: p.online,
+        non_boundary: p.non_boundary,
+        fee_vnd: p.fee_vnd,
+        fee_note: p.fee_note,
+        decision_number: p.decision_number,
+        decision_date: p.decision_date,
+        supersedes_id: None,
+        supersede_kind: None,
+        created_at: at,
+        updated_at: at,
+    }
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -3,6 +3,7 @@
 //! process. The report service's tests and benchmarks reach the results
 //! service through here, so that the report service itself never depends on the results crate.
 
+pub mod catalogue;
 pub mod demo_pki;
 pub mod generate;
 pub mod results;

@@ -322,6 +322,25 @@ pub fn appearance_image(
     })
 }
 
+/// Removes the image of `owner`; answers the removed image (PNG), `None` when it had none.
+pub fn remove_appearance_image(
+    conn: &mut DbConnection,
+    owner: AppearanceOwner,
+) -> DbResult<Option<Vec<u8>>> {
+    Ok(match owner {
+        AppearanceOwner::Official(official) => {
+            diesel::delete(official_signature_images::table.find(official.0))
+                .returning(official_signature_images::png)
+                .get_result(conn)
+                .optional()?
+        }
+        AppearanceOwner::Unit(unit) => diesel::delete(unit_seal_images::table.find(unit.0))
+            .returning(unit_seal_images::png)
+            .get_result(conn)
+            .optional()?,
+    })
+}
+
 /// The newest key of `unit`: a rotated key replaces the previous one for new signatures.
 pub fn current_key(conn: &mut DbConnection, unit: UnitId) -> DbResult<Option<OrganisationKey>> {
     Ok(organisation_keys::table

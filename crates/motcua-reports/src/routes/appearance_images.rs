@@ -1,12 +1,13 @@
 //! The images drawn in the appearances of the signatures on reports: each official's
 //! handwritten signature (between the title and the name) and each unit's seal (over the left
 //! third of the leader's signature). PNG with transparency, so that they overlap like ink; when
-//! none was uploaded, the appearance draws a neutral stroke or a generated seal.
+//! none was uploaded (or it was removed), the appearance draws a neutral stroke or a generated
+//! seal. Any key may read an image (they are printed on every issued report); admins store and
+//! remove them, each change leaving an audit record that names the image by its hash.
 
-use actix_web::http::header::CONTENT_TYPE;
-use actix_web::put;
+use actix_web::http::header::{CONTENT_TYPE, ETAG};
 use actix_web::web::{Bytes, Data, Path};
-use actix_web::HttpRequest;
+use actix_web::{delete, get, put, HttpRequest, HttpResponse};
 use motcua_audit::Actor;
 use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_db::now;
@@ -14,8 +15,9 @@ use motcua_db::reports::{self, AppearanceOwner};
 use motcua_pki::pades::AppearanceImage;
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
-use motcua_web::error::responses::WriteErrors;
+use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
+use motcua_web::extract::PathId;
 use motcua_web::request_id::RequestId;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -108,10 +110,7 @@ async fn store(
     }
     let image =
         AppearanceImage::from_png(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
-    let (kind, owner_id) = match owner {
-        AppearanceOwner::Official(official) => ("signature", official.0),
-        AppearanceOwner::Unit(unit) => ("seal", unit.0),
-    };
+    let (kind, owner_id) = kind_and_id(owner);
     let view = AppearanceImageView {
         kind: kind.into(),
         owner_id,
@@ -141,6 +140,113 @@ async fn store(
         })
         .await?;
     Answer::ok(&view)
+}
+
+/// The image of an official's handwritten signature, as stored (`ETag`: its SHA-256).
+#[utoipa::path(tag = "signing", params(("id" = i64, Path, description = "The official's id in the results service")), responses((status = 200, description = "The PNG", content_type = "image/png", body = PngImage, headers(("ETag" = String, description = "The SHA-256 of the PNG, hexadecimal, quoted"))), ReadErrors), security(("api_key" = [])))]
+#[get("/officials/{id}/signature-image")]
+pub async fn get_signature_image(
+    state: Data<AppState>,
+    _who: Principal,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let owner = AppearanceOwner::Official(OfficialId(id.into_inner()));
+    read(&state, owner).await
+}
+
+/// The image of a unit's seal, as stored (`ETag`: its SHA-256).
+#[utoipa::path(tag = "signing", params(("id" = i64, Path, description = "The unit's id in the results service")), responses((status = 200, description = "The PNG", content_type = "image/png", body = PngImage, headers(("ETag" = String, description = "The SHA-256 of the PNG, hexadecimal, quoted"))), ReadErrors), security(("api_key" = [])))]
+#[get("/units/{id}/seal-image")]
+pub async fn get_seal_image(
+    state: Data<AppState>,
+    _who: Principal,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let owner = AppearanceOwner::Unit(UnitId(id.into_inner()));
+    read(&state, owner).await
+}
+
+/// Removes the image of an official's handwritten signature: their later signatures draw the
+/// neutral stroke. Admins only; signatures already made keep the image they drew.
+#[utoipa::path(tag = "signing", params(("id" = i64, Path, description = "The official's id in the results service")), responses((status = 204, description = "Removed"), WriteErrors), security(("api_key" = [])))]
+#[delete("/officials/{id}/signature-image")]
+pub async fn delete_signature_image(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let owner = AppearanceOwner::Official(OfficialId(id.into_inner()));
+    let actor = Actor::new(&who, &request_id);
+    remove(&state, &who, actor, owner).await
+}
+
+/// Removes the image of a unit's seal: the unit's later signatures draw the generated seal.
+/// Admins only; reports already issued keep the image they drew.
+#[utoipa::path(tag = "signing", params(("id" = i64, Path, description = "The unit's id in the results service")), responses((status = 204, description = "Removed"), WriteErrors), security(("api_key" = [])))]
+#[delete("/units/{id}/seal-image")]
+pub async fn delete_seal_image(
+    state: Data<AppState>,
+    who: Principal,
+    request_id: RequestId,
+    id: PathId,
+) -> Result<HttpResponse, ApiError> {
+    let owner = AppearanceOwner::Unit(UnitId(id.into_inner()));
+    let actor = Actor::new(&who, &request_id);
+    remove(&state, &who, actor, owner).await
+}
+
+async fn read(state: &AppState, owner: AppearanceOwner) -> Result<HttpResponse, ApiError> {
+    let png = state
+        .read(move |conn| reports::appearance_image(conn, owner).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| none_stored(owner))?;
+    Ok(HttpResponse::Ok()
+        .content_type("image/png")
+        .insert_header((ETAG, format!("\"{}\"", sha256_hex(&png))))
+        .body(png))
+}
+
+async fn remove(
+    state: &AppState,
+    who: &Principal,
+    actor: Actor,
+    owner: AppearanceOwner,
+) -> Result<HttpResponse, ApiError> {
+    who.require_admin("remove signature and seal images")?;
+    let (kind, owner_id) = kind_and_id(owner);
+    let object_type = format!("{kind}_image");
+    state
+        .write(move |conn| {
+            let png =
+                reports::remove_appearance_image(conn, owner)?.ok_or_else(|| none_stored(owner))?;
+            let detail = serde_json::json!({"kind": kind, "sha256": sha256_hex(&png)});
+            actor.record(
+                conn,
+                "appearance_image.removed",
+                &object_type,
+                owner_id,
+                &detail,
+            )
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn kind_and_id(owner: AppearanceOwner) -> (&'static str, i64) {
+    match owner {
+        AppearanceOwner::Official(official) => ("signature", official.0),
+        AppearanceOwner::Unit(unit) => ("seal", unit.0),
+    }
+}
+
+fn none_stored(owner: AppearanceOwner) -> ApiError {
+    ApiError::NotFound(match owner {
+        AppearanceOwner::Official(official) => {
+            format!("official {official} has no signature image")
+        }
+        AppearanceOwner::Unit(unit) => format!("unit {unit} has no seal image"),
+    })
 }
 
 /// The stored image of `owner`, decoded; `None` when none was uploaded.
