@@ -488,6 +488,20 @@ async fn digitised_results_and_commune_level_kinds(app: TestApp) {
     resolved(&app, &digital(nenh.id.0), true).await;
     resolved(&app, &paper, true).await;
     resolved(&app, &digital(nenh.id.0), false).await;
+    // Township: one withdrawn, resolved without a result: not counted by the result rates.
+    let withdrawn = create(&app, &digital(nenh.id.0)).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    step(&app, &withdrawn, "processing", "2024-01-09T02:00:00Z", None).await;
+    step(
+        &app,
+        &withdrawn,
+        "cancelled",
+        "2024-01-10T02:00:00Z",
+        Some("công dân rút hồ sơ"),
+    )
+    .await;
     // Ward: one digitised with an electronic result.
     resolved(&app, &digital(ward), true).await;
 
@@ -509,6 +523,9 @@ async fn digitised_results_and_commune_level_kinds(app: TestApp) {
         (&electronic["numerator"], &electronic["denominator"]),
         (&json!(2), &json!(3))
     );
+    // The withdrawn dossier is resolved all the same.
+    let on_time = indicator(&at_township, "on_time_rate");
+    assert_eq!(on_time["denominator"], json!(4), "{at_township}");
 
     let (_, in_district) = app
         .get(&format!(
@@ -533,7 +550,8 @@ async fn digitised_results_and_commune_level_kinds(app: TestApp) {
         "the township and the ward are commune level: {form}"
     );
     assert_eq!(levels[0]["level"], "commune");
-    assert_eq!(levels[0]["columns"]["resolved"], 4);
+    // Four results and the withdrawn dossier.
+    assert_eq!(levels[0]["columns"]["resolved"], 5);
 
     assert_consistent(&app, district, &["2024-Q1", "2024"], "digitised results").await;
 }

@@ -37,6 +37,8 @@ crate::text_enum! {
         Digitised = "digitised",
         /// Keyed by the reception day: at least one component reused from stored data.
         Reused = "reused",
+        /// Keyed by the resolution day: resolved with a result (not withdrawn, not stopped).
+        ResultIssued = "result_issued",
         /// Keyed by the resolution day: an electronic result was issued.
         ElectronicResult = "electronic_result",
         /// Keyed by the resolution day: the dossier and its result are both digitised (every
@@ -97,6 +99,9 @@ pub struct DossierFacts {
     pub digitised: bool,
     pub reused: bool,
     pub electronic_result: bool,
+    /// Resolved with a result (`releasing`, then `done`); a withdrawn or stopped dossier is
+    /// resolved without one.
+    pub with_result: bool,
     pub rating: Option<Rating>,
 }
 
@@ -127,6 +132,9 @@ pub fn contributions(facts: &DossierFacts) -> Vec<(NaiveDate, Metric)> {
     }
     if let (Some(resolved), Some(resolution)) = (facts.resolved_on, facts.resolution) {
         out.push((resolved, Metric::resolved(resolution)));
+        if facts.with_result {
+            out.push((resolved, Metric::ResultIssued));
+        }
         if facts.electronic_result {
             out.push((resolved, Metric::ElectronicResult));
         }
@@ -184,6 +192,7 @@ mod tests {
             digitised: true,
             reused: false,
             electronic_result: false,
+            with_result: false,
             rating: None,
         }
     }
@@ -241,6 +250,23 @@ mod tests {
             ..received()
         };
         assert!(!digitised_result(&open), "no result yet");
+    }
+
+    #[test]
+    fn only_a_dossier_resolved_with_a_result_counts_as_a_result_issued() {
+        let released = DossierFacts {
+            resolved_on: Some(day(5)),
+            resolution: Some(Resolution::Early),
+            with_result: true,
+            ..received()
+        };
+        assert!(contributions(&released).contains(&(day(5), Metric::ResultIssued)));
+        let withdrawn = DossierFacts {
+            with_result: false,
+            ..released
+        };
+        assert!(!contributions(&withdrawn).contains(&(day(5), Metric::ResultIssued)));
+        assert!(contributions(&withdrawn).contains(&(day(5), Metric::ResolvedEarly)));
     }
 
     #[test]

@@ -75,6 +75,7 @@ impl Dossier {
             self.resolution,
             self.returned_at,
             [self.digitised, self.reused, self.electronic_result],
+            self.status,
             self.rating,
         )
     }
@@ -171,6 +172,7 @@ impl NewDossier {
             self.resolution,
             self.returned_at,
             [self.digitised, self.reused, self.electronic_result],
+            self.status,
             self.rating,
         )
     }
@@ -185,6 +187,7 @@ fn facts(
     resolution: Option<Resolution>,
     returned_at: Option<NaiveDateTime>,
     [digitised, reused, electronic_result]: [bool; 3],
+    status: DossierStatus,
     rating: Option<Rating>,
 ) -> DossierFacts {
     DossierFacts {
@@ -197,6 +200,7 @@ fn facts(
         digitised,
         reused,
         electronic_result,
+        with_result: matches!(status, DossierStatus::Releasing | DossierStatus::Done),
         rating,
     }
 }

@@ -311,9 +311,9 @@ pub fn indicators(
         ),
         Indicator::new(
             "electronic_result_rate",
-            "Resolved with an electronic result, of all resolved",
+            "Resolved with an electronic result, of all resolved with a result",
             within(Metric::ElectronicResult),
-            t.resolved,
+            within(Metric::ResultIssued),
             Some(50.0),
             6.0,
         ),
@@ -327,9 +327,10 @@ pub fn indicators(
         ),
         Indicator::new(
             "result_digitisation_rate",
-            "Resolved with the dossier digitised and an electronic result, of all resolved",
+            "Resolved with the dossier digitised and an electronic result, of all resolved with a \
+             result",
             within(Metric::DigitisedResult),
-            t.resolved,
+            within(Metric::ResultIssued),
             None,
             0.0,
         ),

@@ -86,10 +86,10 @@ impl Rate {
 /// The rules are those of the results service's QĐ 766 indicators: `digitisation` = dossiers
 /// received in the period with every component digitised at reception ÷ dossiers received in the
 /// period (indicator `digitisation_rate`); `electronic_result` = dossiers resolved in the period
-/// with an electronic result ÷ dossiers resolved in the period (indicator
-/// `electronic_result_rate`); `digitised_result` = dossiers resolved in the period that were
-/// digitised at reception and got an electronic result ÷ dossiers resolved in the period
-/// (indicator `result_digitisation_rate`); `reuse` = dossiers received in the period with at
+/// with an electronic result ÷ dossiers resolved in the period with a result, i.e. not withdrawn
+/// or stopped (indicator `electronic_result_rate`); `digitised_result` = dossiers resolved in the
+/// period that were digitised at reception and got an electronic result ÷ the same (indicator
+/// `result_digitisation_rate`); `reuse` = dossiers received in the period with at
 /// least one component reused from stored data ÷ dossiers received in the period (indicator
 /// `reuse_rate`). The service computes them for a unit subtree only, so a level's
 /// counts are those of the subtrees where the level starts minus the subtrees below them where

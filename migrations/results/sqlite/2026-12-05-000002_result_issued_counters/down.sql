@@ -1,0 +1,1 @@
+DELETE FROM dossier_counts WHERE metric = 'result_issued';
