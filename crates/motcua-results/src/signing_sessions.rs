@@ -100,9 +100,9 @@ pub fn record_move(
     conn: &mut DbConnection,
     actor: &Actor,
     session: &SigningSession,
-    change: SessionMove,
+    change: &SessionMove,
 ) -> Result<SigningSession, ApiError> {
-    signing::move_session(conn, &session.id, session.state, &change)
+    signing::move_session(conn, &session.id, session.state, change)
         .map_err(|error| ApiError::Conflict(error.to_string()))?;
     let moved = signing::find_session(conn, &session.id)?;
     let record = MoveRecord {
@@ -249,7 +249,7 @@ pub async fn start_remote(
                 conn,
                 &actor,
                 &session,
-                SessionMove {
+                &SessionMove {
                     state: Some(SessionState::AwaitingApproval),
                     remote_provider: Some(provider.name.clone()),
                     remote_credential: Some(request.credential_id.clone()),
@@ -355,7 +355,7 @@ fn reject(
         conn,
         actor,
         session,
-        SessionMove {
+        &SessionMove {
             state: Some(SessionState::Rejected),
             state_reason: Some(reason),
             ..SessionMove::default()
@@ -419,7 +419,7 @@ async fn advance(state: &Data<AppState>, id: &str) -> Result<(), ApiError> {
                         state_reason: Some(reason),
                         ..SessionMove::default()
                     };
-                    record_move(conn, &actor, &session, change).map(|_| ())
+                    record_move(conn, &actor, &session, &change).map(|_| ())
                 })
                 .await
         }

@@ -329,7 +329,7 @@ pub(crate) fn store_signed(
         conn,
         actor,
         &session,
-        SessionMove {
+        &SessionMove {
             state: Some(SessionState::Signed),
             completed_at: Some(now()),
             ..SessionMove::default()
