@@ -70,14 +70,13 @@ async fn components_are_signed_rejected_and_expired_through_a_csc_provider(backe
         .await
         .unwrap();
     install_trust(&app, &provider).await;
+    let mut registered = Vec::new();
     for (label, official) in ["an", "binh", "cuong"].iter().zip(&staff) {
         let pem = provider.certificate_pem(label);
-        register(
-            &app,
-            &json!({"certificate": pem, "official_id": official["id"]}),
-        )
-        .await;
+        let body = json!({"certificate": pem, "official_id": official["id"]});
+        registered.push(register(&app, &body).await);
     }
+    credentials_name_the_officials_certificate(&app, &staff[0], &registered[0]).await;
     let code = dossier_with_three_components(&app, commune).await;
 
     let signed = open_session(&app, &code, 1, &staff[0]).await;
@@ -100,6 +99,42 @@ async fn components_are_signed_rejected_and_expired_through_a_csc_provider(backe
     assert_eq!(states, ["digitised", "not_digitised", "not_digitised"]);
     audit_trail_tells_each_move(&app, &signed, &rejected, &expired).await;
     drop(proxy);
+}
+
+/// The provider's credentials listed for an official: only the one holding the official's
+/// registered certificate names it.
+async fn credentials_name_the_officials_certificate(
+    app: &TestApp,
+    official: &Value,
+    certificate: &Value,
+) {
+    let path = format!("/officials/{}/remote-credentials", official["id"]);
+    let (status, list) = app.get(&format!("{path}?provider=certomancer")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let items = list["items"].as_array().unwrap();
+    let held: Vec<(&str, &Value)> = items
+        .iter()
+        .filter(|item| !item["certificate_id"].is_null())
+        .map(|item| {
+            (
+                item["credential_id"].as_str().unwrap(),
+                &item["certificate_id"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        held,
+        [(CscProvider::credential("an").as_str(), &certificate["id"])],
+        "{list}"
+    );
+    let binh = items
+        .iter()
+        .find(|item| item["credential_id"] == CscProvider::credential("binh"))
+        .unwrap();
+    assert_eq!(binh["enabled"], false, "no key at the provider: {binh}");
+    let (status, problem) = app.get(&format!("{path}?provider=nobody")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{problem}");
+    assert_eq!(problem["invalid_params"][0]["name"], "provider");
 }
 
 /// Certomancer's root and issuing CA in the trust store, with both CRLs.

@@ -253,3 +253,17 @@ pub fn usable_personal_certificate(
         .first(conn)
         .optional()?)
 }
+
+/// Every usable personal certificate of the official (id and DER).
+pub fn usable_personal_certificates(
+    conn: &mut DbConnection,
+    official: OfficialId,
+) -> DbResult<Vec<(CertificateId, Vec<u8>)>> {
+    Ok(certificates::table
+        .filter(certificates::official_id.eq(official))
+        .filter(certificates::kind.eq(CertificateKind::Individual))
+        .filter(certificates::usable.eq(true))
+        .order(certificates::id.asc())
+        .select((certificates::id, certificates::der))
+        .load(conn)?)
+}

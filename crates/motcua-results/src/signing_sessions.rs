@@ -79,6 +79,82 @@ pub struct RemoteSigningRequest {
     pub credential_id: String,
 }
 
+/// A credential a provider holds for an official.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RemoteCredentialView {
+    pub credential_id: String,
+    /// The subject of the credential's certificate.
+    pub subject: String,
+    /// SHA-256 of the credential's certificate, hex.
+    pub certificate_sha256: String,
+    /// The official's registered, usable personal certificate that the credential holds; `null`
+    /// when it holds another certificate (it cannot sign the official's sessions).
+    pub certificate_id: Option<CertificateId>,
+    /// The provider says the key can sign.
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RemoteCredentialList {
+    pub provider: String,
+    pub items: Vec<RemoteCredentialView>,
+}
+
+/// Credentials read from a provider in one listing: each costs a call.
+const MAX_LISTED_CREDENTIALS: usize = 50;
+
+/// The credentials `provider` lists for the official (its user id is the official's CCCD), each
+/// with the registered certificate of the official it holds, if any.
+pub async fn credentials_of(
+    state: &Data<AppState>,
+    who: Principal,
+    official: OfficialId,
+    provider: &str,
+) -> Result<RemoteCredentialList, ApiError> {
+    let provider = provider_named(state, provider)
+        .map_err(|_| ApiError::bad_param("provider", "no remote signing provider by this name"))?;
+    let (personal_id, registered) = state
+        .read(move |conn| {
+            let found = motcua_db::officials::find(conn, official)
+                .map_err(ApiError::not_found_as(format!("official {official}")))?;
+            who.require_unit(conn, found.unit_id)?;
+            let registered = signing::usable_personal_certificates(conn, official)?;
+            Ok((found.personal_id, registered))
+        })
+        .await?;
+    let unanswered = |error: RemoteError| {
+        ApiError::BadGateway(format!("the signing provider {}: {error}", provider.name))
+    };
+    let ids = provider
+        .signer
+        .credentials(Some(&personal_id))
+        .await
+        .map_err(unanswered)?;
+    let mut items = Vec::new();
+    for id in ids.iter().take(MAX_LISTED_CREDENTIALS) {
+        let credential = match provider.signer.credential(id).await {
+            Ok(credential) => credential,
+            // A credential the provider will not describe cannot be used either.
+            Err(RemoteError::Refused(_)) => continue,
+            Err(other) => return Err(unanswered(other)),
+        };
+        items.push(RemoteCredentialView {
+            credential_id: credential.id,
+            subject: subject_of(&credential.certificate),
+            certificate_sha256: hex::encode(Sha256::digest(&credential.certificate)),
+            certificate_id: registered
+                .iter()
+                .find(|(_, der)| *der == credential.certificate)
+                .map(|(id, _)| *id),
+            enabled: credential.enabled,
+        });
+    }
+    Ok(RemoteCredentialList {
+        provider: provider.name,
+        items,
+    })
+}
+
 /// What the audit record of a move says.
 #[derive(Serialize)]
 struct MoveRecord<'a> {

@@ -83,6 +83,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(component_signing::download)
         .service(signing_sessions::show)
         .service(signing_sessions::remote)
+        .service(signing_sessions::remote_credentials)
         .service(statistics::form06)
         .service(statistics::indicators)
         .service(statistics::rebuild)

@@ -6,16 +6,19 @@ use actix_web::post;
 use actix_web::web::{Data, Json, Path};
 use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
+use motcua_core::record_ids::OfficialId;
 use motcua_db::now;
 use motcua_web::answer::Answer;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::{ApiError, Problem};
-use motcua_web::extract::ValidJson;
+use motcua_web::extract::{PathId, ValidJson, ValidQuery};
 use motcua_web::request_id::RequestId;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::auth::Principal;
 use crate::signing_sessions::{
-    self, find_visible, status_view, RemoteSigningRequest, SessionStatusView,
+    self, find_visible, status_view, RemoteCredentialList, RemoteSigningRequest, SessionStatusView,
 };
 use crate::state::AppState;
 
@@ -56,4 +59,31 @@ pub async fn remote(
     who.require(Resource::Dossiers, Access::Write)?;
     let actor = Actor::new(&who, &request_id);
     signing_sessions::start_remote(&state, who, actor, id.into_inner(), body.into_inner()).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CredentialQuery {
+    /// A configured remote signing provider.
+    pub provider: String,
+}
+
+/// The credentials a remote signing provider holds for the official (asked by the official's
+/// CCCD), each with the official's registered certificate it holds (`certificate_id`; only those
+/// can sign the official's sessions). 502 when the provider does not answer.
+#[utoipa::path(tag = "officials", params(("id" = i64, Path), CredentialQuery), responses((status = 200, body = RemoteCredentialList), ReadErrors, (status = 502, description = "The signing provider did not answer", body = Problem, content_type = "application/problem+json")), security(("api_key" = [])))]
+#[get("/officials/{id}/remote-credentials")]
+pub async fn remote_credentials(
+    state: Data<AppState>,
+    who: Principal,
+    id: PathId,
+    query: ValidQuery<CredentialQuery>,
+) -> Result<Json<RemoteCredentialList>, ApiError> {
+    who.require(Resource::Officials, Access::Read)?;
+    let official = OfficialId(id.into_inner());
+    let list =
+        signing_sessions::credentials_of(&state, who, official, &query.into_inner().provider)
+            .await?;
+    Ok(Json(list))
 }
