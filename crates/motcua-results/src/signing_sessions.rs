@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use actix_web::web::Data;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use futures_util::StreamExt;
 use motcua_audit::Actor;
 use motcua_core::record_ids::{CertificateId, DossierId, OfficialId};
 use motcua_core::signing_session::SessionState;
@@ -36,6 +37,9 @@ pub const SESSION_OBJECT: &str = "signing_session";
 
 /// Sessions asked about in one polling round, oldest first; the rest wait for the next round.
 const POLL_BATCH: i64 = 100;
+
+/// Sessions asked about at once within a round.
+const POLL_CONCURRENCY: usize = 16;
 
 /// Where a signing session is, as `GET /signing-sessions/{id}` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -451,11 +455,15 @@ pub async fn poll_round(state: &Data<AppState>) {
             return;
         }
     };
-    for id in ids {
-        if let Err(error) = advance(state, &id).await {
-            tracing::warn!(session = %id, %error, "remote signing: the session could not move on");
-        }
-    }
+    // Sessions are asked about side by side: one provider that hangs until its timeout does not
+    // hold the others back past their deadlines.
+    futures_util::stream::iter(ids)
+        .for_each_concurrent(POLL_CONCURRENCY, |id| async move {
+            if let Err(error) = advance(state, &id).await {
+                tracing::warn!(session = %id, %error, "remote signing: the session could not move on");
+            }
+        })
+        .await;
 }
 
 /// What the round decided for one session.

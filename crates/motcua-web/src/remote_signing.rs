@@ -239,3 +239,53 @@ impl RemoteSigners {
         self.providers.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROVIDER: &str = r#"
+[providers.smartca]
+kind = "csc"
+base_url = "https://csc.example.vn/csc/v1"
+"#;
+
+    #[test]
+    fn defaults_fill_a_minimal_provider() {
+        let config = RemoteSigningConfig::from_toml(PROVIDER).unwrap();
+        let provider = &config.providers["smartca"];
+        assert_eq!(config.poll_interval_secs, 2);
+        assert_eq!(provider.approval_window_secs, 300);
+        assert_eq!(provider.timeout_secs, 10);
+        let signers = RemoteSigners::new(&config).unwrap();
+        assert_eq!(signers.names(), ["smartca"]);
+        assert_eq!(signers.poll_interval, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn refuses_unbounded_values_unknown_keys_and_missing_secrets() {
+        for (text, expected) in [
+            ("poll_interval_secs = 0", "poll_interval_secs"),
+            ("[providers.a]\nkind = \"csc\"\nbase_url = \"ftp://x\"", "base_url"),
+            (
+                "[providers.a]\nkind = \"csc\"\nbase_url = \"https://x\"\ntimeout_secs = 0",
+                "timeout_secs",
+            ),
+            (
+                "[providers.a]\nkind = \"csc\"\nbase_url = \"https://x\"\napproval_window_secs = 90000",
+                "approval_window_secs",
+            ),
+            ("[providers.a]\nkind = \"pkcs11\"\nbase_url = \"https://x\"", "kind"),
+            ("[providers.a]\nkind = \"csc\"\nbase_url = \"https://x\"\npin = \"1\"", "pin"),
+        ] {
+            let error = RemoteSigningConfig::from_toml(text).unwrap_err();
+            assert!(error.contains(expected), "{text}: {error}");
+        }
+        let config = RemoteSigningConfig::from_toml(&format!(
+            "{PROVIDER}auth = {{ basic = {{ user = \"motcua\", password_env = \"MOTCUA_TEST_UNSET_CSC_PASSWORD\" }} }}\n"
+        ))
+        .unwrap();
+        let error = RemoteSigners::new(&config).err().unwrap();
+        assert!(error.contains("MOTCUA_TEST_UNSET_CSC_PASSWORD"), "{error}");
+    }
+}
