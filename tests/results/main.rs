@@ -23,6 +23,7 @@ mod officials;
 mod openapi;
 mod outside_validators;
 mod procedures;
+mod remote_signing;
 mod resource_limits;
 mod scope;
 mod secrets_at_rest;

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod browser;
 pub mod corpus;
+pub mod csc;
 mod database;
 pub mod dump;
 pub mod fuzzing;

@@ -13,6 +13,7 @@ pub mod period;
 pub mod procedure;
 pub mod record_ids;
 pub mod report;
+pub mod signing_session;
 pub mod statistics;
 pub mod text;
 mod text_enum;

@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::record_ids::{CertificateId, DossierId, OfficialId};
+use motcua_core::signing_session::SessionState;
 
 use crate::schema::{certificates, component_files, dossier_components, signing_sessions};
 use crate::{DbConnection, DbResult};
@@ -116,6 +117,75 @@ pub struct SigningSession {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub completed_at: Option<NaiveDateTime>,
+    /// Where the session is (`motcua_core::signing_session`); set only through
+    /// [`move_session`].
+    pub state: SessionState,
+    /// The remote signing provider asked, by its configured name.
+    pub remote_provider: Option<String>,
+    /// The provider's credential chosen.
+    pub remote_credential: Option<String>,
+    /// The provider's transaction (kept for polling; never shown).
+    pub remote_transaction: Option<String>,
+    /// When an unanswered remote request expires.
+    pub approval_deadline: Option<NaiveDateTime>,
+    /// Why the session was rejected or expired.
+    pub state_reason: Option<String>,
+}
+
+/// A move of a session's state with what it sets; `None` fields are left alone.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = signing_sessions)]
+pub struct SessionMove {
+    pub state: Option<SessionState>,
+    pub remote_provider: Option<String>,
+    pub remote_credential: Option<String>,
+    pub remote_transaction: Option<String>,
+    pub approval_deadline: Option<NaiveDateTime>,
+    pub state_reason: Option<String>,
+    pub completed_at: Option<NaiveDateTime>,
+}
+
+/// Moves session `id` from `from` (compare and swap: refused when another request moved it
+/// first, or when the move is not in the state table).
+pub fn move_session(
+    conn: &mut DbConnection,
+    id: &str,
+    from: SessionState,
+    change: &SessionMove,
+) -> DbResult<()> {
+    let to = change.state.unwrap_or(from);
+    if to != from && !from.can_move_to(to) {
+        return Err(crate::DbError::Refused(format!(
+            "a signing session cannot move from {} to {}",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let updated = diesel::update(
+        signing_sessions::table
+            .find(id)
+            .filter(signing_sessions::state.eq(from)),
+    )
+    .set(change)
+    .execute(conn)?;
+    if updated == 1 {
+        Ok(())
+    } else {
+        Err(crate::DbError::Refused(format!(
+            "the signing session is no longer {}",
+            from.as_str()
+        )))
+    }
+}
+
+/// The sessions waiting for a remote provider's answer, oldest first.
+pub fn awaiting_approval(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<String>> {
+    Ok(signing_sessions::table
+        .filter(signing_sessions::state.eq(SessionState::AwaitingApproval))
+        .order(signing_sessions::created_at.asc())
+        .select(signing_sessions::id)
+        .limit(limit)
+        .load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -182,4 +252,18 @@ pub fn usable_personal_certificate(
         .select((certificates::id, certificates::der))
         .first(conn)
         .optional()?)
+}
+
+/// Every usable personal certificate of the official (id and DER).
+pub fn usable_personal_certificates(
+    conn: &mut DbConnection,
+    official: OfficialId,
+) -> DbResult<Vec<(CertificateId, Vec<u8>)>> {
+    Ok(certificates::table
+        .filter(certificates::official_id.eq(official))
+        .filter(certificates::kind.eq(CertificateKind::Individual))
+        .filter(certificates::usable.eq(true))
+        .order(certificates::id.asc())
+        .select((certificates::id, certificates::der))
+        .load(conn)?)
 }

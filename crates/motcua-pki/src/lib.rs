@@ -34,6 +34,7 @@ mod names;
 pub mod pades;
 mod parse;
 mod path;
+pub mod remote;
 pub mod revocation;
 mod signature;
 mod store;

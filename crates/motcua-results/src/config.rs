@@ -8,6 +8,7 @@ pub use motcua_audit::config::TrailConfig;
 pub use motcua_web::archival::SigningConfig;
 pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
+pub use motcua_web::remote_signing::RemoteSigningConfig;
 pub use motcua_web::ServerLimits;
 
 /// Everything the results service reads from its environment.
@@ -56,6 +57,9 @@ pub struct ResultsConfig {
     pub crl_refresh_interval: Duration,
     /// `MOTCUA_ARCHIVE_*`: when stored results get a new document timestamp.
     pub archive: ArchiveSettings,
+    /// `MOTCUA_REMOTE_SIGNING_CONFIG`: the remote signing providers (see
+    /// [`RemoteSigningConfig`]); unset: none.
+    pub remote_signing: RemoteSigningConfig,
 }
 
 /// The service as a timestamp authority.
@@ -124,6 +128,7 @@ impl ResultsConfig {
             tsa: TsaRoleConfig::from_env()?,
             crl_refresh_interval: crl_refresh_interval()?,
             archive: ArchiveSettings::from_env()?,
+            remote_signing: RemoteSigningConfig::from_env()?,
         })
     }
 
@@ -147,6 +152,7 @@ impl ResultsConfig {
             tsa: None,
             crl_refresh_interval: Duration::from_secs(DEFAULT_CRL_REFRESH_SECS),
             archive: ArchiveSettings::default(),
+            remote_signing: RemoteSigningConfig::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod openapi;
 pub mod routes;
 pub mod seed;
+pub mod signing_sessions;
 pub mod state;
 pub mod statistics;
 
@@ -62,6 +63,18 @@ pub fn serve(state: Data<AppState>) -> Started {
         },
     );
     schedule_crl_refresh(&mut background, &state);
+    if !state.remote.is_empty() {
+        let polling = state.clone();
+        background.every(
+            "remote signing",
+            signing_sessions::poll_interval(&state),
+            true,
+            move || {
+                let state = polling.clone();
+                async move { signing_sessions::poll_round(&state).await }
+            },
+        );
+    }
     if let Some(interval) = config.archive.interval {
         let archiving = state.clone();
         background.every("archive renewal", interval, false, move || {

@@ -14,6 +14,7 @@ use motcua_pki::cms::KeySigner;
 use motcua_pki::tsp::TimestampAuthority;
 use motcua_web::archival::Archival;
 use motcua_web::error::ApiError;
+use motcua_web::remote_signing::RemoteSigners;
 use motcua_web::{Limits, WebContext};
 
 use crate::certificate_registry::TrustCache;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub archival: Archival,
     /// The service's own timestamp authority (`POST /timestamps`), when configured.
     pub timestamp_authority: Option<TimestampAuthority>,
+    /// The remote signing providers officials' keys may be held by.
+    pub remote: RemoteSigners,
 }
 
 impl AppState {
@@ -61,6 +64,8 @@ impl AppState {
         let archival = Archival::new(config.signing.clone())
             .map_err(|e| format!("MOTCUA_SIGNING_CONFIG cannot be used: {e}"))?;
         let timestamp_authority = config.tsa.as_ref().map(timestamp_authority).transpose()?;
+        let remote = RemoteSigners::new(&config.remote_signing)
+            .map_err(|e| format!("MOTCUA_REMOTE_SIGNING_CONFIG cannot be used: {e}"))?;
         Ok(Self {
             web: Data::new(
                 WebContext::new("results", db.clone(), limits, Some(unit_exists))
@@ -79,6 +84,7 @@ impl AppState {
             intake,
             archival,
             timestamp_authority,
+            remote,
         })
     }
 

@@ -43,6 +43,11 @@ impl Answer {
         Self::json(StatusCode::CREATED, location, value)
     }
 
+    /// `202 Accepted` with `value`: the work goes on after the answer.
+    pub fn accepted(value: &impl Serialize) -> Result<Self, ApiError> {
+        Self::json(StatusCode::ACCEPTED, None, value)
+    }
+
     fn json(
         status: StatusCode,
         location: Option<String>,

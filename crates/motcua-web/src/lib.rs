@@ -21,6 +21,7 @@ pub mod location;
 pub mod observe;
 pub mod openapi;
 pub mod pagination;
+pub mod remote_signing;
 pub mod request_id;
 pub mod service;
 pub mod signed_upload;

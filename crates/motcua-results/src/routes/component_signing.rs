@@ -13,7 +13,10 @@ use chrono::{DateTime, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::dossier::Digitisation;
 use motcua_core::record_ids::{CertificateId, OfficialId};
-use motcua_db::signing::{self, check_open, ComponentFile, SessionOpening, SigningSession};
+use motcua_core::signing_session::SessionState;
+use motcua_db::signing::{
+    self, check_open, ComponentFile, SessionMove, SessionOpening, SigningSession,
+};
 use motcua_db::{certificates, dossiers, now, units, DbConnection, DbError};
 use motcua_pki::cms::Indication;
 use motcua_pki::pades::{
@@ -30,6 +33,7 @@ use super::utc;
 use crate::auth::{Principal, UnitScope};
 use crate::certificate_registry::LoadedTrust;
 use crate::lifecycle::{self, Changes};
+use crate::signing_sessions;
 use crate::state::AppState;
 use motcua_audit::Actor;
 use motcua_web::answer::Answer;
@@ -142,6 +146,12 @@ pub async fn prepare(
                 created_at: opening.created_at,
                 expires_at: opening.expires_at,
                 completed_at: None,
+                state: SessionState::Pending,
+                remote_provider: None,
+                remote_credential: None,
+                remote_transaction: None,
+                approval_deadline: None,
+                state_reason: None,
             };
             signing::insert_session(conn, &session)?;
             let to_be_signed = pending.to_be_signed();
@@ -183,7 +193,16 @@ pub async fn complete(
     let app = state.clone();
     let (session_id, reader) = (id.clone(), who.clone());
     let assembled = state
-        .read(move |conn| assemble(conn, &app, &reader, &session_id, &signature))
+        .read(move |conn| {
+            assemble(
+                conn,
+                &app,
+                Some(&reader),
+                &session_id,
+                &signature,
+                SessionState::Pending,
+            )
+        })
         .await?;
     // The slot bounds CPU work; waiting on the authority and the revocation sources is not.
     drop(slot);
@@ -196,28 +215,41 @@ pub async fn complete(
         )
         .await?;
     state
-        .write_answer(move |conn| store_signed(conn, &who, &actor, &id, finished))
+        .write_answer(move |conn| {
+            store_signed(
+                conn,
+                Some(&who),
+                &actor,
+                &id,
+                finished,
+                SessionState::Pending,
+            )
+        })
         .await
 }
 
 /// A session's document with the official's signature, checked against the trust store.
-struct Assembled {
-    signed: Vec<u8>,
-    trust: Arc<LoadedTrust>,
+pub(crate) struct Assembled {
+    pub(crate) signed: Vec<u8>,
+    pub(crate) trust: Arc<LoadedTrust>,
 }
 
-/// The signed document of session `id`: refused when the session is used or expired, the
-/// certificate is no longer usable, or the signature does not verify.
-fn assemble(
+/// The signed document of session `id`, which must be in state `expected`: refused when the
+/// session is not, the certificate is no longer usable, or the signature does not verify. `who`
+/// is the caller whose unit scope is checked (none for the service's own remote polling).
+pub(crate) fn assemble(
     conn: &mut DbConnection,
     state: &AppState,
-    who: &Principal,
+    who: Option<&Principal>,
     id: &str,
     signature: &[u8],
+    expected: SessionState,
 ) -> Result<Assembled, ApiError> {
-    let session = open_session(conn, id)?;
+    let session = open_session(conn, id, expected)?;
     let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
-    who.require_unit(conn, dossier.unit_id)?;
+    if let Some(who) = who {
+        who.require_unit(conn, dossier.unit_id)?;
+    }
     let stored = certificates::find(conn, session.certificate_id)?;
     if !stored.usable {
         return Err(ApiError::invalid(
@@ -239,28 +271,49 @@ fn assemble(
     Ok(Assembled { signed, trust })
 }
 
-/// The session `id` while it can still be completed (409 otherwise).
-fn open_session(conn: &mut DbConnection, id: &str) -> Result<SigningSession, ApiError> {
+/// The session `id` while it is in state `expected` and its time has not run out (409
+/// otherwise, naming the state).
+pub(crate) fn open_session(
+    conn: &mut DbConnection,
+    id: &str,
+    expected: SessionState,
+) -> Result<SigningSession, ApiError> {
     let session = signing::find_session(conn, id)
         .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
-    check_open(session.completed_at, session.expires_at, now()).map_err(|_| {
+    if session.state != expected {
+        return Err(ApiError::Conflict(format!(
+            "this signing session is {}, not {}{}",
+            session.state.as_str(),
+            expected.as_str(),
+            if session.state.is_final() {
+                "; prepare a new one"
+            } else {
+                ""
+            }
+        )));
+    }
+    let deadline = session.approval_deadline.unwrap_or(session.expires_at);
+    check_open(session.completed_at, deadline, now()).map_err(|_| {
         ApiError::Conflict("this signing session is completed or expired; prepare a new one".into())
     })?;
     Ok(session)
 }
 
-/// Stores the signed component of session `id` (checked again: another request may have
-/// completed it meanwhile), marks it digitised and records the change.
-fn store_signed(
+/// Stores the signed component of session `id`, in state `from` (checked again: another request
+/// may have completed it meanwhile), marks it digitised and records the change.
+pub(crate) fn store_signed(
     conn: &mut DbConnection,
-    who: &Principal,
+    who: Option<&Principal>,
     actor: &Actor,
     id: &str,
     signed: Finished,
+    from: SessionState,
 ) -> Result<Answer, ApiError> {
-    let session = open_session(conn, id)?;
+    let session = open_session(conn, id, from)?;
     let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
-    who.require_unit(conn, dossier.unit_id)?;
+    if let Some(who) = who {
+        who.require_unit(conn, dossier.unit_id)?;
+    }
     let file = ComponentFile {
         dossier_id: dossier.id,
         position: session.position,
@@ -272,7 +325,16 @@ fn store_signed(
     };
     signing::put_file(conn, &file)?;
     signing::set_digitisation(conn, dossier.id, session.position, Digitisation::Digitised)?;
-    signing::complete_session(conn, &session.id, now())?;
+    signing_sessions::record_move(
+        conn,
+        actor,
+        &session,
+        &SessionMove {
+            state: Some(SessionState::Signed),
+            completed_at: Some(now()),
+            ..SessionMove::default()
+        },
+    )?;
     let view = ComponentFileView {
         download: format!(
             "/dossiers/{}/components/{}/file",

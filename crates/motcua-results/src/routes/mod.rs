@@ -15,6 +15,7 @@ pub mod officials;
 pub mod organisation_keys;
 pub mod procedures;
 pub mod results;
+pub mod signing_sessions;
 pub mod statistics;
 pub mod timestamps;
 pub mod trust;
@@ -80,6 +81,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(component_signing::prepare)
         .service(component_signing::complete)
         .service(component_signing::download)
+        .service(signing_sessions::show)
+        .service(signing_sessions::remote)
+        .service(signing_sessions::remote_credentials)
         .service(statistics::form06)
         .service(statistics::indicators)
         .service(statistics::rebuild)
