@@ -7,6 +7,7 @@ use std::time::Duration;
 
 mod archive;
 mod demo;
+mod keys;
 mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -90,6 +91,12 @@ enum Command {
         /// The bytes to sign, base64, as the service returned them.
         #[arg(long)]
         to_be_signed: String,
+    },
+    /// Keys on PKCS#11 tokens and HSMs: `keys generate --pkcs11 …` makes a key pair on the token
+    /// and writes the PKCS#10 request for the CA.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
     /// Recompute the statistics counters from the dossiers.
     RebuildStatistics,
@@ -179,6 +186,7 @@ fn main() -> ExitCode {
             password,
             to_be_signed,
         } => sign(&pkcs12, &password, &to_be_signed),
+        Command::Keys { command } => keys::run(command),
         Command::RebuildStatistics => open_db().and_then(|db| rebuild_statistics(&db)),
         Command::Verify {
             file,

@@ -53,6 +53,19 @@ pub fn generate(
     kind: KeyKind,
     subject_der: &[u8],
 ) -> Result<Generated, DeviceError> {
+    let pin = PinSource::parse(&device.pin_source)
+        .map_err(DeviceError::Pin)?
+        .read()?;
+    generate_with_pin(device, &pin, kind, subject_der)
+}
+
+/// [`generate`] with a PIN typed by the person at the terminal (`device.pin_source` unused).
+pub fn generate_with_pin(
+    device: &DeviceKey,
+    pin: &str,
+    kind: KeyKind,
+    subject_der: &[u8],
+) -> Result<Generated, DeviceError> {
     let label = device
         .key_label
         .clone()
@@ -62,11 +75,8 @@ pub fn generate(
     let session = module
         .open_rw_session(slot)
         .map_err(|e| DeviceError::Token(format!("opening a session: {e}")))?;
-    let pin = PinSource::parse(&device.pin_source)
-        .map_err(DeviceError::Pin)?
-        .read()?;
     session
-        .login(UserType::User, Some(&AuthPin::from(pin)))
+        .login(UserType::User, Some(&AuthPin::from(pin.to_owned())))
         .map_err(|e| DeviceError::Pin(format!("logging in: {e}")))?;
     if find_private_key(&session, device).is_ok() {
         return Err(DeviceError::Key(format!(

@@ -62,35 +62,37 @@ pub struct DeviceKey {
 }
 
 impl DeviceKey {
-    /// Checks the fields that can be checked without the token; errors name the field.
-    pub fn check(&self) -> Result<(), ApiError> {
+    /// Checks the fields that can be checked without the token; errors name the field, after
+    /// `prefix` (e.g. `device.`).
+    pub fn check(&self, prefix: &str) -> Result<(), ApiError> {
+        let field = |name: &str| format!("{prefix}{name}");
         if self.module.as_os_str().is_empty() || !self.module.is_absolute() {
             return Err(ApiError::invalid(
-                "module",
+                field("module"),
                 "must be the absolute path of a PKCS#11 module",
             ));
         }
         if self.token_label.is_none() == self.token_serial.is_none() {
             return Err(ApiError::invalid(
-                "token_label",
+                field("token_label"),
                 "give exactly one of token_label and token_serial",
             ));
         }
         if self.key_label.is_none() == self.key_id_hex.is_none() {
             return Err(ApiError::invalid(
-                "key_label",
+                field("key_label"),
                 "give exactly one of key_label and key_id_hex",
             ));
         }
         if let Some(id) = &self.key_id_hex {
             if id.is_empty() || hex::decode(id).is_err() {
-                return Err(ApiError::invalid("key_id_hex", "is not hexadecimal"));
+                return Err(ApiError::invalid(field("key_id_hex"), "is not hexadecimal"));
             }
         }
         PinSource::parse(&self.pin_source)
-            .map_err(|reason| ApiError::invalid("pin_source", reason))?;
+            .map_err(|reason| ApiError::invalid(field("pin_source"), reason))?;
         if matches!(self.sessions, Some(0) | Some(65..)) {
-            return Err(ApiError::invalid("sessions", "must be from 1 to 64"));
+            return Err(ApiError::invalid(field("sessions"), "must be from 1 to 64"));
         }
         Ok(())
     }

@@ -179,9 +179,13 @@ fn device_settings_are_checked_field_by_field() {
         rsa_pss: false,
         sessions: None,
     };
-    base.check().unwrap();
+    base.check("").unwrap();
     let field = |device: DeviceKey| {
-        device.check().unwrap_err().problem().invalid_params[0]
+        device
+            .check("device.")
+            .unwrap_err()
+            .problem()
+            .invalid_params[0]
             .name
             .clone()
     };
@@ -190,21 +194,21 @@ fn device_settings_are_checked_field_by_field() {
             pin_source: "123456".into(),
             ..base.clone()
         }),
-        "pin_source"
+        "device.pin_source"
     );
     assert_eq!(
         field(DeviceKey {
             module: "libsofthsm2.so".into(),
             ..base.clone()
         }),
-        "module"
+        "device.module"
     );
     assert_eq!(
         field(DeviceKey {
             token_serial: Some("1".into()),
             ..base.clone()
         }),
-        "token_label"
+        "device.token_label"
     );
     assert_eq!(
         field(DeviceKey {
@@ -212,14 +216,14 @@ fn device_settings_are_checked_field_by_field() {
             key_id_hex: Some("zz".into()),
             ..base.clone()
         }),
-        "key_id_hex"
+        "device.key_id_hex"
     );
     assert_eq!(
         field(DeviceKey {
             sessions: Some(0),
             ..base
         }),
-        "sessions"
+        "device.sessions"
     );
     assert_eq!(
         PinSource::parse("file:/run/secrets/pin").unwrap(),

@@ -52,6 +52,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(certificates::certificate_coverage)
         .service(organisation_keys::store_organisation_key)
         .service(organisation_keys::list_organisation_keys)
+        .service(organisation_keys::bind_device_key)
         .service(trust::list_trust_anchors)
         .service(trust::add_trust_anchors)
         .service(trust::get_trust_anchor)
