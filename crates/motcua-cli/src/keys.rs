@@ -64,6 +64,7 @@ pub fn run(command: KeysCommand) -> Result<(), String> {
         pin_source: pin_source.clone().unwrap_or_else(|| "env:UNUSED".into()),
         rsa_pss: false,
         sessions: None,
+        typed_pin: None,
     };
     device.check("--").map_err(|e| e.to_string())?;
     let subject_der = subject_der(&subject)?;

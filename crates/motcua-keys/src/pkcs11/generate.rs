@@ -19,10 +19,11 @@ use x509_cert::request::{CertReq, CertReqInfo, Version};
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 use super::pool::{find_private_key, find_token, SignMechanism};
-use super::{modules, raw_ecdsa_to_der, DeviceError, DeviceKey, PinSource};
+use super::{modules, raw_ecdsa_to_der, DeviceError, DeviceKey};
 
 /// DER of the named curve P-256 (`prime256v1`, 1.2.840.10045.3.1.7) for `CKA_EC_PARAMS`.
-const P256_PARAMS: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+pub(super) const P256_PARAMS: [u8; 10] =
+    [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// ecdsa-with-SHA256 and sha256WithRSAEncryption, the algorithms of the request's signature.
 const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -53,9 +54,7 @@ pub fn generate(
     kind: KeyKind,
     subject_der: &[u8],
 ) -> Result<Generated, DeviceError> {
-    let pin = PinSource::parse(&device.pin_source)
-        .map_err(DeviceError::Pin)?
-        .read()?;
+    let pin = device.pin()?.read()?;
     generate_with_pin(device, &pin, kind, subject_der)
 }
 

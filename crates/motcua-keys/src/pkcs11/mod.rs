@@ -59,9 +59,32 @@ pub struct DeviceKey {
     /// Sessions opened on the token: the most signatures it makes at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions: Option<u32>,
+    /// A PIN typed by the person at the terminal (`motcua sign`), used instead of
+    /// `pin_source`; never read from or written to JSON.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub typed_pin: Option<TypedPin>,
+}
+
+/// A PIN typed at the terminal; its `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TypedPin(pub String);
+
+impl fmt::Debug for TypedPin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TypedPin(…)")
+    }
 }
 
 impl DeviceKey {
+    /// Where the PIN comes from: the typed one, or `pin_source`.
+    pub fn pin(&self) -> Result<PinSource, DeviceError> {
+        match &self.typed_pin {
+            Some(pin) => Ok(PinSource::Typed(pin.clone())),
+            None => PinSource::parse(&self.pin_source).map_err(DeviceError::Pin),
+        }
+    }
+
     /// Checks the fields that can be checked without the token; errors name the field, after
     /// `prefix` (e.g. `device.`).
     pub fn check(&self, prefix: &str) -> Result<(), ApiError> {
@@ -123,6 +146,8 @@ pub enum PinSource {
     Env(String),
     /// The first line of a file.
     File(PathBuf),
+    /// Typed at the terminal (never parsed from text).
+    Typed(TypedPin),
 }
 
 impl PinSource {
@@ -151,6 +176,7 @@ impl PinSource {
     /// The PIN, read now (so that a corrected file or variable is used at the next attempt).
     pub fn read(&self) -> Result<String, DeviceError> {
         let pin = match self {
+            Self::Typed(pin) => pin.0.clone(),
             Self::Env(name) => std::env::var(name)
                 .map_err(|_| DeviceError::Pin(format!("the variable {name} is not set")))?,
             Self::File(path) => std::fs::read_to_string(path)

@@ -102,7 +102,7 @@ impl TokenPool {
     }
 
     fn start(device: &DeviceKey) -> Result<Self, DeviceError> {
-        let pin = PinSource::parse(&device.pin_source).map_err(DeviceError::Pin)?;
+        let pin = device.pin()?;
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for index in 0..session_count(device) {

@@ -178,6 +178,7 @@ fn device_settings_are_checked_field_by_field() {
         pin_source: "env:MOTCUA_TOKEN_PIN".into(),
         rsa_pss: false,
         sessions: None,
+        typed_pin: None,
     };
     base.check("").unwrap();
     let field = |device: DeviceKey| {

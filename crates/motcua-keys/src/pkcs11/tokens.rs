@@ -111,6 +111,7 @@ pub fn fresh_softhsm_token(label: &str, key_label: &str) -> Result<super::Device
         pin_source: format!("file:{}", pin_file.display()),
         rsa_pss: false,
         sessions: None,
+        typed_pin: None,
     })
 }
 
@@ -119,4 +120,65 @@ fn rand_pin() -> u32 {
     // A fixed PIN would do as well; a random one shows that nothing depends on it.
     let _ = openssl::rand::rand_bytes(&mut bytes);
     u32::from_le_bytes(bytes) % 100_000_000
+}
+
+/// Imports a software private key onto the token `device` names, labelled `device.key_label`,
+/// sensitive (its value cannot be read back). For moving a key that exists in software onto a
+/// token, and for comparing the same key in software and on the token (the benchmark).
+pub fn import_private_key(
+    device: &super::DeviceKey,
+    key: &openssl::pkey::PKey<openssl::pkey::Private>,
+) -> Result<(), DeviceError> {
+    use cryptoki::object::{Attribute, KeyType, ObjectClass};
+    let failed = |what: &str, e: &dyn std::fmt::Display| DeviceError::Key(format!("{what}: {e}"));
+    let label = device
+        .key_label
+        .clone()
+        .ok_or_else(|| DeviceError::Key("a key label is needed to import a key".into()))?;
+    let mut template = vec![
+        Attribute::Class(ObjectClass::PRIVATE_KEY),
+        Attribute::Token(true),
+        Attribute::Private(true),
+        Attribute::Sensitive(true),
+        Attribute::Sign(true),
+        Attribute::Label(label.into_bytes()),
+    ];
+    if let Ok(ec) = key.ec_key() {
+        template.push(Attribute::KeyType(KeyType::EC));
+        template.push(Attribute::EcParams(super::generate::P256_PARAMS.to_vec()));
+        template.push(Attribute::Value(
+            ec.private_key()
+                .to_vec_padded(32)
+                .map_err(|e| failed("reading the key", &e))?,
+        ));
+    } else {
+        let rsa = key
+            .rsa()
+            .map_err(|e| failed("the key is neither EC nor RSA", &e))?;
+        let number = |n: Option<&openssl::bn::BigNumRef>| n.map(|n| n.to_vec()).unwrap_or_default();
+        template.extend([
+            Attribute::KeyType(KeyType::RSA),
+            Attribute::Modulus(rsa.n().to_vec()),
+            Attribute::PublicExponent(rsa.e().to_vec()),
+            Attribute::PrivateExponent(rsa.d().to_vec()),
+            Attribute::Prime1(number(rsa.p())),
+            Attribute::Prime2(number(rsa.q())),
+            Attribute::Exponent1(number(rsa.dmp1())),
+            Attribute::Exponent2(number(rsa.dmq1())),
+            Attribute::Coefficient(number(rsa.iqmp())),
+        ]);
+    }
+    let module = modules::module(&device.module)?;
+    let slot = super::pool::find_token(&module, device)?;
+    let session = module
+        .open_rw_session(slot)
+        .map_err(|e| failed("opening a session", &e))?;
+    let pin = device.pin()?.read()?;
+    session
+        .login(UserType::User, Some(&AuthPin::from(pin)))
+        .map_err(|e| DeviceError::Pin(format!("logging in: {e}")))?;
+    session
+        .create_object(&template)
+        .map_err(|e| failed("importing the key", &e))?;
+    Ok(())
 }

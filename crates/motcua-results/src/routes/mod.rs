@@ -80,6 +80,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(dossiers::complain)
         .service(component_signing::prepare)
         .service(component_signing::complete)
+        .service(component_signing::open_sessions)
+        .service(component_signing::show_session)
         .service(component_signing::download)
         .service(statistics::form06)
         .service(statistics::indicators)
