@@ -491,7 +491,6 @@ fn leader_session_details(
         .content
         .letterhead
         .subject
-        .clone()
         .unwrap_or_else(|| format!("Báo cáo {}", report.periods.replace(',', ", ")));
     Ok(LeaderSessionDetails {
         kind: "report_leader".into(),
