@@ -29,5 +29,6 @@ mod scope;
 mod secrets_at_rest;
 mod seed_scenario;
 mod statistics;
+mod token_keys;
 mod units;
 mod verification_page;

@@ -293,23 +293,35 @@ fn assert_intact_and_trusted(status: &str, context: &str) {
 }
 
 /// The outside validators, each given only the root.
-struct Validators {
+pub(crate) struct Validators {
     dir: tempfile::TempDir,
     root: TestCert,
     issuing: TestCert,
     nss: Option<String>,
+    /// How pyHanko treats revocation: required where the hierarchy serves CRLs.
+    revocation: &'static str,
 }
 
 impl Validators {
     fn new(hierarchy: &Hierarchy) -> Self {
+        Self {
+            revocation: "--force-revinfo",
+            ..Self::trusting(&hierarchy.root, &hierarchy.issuing)
+        }
+    }
+
+    /// Validators given only `root`; `issuing` is the CA the signatures must carry. Its
+    /// certificates have no CRL distribution point, so pyHanko does not check revocation.
+    pub(crate) fn trusting(root: &TestCert, issuing: &TestCert) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("root.pem"), hierarchy.root.pem()).unwrap();
+        std::fs::write(dir.path().join("root.pem"), root.pem()).unwrap();
         let nss = Self::nss_database(dir.path());
         Self {
             dir,
-            root: hierarchy.root.clone(),
-            issuing: hierarchy.issuing.clone(),
+            root: root.clone(),
+            issuing: issuing.clone(),
             nss,
+            revocation: "--no-revocation-check",
         }
     }
 
@@ -341,7 +353,7 @@ impl Validators {
     /// A signed PDF whose signature fields are `fields`, in order: pyHanko finds each intact
     /// and trusted, pdfsig each valid and trusted, and each carries exactly its signer and the
     /// issuing CA.
-    fn pdf(&self, name: &str, pdf: &[u8], fields: &[&str]) {
+    pub(crate) fn pdf(&self, name: &str, pdf: &[u8], fields: &[&str]) {
         let file = self.write(name, pdf);
         let file = file.to_str().unwrap();
         let dir = self.dir.path();
@@ -351,7 +363,7 @@ impl Validators {
             &[
                 "sign",
                 "validate",
-                "--force-revinfo",
+                self.revocation,
                 "--trust",
                 "root.pem",
                 "--trust-replace",

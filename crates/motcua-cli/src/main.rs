@@ -7,6 +7,8 @@ use std::time::Duration;
 
 mod archive;
 mod demo;
+mod keys;
+mod sign;
 mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -79,17 +81,53 @@ enum Command {
         #[command(subcommand)]
         scenario: Scenario,
     },
-    /// The signer's side of two-step signing, with a PKCS#12 file standing in for a token: signs
-    /// the `to_be_signed_base64` of a signing session and prints the signature (base64).
+    /// The signer's side of two-step signing. With `--service`: fetches a signing session (by
+    /// `--session`, or the oldest open one of `--next-for` official), shows what is signed, signs
+    /// with the token (`--pkcs11-module`, `--token`, `--key`) or a PKCS#12 file, posts the
+    /// signature and prints the outcome; the PIN or password is typed without echo or read from
+    /// `--pin-fd`. With `--to-be-signed`: signs those bytes with the PKCS#12 file and prints the
+    /// signature (base64).
     Sign {
+        /// The service holding the session (results or report service), e.g.
+        /// `http://127.0.0.1:8080`.
+        #[arg(long, conflicts_with = "to_be_signed", requires = "api_key_env")]
+        service: Option<String>,
+        /// The environment variable holding the official's API key.
         #[arg(long)]
-        pkcs12: PathBuf,
-        /// The PKCS#12 password (default: the MOTCUA_PKCS12_PASSWORD variable).
+        api_key_env: Option<String>,
+        /// The signing session to sign.
+        #[arg(long, conflicts_with = "next_for")]
+        session: Option<String>,
+        /// Sign the oldest open session of this official.
+        #[arg(long)]
+        next_for: Option<i64>,
+        #[arg(long, conflicts_with = "pkcs11_module")]
+        pkcs12: Option<PathBuf>,
+        /// The PKCS#11 module of the official's token.
+        #[arg(long, requires_all = ["token", "key"])]
+        pkcs11_module: Option<PathBuf>,
+        /// The token's label.
+        #[arg(long)]
+        token: Option<String>,
+        /// The key's label on the token.
+        #[arg(long)]
+        key: Option<String>,
+        /// Read the PIN or password from this file descriptor (first line).
+        #[arg(long)]
+        pin_fd: Option<u32>,
+        /// The PKCS#12 password with `--to-be-signed` (default: the MOTCUA_PKCS12_PASSWORD
+        /// variable).
         #[arg(long, env = "MOTCUA_PKCS12_PASSWORD", hide_env_values = true)]
-        password: String,
+        password: Option<String>,
         /// The bytes to sign, base64, as the service returned them.
-        #[arg(long)]
-        to_be_signed: String,
+        #[arg(long, requires = "pkcs12")]
+        to_be_signed: Option<String>,
+    },
+    /// Keys on PKCS#11 tokens and HSMs: `keys generate --pkcs11 …` makes a key pair on the token
+    /// and writes the PKCS#10 request for the CA.
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCommand,
     },
     /// Recompute the statistics counters from the dossiers.
     RebuildStatistics,
@@ -177,10 +215,34 @@ fn main() -> ExitCode {
         Command::Seed { data } => open_db().and_then(|db| seed_data(&db, data)),
         Command::Generate { scenario } => open_db().and_then(|db| generate(&db, scenario)),
         Command::Sign {
+            service,
+            api_key_env,
+            session,
+            next_for,
             pkcs12,
+            pkcs11_module,
+            token,
+            key,
+            pin_fd,
             password,
             to_be_signed,
-        } => sign(&pkcs12, &password, &to_be_signed),
+        } => match (service, to_be_signed, pkcs12) {
+            (None, Some(to_be_signed), Some(pkcs12)) => password
+                .ok_or_else(|| "--password or MOTCUA_PKCS12_PASSWORD is needed".to_owned())
+                .and_then(|password| sign(&pkcs12, &password, &to_be_signed)),
+            (Some(service), None, pkcs12) => service_signing(
+                service,
+                api_key_env,
+                session,
+                next_for,
+                pkcs12,
+                pkcs11_module.zip(token).zip(key),
+                pin_fd,
+            )
+            .and_then(sign::run),
+            _ => Err("give --service, or --pkcs12 with --to-be-signed".into()),
+        },
+        Command::Keys { command } => keys::run(command),
         Command::RebuildStatistics => open_db().and_then(|db| rebuild_statistics(&db)),
         Command::Verify {
             file,
@@ -469,6 +531,37 @@ fn sign(pkcs12: &std::path::Path, password: &str, to_be_signed: &str) -> Result<
     println!("{}", engine.encode(signature));
     eprintln!("signed with {}", signer.certificate().info().subject.text);
     Ok(())
+}
+
+/// The settings of `motcua sign --service`, checked.
+fn service_signing(
+    service: String,
+    api_key_env: Option<String>,
+    session: Option<String>,
+    next_for: Option<i64>,
+    pkcs12: Option<PathBuf>,
+    pkcs11: Option<((PathBuf, String), String)>,
+    pin_fd: Option<u32>,
+) -> Result<sign::ServiceSigning, String> {
+    let variable = api_key_env.ok_or("--api-key-env names the variable holding the API key")?;
+    let api_key = std::env::var(&variable).map_err(|_| format!("{variable} is not set"))?;
+    let which = match (session, next_for) {
+        (Some(id), None) => sign::Which::Session(id),
+        (None, Some(official)) => sign::Which::NextFor(official),
+        _ => return Err("give --session ID or --next-for OFFICIAL_ID".into()),
+    };
+    let key = match (pkcs12, pkcs11) {
+        (Some(file), None) => sign::Key::Pkcs12(file),
+        (None, Some(((module, token), key))) => sign::Key::Pkcs11 { module, token, key },
+        _ => return Err("give --pkcs12 FILE or --pkcs11-module M --token T --key K".into()),
+    };
+    Ok(sign::ServiceSigning {
+        service,
+        api_key,
+        which,
+        key,
+        pin_fd,
+    })
 }
 
 fn rebuild_statistics(db: &DbPool) -> Result<(), String> {

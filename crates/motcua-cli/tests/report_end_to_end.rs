@@ -203,6 +203,44 @@ fn sign_with_cli(pkcs12: &[u8], to_be_signed: &str) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
+/// `motcua sign --service … --next-for LEADER --pkcs12 FILE`, the password on its standard
+/// input (`--pin-fd 0`); what it printed.
+fn sign_through_service(reports: &ReportsApp, key: &str, leader: i64, pkcs12: &[u8]) -> String {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lanh-dao.p12");
+    std::fs::write(&path, pkcs12).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(["sign", "--service", &reports.base_url])
+        .args([
+            "--api-key-env",
+            "LEADER_API_KEY",
+            "--next-for",
+            &leader.to_string(),
+        ])
+        .arg("--pkcs12")
+        .arg(&path)
+        .args(["--pin-fd", "0"])
+        .env("LEADER_API_KEY", key)
+        .env_remove("MOTCUA_PKCS12_PASSWORD")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{P12_PASSWORD}").unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{printed}");
+    printed
+}
+
 async fn wait_for_status(app: &ReportsApp, id: &str, key: &str, status: &str) -> Value {
     let started = Instant::now();
     loop {
@@ -353,22 +391,26 @@ async fn journey(backend: Backend) {
             None,
         )
         .await;
-    let signature = sign_with_cli(
+    // The leader's signing program finds the session, shows the report and signs it.
+    let printed = sign_through_service(
+        &reports,
+        &officer,
+        leader_id,
         &leader_certificate
             .pkcs12(P12_PASSWORD, &[&pki.pki.issuing_ca])
             .unwrap(),
-        session["to_be_signed_base64"].as_str().unwrap(),
     );
+    for shown in [
+        id.as_str(),
+        ready["unit_name"].as_str().unwrap(),
+        session["session_id"].as_str().unwrap(),
+        "Document SHA-256: ",
+        "is now \"leader_signed\"",
+    ] {
+        assert!(printed.contains(shown), "{shown} in {printed}");
+    }
     let signed = reports
-        .ok(
-            Method::POST,
-            &format!(
-                "/leader-signing-sessions/{}/signature",
-                session["session_id"].as_str().unwrap()
-            ),
-            &officer,
-            Some(&json!({"signature_base64": signature})),
-        )
+        .ok(Method::GET, &format!("/reports/{id}"), &officer, None)
         .await;
     assert_eq!(signed["status"], "leader_signed");
     assert_eq!(signed["leader"]["full_name"], LEADER);

@@ -13,6 +13,7 @@ mod error;
 pub mod idempotency;
 pub mod merkle;
 pub mod officials;
+pub mod organisation_key_devices;
 pub mod organisation_keys;
 pub mod procedures;
 pub mod reports;

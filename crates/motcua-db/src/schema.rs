@@ -327,6 +327,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    organisation_key_devices (id) {
+        id -> BigInt,
+        certificate_id -> BigInt,
+        device -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     dossier_results (id) {
         id -> BigInt,
         dossier_id -> BigInt,
@@ -339,6 +349,7 @@ diesel::table! {
 }
 
 diesel::joinable!(organisation_keys -> certificates (certificate_id));
+diesel::joinable!(organisation_key_devices -> certificates (certificate_id));
 diesel::joinable!(dossier_results -> dossiers (dossier_id));
 diesel::joinable!(dossier_results -> certificates (certificate_id));
 diesel::joinable!(dossiers -> units (unit_id));
@@ -367,5 +378,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_sessions,
     component_files,
     organisation_keys,
+    organisation_key_devices,
     dossier_results,
 );

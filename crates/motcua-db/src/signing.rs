@@ -58,8 +58,9 @@ pub fn check_open(
     }
 }
 
-/// `insert_session`, `find_session` and `complete_session` for a session table (`id` key,
-/// nullable `completed_at`) and its row type.
+/// `insert_session`, `find_session`, `open_sessions_of` and `complete_session` for a session
+/// table (`id` key, `official_id`, `created_at`, `expires_at`, nullable `completed_at`) and its
+/// row type.
 macro_rules! session_storage {
     ($table:ident, $row:ty) => {
         pub fn insert_session(
@@ -77,6 +78,22 @@ macro_rules! session_storage {
                 .find(id)
                 .select(<$row>::as_select())
                 .first(conn)?)
+        }
+
+        /// Ids of the sessions of `official` still waiting for a signature at `at`, oldest
+        /// first.
+        pub fn open_sessions_of(
+            conn: &mut $crate::DbConnection,
+            official: motcua_core::record_ids::OfficialId,
+            at: chrono::NaiveDateTime,
+        ) -> $crate::DbResult<Vec<String>> {
+            Ok($table::table
+                .filter($table::official_id.eq(official))
+                .filter($table::completed_at.is_null())
+                .filter($table::expires_at.ge(at))
+                .order(($table::created_at.asc(), $table::id.asc()))
+                .select($table::id)
+                .load(conn)?)
         }
 
         /// Marks the session used; refused when another request completed it first.

@@ -5,7 +5,8 @@
 //! certificate, and stored re-encrypted (PBES2 with AES-256-CBC, HMAC-SHA-256 integrity) under the
 //! key-store password of the configuration (`MOTCUA_KEYSTORE_PASSWORD`). Keys are decrypted in
 //! memory only, when a result is signed, and kept there as [`Signer`]s per certificate. Signing
-//! goes through the [`Signer`] trait, so a hardware module can take the place of the stored keys.
+//! goes through the [`Signer`] trait: a key on a PKCS#11 token or HSM ([`crate::pkcs11`]) takes
+//! the place of a stored one for the certificates bound to a device.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -18,6 +19,7 @@ use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
 use openssl::stack::Stack;
 
+use crate::pkcs11::{DeviceKey, DeviceSigner};
 use motcua_web::config::Secret;
 use motcua_web::error::ApiError;
 
@@ -109,10 +111,10 @@ pub fn seal(uploaded: &[u8], password: &str, keystore: &Secret) -> Result<Sealed
     })
 }
 
-/// Signers of stored keys, decrypted once and kept in memory.
+/// Signers of stored keys, decrypted once and kept in memory, and of keys on PKCS#11 devices.
 /// Keyed by whatever identifies a stored key in the service (its certificate's id).
 pub struct KeyStore<K = CertificateId> {
-    signers: RwLock<HashMap<K, Arc<KeySigner>>>,
+    signers: RwLock<HashMap<K, Arc<dyn OrganisationSigner>>>,
 }
 
 impl<K> Default for KeyStore<K> {
@@ -142,16 +144,10 @@ impl<K: std::hash::Hash + Eq + Copy + std::fmt::Display> KeyStore<K> {
         stored: &[u8],
         keystore: &Secret,
     ) -> Result<Arc<dyn OrganisationSigner>, ApiError> {
-        let held = self
-            .signers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&certificate)
-            .cloned();
-        if let Some(held) = held {
+        if let Some(held) = self.held(certificate) {
             return Ok(held);
         }
-        let signer = Arc::new(
+        let signer: Arc<dyn OrganisationSigner> = Arc::new(
             KeySigner::from_pkcs12(stored, keystore.expose()).map_err(|e| {
                 ApiError::internal(format!(
                     "the stored key of certificate {certificate} cannot be opened with the \
@@ -159,11 +155,47 @@ impl<K: std::hash::Hash + Eq + Copy + std::fmt::Display> KeyStore<K> {
                 ))
             })?,
         );
+        self.keep(certificate, signer.clone());
+        Ok(signer)
+    }
+
+    /// The signer of `certificate` whose key is on the device described by `device_json` (as
+    /// stored by the service); the token is not asked anything until a signature.
+    pub fn device_signer(
+        &self,
+        certificate: K,
+        device_json: &str,
+        certificate_der: &[u8],
+    ) -> Result<Arc<dyn OrganisationSigner>, ApiError> {
+        if let Some(held) = self.held(certificate) {
+            return Ok(held);
+        }
+        let device: DeviceKey = serde_json::from_str(device_json).map_err(|e| {
+            ApiError::internal(format!(
+                "the stored device of certificate {certificate}: {e}"
+            ))
+        })?;
+        let parsed = Certificate::from_der(certificate_der)
+            .map_err(|e| ApiError::internal(format!("stored certificate {certificate}: {e}")))?;
+        let signer: Arc<dyn OrganisationSigner> =
+            Arc::new(DeviceSigner::new(device.clone(), parsed).map_err(|e| e.to_api(&device))?);
+        self.keep(certificate, signer.clone());
+        Ok(signer)
+    }
+
+    fn held(&self, certificate: K) -> Option<Arc<dyn OrganisationSigner>> {
+        self.signers
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&certificate)
+            .cloned()
+    }
+
+    fn keep(&self, certificate: K, signer: Arc<dyn OrganisationSigner>) {
         self.signers
             .write()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(certificate, signer.clone());
-        Ok(signer)
+            .insert(certificate, signer);
     }
 }
 

@@ -200,6 +200,11 @@ pub enum PkiError {
     #[error("signature refused: {0}")]
     SignatureRefused(String),
 
+    /// The device holding the key (a PKCS#11 token or HSM) cannot sign now: absent, locked,
+    /// its PIN refused, or not answering.
+    #[error("the signing device is unavailable: {0}")]
+    SigningDevice(String),
+
     /// The input is not an RFC 3161 timestamp token.
     #[error("not an RFC 3161 timestamp token: {0}")]
     InvalidTimestamp(String),

@@ -181,6 +181,10 @@ pub enum ApiError {
     RequestTimeout(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The token or HSM holding the signing key cannot sign now (absent, PIN refused, not
+    /// answering); the detail names the token.
+    #[error("{0}")]
+    SigningDeviceUnavailable(String),
     /// Every slot for this kind of work is taken: come back after `Retry-After`.
     #[error("{0}")]
     Busy(String),
@@ -324,6 +328,10 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::RequestTimeout(_) => ("request-timeout", "The request took too long to send"),
             Self::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            Self::SigningDeviceUnavailable(_) => (
+                "signing-device-unavailable",
+                "The device holding the signing key is unavailable",
+            ),
             Self::Busy(_) => ("busy", "Too much work in progress"),
             Self::BadGateway(_) => ("bad-gateway", "A service this one depends on failed"),
             Self::Internal(_) => ("internal-error", "Internal error"),
@@ -391,7 +399,7 @@ impl ApiError {
             // A signature job takes well under a second: by then slots have been freed.
             Self::Busy(_) => Some("2"),
             // The pool tries to reconnect on every request; a failover takes a few seconds.
-            Self::Unavailable(_) => Some("5"),
+            Self::Unavailable(_) | Self::SigningDeviceUnavailable(_) => Some("5"),
             _ => None,
         }
     }
@@ -412,7 +420,9 @@ impl ResponseError for ApiError {
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) | Self::SigningDeviceUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::BadGateway(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -421,7 +431,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(error) => tracing::error!(detail = %error.chain(), "request failed"),
-            Self::Unavailable(detail) | Self::BadGateway(detail) => {
+            Self::Unavailable(detail)
+            | Self::BadGateway(detail)
+            | Self::SigningDeviceUnavailable(detail) => {
                 tracing::error!(%detail, "request failed");
             }
             _ => {}

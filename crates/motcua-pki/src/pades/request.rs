@@ -221,6 +221,12 @@ impl PendingSignature {
         &self.prepared.to_be_signed
     }
 
+    /// SHA-256 of the bytes of the prepared `pdf` that the signature covers (its byte ranges):
+    /// the document hash a signer is shown.
+    pub fn document_digest(&self, pdf: &[u8]) -> Result<[u8; 32], PkiError> {
+        super::sign::signed_digest(pdf, self.byte_range)
+    }
+
     /// Second step: checks `raw_signature` and fills the placeholder of `pdf` (the document
     /// [`SignatureRequest::prepare`] returned). The signature is B-B; above it, pass the
     /// result to [`SignatureLevel::extend`] (keep the level before assembling) or

@@ -47,14 +47,14 @@ use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::pkcs12::Pkcs12;
-use openssl::pkey::{Id, PKey, Private};
+use openssl::pkey::{HasPublic, Id, PKey, PKeyRef, Private};
 use openssl::rsa::{Padding, Rsa};
 use openssl::sign::{RsaPssSaltlen, Signer};
 use openssl::stack::Stack;
 use openssl::x509::extension::{
     AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
 };
-use openssl::x509::{X509Builder, X509Name, X509};
+use openssl::x509::{X509Builder, X509Name, X509Req, X509};
 
 use self::crl::{asn1_time, build_crl, raw_extension};
 pub use self::crl::{CrlSpec, RevokedSpec};
@@ -497,6 +497,27 @@ impl TestPki {
         self.issuing_ca.issue(spec)
     }
 
+    /// What a CA does with a PKCS#10 request (DER): checks that the request is signed by the
+    /// key it carries and issues a certificate for that key, with the subject and the other
+    /// contents of `spec` (the CA, not the requester, decides the name; `spec.key` is unused).
+    pub fn issue_from_csr(&self, csr_der: &[u8], spec: &CertSpec) -> Result<Certificate, PkiError> {
+        let failed = PkiError::crypto;
+        let request = X509Req::from_der(csr_der).map_err(failed("reading the PKCS#10 request"))?;
+        let public = request
+            .public_key()
+            .map_err(failed("reading the key of the PKCS#10 request"))?;
+        if !request
+            .verify(&public)
+            .map_err(failed("checking the PKCS#10 request"))?
+        {
+            return Err(PkiError::TestPki(
+                "the PKCS#10 request is not signed by the key it carries".into(),
+            ));
+        }
+        let der = certificate_der(spec, &public, &self.issuing_ca.key, Some(&self.issuing_ca))?;
+        Certificate::from_der(&der)
+    }
+
     /// Broken case: issues from a fresh CA that no trust store knows, with the same names as
     /// the real one except for a "(không tin cậy)" suffix.
     pub fn issue_by_unknown_ca(&self, spec: &CertSpec) -> Result<TestCert, PkiError> {
@@ -533,6 +554,24 @@ fn build_certificate(
     key: PKey<Private>,
     issuer: Option<&TestCert>,
 ) -> Result<TestCert, PkiError> {
+    let signing_key = issuer.map_or(&key, |issuer| &issuer.key);
+    let der = certificate_der(spec, &key, signing_key, issuer)?;
+    let x509 = X509::from_der(&der).map_err(PkiError::crypto("reading the certificate back"))?;
+    Ok(TestCert {
+        certificate: Certificate::from_der(&der)?,
+        x509,
+        key,
+    })
+}
+
+/// DER of a certificate for `public` as `spec` says, signed with `signing_key` (the issuer's, or
+/// the subject's own for a self-signed one).
+fn certificate_der<T: HasPublic>(
+    spec: &CertSpec,
+    public: &PKeyRef<T>,
+    signing_key: &PKey<Private>,
+    issuer: Option<&TestCert>,
+) -> Result<Vec<u8>, PkiError> {
     let failed = PkiError::crypto;
     let mut builder = X509Builder::new().map_err(failed("creating a certificate"))?;
     builder
@@ -551,7 +590,7 @@ fn build_certificate(
         .set_issuer_name(issuer_name)
         .map_err(failed("setting the issuer"))?;
     builder
-        .set_pubkey(&key)
+        .set_pubkey(public)
         .map_err(failed("setting the key"))?;
     builder
         .set_not_before(asn1_time(spec.not_before)?.as_ref())
@@ -560,7 +599,6 @@ fn build_certificate(
         .set_not_after(asn1_time(spec.not_after)?.as_ref())
         .map_err(failed("setting notAfter"))?;
     add_extensions(&mut builder, spec, issuer)?;
-    let signing_key = issuer.map_or(&key, |issuer| &issuer.key);
     builder
         .sign(signing_key, spec.digest.message_digest())
         .map_err(failed("signing the certificate"))?;
@@ -577,12 +615,7 @@ fn build_certificate(
             *last ^= 0x01;
         }
     }
-    let x509 = X509::from_der(&der).map_err(failed("reading the certificate back"))?;
-    Ok(TestCert {
-        certificate: Certificate::from_der(&der)?,
-        x509,
-        key,
-    })
+    Ok(der)
 }
 
 fn add_extensions(

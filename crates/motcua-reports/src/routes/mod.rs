@@ -30,6 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(reports::return_to_draft)
         .service(signing::prepare_leader_signature)
         .service(signing::complete_leader_signature)
+        .service(signing::open_leader_sessions)
+        .service(signing::show_leader_session)
         .service(issue::issue_report)
         .service(issue::submit_report)
         .service(issue::get_delivery)

@@ -3,8 +3,8 @@
 //! `motcua sign`) signs them; the service assembles and checks the signature. The personal key
 //! never reaches the server.
 
-use actix_web::post;
 use actix_web::web::{Data, Path};
+use actix_web::{get, post};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
@@ -24,7 +24,7 @@ use motcua_web::answer::Answer;
 use motcua_web::archival::{Finished, SignatureKind};
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
-use motcua_web::error::responses::{PreconditionErrors, WriteErrors};
+use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::ValidJson;
 use motcua_web::request_id::RequestId;
@@ -387,4 +387,130 @@ fn store_leader_signature(
         finished.level,
         finished.fallback_reason,
     )
+}
+
+/// An open leader's signing session as the leader's signing program shows it before signing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeaderSessionDetails {
+    pub session_id: String,
+    /// What is signed: `report_leader`.
+    pub kind: String,
+    pub report_id: String,
+    /// The report's subject line, or its periods when it has none.
+    pub report_title: String,
+    pub unit_name: String,
+    pub official_id: OfficialId,
+    pub official_name: String,
+    /// The certificate the signature is prepared for (DER, base64).
+    pub certificate_base64: String,
+    /// SHA-256 of the signed bytes of the prepared PDF (its byte ranges), hex.
+    pub document_sha256: String,
+    pub to_be_signed_base64: String,
+    pub to_be_signed_sha256: String,
+    /// How an RSA key signs: `pkcs1v15` or `pss`.
+    #[schema(value_type = String, example = "pkcs1v15")]
+    pub rsa_padding: motcua_pki::cms::RsaPadding,
+    pub expires_at: DateTime<Utc>,
+    /// Whether the session still takes a signature.
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LeaderSessionList {
+    /// The official's open sessions, oldest first.
+    pub items: Vec<LeaderSessionDetails>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OpenLeaderSessionsQuery {
+    /// The leader whose open sessions are listed.
+    pub official_id: OfficialId,
+}
+
+/// A leader's signing session: which report (title, unit), the document hash and the bytes to
+/// sign, for the leader's signing program (`motcua sign --service`).
+#[utoipa::path(tag = "signing", params(("session_id" = String, Path)), responses((status = 200, body = LeaderSessionDetails), ReadErrors), security(("api_key" = [])))]
+#[get("/leader-signing-sessions/{session_id}")]
+pub async fn show_leader_session(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<actix_web::web::Json<LeaderSessionDetails>, ApiError> {
+    let id = id.into_inner();
+    state
+        .read(move |conn| {
+            let session = reports::find_session(conn, &id)
+                .map_err(ApiError::not_found_as(format!("signing session {id}")))?;
+            leader_session_details(conn, &who, session)
+        })
+        .await
+        .map(actix_web::web::Json)
+}
+
+/// The open leader's signing sessions of an official, oldest first: what `motcua sign --next`
+/// signs.
+#[utoipa::path(tag = "signing", params(OpenLeaderSessionsQuery), responses((status = 200, body = LeaderSessionList), ReadErrors), security(("api_key" = [])))]
+#[get("/leader-signing-sessions")]
+pub async fn open_leader_sessions(
+    state: Data<AppState>,
+    who: Principal,
+    query: motcua_web::extract::ValidQuery<OpenLeaderSessionsQuery>,
+) -> Result<actix_web::web::Json<LeaderSessionList>, ApiError> {
+    who.require(motcua_core::access::Resource::Reports, Access::Read)?;
+    let official = query.into_inner().official_id;
+    state
+        .read(move |conn| {
+            let mut items = Vec::new();
+            for id in reports::open_sessions_of(conn, official, now())? {
+                let session = reports::find_session(conn, &id)?;
+                // Sessions of reports outside the key's units are not shown.
+                match leader_session_details(conn, &who, session) {
+                    Ok(details) => items.push(details),
+                    Err(ApiError::Forbidden(_)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(LeaderSessionList { items })
+        })
+        .await
+        .map(actix_web::web::Json)
+}
+
+fn leader_session_details(
+    conn: &mut DbConnection,
+    who: &Principal,
+    session: SigningSession,
+) -> Result<LeaderSessionDetails, ApiError> {
+    let report = find(conn, &session.report_id)?;
+    require_report(who, &report, Access::Read)?;
+    let version = workflow::current_version(conn, &report)?;
+    let pending: PendingSignature =
+        serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
+    let to_be_signed = pending.to_be_signed();
+    let report_title = version
+        .content
+        .letterhead
+        .subject
+        .unwrap_or_else(|| format!("Báo cáo {}", report.periods.replace(',', ", ")));
+    Ok(LeaderSessionDetails {
+        kind: "report_leader".into(),
+        report_id: report.id,
+        report_title,
+        unit_name: report.unit_name,
+        official_id: session.official_id,
+        official_name: session.official_name,
+        certificate_base64: STANDARD.encode(&session.certificate),
+        document_sha256: hex::encode(
+            pending
+                .document_digest(&session.pdf)
+                .map_err(ApiError::internal_from)?,
+        ),
+        to_be_signed_sha256: hex::encode(motcua_pki::cms::sha256(to_be_signed)),
+        to_be_signed_base64: STANDARD.encode(to_be_signed),
+        rsa_padding: pending.prepared.rsa_padding,
+        expires_at: workflow::utc(session.expires_at),
+        open: check_open(session.completed_at, session.expires_at, now()).is_ok(),
+        session_id: session.id,
+    })
 }

@@ -429,3 +429,128 @@ fn check_signed(state: &AppState, store: &TrustStore, signed: &[u8]) -> Result<(
         )),
     }
 }
+
+/// An open signing session as the official's signing program shows it before signing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SigningSessionDetails {
+    pub session_id: String,
+    /// What is signed: `dossier_component`.
+    pub kind: String,
+    pub dossier_code: String,
+    pub position: i32,
+    /// The unit that received the dossier.
+    pub unit_name: String,
+    pub official_id: OfficialId,
+    pub certificate_id: CertificateId,
+    /// The certificate the signature is prepared for (DER, base64): the key that signs must be
+    /// its key.
+    pub certificate_base64: String,
+    /// SHA-256 of the signed bytes of the prepared PDF (its byte ranges), hex.
+    pub document_sha256: String,
+    pub to_be_signed_base64: String,
+    pub to_be_signed_sha256: String,
+    /// How an RSA key signs: `pkcs1v15` or `pss`.
+    #[schema(value_type = String, example = "pkcs1v15")]
+    pub rsa_padding: motcua_pki::cms::RsaPadding,
+    pub expires_at: DateTime<Utc>,
+    /// Whether the session still takes a signature.
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SigningSessionList {
+    /// The official's open sessions, oldest first.
+    pub items: Vec<SigningSessionDetails>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSessionsQuery {
+    /// The official whose open sessions are listed.
+    pub official_id: OfficialId,
+}
+
+/// A signing session: what it signs (dossier, component, unit, document hash) and the bytes to
+/// sign, for the official's signing program (`motcua sign --service`).
+#[utoipa::path(tag = "dossiers", params(("id" = String, Path)), responses((status = 200, body = SigningSessionDetails), ReadErrors), security(("api_key" = [])))]
+#[get("/signing-sessions/{id}")]
+pub async fn show_session(
+    state: Data<AppState>,
+    who: Principal,
+    id: Path<String>,
+) -> Result<actix_web::web::Json<SigningSessionDetails>, ApiError> {
+    who.require(Resource::Dossiers, Access::Read)?;
+    let id = id.into_inner();
+    state
+        .read(move |conn| {
+            let session = signing::find_session(conn, &id).map_err(|e| match e {
+                DbError::NotFound => ApiError::NotFound(format!("no signing session {id}")),
+                other => other.into(),
+            })?;
+            session_details(conn, &who, session)
+        })
+        .await
+        .map(actix_web::web::Json)
+}
+
+/// The open signing sessions of an official, oldest first: what `motcua sign --next` signs.
+#[utoipa::path(tag = "dossiers", params(OpenSessionsQuery), responses((status = 200, body = SigningSessionList), ReadErrors), security(("api_key" = [])))]
+#[get("/signing-sessions")]
+pub async fn open_sessions(
+    state: Data<AppState>,
+    who: Principal,
+    query: motcua_web::extract::ValidQuery<OpenSessionsQuery>,
+) -> Result<actix_web::web::Json<SigningSessionList>, ApiError> {
+    who.require(Resource::Dossiers, Access::Read)?;
+    let official = query.into_inner().official_id;
+    state
+        .read(move |conn| {
+            let mut items = Vec::new();
+            for id in signing::open_sessions_of(conn, official, now())? {
+                let session = signing::find_session(conn, &id)?;
+                // Sessions of dossiers outside the key's units are not shown.
+                match session_details(conn, &who, session) {
+                    Ok(details) => items.push(details),
+                    Err(ApiError::Forbidden(_)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(SigningSessionList { items })
+        })
+        .await
+        .map(actix_web::web::Json)
+}
+
+fn session_details(
+    conn: &mut DbConnection,
+    who: &Principal,
+    session: SigningSession,
+) -> Result<SigningSessionDetails, ApiError> {
+    let dossier = dossiers::find_by_id(conn, session.dossier_id)?;
+    who.require_unit(conn, dossier.unit_id)?;
+    let unit = units::find(conn, dossier.unit_id)?;
+    let certificate = certificates::find(conn, session.certificate_id)?;
+    let pending: PendingSignature =
+        serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
+    let to_be_signed = pending.to_be_signed();
+    Ok(SigningSessionDetails {
+        kind: "dossier_component".into(),
+        dossier_code: dossier.code,
+        position: session.position,
+        unit_name: unit.name,
+        official_id: session.official_id,
+        certificate_id: session.certificate_id,
+        certificate_base64: STANDARD.encode(&certificate.der),
+        document_sha256: hex::encode(
+            pending
+                .document_digest(&session.pdf)
+                .map_err(ApiError::internal_from)?,
+        ),
+        to_be_signed_sha256: hex::encode(Sha256::digest(to_be_signed)),
+        to_be_signed_base64: STANDARD.encode(to_be_signed),
+        rsa_padding: pending.prepared.rsa_padding,
+        expires_at: utc(session.expires_at),
+        open: check_open(session.completed_at, session.expires_at, now()).is_ok(),
+        session_id: session.id,
+    })
+}

@@ -15,7 +15,7 @@ use motcua_core::dossier::DossierStatus;
 use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::certificates::{self, CertificateFilter};
 use motcua_db::dossier_results::{self, NewResult};
-use motcua_db::{organisation_keys, DbConnection, DbError};
+use motcua_db::{organisation_key_devices, organisation_keys, DbConnection, DbError};
 use motcua_pki::pades::SignatureLevel;
 use motcua_pki::{Certificate, PkiError, RevocationPolicy};
 use motcua_web::openapi::PdfDocument;
@@ -110,7 +110,7 @@ pub async fn issue_result(
     who.require(Resource::Dossiers, Access::Write)?;
     let code = code.into_inner();
     let pdf = body.into_inner();
-    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
+    let password = state.config.keystore_password.clone();
     let signed_at = Utc::now();
 
     let shared = state.clone();
@@ -130,7 +130,7 @@ pub async fn issue_result(
                     "dossier {lookup_code} already has an electronic result"
                 )));
             }
-            choose_certificate(conn, &shared, dossier.unit_id, signed_at, &password)
+            choose_certificate(conn, &shared, dossier.unit_id, signed_at, password.as_ref())
         })
         .await?;
 
@@ -154,6 +154,7 @@ pub async fn issue_result(
         PkiError::InvalidPdf(reason) => {
             ApiError::invalid("body", format!("the PDF cannot be signed: {reason}"))
         }
+        PkiError::SigningDevice(reason) => ApiError::SigningDeviceUnavailable(reason),
         other => ApiError::internal(format!("signing the result: {other}")),
     })?;
     // The slot bounds CPU work; waiting on the authority and the revocation sources is not.
@@ -253,7 +254,7 @@ fn choose_certificate(
     state: &AppState,
     unit: UnitId,
     at: DateTime<Utc>,
-    password: &crate::config::Secret,
+    password: Option<&crate::config::Secret>,
 ) -> Result<Chosen, ApiError> {
     let filter = CertificateFilter {
         held_in: Some(vec![unit]),
@@ -292,11 +293,17 @@ fn choose_certificate(
             ));
             continue;
         }
-        let Some(key) = organisation_keys::find_for_certificate(conn, id)? else {
+        let signer = if let Some(key) = organisation_keys::find_for_certificate(conn, id)? {
+            let password = keystore::password(password)?;
+            state.signers.signer(id, &key.pkcs12, password)?
+        } else if let Some(device) = organisation_key_devices::find_for_certificate(conn, id)? {
+            state
+                .signers
+                .device_signer(id, &device.device, &stored.der)?
+        } else {
             reasons.push(format!("certificate {id} has no stored key"));
             continue;
         };
-        let signer = state.signers.signer(id, &key.pkcs12, password)?;
         // The key's file may lack the intermediates: the trust store completes the chain.
         let chain = keystore::chain_to_embed(signer.as_ref(), &loaded.store);
         return Ok(Chosen {
