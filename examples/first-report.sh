@@ -113,3 +113,14 @@ code=$(call GET "$RESULTS_URL/dossiers?unit=$desk&status=done&received_from=2024
 verdict=$(curl -sSf "$RESULTS_URL/verify/dossiers/$code" | json '["valid"]')
 echo "dossier $code: valid = $verdict"
 [ "$verdict" = True ]
+
+echo "== Q1/2024: every result issued electronically (the report's 100 %)"
+call GET "$RESULTS_URL/statistics/indicators?unit=$district&period=2024-Q1" "$results_key" | python3 -c '
+import json, sys
+indicators = {i["key"]: i for i in json.load(sys.stdin)["indicators"]}
+for key in ("electronic_result_rate", "result_digitisation_rate", "reuse_rate"):
+    i = indicators[key]
+    print("%s: %d/%d = %s %%" % (key, i["numerator"], i["denominator"], i["rate_percent"]))
+e = indicators["electronic_result_rate"]
+sys.exit(0 if e["denominator"] > 0 and e["numerator"] == e["denominator"] else 1)'
+
