@@ -265,6 +265,13 @@ async fn the_document_prints_the_records_and_the_outside_figures_apart(backend: 
         .map(|a| a["count"].as_i64().unwrap())
         .sum();
     assert_eq!(sent, 10, "{desk}");
+    assert_eq!(
+        desk["own_by_title"],
+        json!([
+            {"title": "Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận", "count": 1},
+            {"title": "Cán bộ Văn phòng phụ trách Bộ phận Một cửa", "count": 1}
+        ])
+    );
 
     // The document: made ready for the leader's signature.
     let (_, officials) = results
@@ -322,7 +329,11 @@ async fn the_document_prints_the_records_and_the_outside_figures_apart(backend: 
             "Một số lĩnh vực thường xuyên thay đổi quy định.",
             "16 xã, 1 thị trấn và 1 Bộ phận Một cửa cấp huyện",
             "UBND thị trấn Nếnh 3",
-            "12 02 10 ¹",
+            // The own-staff note comes before the agency note of the same row.
+            "12 02 ¹ 10 ²",
+            "¹ Gồm 01 Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận và 01 Cán bộ Văn \
+             phòng phụ trách Bộ phận Một cửa.",
+            "² Bộ phận Một cửa thị xã Việt Yên: gồm",
             "03 Bưu điện",
         ] {
             assert!(

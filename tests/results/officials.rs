@@ -5,7 +5,8 @@ use serde_json::{json, Value};
 on_both_backends!(
     official_crud,
     invalid_cccd_is_refused,
-    staffing_table_reproduces_the_seed_appendix
+    staffing_table_reproduces_the_seed_appendix,
+    staffing_counts_own_staff_by_title
 );
 
 fn official(unit: i64) -> Value {
@@ -186,4 +187,92 @@ async fn staffing_table_reproduces_the_seed_appendix(app: TestApp) {
         .map(|o| o["full_name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"Thân Văn Thuận"), "{names:?}");
+}
+
+const HEAD: &str = "Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận";
+const CLERK: &str = "Cán bộ Văn phòng phụ trách Bộ phận Một cửa";
+
+/// A staffing row's `own_by_title` as (title, count) pairs.
+fn own_by_title(row: &Value) -> Vec<(String, i64)> {
+    row["own_by_title"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["title"].as_str().unwrap().to_owned(),
+                t["count"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn titles(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
+    expected
+        .iter()
+        .map(|(t, n)| ((*t).to_owned(), *n))
+        .collect()
+}
+
+/// The footnote of the seed's appendix on the district desk's own staff, from the records: own
+/// and seconded staff per title, leaders' titles first, agency staff and untitled staff apart.
+async fn staffing_counts_own_staff_by_title(app: TestApp) {
+    let seeded = app.seed_viet_yen();
+    let staffing = format!("/units/{}/staffing", seeded.district.id);
+    let (status, table) = app.get(&staffing).await;
+    assert_eq!(status, StatusCode::OK, "{table}");
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(own_by_title(&rows[0]), titles(&[(HEAD, 1), (CLERK, 1)]));
+    assert!(
+        rows[1..].iter().all(|r| own_by_title(r).is_empty()),
+        "the seed records no title at the communes"
+    );
+
+    let desk = seeded.district_desk.id.0;
+    let commune = seeded.communes[0].id.0;
+    let mut person = 200;
+    let mut add = |unit: i64, role: &str, staffing: &str, title: &str| {
+        person += 1;
+        let mut body = json!({
+            "full_name": "Trần Văn Nam",
+            "personal_id": format!("024190000{person}"),
+            "unit_id": unit, "role": role, "staffing": staffing, "title": title
+        });
+        if staffing == "agency_sent" {
+            body["agency"] = json!("post_office");
+            body["agency_name"] = json!("Bưu điện thị xã Việt Yên");
+        }
+        body
+    };
+    for body in [
+        // Seconded staff count as own; the title is tidied to the recorded one.
+        add(desk, "reception", "seconded", &format!("  {CLERK} ")),
+        // A leader recorded later still comes before the staff.
+        add(desk, "leader", "own_staff", "Phó Trưởng Bộ phận"),
+        // Agency staff are the other footnote's.
+        add(desk, "reception", "agency_sent", "Nhân viên Bưu điện"),
+        add(
+            commune,
+            "specialist",
+            "own_staff",
+            "Công chức Tư pháp - Hộ tịch",
+        ),
+    ] {
+        let (status, created) = app.post("/officials", &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+
+    let (_, table) = app.get(&staffing).await;
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(
+        own_by_title(&rows[0]),
+        titles(&[(HEAD, 1), ("Phó Trưởng Bộ phận", 1), (CLERK, 2)])
+    );
+    assert_eq!(rows[0]["own_staff"], 4);
+    let first_commune = rows.iter().find(|r| r["unit_id"] == commune).unwrap();
+    assert_eq!(
+        own_by_title(first_commune),
+        titles(&[("Công chức Tư pháp - Hộ tịch", 1)])
+    );
+    assert_eq!(first_commune["own_staff"], 4, "3 untitled and 1 titled");
 }

@@ -155,3 +155,43 @@ pub fn staff_counts(conn: &mut DbConnection, units: &[UnitId]) -> DbResult<Vec<S
         .order((officials::unit_id, officials::staffing, officials::agency))
         .load(conn)?)
 }
+
+/// Active officials with a recorded title, counted per unit, staffing category, role and title;
+/// `first_id` is the earliest such official, so that callers can keep the order of recording.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct TitleCount {
+    pub unit_id: UnitId,
+    pub staffing: StaffingCategory,
+    pub role: OfficialRole,
+    pub title: String,
+    pub count: i64,
+    pub first_id: OfficialId,
+}
+
+pub fn title_counts(conn: &mut DbConnection, units: &[UnitId]) -> DbResult<Vec<TitleCount>> {
+    Ok(officials::table
+        .filter(officials::active.eq(true))
+        .filter(officials::unit_id.eq_any(units.to_vec()))
+        .filter(officials::title.is_not_null())
+        .group_by((
+            officials::unit_id,
+            officials::staffing,
+            officials::role,
+            officials::title,
+        ))
+        .select((
+            officials::unit_id,
+            officials::staffing,
+            officials::role,
+            officials::title.assume_not_null(),
+            diesel::dsl::count_star(),
+            diesel::dsl::min(officials::id).assume_not_null(),
+        ))
+        .order((
+            officials::unit_id,
+            officials::staffing,
+            officials::role,
+            officials::title,
+        ))
+        .load(conn)?)
+}

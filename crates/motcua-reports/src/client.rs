@@ -291,6 +291,16 @@ pub struct StaffingRow {
     pub agency_sent: i64,
     #[serde(default)]
     pub by_agency: Vec<AgencyCount>,
+    /// Own staff per recorded title, leaders' titles first; untitled staff are not listed.
+    #[serde(default)]
+    pub own_by_title: Vec<TitleCount>,
+}
+
+/// `TitleCount`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitleCount {
+    pub title: String,
+    pub count: i64,
 }
 
 /// `StaffingTable`.

@@ -278,6 +278,22 @@ async fn compiles_the_seed_report_from_the_results_service() {
     );
     let sent: i64 = desk.by_agency.iter().map(|a| a.count).sum();
     assert_eq!(sent, 10);
+    // The desk's own staff by their recorded titles, the head first; the communes record none.
+    let titles: Vec<(&str, i64)> = desk
+        .own_by_title
+        .iter()
+        .map(|t| (t.title.as_str(), t.count))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận", 1),
+            ("Cán bộ Văn phòng phụ trách Bộ phận Một cửa", 1)
+        ]
+    );
+    assert!(f.staffing.rows[..17]
+        .iter()
+        .all(|r| r.own_by_title.is_empty()));
     // Each member names the requests it was computed from.
     let provenance = |member: &str| {
         f.provenance

@@ -171,6 +171,17 @@ pub struct StaffRow {
     /// Who sent them, in the results service's order: the appendix's footnote on the row.
     #[serde(default)]
     pub by_agency: Vec<AgencyStaff>,
+    /// Own staff per recorded title, in the results service's order (leaders' titles first):
+    /// the appendix's footnote on the own-staff cell. Untitled staff are not listed.
+    #[serde(default)]
+    pub own_by_title: Vec<TitledStaff>,
+}
+
+/// Own staff of a desk who hold one title (chức danh).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TitledStaff {
+    pub title: String,
+    pub count: i64,
 }
 
 /// Officials sent to a desk by one agency.

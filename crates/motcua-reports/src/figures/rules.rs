@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use motcua_core::form06::Form06Columns;
 
-use super::model::Figures;
+use super::model::{Figures, StaffRow};
 use crate::client::ClientError;
 
 /// Why figures could not be compiled.
@@ -41,6 +41,7 @@ pub const ONLINE_COVERAGE: &str = "catalogue coverage = QĐ 766 indicator";
 pub const COVERAGE_TOTAL: &str = "coverage total = sum of the levels";
 pub const STAFF_ROW: &str = "staff total = own + sent";
 pub const STAFF_TOTAL: &str = "staff table total = sum of the rows";
+pub const STAFF_TITLES: &str = "0 < staff of a title, sum of the titles <= own staff";
 
 /// The form's own arithmetic on one row; `at` says which row.
 pub fn check_columns(c: &Form06Columns, at: &str) -> Result<(), CompileError> {
@@ -48,6 +49,21 @@ pub fn check_columns(c: &Form06Columns, at: &str) -> Result<(), CompileError> {
         Some(rule) => Err(violation(rule, format!("{at}: {c:?}"))),
         None => Ok(()),
     }
+}
+
+/// The titles of a desk's own staff count some of them, never more than there are.
+fn check_staff_titles(row: &StaffRow) -> Result<(), CompileError> {
+    let titled: i64 = row.own_by_title.iter().map(|t| t.count).sum();
+    if row.own_by_title.iter().any(|t| t.count <= 0) || titled > row.own_staff {
+        return Err(violation(
+            STAFF_TITLES,
+            format!(
+                "{} ({}): {titled} titled of {} own staff",
+                row.unit_name, row.unit_code, row.own_staff
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_rate(value: Option<f64>, at: &str) -> Result<(), CompileError> {
@@ -196,6 +212,7 @@ impl Figures {
                     ),
                 ));
             }
+            check_staff_titles(row)?;
         }
         let rows = &self.staffing.rows;
         let sums = (

@@ -176,6 +176,7 @@ fn sample() -> Figures {
                     own_staff: 3,
                     agency_sent: 0,
                     by_agency: vec![],
+                    own_by_title: vec![],
                 },
                 StaffRow {
                     ordinal: 2,
@@ -194,6 +195,16 @@ fn sample() -> Figures {
                         AgencyStaff {
                             agency: "land_registry".into(),
                             count: 7,
+                        },
+                    ],
+                    own_by_title: vec![
+                        TitledStaff {
+                            title: "Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận".into(),
+                            count: 1,
+                        },
+                        TitledStaff {
+                            title: "Cán bộ Văn phòng phụ trách Bộ phận Một cửa".into(),
+                            count: 1,
                         },
                     ],
                 },
@@ -336,6 +347,13 @@ fn staff_rows_and_total_add_up() {
     f.staffing.total = 16;
     f.staffing.own_staff = 6;
     assert_eq!(broken_rule(&f), rules::STAFF_TOTAL);
+    // Titles count some of the own staff, never more.
+    let mut f = sample();
+    f.staffing.rows[1].own_by_title[0].count = 2;
+    assert_eq!(broken_rule(&f), rules::STAFF_TITLES);
+    let mut f = sample();
+    f.staffing.rows[1].own_by_title[0].count = 0;
+    assert_eq!(broken_rule(&f), rules::STAFF_TITLES);
 }
 
 #[test]

@@ -23,14 +23,18 @@ pub(super) fn desks_phrase(rows: &[StaffRow]) -> String {
         .iter()
         .map(|(name, count)| format!("{count} {name}"))
         .collect();
-    match named.split_last() {
+    if named.is_empty() {
+        return String::new();
+    }
+    format!(" tại {} Bộ phận Một cửa ({})", rows.len(), listed(&named))
+}
+
+/// "a", "a và b", "a, b và c": a list as Vietnamese prose writes it.
+fn listed(parts: &[String]) -> String {
+    match parts.split_last() {
         None => String::new(),
-        Some((last, [])) => format!(" tại {} Bộ phận Một cửa ({last})", rows.len()),
-        Some((last, rest)) => format!(
-            " tại {} Bộ phận Một cửa ({} và {last})",
-            rows.len(),
-            rest.join(", ")
-        ),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} và {last}", rest.join(", ")),
     }
 }
 
@@ -61,6 +65,27 @@ fn footnote_mark(number: usize) -> String {
     }
 }
 
+/// "Gồm 01 Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận và 01 Cán bộ Văn phòng phụ
+/// trách Bộ phận Một cửa.": who a desk's own staff are, by their recorded titles. Staff without a
+/// title close the list as "người khác", so that the note counts the whole cell; no note when
+/// none has a title (a note naming nobody would only repeat the count).
+fn own_staff_note(row: &StaffRow) -> Option<String> {
+    if row.own_by_title.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<String> = row
+        .own_by_title
+        .iter()
+        .map(|titled| format!("{:02} {}", titled.count, titled.title))
+        .collect();
+    let titled: i64 = row.own_by_title.iter().map(|t| t.count).sum();
+    let untitled = row.own_staff - titled;
+    if untitled > 0 {
+        parts.push(format!("{untitled:02} người khác"));
+    }
+    Some(format!("Gồm {}.", listed(&parts)))
+}
+
 /// "Gồm 01 Phòng Tài nguyên và Môi trường, 03 Bưu điện, …": who sent a desk's agency staff.
 fn agency_note(row: &StaffRow) -> String {
     let parts: Vec<String> = row
@@ -81,26 +106,40 @@ fn agency_name(agency: &str) -> &str {
         .map_or(agency, |known| known.vietnamese_name())
 }
 
+/// One desk's row, its footnotes appended to `notes` in reading order: the own-staff note before
+/// the agency note.
+fn appendix_row(row: &StaffRow, notes: &mut Vec<String>) -> Vec<String> {
+    let [mut total, mut own, mut sent] = staff_cells(row.total, row.own_staff, row.agency_sent);
+    if let Some(note) = own_staff_note(row) {
+        let mark = footnote_mark(notes.len() + 1);
+        // A desk of own staff only prints its count in the total cell alone.
+        let cell = if own.is_empty() { &mut total } else { &mut own };
+        *cell = format!("{cell} {mark}");
+        notes.push(format!("{mark} {note}"));
+    }
+    if !row.by_agency.is_empty() {
+        let mark = footnote_mark(notes.len() + 1);
+        sent = format!("{sent} {mark}");
+        notes.push(format!("{mark} {}", agency_note(row)));
+    }
+    vec![
+        row.ordinal.to_string(),
+        row.unit_name.clone(),
+        total,
+        own,
+        sent,
+        String::new(),
+    ]
+}
+
 pub(super) fn staffing_appendix(figures: &Figures) -> Appendix {
     let staffing = &figures.staffing;
     let mut notes = Vec::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for row in &staffing.rows {
-        let [total, own, mut sent] = staff_cells(row.total, row.own_staff, row.agency_sent);
-        if !row.by_agency.is_empty() {
-            let mark = footnote_mark(notes.len() + 1);
-            sent = format!("{sent} {mark}");
-            notes.push(format!("{mark} {}", agency_note(row)));
-        }
-        rows.push(vec![
-            row.ordinal.to_string(),
-            row.unit_name.clone(),
-            total,
-            own,
-            sent,
-            String::new(),
-        ]);
-    }
+    let mut rows: Vec<Vec<String>> = staffing
+        .rows
+        .iter()
+        .map(|row| appendix_row(row, &mut notes))
+        .collect();
     let [total, own, sent] = staff_cells(staffing.total, staffing.own_staff, staffing.agency_sent);
     rows.push(vec![
         String::new(),
@@ -173,6 +212,7 @@ mod tests {
             own_staff: 3,
             agency_sent: 0,
             by_agency: Vec::new(),
+            own_by_title: Vec::new(),
         };
         let rows = [
             row("commune"),
@@ -187,6 +227,70 @@ mod tests {
         assert_eq!(
             desks_phrase(&[row("phuong")]),
             " tại 1 Bộ phận Một cửa (1 phường)"
+        );
+    }
+
+    fn desk(own_staff: i64, titles: &[(&str, i64)]) -> StaffRow {
+        StaffRow {
+            ordinal: 18,
+            unit_id: motcua_core::record_ids::UnitId(3),
+            unit_code: "000.99.24.H05".into(),
+            unit_name: "Bộ phận Một cửa thị xã Việt Yên".into(),
+            unit_kind: "one_stop_desk".into(),
+            total: own_staff + 10,
+            own_staff,
+            agency_sent: 10,
+            by_agency: vec![crate::figures::AgencyStaff {
+                agency: "post_office".into(),
+                count: 10,
+            }],
+            own_by_title: titles
+                .iter()
+                .map(|(title, count)| crate::figures::TitledStaff {
+                    title: (*title).into(),
+                    count: *count,
+                })
+                .collect(),
+        }
+    }
+
+    const HEAD: &str = "Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận";
+    const CLERK: &str = "Cán bộ Văn phòng phụ trách Bộ phận Một cửa";
+
+    #[test]
+    fn own_staff_are_named_by_their_titles_as_the_seed_writes_them() {
+        assert_eq!(
+            own_staff_note(&desk(2, &[(HEAD, 1), (CLERK, 1)])).unwrap(),
+            "Gồm 01 Phó Chánh Văn phòng HĐND và UBND thị xã, Trưởng Bộ phận và 01 Cán bộ Văn \
+             phòng phụ trách Bộ phận Một cửa."
+        );
+        assert_eq!(
+            own_staff_note(&desk(1, &[(HEAD, 1)])).unwrap(),
+            format!("Gồm 01 {HEAD}.")
+        );
+        // Staff without a title close the list, so that the note counts the whole cell.
+        assert_eq!(
+            own_staff_note(&desk(4, &[(HEAD, 1), (CLERK, 2)])).unwrap(),
+            format!("Gồm 01 {HEAD}, 02 {CLERK} và 01 người khác.")
+        );
+        assert_eq!(own_staff_note(&desk(3, &[])), None, "no title, no note");
+    }
+
+    #[test]
+    fn footnotes_are_numbered_in_reading_order() {
+        let mut notes = Vec::new();
+        let cells = appendix_row(&desk(2, &[(HEAD, 1), (CLERK, 1)]), &mut notes);
+        assert_eq!(cells[2..5], ["12", "02 ¹", "10 ²"]);
+        assert!(notes[0].starts_with("¹ Gồm 01 Phó Chánh"), "{notes:?}");
+        assert!(notes[1].starts_with("² Bộ phận Một cửa thị xã Việt Yên: gồm 10 Bưu điện"));
+        // A desk of own staff only shows its count, and the mark, in the total cell.
+        let mut commune = desk(3, &[("Công chức Tư pháp - Hộ tịch", 1)]);
+        (commune.total, commune.agency_sent, commune.by_agency) = (3, 0, Vec::new());
+        let cells = appendix_row(&commune, &mut notes);
+        assert_eq!(cells[2..5], ["3 ³", "", ""]);
+        assert_eq!(
+            notes[2],
+            "³ Gồm 01 Công chức Tư pháp - Hộ tịch và 02 người khác."
         );
     }
 }

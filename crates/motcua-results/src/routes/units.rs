@@ -7,8 +7,8 @@ use actix_web::{get, patch, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_core::access::{Access, Resource};
 use motcua_core::identifiers::{validate_budget_code, validate_tax_code, validate_unit_code};
-use motcua_core::official::{Agency, StaffingCategory};
-use motcua_core::record_ids::UnitId;
+use motcua_core::official::{Agency, OfficialRole, StaffingCategory};
+use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_core::text::tidy;
 use motcua_core::unit::UnitKind;
 use motcua_db::units::{self, NewUnit, Unit, UnitChanges, UnitFilter};
@@ -350,6 +350,17 @@ pub struct StaffingRow {
     /// Sent by specialised agencies (cơ quan chuyên môn được cử đến).
     pub agency_sent: i64,
     pub by_agency: Vec<AgencyCount>,
+    /// Own staff (those of `own_staff`) per recorded title (chức danh): titles held by a leader
+    /// of the desk first, then in the order they were recorded. Staff without a title are not
+    /// listed, so the counts add up to `own_staff` or less.
+    pub own_by_title: Vec<TitleCount>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TitleCount {
+    /// The officials' title as recorded (UTF-8 NFC).
+    pub title: String,
+    pub count: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -411,6 +422,7 @@ fn staffing_table(conn: &mut DbConnection, root: UnitId) -> Result<StaffingTable
                 own_staff: 0,
                 agency_sent: 0,
                 by_agency: Vec::new(),
+                own_by_title: Vec::new(),
             };
             (u.id, row)
         })
@@ -432,6 +444,11 @@ fn staffing_table(conn: &mut DbConnection, root: UnitId) -> Result<StaffingTable
             });
         }
     }
+    for (unit, titles) in own_titles(officials::title_counts(conn, &ids)?) {
+        if let Some(row) = rows.get_mut(&unit) {
+            row.own_by_title = titles;
+        }
+    }
     let rows: Vec<StaffingRow> = rows.into_values().collect();
     Ok(StaffingTable {
         unit_id: root,
@@ -440,6 +457,37 @@ fn staffing_table(conn: &mut DbConnection, root: UnitId) -> Result<StaffingTable
         agency_sent: rows.iter().map(|r| r.agency_sent).sum(),
         rows,
     })
+}
+
+/// The officials of one unit who hold one title.
+struct TitleHolders {
+    /// Ranks the title: a leader's title first, then by the earliest official holding it.
+    rank: (bool, OfficialId),
+    count: i64,
+}
+
+/// Own staff per unit and title. A title is listed once even when officials of several roles
+/// hold it; the desk's leaders come first because an office names its head before its staff.
+fn own_titles(counts: Vec<officials::TitleCount>) -> BTreeMap<UnitId, Vec<TitleCount>> {
+    let mut merged: BTreeMap<(UnitId, String), TitleHolders> = BTreeMap::new();
+    for count in counts.into_iter().filter(|c| c.staffing.counts_as_own()) {
+        let rank = (count.role != OfficialRole::Leader, count.first_id);
+        let holders = merged
+            .entry((count.unit_id, count.title))
+            .or_insert(TitleHolders { rank, count: 0 });
+        holders.rank = holders.rank.min(rank);
+        holders.count += count.count;
+    }
+    let mut ranked: Vec<_> = merged.into_iter().collect();
+    ranked.sort_by_key(|((unit, _), holders)| (*unit, holders.rank));
+    let mut by_unit: BTreeMap<UnitId, Vec<TitleCount>> = BTreeMap::new();
+    for ((unit, title), holders) in ranked {
+        by_unit.entry(unit).or_default().push(TitleCount {
+            title,
+            count: holders.count,
+        });
+    }
+    by_unit
 }
 
 fn find_unit(conn: &mut DbConnection, id: UnitId) -> Result<Unit, ApiError> {

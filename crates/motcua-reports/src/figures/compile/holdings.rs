@@ -6,7 +6,9 @@ use motcua_core::record_ids::UnitId;
 
 use super::tree::is_commune_level;
 use super::Compilation;
-use crate::figures::model::{coverage, AgencyStaff, CertificateFigures, StaffRow, Staffing};
+use crate::figures::model::{
+    coverage, AgencyStaff, CertificateFigures, StaffRow, Staffing, TitledStaff,
+};
 use crate::figures::rules::CompileError;
 
 /// Certificates held, with the commune desks counted apart.
@@ -75,6 +77,14 @@ pub(super) async fn staffing(c: &mut Compilation<'_>) -> Result<Staffing, Compil
                     .map(|a| AgencyStaff {
                         agency: a.agency,
                         count: a.count,
+                    })
+                    .collect(),
+                own_by_title: r
+                    .own_by_title
+                    .into_iter()
+                    .map(|t| TitledStaff {
+                        title: t.title,
+                        count: t.count,
                     })
                     .collect(),
             })
