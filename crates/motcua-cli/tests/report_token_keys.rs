@@ -4,7 +4,8 @@
 //! and the leader signs with `motcua sign --service … --pkcs11-module … --token … --key …`, the
 //! PIN on a file descriptor; the report is issued with the token-held organisation key, and
 //! pyHanko and pdfsig, given only the root, find both signatures intact and trusted. A PIN in
-//! the request, and a PIN the token refuses, bind nothing.
+//! the request, and a PIN the token refuses, bind nothing; a token gone at issue is a 503 naming
+//! it that leaves the report signed by the leader only, and the issue succeeds once it is back.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,7 +20,7 @@ use motcua_core::calendar::WorkingCalendar;
 use motcua_core::record_ids::UnitId;
 use motcua_keys::pkcs11::generate::{generate, KeyKind};
 use motcua_keys::pkcs11::tokens::fresh_softhsm_token;
-use motcua_keys::pkcs11::{DeviceKey, PinSource};
+use motcua_keys::pkcs11::{modules, DeviceKey, PinSource};
 use motcua_pki::testpki::{CrlSpec, KeySpec, TestPki};
 use motcua_pki::Certificate;
 use motcua_reports::config::Secret;
@@ -30,6 +31,10 @@ use serde_json::{json, Value};
 const LEADER: &str = "Thân Văn Thuận";
 const LEADER_CCCD: &str = "024072001234";
 const DISTRICT: &str = "UBND THỊ XÃ VIỆT YÊN";
+
+/// The backends' journeys run one at a time: taking the token away resets the token library,
+/// which closes every session of the process.
+static ONE_JOURNEY_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite() {
@@ -266,7 +271,54 @@ fn letterhead() -> Value {
     })
 }
 
+/// SoftHSM2's token folder of this process.
+fn tokens_folder() -> std::path::PathBuf {
+    let conf = std::env::var("SOFTHSM2_CONF").unwrap();
+    std::path::Path::new(&conf).with_file_name("tokens")
+}
+
+/// Issuing while the organisation's token is gone (the library reset without it): a 503 naming
+/// the token, the report still `leader_signed` with no number. The token is back afterwards.
+async fn issue_without_the_token(
+    reports: &ReportsApp,
+    officer: &str,
+    id: &str,
+    device: &DeviceKey,
+) {
+    let tokens = tokens_folder();
+    let aside = tokens.with_extension("aside");
+    modules::finalise(&device.module).unwrap();
+    std::fs::rename(&tokens, &aside).unwrap();
+    std::fs::create_dir(&tokens).unwrap();
+    modules::reinitialise(&device.module).unwrap();
+    let path = format!("/reports/{id}/issue");
+    let (status, refused) = reports.call(Method::POST, &path, officer, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
+    assert_eq!(
+        refused["type"], "/problems/signing-device-unavailable",
+        "{refused}"
+    );
+    let label = device.token_label.as_deref().unwrap();
+    assert!(
+        refused["detail"].as_str().unwrap().contains(label),
+        "{refused}"
+    );
+    let unchanged = reports
+        .ok(Method::GET, &format!("/reports/{id}"), officer, None)
+        .await;
+    assert_eq!(unchanged["status"], "leader_signed", "{unchanged}");
+    assert_eq!(
+        unchanged.get("number_text"),
+        Some(&Value::Null),
+        "{unchanged}"
+    );
+    modules::finalise(&device.module).unwrap();
+    std::fs::remove_dir(&tokens).unwrap();
+    std::fs::rename(&aside, &tokens).unwrap();
+}
+
 async fn issued_with_token_keys(backend: Backend) {
+    let _alone = ONE_JOURNEY_AT_A_TIME.lock().await;
     let results = TestApp::start(backend).await;
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
     let district = {
@@ -331,6 +383,7 @@ async fn issued_with_token_keys(backend: Backend) {
     assert!(printed.contains(&id), "{printed}");
     assert!(printed.contains("is now \"leader_signed\""), "{printed}");
 
+    issue_without_the_token(&reports, &officer, &id, &district_device).await;
     let path = format!("/reports/{id}/issue");
     let issued = reports.ok(Method::POST, &path, &officer, None).await;
     assert_eq!(issued["status"], "issued", "{issued}");
