@@ -11,6 +11,7 @@ use motcua_pki::binding::bind_subject_to_unit;
 use motcua_pki::cms::{self, Indication, Signer};
 use motcua_pki::pades::{self, ChangesAfter, PdfSignatureKind, PdfSignatureReport, SignatureLevel};
 use motcua_pki::{Certificate, IdentifierKind, RevocationPolicy, TrustStore};
+use motcua_web::error::ApiError;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -310,15 +311,17 @@ fn check_figures(
 }
 
 /// Signs a receipt with the receiver organisation's key (B-B; the service raises it to its
-/// level).
+/// level). A key on a device that cannot sign is the 503 `signing-device-unavailable`.
 pub fn sign_receipt(
     receipt: Receipt,
     signer: &dyn Signer,
     chain: &[Certificate],
-) -> Result<SignedReceipt, String> {
-    let bytes = serde_json::to_vec(&receipt).map_err(|e| e.to_string())?;
-    let signature = cms::sign_detached(&bytes, signer, chain, receipt.received_at, true)
-        .map_err(|e| e.to_string())?;
+) -> Result<SignedReceipt, ApiError> {
+    let bytes = serde_json::to_vec(&receipt).map_err(ApiError::internal_from)?;
+    let signature =
+        cms::sign_detached(&bytes, signer, chain, receipt.received_at, true).map_err(|e| {
+            crate::routes::organisation_keys::signature_failed("signing the receipt", e)
+        })?;
     Ok(SignedReceipt {
         receipt,
         receipt_base64: STANDARD.encode(&bytes),

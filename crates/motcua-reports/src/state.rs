@@ -25,7 +25,7 @@ pub struct AppState {
     pub config: ReportsConfig,
     /// The results service the figures come from, when configured.
     pub results: Option<ResultsClient>,
-    /// Decrypted organisation keys, per stored key id.
+    /// Signers of organisation keys (decrypted PKCS#12, or keys on devices), per stored key id.
     pub signers: KeyStore<i64>,
     /// For deliveries to the province.
     pub http: reqwest::Client,
@@ -142,7 +142,12 @@ fn checkpoint_key(
                 .ok_or(
                     "no stored organisation key has a certificate with this SHA-256 fingerprint",
                 )?;
-            Ok((stored.id, stored.pkcs12))
+            // Checkpoints are signed with a stored key only: a token's key is not opened here.
+            let pkcs12 = stored.pkcs12.ok_or(
+                "the organisation key with this certificate is on a PKCS#11 token; audit \
+                 checkpoints are signed with a stored (PKCS#12) key",
+            )?;
+            Ok((stored.id, pkcs12))
         },
     )
 }
@@ -152,5 +157,5 @@ fn stored_checkpoint_key(conn: &mut DbConnection, id: i64) -> Result<Option<Vec<
     Ok(motcua_db::reports::keys_of(conn, None)?
         .into_iter()
         .find(|key| key.id == id)
-        .map(|key| key.pkcs12))
+        .and_then(|key| key.pkcs12))
 }

@@ -102,9 +102,13 @@ pub struct OrganisationKey {
     pub id: i64,
     pub unit_id: UnitId,
     pub certificate: Vec<u8>,
-    pub pkcs12: Vec<u8>,
+    /// The PKCS#12 encrypted under the key-store password; absent for a key on a device.
+    pub pkcs12: Option<Vec<u8>>,
     pub created_at: NaiveDateTime,
     pub created_by: Option<ApiKeyId>,
+    /// JSON of the PKCS#11 token or HSM holding the key (`motcua_keys::pkcs11::DeviceKey`);
+    /// absent for a stored key.
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -112,9 +116,11 @@ pub struct OrganisationKey {
 pub struct NewOrganisationKey {
     pub unit_id: UnitId,
     pub certificate: Vec<u8>,
-    pub pkcs12: Vec<u8>,
+    /// Exactly one of `pkcs12` and `device` is set.
+    pub pkcs12: Option<Vec<u8>>,
     pub created_at: NaiveDateTime,
     pub created_by: Option<ApiKeyId>,
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

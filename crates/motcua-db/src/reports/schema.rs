@@ -89,9 +89,10 @@ diesel::table! {
         id -> BigInt,
         unit_id -> BigInt,
         certificate -> Binary,
-        pkcs12 -> Binary,
+        pkcs12 -> Nullable<Binary>,
         created_at -> Timestamp,
         created_by -> Nullable<BigInt>,
+        device -> Nullable<Text>,
     }
 }
 

@@ -36,6 +36,7 @@ use crate::package::{
     sha256_hex, sign_receipt, verify_package, PackageVerification, Receipt, ReportPackage,
     SignedReceipt, VerifiedPackage,
 };
+use crate::routes::organisation_keys::organisation_signer;
 use crate::signature_check::{document_valid, finds_no_chain, verify_stored};
 use crate::state::AppState;
 use crate::workflow::{require_unit_scope, utc};
@@ -121,7 +122,6 @@ async fn prepare_receipt(
     verified: &VerifiedPackage,
     receiver_unit: UnitId,
 ) -> Result<PreparedReceipt, ApiError> {
-    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let (package, verified, signers) = (package.clone(), verified.clone(), state.clone());
     state
         .read(move |conn| {
@@ -134,7 +134,7 @@ async fn prepare_receipt(
                      receipts cannot be signed"
                 ))
             })?;
-            let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
+            let signer = organisation_signer(&signers, &key)?;
             let received_at = now();
             let receiver = signer.certificate().info().subject.text.clone();
             Ok(PreparedReceipt::ToSign(ReceiptToSign {
@@ -159,7 +159,6 @@ async fn sign_and_finish_receipt(
         // The key's file may lack the intermediates: the trust roots complete the chain.
         let chain = keystore::chain_to_embed(prepared.signer.as_ref(), &chain_store);
         sign_receipt(prepared.receipt, prepared.signer.as_ref(), &chain)
-            .map_err(|e| ApiError::internal(format!("signing the receipt: {e}")))
     })
     .await
     .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))??;

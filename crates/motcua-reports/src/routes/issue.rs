@@ -25,7 +25,6 @@ use motcua_web::answer::Answer;
 use motcua_web::archival::{Finished, SignatureKind};
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::{ETag, IfMatch};
-use motcua_web::config::Secret;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::ApiError;
 use motcua_web::limits::SignatureSlot;
@@ -39,6 +38,7 @@ use crate::lifecycle::{self, LifecycleError, Step, Transition};
 use crate::package::{sha256_hex, ReportPackage, Sender, SignedReceipt};
 use crate::report_document;
 use crate::routes::appearance_images::stored_image;
+use crate::routes::organisation_keys::{organisation_signer, signature_failed};
 use crate::signature_check::verify_just_signed;
 use crate::state::AppState;
 use crate::workflow::{
@@ -80,7 +80,6 @@ pub async fn issue_report(
 ) -> Result<Answer, ApiError> {
     let id = id.into_inner();
     let public_url = absolute_url(&req, "");
-    let password = keystore::password(state.config.keystore_password.as_ref())?.clone();
     let actor = Actor::new(&who, &request_id);
     let store = state.trust_store()?;
     // Signature work waits for a slot: a burst cannot take every core.
@@ -88,7 +87,7 @@ pub async fn issue_report(
     let mut attempt = 1;
     loop {
         let asked = (&who, id.as_str(), &if_match, public_url.as_str());
-        let prepared = prepare_issue(&state, asked, &password, &store).await?;
+        let prepared = prepare_issue(&state, asked, &store).await?;
         let (prepared, signed) = sign_issue(prepared).await?;
         // The timestamp and validation data are fetched before the write: a slow or failing
         // authority holds no transaction, and a refusal (502) leaves the report as it was.
@@ -161,15 +160,9 @@ async fn refuse_unless_verified(
 async fn prepare_issue(
     state: &Data<AppState>,
     (who, id, if_match, public_url): (&Principal, &str, &IfMatch, &str),
-    password: &Secret,
     store: &TrustStore,
 ) -> Result<PreparedIssue, ApiError> {
-    let (who, id, if_match, password) = (
-        who.clone(),
-        id.to_owned(),
-        if_match.clone(),
-        password.clone(),
-    );
+    let (who, id, if_match) = (who.clone(), id.to_owned(), if_match.clone());
     let public_url = public_url.to_owned();
     let (signers, store) = (state.clone(), store.clone());
     let level = state.archival.level(SignatureKind::Report);
@@ -182,11 +175,11 @@ async fn prepare_issue(
             let key = reports::current_key(conn, report.unit_id)?.ok_or_else(|| {
                 ApiError::Conflict(format!(
                     "no organisation key is stored for unit {}; an admin uploads it at \
-                     POST /organisation-keys",
+                     POST /organisation-keys (or binds a token's at POST /organisation-keys/device)",
                     report.unit_id
                 ))
             })?;
-            let signer = signers.signers.signer(key.id, &key.pkcs12, &password)?;
+            let signer = organisation_signer(&signers, &key)?;
             let leader_signed = reports::document(conn, &report.id, LEADER_SIGNED)?
                 .ok_or_else(|| ApiError::internal("a signed report without document"))?;
             let version = current_version(conn, &report)?;
@@ -282,7 +275,7 @@ async fn sign_issue(prepared: PreparedIssue) -> Result<(PreparedIssue, Vec<u8>),
         let signed = prepared
             .request
             .sign(&prepared.leader_signed, prepared.signer.as_ref())
-            .map_err(|e| ApiError::internal(format!("organisation signature: {e}")))?;
+            .map_err(|e| signature_failed("organisation signature", e))?;
         Ok((prepared, signed))
     })
     .await

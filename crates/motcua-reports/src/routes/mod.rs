@@ -45,6 +45,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(api_keys::revoke_api_key)
         .service(organisation_keys::store_organisation_key)
         .service(organisation_keys::list_organisation_keys)
+        .service(organisation_keys::bind_device_key)
         .service(appearance_images::put_signature_image)
         .service(appearance_images::put_seal_image)
         .service(appearance_images::get_signature_image)

@@ -13,7 +13,6 @@ use motcua_core::record_ids::{OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportDocument, ReportVersion};
 use motcua_db::{now, DbConnection};
-use motcua_keys::keystore;
 use motcua_web::answer::Answer;
 use motcua_web::auth::Principal;
 use motcua_web::concurrency::IfMatch;
@@ -33,6 +32,7 @@ use crate::content::{
 use crate::figures::{self, CompileError, Compiled};
 use crate::lifecycle::{self, NewDraft, Step, Transition};
 use crate::package::sha256_hex;
+use crate::routes::organisation_keys::organisation_signer;
 use crate::state::AppState;
 use crate::workflow::{
     self, changed, current_version, current_view, find, require_report, require_unchanged,
@@ -557,7 +557,8 @@ async fn signatory(
 }
 
 /// Refuses (409) a step towards signature when the report could not be issued after it: no
-/// key-store password, or no stored organisation key of the unit that opens with it. Checked
+/// organisation key of the unit, or a stored one without the key-store password to open it
+/// with (a key on a token is asked nothing before the signature). Checked
 /// when the report is made ready and when the leader's signing session opens, so that nobody
 /// signs a report that would then wait at issue.
 pub(crate) fn require_issuable(
@@ -565,23 +566,21 @@ pub(crate) fn require_issuable(
     conn: &mut DbConnection,
     unit: UnitId,
 ) -> Result<(), ApiError> {
-    let password = keystore::password(state.config.keystore_password.as_ref()).map_err(|_| {
-        ApiError::Conflict(
-            "the report could not be issued: the service has no MOTCUA_KEYSTORE_PASSWORD to open \
-             the organisation's key with; set it and restart before the report is signed"
-                .into(),
-        )
-    })?;
     let key = reports::current_key(conn, unit)?.ok_or_else(|| {
         ApiError::Conflict(format!(
             "the report could not be issued: no organisation key is stored for unit {unit}; an \
-             admin uploads it at POST /organisation-keys before the report is signed"
+             admin uploads it at POST /organisation-keys (or binds a token's at \
+             POST /organisation-keys/device) before the report is signed"
         ))
     })?;
-    state
-        .signers
-        .signer(key.id, &key.pkcs12, password)
-        .map(|_| ())
+    if key.pkcs12.is_some() && state.config.keystore_password.is_none() {
+        return Err(ApiError::Conflict(
+            "the report could not be issued: the service has no MOTCUA_KEYSTORE_PASSWORD to open \
+             the organisation's key with; set it and restart before the report is signed"
+                .into(),
+        ));
+    }
+    organisation_signer(state, &key).map(|_| ())
 }
 
 /// Freezes the draft for signature: fixes the signatory (the name and authority line are part
