@@ -455,6 +455,15 @@ pub struct SigningSessionDetails {
     pub expires_at: DateTime<Utc>,
     /// Whether the session still takes a signature.
     pub open: bool,
+    /// `pending`, `awaiting_approval`, `signed`, `rejected` or `expired`.
+    #[schema(value_type = String, example = "pending")]
+    pub state: motcua_core::signing_session::SessionState,
+    /// Why the session was rejected or expired.
+    pub reason: Option<String>,
+    /// The remote signing request, once made.
+    pub remote: Option<crate::signing_sessions::RemoteView>,
+    /// The signed scan, once signed.
+    pub download: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -470,8 +479,10 @@ pub struct OpenSessionsQuery {
     pub official_id: OfficialId,
 }
 
-/// A signing session: what it signs (dossier, component, unit, document hash) and the bytes to
-/// sign, for the official's signing program (`motcua sign --service`).
+/// A signing session: what it signs (dossier, component, unit, document hash), the bytes to
+/// sign, for the official's signing program (`motcua sign --service`), and where it is (`state`:
+/// `pending`, `awaiting_approval`, `signed`, `rejected`, `expired`; why it ended; its remote
+/// signing request).
 #[utoipa::path(tag = "dossiers", params(("id" = String, Path)), responses((status = 200, body = SigningSessionDetails), ReadErrors), security(("api_key" = [])))]
 #[get("/signing-sessions/{id}")]
 pub async fn show_session(
@@ -533,6 +544,7 @@ fn session_details(
     let pending: PendingSignature =
         serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
     let to_be_signed = pending.to_be_signed();
+    let status = crate::signing_sessions::status_view(&session, &dossier.code, now());
     Ok(SigningSessionDetails {
         kind: "dossier_component".into(),
         dossier_code: dossier.code,
@@ -551,6 +563,10 @@ fn session_details(
         rsa_padding: pending.prepared.rsa_padding,
         expires_at: utc(session.expires_at),
         open: check_open(session.completed_at, session.expires_at, now()).is_ok(),
+        state: status.state,
+        reason: status.reason,
+        remote: status.remote,
+        download: status.download,
         session_id: session.id,
     })
 }

@@ -84,7 +84,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(component_signing::open_sessions)
         .service(component_signing::show_session)
         .service(component_signing::download)
-        .service(signing_sessions::show)
         .service(signing_sessions::remote)
         .service(signing_sessions::remote_credentials)
         .service(statistics::form06)

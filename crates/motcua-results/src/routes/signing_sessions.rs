@@ -1,4 +1,4 @@
-//! A component's signing session: where it is, and remote signing through a configured provider
+//! Remote signing of a component's signing session through a configured provider
 //! (the state machine is `crate::signing_sessions`).
 
 use actix_web::get;
@@ -7,7 +7,6 @@ use actix_web::web::{Data, Json, Path};
 use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
 use motcua_core::record_ids::OfficialId;
-use motcua_db::now;
 use motcua_web::answer::Answer;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::{ApiError, Problem};
@@ -18,29 +17,9 @@ use utoipa::IntoParams;
 
 use crate::auth::Principal;
 use crate::signing_sessions::{
-    self, find_visible, status_view, RemoteCredentialList, RemoteSigningRequest, SessionStatusView,
+    self, RemoteCredentialList, RemoteSigningRequest, SessionStatusView,
 };
 use crate::state::AppState;
-
-/// The session's state (`pending`, `awaiting_approval`, `signed`, `rejected`, `expired`), why it
-/// ended, and its remote signing request.
-#[utoipa::path(tag = "dossiers", params(("id" = String, Path)), responses((status = 200, body = SessionStatusView), ReadErrors), security(("api_key" = [])))]
-#[get("/signing-sessions/{id}")]
-pub async fn show(
-    state: Data<AppState>,
-    who: Principal,
-    id: Path<String>,
-) -> Result<Json<SessionStatusView>, ApiError> {
-    who.require(Resource::Dossiers, Access::Read)?;
-    let id = id.into_inner();
-    let view = state
-        .read(move |conn| {
-            let (session, code) = find_visible(conn, &who, &id)?;
-            Ok(status_view(&session, &code, now()))
-        })
-        .await?;
-    Ok(Json(view))
-}
 
 /// Signs the session's prepared signature with the official's key held by a remote signing
 /// provider (CSC): the credential's certificate must be the one the session was prepared with

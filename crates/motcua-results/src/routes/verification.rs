@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::results::stored_result;
 use crate::state::AppState;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
-use motcua_web::error::ApiError;
+use motcua_web::error::{ApiError, Problem};
 use motcua_web::extract::ValidQuery;
 
 /// Whether revocation data is required.
@@ -139,7 +139,7 @@ pub struct DossierVerification {
 /// No API key needed: whoever holds the dossier code can check its result. With `sha256` (from
 /// the result's verification QR code) the answer also says whether the stored result is the
 /// document that code was printed on; a `sha256` that is not 64 hexadecimal digits is a 422.
-#[utoipa::path(tag = "verification", params(("code" = String, Path), DossierVerifyQuery), responses((status = 200, description = "The verdict on the stored result, the report of each of its signatures, and whether it matches the hash given", body = DossierVerification), ReadErrors))]
+#[utoipa::path(tag = "verification", params(("code" = String, Path), DossierVerifyQuery), responses((status = 200, description = "The verdict on the stored result, the report of each of its signatures, and whether it matches the hash given", body = DossierVerification), ReadErrors, (status = 422, description = "`sha256` is not 64 hexadecimal digits", body = Problem, content_type = "application/problem+json")))]
 #[get("/verify/dossiers/{code}")]
 pub async fn verify_dossier_result(
     state: Data<AppState>,
