@@ -29,6 +29,7 @@ pub mod cms;
 mod crl;
 mod der;
 mod error;
+mod http_body;
 mod memo;
 mod names;
 pub mod pades;

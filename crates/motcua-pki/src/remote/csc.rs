@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::{
     Approval, ProviderAuth, RemoteCredential, RemoteError, RemoteFuture, RemoteSigner, Transaction,
 };
+use crate::http_body::read_limited;
 use crate::Certificate;
 
 /// The largest answer read from a provider: certificate chains, signatures and tokens are small.
@@ -75,9 +76,9 @@ impl CscSigner {
             .await
             .map_err(|error| unavailable(method, &crate::error::chain_of_causes(&error)))?;
         let status = response.status();
-        let answer = read_limited(response)
+        let answer = read_limited(response, MAX_ANSWER_BYTES)
             .await
-            .map_err(|reason| unavailable(method, &reason))?;
+            .map_err(|error| unavailable(method, &error.message()))?;
         if status.is_client_error() {
             return Err(RemoteError::Refused(format!(
                 "{method}: HTTP {status}{}",
@@ -119,9 +120,9 @@ impl CscSigner {
             .await
             .map_err(|error| unavailable("auth", &crate::error::chain_of_causes(&error)))?;
         let status = response.status();
-        let answer = read_limited(response)
+        let answer = read_limited(response, MAX_ANSWER_BYTES)
             .await
-            .map_err(|reason| unavailable("auth", &reason))?;
+            .map_err(|error| unavailable("auth", &error.message()))?;
         if !status.is_success() {
             return Err(RemoteError::Refused(format!(
                 "authentication of the service: HTTP {status}{}",
@@ -297,27 +298,4 @@ fn error_description(answer: &[u8]) -> String {
     } else {
         format!(" ({})", parts.join(": "))
     }
-}
-
-/// The body of `response`, refused above [`MAX_ANSWER_BYTES`].
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
-    let too_large = || format!("the answer is larger than {MAX_ANSWER_BYTES} bytes");
-    if response
-        .content_length()
-        .is_some_and(|length| length > MAX_ANSWER_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|error| crate::error::chain_of_causes(&error))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::archival::ValidationData;
 use crate::crl::{Crl, CrlStatus, VerifiedCrl};
 use crate::error::PkiError;
+use crate::http_body::BodyError;
 use crate::parse::Certificate;
 use crate::path::{self, Path};
 use crate::revocation::ocsp::{build_request, ocsp_urls, verify_response, OcspAnswer};
@@ -445,29 +446,22 @@ impl RevocationFetcher {
                 .body(body),
             None => self.client.get(url),
         };
-        let mut response = request.send().await.map_err(failed)?;
-        let refused = |message: String| Failure {
-            message,
-            dead: false,
-        };
+        let response = request.send().await.map_err(failed)?;
         if !response.status().is_success() {
-            return Err(refused(format!("HTTP status {}", response.status())));
+            return Err(Failure {
+                message: format!("HTTP status {}", response.status()),
+                dead: false,
+            });
         }
-        let too_large = || refused(format!("the answer is larger than {limit} bytes"));
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        crate::http_body::read_limited(response, limit)
+            .await
+            .map_err(|error| match error {
+                BodyError::Transport(error) => failed(error),
+                too_large @ BodyError::TooLarge(_) => Failure {
+                    message: too_large.message(),
+                    dead: false,
+                },
+            })
     }
 }
 

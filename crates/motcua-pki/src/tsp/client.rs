@@ -270,33 +270,16 @@ impl TsaClient {
             Some(TsaCredentials::Bearer(token)) => request.bearer_auth(token),
             None => request,
         };
-        let mut response = request
+        let response = request
             .send()
             .await
             .map_err(|error| crate::error::chain_of_causes(&error))?;
         if !response.status().is_success() {
             return Err(format!("HTTP status {}", response.status()));
         }
-        let limit = self.config.max_response_bytes;
-        let too_large = || format!("the answer is larger than {limit} bytes");
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
+        crate::http_body::read_limited(response, self.config.max_response_bytes)
             .await
-            .map_err(|error| crate::error::chain_of_causes(&error))?
-        {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            .map_err(|error| error.message())
     }
 }
 
