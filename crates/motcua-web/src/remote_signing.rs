@@ -650,4 +650,80 @@ base_url = "https://csc.example.vn/csc/v1"
         let error = RemoteSigners::new(&config).err().unwrap();
         assert!(error.contains("MOTCUA_TEST_UNSET_CSC_PASSWORD"), "{error}");
     }
+
+    fn status(
+        state: SessionState,
+        approval_deadline: Option<NaiveDateTime>,
+    ) -> SessionStatus<'static> {
+        SessionStatus {
+            state,
+            state_reason: Some("stored reason"),
+            expires_at: chrono::NaiveDate::from_ymd_opt(2026, 12, 5)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap(),
+            remote_provider: approval_deadline.map(|_| "smartca"),
+            remote_credential: approval_deadline.map(|_| "cred-1"),
+            approval_deadline,
+        }
+    }
+
+    #[test]
+    fn a_session_whose_time_ran_out_shows_expired_before_it_is_recorded() {
+        let pending = status(SessionState::Pending, None);
+        let before = pending.expires_at - chrono::Duration::seconds(1);
+        let after = pending.expires_at + chrono::Duration::seconds(1);
+        assert_eq!(pending.shown_at(before).0, SessionState::Pending);
+        assert_eq!(
+            pending.shown_at(after),
+            (SessionState::Expired, Some(PENDING_EXPIRED.to_owned()))
+        );
+        assert!(pending.remote().is_none());
+        let deadline = pending.expires_at - chrono::Duration::minutes(30);
+        let awaiting = status(SessionState::AwaitingApproval, Some(deadline));
+        assert_eq!(awaiting.deadline(), deadline);
+        assert_eq!(awaiting.shown_at(before).0, SessionState::Expired);
+        assert!(awaiting.shown_at(before).1.unwrap().contains("smartca"));
+        assert_eq!(awaiting.remote().unwrap().credential_id, "cred-1");
+        let rejected = status(SessionState::Rejected, Some(deadline));
+        assert_eq!(
+            rejected.shown_at(after),
+            (SessionState::Rejected, Some("stored reason".to_owned()))
+        );
+    }
+
+    #[test]
+    fn requests_name_the_field_that_is_wrong_and_deadlines_stay_within_the_session() {
+        let signers =
+            RemoteSigners::new(&RemoteSigningConfig::from_toml(PROVIDER).unwrap()).unwrap();
+        let request = |provider: &str, credential: &str| RemoteSigningRequest {
+            provider: provider.into(),
+            credential_id: credential.into(),
+        };
+        let named = |error: ApiError| match error {
+            ApiError::Invalid { invalid_params, .. } => invalid_params[0].name.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            named(signers.provider_for(&request("nobody", "c")).err().unwrap()),
+            "provider"
+        );
+        assert_eq!(
+            named(
+                signers
+                    .provider_for(&request("smartca", " "))
+                    .err()
+                    .unwrap()
+            ),
+            "credential_id"
+        );
+        let provider = signers.provider_for(&request("smartca", "c")).unwrap();
+        let soon = motcua_db::now() + chrono::Duration::minutes(1);
+        assert_eq!(provider.approval_deadline(soon), soon);
+        let later = motcua_db::now() + chrono::Duration::hours(1);
+        assert!(
+            provider.approval_deadline(later) < later,
+            "the 300 s window"
+        );
+    }
 }
