@@ -6,6 +6,8 @@
 //! pyHanko and pdfsig, given only the root, find both signatures intact and trusted. A PIN in
 //! the request, and a PIN the token refuses, bind nothing; a token gone at issue is a 503 naming
 //! it that leaves the report signed by the leader only, and the issue succeeds once it is back.
+//! At the province, whose key signing receipts is on a token too, a delivery while the token is
+//! gone is refused with that 503 and retried by the district until the token is back.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -321,14 +323,12 @@ async fn issued_with_token_keys(backend: Backend) {
     let _alone = ONE_JOURNEY_AT_A_TIME.lock().await;
     let results = TestApp::start(backend).await;
     let calendar = WorkingCalendar::vietnam_defaults().unwrap();
-    let district = {
+    let (district, province) = {
         let mut conn = results.pool.get().unwrap();
-        motcua_testdata::generate::viet_yen(&mut conn, &calendar, false, None)
+        let seeded = motcua_testdata::generate::viet_yen(&mut conn, &calendar, false, None)
             .unwrap()
-            .0
-            .district
-            .id
-            .0
+            .0;
+        (seeded.district.id.0, seeded.province.id.0)
     };
     let (pki, trust_dir) = trust(&results).await;
     let tag = format!("{backend:?}").to_lowercase();
@@ -337,7 +337,7 @@ async fn issued_with_token_keys(backend: Backend) {
     let results_key = results.key("auditor", None, &[]).await;
 
     let (results_url, trust_path) = (results.base_url.clone(), trust_dir.path().to_path_buf());
-    let reports = ReportsApp::start(backend, move |config| {
+    let mut reports = ReportsApp::start(backend, move |config| {
         config.results_url = Some(results_url);
         config.results_api_key = Some(Secret::new(results_key));
         config.trust_roots_dir = Some(trust_path);
@@ -393,6 +393,115 @@ async fn issued_with_token_keys(backend: Backend) {
     assert_eq!(verification["signatures"].as_array().unwrap().len(), 2);
     let pdf = bytes(&reports, &format!("/reports/{id}/document"), &officer).await;
     outside_validators_accept(&pki, &pdf);
+
+    let receiver = province_with_token(&pki, trust_dir.path(), backend, province, &tag).await;
+    let delivery_key = receiver.key(
+        "UBND thị xã Việt Yên",
+        Role::Integration,
+        Some(UnitId(district)),
+        &["submissions:write"],
+    );
+    let receiver_url = receiver.base_url.clone();
+    reports
+        .restart_with(move |config| {
+            config.receiver_url = Some(receiver_url);
+            config.receiver_api_key = Some(Secret::new(delivery_key));
+        })
+        .await;
+    receipt_waits_for_the_token(&reports, &receiver, &officer, &id, &district_device).await;
+}
+
+/// The province's report service, its organisation key (which signs receipts) on a token.
+async fn province_with_token(
+    pki: &TestPki,
+    trust: &std::path::Path,
+    backend: Backend,
+    province: i64,
+    tag: &str,
+) -> ReportsApp {
+    let trust = trust.to_path_buf();
+    let receiver = ReportsApp::start(backend, move |config| {
+        config.receiver_unit_id = Some(UnitId(province));
+        config.trust_roots_dir = Some(trust);
+    })
+    .await;
+    let spec = pki.organisation("UBND TỈNH BẮC GIANG", "UBND TỈNH BẮC GIANG", "Bắc Giang");
+    let (device, certificate) = key_on_token(pki, &format!("tinh-{tag}"), "khoa-tinh", &spec);
+    let body =
+        json!({"unit_id": province, "certificate_pem": pem(certificate.der()), "device": device});
+    let admin = receiver.admin_key.clone();
+    receiver
+        .ok(
+            Method::POST,
+            "/organisation-keys/device",
+            &admin,
+            Some(&body),
+        )
+        .await;
+    receiver
+}
+
+/// Submitted while the tokens are gone: the province cannot sign its receipt, so it answers the
+/// delivery with the 503 of the token and stores nothing; the district keeps the package and
+/// tries again, and once the token is back the report is received and acknowledged.
+async fn receipt_waits_for_the_token(
+    reports: &ReportsApp,
+    receiver: &ReportsApp,
+    officer: &str,
+    id: &str,
+    device: &DeviceKey,
+) {
+    let tokens = tokens_folder();
+    let aside = tokens.with_extension("aside");
+    modules::finalise(&device.module).unwrap();
+    std::fs::rename(&tokens, &aside).unwrap();
+    std::fs::create_dir(&tokens).unwrap();
+    modules::reinitialise(&device.module).unwrap();
+    let path = format!("/reports/{id}/submission");
+    reports.ok(Method::POST, &path, officer, None).await;
+    let delivery_path = format!("/reports/{id}/delivery");
+    let started = std::time::Instant::now();
+    let failed = loop {
+        let delivery = reports.ok(Method::GET, &delivery_path, officer, None).await;
+        if delivery["attempts"].as_i64().unwrap_or(0) >= 2 {
+            break delivery;
+        }
+        assert!(started.elapsed().as_secs() < 60, "no attempt: {delivery}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let error = failed["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("503"), "{failed}");
+    let report = reports
+        .ok(Method::GET, &format!("/reports/{id}"), officer, None)
+        .await;
+    assert_eq!(report["status"], "submitted", "{report}");
+    let admin = receiver.admin_key.clone();
+    let (status, _) = receiver
+        .call(Method::GET, &format!("/inbox/{id}"), &admin, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing received");
+
+    modules::finalise(&device.module).unwrap();
+    std::fs::remove_dir(&tokens).unwrap();
+    std::fs::rename(&aside, &tokens).unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let report = reports
+            .ok(Method::GET, &format!("/reports/{id}"), officer, None)
+            .await;
+        if report["status"] == "acknowledged" {
+            break;
+        }
+        assert!(
+            started.elapsed().as_secs() < 90,
+            "not acknowledged: {report}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let received = receiver
+        .ok(Method::GET, &format!("/inbox/{id}"), &admin, None)
+        .await;
+    assert_eq!(received["verification"]["valid"], true, "{received}");
 }
 
 /// pyHanko and pdfsig, given only the root, find both signatures intact and trusted. No CRL is
