@@ -10,6 +10,7 @@ mod connection;
 pub mod dossier_results;
 pub mod dossiers;
 mod error;
+pub mod events;
 pub mod idempotency;
 pub mod merkle;
 pub mod officials;

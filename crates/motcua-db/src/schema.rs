@@ -357,6 +357,19 @@ diesel::joinable!(dossiers -> procedures (procedure_id));
 diesel::joinable!(dossier_components -> dossiers (dossier_id));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 
+diesel::table! {
+    events (sequence) {
+        sequence -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        subject -> Text,
+        unit_id -> Nullable<BigInt>,
+        unit_scope -> Text,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     procedures,
@@ -380,4 +393,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisation_keys,
     organisation_key_devices,
     dossier_results,
+    events,
 );

@@ -17,6 +17,7 @@ organisation-keys: Keys of units' collective certificates (admins only; never re
 api-keys: Credentials of people and systems (at a receiver: the keys issued to lower units)
 audit: Tamper-evident audit trail: checkpoints, inclusion proofs, verification
 archive: Long-term archive of the issued reports: which need a new document timestamp, and renewing them (admins only)
+events: What changed, for other systems: reports issued, submitted and acknowledged, and reports received at the province (CloudEvents 1.0, with long-polling)
 health: Probes
 ",
     )

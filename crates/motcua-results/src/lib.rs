@@ -3,6 +3,7 @@
 //! store that signatures are checked against, and the statistics counted from the dossiers.
 
 pub mod auth;
+pub mod certificate_events;
 pub mod certificate_registry;
 pub mod config;
 pub mod electronic_result;

@@ -22,6 +22,7 @@ trust-store: Root and intermediate CA certificates and CRLs that certificates ar
 api-keys: Credentials of people and systems
 audit: Append-only, tamper-evident audit trail: records, checkpoints, inclusion proofs, verification
 archive: Long-term archive of the signed electronic results: which need a new document timestamp, and renewing them (admins only)
+events: What changed, for other systems: dossiers received, moved, given their signed result or handed over; certificates registered or their verdict changed (CloudEvents 1.0, with long-polling)
 health: Probes
 ",
     )

@@ -1,4 +1,4 @@
-//! The report service's own tables (`migrations/reports`). `api_keys`, `audit_events` and
+//! The report service's own tables (`migrations/reports`). `api_keys`, `audit_events`, `events` and
 //! `idempotency_keys` are shared in shape with the results database and declared in
 //! `crate::schema`.
 

@@ -1,6 +1,7 @@
 //! The route table: every endpoint of the report service, one file per group.
 
 use motcua_audit::routes as audit_trail;
+use motcua_events::routes as events;
 use motcua_keys::api_keys;
 use motcua_web::{health, observe};
 pub mod appearance_images;
@@ -62,7 +63,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit_trail::create_checkpoint)
         .service(audit_trail::latest_checkpoint)
         .service(audit_trail::get_checkpoint)
-        .service(audit_trail::verify_trail);
+        .service(audit_trail::verify_trail)
+        .service(events::list_events);
 }
 
 /// The service's routes, for [`motcua_web::service::bind`].
