@@ -12,12 +12,14 @@ use std::sync::LazyLock;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 use motcua_core::event::EventType;
 use motcua_core::record_ids::UnitId;
 use tokio::sync::watch;
 
 use crate::audit;
 use crate::schema::events;
+use crate::unnest::{Statement, Unnest};
 use crate::{DbConnection, DbResult};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
@@ -74,13 +76,39 @@ pub fn append(conn: &mut DbConnection, new: &[NewStoredEvent]) -> DbResult<()> {
         return Ok(());
     }
     audit::lock_trail(conn)?;
-    // One statement for a batch: the sequence numbers of its rows are taken in row order, and
-    // what readers rely on, that no lower number commits later, holds under the lock either way.
-    diesel::insert_into(events::table)
-        .values(new)
-        .execute(conn)?;
+    // A batch in one statement (the dossiers of a group commit): its rows take their sequence
+    // numbers in row order, and what readers rely on, that no lower number commits later,
+    // holds under the lock either way.
+    match conn {
+        DbConnection::Postgresql(pg) => {
+            Unnest::<InsertEvents>::new()
+                .column::<Text, _, _>(new, |e| e.id.as_str())
+                .column::<Text, _, _>(new, |e| e.event_type.as_str())
+                .column::<Text, _, _>(new, |e| e.subject.as_str())
+                .column::<Nullable<BigInt>, _, _>(new, |e| e.unit_id.map(|unit| unit.0))
+                .column::<Text, _, _>(new, |e| e.unit_scope.as_str())
+                .column::<Timestamp, _, _>(new, |e| e.occurred_at)
+                .column::<Text, _, _>(new, |e| e.data.as_str())
+                .execute(pg)?;
+        }
+        DbConnection::Sqlite(lite) => {
+            // Under SQLite's limit on bound parameters.
+            for chunk in new.chunks(500) {
+                diesel::insert_into(events::table)
+                    .values(chunk)
+                    .execute(lite)?;
+            }
+        }
+    }
     APPENDED_IN_TRANSACTION.set(true);
     Ok(())
+}
+
+struct InsertEvents;
+impl Statement for InsertEvents {
+    const INTO: &'static str =
+        "events (id, event_type, subject, unit_id, unit_scope, occurred_at, data)";
+    const THEN: &'static str = "";
 }
 
 /// Up to `limit` events after sequence `after` that `filter` keeps, oldest first.
