@@ -16,6 +16,7 @@ mod database_outage;
 mod dossier_trail;
 mod dossiers;
 mod electronic_results;
+mod events;
 mod hostile_documents;
 mod idempotency;
 mod long_term;
