@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use chrono::Duration as Span;
-use motcua_pki::testpki::{CrlSpec, RevocationReason};
+use motcua_pki::testpki::CrlSpec;
+use motcua_pki::RevocationReason;
 use motcua_tests::{on_both_backends, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -78,26 +79,34 @@ async fn last_sequence(app: &TestApp) -> i64 {
     }
 }
 
+/// A whole second `minutes` from now (the result is signed now: later changes come after it).
+fn later(minutes: i64) -> String {
+    (chrono::Utc::now() + Span::minutes(minutes))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
 async fn every_change_publishes_one_event_in_commit_order(app: TestApp) {
     let setup = Setup::new(&app).await;
     let certificate = setup.certificate_id.to_string();
     let code = setup.code.clone();
-    setup.store_key(&app).await;
-    let (status, signed) = post_result(&app, &setup, result_pdf()).await;
-    assert_eq!(status, StatusCode::CREATED, "{signed}");
-    // Changes that other systems are not told about: an apology and a rating.
-    let (status, _) = app
+    // Changes that other systems are not told about: an apology, a rating (below).
+    let (status, apology) = app
         .post(
             &format!("/dossiers/{code}/apologies"),
             &json!({"new_appointment_at": "2024-03-20T02:00:00Z", "reason": "Cần xác minh thêm", "at": "2024-03-12T02:00:00Z"}),
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED);
-    step(&app, &code, "done", "2024-03-13T02:00:00Z", None).await;
+    assert_eq!(status, StatusCode::OK, "{apology}");
+    setup.store_key(&app).await;
+    let (status, signed) = post_result(&app, &setup, result_pdf()).await;
+    assert_eq!(status, StatusCode::CREATED, "{signed}");
+    let done_at = later(2);
+    step(&app, &code, "done", &done_at, None).await;
     let (status, _) = app
         .post(
             &format!("/dossiers/{code}/rating"),
-            &json!({"rating": "satisfied", "at": "2024-03-13T03:00:00Z"}),
+            &json!({"rating": "satisfied", "at": later(3)}),
         )
         .await;
     assert!(status.is_success());
@@ -106,7 +115,7 @@ async fn every_change_publishes_one_event_in_commit_order(app: TestApp) {
     let (status, _) = app
         .post(
             &format!("/dossiers/{code}/transitions"),
-            &json!({"to": "processing", "at": "2024-03-14T02:00:00Z"}),
+            &json!({"to": "processing", "at": later(4)}),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -191,7 +200,7 @@ async fn every_change_publishes_one_event_in_commit_order(app: TestApp) {
         format!("/dossiers/{code}/result")
     );
     assert_eq!(events[4]["data"]["status"], "done");
-    assert_eq!(events[4]["data"]["at"], "2024-03-13T02:00:00Z");
+    assert_eq!(events[4]["data"]["at"], done_at.as_str());
     let revoked = &events[5]["data"];
     assert_eq!(revoked["previous_status"], "valid");
     assert_eq!(revoked["previous_usable"], true);
