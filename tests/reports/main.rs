@@ -13,6 +13,7 @@ mod idempotency;
 mod long_term;
 mod openapi;
 mod operations;
+mod remote_signing;
 mod requests;
 mod scope;
 mod trust;

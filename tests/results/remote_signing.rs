@@ -5,8 +5,6 @@
 //! session that expires (the provider's signHash never answers before the approval deadline).
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use motcua_results::config::RemoteSigningConfig;
@@ -283,72 +281,7 @@ async fn signed_remotely(app: &TestApp, provider: &CscProvider, code: &str, sess
         reports[0]["report"]["indication"], "TOTAL_PASSED",
         "{reports}"
     );
-    validated_outside_with_the_root_only(provider, &pdf);
-}
-
-/// pyHanko (fetching the CRLs from the certificates' distribution points) and pdfsig (an NSS
-/// database holding only the root) both find the signature intact and trusted.
-fn validated_outside_with_the_root_only(provider: &CscProvider, pdf: &[u8]) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("signed.pdf");
-    std::fs::write(&file, pdf).unwrap();
-    let root = provider.root_file();
-    let file_arg = file.to_str().unwrap();
-    if let Some(output) = run(
-        dir.path(),
-        "pyhanko",
-        &[
-            "sign",
-            "validate",
-            "--force-revinfo",
-            "--trust",
-            root.to_str().unwrap(),
-            "--trust-replace",
-            file_arg,
-        ],
-    ) {
-        let text = printed(&output);
-        assert!(output.status.success(), "pyHanko: {text}");
-        assert!(text.contains(":INTACT:TRUSTED"), "pyHanko: {text}");
-    }
-    let nss = format!("sql:{}", dir.path().join("nss").display());
-    std::fs::create_dir(dir.path().join("nss")).unwrap();
-    let Some(created) = run(
-        dir.path(),
-        "certutil",
-        &["-N", "-d", &nss, "--empty-password"],
-    ) else {
-        return;
-    };
-    assert!(created.status.success(), "{}", printed(&created));
-    let added = run(
-        dir.path(),
-        "certutil",
-        &[
-            "-A",
-            "-d",
-            &nss,
-            "-n",
-            "root",
-            "-t",
-            ",C,",
-            "-i",
-            root.to_str().unwrap(),
-        ],
-    )
-    .unwrap();
-    assert!(added.status.success(), "{}", printed(&added));
-    if let Some(output) = run(dir.path(), "pdfsig", &["-nssdir", &nss, file_arg]) {
-        let text = printed(&output);
-        assert!(
-            text.contains("Signature Validation: Signature is Valid."),
-            "pdfsig: {text}"
-        );
-        assert!(
-            text.contains("Certificate Validation: Certificate is Trusted."),
-            "pdfsig: {text}"
-        );
-    }
+    provider.validated_outside_with_the_root_only(&pdf, 1);
 }
 
 /// The provider holds no key for this credential: it refuses to authorize, and the session is
@@ -461,25 +394,4 @@ async fn audit_trail_tells_each_move(app: &TestApp, signed: &str, rejected: &str
             .collect();
         assert_eq!(actions, moves, "{page}");
     }
-}
-
-fn run(dir: &Path, program: &str, args: &[&str]) -> Option<Output> {
-    match Command::new(program).args(args).current_dir(dir).output() {
-        Ok(output) => Some(output),
-        Err(error)
-            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
-        {
-            eprintln!("{program} is not installed (see .ci/run); its check is skipped");
-            None
-        }
-        Err(error) => panic!("{program} cannot run: {error}"),
-    }
-}
-
-fn printed(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }

@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 /// The Certomancer PKI architecture's label: credential ids are `motcua/<certificate label>`.
 pub const ARCH: &str = "motcua";
 
-/// An official with a key at the provider.
+/// An official (or, without a personal id, a unit) with a key at the provider.
 pub struct Holder {
     /// The certificate's label in the PKI (and the credential's name).
     pub label: String,
     pub full_name: String,
+    /// The CCCD number written as `UID=CCCD:<personal id>`; empty for a unit's certificate.
     pub personal_id: String,
     /// Whether the provider holds the private key: without it the provider refuses to authorize.
     pub key_available: bool,
@@ -184,6 +185,124 @@ impl CscProvider {
     pub fn credential(label: &str) -> String {
         format!("{ARCH}/{label}")
     }
+
+    /// The holder `label`'s key and certificate with the issuing CA, as a PKCS#12 file under
+    /// `password` (an organisation's key file).
+    pub fn pkcs12(&self, label: &str, password: &str) -> Vec<u8> {
+        let dir = self.dir.path();
+        let (certificate, issuing) = (
+            dir.join("certs")
+                .join("issuing")
+                .join(format!("{label}.cert.pem")),
+            dir.join("certs").join("root").join("issuing.cert.pem"),
+        );
+        let out = dir.join(format!("{label}.p12"));
+        let output = Command::new("openssl")
+            .args(["pkcs12", "-export", "-passout"])
+            .arg(format!("pass:{password}"))
+            .arg("-inkey")
+            .arg(dir.join(format!("{label}.key.pem")))
+            .arg("-in")
+            .arg(certificate)
+            .arg("-certfile")
+            .arg(issuing)
+            .arg("-out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        std::fs::read(out).unwrap()
+    }
+
+    /// pyHanko (fetching the CRLs from the certificates' distribution points) and pdfsig (an NSS
+    /// database holding only the root) both find each of the document's `signatures`
+    /// signatures intact and trusted.
+    pub fn validated_outside_with_the_root_only(&self, pdf: &[u8], signatures: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("signed.pdf");
+        std::fs::write(&file, pdf).unwrap();
+        let root = self.root_file();
+        let file_arg = file.to_str().unwrap();
+        if let Some(output) = run(
+            dir.path(),
+            "pyhanko",
+            &[
+                "sign",
+                "validate",
+                "--force-revinfo",
+                "--trust",
+                root.to_str().unwrap(),
+                "--trust-replace",
+                file_arg,
+            ],
+        ) {
+            let text = printed(&output);
+            assert!(output.status.success(), "pyHanko: {text}");
+            assert_eq!(
+                text.matches(":INTACT:TRUSTED").count(),
+                signatures,
+                "pyHanko: {text}"
+            );
+        }
+        let nss = format!("sql:{}", dir.path().join("nss").display());
+        std::fs::create_dir(dir.path().join("nss")).unwrap();
+        let Some(created) = run(
+            dir.path(),
+            "certutil",
+            &["-N", "-d", &nss, "--empty-password"],
+        ) else {
+            return;
+        };
+        assert!(created.status.success(), "{}", printed(&created));
+        let added = run(
+            dir.path(),
+            "certutil",
+            &[
+                "-A",
+                "-d",
+                &nss,
+                "-n",
+                "root",
+                "-t",
+                ",C,",
+                "-i",
+                root.to_str().unwrap(),
+            ],
+        )
+        .unwrap();
+        assert!(added.status.success(), "{}", printed(&added));
+        if let Some(output) = run(dir.path(), "pdfsig", &["-nssdir", &nss, file_arg]) {
+            let text = printed(&output);
+            for expected in [
+                "Signature Validation: Signature is Valid.",
+                "Certificate Validation: Certificate is Trusted.",
+            ] {
+                assert_eq!(text.matches(expected).count(), signatures, "pdfsig: {text}");
+            }
+        }
+    }
+}
+
+/// `program`'s output, or `None` when it is not installed outside CI (its check is skipped).
+fn run(dir: &Path, program: &str, args: &[&str]) -> Option<Output> {
+    match Command::new(program).args(args).current_dir(dir).output() {
+        Ok(output) => Some(output),
+        Err(error)
+            if error.kind() == std::io::ErrorKind::NotFound && std::env::var_os("CI").is_none() =>
+        {
+            eprintln!("{program} is not installed (see .ci/run); its check is skipped");
+            None
+        }
+        Err(error) => panic!("{program} cannot run: {error}"),
+    }
+}
+
+fn printed(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 impl Drop for CscProvider {
@@ -259,10 +378,18 @@ fn pki_yaml(crl_prefix: &str, holders: &[Holder]) -> String {
                 "      {label}: {{path: {label}.pub.pem, public-only: true}}\n"
             ));
         }
-        entities.push_str(&format!(
-            "      {label}: {{common-name: \"{}\", user-id: \"CCCD:{}\"}}\n",
-            holder.full_name, holder.personal_id
-        ));
+        // Without a personal id, the certificate names a unit by its name (a collective one).
+        if holder.personal_id.is_empty() {
+            entities.push_str(&format!(
+                "      {label}: {{common-name: \"{}\"}}\n",
+                holder.full_name
+            ));
+        } else {
+            entities.push_str(&format!(
+                "      {label}: {{common-name: \"{}\", user-id: \"CCCD:{}\"}}\n",
+                holder.full_name, holder.personal_id
+            ));
+        }
         certs.push_str(&holder_certificate(label));
     }
     format!(

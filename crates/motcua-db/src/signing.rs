@@ -58,9 +58,10 @@ pub fn check_open(
     }
 }
 
-/// `insert_session`, `find_session`, `open_sessions_of` and `complete_session` for a session
-/// table (`id` key, `official_id`, `created_at`, `expires_at`, nullable `completed_at`) and its
-/// row type.
+/// `insert_session`, `find_session`, `open_sessions_of`, `move_session`, `awaiting_approval`
+/// and `pending_expired` for a session table (`id` key, `official_id`, `created_at`,
+/// `expires_at`, nullable `completed_at`, and the state columns of [`SessionMove`]) and its row
+/// type.
 macro_rules! session_storage {
     ($table:ident, $row:ty) => {
         pub fn insert_session(
@@ -80,8 +81,8 @@ macro_rules! session_storage {
                 .first(conn)?)
         }
 
-        /// Ids of the sessions of `official` still waiting for a signature at `at`, oldest
-        /// first.
+        /// Ids of the sessions of `official` still waiting for a signature handed in at `at`
+        /// (pending, not expired), oldest first.
         pub fn open_sessions_of(
             conn: &mut $crate::DbConnection,
             official: motcua_core::record_ids::OfficialId,
@@ -90,32 +91,78 @@ macro_rules! session_storage {
             Ok($table::table
                 .filter($table::official_id.eq(official))
                 .filter($table::completed_at.is_null())
+                .filter($table::state.eq(motcua_core::signing_session::SessionState::Pending))
                 .filter($table::expires_at.ge(at))
                 .order(($table::created_at.asc(), $table::id.asc()))
                 .select($table::id)
                 .load(conn)?)
         }
 
-        /// Marks the session used; refused when another request completed it first.
-        pub fn complete_session(
+        /// Moves session `id` from `from` (compare and swap: refused when another request moved
+        /// it first, or when the move is not in the state table).
+        pub fn move_session(
             conn: &mut $crate::DbConnection,
             id: &str,
-            at: chrono::NaiveDateTime,
+            from: motcua_core::signing_session::SessionState,
+            change: &$crate::signing::SessionMove,
         ) -> $crate::DbResult<()> {
-            let updated = diesel::update(
-                $table::table
-                    .find(id)
-                    .filter($table::completed_at.is_null()),
-            )
-            .set($table::completed_at.eq(at))
-            .execute(conn)?;
-            if updated == 1 {
-                Ok(())
-            } else {
-                Err($crate::DbError::Refused(
-                    "the signing session was already completed".into(),
+            let to = change.target(from)?;
+            let updated = diesel::update($table::table.find(id).filter($table::state.eq(from)))
+                .set((
+                    $table::state.eq(to),
+                    change
+                        .remote_provider
+                        .as_ref()
+                        .map(|v| $table::remote_provider.eq(v)),
+                    change
+                        .remote_credential
+                        .as_ref()
+                        .map(|v| $table::remote_credential.eq(v)),
+                    change
+                        .remote_transaction
+                        .as_ref()
+                        .map(|v| $table::remote_transaction.eq(v)),
+                    change
+                        .approval_deadline
+                        .map(|v| $table::approval_deadline.eq(v)),
+                    change
+                        .state_reason
+                        .as_ref()
+                        .map(|v| $table::state_reason.eq(v)),
+                    change.completed_at.map(|v| $table::completed_at.eq(v)),
                 ))
-            }
+                .execute(conn)?;
+            $crate::signing::moved(updated, from)
+        }
+
+        /// The sessions waiting for a remote provider's answer, oldest first.
+        pub fn awaiting_approval(
+            conn: &mut $crate::DbConnection,
+            limit: i64,
+        ) -> $crate::DbResult<Vec<String>> {
+            Ok($table::table
+                .filter(
+                    $table::state.eq(motcua_core::signing_session::SessionState::AwaitingApproval),
+                )
+                .order($table::created_at.asc())
+                .select($table::id)
+                .limit(limit)
+                .load(conn)?)
+        }
+
+        /// The pending sessions whose time ran out before `at`, oldest first.
+        pub fn pending_expired(
+            conn: &mut $crate::DbConnection,
+            at: chrono::NaiveDateTime,
+            limit: i64,
+        ) -> $crate::DbResult<Vec<String>> {
+            Ok($table::table
+                .filter($table::state.eq(motcua_core::signing_session::SessionState::Pending))
+                .filter($table::expires_at.lt(at))
+                .order($table::expires_at.asc())
+                .select($table::id)
+                .limit(limit)
+                .load(conn)?)
         }
     };
 }
@@ -150,8 +197,7 @@ pub struct SigningSession {
 }
 
 /// A move of a session's state with what it sets; `None` fields are left alone.
-#[derive(Debug, Clone, Default, AsChangeset)]
-#[diesel(table_name = signing_sessions)]
+#[derive(Debug, Clone, Default)]
 pub struct SessionMove {
     pub state: Option<SessionState>,
     pub remote_provider: Option<String>,
@@ -162,29 +208,23 @@ pub struct SessionMove {
     pub completed_at: Option<NaiveDateTime>,
 }
 
-/// Moves session `id` from `from` (compare and swap: refused when another request moved it
-/// first, or when the move is not in the state table).
-pub fn move_session(
-    conn: &mut DbConnection,
-    id: &str,
-    from: SessionState,
-    change: &SessionMove,
-) -> DbResult<()> {
-    let to = change.state.unwrap_or(from);
-    if to != from && !from.can_move_to(to) {
-        return Err(crate::DbError::Refused(format!(
-            "a signing session cannot move from {} to {}",
-            from.as_str(),
-            to.as_str()
-        )));
+impl SessionMove {
+    /// The state after the move from `from`, refused when the state table forbids it.
+    pub(crate) fn target(&self, from: SessionState) -> DbResult<SessionState> {
+        let to = self.state.unwrap_or(from);
+        if to != from && !from.can_move_to(to) {
+            return Err(crate::DbError::Refused(format!(
+                "a signing session cannot move from {} to {}",
+                from.as_str(),
+                to.as_str()
+            )));
+        }
+        Ok(to)
     }
-    let updated = diesel::update(
-        signing_sessions::table
-            .find(id)
-            .filter(signing_sessions::state.eq(from)),
-    )
-    .set(change)
-    .execute(conn)?;
+}
+
+/// Whether the compare and swap of a move changed the one row.
+pub(crate) fn moved(updated: usize, from: SessionState) -> DbResult<()> {
     if updated == 1 {
         Ok(())
     } else {
@@ -193,16 +233,6 @@ pub fn move_session(
             from.as_str()
         )))
     }
-}
-
-/// The sessions waiting for a remote provider's answer, oldest first.
-pub fn awaiting_approval(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<String>> {
-    Ok(signing_sessions::table
-        .filter(signing_sessions::state.eq(SessionState::AwaitingApproval))
-        .order(signing_sessions::created_at.asc())
-        .select(signing_sessions::id)
-        .limit(limit)
-        .load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]

@@ -9,6 +9,7 @@ use motcua_core::record_ids::UnitId;
 pub use motcua_web::archival::SigningConfig;
 pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
+pub use motcua_web::remote_signing::RemoteSigningConfig;
 pub use motcua_web::ServerLimits;
 
 /// Everything the report service reads from its environment.
@@ -69,6 +70,9 @@ pub struct ReportsConfig {
     pub signing: SigningConfig,
     /// `MOTCUA_ARCHIVE_*`: when issued reports get a new document timestamp.
     pub archive: ArchiveSettings,
+    /// `MOTCUA_REMOTE_SIGNING_CONFIG`: the remote signing providers leaders' keys may be held by
+    /// (see [`RemoteSigningConfig`]); unset: leader sessions are signed by a token only.
+    pub remote_signing: RemoteSigningConfig,
 }
 
 impl ReportsConfig {
@@ -112,6 +116,7 @@ impl ReportsConfig {
             server: ServerLimits::from_env()?,
             signing: SigningConfig::from_env()?,
             archive: ArchiveSettings::from_env()?,
+            remote_signing: RemoteSigningConfig::from_env()?,
         })
     }
 
@@ -139,6 +144,7 @@ impl ReportsConfig {
             audit: TrailConfig::default(),
             signing: SigningConfig::default(),
             archive: ArchiveSettings::default(),
+            remote_signing: RemoteSigningConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod content;
 pub mod figures;
+pub mod leader_sessions;
 pub mod lifecycle;
 pub mod openapi;
 pub mod outbox;
@@ -30,8 +31,8 @@ use crate::state::AppState;
 /// How often the trust store refresh looks whether a read of the results service is due.
 const TRUST_TICK: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Binds the server for `state` and starts its background work (outbox, audit checkpoints, archive
-/// renewal when scheduled).
+/// Binds the server for `state` and starts its background work (outbox, leader signing sessions,
+/// audit checkpoints, archive renewal when scheduled).
 /// Call it inside an actix system.
 pub fn serve(state: Data<AppState>) -> Started {
     let config = &state.config;
@@ -50,6 +51,17 @@ pub fn serve(state: Data<AppState>) -> Started {
             async move { state.trust.refresh_when_due().await }
         });
     }
+    // Also without remote providers: pending sessions whose time ran out are recorded expired.
+    let polling = state.clone();
+    background.every(
+        "signing sessions",
+        state.remote.poll_interval,
+        true,
+        move || {
+            let state = polling.clone();
+            async move { leader_sessions::poll_round(&state).await }
+        },
+    );
     motcua_audit::schedule_checkpoints(&mut background, state.web.clone(), state.audit.clone())?;
     idempotency::schedule_purge(&mut background, state.web.clone());
     if let Some(interval) = config.archive.interval {

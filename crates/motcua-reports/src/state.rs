@@ -10,6 +10,7 @@ use motcua_keys::keystore::KeyStore;
 use motcua_pki::TrustStore;
 use motcua_web::archival::Archival;
 use motcua_web::error::ApiError;
+use motcua_web::remote_signing::RemoteSigners;
 use motcua_web::{Limits, WebContext};
 use sha2::{Digest, Sha256};
 
@@ -34,6 +35,8 @@ pub struct AppState {
     /// Raises every signature this service makes to its configured level (timestamps,
     /// revocation data, document timestamps).
     pub archival: Archival,
+    /// The remote signing providers leaders' keys may be held by.
+    pub remote: RemoteSigners,
 }
 
 impl AppState {
@@ -69,6 +72,8 @@ impl AppState {
         )?);
         let archival = Archival::new(config.signing.clone())
             .map_err(|e| format!("MOTCUA_SIGNING_CONFIG: {e}"))?;
+        let remote = RemoteSigners::new(&config.remote_signing)
+            .map_err(|e| format!("MOTCUA_REMOTE_SIGNING_CONFIG cannot be used: {e}"))?;
         let audit_key = {
             let mut conn = db.get().map_err(|e| e.to_string())?;
             checkpoint_key(&mut conn, &config, trust.clone())?
@@ -90,6 +95,7 @@ impl AppState {
             http,
             trust,
             archival,
+            remote,
         })
     }
 

@@ -64,18 +64,17 @@ pub fn serve(state: Data<AppState>) -> Started {
         },
     );
     schedule_crl_refresh(&mut background, &state);
-    if !state.remote.is_empty() {
-        let polling = state.clone();
-        background.every(
-            "remote signing",
-            signing_sessions::poll_interval(&state),
-            true,
-            move || {
-                let state = polling.clone();
-                async move { signing_sessions::poll_round(&state).await }
-            },
-        );
-    }
+    // Also without remote providers: pending sessions whose time ran out are recorded expired.
+    let polling = state.clone();
+    background.every(
+        "signing sessions",
+        signing_sessions::poll_interval(&state),
+        true,
+        move || {
+            let state = polling.clone();
+            async move { signing_sessions::poll_round(&state).await }
+        },
+    );
     if let Some(interval) = config.archive.interval {
         let archiving = state.clone();
         background.every("archive renewal", interval, false, move || {

@@ -4,25 +4,29 @@
 //! provider ([`motcua_pki::remote::RemoteSigner`]): [`start_remote`] asks the provider
 //! (`pending → awaiting_approval`, or `→ rejected` when it refuses at once), and [`poll_round`],
 //! run by the service in the background, asks for each awaited answer until it comes
-//! (`→ signed`), the provider refuses (`→ rejected`) or the deadline passes (`→ expired`).
+//! (`→ signed`), the provider refuses (`→ rejected`) or the deadline passes (`→ expired`); it
+//! also records the expiry of pending sessions whose time ran out. What is not particular to
+//! components (the provider calls, the deadline, the step of a round) is shared with the report
+//! service's leader sessions in `motcua_web::remote_signing`.
 
 use std::time::Duration;
 
 use actix_web::web::Data;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use futures_util::StreamExt;
 use motcua_audit::Actor;
 use motcua_core::record_ids::{CertificateId, DossierId, OfficialId};
 use motcua_core::signing_session::SessionState;
 use motcua_db::signing::{self, SessionMove, SigningSession};
 use motcua_db::{certificates, dossiers, now, DbConnection};
 use motcua_pki::pades::PendingSignature;
-use motcua_pki::remote::{Approval, RemoteError, Transaction};
 use motcua_pki::Certificate;
 use motcua_web::answer::Answer;
 use motcua_web::archival::SignatureKind;
 use motcua_web::error::ApiError;
-use motcua_web::remote_signing::Provider;
+use motcua_web::remote_signing::{
+    each_session, RemoteCredentialList, RemoteSigningRequest, RemoteView, SessionStatus, Started,
+    Step, PENDING_EXPIRED, POLL_BATCH, SESSION_OBJECT,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -31,15 +35,6 @@ use crate::auth::{Principal, UnitScope};
 use crate::routes::component_signing::{assemble, open_session, store_signed};
 use crate::routes::utc;
 use crate::state::AppState;
-
-/// The audit trail's object type of a session.
-pub const SESSION_OBJECT: &str = "signing_session";
-
-/// Sessions asked about in one polling round, oldest first; the rest wait for the next round.
-const POLL_BATCH: i64 = 100;
-
-/// Sessions asked about at once within a round.
-const POLL_CONCURRENCY: usize = 16;
 
 /// Where a signing session is, as `GET /signing-sessions/{id}` shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -61,52 +56,6 @@ pub struct SessionStatusView {
     pub download: Option<String>,
 }
 
-/// The remote signing request of a session.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RemoteView {
-    /// The configured provider's name.
-    pub provider: String,
-    /// The provider's credential that signs.
-    pub credential_id: String,
-    /// The holder's approval must come before this instant, or the session expires.
-    pub approval_deadline: Option<DateTime<Utc>>,
-}
-
-/// Ask a remote signing provider to sign the session's prepared signature.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RemoteSigningRequest {
-    /// A provider of the service's remote signing configuration (`MOTCUA_REMOTE_SIGNING_CONFIG`).
-    pub provider: String,
-    /// The provider's credential of the session's official; its certificate must be the one the
-    /// session was prepared with.
-    pub credential_id: String,
-}
-
-/// A credential a provider holds for an official.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RemoteCredentialView {
-    pub credential_id: String,
-    /// The subject of the credential's certificate.
-    pub subject: String,
-    /// SHA-256 of the credential's certificate, hex.
-    pub certificate_sha256: String,
-    /// The official's registered, usable personal certificate that the credential holds; `null`
-    /// when it holds another certificate (it cannot sign the official's sessions).
-    pub certificate_id: Option<CertificateId>,
-    /// The provider says the key can sign.
-    pub enabled: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct RemoteCredentialList {
-    pub provider: String,
-    pub items: Vec<RemoteCredentialView>,
-}
-
-/// Credentials read from a provider in one listing: each costs a call.
-const MAX_LISTED_CREDENTIALS: usize = 50;
-
 /// The credentials `provider` lists for the official (its user id is the official's CCCD), each
 /// with the registered certificate of the official it holds, if any.
 pub async fn credentials_of(
@@ -115,8 +64,7 @@ pub async fn credentials_of(
     official: OfficialId,
     provider: &str,
 ) -> Result<RemoteCredentialList, ApiError> {
-    let provider = provider_named(state, provider)
-        .map_err(|_| ApiError::bad_param("provider", "no remote signing provider by this name"))?;
+    let provider = state.remote.provider_param(provider)?;
     let (personal_id, registered) = state
         .read(move |conn| {
             let found = motcua_db::officials::find(conn, official)
@@ -126,37 +74,14 @@ pub async fn credentials_of(
             Ok((found.personal_id, registered))
         })
         .await?;
-    let unanswered = |error: RemoteError| {
-        ApiError::BadGateway(format!("the signing provider {}: {error}", provider.name))
-    };
-    let ids = provider
-        .signer
-        .credentials(Some(&personal_id))
-        .await
-        .map_err(unanswered)?;
-    let mut items = Vec::new();
-    for id in ids.iter().take(MAX_LISTED_CREDENTIALS) {
-        let credential = match provider.signer.credential(id).await {
-            Ok(credential) => credential,
-            // A credential the provider will not describe cannot be used either.
-            Err(RemoteError::Refused(_)) => continue,
-            Err(other) => return Err(unanswered(other)),
-        };
-        items.push(RemoteCredentialView {
-            credential_id: credential.id,
-            subject: subject_of(&credential.certificate),
-            certificate_sha256: hex::encode(Sha256::digest(&credential.certificate)),
-            certificate_id: registered
+    provider
+        .credentials(&personal_id, |der| {
+            registered
                 .iter()
-                .find(|(_, der)| *der == credential.certificate)
-                .map(|(id, _)| *id),
-            enabled: credential.enabled,
-        });
-    }
-    Ok(RemoteCredentialList {
-        provider: provider.name,
-        items,
-    })
+                .find(|(_, registered)| registered.as_slice() == der)
+                .map(|(id, _)| *id)
+        })
+        .await
 }
 
 /// What the audit record of a move says.
@@ -202,6 +127,18 @@ pub fn record_move(
     Ok(moved)
 }
 
+/// The state columns of `session`.
+fn status_of(session: &SigningSession) -> SessionStatus<'_> {
+    SessionStatus {
+        state: session.state,
+        state_reason: session.state_reason.as_deref(),
+        expires_at: session.expires_at,
+        remote_provider: session.remote_provider.as_deref(),
+        remote_credential: session.remote_credential.as_deref(),
+        approval_deadline: session.approval_deadline,
+    }
+}
+
 /// The session as the API shows it at `at`: a session whose time ran out shows `expired` even
 /// before the background round records it.
 pub fn status_view(
@@ -209,18 +146,8 @@ pub fn status_view(
     dossier_code: &str,
     at: NaiveDateTime,
 ) -> SessionStatusView {
-    let (state, reason) = match session.state {
-        SessionState::Pending if at > session.expires_at => (
-            SessionState::Expired,
-            Some("no signature came before the session's time ran out".to_owned()),
-        ),
-        SessionState::AwaitingApproval
-            if at > session.approval_deadline.unwrap_or(session.expires_at) =>
-        {
-            (SessionState::Expired, Some(no_answer_reason(session)))
-        }
-        state => (state, session.state_reason.clone()),
-    };
+    let status = status_of(session);
+    let (state, reason) = status.shown_at(at);
     SessionStatusView {
         session_id: session.id.clone(),
         state,
@@ -230,15 +157,7 @@ pub fn status_view(
         official_id: session.official_id,
         certificate_id: session.certificate_id,
         expires_at: utc(session.expires_at),
-        remote: session
-            .remote_provider
-            .as_ref()
-            .zip(session.remote_credential.as_ref())
-            .map(|(provider, credential)| RemoteView {
-                provider: provider.clone(),
-                credential_id: credential.clone(),
-                approval_deadline: session.approval_deadline.map(utc),
-            }),
+        remote: status.remote(),
         download: (state == SessionState::Signed).then(|| {
             format!(
                 "/dossiers/{dossier_code}/components/{}/file",
@@ -246,13 +165,6 @@ pub fn status_view(
             )
         }),
     }
-}
-
-fn no_answer_reason(session: &SigningSession) -> String {
-    format!(
-        "the signing provider {} gave no signature before the approval deadline",
-        session.remote_provider.as_deref().unwrap_or("?")
-    )
 }
 
 /// The session `id` with its dossier's code, within `who`'s units.
@@ -286,41 +198,19 @@ pub async fn start_remote(
     id: String,
     request: RemoteSigningRequest,
 ) -> Result<Answer, ApiError> {
-    let provider = provider_named(state, &request.provider)?;
-    check_credential_id(&request.credential_id)?;
+    let provider = state.remote.provider_for(&request)?;
     let (reader, session_id) = (who.clone(), id.clone());
     let prepared = state
         .read(move |conn| prepared_for_remote(conn, &reader, &session_id))
         .await?;
-    let credential = provider
-        .signer
-        .credential(&request.credential_id)
-        .await
-        .map_err(|error| provider_error(&provider, "credential_id", error))?;
-    if credential.certificate != prepared.certificate.der() {
-        return Err(ApiError::Conflict(format!(
-            "the credential {} of {} holds the certificate of {}, not the official's certificate \
-             that this session was prepared with ({})",
-            request.credential_id,
-            provider.name,
-            subject_of(&credential.certificate),
-            prepared.certificate.info().subject.text
-        )));
-    }
-    let outcome = match provider
-        .signer
-        .start(
+    let started = provider
+        .request(
             &request.credential_id,
-            prepared.digest,
             &prepared.certificate,
+            prepared.digest,
         )
-        .await
-    {
-        Ok(transaction) => Ok(transaction),
-        Err(RemoteError::Refused(reason)) => Err(reason),
-        Err(unavailable) => return Err(provider_error(&provider, "provider", unavailable)),
-    };
-    let deadline = approval_deadline(&provider, prepared.expires_at);
+        .await?;
+    let deadline = provider.approval_deadline(prepared.expires_at);
     state
         .write_answer(move |conn| {
             let session = open_session(conn, &id, SessionState::Pending)?;
@@ -333,74 +223,20 @@ pub async fn start_remote(
                     state: Some(SessionState::AwaitingApproval),
                     remote_provider: Some(provider.name.clone()),
                     remote_credential: Some(request.credential_id.clone()),
-                    remote_transaction: outcome.as_ref().ok().map(|t| t.0.clone()),
+                    remote_transaction: started.transaction(),
                     approval_deadline: Some(deadline),
                     ..SessionMove::default()
                 },
             )?;
-            match outcome {
-                Ok(_) => Answer::accepted(&status_view(&awaiting, &code, now())),
-                Err(reason) => {
+            match started {
+                Started::Awaiting(_) => Answer::accepted(&status_view(&awaiting, &code, now())),
+                Started::Refused(reason) => {
                     let rejected = reject(conn, &actor, &awaiting, reason)?;
                     Answer::ok(&status_view(&rejected, &code, now()))
                 }
             }
         })
         .await
-}
-
-fn provider_named(state: &AppState, name: &str) -> Result<Provider, ApiError> {
-    state.remote.get(name).cloned().ok_or_else(|| {
-        let names = state.remote.names();
-        ApiError::invalid(
-            "provider",
-            if names.is_empty() {
-                "no remote signing provider is configured (MOTCUA_REMOTE_SIGNING_CONFIG)".to_owned()
-            } else {
-                format!("no such provider; configured: {}", names.join(", "))
-            },
-        )
-    })
-}
-
-fn check_credential_id(id: &str) -> Result<(), ApiError> {
-    if id.trim().is_empty() || id.len() > 255 {
-        Err(ApiError::invalid(
-            "credential_id",
-            "a credential id of 1 to 255 characters",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-/// A refusal is about the request's `field` (422); no answer is the provider's failure (502).
-fn provider_error(provider: &Provider, field: &str, error: RemoteError) -> ApiError {
-    match error {
-        RemoteError::Refused(reason) => {
-            ApiError::invalid(field, format!("{}: {reason}", provider.name))
-        }
-        RemoteError::Unavailable(reason) => ApiError::BadGateway(format!(
-            "the signing provider {} did not answer: {reason}; nothing was changed",
-            provider.name
-        )),
-    }
-}
-
-fn subject_of(der: &[u8]) -> String {
-    Certificate::from_der(der)
-        .map(|certificate| certificate.info().subject.text.clone())
-        .unwrap_or_else(|_| "an unreadable certificate".to_owned())
-}
-
-/// The approval window from now, never past the session's own expiry.
-fn approval_deadline(provider: &Provider, expires_at: NaiveDateTime) -> NaiveDateTime {
-    let window =
-        chrono::Duration::from_std(provider.approval_window).unwrap_or(chrono::Duration::MAX);
-    now()
-        .checked_add_signed(window)
-        .unwrap_or(expires_at)
-        .min(expires_at)
 }
 
 fn prepared_for_remote(
@@ -443,35 +279,50 @@ fn reject(
     )
 }
 
-/// Moves every session awaiting a provider's answer one step, if it can: one background round.
+/// One background round: moves every session awaiting a provider's answer one step, if it
+/// can, and records the expiry of pending sessions whose time ran out.
 pub async fn poll_round(state: &Data<AppState>) {
-    let awaiting = state
-        .read(|conn| Ok(signing::awaiting_approval(conn, POLL_BATCH)?))
+    let found = state
+        .read(|conn| {
+            Ok((
+                signing::awaiting_approval(conn, POLL_BATCH)?,
+                signing::pending_expired(conn, now(), POLL_BATCH)?,
+            ))
+        })
         .await;
-    let ids = match awaiting {
-        Ok(ids) => ids,
+    let (awaiting, expired) = match found {
+        Ok(found) => found,
         Err(error) => {
-            tracing::warn!(%error, "remote signing: the awaited sessions cannot be read");
+            tracing::warn!(%error, "signing sessions: the sessions to move on cannot be read");
             return;
         }
     };
-    // Sessions are asked about side by side: one provider that hangs until its timeout does not
-    // hold the others back past their deadlines.
-    futures_util::stream::iter(ids)
-        .for_each_concurrent(POLL_CONCURRENCY, |id| async move {
-            if let Err(error) = advance(state, &id).await {
-                tracing::warn!(session = %id, %error, "remote signing: the session could not move on");
-            }
-        })
-        .await;
+    each_session(awaiting, |id| async move { advance(state, &id).await }).await;
+    each_session(
+        expired,
+        |id| async move { expire_pending(state, &id).await },
+    )
+    .await;
 }
 
-/// What the round decided for one session.
-enum Step {
-    Wait,
-    Sign(Vec<u8>),
-    Reject(String),
-    Expire,
+/// Records `expired` for the pending session `id`, whose time ran out.
+async fn expire_pending(state: &Data<AppState>, id: &str) -> Result<(), ApiError> {
+    let id = id.to_owned();
+    state
+        .write(move |conn| {
+            let session = signing::find_session(conn, &id)?;
+            let change = expiry(PENDING_EXPIRED.to_owned());
+            record_move(conn, &Actor::system("signing sessions"), &session, &change).map(|_| ())
+        })
+        .await
+}
+
+fn expiry(reason: String) -> SessionMove {
+    SessionMove {
+        state: Some(SessionState::Expired),
+        state_reason: Some(reason),
+        ..SessionMove::default()
+    }
 }
 
 /// Asks the provider about session `id` (bounded by its deadline) and moves it on.
@@ -483,7 +334,14 @@ async fn advance(state: &Data<AppState>, id: &str) -> Result<(), ApiError> {
     if session.state != SessionState::AwaitingApproval {
         return Ok(());
     }
-    let step = next_step(state, &session).await;
+    let step = state
+        .remote
+        .next_step(
+            &session.id,
+            &status_of(&session),
+            session.remote_transaction.as_deref(),
+        )
+        .await;
     let actor = Actor::system("remote signing");
     match step {
         Step::Wait => Ok(()),
@@ -495,46 +353,10 @@ async fn advance(state: &Data<AppState>, id: &str) -> Result<(), ApiError> {
                 .await
         }
         Step::Expire => {
-            let reason = no_answer_reason(&session);
+            let change = expiry(status_of(&session).no_answer_reason());
             state
-                .write(move |conn| {
-                    let change = SessionMove {
-                        state: Some(SessionState::Expired),
-                        state_reason: Some(reason),
-                        ..SessionMove::default()
-                    };
-                    record_move(conn, &actor, &session, &change).map(|_| ())
-                })
+                .write(move |conn| record_move(conn, &actor, &session, &change).map(|_| ()))
                 .await
-        }
-    }
-}
-
-async fn next_step(state: &AppState, session: &SigningSession) -> Step {
-    let deadline = session.approval_deadline.unwrap_or(session.expires_at);
-    let Some(remaining) = (deadline - now()).to_std().ok().filter(|d| !d.is_zero()) else {
-        return Step::Expire;
-    };
-    let name = session.remote_provider.as_deref().unwrap_or_default();
-    let Some(provider) = state.remote.get(name) else {
-        return Step::Reject(format!(
-            "the signing provider {name} is no longer configured"
-        ));
-    };
-    let Some(transaction) = session.remote_transaction.clone().map(Transaction) else {
-        return Step::Reject("no transaction was recorded for the remote request".into());
-    };
-    // The provider's own timeout bounds each call; the deadline bounds the wait as a whole.
-    match tokio::time::timeout(remaining, provider.signer.poll(&transaction)).await {
-        Err(_) => Step::Expire,
-        Ok(Ok(Approval::Approved(signature))) => Step::Sign(signature),
-        Ok(Ok(Approval::Waiting)) => Step::Wait,
-        Ok(Ok(Approval::Rejected(reason)) | Err(RemoteError::Refused(reason))) => {
-            Step::Reject(reason)
-        }
-        Ok(Err(RemoteError::Unavailable(reason))) => {
-            tracing::info!(session = %session.id, provider = name, %reason, "remote signing: no answer yet; asked again next round");
-            Step::Wait
         }
     }
 }
@@ -602,7 +424,7 @@ async fn sign(
         .await
 }
 
-/// How often awaited answers are asked for.
+/// How often awaited answers are asked for and expired sessions recorded.
 pub fn poll_interval(state: &AppState) -> Duration {
     state.remote.poll_interval
 }

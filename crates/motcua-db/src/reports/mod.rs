@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use motcua_core::record_ids::{ApiKeyId, OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
+use motcua_core::signing_session::SessionState;
 
 use self::schema::{
     official_signature_images, organisation_keys, outbox, received_reports, report_documents,
@@ -102,6 +103,19 @@ pub struct SigningSession {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub completed_at: Option<NaiveDateTime>,
+    /// Where the session is (`motcua_core::signing_session`); set only through
+    /// [`move_session`].
+    pub state: SessionState,
+    /// The remote signing provider asked, by its configured name.
+    pub remote_provider: Option<String>,
+    /// The provider's credential chosen.
+    pub remote_credential: Option<String>,
+    /// The provider's transaction (kept for polling; never shown).
+    pub remote_transaction: Option<String>,
+    /// When an unanswered remote request expires.
+    pub approval_deadline: Option<NaiveDateTime>,
+    /// Why the session was rejected or expired.
+    pub state_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable)]

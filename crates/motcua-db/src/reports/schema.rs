@@ -65,6 +65,12 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         completed_at -> Nullable<Timestamp>,
+        state -> Text,
+        remote_provider -> Nullable<Text>,
+        remote_credential -> Nullable<Text>,
+        remote_transaction -> Nullable<Text>,
+        approval_deadline -> Nullable<Timestamp>,
+        state_reason -> Nullable<Text>,
     }
 }
 

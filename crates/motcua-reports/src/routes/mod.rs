@@ -10,6 +10,7 @@ pub mod exports;
 pub mod inbox;
 pub mod issue;
 pub mod organisation_keys;
+pub mod remote_signing;
 pub mod reports;
 pub mod signing;
 pub mod verification_page;
@@ -33,6 +34,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(signing::complete_leader_signature)
         .service(signing::open_leader_sessions)
         .service(signing::show_leader_session)
+        .service(remote_signing::sign_leader_session_remotely)
+        .service(remote_signing::leader_remote_credentials)
         .service(issue::issue_report)
         .service(issue::submit_report)
         .service(issue::get_delivery)

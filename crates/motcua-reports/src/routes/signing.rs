@@ -12,8 +12,9 @@ use motcua_audit::Actor;
 use motcua_core::access::Access;
 use motcua_core::certificate::CertificateKind;
 use motcua_core::record_ids::{CertificateId, OfficialId};
-use motcua_db::reports::{self, AppearanceOwner, ReportDocument, SigningSession};
-use motcua_db::signing::{check_open, SessionClosed, SessionOpening};
+use motcua_core::signing_session::SessionState;
+use motcua_db::reports::{self, AppearanceOwner, Report, ReportDocument, SigningSession};
+use motcua_db::signing::{check_open, SessionClosed, SessionMove, SessionOpening};
 use motcua_db::{now, DbConnection};
 use motcua_document::RenderedDocument;
 use motcua_pki::pades::{
@@ -27,11 +28,13 @@ use motcua_web::concurrency::IfMatch;
 use motcua_web::error::responses::{PreconditionErrors, ReadErrors, WriteErrors};
 use motcua_web::error::{to_json_text, ApiError};
 use motcua_web::extract::ValidJson;
+use motcua_web::remote_signing::RemoteView;
 use motcua_web::request_id::RequestId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::content::Signatory;
+use crate::leader_sessions::{record_move, status_of};
 use crate::lifecycle::{self, Step, Transition};
 use crate::package::sha256_hex;
 use crate::routes::appearance_images::stored_image;
@@ -197,6 +200,12 @@ pub async fn prepare_leader_signature(
                 created_at: opening.created_at,
                 expires_at: opening.expires_at,
                 completed_at: None,
+                state: SessionState::Pending,
+                remote_provider: None,
+                remote_credential: None,
+                remote_transaction: None,
+                approval_deadline: None,
+                state_reason: None,
             };
             reports::insert_session(conn, &session)?;
             let to_be_signed = pending.to_be_signed();
@@ -271,33 +280,49 @@ pub async fn complete_leader_signature(
         .decode(body.into_inner().signature_base64.trim())
         .map_err(|_| ApiError::invalid("signature_base64", "not base64"))?;
     let actor = Actor::new(&who, &request_id);
-    let store = state.trust_store()?;
-    // Signature work waits for a slot: a burst cannot take every core.
-    let _slot = state.web.signature_slot().await?;
     let session = {
         let (who, session_id, if_match) = (who.clone(), session_id.clone(), if_match.clone());
         state
             .read(move |conn| open_session(conn, &who, &session_id, &if_match))
             .await?
     };
-    let signed = assemble_leader_signature(&session, raw).await?;
-    let finished = state
-        .archival
-        .finish(SignatureKind::ReportLeader, signed, &store)
-        .await?;
+    let finished = signed_document(&state, &session, raw).await?;
     let answer = state
         .write_answer(move |conn| {
             let session = open_session(conn, &who, &session_id, &if_match)?;
             store_leader_signature(conn, &session, finished, &actor)
         })
         .await?;
+    count_signature(&state);
+    Ok(answer)
+}
+
+/// The session's prepared document with the leader's raw signature, checked and raised to its
+/// level (timestamp, validation data) outside any transaction: what a token hands in and what a
+/// remote signing provider answers go through the same steps.
+pub(crate) async fn signed_document(
+    state: &AppState,
+    session: &SigningSession,
+    raw: Vec<u8>,
+) -> Result<Finished, ApiError> {
+    let store = state.trust_store()?;
+    // Signature work waits for a slot: a burst cannot take every core.
+    let _slot = state.web.signature_slot().await?;
+    let signed = assemble_leader_signature(session, raw).await?;
+    state
+        .archival
+        .finish(SignatureKind::ReportLeader, signed, &store)
+        .await
+}
+
+/// Counts a leader's signature made.
+pub(crate) fn count_signature(state: &AppState) {
     state
         .web
         .metrics
         .signatures_made
         .with_label_values(&["report_leader"])
         .inc();
-    Ok(answer)
 }
 
 /// The session, if it is open and its report may be signed by this key as the client read it.
@@ -313,14 +338,41 @@ fn open_session(
     let report = find(conn, &session.report_id)?;
     require_report(who, &report, Access::Write)?;
     require_unchanged(conn, &report.id, if_match)?;
-    lifecycle::check(&report, Transition::SignByLeader)?;
-    check_open(session.completed_at, session.expires_at, now()).map_err(|closed| {
+    takes_signature(&report, &session, SessionState::Pending)?;
+    Ok(session)
+}
+
+/// Refuses (409) a signature for `session` unless its report is ready for signature, the session
+/// is in state `expected` and its time (its approval deadline, once a provider was asked) has
+/// not run out.
+pub(crate) fn takes_signature(
+    report: &Report,
+    session: &SigningSession,
+    expected: SessionState,
+) -> Result<(), ApiError> {
+    lifecycle::check(report, Transition::SignByLeader)?;
+    if session.state != expected {
+        return Err(ApiError::Conflict(match session.state {
+            SessionState::Signed => "the signing session was already used".into(),
+            state => format!(
+                "the signing session is {}, not {}{}",
+                state.as_str(),
+                expected.as_str(),
+                if state.is_final() {
+                    "; prepare a new one"
+                } else {
+                    ""
+                }
+            ),
+        }));
+    }
+    let deadline = status_of(session).deadline();
+    check_open(session.completed_at, deadline, now()).map_err(|closed| {
         ApiError::Conflict(match closed {
             SessionClosed::Used => "the signing session was already used".into(),
             SessionClosed::Expired => "the signing session has expired; prepare a new one".into(),
         })
-    })?;
-    Ok(session)
+    })
 }
 
 /// Checks the token's signature and puts it in the prepared document (B-B), on the blocking
@@ -353,9 +405,9 @@ async fn assemble_leader_signature(
     .map_err(|e| ApiError::internal(format!("signing task failed: {e}")))?
 }
 
-/// Stores the signed document, closes the session and moves the report to leader-signed; the
-/// audit record says the level the signature reached and why it fell back, if it did.
-fn store_leader_signature(
+/// Stores the signed document, moves the session to `signed` and the report to leader-signed;
+/// the audit record says the level the signature reached and why it fell back, if it did.
+pub(crate) fn store_leader_signature(
     conn: &mut DbConnection,
     session: &SigningSession,
     finished: Finished,
@@ -363,7 +415,12 @@ fn store_leader_signature(
 ) -> Result<Answer, ApiError> {
     let mut report = find(conn, &session.report_id)?;
     let at = now();
-    reports::complete_session(conn, &session.id, at)?;
+    let signed = SessionMove {
+        state: Some(SessionState::Signed),
+        completed_at: Some(at),
+        ..SessionMove::default()
+    };
+    record_move(conn, actor, session, &signed)?;
     reports::put_document(
         conn,
         &ReportDocument {
@@ -411,8 +468,16 @@ pub struct LeaderSessionDetails {
     #[schema(value_type = String, example = "pkcs1v15")]
     pub rsa_padding: motcua_pki::cms::RsaPadding,
     pub expires_at: DateTime<Utc>,
-    /// Whether the session still takes a signature.
+    /// Whether the session still takes a signature handed in (it is `pending` and its time has
+    /// not run out).
     pub open: bool,
+    /// `pending`, `awaiting_approval`, `signed`, `rejected` or `expired`.
+    #[schema(value_type = String, example = "pending")]
+    pub state: SessionState,
+    /// Why the session was rejected or expired.
+    pub reason: Option<String>,
+    /// The remote signing request, once made.
+    pub remote: Option<RemoteView>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -429,7 +494,9 @@ pub struct OpenLeaderSessionsQuery {
 }
 
 /// A leader's signing session: which report (title, unit), the document hash and the bytes to
-/// sign, for the leader's signing program (`motcua sign --service`).
+/// sign, for the leader's signing program (`motcua sign --service`), and where it is (`state`:
+/// `pending`, `awaiting_approval`, `signed`, `rejected`, `expired`; why it ended; its remote
+/// signing request).
 #[utoipa::path(tag = "signing", params(("session_id" = String, Path)), responses((status = 200, body = LeaderSessionDetails), ReadErrors), security(("api_key" = [])))]
 #[get("/leader-signing-sessions/{session_id}")]
 pub async fn show_leader_session(
@@ -477,7 +544,7 @@ pub async fn open_leader_sessions(
         .map(actix_web::web::Json)
 }
 
-fn leader_session_details(
+pub(crate) fn leader_session_details(
     conn: &mut DbConnection,
     who: &Principal,
     session: SigningSession,
@@ -488,6 +555,9 @@ fn leader_session_details(
     let pending: PendingSignature =
         serde_json::from_str(&session.prepared).map_err(ApiError::internal_from)?;
     let to_be_signed = pending.to_be_signed();
+    let status = status_of(&session);
+    let (state, reason) = status.shown_at(now());
+    let remote = status.remote();
     let report_title = version
         .content
         .letterhead
@@ -510,7 +580,10 @@ fn leader_session_details(
         to_be_signed_base64: STANDARD.encode(to_be_signed),
         rsa_padding: pending.prepared.rsa_padding,
         expires_at: workflow::utc(session.expires_at),
-        open: check_open(session.completed_at, session.expires_at, now()).is_ok(),
+        open: state == SessionState::Pending,
+        state,
+        reason,
+        remote,
         session_id: session.id,
     })
 }

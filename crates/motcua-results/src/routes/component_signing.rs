@@ -461,7 +461,7 @@ pub struct SigningSessionDetails {
     /// Why the session was rejected or expired.
     pub reason: Option<String>,
     /// The remote signing request, once made.
-    pub remote: Option<crate::signing_sessions::RemoteView>,
+    pub remote: Option<motcua_web::remote_signing::RemoteView>,
     /// The signed scan, once signed.
     pub download: Option<String>,
 }

@@ -11,14 +11,11 @@ use motcua_web::answer::Answer;
 use motcua_web::error::responses::{ReadErrors, WriteErrors};
 use motcua_web::error::{ApiError, Problem};
 use motcua_web::extract::{PathId, ValidJson, ValidQuery};
+use motcua_web::remote_signing::{CredentialQuery, RemoteCredentialList, RemoteSigningRequest};
 use motcua_web::request_id::RequestId;
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::auth::Principal;
-use crate::signing_sessions::{
-    self, RemoteCredentialList, RemoteSigningRequest, SessionStatusView,
-};
+use crate::signing_sessions::{self, SessionStatusView};
 use crate::state::AppState;
 
 /// Signs the session's prepared signature with the official's key held by a remote signing
@@ -38,14 +35,6 @@ pub async fn remote(
     who.require(Resource::Dossiers, Access::Write)?;
     let actor = Actor::new(&who, &request_id);
     signing_sessions::start_remote(&state, who, actor, id.into_inner(), body.into_inner()).await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CredentialQuery {
-    /// A configured remote signing provider.
-    pub provider: String,
 }
 
 /// The credentials a remote signing provider holds for the official (asked by the official's
