@@ -32,3 +32,4 @@ mod statistics;
 mod token_keys;
 mod units;
 mod verification_page;
+mod webhooks;
