@@ -17,3 +17,4 @@ mod requests;
 mod scope;
 mod trust;
 mod verification_page;
+mod webhooks;
