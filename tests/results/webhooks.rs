@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use motcua_tests::webhook_receiver::{Received, WebhookReceiver};
+use motcua_tests::webhook_receiver::{first_receipts, WebhookReceiver};
 use motcua_tests::{on_both_backends_with, Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -75,18 +75,6 @@ async fn published_after(app: &TestApp, after: i64) -> Vec<(i64, String)> {
             )
         })
         .collect()
-}
-
-/// What was received, a repeated delivery (same id) counted once, in order of first receipt.
-fn first_receipts(received: &[Received]) -> Vec<(i64, String)> {
-    let mut seen = Vec::new();
-    for one in received {
-        let entry = (one.sequence, one.id.clone());
-        if !seen.contains(&entry) {
-            seen.push(entry);
-        }
-    }
-    seen
 }
 
 async fn events_arrive_in_order_signed_once(app: TestApp) {

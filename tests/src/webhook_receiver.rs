@@ -32,6 +32,9 @@ struct Inbox {
     /// Deliveries answered with 503 while down.
     refused: Mutex<u32>,
     down: AtomicBool,
+    /// The next delivery is recorded, then left unanswered until `released`.
+    hold_next: AtomicBool,
+    released: AtomicBool,
 }
 
 /// The running subscriber.
@@ -85,6 +88,19 @@ impl WebhookReceiver {
     /// While down, every delivery is answered 503.
     pub fn set_down(&self, down: bool) {
         self.inbox.down.store(down, Ordering::SeqCst);
+    }
+
+    /// The next delivery is recorded but not answered until [`WebhookReceiver::release`]: the
+    /// sender is caught in the middle of it.
+    pub fn hold_next(&self) {
+        self.inbox.released.store(false, Ordering::SeqCst);
+        self.inbox.hold_next.store(true, Ordering::SeqCst);
+    }
+
+    /// Answers the held delivery (if its sender is still there) and holds no more.
+    pub fn release(&self) {
+        self.inbox.hold_next.store(false, Ordering::SeqCst);
+        self.inbox.released.store(true, Ordering::SeqCst);
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -146,6 +162,11 @@ async fn receive(inbox: Data<Inbox>, request: HttpRequest, body: Bytes) -> HttpR
     match check(&inbox, &request, &body) {
         Ok(received) => {
             inbox.received.lock().unwrap().push(received);
+            if inbox.hold_next.swap(false, Ordering::SeqCst) {
+                while !inbox.released.load(Ordering::SeqCst) {
+                    actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
             HttpResponse::NoContent().finish()
         }
         Err(problem) => {
@@ -199,6 +220,19 @@ fn check(inbox: &Inbox, request: &HttpRequest, body: &[u8]) -> Result<Received, 
         sequence,
         event,
     })
+}
+
+/// `(sequence, id)` of what was received, a repeated delivery (same id) counted once, in order
+/// of first receipt.
+pub fn first_receipts(received: &[Received]) -> Vec<(i64, String)> {
+    let mut seen = Vec::new();
+    for one in received {
+        let entry = (one.sequence, one.id.clone());
+        if !seen.contains(&entry) {
+            seen.push(entry);
+        }
+    }
+    seen
 }
 
 /// HMAC (RFC 2104) over SHA-256, written here so that the service's own code is not trusted.

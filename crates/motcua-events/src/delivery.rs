@@ -39,8 +39,10 @@ use crate::webhooks::Webhooks;
 /// The longest a subscriber may take to answer one delivery.
 pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a claim on a subscription lasts without being renewed (each event acknowledged
-/// renews it); longer than a delivery may take.
-pub const LEASE: Duration = Duration::from_secs(60);
+/// renews it): longer than a delivery may take, and as short as that allows, because after a
+/// crash the subscriptions the process held wait this long before another worker (or the
+/// restarted process) takes them over.
+pub const LEASE: Duration = Duration::from_secs(20);
 /// Subscriptions delivered at once.
 pub const CONCURRENCY: usize = 8;
 /// How often the worker looks by itself: for events other processes wrote, and retries.
