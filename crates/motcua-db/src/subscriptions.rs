@@ -98,7 +98,8 @@ pub fn delete(conn: &mut DbConnection, id: SubscriptionId) -> DbResult<()> {
 }
 
 /// Puts the subscription back to work at once: active, no failure counted, and its cursor at
-/// `from` when given (a rewind, or a jump ahead).
+/// `from` when given (a rewind, or a jump ahead). A worker's lease is cancelled, so that a round
+/// in progress stops at its next step instead of moving the cursor past the rewind.
 pub fn redeliver(
     conn: &mut DbConnection,
     id: SubscriptionId,
@@ -110,6 +111,8 @@ pub fn redeliver(
         subscriptions::state.eq(SubscriptionState::Active),
         subscriptions::attempts.eq(0),
         subscriptions::next_attempt_at.eq(at),
+        subscriptions::lease_holder.eq(None::<String>),
+        subscriptions::lease_until.eq(None::<NaiveDateTime>),
     );
     let query = diesel::update(target);
     let updated = match from {
@@ -124,15 +127,18 @@ pub fn redeliver(
     find(conn, id)
 }
 
-/// Ids of active subscriptions due at `at` and not leased by another worker, oldest due first.
+/// Ids of active subscriptions due at `at`, behind the log's `last_sequence` and not leased by
+/// another worker, oldest due first: a subscription that is up to date costs no write.
 pub fn due(
     conn: &mut DbConnection,
     at: NaiveDateTime,
+    last_sequence: i64,
     limit: i64,
 ) -> DbResult<Vec<SubscriptionId>> {
     Ok(subscriptions::table
         .select(subscriptions::id)
         .filter(subscriptions::state.eq(SubscriptionState::Active))
+        .filter(subscriptions::delivered_through.lt(last_sequence))
         .filter(subscriptions::next_attempt_at.le(at))
         .filter(
             subscriptions::lease_until

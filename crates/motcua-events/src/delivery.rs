@@ -113,7 +113,10 @@ impl Worker {
     pub async fn round(&self) {
         let due = self
             .web
-            .read(|conn| Ok(subscriptions::due(conn, now(), 1000)?))
+            .read(|conn| {
+                let last = events::last_sequence(conn)?;
+                Ok(subscriptions::due(conn, now(), last, 1000)?)
+            })
             .await;
         let due = match due {
             Ok(due) => due,
