@@ -33,3 +33,4 @@ mod statistics;
 mod token_keys;
 mod units;
 mod verification_page;
+mod webhooks;

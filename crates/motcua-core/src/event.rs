@@ -29,3 +29,14 @@ crate::text_enum! {
         ReportReceived = "vn.motcua.report.received",
     }
 }
+
+crate::text_enum! {
+    /// Whether a subscription's events are being delivered.
+    pub enum SubscriptionState {
+        /// Delivered as they come, retried with backoff after a failure.
+        Active = "active",
+        /// Given up after too many consecutive failures; nothing is sent until a redelivery
+        /// is asked for.
+        DeadLetter = "dead_letter",
+    }
+}

@@ -21,6 +21,7 @@ pub mod reports;
 pub mod schema;
 pub mod signing;
 pub mod statistics;
+pub mod subscriptions;
 pub mod trust;
 pub mod units;
 mod unnest;

@@ -185,6 +185,7 @@ pub fn subtree(conn: &mut DbConnection, root: UnitId) -> DbResult<Vec<UnitId>> {
 /// with theirs (the units whose [`subtree`] holds it). Bounded, in case of a cycle.
 pub fn ancestry(conn: &mut DbConnection, unit: UnitId) -> DbResult<Vec<UnitId>> {
     let rows = sql::<(BigInt, BigInt)>(
+        // The depth is a BIGINT on both backends (PostgreSQL types a bare 0 as integer).
         "WITH RECURSIVE up(id, depth) AS (SELECT id, CAST(0 AS BIGINT) FROM units WHERE id = ",
     )
     .bind::<BigInt, _>(unit.0)

@@ -26,6 +26,7 @@ const SHARED_WITH_REPORTS: &[&str] = &[
     "audit_checkpoints",
     "idempotency_keys",
     "events",
+    "subscriptions",
 ];
 
 /// Kept by the migration runner or by SQLite itself, not by the application.

@@ -93,7 +93,10 @@ pub struct ReportEventData {
     pub links: ReportLinks,
 }
 
+/// Named apart in the OpenAPI document: the report service has a `ReportLinks` of its own (a
+/// report's view), and one name would stand for both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ReportEventLinks)]
 pub struct ReportLinks {
     /// `GET` the report.
     pub report: String,

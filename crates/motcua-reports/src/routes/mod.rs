@@ -2,6 +2,7 @@
 
 use motcua_audit::routes as audit_trail;
 use motcua_events::routes as events;
+use motcua_events::subscriptions;
 use motcua_keys::api_keys;
 use motcua_web::{health, observe};
 pub mod appearance_images;
@@ -67,7 +68,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit_trail::latest_checkpoint)
         .service(audit_trail::get_checkpoint)
         .service(audit_trail::verify_trail)
-        .service(events::list_events);
+        .service(events::list_events)
+        .service(subscriptions::create_subscription)
+        .service(subscriptions::list_subscriptions)
+        .service(subscriptions::get_subscription)
+        .service(subscriptions::delete_subscription)
+        .service(subscriptions::redeliver);
 }
 
 /// The service's routes, for [`motcua_web::service::bind`].
