@@ -342,6 +342,7 @@ async fn journey(backend: Backend) {
     let path = format!("/inbox/{id}/verification");
     let again = receiver.ok(Method::GET, &path, &receiver_admin, None).await;
     assert_eq!(again["valid"], true, "{again}");
+    check_events(&reports, &receiver, &id, district, &officer).await;
 
     archive_renewal(&mut reports, &pki, &id, &officer).await;
 
@@ -543,6 +544,71 @@ async fn check_audit_trail(reports: &ReportsApp, id: &str) {
         let detail: Value = serde_json::from_str(&event.detail).unwrap();
         assert_eq!(detail["signature_level"], level, "{detail}");
     }
+}
+
+/// The district published its report's issue, submission and acknowledgement, one event each and
+/// in that order; the province published what it received, visible to the sender's unit only.
+async fn check_events(
+    reports: &ReportsApp,
+    receiver: &ReportsApp,
+    id: &str,
+    district: i64,
+    officer: &str,
+) {
+    let page = reports.ok(Method::GET, "/events", officer, None).await;
+    let events = page["items"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["subject"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("vn.motcua.report.issued", id),
+            ("vn.motcua.report.submitted", id),
+            ("vn.motcua.report.acknowledged", id),
+        ],
+        "{page}"
+    );
+    let issued = &events[0]["data"];
+    assert_eq!(issued["from_status"], "leader_signed");
+    assert_eq!(issued["unit_id"], district);
+    assert!(
+        issued["number_text"].as_str().unwrap().contains("/BC-"),
+        "{issued}"
+    );
+    assert_eq!(
+        issued["links"]["document"],
+        format!("/reports/{id}/document")
+    );
+    assert_eq!(
+        events[2]["data"]["links"]["delivery"],
+        format!("/reports/{id}/delivery")
+    );
+    assert_eq!(events[0]["source"], "urn:motcua:reports");
+
+    let admin = receiver.admin_key.clone();
+    let received = receiver.ok(Method::GET, "/events", &admin, None).await;
+    let items = received["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{received}");
+    assert_eq!(items[0]["type"], "vn.motcua.report.received");
+    assert_eq!(items[0]["subject"], id);
+    assert_eq!(items[0]["data"]["sender_unit_id"], district);
+    assert_eq!(
+        items[0]["data"]["links"]["received"],
+        format!("/inbox/{id}")
+    );
+    let other = receiver.key(
+        "Xã khác",
+        Role::Officer,
+        Some(UnitId(district + 10_000)),
+        &[],
+    );
+    let hidden = receiver.ok(Method::GET, "/events", &other, None).await;
+    assert!(hidden["items"].as_array().unwrap().is_empty(), "{hidden}");
+    let sender = receiver.key("Văn phòng", Role::Officer, Some(UnitId(district)), &[]);
+    let seen = receiver.ok(Method::GET, "/events", &sender, None).await;
+    assert_eq!(seen["items"].as_array().unwrap().len(), 1, "{seen}");
 }
 
 async fn wait_for_acknowledged(reports: &ReportsApp, id: &str, key: &str) {

@@ -18,3 +18,4 @@ mod requests;
 mod scope;
 mod trust;
 mod verification_page;
+mod webhooks;

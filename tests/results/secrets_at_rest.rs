@@ -1,8 +1,9 @@
 //! No secret at rest: after a broad run of both services (keys made with and without
 //! `Idempotency-Key` and retried, organisation keys imported as PKCS#12, a result signed, a
-//! report compiled), every column of every table of both databases is searched for the API key
-//! secrets issued, any PEM private key, the private keys' DER, the PKCS#12 files (raw and base64)
-//! and their password.
+//! report compiled, subscriptions to events made), every column of every table of both
+//! databases is searched for the API key secrets issued, any PEM private key, the private keys'
+//! DER, the PKCS#12 files (raw and base64) and their password, and the subscriptions' signing
+//! secrets (text and bytes).
 
 use base64::Engine;
 use motcua_reports::config::Secret;
@@ -17,6 +18,7 @@ use crate::electronic_results::{result_pdf, Setup};
 with_each_backend!(no_secret_is_stored_in_either_database);
 
 const P12_PASSWORD: &str = "mật khẩu của tệp khoá";
+const SUBSCRIPTION_SECRET: &str = "whsec_c2VjcmV0IG9mIGEgc3Vic2NyaXB0aW9uIHRvIGV2ZW50cw==";
 
 /// What must never be found in a database.
 #[derive(Default)]
@@ -61,7 +63,10 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 async fn no_secret_is_stored_in_either_database(backend: Backend) {
-    let results = TestApp::start(backend).await;
+    let results = TestApp::start_with(backend, |config| {
+        config.webhooks.allowed_hosts = "127.0.0.1".parse().unwrap();
+    })
+    .await;
     let mut secrets = Secrets::default();
     secrets.add("the results admin key", results.admin_key.clone());
     secrets.add("a PEM private key", "PRIVATE KEY");
@@ -180,6 +185,7 @@ async fn no_secret_is_stored_in_either_database(backend: Backend) {
     );
     let base = results.base_url.clone();
     let reports = ReportsApp::start(backend, move |config| {
+        config.webhooks.allowed_hosts = "127.0.0.1".parse().unwrap();
         config.results_url = Some(base);
         config.results_api_key = Some(Secret::new(reader));
     })
@@ -226,6 +232,38 @@ async fn no_secret_is_stored_in_either_database(backend: Backend) {
         .call(Method::GET, "/organisation-keys", &admin, None)
         .await;
     assert_eq!(status, StatusCode::OK);
+
+    // Subscriptions to both services' events, one with its own secret, one generated.
+    let receiver = motcua_tests::webhook_receiver::WebhookReceiver::start(SUBSCRIPTION_SECRET);
+    secrets.add("a subscription's secret", SUBSCRIPTION_SECRET);
+    secrets.add(
+        "a subscription's secret bytes",
+        base64::engine::general_purpose::STANDARD
+            .decode(&SUBSCRIPTION_SECRET["whsec_".len()..])
+            .unwrap(),
+    );
+    let (status, created) = post_once(
+        &results.client,
+        results.url("/subscriptions"),
+        &results.admin_key,
+        "subscription-1",
+        &json!({"callback_url": receiver.url, "secret": SUBSCRIPTION_SECRET}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, created) = post_once(
+        &reports.client,
+        reports.url("/subscriptions"),
+        &admin,
+        "subscription-1",
+        &json!({"callback_url": receiver.url}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    secrets.add(
+        "a generated subscription secret",
+        created["secret"].as_str().unwrap(),
+    );
 
     let results_dump = dump_database(&results.pool, backend);
     let reports_dump = dump_database(&reports.pool, backend);

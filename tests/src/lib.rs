@@ -22,6 +22,7 @@ mod reports;
 pub mod signed;
 pub mod verification_page;
 pub mod verification_qr;
+pub mod webhook_receiver;
 
 use std::sync::mpsc;
 

@@ -28,6 +28,10 @@ crate::text_enum! {
         Reports = "reports",
         /// Report packages delivered to a provincial receiver.
         Submissions = "submissions",
+        /// The event log of the service (`GET /events`).
+        Events = "events",
+        /// Push delivery of events to another system's callback URL.
+        Subscriptions = "subscriptions",
     }
 }
 
@@ -101,7 +105,10 @@ fn officer_allows(resource: Resource, access: Access) -> bool {
     match resource {
         Units | Procedures => access == Access::Read,
         Officials | Dossiers | Certificates | Reports => true,
-        Audit | ApiKeys | Submissions => false,
+        // An official's key may follow what happens in its own units; pushing events to another
+        // system is configured by admins or by that system's integration key.
+        Events => access == Access::Read,
+        Audit | ApiKeys | Submissions | Subscriptions => false,
     }
 }
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod calendar;
 pub mod certificate;
 pub mod dossier;
+pub mod event;
 pub mod form06;
 pub mod identifiers;
 pub mod official;

@@ -98,3 +98,7 @@ mod tests {
         }
     }
 }
+id_type!(
+    /// A subscription of another system to the service's events.
+    SubscriptionId
+);

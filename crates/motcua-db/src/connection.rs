@@ -280,9 +280,11 @@ where
         }
         DbConnection::Postgresql(pg) => AnsiTransactionManager::begin_transaction(pg)?,
     }
+    crate::events::transaction_started();
     match work(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            crate::events::transaction_committed();
             Ok(value)
         }
         Err(error) => {

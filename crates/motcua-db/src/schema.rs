@@ -357,6 +357,40 @@ diesel::joinable!(dossiers -> procedures (procedure_id));
 diesel::joinable!(dossier_components -> dossiers (dossier_id));
 diesel::joinable!(dossier_events -> dossiers (dossier_id));
 
+diesel::table! {
+    events (sequence) {
+        sequence -> BigInt,
+        id -> Text,
+        event_type -> Text,
+        subject -> Text,
+        unit_id -> Nullable<BigInt>,
+        unit_scope -> Text,
+        occurred_at -> Timestamp,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        callback_url -> Text,
+        event_types -> Text,
+        unit_id -> Nullable<BigInt>,
+        secret_sealed -> Binary,
+        state -> Text,
+        delivered_through -> BigInt,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_delivered_at -> Nullable<Timestamp>,
+        lease_holder -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     units,
     procedures,
@@ -380,4 +414,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     organisation_keys,
     organisation_key_devices,
     dossier_results,
+    events,
+    subscriptions,
 );

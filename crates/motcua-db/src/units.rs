@@ -181,6 +181,29 @@ pub fn subtree(conn: &mut DbConnection, root: UnitId) -> DbResult<Vec<UnitId>> {
     Ok(ids.into_iter().map(UnitId).collect())
 }
 
+/// `unit` and the units above it, nearest first: its parents, and the units it was merged into
+/// with theirs (the units whose [`subtree`] holds it). Bounded, in case of a cycle.
+pub fn ancestry(conn: &mut DbConnection, unit: UnitId) -> DbResult<Vec<UnitId>> {
+    let rows = sql::<(BigInt, BigInt)>(
+        // The depth is a BIGINT on both backends (PostgreSQL types a bare 0 as integer).
+        "WITH RECURSIVE up(id, depth) AS (SELECT id, CAST(0 AS BIGINT) FROM units WHERE id = ",
+    )
+    .bind::<BigInt, _>(unit.0)
+    .sql(
+        " UNION SELECT p.id, up.depth + 1 FROM up JOIN units u ON u.id = up.id \
+             JOIN units p ON p.id = u.parent_id OR p.id = u.merged_into_id WHERE up.depth < 32) \
+             SELECT id, depth FROM up ORDER BY depth, id",
+    )
+    .load::<(i64, i64)>(conn)?;
+    let mut chain: Vec<UnitId> = Vec::with_capacity(rows.len());
+    for (id, _) in rows {
+        if !chain.contains(&UnitId(id)) {
+            chain.push(UnitId(id));
+        }
+    }
+    Ok(chain)
+}
+
 /// Whether `unit` is `root` or lies below it (see [`subtree`]).
 pub fn is_within(conn: &mut DbConnection, root: UnitId, unit: UnitId) -> DbResult<bool> {
     Ok(root == unit || subtree(conn, root)?.contains(&unit))

@@ -25,6 +25,8 @@ const SHARED_WITH_REPORTS: &[&str] = &[
     "audit_events",
     "audit_checkpoints",
     "idempotency_keys",
+    "events",
+    "subscriptions",
 ];
 
 /// Kept by the migration runner or by SQLite itself, not by the application.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
 use motcua_core::record_ids::UnitId;
+pub use motcua_events::WebhookConfig;
 pub use motcua_web::archival::SigningConfig;
 pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
@@ -51,6 +52,9 @@ pub struct ReportsConfig {
     pub trust_refresh: Duration,
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password organisation keys are stored under.
     pub keystore_password: Option<Secret>,
+    /// `MOTCUA_WEBHOOK_*`: the allow-list of callback hosts and the retries of subscriptions'
+    /// deliveries (see [`WebhookConfig`]).
+    pub webhooks: WebhookConfig,
     /// `MOTCUA_OUTBOX_INTERVAL_MS`: how often the outbox looks for due deliveries, default 2000.
     pub outbox_interval: Duration,
     /// `MOTCUA_OUTBOX_RETRY_BASE_MS`: the first retry delay, doubled at each failure up to an
@@ -110,6 +114,7 @@ impl ReportsConfig {
             trust_roots_dir: optional("MOTCUA_TRUST_ROOTS_DIR").map(PathBuf::from),
             trust_refresh: Duration::from_secs(env_or("MOTCUA_TRUST_REFRESH_SECS", 300)?),
             keystore_password: keystore_password()?,
+            webhooks: WebhookConfig::from_env()?,
             outbox_interval: Duration::from_millis(env_or("MOTCUA_OUTBOX_INTERVAL_MS", 2000)?),
             outbox_retry_base: Duration::from_millis(env_or("MOTCUA_OUTBOX_RETRY_BASE_MS", 5000)?),
             public_url: motcua_web::location::public_url_from_env("MOTCUA_REPORTS_PUBLIC_URL")?,
@@ -137,6 +142,7 @@ impl ReportsConfig {
             trust_roots_dir: None,
             trust_refresh: Duration::from_secs(300),
             keystore_password: None,
+            webhooks: WebhookConfig::default(),
             outbox_interval: Duration::from_millis(200),
             outbox_retry_base: Duration::from_millis(200),
             public_url: None,

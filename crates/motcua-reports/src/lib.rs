@@ -71,9 +71,11 @@ pub fn serve(state: Data<AppState>) -> Started {
             async move { routes::archive::scheduled_renewal(&state).await }
         });
     }
+    motcua_events::delivery::schedule(&mut background, state.web.clone(), state.webhooks.clone());
     let listen = Listen::new(config.workers, config.bind, config.server);
-    let (web, audit) = (state.web.clone(), state.audit.clone());
-    motcua_web::service::bind(state, web, audit, routes::ROUTES, listen, background)
+    let web = state.web.clone();
+    let data = (state.audit.clone(), state.webhooks.clone());
+    motcua_web::service::bind(state, web, data, routes::ROUTES, listen, background)
 }
 
 /// Like [`start`], with an already open pool. Call it inside an actix system: it also starts the

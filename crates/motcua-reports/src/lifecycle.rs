@@ -5,10 +5,13 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use motcua_audit::Actor;
+use motcua_core::event::EventType;
 use motcua_core::record_ids::{ApiKeyId, OfficialId, UnitId};
 use motcua_core::report::{ReportKind, ReportStatus};
 use motcua_db::reports::{self, Report, ReportVersion};
 use motcua_db::{now, DbConnection, DbError};
+use motcua_events::data::{ReportEventData, ReportLinks};
+use motcua_events::{publish, Publication};
 use motcua_pki::pades::SignatureLevel;
 use motcua_web::error::ApiError;
 use serde_json::{json, Value};
@@ -129,7 +132,7 @@ pub enum LifecycleError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
-    /// The audit record could not be written as text.
+    /// The audit record or the event could not be written as text.
     #[error("audit detail: {0}")]
     Record(String),
 }
@@ -256,10 +259,46 @@ pub fn take(
             ("report.acknowledged", detail, at)
         }
     };
+    let from = report.status;
     report.status = transition.to();
     report.updated_at = at;
     reports::save(conn, report)?;
-    record(conn, actor, action, &report.id, &detail)
+    record(conn, actor, action, &report.id, &detail)?;
+    publish_move(conn, report, from)
+}
+
+/// Publishes the moves other systems follow: issued, submitted, acknowledged.
+fn publish_move(
+    conn: &mut DbConnection,
+    report: &Report,
+    from: ReportStatus,
+) -> Result<(), LifecycleError> {
+    let event_type = match report.status {
+        ReportStatus::Issued => EventType::ReportIssued,
+        ReportStatus::Submitted => EventType::ReportSubmitted,
+        ReportStatus::Acknowledged => EventType::ReportAcknowledged,
+        ReportStatus::Draft | ReportStatus::ReadyForSignature | ReportStatus::LeaderSigned => {
+            return Ok(())
+        }
+    };
+    let data = ReportEventData {
+        report_id: report.id.clone(),
+        kind: report.kind,
+        unit_id: report.unit_id,
+        unit_name: report.unit_name.clone(),
+        from_status: from,
+        status: report.status,
+        number_text: report.number_text.clone(),
+        links: ReportLinks::new(&report.id, report.status),
+    };
+    let publication = Publication::new(
+        event_type,
+        report.id.clone(),
+        reports::unit_chain(&report.unit_scope),
+        &data,
+    )
+    .map_err(|e| LifecycleError::Record(e.to_string()))?;
+    publish(conn, &[publication]).map_err(|e| LifecycleError::Record(e.to_string()))
 }
 
 /// What a new draft is made of: its version 1 is compiled separately.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::web::Data;
 use motcua_audit::AuditTrail;
 use motcua_db::{DbConnection, DbPool};
+use motcua_events::Webhooks;
 use motcua_keys::checkpoint_key::StoredCheckpointKey;
 use motcua_keys::keystore::KeyStore;
 use motcua_pki::TrustStore;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub archival: Archival,
     /// The remote signing providers leaders' keys may be held by.
     pub remote: RemoteSigners,
+    /// Subscriptions to the service's events: settings, sealing key, opened secrets.
+    pub webhooks: Data<Webhooks>,
 }
 
 impl AppState {
@@ -88,6 +91,13 @@ impl AppState {
             audit: Data::new(AuditTrail::new(
                 audit_key.into_key(),
                 config.audit.checkpoint_log.clone(),
+            )),
+            // Unit ids refer to the results service's tree, which this service does not keep:
+            // a key limited to a unit subscribes to that unit's events only.
+            webhooks: Data::new(Webhooks::new(
+                config.webhooks.clone(),
+                config.keystore_password.as_ref(),
+                |_, unit| Ok(vec![unit]),
             )),
             config,
             results,

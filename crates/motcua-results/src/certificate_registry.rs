@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use crate::certificate_events::{publish_certificate, PreviousVerdict};
 use crate::state::AppState;
 use motcua_audit::Actor;
 use motcua_web::error::{ApiError, CertificateRefusal, InvalidParam};
@@ -339,6 +340,12 @@ pub fn revalidate_all(
                         "validated_at": at,
                     }),
                 )?;
+                let previous = PreviousVerdict {
+                    status: &row.status,
+                    usable: row.usable,
+                };
+                let stored = certificates::find(conn, row.id)?;
+                publish_certificate(conn, &stored, Some(previous))?;
             }
         }
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub use motcua_audit::config::TrailConfig;
+pub use motcua_events::WebhookConfig;
 pub use motcua_web::archival::SigningConfig;
 pub use motcua_web::archive::ArchiveSettings;
 pub use motcua_web::config::{env_or, keystore_password, ConfigError, Secret};
@@ -38,6 +39,9 @@ pub struct ResultsConfig {
     /// `MOTCUA_KEYSTORE_PASSWORD`: the password under which the private keys of units'
     /// collective certificates are stored; unset: keys can be neither stored nor used.
     pub keystore_password: Option<Secret>,
+    /// `MOTCUA_WEBHOOK_*`: the allow-list of callback hosts and the retries of subscriptions'
+    /// deliveries (see [`WebhookConfig`]).
+    pub webhooks: WebhookConfig,
     /// `MOTCUA_RESULTS_PUBLIC_URL`: the base URL clients reach this service at (e.g.
     /// `https://motcua.vietyen.gov.vn/api`); `Location` headers start with it. Unset: with the
     /// request's scheme and host.
@@ -122,6 +126,7 @@ impl ResultsConfig {
             revalidation_interval: revalidation_interval()?,
             max_result_bytes: env_or("MOTCUA_MAX_RESULT_BYTES", DEFAULT_MAX_RESULT_BYTES)?,
             keystore_password: keystore_password()?,
+            webhooks: WebhookConfig::from_env()?,
             public_url: motcua_web::location::public_url_from_env("MOTCUA_RESULTS_PUBLIC_URL")?,
             server: ServerLimits::from_env()?,
             signing: SigningConfig::from_env()?,
@@ -145,6 +150,7 @@ impl ResultsConfig {
             revalidation_interval: Duration::from_secs(DEFAULT_REVALIDATION_SECS),
             max_result_bytes: DEFAULT_MAX_RESULT_BYTES,
             keystore_password: None,
+            webhooks: WebhookConfig::default(),
             public_url: None,
             server: ServerLimits::default(),
             audit: TrailConfig::default(),

@@ -3,6 +3,7 @@
 //! store that signatures are checked against, and the statistics counted from the dossiers.
 
 pub mod auth;
+pub mod certificate_events;
 pub mod certificate_registry;
 pub mod config;
 pub mod electronic_result;
@@ -81,9 +82,11 @@ pub fn serve(state: Data<AppState>) -> Started {
             async move { routes::archive::scheduled_renewal(&state).await }
         });
     }
+    motcua_events::delivery::schedule(&mut background, state.web.clone(), state.webhooks.clone());
     let listen = Listen::new(config.workers, config.bind, config.server);
-    let (web, audit) = (state.web.clone(), state.audit.clone());
-    motcua_web::service::bind(state, web, audit, routes::ROUTES, listen, background)
+    let web = state.web.clone();
+    let data = (state.audit.clone(), state.webhooks.clone());
+    motcua_web::service::bind(state, web, data, routes::ROUTES, listen, background)
 }
 
 /// Downloads the trust store's CRLs again before the earliest nextUpdate held, and at least every

@@ -5,7 +5,7 @@ use utoipa::openapi::OpenApi as OpenApiDoc;
 
 /// What no handler declares: title, description, and the tags (`name: description`, one a line).
 pub fn base() -> OpenApiDoc {
-    motcua_web::openapi::service(
+    motcua_events::openapi::with_webhooks(motcua_web::openapi::service(
         "motcua results service",
         "Units, procedures, officials, dossiers and electronic results of Vietnam's one-stop offices (Bộ phận Một cửa). Every date, instant and period lies in the years 1900 to 2199 (outside: 400 in a query or path, 422 in a body). Conventions: API-DESIGN.md.",
         "\
@@ -22,7 +22,8 @@ trust-store: Root and intermediate CA certificates and CRLs that certificates ar
 api-keys: Credentials of people and systems
 audit: Append-only, tamper-evident audit trail: records, checkpoints, inclusion proofs, verification
 archive: Long-term archive of the signed electronic results: which need a new document timestamp, and renewing them (admins only)
+events: What changed, for other systems: dossiers received, moved, given their signed result or handed over; certificates registered or their verdict changed (CloudEvents 1.0), read with long-polling or pushed to subscribed callback URLs, signed (see `webhooks`)
 health: Probes
 ",
-    )
+    ))
 }

@@ -8,6 +8,7 @@ use motcua_audit::AuditTrail;
 use motcua_core::calendar::{HolidayCalendar, WorkingCalendar, YearCalendar};
 use motcua_core::record_ids::{CertificateId, UnitId};
 use motcua_db::{DbConnection, DbPool};
+use motcua_events::Webhooks;
 use motcua_keys::checkpoint_key::StoredCheckpointKey;
 use motcua_keys::keystore::KeyStore;
 use motcua_pki::cms::KeySigner;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub timestamp_authority: Option<TimestampAuthority>,
     /// The remote signing providers officials' keys may be held by.
     pub remote: RemoteSigners,
+    /// Subscriptions to the service's events: settings, sealing key, opened secrets.
+    pub webhooks: Data<Webhooks>,
 }
 
 impl AppState {
@@ -75,6 +78,11 @@ impl AppState {
             audit: Data::new(AuditTrail::new(
                 audit_key.into_key(),
                 config.audit.checkpoint_log.clone(),
+            )),
+            webhooks: Data::new(Webhooks::new(
+                config.webhooks.clone(),
+                config.keystore_password.as_ref(),
+                unit_subtree,
             )),
             db,
             config,
@@ -179,6 +187,15 @@ fn stored_checkpoint_key(
 /// Whether `unit` is in the unit tree (API keys can only be limited to a known unit).
 pub fn unit_exists(conn: &mut DbConnection, unit: UnitId) -> motcua_db::DbResult<()> {
     motcua_db::units::find(conn, unit).map(|_| ())
+}
+
+/// `unit` and every unit below it (the units a key limited to it may subscribe to).
+fn unit_subtree(conn: &mut DbConnection, unit: UnitId) -> motcua_db::DbResult<Vec<UnitId>> {
+    let mut units = motcua_db::units::subtree(conn, unit)?;
+    if !units.contains(&unit) {
+        units.push(unit);
+    }
+    Ok(units)
 }
 
 /// The shipped calendar with the years an administrator stored.

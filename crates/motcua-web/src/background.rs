@@ -63,6 +63,19 @@ impl Background {
         self.tasks.push((name, task));
     }
 
+    /// Runs `task` until it returns; it is told through its [`Stopping`] when the service stops,
+    /// and should then end soon (a task that waits for its own events rather than a schedule).
+    /// Call it inside an actix system.
+    pub fn run<F, Fut>(&mut self, name: &'static str, task: F)
+    where
+        F: FnOnce(Stopping) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let stopping = Stopping(self.stop.subscribe());
+        self.tasks
+            .push((name, actix_web::rt::spawn(task(stopping))));
+    }
+
     /// Asks every task to stop and waits up to `grace` for each to finish its round.
     pub async fn stop(self, grace: Duration) {
         let _ = self.stop.send(true);

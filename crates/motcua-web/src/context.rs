@@ -15,6 +15,8 @@ use crate::observe::Metrics;
 pub type UnitExists = fn(&mut DbConnection, UnitId) -> motcua_db::DbResult<()>;
 
 pub struct WebContext {
+    /// `results` or `reports`.
+    pub service: String,
     pub db: DbPool,
     pub limits: Limits,
     /// API keys recently looked up.
@@ -34,6 +36,7 @@ impl WebContext {
     /// `service` names the service in the metrics (`results`, `reports`).
     pub fn new(service: &str, db: DbPool, limits: Limits, unit_exists: Option<UnitExists>) -> Self {
         Self {
+            service: service.to_owned(),
             db,
             limits,
             keys: KeyCache::default(),

@@ -133,12 +133,13 @@ impl Listen {
     }
 }
 
-/// Binds the [`app`] of a service with its `state`, the further `data` its handlers extract and
-/// its `routes`, and starts its `background` work. Call it inside an actix system.
-pub fn bind<S, D>(
+/// Binds the [`app`] of a service with its `state`, the two further `data` its handlers extract
+/// (the audit trail, the subscriptions' settings) and its `routes`, and starts its `background`
+/// work. Call it inside an actix system.
+pub fn bind<S, D, E>(
     state: Data<S>,
     web: Data<WebContext>,
-    data: Data<D>,
+    data: (Data<D>, Data<E>),
     routes: Routes,
     listen: Listen,
     background: crate::background::Background,
@@ -146,6 +147,7 @@ pub fn bind<S, D>(
 where
     S: Send + Sync + 'static,
     D: Send + Sync + 'static,
+    E: Send + Sync + 'static,
 {
     RunningService::bind(
         move || {
@@ -157,7 +159,8 @@ where
                 routes.documented,
                 routes.pages,
             )
-            .app_data(data.clone())
+            .app_data(data.0.clone())
+            .app_data(data.1.clone())
         },
         listen.workers,
         listen.bind,

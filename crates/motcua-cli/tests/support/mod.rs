@@ -39,6 +39,9 @@ impl ServeProcess {
             ),
             ("MOTCUA_SHUTDOWN_TIMEOUT_SECS", "20".to_owned()),
             ("MOTCUA_LOG_FORMAT", "json".to_owned()),
+            // Subscribers in the tests listen on loopback.
+            ("MOTCUA_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1".to_owned()),
+            ("MOTCUA_WEBHOOK_FIRST_RETRY_MS", "50".to_owned()),
         ];
         let base_url = format!("http://{}", env[2].1);
         let mut process = Self {

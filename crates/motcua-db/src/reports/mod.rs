@@ -52,6 +52,14 @@ pub fn unit_scope(chain: &[UnitId]) -> String {
     scope
 }
 
+/// The units of a `unit_scope`, nearest first.
+pub fn unit_chain(scope: &str) -> Vec<UnitId> {
+    scope
+        .split_whitespace()
+        .filter_map(|id| id.parse().ok().map(UnitId))
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = report_versions)]
 pub struct ReportVersion {

@@ -1,6 +1,6 @@
-//! The report service's own tables (`migrations/reports`). `api_keys`, `audit_events` and
-//! `idempotency_keys` are shared in shape with the results database and declared in
-//! `crate::schema`.
+//! The report service's own tables (`migrations/reports`). `api_keys`, `audit_events`, `events`,
+//! `subscriptions` and `idempotency_keys` are shared in shape with the results database and
+//! declared in `crate::schema`.
 
 diesel::table! {
     reports (id) {

@@ -13,11 +13,14 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use motcua_audit::Actor;
 use motcua_core::access::{Access, Resource};
+use motcua_core::event::EventType;
 use motcua_core::form06::Form06Columns;
 use motcua_core::record_ids::UnitId;
 use motcua_core::report::ReportKind;
 use motcua_db::reports::{self, ReceivedReport};
 use motcua_db::{now, DbConnection};
+use motcua_events::data::{ReceivedLinks, ReceivedReportData};
+use motcua_events::{publish, Publication};
 use motcua_keys::keystore::{self, OrganisationSigner};
 use motcua_pki::{pades, TrustStore};
 use motcua_web::answer::Answer;
@@ -200,7 +203,32 @@ fn store_receipt(
             "fallback_reason": signed.fallback_reason,
         }),
     )?;
+    publish_received(conn, &row)?;
     Answer::created(None, &signed)
+}
+
+/// Publishes the report received, for the province's other systems.
+fn publish_received(conn: &mut DbConnection, row: &ReceivedReport) -> Result<(), ApiError> {
+    let data = ReceivedReportData {
+        report_id: row.report_id.clone(),
+        kind: row.kind,
+        sender_unit_id: row.sender_unit_id,
+        sender_unit_name: row.sender_unit_name.clone(),
+        number_text: row.number_text.clone(),
+        issued_at: utc(row.issued_at),
+        corrects: row.corrects.clone(),
+        links: ReceivedLinks::new(&row.report_id),
+    };
+    let chain = reports::unit_chain(&sender_scope(row)?);
+    publish(
+        conn,
+        &[Publication::new(
+            EventType::ReportReceived,
+            row.report_id.clone(),
+            chain,
+            &data,
+        )?],
+    )
 }
 
 /// Refuses a key limited to a unit that sends another unit's package.

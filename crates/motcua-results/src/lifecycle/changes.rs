@@ -1,20 +1,27 @@
-//! What a change of dossiers writes besides the dossier rows: counter deltas and audit records.
+//! What a change of dossiers writes besides the dossier rows: counter deltas, audit records and
+//! the events published to other systems.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use motcua_core::dossier::{Channel, DossierStatus, Rating, Resolution};
-use motcua_core::record_ids::{DossierEventId, OfficialId, ProcedureId, UnitId};
+use motcua_core::event::EventType;
+use motcua_core::record_ids::{DossierEventId, DossierId, OfficialId, ProcedureId, UnitId};
 use motcua_core::statistics::delta;
 use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::dossiers::{Dossier, NewEvent};
 use motcua_db::statistics::{self, CountDelta};
-use motcua_db::DbConnection;
+use motcua_db::{units, DbConnection};
+use motcua_events::data::{DossierEventData, DossierLinks};
+use motcua_events::{publish, Publication};
 use serde::Serialize;
 
 use super::LifecycleError;
 use motcua_audit::Actor;
 
-/// What a request changes besides the dossier rows: the counters of the statistics and one
-/// audit record per dossier per change, collected as it goes and written once before it commits.
+/// What a request changes besides the dossier rows: the counters of the statistics, one audit
+/// record per dossier per change and one event per dossier per change (its creation, a status
+/// transition, its signed result), collected as it goes and written once before it commits.
 /// Written last, so that the counter rows (shared by every dossier of a unit and day) and the
 /// trail's lock (shared by every writer) are held as briefly as possible; the trail's lock is
 /// taken after the counters, so that it is held only for the append and the commit, and always
@@ -27,6 +34,20 @@ use motcua_audit::Actor;
 pub struct Changes {
     counts: Vec<CountDelta>,
     records: Vec<NewAuditEvent>,
+    events: Vec<DossierEvent>,
+}
+
+/// An event about a dossier, queued.
+#[derive(Debug)]
+struct DossierEvent {
+    event_type: EventType,
+    dossier_id: DossierId,
+    code: String,
+    unit_id: UnitId,
+    procedure_id: ProcedureId,
+    from_status: Option<DossierStatus>,
+    status: DossierStatus,
+    at: NaiveDateTime,
 }
 
 impl Changes {
@@ -39,6 +60,7 @@ impl Changes {
         let mut changes = Changes {
             counts: Vec::new(),
             records: Vec::new(),
+            events: Vec::new(),
         };
         let done = work(conn, &mut changes)?;
         changes.flush(conn)?;
@@ -73,12 +95,86 @@ impl Changes {
         Ok(())
     }
 
-    /// Writes the counter changes and the audit records (chained in one go).
+    /// Queues the event of `dossier` (as it is after the change) entering its status from
+    /// `from` (none when it was created) at `at`: `returned` when the result was handed over,
+    /// `transitioned` for any other move.
+    pub(super) fn publish(
+        &mut self,
+        dossier: &Dossier,
+        from: Option<DossierStatus>,
+        at: NaiveDateTime,
+    ) {
+        let event_type = match (from, dossier.status) {
+            (None, _) => EventType::DossierCreated,
+            (Some(_), DossierStatus::Done) => EventType::DossierReturned,
+            (Some(_), _) => EventType::DossierTransitioned,
+        };
+        self.events.push(DossierEvent {
+            event_type,
+            dossier_id: dossier.id,
+            code: dossier.code.clone(),
+            unit_id: dossier.unit_id,
+            procedure_id: dossier.procedure_id,
+            from_status: from,
+            status: dossier.status,
+            at,
+        });
+    }
+
+    /// The change of `dossier` queued so far is the signing of its electronic result: one event,
+    /// `result_signed`, instead of the transition it made.
+    pub fn result_signed(&mut self, dossier: &Dossier) {
+        for event in &mut self.events {
+            if event.dossier_id == dossier.id {
+                event.event_type = EventType::DossierResultSigned;
+            }
+        }
+    }
+
+    /// Writes the counter changes, the audit records (chained in one go) and the events.
     fn flush(self, conn: &mut DbConnection) -> Result<(), LifecycleError> {
         statistics::apply(conn, &self.counts)?;
         audit::append_many(conn, &self.records)?;
+        let publications = publications(conn, self.events)?;
+        publish(conn, &publications).map_err(|e| LifecycleError::Internal(e.to_string()))?;
         Ok(())
     }
+}
+
+/// The events of `queued`, each with its unit's ancestry (read once per unit).
+fn publications(
+    conn: &mut DbConnection,
+    queued: Vec<DossierEvent>,
+) -> Result<Vec<Publication>, LifecycleError> {
+    let mut chains: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
+    let mut publications = Vec::with_capacity(queued.len());
+    for event in queued {
+        let chain = match chains.get(&event.unit_id) {
+            Some(chain) => chain.clone(),
+            None => {
+                let chain = units::ancestry(conn, event.unit_id)?;
+                chains.insert(event.unit_id, chain.clone());
+                chain
+            }
+        };
+        let data = DossierEventData {
+            links: DossierLinks::new(
+                &event.code,
+                event.event_type == EventType::DossierResultSigned,
+            ),
+            dossier_code: event.code.clone(),
+            unit_id: event.unit_id,
+            procedure_id: event.procedure_id,
+            from_status: event.from_status,
+            status: event.status,
+            at: event.at.and_utc(),
+        };
+        publications.push(
+            Publication::new(event.event_type, event.code, chain, &data)
+                .map_err(|e| LifecycleError::Internal(e.to_string()))?,
+        );
+    }
+    Ok(publications)
 }
 
 /// The audit record of a dossier change: the history event it wrote (with its id, which links

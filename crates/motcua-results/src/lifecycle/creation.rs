@@ -218,6 +218,7 @@ pub fn write_planned(
     for (((dossier, event), event_id), actor) in
         written.iter().zip(&events).zip(event_ids).zip(&actors)
     {
+        changes.publish(dossier, None, event.at);
         changes.record(
             actor,
             "dossier.create",

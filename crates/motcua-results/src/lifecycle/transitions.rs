@@ -330,6 +330,9 @@ fn event(
         request_id: actor.request_id.clone(),
     };
     let id = dossiers::insert_event(conn, &new)?;
+    if history.kind == "status" {
+        changes.publish(dossier, history.from_status, history.at);
+    }
     changes.record(
         actor,
         &format!("dossier.{}", action_of(history.kind)),

@@ -24,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::utc;
 use crate::auth::{Principal, UnitScope};
+use crate::certificate_events::publish_certificate;
 use crate::certificate_registry::{
     bind_to_official, bind_to_unit, fingerprint, parse_status, refusal, status_text, to_json_text,
     upload_certificate, upload_certificates, validate, Binding,
@@ -380,6 +381,7 @@ pub async fn register_certificate(
                 stored.id,
                 &audited,
             )?;
+            publish_certificate(conn, &stored, None)?;
             let view = CertificateView::from_stored(stored, &loaded.store)?;
             Answer::created(Some(format!("/certificates/{}", view.id)), &view)
         })

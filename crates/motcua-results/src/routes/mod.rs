@@ -1,6 +1,8 @@
 //! The route table: every endpoint of the results service, one file per group.
 
 use motcua_audit::routes as audit_trail;
+use motcua_events::routes as events;
+use motcua_events::subscriptions;
 use motcua_keys::api_keys;
 use motcua_web::{health, observe};
 pub mod archive;
@@ -96,7 +98,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit_trail::create_checkpoint)
         .service(audit_trail::latest_checkpoint)
         .service(audit_trail::get_checkpoint)
-        .service(audit_trail::verify_trail);
+        .service(audit_trail::verify_trail)
+        .service(events::list_events)
+        .service(subscriptions::create_subscription)
+        .service(subscriptions::list_subscriptions)
+        .service(subscriptions::get_subscription)
+        .service(subscriptions::delete_subscription)
+        .service(subscriptions::redeliver);
 }
 
 /// Stored times are naive UTC; the API publishes them with their offset (RFC 3339).

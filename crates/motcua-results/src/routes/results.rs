@@ -205,6 +205,7 @@ pub async fn issue_result(
                     )),
                     other => other.into(),
                 })?;
+                changes.result_signed(&next);
                 changes.record(
                     &actor,
                     "dossier.result",
