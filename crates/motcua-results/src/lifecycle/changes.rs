@@ -132,31 +132,29 @@ impl Changes {
     }
 
     /// Writes the counter changes, the audit records (chained in one go) and the events.
+    /// The events are built first: reading their units' ancestry is a query, which should not
+    /// run while the counter rows and the trail's lock are held.
     fn flush(self, conn: &mut DbConnection) -> Result<(), LifecycleError> {
+        let publications = publications(conn, self.events)?;
         statistics::apply(conn, &self.counts)?;
         audit::append_many(conn, &self.records)?;
-        let publications = publications(conn, self.events)?;
         publish(conn, &publications).map_err(|e| LifecycleError::Internal(e.to_string()))?;
         Ok(())
     }
 }
 
-/// The events of `queued`, each with its unit's ancestry (read once per unit).
+/// The events of `queued`, each with its unit's ancestry (one query for all their units).
 fn publications(
     conn: &mut DbConnection,
     queued: Vec<DossierEvent>,
 ) -> Result<Vec<Publication>, LifecycleError> {
-    let mut chains: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
+    let mut units: Vec<UnitId> = queued.iter().map(|event| event.unit_id).collect();
+    units.sort_unstable();
+    units.dedup();
+    let chains: HashMap<UnitId, Vec<UnitId>> = units::ancestries(conn, &units)?;
     let mut publications = Vec::with_capacity(queued.len());
     for event in queued {
-        let chain = match chains.get(&event.unit_id) {
-            Some(chain) => chain.clone(),
-            None => {
-                let chain = units::ancestry(conn, event.unit_id)?;
-                chains.insert(event.unit_id, chain.clone());
-                chain
-            }
-        };
+        let chain = chains.get(&event.unit_id).cloned().unwrap_or_default();
         let data = DossierEventData {
             links: DossierLinks::new(
                 &event.code,
