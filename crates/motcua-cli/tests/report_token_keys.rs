@@ -279,6 +279,23 @@ fn tokens_folder() -> std::path::PathBuf {
     std::path::Path::new(&conf).with_file_name("tokens")
 }
 
+/// Every token gone, as if unplugged: the library is reset with an empty token folder.
+fn take_tokens_away(device: &DeviceKey) {
+    let tokens = tokens_folder();
+    modules::finalise(&device.module).unwrap();
+    std::fs::rename(&tokens, tokens.with_extension("aside")).unwrap();
+    std::fs::create_dir(&tokens).unwrap();
+    modules::reinitialise(&device.module).unwrap();
+}
+
+/// The tokens of [`take_tokens_away`] back in place.
+fn put_tokens_back(device: &DeviceKey) {
+    let tokens = tokens_folder();
+    modules::finalise(&device.module).unwrap();
+    std::fs::remove_dir(&tokens).unwrap();
+    std::fs::rename(tokens.with_extension("aside"), &tokens).unwrap();
+}
+
 /// Issuing while the organisation's token is gone (the library reset without it): a 503 naming
 /// the token, the report still `leader_signed` with no number. The token is back afterwards.
 async fn issue_without_the_token(
@@ -287,12 +304,7 @@ async fn issue_without_the_token(
     id: &str,
     device: &DeviceKey,
 ) {
-    let tokens = tokens_folder();
-    let aside = tokens.with_extension("aside");
-    modules::finalise(&device.module).unwrap();
-    std::fs::rename(&tokens, &aside).unwrap();
-    std::fs::create_dir(&tokens).unwrap();
-    modules::reinitialise(&device.module).unwrap();
+    take_tokens_away(device);
     let path = format!("/reports/{id}/issue");
     let (status, refused) = reports.call(Method::POST, &path, officer, None).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
@@ -314,9 +326,7 @@ async fn issue_without_the_token(
         Some(&Value::Null),
         "{unchanged}"
     );
-    modules::finalise(&device.module).unwrap();
-    std::fs::remove_dir(&tokens).unwrap();
-    std::fs::rename(&aside, &tokens).unwrap();
+    put_tokens_back(device);
 }
 
 async fn issued_with_token_keys(backend: Backend) {
@@ -451,12 +461,7 @@ async fn receipt_waits_for_the_token(
     id: &str,
     device: &DeviceKey,
 ) {
-    let tokens = tokens_folder();
-    let aside = tokens.with_extension("aside");
-    modules::finalise(&device.module).unwrap();
-    std::fs::rename(&tokens, &aside).unwrap();
-    std::fs::create_dir(&tokens).unwrap();
-    modules::reinitialise(&device.module).unwrap();
+    take_tokens_away(device);
     let path = format!("/reports/{id}/submission");
     reports.ok(Method::POST, &path, officer, None).await;
     let delivery_path = format!("/reports/{id}/delivery");
@@ -481,9 +486,7 @@ async fn receipt_waits_for_the_token(
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing received");
 
-    modules::finalise(&device.module).unwrap();
-    std::fs::remove_dir(&tokens).unwrap();
-    std::fs::rename(&aside, &tokens).unwrap();
+    put_tokens_back(device);
     let started = std::time::Instant::now();
     loop {
         let report = reports

@@ -209,6 +209,15 @@ pub struct SessionMove {
 }
 
 impl SessionMove {
+    /// The session ends in `state` (`rejected`, `expired`) for `reason`.
+    pub fn ending(state: SessionState, reason: String) -> Self {
+        Self {
+            state: Some(state),
+            state_reason: Some(reason),
+            ..Self::default()
+        }
+    }
+
     /// The state after the move from `from`, refused when the state table forbids it.
     pub(crate) fn target(&self, from: SessionState) -> DbResult<SessionState> {
         let to = self.state.unwrap_or(from);

@@ -266,20 +266,8 @@ fn reject(
         conn,
         actor,
         session,
-        &SessionMove {
-            state: Some(SessionState::Rejected),
-            state_reason: Some(reason),
-            ..SessionMove::default()
-        },
+        &SessionMove::ending(SessionState::Rejected, reason),
     )
-}
-
-fn expiry(reason: String) -> SessionMove {
-    SessionMove {
-        state: Some(SessionState::Expired),
-        state_reason: Some(reason),
-        ..SessionMove::default()
-    }
 }
 
 /// One background round: moves every session awaiting a provider's answer one step, if it
@@ -314,7 +302,7 @@ async fn expire_pending(state: &Data<AppState>, id: &str) -> Result<(), ApiError
     state
         .write(move |conn| {
             let session = reports::find_session(conn, &id)?;
-            let change = expiry(PENDING_EXPIRED.to_owned());
+            let change = SessionMove::ending(SessionState::Expired, PENDING_EXPIRED.to_owned());
             record_move(conn, &Actor::system("signing sessions"), &session, &change).map(|_| ())
         })
         .await
@@ -347,7 +335,10 @@ async fn advance(state: &Data<AppState>, id: &str) -> Result<(), ApiError> {
                 .await
         }
         Step::Expire => {
-            let change = expiry(status_of(&session).no_answer_reason());
+            let change = SessionMove::ending(
+                SessionState::Expired,
+                status_of(&session).no_answer_reason(),
+            );
             state
                 .write(move |conn| record_move(conn, &actor, &session, &change).map(|_| ()))
                 .await
