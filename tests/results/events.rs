@@ -275,6 +275,23 @@ async fn events_are_paged_filtered_and_scoped(app: TestApp) {
             .await
             .is_empty()
     );
+    // Once the first commune is merged into the second, the second's key reads the first's
+    // earlier events too, as it reads its dossiers.
+    let (status, merged) = app
+        .post(
+            &format!("/units/{first}/merge"),
+            &json!({"into": second, "effective_date": "2025-07-01"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    let seen = events_after(&app, &officer, start, "").await;
+    assert_eq!(seen.len(), 6);
+    assert_eq!(
+        events_after(&app, &officer, start, &format!("&unit={first}"))
+            .await
+            .len(),
+        4
+    );
 
     // Integration keys need the scope.
     let without = app.key("integration", None, &["dossiers:read"]).await;

@@ -55,12 +55,22 @@ pub struct NewStoredEvent {
 pub struct EventFilter {
     /// Only these types (all when empty).
     pub types: Vec<EventType>,
-    /// Only events of the subtrees of all these units (a key's unit and the unit asked for).
-    pub within: Vec<UnitId>,
+    /// Only events within all of these (a key's unit and the unit asked for).
+    pub within: Vec<Reach>,
 }
 
-/// `unit_scope` of a unit and its ancestors: padded so that `LIKE '% 7 %'` finds every event of
-/// unit 7 and of the units below it.
+/// The events of a unit's subtree: those of the units of the service's tree below it, as the
+/// tree is when they are read (so that a regrouped or merged unit is followed), and those whose
+/// written ancestry names it (a service that keeps no tree writes the ancestry it was given).
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub root: UnitId,
+    /// The root and the units below it in the service's tree.
+    pub units: Vec<UnitId>,
+}
+
+/// `unit_scope` of a unit and the ancestors the writer knows, nearest first: padded so that
+/// `LIKE '% 7 %'` finds every event written with unit 7 in its ancestry.
 pub fn unit_scope(chain: &[UnitId]) -> String {
     let mut scope = String::from(" ");
     for unit in chain {
@@ -125,8 +135,12 @@ pub fn after(
     if !filter.types.is_empty() {
         query = query.filter(events::event_type.eq_any(filter.types.clone()));
     }
-    for unit in &filter.within {
-        query = query.filter(events::unit_scope.like(format!("% {} %", unit.0)));
+    for reach in &filter.within {
+        query = query.filter(
+            events::unit_id
+                .eq_any(reach.units.clone())
+                .or(events::unit_scope.like(format!("% {} %", reach.root.0))),
+        );
     }
     Ok(query.order(events::sequence).limit(limit).load(conn)?)
 }

@@ -150,6 +150,14 @@ pub fn due(
         .load(conn)?)
 }
 
+/// Whether any subscription is active (to be delivered now or later).
+pub fn any_active(conn: &mut DbConnection) -> DbResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        subscriptions::table.filter(subscriptions::state.eq(SubscriptionState::Active)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Claims `id` for `holder` until `until` when it is still due and unleased (or leased by
 /// `holder`); returns it, or `None` when another worker holds it or it is no longer due.
 pub fn claim(

@@ -1,7 +1,5 @@
 //! Administrative units and their tree.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -181,42 +179,6 @@ pub fn subtree(conn: &mut DbConnection, root: UnitId) -> DbResult<Vec<UnitId>> {
         )
         .load::<i64>(conn)?;
     Ok(ids.into_iter().map(UnitId).collect())
-}
-
-/// `unit` and the units above it, nearest first: its parents, and the units it was merged into
-/// with theirs (the units whose [`subtree`] holds it). Bounded, in case of a cycle.
-pub fn ancestry(conn: &mut DbConnection, unit: UnitId) -> DbResult<Vec<UnitId>> {
-    Ok(ancestries(conn, &[unit])?.remove(&unit).unwrap_or_default())
-}
-
-/// The [`ancestry`] of each of `units`, in one query.
-pub fn ancestries(
-    conn: &mut DbConnection,
-    units: &[UnitId],
-) -> DbResult<HashMap<UnitId, Vec<UnitId>>> {
-    let mut chains: HashMap<UnitId, Vec<UnitId>> = HashMap::new();
-    if units.is_empty() {
-        return Ok(chains);
-    }
-    // Ids are numbers, written into the text as such: nothing of a caller's text goes in.
-    let list: Vec<String> = units.iter().map(|unit| unit.0.to_string()).collect();
-    let rows = sql::<(BigInt, BigInt, BigInt)>(&format!(
-        // The depth is a BIGINT on both backends (PostgreSQL types a bare 0 as integer).
-        "WITH RECURSIVE up(start, id, depth) AS (\
-         SELECT id, id, CAST(0 AS BIGINT) FROM units WHERE id IN ({}) \
-         UNION SELECT up.start, p.id, up.depth + 1 FROM up JOIN units u ON u.id = up.id \
-         JOIN units p ON p.id = u.parent_id OR p.id = u.merged_into_id WHERE up.depth < 32) \
-         SELECT start, id, depth FROM up ORDER BY start, depth, id",
-        list.join(", ")
-    ))
-    .load::<(i64, i64, i64)>(conn)?;
-    for (start, id, _) in rows {
-        let chain = chains.entry(UnitId(start)).or_default();
-        if !chain.contains(&UnitId(id)) {
-            chain.push(UnitId(id));
-        }
-    }
-    Ok(chains)
 }
 
 /// Whether `unit` is `root` or lies below it (see [`subtree`]).

@@ -11,9 +11,10 @@
 //!   dead-lettered until a redelivery is asked for.
 //! - **Several instances on one database.** A worker leases a subscription in the database
 //!   before delivering it; a lease not renewed for [`LEASE`] is taken over.
-//! - **When.** On every commit that published events in this process, and every second for those
-//!   of other processes and for retries that became due; at most [`CONCURRENCY`] subscriptions
-//!   are delivered at once.
+//! - **When.** On every commit that published events in this process while a subscription is
+//!   active, when one is created or redelivered here, and every second for the events of other
+//!   processes, their subscriptions and retries that became due; at most [`CONCURRENCY`]
+//!   subscriptions are delivered at once.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::web::Data;
 use futures_util::StreamExt;
-use motcua_core::record_ids::{SubscriptionId, UnitId};
+use motcua_core::record_ids::SubscriptionId;
 use motcua_db::events::{self, EventFilter, StoredEvent};
 use motcua_db::now;
 use motcua_db::subscriptions::{self, Failure, Subscription};
@@ -96,38 +97,52 @@ impl Worker {
         }
     }
 
-    /// Delivers until the service stops: on each commit that published events, and every second.
+    /// Delivers until the service stops: every second, when a subscription of this process
+    /// becomes active, and on each commit that published events while any subscription is
+    /// active (without one, a round per commit would only slow the writers down).
     pub async fn run(self, mut stopping: Stopping) {
         let mut written = events::written();
         loop {
             written.borrow_and_update();
-            self.round().await;
+            let listening = self.round().await;
+            let commit = async {
+                if listening {
+                    let _ = written.changed().await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
             tokio::select! {
                 () = stopping.requested() => return,
-                _ = tokio::time::timeout(LOOK_AGAIN, written.changed()) => {}
+                () = self.webhooks.next_activation() => {}
+                _ = tokio::time::timeout(LOOK_AGAIN, commit) => {}
             }
         }
     }
 
-    /// Delivers every due subscription as far as it goes.
-    pub async fn round(&self) {
+    /// Delivers every due subscription as far as it goes; whether any subscription is active
+    /// (due or not). A database error counts as active, so that the worker keeps looking.
+    pub async fn round(&self) -> bool {
         let due = self
             .web
             .read(|conn| {
                 let last = events::last_sequence(conn)?;
-                Ok(subscriptions::due(conn, now(), last, 1000)?)
+                let due = subscriptions::due(conn, now(), last, 1000)?;
+                let active = !due.is_empty() || subscriptions::any_active(conn)?;
+                Ok((due, active))
             })
             .await;
-        let due = match due {
-            Ok(due) => due,
+        let (due, active) = match due {
+            Ok(found) => found,
             Err(error) => {
                 tracing::warn!(%error, "webhook delivery: cannot read the subscriptions");
-                return;
+                return true;
             }
         };
         futures_util::stream::iter(due)
             .for_each_concurrent(CONCURRENCY, |id| self.deliver_subscription(id))
             .await;
+        active
     }
 
     async fn deliver_subscription(&self, id: SubscriptionId) {
@@ -163,9 +178,18 @@ impl Worker {
             .webhooks
             .secret(subscription)
             .map_err(Refusal::Failed)?;
+        let within = match subscription.unit_id {
+            Some(unit) => {
+                let webhooks = self.webhooks.clone();
+                self.web
+                    .read(move |conn| Ok(webhooks.reach(conn, [unit])?))
+                    .await?
+            }
+            None => Vec::new(),
+        };
         let filter = EventFilter {
             types: stored_types(&subscription.event_types),
-            within: subscription.unit_id.into_iter().collect::<Vec<UnitId>>(),
+            within,
         };
         let mut cursor = subscription.delivered_through;
         loop {

@@ -14,8 +14,9 @@ pub struct Publication {
     /// The dossier code, certificate id or report id.
     pub subject: String,
     pub unit_id: Option<UnitId>,
-    /// The unit and its ancestors, nearest first (who may read the event: keys limited to any
-    /// of them, subscriptions filtered on any of them).
+    /// The unit and the ancestors its writer knows, nearest first (see
+    /// [`motcua_db::events::Reach`]): the report service writes a report's, which it keeps; the
+    /// results service writes the unit alone, and its readers look its subtree up in the tree.
     pub unit_chain: Vec<UnitId>,
     pub data: serde_json::Value,
 }

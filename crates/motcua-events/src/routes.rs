@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::cloudevent::{source, CloudEvent};
+use crate::webhooks::Webhooks;
 
 /// Events in one page unless `limit` says otherwise.
 const DEFAULT_LIMIT: i64 = 100;
@@ -65,6 +66,7 @@ pub struct EventPage {
 #[get("/events")]
 pub async fn list_events(
     state: Data<WebContext>,
+    webhooks: Data<Webhooks>,
     who: Principal,
     query: ValidQuery<EventQuery>,
 ) -> Result<Json<EventPage>, ApiError> {
@@ -79,10 +81,18 @@ pub async fn list_events(
         return Err(ApiError::bad_param("limit", "between 1 and 1000"));
     }
     let wait = parse_wait(query.wait.as_deref())?;
-    let filter = EventFilter {
-        types: parse_types(query.event_type.as_deref())?,
-        within: who.unit.into_iter().chain(query.unit.map(UnitId)).collect(),
+    let types = parse_types(query.event_type.as_deref())?;
+    let roots: Vec<UnitId> = who.unit.into_iter().chain(query.unit.map(UnitId)).collect();
+    // The subtrees once per request: a unit regrouped during a long wait is seen next time.
+    let within = if roots.is_empty() {
+        Vec::new()
+    } else {
+        let webhooks = webhooks.clone();
+        state
+            .read(move |conn| Ok(webhooks.reach(conn, roots)?))
+            .await?
     };
+    let filter = EventFilter { types, within };
     let source = source(state.public_url.as_deref(), &state.service);
     let deadline = Instant::now() + wait;
     // Subscribed before the first look, so that a commit between the look and the wait wakes it.

@@ -227,8 +227,8 @@ pub async fn create_subscription(
     let sealing = webhooks.sealing()?.clone();
     let checked = check_request(&webhooks, &who, body.into_inner()).await?;
     let actor = Actor::new(&who, &request_id);
-    let web = state.clone();
-    state
+    let (web, worker) = (state.clone(), webhooks.clone());
+    let answer = state
         .write_answer(move |conn| {
             require_unit(conn, &web, &webhooks, &who, checked.unit_id)?;
             let delivered_through = match checked.from_sequence {
@@ -262,7 +262,9 @@ pub async fn create_subscription(
                 },
             )
         })
-        .await
+        .await?;
+    worker.activated();
+    Ok(answer)
 }
 
 /// The subscriptions (a key limited to a unit: those of its subtree).
@@ -364,8 +366,8 @@ pub async fn redeliver(
         return Err(ApiError::invalid("from_sequence", "a sequence, 1 or more"));
     }
     let actor = Actor::new(&who, &request_id);
-    let web = state.clone();
-    state
+    let (web, worker) = (state.clone(), webhooks.clone());
+    let answer = state
         .write_answer(move |conn| {
             find_visible(conn, &web, &webhooks, &who, id)?;
             let resumed = subscriptions::redeliver(conn, id, from.map(|from| from - 1), now())?;
@@ -373,7 +375,9 @@ pub async fn redeliver(
             actor.record(conn, "subscription.redeliver", "subscription", id, &view)?;
             Answer::ok(&view)
         })
-        .await
+        .await?;
+    worker.activated();
+    Ok(answer)
 }
 
 /// The subscription `id`, 404 when there is none, 403 when it is outside the key's subtree.

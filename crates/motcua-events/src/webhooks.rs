@@ -6,7 +6,10 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use motcua_core::record_ids::{SubscriptionId, UnitId};
+use motcua_db::events::Reach;
 use motcua_db::subscriptions::Subscription;
 use motcua_db::{DbConnection, DbResult};
 use motcua_web::config::{env_or, ConfigError, Secret};
@@ -81,6 +84,9 @@ pub struct Webhooks {
     pub subtree: UnitSubtree,
     /// Secrets opened so far, so that each is decrypted once per process (ids are never reused).
     secrets: Mutex<HashMap<SubscriptionId, SigningSecret>>,
+    /// Told when a subscription of this process becomes active (created, redelivered), so that
+    /// a worker that had none to deliver starts at once.
+    activations: Notify,
 }
 
 impl Webhooks {
@@ -90,6 +96,7 @@ impl Webhooks {
             sealing: keystore.map(SealingKey::derive),
             subtree,
             secrets: Mutex::default(),
+            activations: Notify::new(),
         }
     }
 
@@ -117,6 +124,33 @@ impl Webhooks {
         let secret = sealing.open(&subscription.secret_sealed)?;
         opened.insert(subscription.id, secret.clone());
         Ok(secret)
+    }
+
+    /// What a reader limited to each of `roots` may see of the events (see [`Reach`]).
+    pub fn reach(
+        &self,
+        conn: &mut DbConnection,
+        roots: impl IntoIterator<Item = UnitId>,
+    ) -> DbResult<Vec<Reach>> {
+        roots
+            .into_iter()
+            .map(|root| {
+                Ok(Reach {
+                    root,
+                    units: (self.subtree)(conn, root)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A subscription was created or redelivered in this process.
+    pub fn activated(&self) {
+        self.activations.notify_one();
+    }
+
+    /// Until a subscription is [`Self::activated`] (at once if one was since the last call).
+    pub async fn next_activation(&self) {
+        self.activations.notified().await;
     }
 
     /// Forgets the secret of a deleted subscription.

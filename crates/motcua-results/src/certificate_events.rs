@@ -4,7 +4,7 @@
 
 use motcua_core::event::EventType;
 use motcua_db::certificates::StoredCertificate;
-use motcua_db::{officials, units, DbConnection};
+use motcua_db::{officials, DbConnection};
 use motcua_events::data::{CertificateEventData, CertificateLinks};
 use motcua_events::{publish, Publication};
 use motcua_web::error::ApiError;
@@ -29,10 +29,8 @@ pub fn publish_certificate(
         (None, Some(official)) => Some(officials::find(conn, official)?.unit_id),
         (None, None) => None,
     };
-    let chain = match unit {
-        Some(unit) => units::ancestry(conn, unit)?,
-        None => Vec::new(),
-    };
+    // Its unit only: readers find the subtree in the unit tree (see `motcua_db::events::Reach`).
+    let chain: Vec<_> = unit.into_iter().collect();
     let data = CertificateEventData {
         certificate_id: certificate.id,
         kind: certificate.kind,

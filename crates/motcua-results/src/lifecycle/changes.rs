@@ -1,8 +1,6 @@
 //! What a change of dossiers writes besides the dossier rows: counter deltas, audit records and
 //! the events published to other systems.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use motcua_core::dossier::{Channel, DossierStatus, Rating, Resolution};
 use motcua_core::event::EventType;
@@ -11,7 +9,7 @@ use motcua_core::statistics::delta;
 use motcua_db::audit::{self, NewAuditEvent};
 use motcua_db::dossiers::{Dossier, NewEvent};
 use motcua_db::statistics::{self, CountDelta};
-use motcua_db::{units, DbConnection};
+use motcua_db::DbConnection;
 use motcua_events::data::{DossierEventData, DossierLinks};
 use motcua_events::{publish, Publication};
 use serde::Serialize;
@@ -132,10 +130,8 @@ impl Changes {
     }
 
     /// Writes the counter changes, the audit records (chained in one go) and the events.
-    /// The events are built first: reading their units' ancestry is a query, which should not
-    /// run while the counter rows and the trail's lock are held.
     fn flush(self, conn: &mut DbConnection) -> Result<(), LifecycleError> {
-        let publications = publications(conn, self.events)?;
+        let publications = publications(self.events)?;
         statistics::apply(conn, &self.counts)?;
         audit::append_many(conn, &self.records)?;
         publish(conn, &publications).map_err(|e| LifecycleError::Internal(e.to_string()))?;
@@ -143,18 +139,11 @@ impl Changes {
     }
 }
 
-/// The events of `queued`, each with its unit's ancestry (one query for all their units).
-fn publications(
-    conn: &mut DbConnection,
-    queued: Vec<DossierEvent>,
-) -> Result<Vec<Publication>, LifecycleError> {
-    let mut units: Vec<UnitId> = queued.iter().map(|event| event.unit_id).collect();
-    units.sort_unstable();
-    units.dedup();
-    let chains: HashMap<UnitId, Vec<UnitId>> = units::ancestries(conn, &units)?;
+/// The events of `queued`. Each names its unit only: readers find a unit's subtree in the unit
+/// tree when they read (which costs the writers nothing, and follows regrouped units).
+fn publications(queued: Vec<DossierEvent>) -> Result<Vec<Publication>, LifecycleError> {
     let mut publications = Vec::with_capacity(queued.len());
     for event in queued {
-        let chain = chains.get(&event.unit_id).cloned().unwrap_or_default();
         let data = DossierEventData {
             links: DossierLinks::new(
                 &event.code,
@@ -168,7 +157,7 @@ fn publications(
             at: event.at.and_utc(),
         };
         publications.push(
-            Publication::new(event.event_type, event.code, chain, &data)
+            Publication::new(event.event_type, event.code, vec![event.unit_id], &data)
                 .map_err(|e| LifecycleError::Internal(e.to_string()))?,
         );
     }
