@@ -9,12 +9,12 @@
 //! applied for its directoryName and rfc822Name subtrees only.
 
 use der::{Decode, Tagged};
-use x509_parser::asn1_rs::ToDer;
-use x509_parser::x509::X509Name;
 use x509_cert::ext::pkix::constraints::name::GeneralSubtree;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::NameConstraints as RawNameConstraints;
 use x509_cert::name::Name;
+use x509_parser::asn1_rs::ToDer;
+use x509_parser::x509::X509Name;
 
 /// Content octets of the emailAddress attribute's OID, 1.2.840.113549.1.9.1 (PKCS #9).
 const OID_EMAIL_ADDRESS: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01];
@@ -231,21 +231,35 @@ impl NameConstraints {
         for name in &names.directory {
             if let Some(permitted) = &self.permitted_directory {
                 if !permitted.iter().any(|base| name.within(base)) {
-                    return Some(format!("{} is outside the permitted directory subtrees", show(name)));
+                    return Some(format!(
+                        "{} is outside the permitted directory subtrees",
+                        show(name)
+                    ));
                 }
             }
             if self.excluded_directory.iter().any(|base| name.within(base)) {
-                return Some(format!("{} is inside an excluded directory subtree", show(name)));
+                return Some(format!(
+                    "{} is inside an excluded directory subtree",
+                    show(name)
+                ));
             }
         }
         for mailbox in &names.email {
             if let Some(permitted) = &self.permitted_email {
                 if !permitted.iter().any(|base| email_within(mailbox, base)) {
-                    return Some(format!("email {mailbox} is outside the permitted rfc822Name subtrees"));
+                    return Some(format!(
+                        "email {mailbox} is outside the permitted rfc822Name subtrees"
+                    ));
                 }
             }
-            if self.excluded_email.iter().any(|base| email_within(mailbox, base)) {
-                return Some(format!("email {mailbox} is inside an excluded rfc822Name subtree"));
+            if self
+                .excluded_email
+                .iter()
+                .any(|base| email_within(mailbox, base))
+            {
+                return Some(format!(
+                    "email {mailbox} is inside an excluded rfc822Name subtree"
+                ));
             }
         }
         None

@@ -270,7 +270,10 @@ impl Certificate {
         let signature_algorithm =
             SignatureAlgorithm::from_identifiers(&parsed.signature_algorithm, &tbs.signature);
         let serial = normalized_serial(tbs.raw_serial());
-        let serial_positive = tbs.raw_serial().first().is_some_and(|&first| first & 0x80 == 0)
+        let serial_positive = tbs
+            .raw_serial()
+            .first()
+            .is_some_and(|&first| first & 0x80 == 0)
             && tbs.raw_serial().iter().any(|&byte| byte != 0);
         let names = CertificateNames::new(
             ComparableName::from_x509_name(tbs.subject()),
@@ -517,7 +520,9 @@ impl Extensions {
                         GeneralName::DirectoryName(name) => self
                             .alt_directory_names
                             .push(ComparableName::from_x509_name(name)),
-                        GeneralName::RFC822Name(mailbox) => self.alt_emails.push((*mailbox).to_owned()),
+                        GeneralName::RFC822Name(mailbox) => {
+                            self.alt_emails.push((*mailbox).to_owned())
+                        }
                         _ => {}
                     }
                 }

@@ -31,7 +31,9 @@ pub(crate) struct SearchEffort {
 impl SearchEffort {
     /// Whether the chain ended with issuers at hand: tried and failed, or cut by a limit.
     pub(crate) fn issuers_were_there(&self) -> bool {
-        self.named_like_last_issuer > 0 || self.length_limit_reached || self.signature_checks_exhausted
+        self.named_like_last_issuer > 0
+            || self.length_limit_reached
+            || self.signature_checks_exhausted
     }
 }
 
@@ -106,9 +108,9 @@ pub(crate) fn build<'a>(
     best.impersonated_anchor = impersonated_anchor(store, &best);
     best.effort = SearchEffort {
         candidates: search.candidates.len(),
-        named_like_last_issuer: best
-            .last()
-            .map_or(0, |last| named_like_issuer(store, extra_intermediates, last)),
+        named_like_last_issuer: best.last().map_or(0, |last| {
+            named_like_issuer(store, extra_intermediates, last)
+        }),
         ..search.effort
     };
     best

@@ -182,7 +182,12 @@ pub(crate) fn evaluate(
         if !position.anchor {
             check_profile(&mut findings, &position, path);
         }
-        check_name_constraints(&mut findings, &position, &path.certificates, &mut comparisons);
+        check_name_constraints(
+            &mut findings,
+            &position,
+            &path.certificates,
+            &mut comparisons,
+        );
         if let (Some(issuer), false) = (position.issuer, position.anchor) {
             let evidence = evidence.get(index).cloned().unwrap_or_default();
             check_revocation(
@@ -376,11 +381,7 @@ fn check_validity(findings: &mut Findings, certificate: &Certificate, at: DateTi
 }
 
 /// Checks of a certificate that issued the one below it in the chain.
-fn check_issuer_role(
-    findings: &mut Findings,
-    position: &Position<'_>,
-    chain: &[&Certificate],
-) {
+fn check_issuer_role(findings: &mut Findings, position: &Position<'_>, chain: &[&Certificate]) {
     let certificate = position.certificate;
     let info = certificate.info();
     if certificate.has_empty_subject() {

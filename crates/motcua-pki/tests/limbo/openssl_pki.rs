@@ -32,6 +32,9 @@ pub struct Spec<'a> {
     pub days: u32,
     /// Further config sections the extensions refer to (`[nc_dn]\nC = VN`, …).
     pub sections: Vec<String>,
+    /// The serial number as `openssl -set_serial` reads it (`0`, `-5`, `0x…`); a fresh one
+    /// when `None`.
+    pub serial: Option<String>,
 }
 
 impl<'a> Spec<'a> {
@@ -47,6 +50,7 @@ impl<'a> Spec<'a> {
             explicit_curve: false,
             days: 3650,
             sections: Vec::new(),
+            serial: None,
         }
     }
 
@@ -62,6 +66,7 @@ impl<'a> Spec<'a> {
             explicit_curve: false,
             days: 365,
             sections: Vec::new(),
+            serial: None,
         }
     }
 
@@ -81,6 +86,21 @@ impl<'a> Spec<'a> {
 
     pub fn section(mut self, section: &str) -> Self {
         self.sections.push(section.to_owned());
+        self
+    }
+
+    pub fn serial(mut self, serial: &str) -> Self {
+        self.serial = Some(serial.to_owned());
+        self
+    }
+
+    /// Leaves out the extension named `name` (openssl adds key identifiers unless told `none`).
+    pub fn without(mut self, name: &str) -> Self {
+        self.extensions
+            .retain(|held| held.split('=').next().unwrap_or_default().trim() != name);
+        if name.ends_with("KeyIdentifier") {
+            self.extensions.push(format!("{name} = none"));
+        }
         self
     }
 
@@ -105,14 +125,29 @@ impl OpensslPki {
     /// A self-signed CA.
     pub fn root(&mut self, spec: &Spec<'_>) -> Result<Issued, Error> {
         let (key, config, certificate) = self.files(spec)?;
-        let serial = self.serial();
+        let serial = spec.serial.clone().unwrap_or_else(|| self.serial());
         let days = spec.days.to_string();
-        let (key_arg, config_arg, out) = (path_str(&key)?, path_str(&config)?, path_str(&certificate)?);
+        let (key_arg, config_arg, out) =
+            (path_str(&key)?, path_str(&config)?, path_str(&certificate)?);
         openssl(
             self.dir(),
             &[
-                "req", "-x509", "-new", "-key", key_arg, "-subj", spec.subject, "-config",
-                config_arg, "-extensions", "ext", "-days", &days, "-set_serial", &serial, "-out",
+                "req",
+                "-x509",
+                "-new",
+                "-key",
+                key_arg,
+                "-subj",
+                spec.subject,
+                "-config",
+                config_arg,
+                "-extensions",
+                "ext",
+                "-days",
+                &days,
+                "-set_serial",
+                &serial,
+                "-out",
                 out,
             ],
         )?;
@@ -123,21 +158,43 @@ impl OpensslPki {
     pub fn issue(&mut self, spec: &Spec<'_>, issuer: &Issued) -> Result<Issued, Error> {
         let (key, config, certificate) = self.files(spec)?;
         let request = certificate.with_extension("csr");
-        let serial = self.serial();
+        let serial = spec.serial.clone().unwrap_or_else(|| self.serial());
         let days = spec.days.to_string();
         openssl(
             self.dir(),
             &[
-                "req", "-new", "-key", path_str(&key)?, "-subj", spec.subject, "-config",
-                path_str(&config)?, "-out", path_str(&request)?,
+                "req",
+                "-new",
+                "-key",
+                path_str(&key)?,
+                "-subj",
+                spec.subject,
+                "-config",
+                path_str(&config)?,
+                "-out",
+                path_str(&request)?,
             ],
         )?;
         openssl(
             self.dir(),
             &[
-                "x509", "-req", "-in", path_str(&request)?, "-CA", path_str(&issuer.certificate)?,
-                "-CAkey", path_str(&issuer.key)?, "-extfile", path_str(&config)?,
-                "-extensions", "ext", "-days", &days, "-set_serial", &serial, "-out",
+                "x509",
+                "-req",
+                "-in",
+                path_str(&request)?,
+                "-CA",
+                path_str(&issuer.certificate)?,
+                "-CAkey",
+                path_str(&issuer.key)?,
+                "-extfile",
+                path_str(&config)?,
+                "-extensions",
+                "ext",
+                "-days",
+                &days,
+                "-set_serial",
+                &serial,
+                "-out",
                 path_str(&certificate)?,
             ],
         )?;
@@ -146,29 +203,52 @@ impl OpensslPki {
 
     /// A CRL from `issuer` revoking `revoked` (openssl ca with a throw-away database).
     pub fn crl(&mut self, issuer: &Issued, revoked: &[&Issued]) -> Result<String, Error> {
+        self.crl_numbered(issuer, revoked, CrlNumber::Standard)
+    }
+
+    /// [`crl`](Self::crl) with its cRLNumber as `number` says.
+    pub fn crl_numbered(
+        &mut self,
+        issuer: &Issued,
+        revoked: &[&Issued],
+        number: CrlNumber,
+    ) -> Result<String, Error> {
         self.made += 1;
         let base = self.dir().join(format!("crl{}", self.made));
         std::fs::create_dir_all(&base)?;
         let index = base.join("index.txt");
         std::fs::write(&index, "")?;
         std::fs::write(base.join("crlnumber"), "01\n")?;
+        let (numbering, number_extension) = match number {
+            CrlNumber::Standard => (
+                format!("crlnumber = {}\n", base.join("crlnumber").display()),
+                "",
+            ),
+            CrlNumber::Missing => (String::new(), ""),
+            CrlNumber::Critical => (String::new(), "2.5.29.20 = critical,DER:02:01:07\n"),
+        };
         let config = base.join("ca.cnf");
         std::fs::write(
             &config,
             format!(
-                "[ca]\ndefault_ca = ca\n[ca]\ndatabase = {}\ncrlnumber = {}\n\
+                "[ca]\ndefault_ca = ca\n[ca]\ndatabase = {}\n{numbering}\
                  default_md = sha256\ndefault_crl_days = 30\ncrl_extensions = crl_ext\n\
-                 [crl_ext]\nauthorityKeyIdentifier = keyid\n",
+                 [crl_ext]\nauthorityKeyIdentifier = keyid\n{number_extension}",
                 index.display(),
-                base.join("crlnumber").display()
             ),
         )?;
         for certificate in revoked {
             openssl(
                 self.dir(),
                 &[
-                    "ca", "-config", path_str(&config)?, "-cert", path_str(&issuer.certificate)?,
-                    "-keyfile", path_str(&issuer.key)?, "-revoke",
+                    "ca",
+                    "-config",
+                    path_str(&config)?,
+                    "-cert",
+                    path_str(&issuer.certificate)?,
+                    "-keyfile",
+                    path_str(&issuer.key)?,
+                    "-revoke",
                     path_str(&certificate.certificate)?,
                 ],
             )?;
@@ -177,8 +257,16 @@ impl OpensslPki {
         openssl(
             self.dir(),
             &[
-                "ca", "-config", path_str(&config)?, "-cert", path_str(&issuer.certificate)?,
-                "-keyfile", path_str(&issuer.key)?, "-gencrl", "-out", path_str(&out)?,
+                "ca",
+                "-config",
+                path_str(&config)?,
+                "-cert",
+                path_str(&issuer.certificate)?,
+                "-keyfile",
+                path_str(&issuer.key)?,
+                "-gencrl",
+                "-out",
+                path_str(&out)?,
             ],
         )?;
         Ok(std::fs::read_to_string(out)?)
@@ -221,6 +309,15 @@ impl OpensslPki {
     }
 }
 
+/// How a CRL carries its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrlNumber {
+    Standard,
+    Missing,
+    /// Present but marked critical, which RFC 5280 §5.2.3 forbids.
+    Critical,
+}
+
 impl Issued {
     pub fn key_file(&self) -> &Path {
         &self.key
@@ -228,7 +325,8 @@ impl Issued {
 }
 
 fn path_str(path: &Path) -> Result<&str, Error> {
-    path.to_str().ok_or_else(|| "a temporary path is not UTF-8".into())
+    path.to_str()
+        .ok_or_else(|| "a temporary path is not UTF-8".into())
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<(), Error> {

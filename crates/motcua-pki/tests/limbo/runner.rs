@@ -22,7 +22,14 @@ use x509_parser::prelude::FromDer;
 use super::suite::{Expected, Testcase};
 
 /// The families of the suite that concern a document-signing PKI's path validation.
-pub const FAMILIES: &[&str] = &["rfc5280", "pathlen", "crl", "pathological", "invalid", "cve"];
+pub const FAMILIES: &[&str] = &[
+    "rfc5280",
+    "pathlen",
+    "crl",
+    "pathological",
+    "invalid",
+    "cve",
+];
 
 /// Cases outside those families that concern it too: key and extension encoding.
 pub const NAMED_CASES: &[&str] = &["webpki::explicit-curve", "webpki::malformed-aia"];
@@ -187,12 +194,19 @@ pub fn relying_party(case: &Testcase) -> (Expected, String) {
         let status = serde_json::to_value(verdict.status).unwrap_or_default();
         return (
             Expected::Failure,
-            format!("{}: {}{notes}", status.as_str().unwrap_or("?"), verdict.summary),
+            format!(
+                "{}: {}{notes}",
+                status.as_str().unwrap_or("?"),
+                verdict.summary
+            ),
         );
     }
     match application_checks(case, &leaf, &verdict) {
         Some(problem) => (Expected::Failure, format!("{problem}{notes}")),
-        None => (Expected::Success, format!("valid: {}{notes}", verdict.summary)),
+        None => (
+            Expected::Success,
+            format!("valid: {}{notes}", verdict.summary),
+        ),
     }
 }
 
