@@ -162,11 +162,11 @@ fn case(
 fn leaf_case(
     pki: &mut OpensslPki,
     id: &str,
-    leaf: Spec<'_>,
+    leaf: &Spec<'_>,
     expected: Expected,
 ) -> Result<Testcase, Error> {
     let root = pki.root(&Spec::ca("/C=VN/O=Limbo/CN=Root"))?;
-    let leaf = pki.issue(&leaf, &root)?;
+    let leaf = pki.issue(leaf, &root)?;
     Ok(case(id, &[&root], &[], &leaf, expected))
 }
 
@@ -232,7 +232,7 @@ fn built_cases() -> Result<Vec<Testcase>, Error> {
     ];
     for (id, extension) in malformed {
         let spec = Spec::leaf("/CN=Malformed").with(extension);
-        cases.push(leaf_case(&mut pki, id, spec, Expected::Failure)?);
+        cases.push(leaf_case(&mut pki, id, &spec, Expected::Failure)?);
     }
 
     let mut fractional = case(
