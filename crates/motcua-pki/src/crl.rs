@@ -212,6 +212,13 @@ impl Crl {
             reason,
         };
         let extensions = CrlExtensions::read(tbs.extensions()).map_err(&unsupported)?;
+        // RFC 5280 §5.2.3 requires it of every CRL issuer, and the government CAs number their
+        // CRLs: without it two CRLs of one second cannot be ordered.
+        if extensions.number.is_none() {
+            return Err(unsupported(
+                "the CRL has no cRLNumber, which RFC 5280 §5.2.3 requires".into(),
+            ));
+        }
         let mut entries = HashMap::with_capacity(tbs.revoked_certificates.len());
         for revoked in &tbs.revoked_certificates {
             let Some((serial, entry)) = read_entry(revoked).map_err(&unsupported)? else {

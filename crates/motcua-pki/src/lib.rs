@@ -26,6 +26,7 @@ pub mod archival;
 pub mod binding;
 mod budget;
 pub mod cms;
+mod constraints;
 mod crl;
 mod der;
 mod error;

@@ -184,7 +184,7 @@ fn decode_value(value: &Any<'_>) -> String {
 
 /// Decodes the DirectoryString types. TeletexString is read as Latin-1, which is what the
 /// CAs that still emit it actually put in it.
-fn decode_string(tag: u32, data: &[u8]) -> Option<String> {
+pub(crate) fn decode_string(tag: u32, data: &[u8]) -> Option<String> {
     match tag {
         TAG_UTF8_STRING | TAG_NUMERIC_STRING | TAG_PRINTABLE_STRING | TAG_IA5_STRING
         | TAG_VISIBLE_STRING => String::from_utf8(data.to_vec()).ok(),

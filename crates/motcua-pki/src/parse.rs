@@ -18,9 +18,10 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::time::ASN1Time;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
+use crate::constraints::{CertificateNames, ComparableName, NameConstraints};
 use crate::error::PkiError;
 use crate::names::{distinguished_name, identifiers, DistinguishedName, Identifier};
-use crate::signature::{load_public_key, SignatureAlgorithm};
+use crate::signature::{load_public_key, named_curve_only, SignatureAlgorithm};
 
 /// Extensions whose meaning this crate applies (or which carry no constraint), so they may be
 /// critical. Any other critical extension makes the certificate unusable (RFC 5280 §4.2):
@@ -39,9 +40,21 @@ const HANDLED_EXTENSIONS: &[&str] = &[
     "1.3.6.1.5.5.7.1.1", // authorityInfoAccess
 ];
 
-/// Extensions whose content drives a decision: if x509-parser cannot read one, the certificate
-/// is rejected rather than treated as if the extension were absent.
-const DECISIVE_EXTENSIONS: &[&str] = &["2.5.29.15", "2.5.29.19", "2.5.29.37", "2.5.29.31"];
+const OID_NAME_CONSTRAINTS: &str = "2.5.29.30";
+
+/// Extensions that RFC 5280 defines as `SEQUENCE SIZE (1..MAX) OF …`: an empty one is not DER of
+/// the type, so the certificate is malformed even where motcua does not use the extension.
+const NON_EMPTY_SEQUENCES: &[(&str, &str)] = &[
+    ("2.5.29.17", "subjectAltName"),
+    ("2.5.29.18", "issuerAltName"),
+    ("2.5.29.31", "cRLDistributionPoints"),
+    ("2.5.29.32", "certificatePolicies"),
+    ("2.5.29.33", "policyMappings"),
+    ("2.5.29.37", "extendedKeyUsage"),
+    ("2.5.29.46", "freshestCRL"),
+    ("1.3.6.1.5.5.7.1.1", "authorityInfoAccess"),
+    ("1.3.6.1.5.5.7.1.11", "subjectInfoAccess"),
+];
 
 /// Key usage bits (RFC 5280 §4.2.1.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -166,6 +179,14 @@ pub struct Certificate {
     pub(crate) unhandled_critical_extensions: Vec<String>,
     pub(crate) subject_key_id: Option<Vec<u8>>,
     pub(crate) authority_key_id: Option<Vec<u8>>,
+    /// Whether the serial number is greater than zero (RFC 5280 §4.1.2.2).
+    pub(crate) serial_positive: bool,
+    /// Whether subjectAltName is present and critical, absent when `None`.
+    pub(crate) subject_alt_name_critical: Option<bool>,
+    /// The names that CAs' name constraints apply to.
+    pub(crate) names: CertificateNames,
+    /// The directoryName and rfc822Name constraints this certificate sets on those below it.
+    pub(crate) name_constraints: Option<NameConstraints>,
     public_key: OnceLock<Result<PKey<Public>, String>>,
 }
 
@@ -229,15 +250,36 @@ impl Certificate {
         &self.info.subject.text
     }
 
+    /// Whether the subject is an empty sequence of RDNs.
+    pub(crate) fn has_empty_subject(&self) -> bool {
+        self.subject_der == [0x30, 0x00]
+    }
+
+    /// Self-issued (RFC 5280 §6.1): subject and issuer are the same name, whatever the key.
+    pub(crate) fn is_self_issued(&self) -> bool {
+        self.subject_der == self.issuer_der
+    }
+
     fn from_parsed(der: &[u8], parsed: &X509Certificate<'_>) -> Result<Self, String> {
         let tbs = &parsed.tbs_certificate;
         let subject = distinguished_name(tbs.subject());
         let issuer = distinguished_name(tbs.issuer());
         let extensions = Extensions::read(tbs.extensions())?;
+        named_curve_only(tbs.public_key().raw)?;
         let key = KeyDescription::read(tbs.public_key());
         let signature_algorithm =
             SignatureAlgorithm::from_identifiers(&parsed.signature_algorithm, &tbs.signature);
         let serial = normalized_serial(tbs.raw_serial());
+        let serial_positive = tbs
+            .raw_serial()
+            .first()
+            .is_some_and(|&first| first & 0x80 == 0)
+            && tbs.raw_serial().iter().any(|&byte| byte != 0);
+        let names = CertificateNames::new(
+            ComparableName::from_x509_name(tbs.subject()),
+            extensions.alt_directory_names.clone(),
+            extensions.alt_emails.clone(),
+        );
         let fingerprint: [u8; 32] = Sha256::digest(der).into();
         let spki_der = tbs.public_key().raw.to_vec();
         let subject_der = tbs.subject().as_raw().to_vec();
@@ -279,6 +321,10 @@ impl Certificate {
             unhandled_critical_extensions: extensions.unhandled_critical,
             subject_key_id: extensions.subject_key_id,
             authority_key_id: extensions.authority_key_id,
+            serial_positive,
+            subject_alt_name_critical: extensions.subject_alt_name_critical,
+            names,
+            name_constraints: extensions.name_constraints,
             public_key: OnceLock::new(),
         })
     }
@@ -391,6 +437,10 @@ struct Extensions {
     subject_key_id: Option<Vec<u8>>,
     authority_key_id: Option<Vec<u8>>,
     unhandled_critical: Vec<String>,
+    subject_alt_name_critical: Option<bool>,
+    alt_directory_names: Vec<ComparableName>,
+    alt_emails: Vec<String>,
+    name_constraints: Option<NameConstraints>,
 }
 
 impl Extensions {
@@ -402,11 +452,30 @@ impl Extensions {
             if seen.contains(&oid) {
                 return Err(format!("extension {oid} appears twice"));
             }
-            if extension.critical && !HANDLED_EXTENSIONS.contains(&oid.as_str()) {
+            if let Some((_, name)) = NON_EMPTY_SEQUENCES.iter().find(|(known, _)| *known == oid) {
+                if extension.value == [0x30, 0x00] {
+                    return Err(format!(
+                        "extension {name} ({oid}) is an empty sequence, which RFC 5280 forbids"
+                    ));
+                }
+            }
+            if oid == OID_NAME_CONSTRAINTS {
+                let constraints = NameConstraints::from_der(extension.value)?;
+                if extension.critical && constraints.other_forms {
+                    read.unhandled_critical.push(format!(
+                        "{oid} (nameConstraints on name forms other than directoryName and \
+                         rfc822Name)"
+                    ));
+                }
+                read.name_constraints = Some(constraints);
+            } else if extension.critical && !HANDLED_EXTENSIONS.contains(&oid.as_str()) {
                 read.unhandled_critical.push(oid.clone());
             }
             if oid == "2.5.29.37" {
                 read.extended_key_usage_critical = extension.critical;
+            }
+            if oid == "2.5.29.17" {
+                read.subject_alt_name_critical = Some(extension.critical);
             }
             read.apply(extension.parsed_extension(), &oid)?;
             seen.push(oid);
@@ -445,7 +514,22 @@ impl Extensions {
             ParsedExtension::AuthorityKeyIdentifier(id) => {
                 self.authority_key_id = id.key_identifier.as_ref().map(|id| id.0.to_vec());
             }
-            ParsedExtension::ParseError { error } if DECISIVE_EXTENSIONS.contains(&oid) => {
+            ParsedExtension::SubjectAlternativeName(names) => {
+                for name in &names.general_names {
+                    match name {
+                        GeneralName::DirectoryName(name) => self
+                            .alt_directory_names
+                            .push(ComparableName::from_x509_name(name)),
+                        GeneralName::RFC822Name(mailbox) => {
+                            self.alt_emails.push((*mailbox).to_owned())
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            // A certificate with an extension that is not valid DER of its type is malformed,
+            // whether or not motcua uses the extension.
+            ParsedExtension::ParseError { error } => {
                 return Err(format!("extension {oid} is malformed: {error}"));
             }
             _ => {}

@@ -1,16 +1,41 @@
 //! Chain building: from the leaf up to a trusted root, trying every candidate issuer (same
 //! name, compatible key identifier) so that re-keyed or cross-certified CAs are handled.
 
+use std::collections::HashSet;
+
 use crate::memo::Memo;
 use crate::parse::Certificate;
 use crate::signature::verify;
 use crate::store::TrustStore;
 
 /// Longest chain considered, leaf and root included.
-const MAX_CHAIN_LENGTH: usize = 8;
+pub(crate) const MAX_CHAIN_LENGTH: usize = 8;
 /// Most signature checks spent on one chain search, so hostile inputs (many certificates with
 /// the same name) cannot make a validation slow.
-const MAX_SIGNATURE_CHECKS: usize = 32;
+pub(crate) const MAX_SIGNATURE_CHECKS: usize = 32;
+
+/// What the chain search tried, so that a failure can say so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SearchEffort {
+    /// Distinct certificates (store or supplied) that bore the name of an issuer sought.
+    pub(crate) candidates: usize,
+    /// Whether a chain reached [`MAX_CHAIN_LENGTH`] with issuers still to try.
+    pub(crate) length_limit_reached: bool,
+    /// Whether [`MAX_SIGNATURE_CHECKS`] ran out.
+    pub(crate) signature_checks_exhausted: bool,
+    /// Certificates named like the issuer of the chain's last certificate: when some exist, the
+    /// chain did not end for want of an issuer but because none of them led anywhere.
+    pub(crate) named_like_last_issuer: usize,
+}
+
+impl SearchEffort {
+    /// Whether the chain ended with issuers at hand: tried and failed, or cut by a limit.
+    pub(crate) fn issuers_were_there(&self) -> bool {
+        self.named_like_last_issuer > 0
+            || self.length_limit_reached
+            || self.signature_checks_exhausted
+    }
+}
 
 /// A chain, leaf first.
 #[derive(Debug, Clone)]
@@ -24,6 +49,8 @@ pub(crate) struct Path<'a> {
     /// When the chain ends, unanchored, at a self-signed certificate named like a trust anchor
     /// of the store: that anchor (another key, so an impersonation or an unknown re-key).
     pub(crate) impersonated_anchor: Option<&'a Certificate>,
+    /// What the whole search (not only this chain) tried.
+    pub(crate) effort: SearchEffort,
 }
 
 impl<'a> Path<'a> {
@@ -66,17 +93,41 @@ pub(crate) fn build<'a>(
         extra_intermediates,
         signature_checks_left: MAX_SIGNATURE_CHECKS,
         best: None,
+        candidates: HashSet::new(),
+        effort: SearchEffort::default(),
     };
     let mut path = Path {
         certificates: vec![leaf],
         signatures: Vec::new(),
         anchored: false,
         impersonated_anchor: None,
+        effort: SearchEffort::default(),
     };
     search.extend(&mut path);
     let mut best = search.best.unwrap_or(path);
     best.impersonated_anchor = impersonated_anchor(store, &best);
+    best.effort = SearchEffort {
+        candidates: search.candidates.len(),
+        named_like_last_issuer: best.last().map_or(0, |last| {
+            named_like_issuer(store, extra_intermediates, last)
+        }),
+        ..search.effort
+    };
     best
+}
+
+fn named_like_issuer(store: &TrustStore, extra: &[Certificate], child: &Certificate) -> usize {
+    let supplied = extra
+        .iter()
+        .filter(|candidate| candidate.subject_der == child.issuer_der)
+        .filter(|candidate| !store.contains(candidate))
+        .filter(|candidate| candidate.fingerprint != child.fingerprint)
+        .count();
+    let stored = store
+        .certificates_named(&child.issuer_der)
+        .filter(|candidate| candidate.fingerprint != child.fingerprint)
+        .count();
+    supplied + stored
 }
 
 /// The trust anchor whose name the unanchored, self-signed end of `path` carries.
@@ -102,6 +153,9 @@ struct Search<'a> {
     extra_intermediates: &'a [Certificate],
     signature_checks_left: usize,
     best: Option<Path<'a>>,
+    /// Fingerprints of the certificates named like an issuer sought.
+    candidates: HashSet<[u8; 32]>,
+    effort: SearchEffort,
 }
 
 impl<'a> Search<'a> {
@@ -125,11 +179,13 @@ impl<'a> Search<'a> {
             self.issuers_of(current, path)
         };
         if candidates.is_empty() || path.certificates.len() >= MAX_CHAIN_LENGTH {
+            self.effort.length_limit_reached |= !candidates.is_empty();
             self.offer(path.clone());
             return false;
         }
         for issuer in candidates {
             if self.signature_checks_left == 0 {
+                self.effort.signature_checks_exhausted = true;
                 self.offer(path.clone());
                 return false;
             }
@@ -161,16 +217,21 @@ impl<'a> Search<'a> {
 
     /// Possible issuers of `child`: store certificates first (roots before intermediates), then
     /// those supplied with the leaf.
-    fn issuers_of(&self, child: &Certificate, path: &Path<'a>) -> Vec<&'a Certificate> {
+    fn issuers_of(&mut self, child: &Certificate, path: &Path<'a>) -> Vec<&'a Certificate> {
         let store = self.store;
         let supplied = self
             .extra_intermediates
             .iter()
             .filter(|candidate| candidate.subject_der == child.issuer_der)
             .filter(|candidate| !store.contains(candidate));
-        let mut candidates: Vec<&'a Certificate> = store
+        let named: Vec<&'a Certificate> = store
             .certificates_named(&child.issuer_der)
             .chain(supplied)
+            .collect();
+        self.candidates
+            .extend(named.iter().map(|candidate| candidate.fingerprint));
+        let mut candidates: Vec<&'a Certificate> = named
+            .into_iter()
             .filter(|candidate| !path.contains(candidate))
             .filter(|candidate| key_identifiers_compatible(child, candidate))
             .collect();

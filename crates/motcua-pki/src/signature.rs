@@ -173,6 +173,7 @@ pub(crate) fn load_public_key(spki_der: &[u8]) -> Result<PKey<Public>, String> {
 }
 
 fn decode_public_key(spki_der: &[u8]) -> Result<PKey<Public>, String> {
+    named_curve_only(spki_der)?;
     let key = PKey::public_key_from_der(spki_der)
         .map_err(|error| format!("OpenSSL cannot read the key: {error}"))?;
     match key.id() {
@@ -189,6 +190,29 @@ fn decode_public_key(spki_der: &[u8]) -> Result<PKey<Public>, String> {
             Ok(key)
         }
         _ => Err("only RSA and ECDSA keys are supported".into()),
+    }
+}
+
+/// id-ecPublicKey (RFC 5480 §2.1.1).
+const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
+
+/// RFC 5480 §2.1.1: an EC key names its curve; implicit or explicit curve parameters are
+/// refused, since a key could bring a curve of its own choosing under a familiar name.
+pub(crate) fn named_curve_only(spki_der: &[u8]) -> Result<(), String> {
+    use der::{Decode, Tag, Tagged};
+    let spki = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(spki_der)
+        .map_err(|error| format!("malformed subjectPublicKeyInfo: {error}"))?;
+    if spki.algorithm.oid.to_string() != OID_EC_PUBLIC_KEY {
+        return Ok(());
+    }
+    match spki.algorithm.parameters {
+        Some(parameters) if parameters.tag() == Tag::ObjectIdentifier => Ok(()),
+        Some(_) => Err(
+            "the EC key has explicit curve parameters; only named curves are accepted (RFC 5480 \
+             §2.1.1)"
+                .into(),
+        ),
+        None => Err("the EC key names no curve (RFC 5480 §2.1.1)".into()),
     }
 }
 

@@ -2,15 +2,24 @@
 //! at the validation time, and every check is recorded for the verdict.
 //!
 //! Simplifications, each on the safe side: trust anchors must be CA certificates and their
-//! self-signature is not checked; self-issued intermediates count towards path lengths; name
-//! constraints, policy constraints, policy mappings and inhibitAnyPolicy are not evaluated, so a
-//! certificate marking one of them critical is refused; certificate policies are not filtered
-//! (any policy is acceptable).
+//! self-signature is not checked; name constraints are evaluated for directoryName and
+//! rfc822Name only (`constraints.rs`), so a critical nameConstraints on another form is refused;
+//! policy constraints, policy mappings and inhibitAnyPolicy are not evaluated, so a certificate
+//! marking one of them critical is refused; certificate policies are not filtered (any policy is
+//! acceptable). Self-issued intermediates (key rollover) do not count against pathLenConstraint
+//! (§6.1.4 (l)) and are not held to name constraints unless they end the path (§6.1.3 (b)).
+//!
+//! Times are compared in whole seconds, the resolution of X.509 validity: a certificate is valid
+//! through the whole second of its notAfter.
+//!
+//! Besides RFC 5280 §6, the profile rules the government PKI holds its CAs to
+//! ([`check_profile`]; `CONFORMANCE.md` lists which RFC 5280 CA-side rules are enforced and why).
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::constraints::{judge, Judgement, MAX_COMPARISONS};
 use crate::crl::{CrlStatus, VerifiedCrl};
 use crate::parse::{eku_name, Certificate, KeyUsageFlag};
 use crate::path::Path;
@@ -152,6 +161,7 @@ pub(crate) fn evaluate(
 ) -> Verdict {
     let mut findings = Findings::default();
     let last = path.certificates.len().saturating_sub(1);
+    let mut comparisons = 0;
     for (index, certificate) in path.certificates.iter().enumerate() {
         let position = Position {
             index,
@@ -162,13 +172,22 @@ pub(crate) fn evaluate(
         check_signature(&mut findings, &position, path.signatures.get(index));
         check_validity(&mut findings, certificate, at);
         if index > 0 {
-            check_issuer_role(&mut findings, &position);
+            check_issuer_role(&mut findings, &position, &path.certificates);
         } else if purpose == Purpose::Signing {
             check_signing_usage(&mut findings, certificate);
         } else if purpose == Purpose::Timestamping {
             check_timestamping_usage(&mut findings, certificate);
         }
         check_critical_extensions(&mut findings, certificate);
+        if !position.anchor {
+            check_profile(&mut findings, &position, path);
+        }
+        check_name_constraints(
+            &mut findings,
+            &position,
+            &path.certificates,
+            &mut comparisons,
+        );
         if let (Some(issuer), false) = (position.issuer, position.anchor) {
             let evidence = evidence.get(index).cloned().unwrap_or_default();
             check_revocation(
@@ -340,14 +359,16 @@ fn check_signature(
 fn check_validity(findings: &mut Findings, certificate: &Certificate, at: DateTime<Utc>) {
     let info = certificate.info();
     let period = format!("valid from {} to {}", info.not_before, info.not_after);
-    if at < info.not_before {
+    // X.509 times have one-second resolution: notAfter covers its whole second.
+    let second = at.timestamp();
+    if second < info.not_before.timestamp() {
         findings.failed(
             CheckKind::Validity,
             certificate,
             format!("not yet valid at {at}: {period}"),
             VerdictStatus::NotYetValid,
         );
-    } else if at > info.not_after {
+    } else if second > info.not_after.timestamp() {
         findings.failed(
             CheckKind::Validity,
             certificate,
@@ -360,9 +381,18 @@ fn check_validity(findings: &mut Findings, certificate: &Certificate, at: DateTi
 }
 
 /// Checks of a certificate that issued the one below it in the chain.
-fn check_issuer_role(findings: &mut Findings, position: &Position<'_>) {
+fn check_issuer_role(findings: &mut Findings, position: &Position<'_>, chain: &[&Certificate]) {
     let certificate = position.certificate;
     let info = certificate.info();
+    if certificate.has_empty_subject() {
+        findings.failed(
+            CheckKind::BasicConstraints,
+            certificate,
+            "a CA certificate with an empty subject: an issuer must be named (RFC 5280 §4.1.2.6)"
+                .into(),
+            VerdictStatus::ConstraintViolation,
+        );
+    }
     if info.is_ca {
         findings.passed(
             CheckKind::BasicConstraints,
@@ -381,9 +411,18 @@ fn check_issuer_role(findings: &mut Findings, position: &Position<'_>) {
         .basic_constraints
         .and_then(|constraints| constraints.path_len)
     {
-        // CA certificates between this one and the leaf.
-        let below = position.index.saturating_sub(1);
-        let detail = format!("pathLenConstraint {limit}, {below} CA certificate(s) below it");
+        // CA certificates between this one and the leaf, self-issued ones (key rollover) not
+        // counted (RFC 5280 §6.1.4 (l)).
+        let below = chain
+            .get(1..position.index)
+            .unwrap_or_default()
+            .iter()
+            .filter(|intermediate| !intermediate.is_self_issued())
+            .count();
+        let detail = format!(
+            "pathLenConstraint {limit}, {below} CA certificate(s) below it, self-issued ones not \
+             counted"
+        );
         if u32::try_from(below).map_or(true, |below| below > limit) {
             findings.failed(
                 CheckKind::PathLength,
@@ -532,6 +571,103 @@ fn check_timestamping_usage(findings: &mut Findings, certificate: &Certificate) 
     }
 }
 
+/// The RFC 5280 rules on issuing CAs that the government PKI holds its CAs to, where a
+/// relying party can see them broken (`CONFORMANCE.md` lists the rules left to the CAs):
+/// a positive serial number (§4.1.2.2, CRLs and OCSP find certificates by it); an
+/// authorityKeyIdentifier on a certificate issued by an intermediate CA (§4.2.1.1, the
+/// intermediates are re-keyed and the identifier tells which key signed); keyCertSign only in a
+/// CA certificate (§4.2.1.3); and, when the subject is empty, a critical subjectAltName
+/// (§4.2.1.6), without which the certificate names nobody.
+fn check_profile(findings: &mut Findings, position: &Position<'_>, path: &Path<'_>) {
+    let certificate = position.certificate;
+    let mut broken = Vec::new();
+    if !certificate.serial_positive {
+        broken.push("its serial number is zero or negative (RFC 5280 §4.1.2.2)");
+    }
+    let issued_by_intermediate = position.issuer.is_some()
+        && !(path.anchored && position.index + 2 == path.certificates.len());
+    if issued_by_intermediate && certificate.authority_key_id.is_none() {
+        broken.push(
+            "it was issued by an intermediate CA but has no authorityKeyIdentifier \
+             (RFC 5280 §4.2.1.1)",
+        );
+    }
+    if certificate.has_key_usage(KeyUsageFlag::KeyCertSign) == Some(true)
+        && !certificate.info().is_ca
+    {
+        broken.push("its keyUsage has keyCertSign but it is not a CA (RFC 5280 §4.2.1.3)");
+    }
+    if certificate.has_empty_subject() && certificate.subject_alt_name_critical != Some(true) {
+        broken.push(
+            "its subject is empty and no critical subjectAltName names it (RFC 5280 §4.2.1.6)",
+        );
+    }
+    if broken.is_empty() {
+        findings.passed(
+            CheckKind::Profile,
+            certificate,
+            "follows the certificate profile (serial, key identifiers, usages, names)".into(),
+        );
+    } else {
+        findings.failed(
+            CheckKind::Profile,
+            certificate,
+            format!("breaks the certificate profile: {}", broken.join("; ")),
+            VerdictStatus::ConstraintViolation,
+        );
+    }
+}
+
+/// RFC 5280 §6.1.3 (b)(c): the certificate's names against the name constraints of every CA
+/// above it. A self-issued intermediate is not checked (key rollover keeps the CA's name).
+fn check_name_constraints(
+    findings: &mut Findings,
+    position: &Position<'_>,
+    chain: &[&Certificate],
+    comparisons: &mut usize,
+) {
+    let certificate = position.certificate;
+    let above = chain.get(position.index + 1..).unwrap_or_default();
+    let mut constraints = above
+        .iter()
+        .filter_map(|authority| authority.name_constraints.as_ref())
+        .peekable();
+    if constraints.peek().is_none() {
+        return;
+    }
+    if position.index > 0 && certificate.is_self_issued() {
+        findings.skipped(
+            CheckKind::NameConstraints,
+            certificate,
+            "self-issued CA certificate: name constraints apply to the certificates it issues"
+                .into(),
+        );
+        return;
+    }
+    match judge(&certificate.names, constraints, comparisons) {
+        Judgement::Within => findings.passed(
+            CheckKind::NameConstraints,
+            certificate,
+            "its names are within the name constraints of the CAs above it".into(),
+        ),
+        Judgement::Violates(reason) => findings.failed(
+            CheckKind::NameConstraints,
+            certificate,
+            format!("name constraints of a CA above it: {reason}"),
+            VerdictStatus::ConstraintViolation,
+        ),
+        Judgement::TooMuchWork(spent) => findings.failed(
+            CheckKind::NameConstraints,
+            certificate,
+            format!(
+                "checking the name constraints would take {spent} comparisons, more than the \
+                 {MAX_COMPARISONS} allowed"
+            ),
+            VerdictStatus::ConstraintViolation,
+        ),
+    }
+}
+
 fn check_critical_extensions(findings: &mut Findings, certificate: &Certificate) {
     let unhandled = &certificate.unhandled_critical_extensions;
     if unhandled.is_empty() {
@@ -597,6 +733,34 @@ fn check_revocation(
     }
 }
 
+/// Why no chain was found although certificates named like the issuers were there.
+fn untried_paths(path: &Path<'_>) -> String {
+    let effort = path.effort;
+    let mut limits = Vec::new();
+    if effort.length_limit_reached {
+        limits.push(format!(
+            "chains stop at {} certificates",
+            crate::path::MAX_CHAIN_LENGTH
+        ));
+    }
+    if effort.signature_checks_exhausted {
+        limits.push(format!(
+            "the search stops after {} signature checks",
+            crate::path::MAX_SIGNATURE_CHECKS
+        ));
+    }
+    let limits = if limits.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", limits.join("; "))
+    };
+    format!(
+        "no path to a trusted root: {} candidate issuer certificate(s) were tried, none leads to a \
+         trusted root{limits}",
+        effort.candidates.max(effort.named_like_last_issuer)
+    )
+}
+
 fn check_trust_anchor(findings: &mut Findings, path: &Path<'_>) {
     let Some(last) = path.certificates.last() else {
         return;
@@ -617,8 +781,10 @@ fn check_trust_anchor(findings: &mut Findings, path: &Path<'_>) {
             last.info().fingerprint_sha256,
             anchor.info().fingerprint_sha256
         )
-    } else if last.subject_der == last.issuer_der {
+    } else if last.subject_der == last.issuer_der && crate::path::is_self_signed(last) {
         "self-signed, but not a trusted root of the store".to_owned()
+    } else if path.effort.issuers_were_there() {
+        untried_paths(path)
     } else {
         format!(
             "no path to a trusted root: issuer {} is neither in the trust store nor supplied",

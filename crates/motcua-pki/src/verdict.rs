@@ -150,6 +150,13 @@ pub enum CheckKind {
     ExtendedKeyUsage,
     /// Every critical extension is understood.
     CriticalExtensions,
+    /// The certificate's names are within the name constraints of the CAs above it
+    /// (directoryName and rfc822Name, RFC 5280 §4.2.1.10).
+    NameConstraints,
+    /// The certificate follows the profile rules the government PKI holds CAs to: a positive
+    /// serial, an authorityKeyIdentifier when issued by an intermediate, keyCertSign only in CA
+    /// certificates, a critical subjectAltName when the subject is empty.
+    Profile,
     /// The certificate is not revoked according to its issuer's CRL or OCSP responder.
     Revocation,
     /// The chain ends at a trusted root.

@@ -96,6 +96,12 @@ impl KeySigner {
     /// Pairs a key with its certificate; refuses a key that is not the certificate's.
     pub fn new(key: PKey<Private>, certificate: Certificate) -> Result<Self, PkiError> {
         let public = public_key(&certificate)?;
+        // The certificate's key names its curve; a private key given with explicit parameters
+        // is refused too, whatever its point.
+        let key_spki = key
+            .public_key_to_der()
+            .map_err(PkiError::crypto("encoding the public part of the key"))?;
+        crate::signature::named_curve_only(&key_spki).map_err(PkiError::SignatureRefused)?;
         if !key.public_eq(public) {
             return Err(PkiError::SignatureRefused(format!(
                 "the private key does not belong to {}",
