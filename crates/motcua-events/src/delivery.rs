@@ -178,15 +178,12 @@ impl Worker {
             .webhooks
             .secret(subscription)
             .map_err(Refusal::Failed)?;
-        let within = match subscription.unit_id {
-            Some(unit) => {
-                let webhooks = self.webhooks.clone();
-                self.web
-                    .read(move |conn| Ok(webhooks.reach(conn, [unit])?))
-                    .await?
-            }
-            None => Vec::new(),
-        };
+        let within = self
+            .webhooks
+            .clone()
+            .into_inner()
+            .read_reach(&self.web, subscription.unit_id.into_iter().collect())
+            .await?;
         let filter = EventFilter {
             types: stored_types(&subscription.event_types),
             within,

@@ -84,14 +84,7 @@ pub async fn list_events(
     let types = parse_types(query.event_type.as_deref())?;
     let roots: Vec<UnitId> = who.unit.into_iter().chain(query.unit.map(UnitId)).collect();
     // The subtrees once per request: a unit regrouped during a long wait is seen next time.
-    let within = if roots.is_empty() {
-        Vec::new()
-    } else {
-        let webhooks = webhooks.clone();
-        state
-            .read(move |conn| Ok(webhooks.reach(conn, roots)?))
-            .await?
-    };
+    let within = webhooks.into_inner().read_reach(&state, roots).await?;
     let filter = EventFilter { types, within };
     let source = source(state.public_url.as_deref(), &state.service);
     let deadline = Instant::now() + wait;

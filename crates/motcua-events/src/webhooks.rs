@@ -3,7 +3,7 @@
 //! far, and how the service knows a unit's subtree.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -14,6 +14,7 @@ use motcua_db::subscriptions::Subscription;
 use motcua_db::{DbConnection, DbResult};
 use motcua_web::config::{env_or, ConfigError, Secret};
 use motcua_web::error::ApiError;
+use motcua_web::WebContext;
 
 use crate::callback::AllowList;
 use crate::secret::{SealingKey, SigningSecret};
@@ -141,6 +142,19 @@ impl Webhooks {
                 })
             })
             .collect()
+    }
+
+    /// [`Self::reach`] read through `web`: no query when there is no root (a key or
+    /// subscription not limited to a unit).
+    pub async fn read_reach(
+        self: Arc<Self>,
+        web: &WebContext,
+        roots: Vec<UnitId>,
+    ) -> Result<Vec<Reach>, ApiError> {
+        if roots.is_empty() {
+            return Ok(Vec::new());
+        }
+        web.read(move |conn| Ok(self.reach(conn, roots)?)).await
     }
 
     /// A subscription was created or redelivered in this process.

@@ -237,38 +237,22 @@ impl OpensslPki {
                 index.display(),
             ),
         )?;
+        let ca = [
+            "ca",
+            "-config",
+            path_str(&config)?,
+            "-cert",
+            path_str(&issuer.certificate)?,
+            "-keyfile",
+            path_str(&issuer.key)?,
+        ];
         for certificate in revoked {
-            openssl(
-                self.dir(),
-                &[
-                    "ca",
-                    "-config",
-                    path_str(&config)?,
-                    "-cert",
-                    path_str(&issuer.certificate)?,
-                    "-keyfile",
-                    path_str(&issuer.key)?,
-                    "-revoke",
-                    path_str(&certificate.certificate)?,
-                ],
-            )?;
+            let revoke = ["-revoke", path_str(&certificate.certificate)?];
+            openssl(self.dir(), &[&ca[..], &revoke].concat())?;
         }
         let out = base.join("crl.pem");
-        openssl(
-            self.dir(),
-            &[
-                "ca",
-                "-config",
-                path_str(&config)?,
-                "-cert",
-                path_str(&issuer.certificate)?,
-                "-keyfile",
-                path_str(&issuer.key)?,
-                "-gencrl",
-                "-out",
-                path_str(&out)?,
-            ],
-        )?;
+        let generate = ["-gencrl", "-out", path_str(&out)?];
+        openssl(self.dir(), &[&ca[..], &generate].concat())?;
         Ok(std::fs::read_to_string(out)?)
     }
 
