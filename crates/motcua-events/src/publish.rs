@@ -3,7 +3,7 @@
 use motcua_core::event::EventType;
 use motcua_core::record_ids::UnitId;
 use motcua_db::events::{self, NewStoredEvent};
-use motcua_db::{now, DbConnection};
+use motcua_db::{now, DbConnection, DbResult};
 use motcua_web::error::ApiError;
 use serde::Serialize;
 
@@ -42,7 +42,8 @@ impl Publication {
 /// Appends `publications` in order in the caller's transaction: they are committed with the
 /// change, or not at all. Call it after the change's audit records (or anywhere once the audit
 /// trail's lock is taken), so that the trail's lock is held only for the end of the transaction.
-pub fn publish(conn: &mut DbConnection, publications: &[Publication]) -> Result<(), ApiError> {
+/// Fails only as storage fails, so that a database outage reaches the caller as one (503).
+pub fn publish(conn: &mut DbConnection, publications: &[Publication]) -> DbResult<()> {
     let at = now();
     let rows: Vec<NewStoredEvent> = publications
         .iter()
@@ -57,6 +58,5 @@ pub fn publish(conn: &mut DbConnection, publications: &[Publication]) -> Result<
             data: p.data.to_string(),
         })
         .collect();
-    events::append(conn, &rows)?;
-    Ok(())
+    events::append(conn, &rows)
 }

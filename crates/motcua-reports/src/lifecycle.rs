@@ -298,7 +298,7 @@ fn publish_move(
         &data,
     )
     .map_err(|e| LifecycleError::Record(e.to_string()))?;
-    publish(conn, &[publication]).map_err(|e| LifecycleError::Record(e.to_string()))
+    Ok(publish(conn, &[publication])?)
 }
 
 /// What a new draft is made of: its version 1 is compiled separately.

@@ -50,13 +50,6 @@ pub fn publish_certificate(
     } else {
         EventType::CertificateRegistered
     };
-    publish(
-        conn,
-        &[Publication::new(
-            event_type,
-            certificate.id.to_string(),
-            chain,
-            &data,
-        )?],
-    )
+    let publication = Publication::new(event_type, certificate.id.to_string(), chain, &data)?;
+    Ok(publish(conn, &[publication])?)
 }

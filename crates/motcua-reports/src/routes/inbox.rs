@@ -220,15 +220,13 @@ fn publish_received(conn: &mut DbConnection, row: &ReceivedReport) -> Result<(),
         links: ReceivedLinks::new(&row.report_id),
     };
     let chain = reports::unit_chain(&sender_scope(row)?);
-    publish(
-        conn,
-        &[Publication::new(
-            EventType::ReportReceived,
-            row.report_id.clone(),
-            chain,
-            &data,
-        )?],
-    )
+    let publication = Publication::new(
+        EventType::ReportReceived,
+        row.report_id.clone(),
+        chain,
+        &data,
+    )?;
+    Ok(publish(conn, &[publication])?)
 }
 
 /// Refuses a key limited to a unit that sends another unit's package.

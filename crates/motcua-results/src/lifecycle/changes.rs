@@ -134,7 +134,7 @@ impl Changes {
         let publications = publications(self.events)?;
         statistics::apply(conn, &self.counts)?;
         audit::append_many(conn, &self.records)?;
-        publish(conn, &publications).map_err(|e| LifecycleError::Internal(e.to_string()))?;
+        publish(conn, &publications)?;
         Ok(())
     }
 }
