@@ -2,7 +2,8 @@
 //! problem+json and reports itself not ready, stays alive, and recovers on its own when the
 //! database returns, with every acknowledged dossier present and nothing half-written. Once a
 //! connection has failed, the circuit breaker answers every request at once instead of after
-//! the pool's connect timeout.
+//! the pool's connect timeout. A connection lost in the middle of a change, wherever it is, is
+//! the same outage.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -100,6 +101,49 @@ async fn intake_survives_a_database_outage() {
         "after the outage",
     )
     .await;
+}
+
+/// The server ends the session exactly while a new dossier's event is appended (a trigger on
+/// the event log terminates its own backend): the caller gets the outage's 503, not a 500, and
+/// nothing of the dossier is written. Intake goes on once the trigger is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_lost_while_an_event_is_appended_is_an_outage() {
+    let app = TestApp::start(Backend::Postgres).await;
+    let seeded = app.seed_viet_yen();
+    let unit = seeded.communes[0].id.0;
+    let procedure_id = procedure(&app, "1.000200", "Hộ tịch", 3).await;
+    let body = dossier(unit, procedure_id, "direct", "2024-03-04T02:00:00Z");
+    execute(
+        &app,
+        "CREATE FUNCTION end_own_session() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$",
+    );
+    execute(
+        &app,
+        "CREATE TRIGGER end_own_session BEFORE INSERT ON events \
+         FOR EACH STATEMENT EXECUTE FUNCTION end_own_session()",
+    );
+    let (dossiers, events) = (app.count_rows("dossiers"), app.count_rows("events"));
+
+    let (status, problem) = app.post("/dossiers", &body).await;
+    assert_unavailable(
+        status,
+        &problem,
+        "the session ended during the event's append",
+    );
+    assert_eq!(app.count_rows("dossiers"), dossiers, "no dossier written");
+    assert_eq!(app.count_rows("events"), events, "no event written");
+
+    execute(&app, "DROP TRIGGER end_own_session ON events");
+    let (status, created) = app.post("/dossiers", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(app.count_rows("events"), events + 1);
+}
+
+fn execute(app: &TestApp, sql: &str) {
+    use diesel::RunQueryDsl;
+    let mut conn = app.pool.get().unwrap();
+    diesel::sql_query(sql).execute(&mut *conn).unwrap();
 }
 
 /// Files dossiers until told to stop; returns the codes acknowledged with 201. Every other
