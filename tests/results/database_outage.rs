@@ -113,16 +113,12 @@ async fn a_connection_lost_while_an_event_is_appended_is_an_outage() {
     let unit = seeded.communes[0].id.0;
     let procedure_id = procedure(&app, "1.000200", "Hộ tịch", 3).await;
     let body = dossier(unit, procedure_id, "direct", "2024-03-04T02:00:00Z");
-    execute(
-        &app,
+    app.execute(&[
         "CREATE FUNCTION end_own_session() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$",
-    );
-    execute(
-        &app,
         "CREATE TRIGGER end_own_session BEFORE INSERT ON events \
          FOR EACH STATEMENT EXECUTE FUNCTION end_own_session()",
-    );
+    ]);
     let (dossiers, events) = (app.count_rows("dossiers"), app.count_rows("events"));
 
     let (status, problem) = app.post("/dossiers", &body).await;
@@ -134,16 +130,10 @@ async fn a_connection_lost_while_an_event_is_appended_is_an_outage() {
     assert_eq!(app.count_rows("dossiers"), dossiers, "no dossier written");
     assert_eq!(app.count_rows("events"), events, "no event written");
 
-    execute(&app, "DROP TRIGGER end_own_session ON events");
+    app.execute(&["DROP TRIGGER end_own_session ON events"]);
     let (status, created) = app.post("/dossiers", &body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(app.count_rows("events"), events + 1);
-}
-
-fn execute(app: &TestApp, sql: &str) {
-    use diesel::RunQueryDsl;
-    let mut conn = app.pool.get().unwrap();
-    diesel::sql_query(sql).execute(&mut *conn).unwrap();
 }
 
 /// Files dossiers until told to stop; returns the codes acknowledged with 201. Every other

@@ -1,12 +1,11 @@
 //! Checking the audit trail from the outside: inclusion proofs recomputed here, independently of
 //! the service's code, and records changed behind the service's back.
 
-use diesel::RunQueryDsl;
 use motcua_db::DbPool;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::Backend;
+use crate::{execute, Backend};
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut hasher = Sha256::new();
@@ -48,15 +47,6 @@ pub fn root_of_proof(proof: &Value) -> Option<String> {
         s /= 2;
     }
     (s == 0).then(|| hex::encode(r))
-}
-
-fn execute(pool: &DbPool, statements: &[String]) {
-    let mut conn = pool.get().unwrap();
-    for statement in statements {
-        diesel::sql_query(statement.as_str())
-            .execute(&mut *conn)
-            .unwrap();
-    }
 }
 
 /// Lifts the append-only protection of `audit_events`, as someone with the database's owner

@@ -300,6 +300,11 @@ impl TestApp {
     pub fn count_rows(&self, table: &str) -> i64 {
         count_rows(&self.pool, table)
     }
+
+    /// Runs `statements` straight on the database, to change it behind the service's back.
+    pub fn execute(&self, statements: &[&str]) {
+        execute(&self.pool, statements);
+    }
 }
 
 impl Drop for TestApp {
@@ -313,6 +318,17 @@ impl Drop for TestApp {
 pub(crate) fn stop_server(server: ServerHandle) {
     let stopping = std::thread::spawn(move || futures_executor::block_on(server.stop(false)));
     let _ = stopping.join();
+}
+
+/// Runs `statements` in order on one connection of `pool`.
+pub(crate) fn execute(pool: &DbPool, statements: &[impl AsRef<str>]) {
+    use diesel::RunQueryDsl;
+    let mut conn = pool.get().unwrap();
+    for statement in statements {
+        diesel::sql_query(statement.as_ref())
+            .execute(&mut *conn)
+            .unwrap();
+    }
 }
 
 fn count_rows(pool: &DbPool, table: &str) -> i64 {
