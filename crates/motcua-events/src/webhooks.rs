@@ -127,25 +127,9 @@ impl Webhooks {
         Ok(secret)
     }
 
-    /// What a reader limited to each of `roots` may see of the events (see [`Reach`]).
-    pub fn reach(
-        &self,
-        conn: &mut DbConnection,
-        roots: impl IntoIterator<Item = UnitId>,
-    ) -> DbResult<Vec<Reach>> {
-        roots
-            .into_iter()
-            .map(|root| {
-                Ok(Reach {
-                    root,
-                    units: (self.subtree)(conn, root)?,
-                })
-            })
-            .collect()
-    }
-
-    /// [`Self::reach`] read through `web`: no query when there is no root (a key or
-    /// subscription not limited to a unit).
+    /// What a reader limited to each of `roots` may see of the events (see [`Reach`]), read
+    /// through `web`: no query when there is no root (a key or subscription not limited to a
+    /// unit).
     pub async fn read_reach(
         self: Arc<Self>,
         web: &WebContext,
@@ -154,7 +138,16 @@ impl Webhooks {
         if roots.is_empty() {
             return Ok(Vec::new());
         }
-        web.read(move |conn| Ok(self.reach(conn, roots)?)).await
+        web.read(move |conn| {
+            roots
+                .into_iter()
+                .map(|root| {
+                    let units = (self.subtree)(conn, root)?;
+                    Ok(Reach { root, units })
+                })
+                .collect()
+        })
+        .await
     }
 
     /// A subscription was created or redelivered in this process.
