@@ -64,7 +64,7 @@ fn raw_rate(device: &DeviceKey, mechanism: MakeMechanism, input: &[u8]) -> f64 {
             std::thread::spawn(move || {
                 let module = modules::module(&device.module).unwrap();
                 let slot = pool::find_token(&module, &device).unwrap();
-                let session = module.open_ro_session(slot).unwrap();
+                let session = modules::open_ro_session(&module, slot).unwrap();
                 let pin = PinSource::parse(&device.pin_source)
                     .unwrap()
                     .read()

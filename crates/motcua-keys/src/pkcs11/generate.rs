@@ -71,8 +71,7 @@ pub fn generate_with_pin(
         .ok_or_else(|| DeviceError::Key("a key label is needed to generate a key".into()))?;
     let module = modules::module(&device.module)?;
     let slot = find_token(&module, device)?;
-    let session = module
-        .open_rw_session(slot)
+    let session = modules::open_rw_session(&module, slot)
         .map_err(|e| DeviceError::Token(format!("opening a session: {e}")))?;
     session
         .login(UserType::User, Some(&AuthPin::from(pin.to_owned())))

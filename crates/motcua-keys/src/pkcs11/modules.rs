@@ -1,11 +1,15 @@
-//! PKCS#11 modules loaded in this process: each once, initialised once, shared by every pool.
+//! PKCS#11 modules loaded in this process: each once, initialised once, shared by every pool;
+//! and the calls on a module's slot table, one at a time.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error, RvError};
+use cryptoki::session::Session;
+use cryptoki::slot::{Slot, TokenInfo};
+use cryptoki::types::AuthPin;
 
 use super::DeviceError;
 
@@ -57,4 +61,49 @@ pub fn finalise(path: &Path) -> Result<(), DeviceError> {
             path.display()
         ))),
     }
+}
+
+/// SoftHSM2 changes its slot table while listing it (a spare slot is added once a token was
+/// initialised) without a lock of its own: two listings at once abort the process on an
+/// assertion, and a listing beside a lookup of a slot races. Every call of this process that
+/// reads or changes the slot table goes through the functions below and holds this lock; they
+/// run when a session opens, never for a signature.
+fn slot_table() -> MutexGuard<'static, ()> {
+    static SLOT_TABLE: Mutex<()> = Mutex::new(());
+    SLOT_TABLE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The slots holding a token.
+pub fn slots_with_token(module: &Pkcs11) -> cryptoki::error::Result<Vec<Slot>> {
+    let _table = slot_table();
+    module.get_slots_with_token()
+}
+
+/// What the token in `slot` says of itself.
+pub fn token_info(module: &Pkcs11, slot: Slot) -> cryptoki::error::Result<TokenInfo> {
+    let _table = slot_table();
+    module.get_token_info(slot)
+}
+
+/// Initialises the token in `slot`.
+pub fn init_token(
+    module: &Pkcs11,
+    slot: Slot,
+    so_pin: &AuthPin,
+    label: &str,
+) -> cryptoki::error::Result<()> {
+    let _table = slot_table();
+    module.init_token(slot, so_pin, label)
+}
+
+/// A read-only session on the token in `slot`.
+pub fn open_ro_session(module: &Pkcs11, slot: Slot) -> cryptoki::error::Result<Session> {
+    let _table = slot_table();
+    module.open_ro_session(slot)
+}
+
+/// A read-write session on the token in `slot`.
+pub fn open_rw_session(module: &Pkcs11, slot: Slot) -> cryptoki::error::Result<Session> {
+    let _table = slot_table();
+    module.open_rw_session(slot)
 }

@@ -4,7 +4,9 @@
 //! signature is queued to the workers and its caller waits at most its timeout, so that a token
 //! that hangs makes requests fail, never wait forever. A worker opens and logs in its session on
 //! first use; when the token says the session is gone (removed, reset, library finalised), it
-//! drops it, opens a new one and tries the signature once more.
+//! drops it, opens a new one and tries the signature once more. Dropping the pool stops the
+//! workers and waits for them to close their sessions: a session still closing on a thread of
+//! its own when the process exits runs into the library's teardown (SoftHSM2 crashes).
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
@@ -77,9 +79,16 @@ struct Job {
     answer: SyncSender<Result<Vec<u8>, DeviceError>>,
 }
 
+/// How long dropping a pool waits for its workers to close their sessions: a token that hangs
+/// must not hang whoever drops the last signer.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
 /// The workers of one key.
 pub struct TokenPool {
-    queue: Mutex<Sender<Job>>,
+    /// `None` once the pool is stopping.
+    queue: Mutex<Option<Sender<Job>>>,
+    /// Disconnected once every worker has closed its session and returned.
+    stopped: Mutex<Receiver<()>>,
 }
 
 /// Pools in use, by device: every signer of a key shares its sessions.
@@ -105,6 +114,7 @@ impl TokenPool {
         let pin = device.pin()?;
         let (queue, jobs) = mpsc::channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
+        let (running, stopped) = mpsc::channel::<()>();
         for index in 0..session_count(device) {
             let worker = Worker {
                 device: device.clone(),
@@ -112,13 +122,19 @@ impl TokenPool {
                 session: None,
             };
             let jobs = jobs.clone();
+            let running = running.clone();
             std::thread::Builder::new()
                 .name(format!("pkcs11-{index}"))
-                .spawn(move || worker.run(&jobs))
+                .spawn(move || {
+                    // `run` consumes the worker: its session is closed before `running` goes.
+                    worker.run(&jobs);
+                    drop(running);
+                })
                 .map_err(|e| DeviceError::Token(format!("cannot start a session thread: {e}")))?;
         }
         Ok(Self {
-            queue: Mutex::new(queue),
+            queue: Mutex::new(Some(queue)),
+            stopped: Mutex::new(stopped),
         })
     }
 
@@ -130,15 +146,17 @@ impl TokenPool {
         timeout: Duration,
     ) -> Result<Vec<u8>, DeviceError> {
         let (answer, answered) = mpsc::sync_channel(1);
+        let job = Job {
+            mechanism,
+            digest,
+            answer,
+        };
         self.queue
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .send(Job {
-                mechanism,
-                digest,
-                answer,
-            })
-            .map_err(|_| DeviceError::Token("the session threads have stopped".into()))?;
+            .as_ref()
+            .and_then(|queue| queue.send(job).ok())
+            .ok_or_else(|| DeviceError::Token("the session threads have stopped".into()))?;
         match answered.recv_timeout(timeout) {
             Ok(result) => result,
             Err(RecvTimeoutError::Timeout) => Err(DeviceError::Timeout(timeout)),
@@ -146,6 +164,25 @@ impl TokenPool {
                 Err(DeviceError::Token("the session thread stopped".into()))
             }
         }
+    }
+}
+
+impl Drop for TokenPool {
+    /// Closing the queue ends every worker once its current job is done; waits (at most
+    /// [`STOP_WAIT`]) until they have closed their sessions.
+    fn drop(&mut self) {
+        drop(
+            self.queue
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+        );
+        let stopped = self
+            .stopped
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Workers send nothing: the wait ends when the last one drops its end, or on time.
+        let _ = stopped.recv_timeout(STOP_WAIT);
     }
 }
 
@@ -231,7 +268,7 @@ impl Worker {
             }
             other => Err(other),
         })?;
-        let session = module.open_ro_session(slot).map_err(|e| match e {
+        let session = modules::open_ro_session(&module, slot).map_err(|e| match e {
             Error::Pkcs11(RvError::TokenNotPresent | RvError::DeviceRemoved, _) => {
                 DeviceError::TokenAbsent(self.device.token_name())
             }
@@ -315,14 +352,14 @@ fn session_count(device: &DeviceKey) -> u64 {
 
 /// The slot holding the token `device` names.
 pub fn find_token(module: &Pkcs11, device: &DeviceKey) -> Result<Slot, DeviceError> {
-    let slots = module.get_slots_with_token().map_err(|e| match e {
+    let slots = modules::slots_with_token(module).map_err(|e| match e {
         Error::Pkcs11(RvError::CryptokiNotInitialized, _) => {
             DeviceError::Module("the library is not initialised".into())
         }
         other => DeviceError::Token(format!("listing the slots: {other}")),
     })?;
     for slot in slots {
-        let Ok(info) = module.get_token_info(slot) else {
+        let Ok(info) = modules::token_info(module, slot) else {
             continue;
         };
         let label_matches = device
@@ -342,7 +379,7 @@ pub fn find_token(module: &Pkcs11, device: &DeviceKey) -> Result<Slot, DeviceErr
 
 /// The most sessions the token in `slot` accepts, if it says.
 pub fn session_limit(module: &Pkcs11, slot: Slot) -> Option<u64> {
-    match module.get_token_info(slot).ok()?.max_session_count() {
+    match modules::token_info(module, slot).ok()?.max_session_count() {
         Limit::Max(max) => Some(max),
         Limit::Unavailable | Limit::Infinite => None,
     }

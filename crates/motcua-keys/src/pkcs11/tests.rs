@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 
 use cryptoki::object::{Attribute, AttributeType, ObjectClass};
-use cryptoki::session::UserType;
+use cryptoki::session::{SessionState, UserType};
 use cryptoki::types::AuthPin;
 use motcua_pki::cms::{prepare_with_padding, Signer};
 use motcua_pki::testpki::{KeySpec, TestPki};
@@ -64,11 +64,30 @@ fn keys_generated_on_the_token_sign_with_every_scheme_and_never_leave_it() {
     }
 }
 
+#[test]
+fn dropping_the_last_signer_of_a_key_closes_its_sessions_before_it_returns() {
+    let pki = TestPki::new(KeySpec::EcP256, chrono::Utc::now()).unwrap();
+    let (device, certificate) = certified("closed-on-drop", KeyKind::EcP256, &pki);
+    // A token logs the process out when its last session closes: a session opened beside the
+    // signer's shows whether the signer's is still open.
+    let state_beside = || {
+        let module = modules::module(&device.module).unwrap();
+        let slot = pool::find_token(&module, &device).unwrap();
+        let session = modules::open_ro_session(&module, slot).unwrap();
+        session.get_session_info().unwrap().session_state()
+    };
+    let signer = DeviceSigner::new(device.clone(), certificate).unwrap();
+    signer.probe().unwrap();
+    assert_eq!(state_beside(), SessionState::RoUser);
+    drop(signer);
+    assert_eq!(state_beside(), SessionState::RoPublic);
+}
+
 /// Reading the private key's value fails; the token says it was never extractable.
 fn assert_key_stays_on_token(device: &DeviceKey) {
     let module = modules::module(&device.module).unwrap();
     let slot = pool::find_token(&module, device).unwrap();
-    let session = module.open_ro_session(slot).unwrap();
+    let session = modules::open_ro_session(&module, slot).unwrap();
     let pin = PinSource::parse(&device.pin_source)
         .unwrap()
         .read()

@@ -26,23 +26,18 @@ pub fn initialise_token(
     let _one_at_a_time = INITIALISING.lock().unwrap_or_else(PoisonError::into_inner);
     let pkcs11 = modules::module(module)?;
     let failed = |what: &str, e: cryptoki::error::Error| DeviceError::Token(format!("{what}: {e}"));
-    let free = pkcs11
-        .get_slots_with_token()
+    let free = modules::slots_with_token(&pkcs11)
         .map_err(|e| failed("listing the slots", e))?
         .into_iter()
         .find(|slot| {
-            pkcs11
-                .get_token_info(*slot)
-                .is_ok_and(|info| !info.token_initialized())
+            modules::token_info(&pkcs11, *slot).is_ok_and(|info| !info.token_initialized())
         })
         .ok_or_else(|| DeviceError::TokenAbsent("a free (uninitialised) token".into()))?;
     let so_pin = AuthPin::from(so_pin.to_owned());
-    pkcs11
-        .init_token(free, &so_pin, label)
+    modules::init_token(&pkcs11, free, &so_pin, label)
         .map_err(|e| failed("initialising the token", e))?;
-    let session = pkcs11
-        .open_rw_session(free)
-        .map_err(|e| failed("opening a session", e))?;
+    let session =
+        modules::open_rw_session(&pkcs11, free).map_err(|e| failed("opening a session", e))?;
     session
         .login(UserType::So, Some(&so_pin))
         .map_err(|e| failed("logging in as security officer", e))?;
@@ -170,9 +165,8 @@ pub fn import_private_key(
     }
     let module = modules::module(&device.module)?;
     let slot = super::pool::find_token(&module, device)?;
-    let session = module
-        .open_rw_session(slot)
-        .map_err(|e| failed("opening a session", &e))?;
+    let session =
+        modules::open_rw_session(&module, slot).map_err(|e| failed("opening a session", &e))?;
     let pin = device.pin()?.read()?;
     session
         .login(UserType::User, Some(&AuthPin::from(pin)))
