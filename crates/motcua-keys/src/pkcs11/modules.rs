@@ -34,6 +34,7 @@ pub fn module(path: &Path) -> Result<Pkcs11, DeviceError> {
 /// Initialises `module` for threads using the OS's locks; a module another part of the process
 /// initialised already is fine.
 fn initialise(module: &Pkcs11, path: &Path) -> Result<(), DeviceError> {
+    let _table = slot_table();
     match module.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
         Ok(()) | Err(Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => Ok(()),
         Err(e) => Err(DeviceError::Module(format!(
@@ -54,6 +55,7 @@ pub fn reinitialise(path: &Path) -> Result<(), DeviceError> {
 /// the device does; [`reinitialise`] or the next signature brings it back.
 pub fn finalise(path: &Path) -> Result<(), DeviceError> {
     let module = module(path)?;
+    let _table = slot_table();
     match module.finalize() {
         Ok(()) | Err(Error::Pkcs11(RvError::CryptokiNotInitialized, _)) => Ok(()),
         Err(e) => Err(DeviceError::Module(format!(
@@ -66,8 +68,9 @@ pub fn finalise(path: &Path) -> Result<(), DeviceError> {
 /// SoftHSM2 changes its slot table while listing it (a spare slot is added once a token was
 /// initialised) without a lock of its own: two listings at once abort the process on an
 /// assertion, and a listing beside a lookup of a slot races. Every call of this process that
-/// reads or changes the slot table goes through the functions below and holds this lock; they
-/// run when a session opens, never for a signature.
+/// reads or changes the slot table holds this lock: initialising and finalising the module
+/// (which make and delete the table) and the functions below; they run when a session opens or
+/// the library is reset, never for a signature.
 fn slot_table() -> MutexGuard<'static, ()> {
     static SLOT_TABLE: Mutex<()> = Mutex::new(());
     SLOT_TABLE.lock().unwrap_or_else(PoisonError::into_inner)
